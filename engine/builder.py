@@ -1,0 +1,102 @@
+"""Builds a ready :class:`engine.Engine` from a :class:`engine.settings.Settings` tree.
+
+This is the composition root: the only module that knows which concrete class plays each role.
+Heavy parts (models, indexes) are loaded once here or lazily on first use; trained heads and
+indexes are cached under the data directory so later starts skip the work.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from connectors.sql import SqlOrderService
+from engine.engine import Engine
+from engine.errors import ModelError
+from engine.flows.orders import OrderFlows
+from engine.generation.extractive import ExtractiveGenerator
+from engine.nlu.entities import RuleEntityExtractor
+from engine.nlu.intent import load_intent_examples, load_or_train
+from engine.nlu.pipeline import NLUPipeline
+from engine.nlu.sentiment import LexiconSentimentAnalyzer
+from engine.responses.templates import Templates
+from engine.router import Router
+from engine.settings import Settings
+from engine.state.stores import build_tracker_store
+from knowledge.embedders import Embedder, build_embedder
+from knowledge.faq.index import HybridFAQRetriever
+from knowledge.faq.store import load_faqs
+from knowledge.graph.catalog import Catalog
+from knowledge.graph.linker import ProductLinker
+from knowledge.graph.query import ProductQA
+
+__all__ = ["build_engine"]
+
+log = logging.getLogger("shopassist.builder")
+
+
+def _named_embedder(name: str, settings: Settings, default: Embedder) -> Embedder:
+    """``name`` as an embedder, sharing ``default`` when it names the same model."""
+    if name in ("default", settings.embedder.model):
+        return default
+    emb = build_embedder(name, cache_size=settings.embedder.cache_size)
+    try:
+        if hasattr(emb, "warm_up"):
+            emb.warm_up()
+    except ModelError as exc:
+        log.warning("embedder %r unavailable (%s); using %s", name, exc, default.name)
+        return default
+    return emb
+
+
+def build_engine(settings: Settings, *, progress: bool = False) -> Engine:
+    """Wire every stage for ``settings``; builds the demo store on first use."""
+    from knowledge.demo import ensure_demo_store
+
+    data_dir = settings.resolved_data_dir
+    store_root = Path(settings.store.root) if settings.store.root else data_dir / "demo-store"
+    demo = ensure_demo_store(store_root, seed=settings.store.seed, progress=progress)
+
+    emb = settings.embedder
+    embedder = build_embedder(emb.model, device=emb.device, batch_size=emb.batch_size, cache_size=emb.cache_size)
+    nlu_cfg = settings.nlu
+    intent_embedder = _named_embedder(settings.nlu.embedder, settings, embedder)
+    zh_embedder = _named_embedder(settings.retrieval.zh_embedder, settings, embedder)
+    if zh_embedder.name == intent_embedder.name:
+        zh_embedder = intent_embedder  # one model, one query cache: NLU and retrieval share it
+    classifier = load_or_train(
+        intent_embedder,
+        load_intent_examples(nlu_cfg.intents_file),
+        data_dir / "models",
+        confidence_threshold=nlu_cfg.confidence_threshold,
+        min_similarity=nlu_cfg.min_similarity,
+        max_iter=nlu_cfg.max_iter,
+        weight_decay=nlu_cfg.weight_decay,
+        seed=nlu_cfg.seed,
+    )
+    catalog = Catalog.from_file(demo.catalog_path)
+    templates = Templates(store=settings.store.name)
+    retriever = HybridFAQRetriever(
+        load_faqs(demo.faqs_path),
+        {"en": embedder, "zh": zh_embedder},
+        cache_dir=store_root / "indexes",
+        dense_weight=settings.retrieval.dense_weight,
+    )
+    router = Router(
+        templates=templates,
+        orders=OrderFlows(
+            SqlOrderService(demo.db_url),
+            templates,
+            return_window_days=settings.dialogue.return_window_days,
+            currency_symbol=settings.store.currency_symbol,
+        ),
+        retriever=retriever,
+        generator=ExtractiveGenerator(),
+        products=ProductQA(catalog, currency_symbol=settings.store.currency_symbol),
+        dialogue=settings.dialogue,
+        retrieval=settings.retrieval,
+    )
+    tracker_path = settings.tracker.path or data_dir / "tracker.db"
+    store = build_tracker_store(settings.tracker.kind, tracker_path, window=settings.tracker.history_window)
+    nlu = NLUPipeline(classifier, LexiconSentimentAnalyzer(), RuleEntityExtractor(ProductLinker(catalog)))
+    return Engine(settings, nlu=nlu, router=router, store=store, templates=templates)

@@ -1,0 +1,277 @@
+"""The engine: one object that answers customer turns (DESIGN.md §3).
+
+It wires the stages (NLU → tracker → router → reply), holds one lock per conversation, commits
+each turn's events atomically, and maps every failure to a clear customer reply (and a hand-off
+where a human must take over) — a customer never sees a traceback.
+
+Example:
+    >>> engine = Engine.from_config()                                         # doctest: +SKIP
+    >>> engine.respond("s1", "where is my order 100023?", customer_id="C001").route  # doctest: +SKIP
+    'flow'
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from pathlib import Path
+from typing import Any
+
+from connectors.auth import Actor
+from engine.errors import ShopAssistError, StoreError
+from engine.flows.base import Decision, Turn
+from engine.nlu.pipeline import NLUPipeline
+from engine.privacy import PiiMaskingFilter, mask_pii
+from engine.responses.templates import Templates
+from engine.router import Router
+from engine.settings import Settings
+from engine.state.events import BotUttered, ConversationReset, Event, HandoffRequested, UserUttered
+from engine.state.locks import SessionLocks
+from engine.state.stores import TrackerStore
+from engine.state.tracker import DialogueState
+from engine.text import clean_text, detect_language
+from engine.types import Reply
+
+__all__ = ["Engine"]
+
+log = logging.getLogger("shopassist.engine")
+log.addFilter(PiiMaskingFilter())
+
+_MAX_SESSION_ID = 200
+
+
+def _ms(since: float) -> float:
+    return round((time.perf_counter() - since) * 1000, 3)
+
+
+class Engine:
+    """Answers customer turns. Build it with :meth:`from_config`; use :meth:`respond`.
+
+    Args:
+        settings: the settings tree it was built from.
+        nlu: the NLU stage.
+        router: the router.
+        store: the tracker store (events, snapshots, feedback).
+        templates: reply templates (for the engine's own replies: empty, too long, errors).
+    """
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        nlu: NLUPipeline,
+        router: Router,
+        store: TrackerStore,
+        templates: Templates,
+    ) -> None:
+        self.settings = settings
+        self.nlu = nlu
+        self.router = router
+        self.store = store
+        self.templates = templates
+        self._locks = SessionLocks()
+
+    @classmethod
+    def from_config(cls, path: str | Path | None = None, *, progress: bool = False, **overrides: Any) -> "Engine":
+        """Build an engine from a YAML config (default: ``configs/default.yaml``) + environment."""
+        from engine.builder import build_engine
+        from engine.settings import load_settings
+
+        return build_engine(load_settings(path, **overrides), progress=progress)
+
+    # -- the public verbs -----------------------------------------------------------------
+    def respond(self, session_id: str, text: str | bytes, *, customer_id: str | None = None) -> Reply:
+        """Answer one customer turn. Never raises for anything the customer typed."""
+        started = time.perf_counter()
+        session_id = self._check_session(session_id)
+        if isinstance(text, (bytes, bytearray)):
+            text = bytes(text).decode("utf-8", errors="replace")
+        if not isinstance(text, str):
+            raise TypeError(f"text must be str or bytes, got {type(text).__name__}")
+        if customer_id is not None and not isinstance(customer_id, str):
+            raise TypeError(f"customer_id must be str or None, got {type(customer_id).__name__}")
+        actor = Actor.customer(customer_id.strip()) if customer_id and customer_id.strip() else Actor.anonymous()
+        trace: dict[str, Any] = {}
+        try:
+            with self._locks.hold(session_id):
+                return self._turn(session_id, text, actor, trace, started)
+        except TimeoutError:
+            lang = detect_language(text[:2000])
+            return Reply(text=self.templates.render("internal_error", lang), intent="", confidence=0.0,
+                         route="handoff", session_id=session_id, handoff=True,
+                         trace={"error": "session busy", "total_ms": _ms(started)})
+
+    async def arespond(self, session_id: str, text: str | bytes, *, customer_id: str | None = None) -> Reply:
+        """:meth:`respond` without blocking the event loop."""
+        return await asyncio.to_thread(self.respond, session_id, text, customer_id=customer_id)
+
+    def feedback(
+        self,
+        session_id: str,
+        *,
+        rating: int | None = None,
+        correction: str | None = None,
+        comment: str | None = None,
+    ) -> int:
+        """Store feedback on the session's latest turn durably; returns the record id."""
+        session_id = self._check_session(session_id)
+        if rating is not None and rating not in (-1, 0, 1):
+            raise ValueError(f"rating must be -1, 0 or 1, got {rating!r}")
+        if rating is None and correction is None and comment is None:
+            raise ValueError("give at least one of rating, correction or comment")
+        last_user: UserUttered | None = None
+        last_bot: BotUttered | None = None
+        events = self.store.events(session_id)
+        for e in reversed(events):
+            if last_bot is None and isinstance(e, BotUttered):
+                last_bot = e
+            if isinstance(e, UserUttered):
+                last_user = e
+                break
+        return self.store.add_feedback({
+            "session_id": session_id,
+            "turn": self.store.load(session_id).turns,
+            "rating": rating,
+            "correction": correction,
+            "comment": (comment or "")[:2000] or None,
+            "text": last_user.text if last_user else None,
+            "intent": last_user.intent if last_user else None,
+            "confidence": last_user.confidence if last_user else None,
+            "route": last_bot.route if last_bot else None,
+        })
+
+    def reset(self, session_id: str) -> None:
+        """Start the conversation afresh (the event log keeps its history)."""
+        session_id = self._check_session(session_id)
+        with self._locks.hold(session_id):
+            self.store.commit(self.store.load(session_id), [ConversationReset()])
+
+    def state(self, session_id: str) -> DialogueState:
+        return self.store.load(self._check_session(session_id))
+
+    def warm_up(self) -> None:
+        """Load models and indexes now rather than on the first turn."""
+        self.nlu.parse("hello")
+        retriever = getattr(self.router, "_retriever", None)
+        if retriever is not None and hasattr(retriever, "warm_up"):
+            retriever.warm_up()
+
+    # -- one turn -------------------------------------------------------------------------
+    @staticmethod
+    def _check_session(session_id: str) -> str:
+        if not isinstance(session_id, str) or not session_id.strip():
+            raise ValueError("session_id must be a non-empty string")
+        if len(session_id) > _MAX_SESSION_ID:
+            raise ValueError(f"session_id must be at most {_MAX_SESSION_ID} characters")
+        return session_id
+
+    def _turn(self, session_id: str, raw: str, actor: Actor, trace: dict[str, Any], started: float) -> Reply:
+        limit = self.settings.dialogue.max_message_chars
+        t = time.perf_counter()
+        try:
+            state = self.store.load(session_id)
+        except StoreError as exc:
+            log.error("tracker store unavailable for %s: %s", session_id, exc)
+            return self._error_reply(session_id, raw, "service_unavailable", trace, started, None)
+        trace["state_load_ms"] = _ms(t)
+
+        if len(raw) > limit:
+            lang = detect_language(raw[:2000])
+            text = self.templates.render("too_long", lang, length=len(raw), limit=limit)
+            decision = Decision(text, "fallback", decided_by="input:too_long")
+            return self._finish(session_id, state, raw[:limit], "", 0.0, lang, 0.0, decision, trace, started)
+        cleaned = clean_text(raw)
+        if not cleaned:
+            decision = Decision(self.templates.render("empty_input", "en"), "fallback", decided_by="input:empty")
+            return self._finish(session_id, state, cleaned, "", 0.0, "en", 0.0, decision, trace, started)
+
+        try:
+            t = time.perf_counter()
+            nlu = self.nlu.parse(cleaned, trace)
+            trace["nlu_ms"] = _ms(t)
+            t = time.perf_counter()
+            decision = self.router.route(Turn(nlu=nlu, state=state, actor=actor))
+            trace["route_ms"] = _ms(t)
+        except Exception as exc:  # the one place internal errors become a customer reply
+            log.exception("turn failed in %s: %s", session_id, mask_pii(str(exc)))
+            return self._error_reply(session_id, cleaned, "internal_error", trace, started, state)
+        trace.update(
+            language=nlu.language,
+            intent_ranking=[list(r) for r in nlu.intent.ranking[:3]],
+            oos_reason=nlu.intent.oos_reason,
+            sentiment_score=round(nlu.sentiment.score, 3),
+            entities={"order_ids": list(nlu.entities.order_ids),
+                      "products": list(nlu.entities.product_ids)},
+        )
+        return self._finish(session_id, state, cleaned, nlu.intent.intent, nlu.intent.confidence,
+                            nlu.language, nlu.sentiment.score, decision, trace, started)
+
+    def _finish(
+        self,
+        session_id: str,
+        state: DialogueState,
+        user_text: str,
+        intent: str,
+        confidence: float,
+        lang: str,
+        sentiment: float,
+        decision: Decision,
+        trace: dict[str, Any],
+        started: float,
+    ) -> Reply:
+        events: list[Event] = [UserUttered(user_text, intent=intent, confidence=confidence,
+                                           language=lang, sentiment=sentiment)]
+        events.extend(decision.events)
+        if decision.handoff_reason:
+            events.append(HandoffRequested(decision.handoff_reason,
+                                           summary=self._summary(state, user_text, intent)))
+        events.append(BotUttered(decision.text, route=decision.route, intent=intent,
+                                 sources=tuple(s.id for s in decision.sources)))
+        t = time.perf_counter()
+        try:
+            new_state = self.store.commit(state, events)
+        except StoreError as exc:
+            log.error("could not commit turn of %s: %s", session_id, exc)
+            return self._error_reply(session_id, user_text, "service_unavailable", trace, started, None)
+        trace["state_commit_ms"] = _ms(t)
+        trace["decided_by"] = decision.decided_by
+        trace["total_ms"] = _ms(started)
+        label = "neutral"
+        if sentiment <= -0.2:
+            label = "negative"
+        elif sentiment >= 0.2:
+            label = "positive"
+        return Reply(
+            text=decision.text,
+            intent=intent or "out_of_scope",
+            confidence=float(min(1.0, max(0.0, confidence))),
+            route=decision.route,
+            sources=list(decision.sources),
+            sentiment=label,
+            slots=dict(new_state.slots),
+            trace=trace,
+            session_id=session_id,
+            handoff=decision.handoff_reason is not None,
+        )
+
+    def _error_reply(self, session_id: str, text: str, key: str, trace: dict[str, Any],
+                     started: float, state: DialogueState | None) -> Reply:
+        """A clear reply plus a hand-off; the turn is committed when the store still works."""
+        lang = detect_language(text[:2000])
+        decision = Decision(self.templates.render(key, lang), "handoff",
+                            handoff_reason=key.replace("_", " "), decided_by=f"error:{key}")
+        trace["error"] = key
+        if state is not None:
+            return self._finish(session_id, state, text[: self.settings.dialogue.max_message_chars],
+                                "", 0.0, lang, 0.0, decision, trace, started)
+        trace["total_ms"] = _ms(started)
+        return Reply(text=decision.text, intent="out_of_scope", confidence=0.0, route="handoff",
+                     session_id=session_id, trace=trace, handoff=True)
+
+    @staticmethod
+    def _summary(state: DialogueState, user_text: str, intent: str) -> str:
+        recent = [f"{who}: {text[:120]}" for who, text in state.history[-4:]]
+        recent.append(f"user: {user_text[:200]}")
+        slots = ", ".join(f"{k}={v}" for k, v in sorted(state.slots.items())) or "none"
+        return f"intent={intent or 'unknown'}; slots: {slots}; recent: " + " | ".join(recent)

@@ -1,0 +1,41 @@
+"""What a routing step sees (:class:`Turn`) and what it decides (:class:`Decision`).
+
+A decision carries the reply text and the *events* the turn produces; the engine commits them
+with the user and bot utterances in one transaction. Handlers never mutate state.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from connectors.auth import Actor
+from engine.state.events import Event
+from engine.state.tracker import DialogueState
+from engine.types import NLUResult, Route, Source
+
+__all__ = ["Turn", "Decision"]
+
+
+@dataclass(frozen=True)
+class Turn:
+    nlu: NLUResult
+    state: DialogueState
+    actor: Actor
+
+    @property
+    def lang(self) -> str:
+        return self.nlu.language
+
+    @property
+    def intent(self) -> str:
+        return self.nlu.intent.intent
+
+
+@dataclass
+class Decision:
+    text: str
+    route: Route
+    sources: list[Source] = field(default_factory=list)
+    events: list[Event] = field(default_factory=list)
+    handoff_reason: str | None = None
+    decided_by: str = ""

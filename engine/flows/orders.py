@@ -1,0 +1,229 @@
+"""Order flows: track an order, return eligibility, refund status, cancel, change address.
+
+All reads go through an :class:`connectors.base.OrderService` with the acting customer, so
+ownership is enforced by the connector; a foreign order reads exactly like a missing one. These
+flows never write: cancelling, creating a return or changing an address is confirmed and handed
+to an agent (the write flows come with the connectors' write API). An order status is only ever
+stated from the connector's answer.
+
+Example:
+    >>> flows = OrderFlows(order_service, Templates(store="Brightcart"))   # doctest: +SKIP
+    >>> flows.handle("track_order", turn).text                              # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date, datetime, timedelta, timezone
+
+from connectors.base import (
+    ConnectorUnavailable,
+    InvalidOrderId,
+    Order,
+    OrderNotFound,
+    OrderService,
+)
+from engine.responses.templates import Templates
+from engine.state.events import FlowCompleted, FlowStarted, SlotSet
+from engine.types import Source
+
+from .base import Decision, Turn
+
+__all__ = ["OrderFlows", "ORDER_INTENTS"]
+
+ORDER_INTENTS = frozenset(
+    {"track_order", "return_item", "refund_status", "cancel_order", "change_address"}
+)
+
+_SHIPMENT_STATUS = {
+    "en": {"label_created": "label created", "in_transit": "in transit",
+           "out_for_delivery": "out for delivery", "delivered": "delivered"},
+    "zh": {"label_created": "已打单", "in_transit": "运输中", "out_for_delivery": "派送中",
+           "delivered": "已签收"},
+}
+_ORDER_STATUS_ZH = {"processing": "备货中", "shipped": "已发货", "delivered": "已送达",
+                    "cancelled": "已取消", "returned": "已退货"}
+_RETURN_STATUS_ZH = {"requested": "已申请", "approved": "已批准", "received": "仓库已收货",
+                     "refunded": "已退款", "rejected": "已拒绝"}
+
+
+def _fmt_date(d: date | datetime | None, lang: str) -> str:
+    if d is None:
+        return "未知" if lang == "zh" else "unknown"
+    if lang == "zh":
+        return f"{d.year}年{d.month}月{d.day}日"
+    return f"{d:%b} {d.day}, {d.year}"
+
+
+def _items(order: Order, lang: str) -> str:
+    names = [i.name for i in order.items]
+    if len(names) <= 2:
+        return ("、" if lang == "zh" else " and ").join(names)
+    more = len(names) - 2
+    return f"{'、'.join(names[:2])}等{len(names)}件" if lang == "zh" else f"{', '.join(names[:2])} and {more} more"
+
+
+def _today() -> date:
+    return datetime.now(timezone.utc).date()
+
+
+class OrderFlows:
+    """Handles the order intents for one engine.
+
+    Args:
+        orders: the order connector.
+        templates: reply templates.
+        return_window_days: days after delivery a return is accepted.
+        today: clock used for return windows (injectable for tests).
+    """
+
+    def __init__(
+        self,
+        orders: OrderService,
+        templates: Templates,
+        *,
+        return_window_days: int = 30,
+        today: Callable[[], date] = _today,
+        currency_symbol: str = "$",
+    ) -> None:
+        if return_window_days <= 0:
+            raise ValueError(f"return_window_days must be > 0, got {return_window_days}")
+        self._orders = orders
+        self._t = templates
+        self._window = return_window_days
+        self._today = today
+        self._cur = currency_symbol
+
+    def handle(self, intent: str, turn: Turn) -> Decision:
+        lang = turn.lang
+        ents = turn.nlu.entities
+        in_flow = turn.state.active_flow == intent
+        order_id = ents.order_ids[0] if ents.order_ids else None
+        if order_id is None and ents.malformed_order_ids:
+            bad = ents.malformed_order_ids[0][:40]
+            return self._ask(intent, turn, self._t.render("malformed_order_id", lang, order_id=bad))
+        if order_id is None:
+            order_id = turn.state.slots.get("order_id")
+        if turn.actor.role == "anonymous":
+            return Decision(self._t.render("sign_in_needed", lang), "flow", decided_by=f"{intent}:anonymous")
+        if order_id is None:
+            return self._ask_for_order(intent, turn)
+        try:
+            order = self._orders.get_order(turn.actor, order_id)
+        except InvalidOrderId:
+            return self._ask(intent, turn, self._t.render("malformed_order_id", lang, order_id=order_id[:40]))
+        except OrderNotFound:
+            events = [SlotSet("order_id", None)]
+            if in_flow:
+                events.append(FlowCompleted(intent, outcome="failed"))
+            return Decision(self._t.render("order_not_found", lang, order_id=order_id), "flow",
+                            events=events, decided_by=f"{intent}:not_found")
+        except ConnectorUnavailable:
+            return Decision(self._t.render("service_unavailable", lang), "handoff",
+                            handoff_reason="order system unavailable", decided_by=f"{intent}:unavailable")
+        events = [SlotSet("order_id", order.order_id)]
+        if order.items:
+            events.append(SlotSet("product_id", order.items[0].product_id))
+        if in_flow:
+            events.append(FlowCompleted(intent))
+        decision = getattr(self, f"_{intent}")(order, lang)
+        decision.events = events + decision.events
+        decision.sources.insert(0, Source(id=order.order_id, kind="order", title=f"Order {order.order_id}"))
+        decision.decided_by = f"{intent}:{order.status}"
+        return decision
+
+    # -- asking ---------------------------------------------------------------------------
+    def _ask(self, intent: str, turn: Turn, text: str) -> Decision:
+        events = [] if turn.state.active_flow == intent else [FlowStarted(intent)]
+        return Decision(text, "flow", events=events, decided_by=f"{intent}:ask")
+
+    def _ask_for_order(self, intent: str, turn: Turn) -> Decision:
+        lang = turn.lang
+        try:
+            recent = self._orders.list_orders(turn.actor, limit=3)
+        except ConnectorUnavailable:
+            recent = []
+        if recent:
+            sep = "；" if lang == "zh" else "; "
+            listing = sep.join(
+                f"{o.order_id}（{_items(o, lang)}，{_ORDER_STATUS_ZH.get(o.status, o.status)}）" if lang == "zh"
+                else f"{o.order_id} ({_items(o, lang)}, {o.status})"
+                for o in recent
+            )
+            text = self._t.render("ask_order_id_recent", lang, orders=listing)
+        else:
+            text = self._t.render("ask_order_id", lang)
+        return self._ask(intent, turn, text)
+
+    # -- one method per intent ------------------------------------------------------------
+    def _track_order(self, order: Order, lang: str) -> Decision:
+        ship = order.shipment
+        values = dict(order_id=order.order_id, items=_items(order, lang),
+                      placed=_fmt_date(order.placed_at, lang))
+        if order.status in ("shipped", "delivered") and ship is not None:
+            values.update(carrier=ship.carrier, tracking=ship.tracking_number,
+                          shipment_status=_SHIPMENT_STATUS[lang].get(ship.status, ship.status),
+                          eta=_fmt_date(ship.estimated_delivery, lang),
+                          delivered=_fmt_date(ship.delivered_at, lang))
+            key = "order_delivered" if order.status == "delivered" else "order_shipped"
+        elif order.status in ("cancelled", "returned"):
+            key = f"order_{order.status}"
+        else:
+            key = "order_processing"
+        return Decision(self._t.render(key, lang, **values), "flow")
+
+    def _return_item(self, order: Order, lang: str) -> Decision:
+        base = dict(order_id=order.order_id, items=_items(order, lang), window=self._window,
+                    status=_ORDER_STATUS_ZH.get(order.status, order.status) if lang == "zh" else order.status)
+        if order.returns:
+            r = order.returns[-1]
+            status = _RETURN_STATUS_ZH.get(r.status, r.status) if lang == "zh" else r.status
+            return Decision(self._t.render("return_exists", lang, return_status=status,
+                                           opened=_fmt_date(r.created_at, lang), **base), "flow")
+        delivered = order.delivered_at
+        if order.status != "delivered" or delivered is None:
+            return Decision(self._t.render("return_not_delivered", lang, **base), "flow")
+        deadline = delivered.date() + timedelta(days=self._window)
+        days_left = (deadline - self._today()).days
+        values = dict(delivered=_fmt_date(delivered, lang), deadline=_fmt_date(deadline, lang), **base)
+        if days_left < 0:
+            return Decision(self._t.render("return_expired", lang, **values), "flow")
+        return Decision(self._t.render("return_eligible", lang, days_left=days_left, **values),
+                        "handoff", handoff_reason=f"create a return for order {order.order_id}")
+
+    def _refund_status(self, order: Order, lang: str) -> Decision:
+        status = _ORDER_STATUS_ZH.get(order.status, order.status) if lang == "zh" else order.status
+        if not order.returns:
+            return Decision(self._t.render("refund_none", lang, order_id=order.order_id, status=status), "flow")
+        r = order.returns[-1]
+        if r.status == "refunded" and r.refunded_at is not None:
+            amount = f"{self._cur}{(r.refund_amount or order.total):,.2f}"
+            return Decision(self._t.render("refund_done", lang, order_id=order.order_id, amount=amount,
+                                           refunded=_fmt_date(r.refunded_at, lang)), "flow")
+        rstatus = _RETURN_STATUS_ZH.get(r.status, r.status) if lang == "zh" else r.status
+        return Decision(self._t.render("refund_pending", lang, order_id=order.order_id, return_status=rstatus), "flow")
+
+    def _status_verb(self, order: Order, lang: str) -> str:
+        if lang == "zh":
+            return _ORDER_STATUS_ZH.get(order.status, order.status).removeprefix("已")
+        return {"shipped": "shipped", "delivered": "been delivered", "cancelled": "been cancelled",
+                "returned": "been returned"}.get(order.status, order.status)
+
+    def _cancel_order(self, order: Order, lang: str) -> Decision:
+        if order.status == "processing":
+            return Decision(self._t.render("cancel_possible", lang, order_id=order.order_id),
+                            "handoff", handoff_reason=f"cancel order {order.order_id}")
+        return Decision(self._t.render("cancel_too_late", lang, order_id=order.order_id,
+                                       status_verb=self._status_verb(order, lang)), "flow")
+
+    def _change_address(self, order: Order, lang: str) -> Decision:
+        if order.status == "processing":
+            return Decision(self._t.render("address_possible", lang, order_id=order.order_id),
+                            "handoff", handoff_reason=f"change address of order {order.order_id}")
+        ship = order.shipment
+        if ship is None:
+            return Decision(self._t.render("cancel_too_late", lang, order_id=order.order_id,
+                                           status_verb=self._status_verb(order, lang)), "flow")
+        return Decision(self._t.render("address_too_late", lang, order_id=order.order_id,
+                                       status_verb=self._status_verb(order, lang),
+                                       carrier=ship.carrier, tracking=ship.tracking_number), "flow")

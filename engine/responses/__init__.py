@@ -1,0 +1,5 @@
+"""Templated replies in English and Chinese."""
+
+from .templates import Templates
+
+__all__ = ["Templates"]

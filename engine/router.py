@@ -1,0 +1,153 @@
+"""The router: decides, for one analysed turn, which responder answers it.
+
+Order of precedence (first match wins):
+
+1. an explicit request for a human, or a strongly negative customer who is complaining or stuck
+   → hand-off;
+2. an active flow that this turn continues (an order id, a yes/no) → that flow;
+3. greetings, thanks, goodbyes → templates;
+4. order intents → :class:`engine.flows.OrderFlows` (through connectors, ownership-checked);
+5. product questions / comparisons / recommendations → the catalog graph;
+6. policy questions and anything else → hybrid FAQ retrieval, answered only when the fused score
+   clears ``min_score``; otherwise a fallback, and a hand-off after repeated fallbacks.
+
+Example:
+    >>> router.route(turn).route          # doctest: +SKIP
+    'retrieval'
+"""
+
+from __future__ import annotations
+
+from engine.flows.base import Decision, Turn
+from engine.flows.orders import ORDER_INTENTS, OrderFlows
+from engine.generation.base import Generator
+from engine.nlu.base import OUT_OF_SCOPE
+from engine.responses.templates import Templates
+from engine.settings import DialogueSettings, RetrievalSettings
+from engine.state.events import FlowCompleted, SlotSet
+from knowledge.faq.index import Retriever
+from knowledge.graph.query import ProductQA
+
+__all__ = ["Router"]
+
+TEMPLATE_INTENTS = frozenset({"greet", "goodbye", "thanks", "affirm", "deny"})
+PRODUCT_INTENTS = frozenset({"product_question", "product_compare", "recommend"})
+# out-of-scope turns must clear a higher bar before retrieval answers them
+_OOS_MARGIN = 0.1
+
+
+class Router:
+    """Routes a :class:`Turn` to a :class:`Decision`.
+
+    Args:
+        templates: reply templates.
+        orders: order flows (connector-backed).
+        retriever: FAQ retriever.
+        generator: composes grounded answers from passages and facts.
+        products: product question answering over the catalog graph.
+        dialogue: dialogue settings (hand-off policy).
+        retrieval: retrieval settings (top_k, answerability threshold).
+    """
+
+    def __init__(
+        self,
+        *,
+        templates: Templates,
+        orders: OrderFlows,
+        retriever: Retriever,
+        generator: Generator,
+        products: ProductQA,
+        dialogue: DialogueSettings,
+        retrieval: RetrievalSettings,
+    ) -> None:
+        self._t = templates
+        self._orders = orders
+        self._retriever = retriever
+        self._gen = generator
+        self._products = products
+        self._dialogue = dialogue
+        self._retrieval = retrieval
+
+    def route(self, turn: Turn) -> Decision:
+        intent, lang = turn.intent, turn.lang
+        state, ents = turn.state, turn.nlu.entities
+        sentiment = turn.nlu.sentiment.score
+
+        if intent == "human_agent":
+            return self._handoff("handoff", lang, "customer asked for a human agent")
+        upset = sentiment <= self._dialogue.negative_handoff_score
+        if upset and (intent == "complaint" or state.consecutive_fallbacks > 0):
+            return self._handoff("handoff_upset", lang, "customer is upset")
+
+        flow = state.active_flow
+        if flow in ORDER_INTENTS:
+            if intent == "deny" and not ents.order_ids:
+                return Decision(self._t.render("deny", lang), "flow",
+                                events=[FlowCompleted(flow, outcome="cancelled")],
+                                decided_by=f"{flow}:cancelled")
+            if ents.order_ids or ents.malformed_order_ids or intent in (OUT_OF_SCOPE, "affirm", flow):
+                return self._orders.handle(flow, turn)
+
+        if intent in TEMPLATE_INTENTS:
+            return Decision(self._t.render(intent, lang), "template", decided_by=intent)
+        if intent in ORDER_INTENTS:
+            return self._orders.handle(intent, turn)
+        if intent == "complaint":
+            return Decision(self._t.render("complaint", lang), "template", decided_by="complaint")
+        if intent in PRODUCT_INTENTS:
+            decision = self._product(intent, turn)
+            if decision is not None:
+                return decision
+        if intent == OUT_OF_SCOPE and ents.order_ids:
+            return self._orders.handle("track_order", turn)
+        if intent == OUT_OF_SCOPE and ents.product_ids:
+            decision = self._product("product_question", turn)
+            if decision is not None:
+                return decision
+        return self._retrieve(turn)
+
+    # -- responders ---------------------------------------------------------------------------
+    def _handoff(self, key: str, lang: str, reason: str) -> Decision:
+        return Decision(self._t.render(key, lang), "handoff", handoff_reason=reason, decided_by=f"handoff:{key}")
+
+    def _fallback(self, turn: Turn, key: str = "fallback") -> Decision:
+        if turn.state.consecutive_fallbacks + 1 >= self._dialogue.fallbacks_before_handoff:
+            return self._handoff("handoff_stuck", turn.lang, "repeated fallbacks")
+        return Decision(self._t.render(key, turn.lang), "fallback", decided_by=f"fallback:{key}")
+
+    def _product(self, intent: str, turn: Turn) -> Decision | None:
+        lang, text = turn.lang, turn.nlu.text
+        ids = list(turn.nlu.entities.product_ids)
+        remembered = turn.state.slots.get("product_id")
+        if intent == "recommend":
+            facts = self._products.recommend(text, lang, context_ids=ids or ([remembered] if remembered else []))
+            if not facts:
+                return None
+        elif intent == "product_compare":
+            if len(ids) == 1 and remembered and remembered != ids[0]:
+                ids = [remembered, ids[0]]
+            if len(ids) < 2:
+                return Decision(self._t.render("product_unknown", lang), "template", decided_by="compare:ask")
+            facts = self._products.compare(ids, lang)
+        else:
+            if not ids and remembered:
+                ids = [remembered]
+            if not ids:
+                return None  # no product in sight: let FAQ retrieval try ("do you price match?")
+            facts = self._products.facts(text, ids, lang)
+        answer = self._gen.generate(text, [], facts, language=lang)
+        if not answer.grounded:
+            return None
+        events = [SlotSet("product_id", ids[-1] if intent == "product_compare" else ids[0])] if ids else []
+        return Decision(answer.text, "retrieval", sources=list(answer.sources), events=events,
+                        decided_by=f"product:{intent}")
+
+    def _retrieve(self, turn: Turn) -> Decision:
+        lang = turn.lang
+        passages = self._retriever.retrieve(turn.nlu.text, top_k=self._retrieval.top_k, language=lang)
+        bar = self._retrieval.min_score + (_OOS_MARGIN if turn.intent == OUT_OF_SCOPE else 0.0)
+        if not passages or passages[0].score < bar:
+            return self._fallback(turn, "fallback" if turn.intent == OUT_OF_SCOPE else "no_answer")
+        answer = self._gen.generate(turn.nlu.text, passages, [], language=lang)
+        return Decision(answer.text, "retrieval", sources=list(answer.sources),
+                        decided_by=f"faq:{passages[0].id}")

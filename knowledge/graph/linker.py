@@ -1,0 +1,74 @@
+"""Entity linking from user text to catalog products by alias matching.
+
+Aliases are the product's English and Chinese names, its listed aliases and ``brand + model``
+forms. Matching is case-insensitive on normalised text with word boundaries for Latin aliases;
+overlapping matches keep the longest ("X200 charging case" beats "X200"), and an alias shared by
+several products resolves to the one with the shortest name (the base product, not its accessory).
+
+Example:
+    >>> linker = ProductLinker(catalog)                                  # doctest: +SKIP
+    >>> linker.link("does the X200 work with my iPhone?")                # doctest: +SKIP
+    ['P1001']
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+
+from .catalog import Catalog
+
+__all__ = ["ProductLinker"]
+
+_NORM_RE = re.compile(r"[^0-9a-z\u3400-\u9fff]+")
+
+
+def _norm(text: str) -> str:
+    return " " + _NORM_RE.sub(" ", text.lower()).strip() + " "
+
+
+class ProductLinker:
+    """Finds product mentions in text. ``link`` returns product ids in order of appearance."""
+
+    def __init__(self, catalog: Catalog, *, min_alias_len: int = 3) -> None:
+        if min_alias_len <= 0:
+            raise ValueError(f"min_alias_len must be > 0, got {min_alias_len}")
+        self._catalog = catalog
+        owners: dict[str, set[str]] = defaultdict(set)
+        for p in catalog:
+            names = {p.name, p.name_zh, *p.aliases}
+            for a in p.aliases:
+                if p.brand and not a.lower().startswith(p.brand.lower()):
+                    names.add(f"{p.brand} {a}")
+            for name in names:
+                key = _norm(name).strip()
+                if len(key) >= min_alias_len:
+                    owners[key].add(p.id)
+        self._aliases: list[tuple[str, str]] = []
+        for alias, ids in owners.items():
+            best = min(ids, key=lambda i: (len(catalog.get(i).name), i))
+            self._aliases.append((alias, best))
+        self._aliases.sort(key=lambda a: -len(a[0]))
+
+    def link(self, text: str) -> list[str]:
+        norm = _norm(text[:2000])
+        taken: list[tuple[int, int]] = []
+        found: list[tuple[int, str]] = []
+        for alias, pid in self._aliases:
+            latin = alias.isascii()
+            needle = f" {alias} " if latin else alias
+            start = norm.find(needle)
+            while start >= 0:
+                s, e = start, start + len(needle)
+                if not any(s < te and ts < e for ts, te in taken):
+                    taken.append((s, e))
+                    found.append((s, pid))
+                    break
+                start = norm.find(needle, start + 1)
+        seen: set[str] = set()
+        ordered = []
+        for _, pid in sorted(found):
+            if pid not in seen:
+                seen.add(pid)
+                ordered.append(pid)
+        return ordered

@@ -1,0 +1,32 @@
+"""Shared fixtures: real packaged models and a real demo store, loaded once per session."""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+import pytest  # noqa: E402
+
+
+@pytest.fixture(scope="session")
+def demo_store(tmp_path_factory):
+    from knowledge.demo import ensure_demo_store
+
+    return ensure_demo_store(tmp_path_factory.mktemp("demo-store"))
+
+
+@pytest.fixture(scope="session")
+def data_dir(tmp_path_factory):
+    return tmp_path_factory.mktemp("shopassist-data")
+
+
+@pytest.fixture(scope="session")
+def engine(demo_store, data_dir):
+    """The real engine: packaged models, SQLite tracker, the demo store."""
+    from engine import Engine
+
+    eng = Engine.from_config(data_dir=data_dir, store={"root": demo_store.root})
+    eng.warm_up()
+    return eng
