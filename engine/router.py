@@ -24,7 +24,7 @@ from engine.generation.base import Generator
 from engine.nlu.base import OUT_OF_SCOPE
 from engine.responses.templates import Templates
 from engine.settings import DialogueSettings, RetrievalSettings
-from engine.state.events import FlowCompleted, SlotSet
+from engine.state.events import FlowCompleted, FlowStarted, SlotSet
 from knowledge.faq.index import Retriever
 from knowledge.graph.query import ProductQA
 
@@ -91,14 +91,15 @@ class Router:
         if intent in TEMPLATE_INTENTS:
             return Decision(self._t.render(intent, lang), "template", decided_by=intent)
         if intent in ORDER_INTENTS:
-            return self._orders.handle(intent, turn)
+            general = self._general_order_question(intent, turn)
+            return general if general is not None else self._orders.handle(intent, turn)
         if intent == "complaint":
             return Decision(self._t.render("complaint", lang), "template", decided_by="complaint")
         if intent in PRODUCT_INTENTS:
             decision = self._product(intent, turn)
             if decision is not None:
                 return decision
-        if intent == OUT_OF_SCOPE and ents.order_ids:
+        if intent == OUT_OF_SCOPE and (ents.order_ids or ents.malformed_order_ids):
             return self._orders.handle("track_order", turn)
         if intent == OUT_OF_SCOPE and ents.product_ids:
             decision = self._product("product_question", turn)
@@ -114,6 +115,26 @@ class Router:
         if turn.state.consecutive_fallbacks + 1 >= self._dialogue.fallbacks_before_handoff:
             return self._handoff("handoff_stuck", turn.lang, "repeated fallbacks")
         return Decision(self._t.render(key, turn.lang), "fallback", decided_by=f"fallback:{key}")
+
+    def _general_order_question(self, intent: str, turn: Turn) -> Decision | None:
+        """An order intent with no order in sight may be a general question ("how long do
+        refunds take?"): answer it from the FAQs when they match strongly, and (for a signed-in
+        customer) start the flow so that an order number in the next turn continues it."""
+        ents, state = turn.nlu.entities, turn.state
+        if ents.order_ids or ents.malformed_order_ids or state.slots.get("order_id"):
+            return None
+        anonymous = turn.actor.role == "anonymous"
+        if intent == "track_order" and not anonymous:
+            return None  # "where is my order?": list their recent orders instead
+        passages = self._retriever.retrieve(turn.nlu.text, top_k=self._retrieval.top_k, language=turn.lang)
+        if not passages or passages[0].score < self._retrieval.min_score + _OOS_MARGIN:
+            return None
+        answer = self._gen.generate(turn.nlu.text, passages, [], language=turn.lang)
+        hint = self._t.render("sign_in_hint" if anonymous else "order_hint", turn.lang)
+        sep = "" if turn.lang == "zh" else " "
+        events = [] if anonymous or state.active_flow == intent else [FlowStarted(intent)]
+        return Decision(answer.text + sep + hint, "retrieval", sources=list(answer.sources),
+                        events=events, decided_by=f"faq:{passages[0].id}:{intent}")
 
     def _product(self, intent: str, turn: Turn) -> Decision | None:
         lang, text = turn.lang, turn.nlu.text

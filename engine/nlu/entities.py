@@ -28,6 +28,7 @@ _ANAPHORA_RE = re.compile(
     r"\b(it|its|it's|that one|this one|that|this|them|those|the first one|the second one)\b|它|这个|那个|这款|那款|这件|那件",
     re.IGNORECASE,
 )
+_ORDER_WORD_RE = re.compile(r"order|package|parcel|shipment|tracking|订单|单号|包裹|快递", re.IGNORECASE)
 _NOT_IDS = {"status", "number", "history", "is", "was", "has", "from", "to", "and", "please"}
 
 
@@ -51,7 +52,8 @@ class RuleEntityExtractor:
                 continue
             if tok.lstrip("#") not in ids:
                 malformed.append(tok)
-        malformed.extend(m for m in _LONG_DIGITS_RE.findall(text) if m not in malformed)
+        if _ORDER_WORD_RE.search(text):  # loose digit runs only count in an order context
+            malformed.extend(m for m in _LONG_DIGITS_RE.findall(text) if m not in malformed)
         products = tuple(self._linker.link(text)) if self._linker else ()
         return Entities(
             order_ids=ids,

@@ -1,7 +1,8 @@
 """Lexicon sentiment for English and Chinese customer turns.
 
 Owns one thing: turning a customer message into a :class:`~engine.types.SentimentPrediction`
-(``label`` plus a ``score`` in [-1, 1]) from the packaged lexicon ``engine/nlu/data/sentiment.yaml``.
+(``label`` plus a ``score`` in [-1, 1]) from the packaged lexicon
+``engine/nlu/data/sentiment.yaml``.
 English is split into words and matched case-insensitively, longest phrase first; Chinese is
 segmented by longest match over the lexicon itself (no jieba needed); a few emoji and emoticons
 count as words. Negators flip the next sentiment word within a short window, intensifiers scale
@@ -233,7 +234,7 @@ class LexiconSentimentAnalyzer:
         return "neutral"
 
     def _tokenize(self, text: str) -> tuple[list[_Item], int]:
-        """One pass: emoji, English word runs, Chinese runs, boundaries; other symbols are skipped."""
+        """One pass: emoji, English word runs, Chinese runs, boundaries; other symbols skipped."""
         lex, items, words, exclaims = self._lexicon, [], [], 0
         i, n = 0, len(text)
         while i < n:

