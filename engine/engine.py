@@ -31,7 +31,7 @@ from engine.state.locks import SessionLocks
 from engine.state.stores import TrackerStore
 from engine.state.tracker import DialogueState
 from engine.text import clean_text, detect_language
-from engine.types import Reply
+from engine.types import Reply, SentimentPrediction
 
 __all__ = ["Engine"]
 
@@ -180,11 +180,11 @@ class Engine:
             lang = detect_language(raw[:2000])
             text = self.templates.render("too_long", lang, length=len(raw), limit=limit)
             decision = Decision(text, "fallback", decided_by="input:too_long")
-            return self._finish(session_id, state, raw[:limit], "", 0.0, lang, 0.0, decision, trace, started)
+            return self._finish(session_id, state, raw[:limit], "", 0.0, lang, None, decision, trace, started)
         cleaned = clean_text(raw)
         if not cleaned:
             decision = Decision(self.templates.render("empty_input", "en"), "fallback", decided_by="input:empty")
-            return self._finish(session_id, state, cleaned, "", 0.0, "en", 0.0, decision, trace, started)
+            return self._finish(session_id, state, cleaned, "", 0.0, "en", None, decision, trace, started)
 
         try:
             t = time.perf_counter()
@@ -205,7 +205,7 @@ class Engine:
                       "products": list(nlu.entities.product_ids)},
         )
         return self._finish(session_id, state, cleaned, nlu.intent.intent, nlu.intent.confidence,
-                            nlu.language, nlu.sentiment.score, decision, trace, started)
+                            nlu.language, nlu.sentiment, decision, trace, started)
 
     def _finish(
         self,
@@ -215,13 +215,13 @@ class Engine:
         intent: str,
         confidence: float,
         lang: str,
-        sentiment: float,
+        sentiment: SentimentPrediction | None,
         decision: Decision,
         trace: dict[str, Any],
         started: float,
     ) -> Reply:
-        events: list[Event] = [UserUttered(user_text, intent=intent, confidence=confidence,
-                                           language=lang, sentiment=sentiment)]
+        events: list[Event] = [UserUttered(user_text, intent=intent, confidence=confidence, language=lang,
+                                           sentiment=sentiment.score if sentiment else 0.0)]
         events.extend(decision.events)
         if decision.handoff_reason:
             events.append(HandoffRequested(decision.handoff_reason,
@@ -237,18 +237,13 @@ class Engine:
         trace["state_commit_ms"] = _ms(t)
         trace["decided_by"] = decision.decided_by
         trace["total_ms"] = _ms(started)
-        label = "neutral"
-        if sentiment <= -0.2:
-            label = "negative"
-        elif sentiment >= 0.2:
-            label = "positive"
         return Reply(
             text=decision.text,
             intent=intent or "out_of_scope",
             confidence=float(min(1.0, max(0.0, confidence))),
             route=decision.route,
             sources=list(decision.sources),
-            sentiment=label,
+            sentiment=sentiment.label if sentiment else "neutral",
             slots=dict(new_state.slots),
             trace=trace,
             session_id=session_id,
@@ -264,7 +259,7 @@ class Engine:
         trace["error"] = key
         if state is not None:
             return self._finish(session_id, state, text[: self.settings.dialogue.max_message_chars],
-                                "", 0.0, lang, 0.0, decision, trace, started)
+                                "", 0.0, lang, None, decision, trace, started)
         trace["total_ms"] = _ms(started)
         return Reply(text=decision.text, intent="out_of_scope", confidence=0.0, route="handoff",
                      session_id=session_id, trace=trace, handoff=True)

@@ -32,7 +32,8 @@ __all__ = ["Router"]
 
 TEMPLATE_INTENTS = frozenset({"greet", "goodbye", "thanks", "affirm", "deny"})
 PRODUCT_INTENTS = frozenset({"product_question", "product_compare", "recommend"})
-# out-of-scope turns must clear a higher bar before retrieval answers them
+# out-of-scope turns must clear a higher bar before retrieval answers them: this share of the
+# distance between the language's threshold and a perfect score
 _OOS_MARGIN = 0.1
 
 
@@ -116,6 +117,10 @@ class Router:
             return self._handoff("handoff_stuck", turn.lang, "repeated fallbacks")
         return Decision(self._t.render(key, turn.lang), "fallback", decided_by=f"fallback:{key}")
 
+    def _bar(self, lang: str, *, strict: bool) -> float:
+        base = self._retrieval.threshold(lang)
+        return base + _OOS_MARGIN * (1.0 - base) if strict else base
+
     def _general_order_question(self, intent: str, turn: Turn) -> Decision | None:
         """An order intent with no order in sight may be a general question ("how long do
         refunds take?"): answer it from the FAQs when they match strongly, and (for a signed-in
@@ -127,7 +132,7 @@ class Router:
         if intent == "track_order" and not anonymous:
             return None  # "where is my order?": list their recent orders instead
         passages = self._retriever.retrieve(turn.nlu.text, top_k=self._retrieval.top_k, language=turn.lang)
-        if not passages or passages[0].score < self._retrieval.min_score + _OOS_MARGIN:
+        if not passages or passages[0].score < self._bar(turn.lang, strict=True):
             return None
         answer = self._gen.generate(turn.nlu.text, passages, [], language=turn.lang)
         hint = self._t.render("sign_in_hint" if anonymous else "order_hint", turn.lang)
@@ -166,8 +171,7 @@ class Router:
     def _retrieve(self, turn: Turn) -> Decision:
         lang = turn.lang
         passages = self._retriever.retrieve(turn.nlu.text, top_k=self._retrieval.top_k, language=lang)
-        bar = self._retrieval.min_score + (_OOS_MARGIN if turn.intent == OUT_OF_SCOPE else 0.0)
-        if not passages or passages[0].score < bar:
+        if not passages or passages[0].score < self._bar(lang, strict=turn.intent == OUT_OF_SCOPE):
             return self._fallback(turn, "fallback" if turn.intent == OUT_OF_SCOPE else "no_answer")
         answer = self._gen.generate(turn.nlu.text, passages, [], language=lang)
         return Decision(answer.text, "retrieval", sources=list(answer.sources),

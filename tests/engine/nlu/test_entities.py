@@ -1,0 +1,147 @@
+"""engine/nlu/entities.py: order ids, malformed ids, anaphora and products in one turn."""
+
+from __future__ import annotations
+
+from tests.fakes import NIMBUS, TRAIL, X200, X200_CASE, write_catalog  # noqa: I001  (imports engine first)
+
+import pytest
+
+from engine.nlu.base import EntityExtractor
+from engine.nlu.entities import RuleEntityExtractor
+from knowledge.graph.catalog import Catalog
+from knowledge.graph.linker import ProductLinker
+
+
+@pytest.fixture(scope="module")
+def extractor(tmp_path_factory) -> RuleEntityExtractor:
+    catalog = Catalog.from_file(write_catalog(tmp_path_factory.mktemp("catalog")))
+    return RuleEntityExtractor(ProductLinker(catalog))
+
+
+def test_satisfies_the_protocol(extractor):
+    assert isinstance(extractor, EntityExtractor)
+
+
+# -- order ids ------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "text, ids",
+    [
+        ("where is order #100023?", ("100023",)),
+        ("where is my order 100023", ("100023",)),
+        ("order: 100023, please", ("100023",)),
+        ("my order is 100023!", ("100023",)),
+        ("(100023)", ("100023",)),
+        ("order no. 100023.", ("100023",)),
+        ("100023", ("100023",)),
+        ("订单号100031到哪了", ("100031",)),
+        ("我的订单100023还没到", ("100023",)),
+        ("orders 100023 and 100024", ("100023", "100024")),
+        ("100023 or was it 100023?", ("100023",)),  # de-duplicated, order kept
+    ],
+)
+def test_order_ids_are_found(extractor, text, ids):
+    ents = extractor.extract(text)
+    assert ents.order_ids == ids
+    assert ents.malformed_order_ids == ()
+
+
+@pytest.mark.parametrize(
+    "text, bad",
+    [
+        ("order ABC12", "ABC12"),
+        ("order 12345", "12345"),
+        ("order 1234567", "1234567"),
+        ("order number 12345", "12345"),
+        ("order #A1B2C3", "A1B2C3"),
+        ("订单号是12345", "12345"),
+    ],
+)
+def test_malformed_order_ids_are_reported_not_guessed(extractor, text, bad):
+    ents = extractor.extract(text)
+    assert ents.order_ids == ()
+    assert bad in ents.malformed_order_ids
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "it costs $129.99",
+        "is it under $1,299?",
+        "I paid 100023.50 for it",  # six digits before a decimal point: an amount
+        "I bought it in 2024",
+        "you can return it within 30 days",
+        "free shipping over 49",
+        "the order is late",
+        "my order status please",
+        "what's my order history",
+        "I ordered 2 items on 2025-03-01",
+        "battery lasts 30 hours",
+    ],
+)
+def test_no_order_ids_from_prices_years_or_durations(extractor, text):
+    ents = extractor.extract(text)
+    assert ents.order_ids == ()
+    assert ents.malformed_order_ids == ()
+
+
+def test_six_digit_dollar_amount_is_not_an_order_id(extractor):
+    """``$123456`` is a price; the loose-digit rule already excludes ``$``, the id rule does not."""
+    assert extractor.extract("my budget is $150000").order_ids == ()
+
+
+def test_a_zip_code_in_an_address_change_is_not_a_malformed_order_id(extractor):
+    """A five-digit ZIP in "change the address of my order to ..." must not make the bot reply
+    that "98101" is not a valid order number."""
+    ents = extractor.extract("please change the address of my order to 1208 Maple Avenue, Seattle, WA 98101")
+    assert ents.order_ids == ()
+    assert ents.malformed_order_ids == ()
+
+
+def test_a_phone_number_outside_an_order_context_is_not_an_order_id(extractor):
+    ents = extractor.extract("my phone is 13812345678")
+    assert ents.order_ids == () and ents.malformed_order_ids == ()
+
+
+def test_extract_bounds_its_work_on_huge_input(extractor):
+    ents = extractor.extract("x" * 100_000 + " order 100023")
+    assert ents.order_ids == ()  # only the first 5000 characters are read
+
+
+# -- anaphora ----------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "text", ["is it waterproof?", "how much is that one", "does this come in blue", "它防水吗", "这个多少钱", "那款有货吗"]
+)
+def test_anaphora_is_detected(extractor, text):
+    assert extractor.extract(text).anaphora is True
+
+
+@pytest.mark.parametrize("text", ["hit the item", "where is my order", "退款多久到账", "itinerary please"])
+def test_no_anaphora_inside_other_words(extractor, text):
+    assert extractor.extract(text).anaphora is False
+
+
+# -- products ----------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "text, products",
+    [
+        ("does the X200 work with my iPhone?", (X200,)),
+        ("how much is the x200 charging case", (X200_CASE,)),
+        ("compare the Nimbus S5 and the X200", (NIMBUS, X200)),
+        ("Trailrunner 5 跑鞋有几个尺码", (TRAIL,)),
+        ("Aurora X200 无线耳机多少钱", (X200,)),
+        ("where is my order 100023", ()),
+    ],
+)
+def test_products_are_linked_in_order_of_appearance(extractor, text, products):
+    assert extractor.extract(text).product_ids == products
+
+
+def test_without_a_linker_no_products_are_extracted():
+    ents = RuleEntityExtractor().extract("does the X200 work with iOS?")
+    assert ents.product_ids == ()

@@ -1,0 +1,194 @@
+"""knowledge/faq/index.py: hybrid retrieval with a hash embedder, and the persisted index."""
+
+from __future__ import annotations
+
+import engine  # noqa: F401  (import order: see tests/test_imports.py)
+
+import json
+
+import pytest
+
+from knowledge.embedders import HashEmbedder
+from knowledge.faq.index import HybridFAQRetriever, Retriever
+from knowledge.faq.store import FAQEntry
+
+ENTRIES = [
+    FAQEntry("en-return", "How long do I have to return an item?", "You can return items within 30 days of delivery.", "en"),
+    FAQEntry("en-ship", "Is shipping free?", "Shipping is free on orders over 49.", "en"),
+    FAQEntry("en-refund", "How long does a refund take?",
+             "Refunds reach the original payment method 5-7 business days after the return arrives.", "en"),
+    FAQEntry("en-pay", "Which payment methods do you accept?", "We accept Visa, Mastercard and PayPal.", "en"),
+    FAQEntry("en-warranty", "Do products come with a warranty?", "Electronics have a 12-month warranty.", "en"),
+    FAQEntry("zh-return", "退货期限是多久？", "签收后30天内可以退货。", "zh"),
+    FAQEntry("zh-ship", "运费怎么算？", "订单满49元包邮。", "zh"),
+    FAQEntry("zh-refund", "退款多久到账？", "仓库收到退货后5-7个工作日退款。", "zh"),
+]
+
+
+class CountingEmbedder(HashEmbedder):
+    """A hash embedder that counts passage (index-building) calls."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.passage_calls = 0
+
+    def embed(self, texts, *, kind="query"):
+        if kind == "passage":
+            self.passage_calls += 1
+        return super().embed(texts, kind=kind)
+
+
+@pytest.fixture(scope="module")
+def retriever() -> HybridFAQRetriever:
+    return HybridFAQRetriever(ENTRIES, HashEmbedder())
+
+
+def test_satisfies_the_protocol(retriever):
+    assert isinstance(retriever, Retriever)
+    assert retriever.languages == ["en", "zh"]
+
+
+@pytest.mark.parametrize(
+    "query, expected",
+    [
+        ("how long do I have to return an item", "en-return"),
+        ("is shipping free?", "en-ship"),
+        ("how long does my refund take", "en-refund"),
+        ("what payment methods do you accept", "en-pay"),
+        ("退款多久到账", "zh-refund"),
+        ("运费怎么算", "zh-ship"),
+        ("退货期限", "zh-return"),
+    ],
+)
+def test_finds_the_right_faq_for_a_lexically_close_query(retriever, query, expected):
+    top = retriever.retrieve(query, top_k=3)
+    assert top[0].id == expected
+    assert top[0].score > top[1].score
+
+
+def test_results_stay_in_the_query_language(retriever):
+    assert {p.language for p in retriever.retrieve("退款多久到账", top_k=5)} == {"zh"}
+    assert {p.language for p in retriever.retrieve("refund", top_k=5)} == {"en"}
+
+
+def test_explicit_language_overrides_detection(retriever):
+    assert {p.language for p in retriever.retrieve("退款", top_k=3, language="en")} == {"en"}
+
+
+def test_unknown_language_falls_back_to_english(retriever):
+    assert {p.language for p in retriever.retrieve("shipping", top_k=2, language="fr")} == {"en"}
+
+
+@pytest.mark.parametrize("k", [1, 2, 5])
+def test_top_k_bounds_the_results(retriever, k):
+    assert len(retriever.retrieve("how long do refunds take?", top_k=k)) == k
+
+
+def test_top_k_larger_than_the_index_returns_every_entry_once(retriever):
+    out = retriever.retrieve("shipping", top_k=50)
+    assert sorted(p.id for p in out) == sorted(e.id for e in ENTRIES if e.lang == "en")
+
+
+def test_scores_are_sorted_best_first_and_bounded(retriever):
+    out = retriever.retrieve("how long does a refund take after the return", top_k=5)
+    scores = [p.score for p in out]
+    assert scores == sorted(scores, reverse=True)
+    assert all(-1.0 <= s <= 1.0 for s in scores)
+
+
+def test_passages_carry_the_faq_text(retriever):
+    top = retriever.retrieve("is shipping free", top_k=1)[0]
+    assert (top.question, top.answer, top.language, top.kind) == (
+        "Is shipping free?", "Shipping is free on orders over 49.", "en", "faq")
+
+
+@pytest.mark.parametrize("query", ["", "   ", "\n"])
+def test_empty_query_returns_nothing(retriever, query):
+    assert retriever.retrieve(query) == []
+
+
+def test_bad_arguments_are_rejected(retriever):
+    with pytest.raises(ValueError):
+        retriever.retrieve("x", top_k=0)
+    with pytest.raises(ValueError):
+        HybridFAQRetriever([], HashEmbedder())
+    with pytest.raises(ValueError):
+        HybridFAQRetriever(ENTRIES, HashEmbedder(), dense_weight=1.5)
+    with pytest.raises(ValueError):
+        HybridFAQRetriever(ENTRIES, {})
+
+
+def test_dense_weight_zero_is_pure_lexical_coverage():
+    r = HybridFAQRetriever(ENTRIES, HashEmbedder(), dense_weight=0.0)
+    top = r.retrieve("shipping free", top_k=1)[0]
+    assert top.id == "en-ship" and top.score == pytest.approx(1.0)  # every query token covered
+
+
+def test_a_language_can_have_its_own_embedder():
+    en, zh = CountingEmbedder(), CountingEmbedder()
+    r = HybridFAQRetriever(ENTRIES, {"en": en, "zh": zh})
+    r.warm_up()
+    assert en.passage_calls == 1 and zh.passage_calls == 1
+
+
+# -- persistence ---------------------------------------------------------------------------------
+
+
+def test_index_is_persisted_with_a_manifest_and_reused(tmp_path):
+    first = CountingEmbedder()
+    HybridFAQRetriever(ENTRIES, first, cache_dir=tmp_path).warm_up()
+    assert first.passage_calls == 2  # en + zh built
+    for lang, count in (("en", 5), ("zh", 3)):
+        manifest = json.loads((tmp_path / f"faq-{lang}.json").read_text())
+        assert manifest["count"] == count and manifest["dim"] == 256
+        assert manifest["model"] == first.name and manifest["data_hash"]
+        assert (tmp_path / f"faq-{lang}.faiss").stat().st_size > 0
+
+    second = CountingEmbedder()
+    r = HybridFAQRetriever(ENTRIES, second, cache_dir=tmp_path)
+    assert r.retrieve("is shipping free?")[0].id == "en-ship"
+    assert second.passage_calls == 0  # loaded, not rebuilt
+    assert not list(tmp_path.glob("*.tmp*"))
+
+
+def test_changed_data_makes_the_manifest_stale_and_rebuilds(tmp_path):
+    HybridFAQRetriever(ENTRIES, CountingEmbedder(), cache_dir=tmp_path).warm_up()
+    changed = [e if e.id != "en-ship" else FAQEntry("en-ship", "Do you ship for free?", e.answer, "en")
+               for e in ENTRIES]
+    emb = CountingEmbedder()
+    r = HybridFAQRetriever(changed, emb, cache_dir=tmp_path)
+    assert r.retrieve("do you ship for free")[0].id == "en-ship"
+    assert emb.passage_calls == 1  # only English changed
+    # and the rebuilt index is the one now on disk
+    emb2 = CountingEmbedder()
+    HybridFAQRetriever(changed, emb2, cache_dir=tmp_path).warm_up()
+    assert emb2.passage_calls == 0
+
+
+def test_a_different_embedder_rebuilds(tmp_path):
+    HybridFAQRetriever(ENTRIES, HashEmbedder(dim=256), cache_dir=tmp_path).warm_up()
+    r = HybridFAQRetriever(ENTRIES, HashEmbedder(dim=128), cache_dir=tmp_path)
+    assert r.retrieve("is shipping free?")[0].id == "en-ship"
+    assert json.loads((tmp_path / "faq-en.json").read_text())["dim"] == 128
+
+
+@pytest.mark.parametrize(
+    "corrupt",
+    [
+        pytest.param(lambda d: (d / "faq-en.faiss").write_bytes(b"not a faiss index"), id="faiss-garbage"),
+        pytest.param(lambda d: (d / "faq-en.faiss").write_bytes((d / "faq-en.faiss").read_bytes()[:100]),
+                     id="faiss-truncated"),
+        pytest.param(lambda d: (d / "faq-en.faiss").unlink(), id="faiss-missing"),
+        pytest.param(lambda d: (d / "faq-en.json").write_text("{not json"), id="manifest-garbage"),
+        pytest.param(lambda d: (d / "faq-en.json").write_text("[]"), id="manifest-not-an-object"),
+        pytest.param(lambda d: (d / "faq-en.json").write_text("null"), id="manifest-null"),
+    ],
+)
+def test_a_corrupted_index_is_rebuilt_not_a_crash(tmp_path, corrupt):
+    HybridFAQRetriever(ENTRIES, CountingEmbedder(), cache_dir=tmp_path).warm_up()
+    corrupt(tmp_path)
+    emb = CountingEmbedder()
+    r = HybridFAQRetriever(ENTRIES, emb, cache_dir=tmp_path)
+    assert r.retrieve("is shipping free?")[0].id == "en-ship"
+    assert emb.passage_calls == 1
+    assert json.loads((tmp_path / "faq-en.json").read_text())["count"] == 5

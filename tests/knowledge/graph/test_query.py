@@ -1,0 +1,211 @@
+"""knowledge/graph/query.py: facts about products, comparisons and recommendations, each cited."""
+
+from __future__ import annotations
+
+from tests.fakes import (  # noqa: I001
+    ECHO, LAPTOP_AIR, LAPTOP_PRO, NIMBUS, TRAIL, VEGA, X200, write_catalog,
+)
+
+import pytest
+
+from knowledge.graph.catalog import Catalog
+from knowledge.graph.query import ProductQA
+
+
+@pytest.fixture(scope="module")
+def catalog(tmp_path_factory) -> Catalog:
+    return Catalog.from_file(write_catalog(tmp_path_factory.mktemp("catalog")))
+
+
+@pytest.fixture(scope="module")
+def qa(catalog) -> ProductQA:
+    return ProductQA(catalog)
+
+
+def texts(facts) -> str:
+    return " ".join(f.text for f in facts)
+
+
+def cited(facts) -> list[str]:
+    return [s.id for f in facts for s in f.sources]
+
+
+def assert_every_fact_cites(facts, *product_ids):
+    assert facts
+    for f in facts:
+        assert f.sources, f.text
+        assert {s.id for s in f.sources} <= set(product_ids)
+        assert all(s.kind == "product" for s in f.sources)
+
+
+# -- facts ---------------------------------------------------------------------------------------
+
+
+def test_compatibility_with_a_supported_platform(qa):
+    facts = qa.facts("does the X200 work with my iPhone?", [X200], "en")
+    assert_every_fact_cites(facts, X200)
+    assert facts[0].text.startswith("Yes")
+    assert "iOS" in facts[0].text and "Aurora X200 Wireless Earbuds" in facts[0].text
+
+
+def test_compatibility_with_an_unsupported_platform_does_not_say_yes(qa):
+    facts = qa.facts("does it work with my windows pc?", [X200], "en")
+    assert_every_fact_cites(facts, X200)
+    text = texts(facts)
+    assert not text.startswith("Yes")
+    assert "Windows" in text and "iOS and Android" in text
+
+
+def test_compatibility_in_chinese(qa):
+    facts = qa.facts("X200支持安卓手机吗", [X200], "zh")
+    assert facts[0].text.startswith("是的") and "Android" in facts[0].text
+    facts = qa.facts("X200支持windows吗", [X200], "zh")
+    assert "不包括Windows" in facts[0].text
+
+
+def test_battery_life_with_unit_and_note(qa):
+    facts = qa.facts("how long does the battery last?", [X200], "en")
+    assert_every_fact_cites(facts, X200)
+    assert "30 hours" in facts[0].text and "with the charging case" in facts[0].text
+
+
+def test_battery_life_in_chinese_uses_the_chinese_label_and_unit(qa):
+    facts = qa.facts("电池续航多久", [X200], "zh")
+    assert facts[0].text == "Aurora X200 无线耳机的续航：30小时。"
+
+
+def test_price_uses_the_currency_symbol(qa, catalog):
+    facts = qa.facts("how much is it?", [X200], "en")
+    assert_every_fact_cites(facts, X200)
+    assert "$129.99" in texts(facts)
+    assert "¥129.99" in texts(ProductQA(catalog, currency_symbol="¥").facts("多少钱", [X200], "zh"))
+
+
+def test_stock_in_and_out(qa):
+    assert "in stock (40 available)" in texts(qa.facts("is it in stock?", [X200], "en"))
+    out = qa.facts("is it available?", [VEGA], "en")
+    assert_every_fact_cites(out, VEGA)
+    assert "out of stock" in texts(out)
+    assert "缺货" in texts(qa.facts("有货吗", [VEGA], "zh"))
+
+
+def test_accessories_are_listed(qa):
+    facts = qa.facts("what accessories are there for it?", [X200], "en")
+    assert_every_fact_cites(facts, X200)
+    assert "Aurora X200 Charging Case" in texts(facts)
+
+
+def test_a_question_with_no_cue_gets_the_summary(qa):
+    facts = qa.facts("tell me about it", [X200], "en")
+    assert len(facts) == 1
+    assert_every_fact_cites(facts, X200)
+    assert "Aurora" in facts[0].text and "$129.99" in facts[0].text and "30 hours" in facts[0].text
+
+
+def test_an_asked_attribute_the_product_lacks_falls_back_to_the_summary(qa):
+    facts = qa.facts("is it waterproof?", [TRAIL], "en")
+    assert len(facts) == 1 and "$89.00" in facts[0].text
+
+
+def test_facts_use_the_first_known_product(qa):
+    assert cited(qa.facts("how much?", ["P404", NIMBUS, X200], "en")) == [NIMBUS]
+
+
+def test_no_known_product_gives_no_facts(qa):
+    assert qa.facts("how much?", ["P404"], "en") == []
+    assert qa.facts("how much?", [], "en") == []
+
+
+def test_several_cues_give_several_facts(qa):
+    facts = qa.facts("how much is it and what is the battery life?", [X200], "en")
+    assert len(facts) == 2
+    assert "30 hours" in texts(facts) and "$129.99" in texts(facts)
+
+
+# -- compare -------------------------------------------------------------------------------------
+
+
+def test_compare_states_both_prices_and_shared_attributes(qa):
+    facts = qa.compare([X200, NIMBUS], "en")
+    assert len(facts) == 1
+    assert_every_fact_cites(facts, X200, NIMBUS)
+    assert sorted(cited(facts)) == sorted([X200, NIMBUS])
+    text = facts[0].text
+    assert "$129.99" in text and "$79.00" in text
+    assert "30 hours vs 24 hours" in text and "5.3 vs 5.2" in text
+
+
+def test_compare_needs_two_known_products(qa):
+    assert qa.compare([X200], "en") == []
+    assert qa.compare([X200, "P404"], "en") == []
+
+
+def test_compare_in_chinese(qa):
+    text = qa.compare([X200, NIMBUS], "zh")[0].text
+    assert "对比" in text and "Nimbus S5 耳机" in text
+
+
+# -- recommend -----------------------------------------------------------------------------------
+
+
+def test_recommend_by_category_cue_best_rated_first_and_in_stock_only(qa):
+    facts = qa.recommend("can you recommend some earbuds?", "en")
+    assert_every_fact_cites(facts, X200, NIMBUS, ECHO, VEGA)
+    picks = cited(facts)
+    assert VEGA not in picks  # out of stock
+    assert picks == [X200, NIMBUS, ECHO]
+
+
+def test_recommend_with_a_budget(qa):
+    facts = qa.recommend("recommend earbuds under $100", "en")
+    picks = cited(facts)
+    assert picks == [NIMBUS, ECHO]
+    assert "under $100" in facts[0].text
+
+
+@pytest.mark.parametrize("question", ["earbuds below 50 dollars", "推荐50元以内的耳机", "earbuds, budget $50"])
+def test_recommend_budget_phrasings(qa, question):
+    assert cited(qa.recommend(question, "en")) == [ECHO]
+
+
+def test_recommend_with_a_budget_written_with_a_thousands_separator(qa):
+    facts = qa.recommend("recommend a laptop under $1,000", "en")
+    assert cited(facts) == [LAPTOP_AIR]
+    assert LAPTOP_PRO not in cited(facts)
+
+
+def test_recommend_with_nothing_in_budget_is_empty(qa):
+    assert qa.recommend("earbuds under $20", "en") == []
+
+
+def test_recommend_without_a_cue_or_context_is_empty(qa):
+    assert qa.recommend("what would you recommend?", "en") == []
+
+
+def test_recommend_from_context_uses_similar_products(qa):
+    assert cited(qa.recommend("anything like it?", "en", context_ids=[X200])) == [NIMBUS]
+
+
+def test_recommend_never_lists_a_product_twice(tmp_path):
+    products = [
+        {"id": "A", "name": "Alpha Buds", "category": "audio", "price": 50, "stock": 3, "rating": 4.0,
+         "relations": [{"type": "similar_to", "target": "B"}]},
+        {"id": "B", "name": "Beta Buds", "category": "audio", "price": 60, "stock": 3, "rating": 4.5,
+         "relations": [{"type": "similar_to", "target": "A"}]},
+    ]
+    qa = ProductQA(Catalog.from_file(write_catalog(tmp_path, products)))
+    picks = cited(qa.recommend("something similar?", "en", context_ids=["A"]))
+    assert picks == ["B"]
+
+
+def test_recommend_respects_k(qa):
+    assert len(cited(qa.recommend("earbuds", "en", k=1))) == 1
+
+
+def test_recommend_in_chinese(qa):
+    facts = qa.recommend("推荐一款跑鞋", "zh")
+    assert facts[0].text.startswith("为您推荐") and cited(facts) == [TRAIL]
+
+
+def test_price_format(qa, catalog):
+    assert qa.price(catalog.get(LAPTOP_PRO)) == "$1,299.00"
