@@ -1,14 +1,36 @@
-"""Protocols and typed models for business systems (orders, shipments, returns, customers).
+"""Protocols, typed models and the error tree for business systems.
 
-Every call carries the acting customer (:class:`connectors.auth.Actor`). An order that does not
-exist and an order that belongs to someone else raise the *same* :class:`OrderNotFound`, so a
-customer cannot learn whether another customer's order exists.
+One protocol per role: :class:`OrderService` (read orders), :class:`OrderCanceller`,
+:class:`ShippingService`, :class:`ReturnService`, :class:`RefundService`,
+:class:`InventoryService` and :class:`CustomerService`. :mod:`connectors.sql` and
+:mod:`connectors.rest` implement all of them in one class each.
+
+Every call carries the acting party (:class:`connectors.auth.Actor`). An order that does not exist
+and an order that belongs to someone else raise the *same* :class:`OrderNotFound`, so a customer
+cannot learn whether another customer's order exists. Writes take an ``idempotency_key``: a
+retried write with the same key is applied once and returns the first result; the same key with a
+different request raises :class:`IdempotencyConflict`. Errors::
+
+    ConnectorError (engine.errors.ShopAssistError)
+     ├── ConnectorUnavailable   down, timing out, locked, 5xx, malformed answer, circuit open
+     ├── NotFound               missing *or* not the actor's (never tells which)
+     │    ├── OrderNotFound
+     │    ├── ReturnNotFound
+     │    ├── ProductNotFound
+     │    └── CustomerNotFound
+     ├── InvalidRequest         a value of the wrong shape (caught before any query)
+     │    ├── InvalidOrderId
+     │    └── InvalidField      return/product/variant id, idempotency key, address, reason, limit
+     ├── ActionRefused          a business rule says no (too late to cancel, outside the window)
+     └── IdempotencyConflict    a key reused for a different request
 
 Example:
-    >>> from connectors.sql import SqlOrderService
-    >>> svc = SqlOrderService("sqlite:///store.db")          # doctest: +SKIP
-    >>> svc.get_order(Actor.customer("C001"), "100023").status  # doctest: +SKIP
+    >>> from connectors.sql import SqlBackend
+    >>> svc = SqlBackend("sqlite:///store.db")                        # doctest: +SKIP
+    >>> svc.get_order(Actor.customer("C001"), "100023").status         # doctest: +SKIP
     'shipped'
+    >>> svc.cancel_order(Actor.customer("C002"), "100031", idempotency_key="k-100031-1")  # doctest: +SKIP
+    Cancellation(order_id='100031', status='cancelled', ...)
 """
 
 from __future__ import annotations
@@ -16,28 +38,67 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Protocol, runtime_checkable
+from typing import Literal, Protocol, runtime_checkable
 
 from engine.errors import ShopAssistError
 
 from .auth import Actor
 
 __all__ = [
+    # errors
     "ConnectorError",
     "ConnectorUnavailable",
+    "NotFound",
     "OrderNotFound",
+    "ReturnNotFound",
+    "ProductNotFound",
+    "CustomerNotFound",
+    "InvalidRequest",
     "InvalidOrderId",
+    "InvalidField",
+    "ActionRefused",
+    "IdempotencyConflict",
+    # models
     "OrderItem",
     "Shipment",
     "ReturnRecord",
     "Order",
     "Customer",
+    "Cancellation",
+    "ReturnEligibility",
+    "RefundStatus",
+    "StockLevel",
+    "AddressChange",
+    # protocols
     "OrderService",
+    "OrderCanceller",
+    "ShippingService",
+    "ReturnService",
+    "RefundService",
+    "InventoryService",
+    "CustomerService",
+    "BusinessBackend",
+    # validation
     "ORDER_ID_RE",
     "validate_order_id",
+    "validate_return_id",
+    "validate_product_id",
+    "validate_variant_id",
+    "validate_idempotency_key",
+    "validate_text",
+    "validate_limit",
 ]
 
-ORDER_ID_RE = re.compile(r"^\d{6}$")
+ORDER_ID_RE = re.compile(r"^[0-9]{6}$")
+_RETURN_ID_RE = re.compile(r"^R[0-9]{4,10}$")
+_PRODUCT_ID_RE = re.compile(r"^P[0-9]{3,8}$")
+_VARIANT_ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,31}$")
+_IDEMPOTENCY_KEY_RE = re.compile(r"^[A-Za-z0-9_.:-]{8,128}$")
+_CONTROL_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+MAX_LIMIT = 100
+
+
+# -- errors ---------------------------------------------------------------------------------------
 
 
 class ConnectorError(ShopAssistError):
@@ -45,10 +106,14 @@ class ConnectorError(ShopAssistError):
 
 
 class ConnectorUnavailable(ConnectorError):
-    """The system is down, timing out or locked; the turn should hand off."""
+    """The system is down, timing out, locked or answering nonsense; the turn should hand off."""
 
 
-class OrderNotFound(ConnectorError):
+class NotFound(ConnectorError):
+    """Nothing of that id for this actor (missing or someone else's: the same error)."""
+
+
+class OrderNotFound(NotFound):
     """No such order for this customer (missing or owned by someone else: same error)."""
 
     def __init__(self, order_id: str) -> None:
@@ -56,12 +121,67 @@ class OrderNotFound(ConnectorError):
         self.order_id = order_id
 
 
-class InvalidOrderId(ConnectorError):
+class ReturnNotFound(NotFound):
+    """No such return for this customer (missing or someone else's)."""
+
+    def __init__(self, return_id: str) -> None:
+        super().__init__(f"return {return_id!r} not found for this customer")
+        self.return_id = return_id
+
+
+class ProductNotFound(NotFound):
+    """No such product (or variant) in the inventory."""
+
+    def __init__(self, product_id: str) -> None:
+        super().__init__(f"product {product_id!r} not found")
+        self.product_id = product_id
+
+
+class CustomerNotFound(NotFound):
+    """The acting party has no customer profile (anonymous, or unknown id)."""
+
+    def __init__(self) -> None:
+        super().__init__("no customer profile for this actor")
+
+
+class InvalidRequest(ConnectorError):
+    """A value has the wrong shape; nothing was queried."""
+
+
+class InvalidOrderId(InvalidRequest):
     """The order id does not have the store's shape (six digits)."""
 
     def __init__(self, order_id: str) -> None:
-        super().__init__(f"order id {order_id[:40]!r} is not six digits")
+        super().__init__(f"order id {str(order_id)[:40]!r} is not six digits")
         self.order_id = order_id
+
+
+class InvalidField(InvalidRequest):
+    """A field other than the order id has the wrong shape (the message is bounded)."""
+
+    def __init__(self, field_name: str, problem: str) -> None:
+        super().__init__(f"{field_name}: {problem[:80]}")
+        self.field = field_name
+
+
+class ActionRefused(ConnectorError):
+    """A business rule refuses the write; ``reason`` is a stable code, e.g. ``already_shipped``."""
+
+    def __init__(self, action: str, reason: str) -> None:
+        super().__init__(f"{action} refused: {reason}")
+        self.action = action
+        self.reason = reason
+
+
+class IdempotencyConflict(ConnectorError):
+    """The idempotency key was already used by this actor for a different request."""
+
+    def __init__(self, key: str) -> None:
+        super().__init__(f"idempotency key {key[:40]!r} was used for a different request")
+        self.key = key
+
+
+# -- validation -----------------------------------------------------------------------------------
 
 
 def validate_order_id(order_id: str) -> str:
@@ -70,6 +190,64 @@ def validate_order_id(order_id: str) -> str:
     if not ORDER_ID_RE.match(cleaned):
         raise InvalidOrderId(str(order_id))
     return cleaned
+
+
+def _match(rx: re.Pattern[str], value: object, name: str, shape: str) -> str:
+    text = str(value).strip() if isinstance(value, str) else ""
+    if not rx.match(text):
+        raise InvalidField(name, f"{str(value)[:30]!r} is not {shape}")
+    return text
+
+
+def validate_return_id(return_id: str) -> str:
+    """``R`` and 4–10 digits, or :class:`InvalidField`."""
+    return _match(_RETURN_ID_RE, return_id, "return_id", "a return id (R + digits)")
+
+
+def validate_product_id(product_id: str) -> str:
+    """``P`` and 3–8 digits, or :class:`InvalidField`."""
+    return _match(_PRODUCT_ID_RE, product_id, "product_id", "a product id (P + digits)")
+
+
+def validate_variant_id(variant_id: str) -> str:
+    """1–32 letters, digits, ``.``, ``_`` or ``-``, or :class:`InvalidField`."""
+    return _match(_VARIANT_ID_RE, variant_id, "variant_id", "a variant id")
+
+
+def validate_idempotency_key(key: str) -> str:
+    """8–128 characters from ``A-Za-z0-9_.:-``, or :class:`InvalidField`."""
+    if not isinstance(key, str) or not _IDEMPOTENCY_KEY_RE.match(key):
+        raise InvalidField("idempotency_key", "must be 8-128 characters of A-Z a-z 0-9 _ . : -")
+    return key
+
+
+def validate_text(name: str, value: object, *, max_chars: int = 500) -> str:
+    """Free text (an address, a reason): non-empty, at most ``max_chars``, no control characters."""
+    if not isinstance(value, str):
+        raise InvalidField(name, "must be text")
+    text = " ".join(value.split())
+    if not text:
+        raise InvalidField(name, "must not be empty")
+    if len(text) > max_chars:
+        raise InvalidField(name, f"longer than {max_chars} characters")
+    if _CONTROL_RE.search(value):
+        raise InvalidField(name, "contains control characters")
+    return text
+
+
+def validate_limit(limit: int) -> int:
+    """1..100 (a ``ValueError`` too, so callers that expect one still get it)."""
+    if isinstance(limit, bool) or not isinstance(limit, int) or not 0 < limit <= MAX_LIMIT:
+        raise _InvalidLimit(limit)
+    return limit
+
+
+class _InvalidLimit(InvalidField, ValueError):
+    def __init__(self, limit: object) -> None:
+        super().__init__("limit", f"must be 1..{MAX_LIMIT}, got {str(limit)[:20]}")
+
+
+# -- models ---------------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -127,6 +305,67 @@ class Customer:
     address: str
 
 
+@dataclass(frozen=True)
+class Cancellation:
+    """The result of :meth:`OrderCanceller.cancel_order`."""
+
+    order_id: str
+    status: Literal["cancelled"]
+    cancelled_at: datetime
+
+
+@dataclass(frozen=True)
+class ReturnEligibility:
+    """Whether an order may be returned now.
+
+    ``reason`` is one of ``eligible``, ``not_delivered``, ``window_expired``, ``return_exists``.
+    """
+
+    order_id: str
+    eligible: bool
+    reason: str
+    deadline: date | None = None
+    days_left: int | None = None
+
+
+@dataclass(frozen=True)
+class RefundStatus:
+    """Where the refund of an order stands: ``none``, ``pending``, ``refunded`` or ``rejected``."""
+
+    order_id: str
+    state: Literal["none", "pending", "refunded", "rejected"]
+    return_id: str | None = None
+    amount: float | None = None
+    currency: str | None = None
+    refunded_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class StockLevel:
+    """Units available of one variant (``default`` for products without variants)."""
+
+    product_id: str
+    variant_id: str
+    available: int
+
+    @property
+    def in_stock(self) -> bool:
+        return self.available > 0
+
+
+@dataclass(frozen=True)
+class AddressChange:
+    """The result of :meth:`CustomerService.change_address` (``order_id`` None: the profile)."""
+
+    customer_id: str
+    address: str
+    changed_at: datetime
+    order_id: str | None = None
+
+
+# -- protocols ------------------------------------------------------------------------------------
+
+
 @runtime_checkable
 class OrderService(Protocol):
     """Read access to orders for the acting customer."""
@@ -141,4 +380,74 @@ class OrderService(Protocol):
 
     def get_customer(self, actor: Actor) -> Customer | None:
         """The actor's own profile, or None for an unknown customer."""
+        ...
+
+
+@runtime_checkable
+class OrderCanceller(Protocol):
+    """Cancels orders that have not shipped yet."""
+
+    def cancel_order(self, actor: Actor, order_id: str, *, idempotency_key: str) -> Cancellation:
+        """Cancel a ``processing`` order, or raise ActionRefused (``already_<status>``)."""
+        ...
+
+
+@runtime_checkable
+class ShippingService(Protocol):
+    def track_shipment(self, actor: Actor, order_id: str) -> Shipment | None:
+        """The order's shipment (None before it ships), or OrderNotFound."""
+        ...
+
+
+@runtime_checkable
+class ReturnService(Protocol):
+    def check_return(self, actor: Actor, order_id: str) -> ReturnEligibility:
+        """Whether the order may be returned today."""
+        ...
+
+    def create_return(self, actor: Actor, order_id: str, reason: str, *, idempotency_key: str) -> ReturnRecord:
+        """Open a return (status ``requested``), or raise ActionRefused with the eligibility reason."""
+        ...
+
+    def get_return(self, actor: Actor, return_id: str) -> ReturnRecord:
+        """One of the actor's returns, or ReturnNotFound."""
+        ...
+
+
+@runtime_checkable
+class RefundService(Protocol):
+    def get_refund(self, actor: Actor, order_id: str) -> RefundStatus:
+        """Where the order's refund stands."""
+        ...
+
+
+@runtime_checkable
+class InventoryService(Protocol):
+    def get_stock(self, actor: Actor, product_id: str, variant_id: str | None = None) -> list[StockLevel]:
+        """Stock per variant of a product (one variant when given), or ProductNotFound."""
+        ...
+
+
+@runtime_checkable
+class CustomerService(Protocol):
+    def get_customer(self, actor: Actor) -> Customer | None:
+        """The actor's own profile, or None."""
+        ...
+
+    def change_address(
+        self, actor: Actor, address: str, *, idempotency_key: str, order_id: str | None = None
+    ) -> AddressChange:
+        """Change the profile address, or one ``processing`` order's shipping address."""
+        ...
+
+
+@runtime_checkable
+class BusinessBackend(
+    OrderService, OrderCanceller, ShippingService, ReturnService, RefundService, InventoryService,
+    CustomerService, Protocol,
+):
+    """Everything at once: what :mod:`connectors.sql` and :mod:`connectors.rest` implement."""
+
+    def close(self) -> None:
+        """Release connections (idempotent)."""
         ...

@@ -14,11 +14,15 @@ __all__ = ["mask_pii", "PiiMaskingFilter"]
 
 _PATTERNS = [
     (re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+"), "[email]"),
-    (re.compile(r"\b(?:\d[ -]?){13,19}\b"), "[card]"),
+    (re.compile(r"\b\d(?:[ -]?\d){12,18}\b"), "[card]"),
     (re.compile(r"(?<![\w])(?:\+?\d{1,3}[ .-]?)?(?:\(\d{2,4}\)[ .-]?)?\d{3,4}[ .-]?\d{3,4}(?:[ .-]?\d{2,4})?(?![\w])"), "[phone]"),
     (re.compile(r"\b\d{1,5}\s+(?:[A-Z][a-z]+\s){1,3}(?:St|Street|Ave|Avenue|Rd|Road|Blvd|Lane|Ln|Dr|Drive|Way|Court|Ct)\b\.?", re.I), "[address]"),
     (re.compile(r"[\u4e00-\u9fff]{2,}(?:路|街|道)\d+号"), "[address]"),
 ]
+
+
+# six-digit order numbers (alone or several in a row) are not personal data
+_ORDER_IDS_RE = re.compile(r"#?\d{6}(?:[ ,]+#?\d{6})*")
 
 
 def mask_pii(text: str) -> str:
@@ -28,7 +32,7 @@ def mask_pii(text: str) -> str:
     """
     out = str(text)
     for rx, repl in _PATTERNS:
-        out = rx.sub(lambda m, r=repl: m.group(0) if re.fullmatch(r"#?\d{6}", m.group(0).strip()) else r, out)
+        out = rx.sub(lambda m, r=repl: m.group(0) if _ORDER_IDS_RE.fullmatch(m.group(0).strip()) else r, out)
     return out
 
 

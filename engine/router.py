@@ -86,6 +86,11 @@ class Router:
                 return Decision(self._t.render("deny", lang), "flow",
                                 events=[FlowCompleted(flow, outcome="cancelled")],
                                 decided_by=f"{flow}:cancelled")
+            if intent in ORDER_INTENTS and intent != flow:
+                # the customer switched to another order request: close this flow, handle that
+                decision = self._orders.handle(intent, turn)
+                decision.events.insert(0, FlowCompleted(flow, outcome="switched"))
+                return decision
             if ents.order_ids or ents.malformed_order_ids or intent in (OUT_OF_SCOPE, "affirm", flow):
                 return self._orders.handle(flow, turn)
 

@@ -33,7 +33,7 @@ def is_cjk(ch: str) -> bool:
 
 def clean_text(text: str) -> str:
     """NFKC-normalise, drop control/format characters and lone surrogates, squeeze whitespace."""
-    text = unicodedata.normalize("NFKC", text.encode("utf-8", "replace").decode("utf-8"))
+    text = unicodedata.normalize("NFKC", text.encode("utf-8", "ignore").decode("utf-8"))
     kept = []
     for ch in text:
         cat = unicodedata.category(ch)

@@ -156,10 +156,10 @@ class SentenceTransformerEmbedder:
                 hit = self._cache.get(key)
                 if hit is not None:
                     self._cache.move_to_end(key)
-                    return hit[None, :]
+                    return hit[None, :].copy()
             vec = self._encode(list(texts))
             with self._lock:
-                self._cache[key] = vec[0]
+                self._cache[key] = vec[0].copy()
                 if len(self._cache) > self._cache_size:
                     self._cache.popitem(last=False)
             return vec
@@ -226,12 +226,12 @@ class E5Embedder:
                 hit = self._cache.get(key)
                 if hit is not None:
                     self._cache.move_to_end(key)
-                    return hit[None, :]
+                    return hit[None, :].copy()
         fn = self._model.passage if kind == "passage" else self._model.query
         with self._lock:  # the C engine keeps per-handle buffers
             vecs = np.asarray(fn(list(texts)), dtype=np.float32).reshape(len(texts), -1)
             if key is not None:
-                self._cache[key] = vecs[0]
+                self._cache[key] = vecs[0].copy()
                 if len(self._cache) > self._cache_size:
                     self._cache.popitem(last=False)
         return np.ascontiguousarray(vecs)

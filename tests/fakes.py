@@ -7,10 +7,6 @@ builder for hand-made NLU results.
 
 from __future__ import annotations
 
-# ``engine`` first: importing ``knowledge.*`` or ``connectors.*`` before it hits a circular
-# import (see tests/test_imports.py, which exposes that bug on its own).
-import engine  # noqa: F401
-
 import json
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone

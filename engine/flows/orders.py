@@ -213,7 +213,14 @@ class OrderFlows:
         if order.status == "processing":
             return Decision(self._t.render("cancel_possible", lang, order_id=order.order_id),
                             "handoff", handoff_reason=f"cancel order {order.order_id}")
-        return Decision(self._t.render("cancel_too_late", lang, order_id=order.order_id,
+        if order.status in ("shipped", "delivered"):
+            key = "cancel_too_late" if order.status == "shipped" else "cancel_delivered"
+            return Decision(self._t.render(key, lang, order_id=order.order_id, window=self._window), "flow")
+        return self._closed("cancel_closed", order, lang)
+
+    def _closed(self, key: str, order: Order, lang: str) -> Decision:
+        """A cancelled or returned order: nothing can be changed on it."""
+        return Decision(self._t.render(key, lang, order_id=order.order_id,
                                        status_verb=self._status_verb(order, lang)), "flow")
 
     def _change_address(self, order: Order, lang: str) -> Decision:
@@ -221,9 +228,8 @@ class OrderFlows:
             return Decision(self._t.render("address_possible", lang, order_id=order.order_id),
                             "handoff", handoff_reason=f"change address of order {order.order_id}")
         ship = order.shipment
-        if ship is None:
-            return Decision(self._t.render("cancel_too_late", lang, order_id=order.order_id,
-                                           status_verb=self._status_verb(order, lang)), "flow")
+        if ship is None or order.status in ("cancelled", "returned"):
+            return self._closed("address_closed", order, lang)
         return Decision(self._t.render("address_too_late", lang, order_id=order.order_id,
                                        status_verb=self._status_verb(order, lang),
                                        carrier=ship.carrier, tracking=ship.tracking_number), "flow")

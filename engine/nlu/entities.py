@@ -18,17 +18,17 @@ from knowledge.graph.linker import ProductLinker
 
 __all__ = ["RuleEntityExtractor"]
 
-_ORDER_ID_RE = re.compile(r"(?<![A-Za-z0-9_.])#?(\d{6})(?![A-Za-z0-9_]|\.\d)")
+_ORDER_ID_RE = re.compile(r"(?<![A-Za-z0-9_.$€£¥])#?([0-9]{6})(?![A-Za-z0-9_]|\.\d)")
 _NEAR_ORDER_RE = re.compile(
-    r"(?:order|orders|订单|单号)\s*(?:number|no\.?|id|num|#|号码?)?\s*[:：#]?\s*([A-Za-z0-9][A-Za-z0-9-]{0,39})",
+    r"(?:order|orders|订单|单号)\s*(?:number|no\.?|id|num|#|号码?)?\s*(?:is|was|是|为)?\s*[:：#]?\s*"
+    r"([A-Za-z0-9][A-Za-z0-9-]{0,39})",
     re.IGNORECASE,
 )
-_LONG_DIGITS_RE = re.compile(r"(?<![A-Za-z0-9_.$])#?(\d{5}|\d{7,12})(?![A-Za-z0-9_]|\.\d)")
+_BARE_NUMBER_RE = re.compile(r"\s*#?([0-9]{4,12})\s*[.?!。？！]?\s*")
 _ANAPHORA_RE = re.compile(
     r"\b(it|its|it's|that one|this one|that|this|them|those|the first one|the second one)\b|它|这个|那个|这款|那款|这件|那件",
     re.IGNORECASE,
 )
-_ORDER_WORD_RE = re.compile(r"order|package|parcel|shipment|tracking|订单|单号|包裹|快递", re.IGNORECASE)
 _NOT_IDS = {"status", "number", "history", "is", "was", "has", "from", "to", "and", "please"}
 
 
@@ -52,8 +52,9 @@ class RuleEntityExtractor:
                 continue
             if tok.lstrip("#") not in ids:
                 malformed.append(tok)
-        if _ORDER_WORD_RE.search(text):  # loose digit runs only count in an order context
-            malformed.extend(m for m in _LONG_DIGITS_RE.findall(text) if m not in malformed)
+        bare = _BARE_NUMBER_RE.fullmatch(text)  # a message that is only a number: an order id attempt
+        if bare and bare.group(1) not in ids and bare.group(1) not in malformed:
+            malformed.append(bare.group(1))
         products = tuple(self._linker.link(text)) if self._linker else ()
         return Entities(
             order_ids=ids,

@@ -17,6 +17,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import zipfile
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -126,8 +127,10 @@ class LinearHead:
             meta = json.loads((folder / "meta.json").read_text(encoding="utf-8"))
             with np.load(folder / "head.npz") as z:
                 weight, bias, centroids, mean = z["weight"], z["bias"], z["centroids"], z["mean"]
-        except (OSError, ValueError, KeyError) as exc:
+        except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile) as exc:
             raise ModelError(f"intent model in {folder} is missing or corrupt: {exc}") from exc
+        if not isinstance(meta, dict):
+            raise ModelError(f"intent model in {folder} is corrupt: meta.json is not an object")
         if meta.get("format_version") != HEAD_FORMAT_VERSION:
             raise ModelError(
                 f"intent model in {folder} has format {meta.get('format_version')!r}, "

@@ -192,7 +192,10 @@ class SQLiteTrackerStore:
             ).fetchall()
         except sqlite3.Error as exc:
             raise StoreError(f"tracker store unavailable: {exc}") from exc
-        return [event_from_dict(json.loads(r[0])) for r in rows]
+        try:
+            return [event_from_dict(json.loads(r[0])) for r in rows]
+        except (ValueError, TypeError, KeyError) as exc:
+            raise StoreError(f"event log of session {session_id!r} is damaged: {exc}") from exc
 
     def add_feedback(self, record: dict[str, Any]) -> int:
         cols = ("session_id", "turn", "rating", "correction", "comment", "text", "intent", "confidence", "route")

@@ -32,7 +32,7 @@ from .people import generate_records, write_store_db
 __all__ = ["DEMO_VERSION", "DemoStore", "build_demo_store", "ensure_demo_store"]
 
 #: Bump whenever generated content changes, so cached stores are rebuilt.
-DEMO_VERSION: int = 1
+DEMO_VERSION: int = 2  # 2: schema v2 (inventory, audit, idempotency tables)
 
 _CATALOG, _FAQS, _DB, _MANIFEST, _LOCK = "catalog.json", "faqs.jsonl", "store.db", "manifest.json", ".build.lock"
 _FILES = (_CATALOG, _FAQS, _DB)

@@ -20,7 +20,7 @@ Example:
 from __future__ import annotations
 
 import random
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta, timezone
 from pathlib import Path
 from typing import Any, Mapping
@@ -101,6 +101,7 @@ class StoreRecords:
     order_items: tuple[dict[str, Any], ...]
     shipments: tuple[dict[str, Any], ...]
     returns: tuple[dict[str, Any], ...]
+    inventory: tuple[dict[str, Any], ...] = ()
 
     def counts(self) -> dict[str, int]:
         """Number of rows per table."""
@@ -335,7 +336,33 @@ def generate_records(catalog: list[dict[str, Any]], *, today: date, seed: int) -
     people.customers_()
     people.fixtures()
     people.orders_()
-    return people.records()
+    return replace(people.records(), inventory=_inventory(catalog, today=today, seed=seed))
+
+
+def _inventory(catalog: list[dict[str, Any]], *, today: date, seed: int) -> tuple[dict[str, Any], ...]:
+    """One stock row per variant: each size of a sized product (the catalog stock spread over the
+    sizes, some sold out), ``default`` for everything else."""
+    rng = random.Random(f"shopassist-demo-inventory:{seed}")
+    updated = _ts(datetime.combine(today, time(0, 0), tzinfo=_UTC))
+    rows = []
+    for product in sorted(catalog, key=lambda p: p["id"]):
+        stock = int(product["stock"])
+        sizes = product.get("attributes", {}).get("sizes", {}).get("value") or []
+        if not sizes:
+            rows.append({"product_id": product["id"], "variant_id": "default", "available": stock,
+                         "updated_at": updated})
+            continue
+        weights = [0.0 if rng.random() < 0.15 else rng.uniform(0.5, 2.0) for _ in sizes]
+        if not any(weights):
+            weights[0] = 1.0
+        total = sum(weights)
+        shares = [int(stock * w / total) for w in weights]
+        if stock:
+            shares[max(range(len(sizes)), key=lambda i: weights[i])] += stock - sum(shares)
+        for size, share in zip(sizes, shares):
+            rows.append({"product_id": product["id"], "variant_id": f"size-{size}", "available": share,
+                         "updated_at": updated})
+    return tuple(rows)
 
 
 def write_store_db(path: Path, records: StoreRecords, meta: Mapping[str, str]) -> None:
@@ -360,7 +387,8 @@ def write_store_db(path: Path, records: StoreRecords, meta: Mapping[str, str]) -
         rows = {"schema_version": str(schema.SCHEMA_VERSION), **{k: str(v) for k, v in meta.items()}}
         with engine.begin() as conn:
             conn.execute(schema.meta.insert(), [{"key": k, "value": v} for k, v in sorted(rows.items())])
-            for table in (schema.customers, schema.orders, schema.order_items, schema.shipments, schema.returns):
+            for table in (schema.customers, schema.orders, schema.order_items, schema.shipments, schema.returns,
+                          schema.inventory):
                 batch = [dict(row) for row in getattr(records, table.name)]
                 if batch:
                     conn.execute(table.insert(), batch)

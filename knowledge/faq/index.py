@@ -158,7 +158,7 @@ class HybridFAQRetriever:
             manifest_path, index_path = base.with_suffix(".json"), base.with_suffix(".faiss")
             try:
                 manifest = json.loads(manifest_path.read_text())
-                if manifest.get("data_hash") == digest and manifest.get("count") == len(idx.entries):
+                if isinstance(manifest, dict) and manifest.get("data_hash") == digest and manifest.get("count") == len(idx.entries):
                     index = faiss.read_index(str(index_path))
                     if index.ntotal == len(idx.entries) and index.d == manifest.get("dim"):
                         return _maybe_to_gpu(index)

@@ -42,8 +42,13 @@ def _entry(raw: object, default_id: str, where: str) -> FAQEntry:
         raise KnowledgeError(f"{where}: 'answer' must be a non-empty string")
     lang = raw.get("lang") or detect_language(question)
     tags = raw.get("tags") or ()
+    if not isinstance(tags, (list, tuple)):
+        raise KnowledgeError(f"{where}: 'tags' must be a list of strings")
+    faq_id = raw.get("id", default_id)
+    if faq_id is None or (isinstance(faq_id, str) and not faq_id.strip()) or isinstance(faq_id, (dict, list)):
+        raise KnowledgeError(f"{where}: 'id' must be a non-empty string or number")
     return FAQEntry(
-        id=str(raw.get("id", default_id)),
+        id=str(faq_id),
         question=question.strip(),
         answer=answer.strip(),
         lang=str(lang),
@@ -64,13 +69,14 @@ def load_faqs(path: str | Path) -> list[FAQEntry]:
     except (OSError, UnicodeDecodeError) as exc:
         raise KnowledgeError(f"cannot read FAQ file {path}: {exc}") from exc
     entries: list[FAQEntry] = []
-    stripped = text.lstrip()
-    if stripped.startswith("{") and not path.suffix == ".jsonl":
+    doc = None
+    if text.lstrip().startswith("{"):
         try:
             doc = json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise KnowledgeError(f"{path}: not valid JSON: {exc}") from exc
-        items = doc.get("questions") if isinstance(doc, dict) else None
+        except json.JSONDecodeError:
+            doc = None  # not one object: read it as JSONL (one object per line), whatever its name
+    if isinstance(doc, dict) and "questions" in doc:
+        items = doc["questions"]
         if not isinstance(items, list):
             raise KnowledgeError(f"{path}: expected an object with a 'questions' list")
         for i, raw in enumerate(items):

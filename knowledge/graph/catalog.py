@@ -75,7 +75,9 @@ class Product:
         return self.name_zh if lang == "zh" and self.name_zh else self.name
 
 
-def _product(raw: dict[str, Any]) -> Product:
+def _product(raw: Any) -> Product:
+    if not isinstance(raw, dict):
+        raise KnowledgeError(f"malformed product: expected an object, got {type(raw).__name__}")
     try:
         attrs = {
             key: Attribute(
@@ -134,12 +136,16 @@ class Catalog:
         if not isinstance(raw, list):
             raise KnowledgeError(f"{path}: expected a list of products")
         products = [_product(r) for r in raw]
-        relations = [
-            (str(r["id"]), str(rel.get("type")), str(rel.get("target")))
-            for r in raw
-            for rel in r.get("relations") or ()
-            if isinstance(rel, dict)
-        ]
+        relations = []
+        for r in raw:
+            rels = r.get("relations") or []
+            if not isinstance(rels, list):
+                raise KnowledgeError(f"{path}: relations of product {r.get('id')!r} must be a list")
+            relations.extend(
+                (str(r["id"]), str(rel.get("type")), str(rel.get("target")))
+                for rel in rels
+                if isinstance(rel, dict)
+            )
         return cls(products, relations)
 
     def __len__(self) -> int:
@@ -174,9 +180,13 @@ class Catalog:
         return list({p.id: p for p in out}.values())
 
     def similar(self, product_id: str) -> list[Product]:
-        return self.related(product_id, "similar_to") + self.related(
-            product_id, "similar_to", incoming=True
-        )
+        """Similar products, whichever direction the relation was declared in (each once)."""
+        out = self.related(product_id, "similar_to") + self.related(product_id, "similar_to", incoming=True)
+        return list({p.id: p for p in out}.values())
+
+    def is_accessory(self, product_id: str) -> bool:
+        """True when the product is an accessory of another product."""
+        return bool(self.related(product_id, "accessory_of"))
 
     def categories(self) -> list[str]:
         return sorted({p.category for p in self._products.values()})

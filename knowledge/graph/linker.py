@@ -44,27 +44,26 @@ class ProductLinker:
                 key = _norm(name).strip()
                 if len(key) >= min_alias_len:
                     owners[key].add(p.id)
-        self._aliases: list[tuple[str, str]] = []
+        self._aliases: list[tuple[str, str, re.Pattern[str]]] = []
         for alias, ids in owners.items():
             best = min(ids, key=lambda i: (len(catalog.get(i).name), i))
-            self._aliases.append((alias, best))
+            # Latin aliases must not sit inside a longer Latin word ("x200" in "x2000"), but may
+            # touch Chinese text directly ("X200耳机")
+            rx = re.compile(rf"(?<![0-9a-z]){re.escape(alias)}(?![0-9a-z])")
+            self._aliases.append((alias, best, rx))
         self._aliases.sort(key=lambda a: -len(a[0]))
 
     def link(self, text: str) -> list[str]:
         norm = _norm(text[:2000])
         taken: list[tuple[int, int]] = []
         found: list[tuple[int, str]] = []
-        for alias, pid in self._aliases:
-            latin = alias.isascii()
-            needle = f" {alias} " if latin else alias
-            start = norm.find(needle)
-            while start >= 0:
-                s, e = start, start + len(needle)
+        for alias, pid, rx in self._aliases:
+            for m in rx.finditer(norm):
+                s, e = m.span()
                 if not any(s < te and ts < e for ts, te in taken):
                     taken.append((s, e))
                     found.append((s, pid))
                     break
-                start = norm.find(needle, start + 1)
         seen: set[str] = set()
         ordered = []
         for _, pid in sorted(found):

@@ -46,11 +46,16 @@ _COMPAT_RE = re.compile(r"work with|works with|compatible|support|connect|pair|�
 _PRICE_RE = re.compile(r"price|cost|how much|\$|多少钱|价格|价钱")
 _STOCK_RE = re.compile(r"stock|available|availability|sold out|有货|库存|缺货|还有吗")
 _ACCESSORY_RE = re.compile(r"accessor|case|charger|配件|充电盒")
-_BUDGET_RE = re.compile(r"(?:under|below|less than|max|budget|within|以内|以下|不超过)\s*\$?\s*(\d{2,5})|\$?\s*(\d{2,5})\s*(?:以内|以下|块|元|dollars)")
+_AMOUNT = r"(\d{1,3}(?:,\d{3})+|\d{2,6})"
+_BUDGET_RE = re.compile(
+    rf"(?:under|below|less than|max|budget|within|up to|以内|以下|不超过)\s*\$?\s*{_AMOUNT}"
+    rf"|\$?\s*{_AMOUNT}\s*(?:以内|以下|块|元|dollars)"
+)
 
 _CATEGORY_CUES = {
     "audio": r"earbud|headphone|earphone|speaker|headset|audio|耳机|音箱|音响",
     "mobile_accessories": r"phone case|charger|cable|power bank|screen protector|手机壳|充电器|数据线|充电宝",
+    "phones": r"(?<!head)(?<!ear)phone(?! case)s?\b|smartphone|手机(?!壳)|平板",
     "computing": r"laptop|notebook|keyboard|mouse|monitor|tablet|computer|电脑|笔记本|键盘|鼠标|显示器",
     "wearables": r"watch|smartwatch|fitness|tracker|band|手表|手环",
     "footwear": r"shoe|sneaker|boot|running|trainer|鞋|跑鞋",
@@ -88,7 +93,8 @@ class ProductQA:
         asked_platforms = [plat for plat, rx in _PLATFORMS.items() if rx.search(q)]
         os_attr = p.attributes.get("compatible_os") or p.attributes.get("os")
         if asked_platforms and (os_attr is not None or _COMPAT_RE.search(q)):
-            supported = os_attr.value if os_attr and isinstance(os_attr.value, list) else []
+            value = os_attr.value if os_attr else []
+            supported = value if isinstance(value, list) else [str(value)]
             listed = os_attr.render(lang) if os_attr else ""
             for plat in asked_platforms:
                 if os_attr is None:
@@ -170,8 +176,14 @@ class ProductQA:
         if not pool:
             return []
         m = _BUDGET_RE.search(q)
-        budget = float(m.group(1) or m.group(2)) if m else None
-        pool = [p for p in pool if p.stock > 0 and (budget is None or p.price <= budget)]
+        budget = float((m.group(1) or m.group(2)).replace(",", "")) if m else None
+        wants_accessory = bool(_ACCESSORY_RE.search(q))
+        pool = [
+            p for p in {p.id: p for p in pool}.values()
+            if p.stock > 0
+            and (budget is None or p.price <= budget)
+            and (wants_accessory or not self._catalog.is_accessory(p.id))
+        ]
         pool.sort(key=lambda p: (-p.rating, p.price, p.id))
         picks = pool[:k]
         if not picks:

@@ -6,8 +6,6 @@ tell whether someone else's order exists.
 
 from __future__ import annotations
 
-import engine  # noqa: F401  (import order: see tests/test_imports.py)
-
 import shutil
 import sqlite3
 from datetime import datetime

@@ -2,10 +2,6 @@
 
 from __future__ import annotations
 
-from tests.fakes import (  # noqa: I001  (imports engine first)
-    NIMBUS, TODAY, X200, FakeOrderService, FakeRetriever, make_order, nlu, passage, shipment, write_catalog,
-)
-
 import pytest
 
 from connectors.auth import Actor
@@ -18,6 +14,9 @@ from engine.state.events import BotUttered, FlowCompleted, FlowStarted, SlotSet,
 from engine.state.tracker import DialogueState
 from knowledge.graph.catalog import Catalog
 from knowledge.graph.query import ProductQA
+from tests.fakes import (
+    NIMBUS, TODAY, X200, FakeOrderService, FakeRetriever, make_order, nlu, passage, shipment, write_catalog,
+)
 
 ALICE = Actor.customer("C001")
 TRACKING = "1Z999AA10123456784"

@@ -27,6 +27,7 @@ from knowledge.demo import (
     build_demo_store,
     ensure_demo_store,
 )
+from connectors.schema import SCHEMA_VERSION
 from knowledge.demo import build
 from knowledge.demo.catalog import RELATION_TYPES, generate_catalog
 
@@ -87,7 +88,7 @@ def test_store_paths_and_manifest(store: DemoStore, products, db) -> None:
     assert manifest["counts"]["products"] == len(products)
     assert manifest["counts"]["orders"] == db.execute("SELECT COUNT(*) FROM orders").fetchone()[0]
     meta = {r["key"]: r["value"] for r in _rows(db, "SELECT * FROM meta")}
-    assert meta["built_on"] == "2025-03-01" and meta["seed"] == "7" and meta["schema_version"] == "1"
+    assert meta["built_on"] == "2025-03-01" and meta["seed"] == "7" and meta["schema_version"] == str(SCHEMA_VERSION)
 
 
 def test_counts(products, db) -> None:

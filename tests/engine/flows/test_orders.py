@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from tests.fakes import TODAY, FakeOrderService, at, make_order, nlu, shipment  # noqa: I001
-
 from dataclasses import replace
 from datetime import datetime, timezone
 
@@ -15,6 +13,7 @@ from engine.flows import Decision, OrderFlows, Turn
 from engine.responses.templates import Templates
 from engine.state.events import FlowCompleted, FlowStarted, SlotSet
 from engine.state.tracker import DialogueState
+from tests.fakes import TODAY, FakeOrderService, at, make_order, nlu, shipment
 
 ALICE, BOB = Actor.customer("C001"), Actor.customer("C002")
 TRACKING = "1Z999AA10123456784"

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from tests.fakes import NIMBUS, TRAIL, X200, X200_CASE, write_catalog  # noqa: I001  (imports engine first)
-
 import pytest
 
 from engine.nlu.base import EntityExtractor
 from engine.nlu.entities import RuleEntityExtractor
 from knowledge.graph.catalog import Catalog
 from knowledge.graph.linker import ProductLinker
+from tests.fakes import NIMBUS, TRAIL, X200, X200_CASE, write_catalog
 
 
 @pytest.fixture(scope="module")

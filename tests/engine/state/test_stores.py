@@ -184,3 +184,18 @@ def test_build_tracker_store(tmp_path):
         build_tracker_store("sqlite", None, window=3)
     with pytest.raises(ValueError):
         build_tracker_store("redis", None, window=3)
+
+
+def test_sqlite_unreadable_event_log_is_a_store_error(tmp_path):
+    """A damaged event row must surface as StoreError (which the engine maps to a reply), not
+    as a raw JSONDecodeError escaping Engine.respond / Engine.feedback."""
+    path = tmp_path / "tracker.db"
+    store = SQLiteTrackerStore(path)
+    store.commit(store.load("s"), TURN_1)
+    with sqlite3.connect(path) as conn:
+        conn.execute("UPDATE events SET data = '{truncated' WHERE session_id = 's' AND seq = 2")
+        conn.execute("UPDATE snapshots SET state = 'garbage' WHERE session_id = 's'")
+    with pytest.raises(StoreError):
+        store.events("s")
+    with pytest.raises(StoreError):
+        store.load("s")

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import engine  # noqa: F401  (import order: see tests/test_imports.py)
-
 import json
 from pathlib import Path
 

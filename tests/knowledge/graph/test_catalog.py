@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from tests.fakes import CATALOG, CHARGER, NIMBUS, X200, X200_CASE, write_catalog  # noqa: I001
-
 import json
 
 import pytest
 
 from engine.errors import KnowledgeError
 from knowledge.graph.catalog import Attribute, Catalog, Product
+from tests.fakes import CATALOG, CHARGER, NIMBUS, X200, X200_CASE, write_catalog
 
 
 @pytest.fixture(scope="module")

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from tests.fakes import NIMBUS, TRAIL, X200, X200_CASE, write_catalog  # noqa: I001
-
 import pytest
 
 from knowledge.graph.catalog import Catalog
 from knowledge.graph.linker import ProductLinker
+from tests.fakes import NIMBUS, TRAIL, X200, X200_CASE, write_catalog
 
 
 @pytest.fixture(scope="module")

@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-from tests.fakes import (  # noqa: I001
-    ECHO, LAPTOP_AIR, LAPTOP_PRO, NIMBUS, TRAIL, VEGA, X200, write_catalog,
-)
-
 import pytest
 
 from knowledge.graph.catalog import Catalog
 from knowledge.graph.query import ProductQA
+from tests.fakes import ECHO, LAPTOP_AIR, LAPTOP_PRO, NIMBUS, TRAIL, VEGA, X200, write_catalog
 
 
 @pytest.fixture(scope="module")
@@ -209,3 +206,35 @@ def test_recommend_in_chinese(qa):
 
 def test_price_format(qa, catalog):
     assert qa.price(catalog.get(LAPTOP_PRO)) == "$1,299.00"
+
+
+def test_single_valued_os_attribute_is_understood(tmp_path):
+    """Phones carry ``os: "Android"`` (a string, not a list); the answer must not be
+    "lists Android as supported, not Android"."""
+    products = [{"id": "F1", "name": "Novu Edge 6 Smartphone", "category": "phones", "price": 399,
+                 "attributes": {"os": {"value": "Android", "label": "operating system"}}}]
+    qa = ProductQA(Catalog.from_file(write_catalog(tmp_path, products)))
+    yes = texts(qa.facts("does it run android?", ["F1"], "en"))
+    assert "not Android" not in yes
+    assert "Android" in yes
+    no = texts(qa.facts("does it work with iOS?", ["F1"], "en"))
+    assert "not iOS" in no
+
+
+def test_a_recommendation_for_earbuds_does_not_offer_an_accessory(tmp_path):
+    products = [
+        {"id": "E1", "name": "Orbit Buds", "category": "audio", "price": 60, "stock": 5, "rating": 4.0},
+        {"id": "E2", "name": "Orbit Buds Charging Case", "category": "audio", "price": 20, "stock": 5,
+         "rating": 4.9, "relations": [{"type": "accessory_of", "target": "E1"}]},
+    ]
+    qa = ProductQA(Catalog.from_file(write_catalog(tmp_path, products)))
+    assert cited(qa.recommend("recommend some earbuds", "en")) == ["E1"]
+
+
+def test_every_demo_category_can_be_recommended(demo_store):
+    """The demo store's categories all have a cue, so "recommend a smartphone" finds phones."""
+    catalog = Catalog.from_file(demo_store.catalog_path)
+    qa = ProductQA(catalog)
+    facts = qa.recommend("can you recommend a smartphone?", "en")
+    assert facts, "no recommendation for the demo store's phones category"
+    assert {catalog.get(pid).category for pid in cited(facts)} == {"phones"}
