@@ -75,8 +75,8 @@ def load_faqs(path: str | Path) -> list[FAQEntry]:
             doc = json.loads(text)
         except json.JSONDecodeError:
             doc = None  # not one object: read it as JSONL (one object per line), whatever its name
-    if isinstance(doc, dict) and "questions" in doc:
-        items = doc["questions"]
+    if isinstance(doc, dict) and ("questions" in doc or ("id" not in doc and path.suffix != ".jsonl")):
+        items = doc.get("questions")
         if not isinstance(items, list):
             raise KnowledgeError(f"{path}: expected an object with a 'questions' list")
         for i, raw in enumerate(items):
