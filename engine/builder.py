@@ -8,9 +8,10 @@ indexes are cached under the data directory so later starts skip the work.
 from __future__ import annotations
 
 import logging
+from datetime import datetime, timezone
 from pathlib import Path
 
-from connectors.sql import SqlOrderService
+from connectors.factory import build_services
 from engine.engine import Engine
 from engine.errors import ModelError
 from engine.flows.orders import OrderFlows
@@ -55,7 +56,10 @@ def build_engine(settings: Settings, *, progress: bool = False) -> Engine:
 
     data_dir = settings.resolved_data_dir
     store_root = Path(settings.store.root) if settings.store.root else data_dir / "demo-store"
-    demo = ensure_demo_store(store_root, seed=settings.store.seed, progress=progress)
+    # the demo store is rebuilt when the day changes, so its fixtures keep their meaning
+    # ("delivered 10 days ago", "arrives in 3 days"); its FAQ indexes are reused
+    today = datetime.now(timezone.utc).date()
+    demo = ensure_demo_store(store_root, seed=settings.store.seed, progress=progress, today=today)
 
     emb = settings.embedder
     embedder = build_embedder(emb.model, device=emb.device, batch_size=emb.batch_size, cache_size=emb.cache_size)
@@ -85,7 +89,7 @@ def build_engine(settings: Settings, *, progress: bool = False) -> Engine:
     router = Router(
         templates=templates,
         orders=OrderFlows(
-            SqlOrderService(demo.db_url),
+            build_services(settings, demo.db_url).orders,
             templates,
             return_window_days=settings.dialogue.return_window_days,
             currency_symbol=settings.store.currency_symbol,

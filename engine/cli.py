@@ -39,7 +39,6 @@ def _setup_logging(level: str) -> None:
 def _load_engine(args: argparse.Namespace):
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
-    from engine.engine import Engine
     from engine.settings import load_settings
 
     settings = load_settings(args.config)
@@ -55,7 +54,6 @@ def _load_engine(args: argparse.Namespace):
     else:
         engine = build_engine(settings, progress=False)
         engine.warm_up()
-    assert isinstance(engine, Engine)
     return engine
 
 

@@ -153,9 +153,7 @@ class Engine:
     def warm_up(self) -> None:
         """Load models and indexes now rather than on the first turn."""
         self.nlu.parse("hello")
-        retriever = getattr(self.router, "_retriever", None)
-        if retriever is not None and hasattr(retriever, "warm_up"):
-            retriever.warm_up()
+        self.router.warm_up()
 
     # -- one turn -------------------------------------------------------------------------
     @staticmethod

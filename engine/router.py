@@ -69,6 +69,12 @@ class Router:
         self._dialogue = dialogue
         self._retrieval = retrieval
 
+    def warm_up(self) -> None:
+        """Load the retriever's models and indexes now rather than on the first question."""
+        warm = getattr(self._retriever, "warm_up", None)
+        if warm is not None:
+            warm()
+
     def route(self, turn: Turn) -> Decision:
         intent, lang = turn.intent, turn.lang
         state, ents = turn.state, turn.nlu.entities
