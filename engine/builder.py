@@ -8,7 +8,6 @@ indexes are cached under the data directory so later starts skip the work.
 from __future__ import annotations
 
 import logging
-from datetime import datetime, timezone
 from pathlib import Path
 
 from connectors.factory import build_services
@@ -56,10 +55,9 @@ def build_engine(settings: Settings, *, progress: bool = False) -> Engine:
 
     data_dir = settings.resolved_data_dir
     store_root = Path(settings.store.root) if settings.store.root else data_dir / "demo-store"
-    # the demo store is rebuilt when the day changes, so its fixtures keep their meaning
-    # ("delivered 10 days ago", "arrives in 3 days"); its FAQ indexes are reused
-    today = datetime.now(timezone.utc).date()
-    demo = ensure_demo_store(store_root, seed=settings.store.seed, progress=progress, today=today)
+    # built once and kept: the orders database is live data (cancellations, returns) that a
+    # rebuild would throw away; `shopassist demo build` starts it afresh on purpose
+    demo = ensure_demo_store(store_root, seed=settings.store.seed, progress=progress)
 
     emb = settings.embedder
     embedder = build_embedder(emb.model, device=emb.device, batch_size=emb.batch_size, cache_size=emb.cache_size)
@@ -80,11 +78,11 @@ def build_engine(settings: Settings, *, progress: bool = False) -> Engine:
     )
     catalog = Catalog.from_file(demo.catalog_path)
     templates = Templates(store=settings.store.name)
-    retriever = HybridFAQRetriever(
+    retriever = HybridFAQRetriever.from_settings(
         load_faqs(demo.faqs_path),
         {"en": embedder, "zh": zh_embedder},
+        settings.retrieval,
         cache_dir=store_root / "indexes",
-        dense_weight=settings.retrieval.dense_weight,
     )
     router = Router(
         templates=templates,
@@ -92,6 +90,7 @@ def build_engine(settings: Settings, *, progress: bool = False) -> Engine:
             build_services(settings, demo.db_url).orders,
             templates,
             return_window_days=settings.dialogue.return_window_days,
+            max_reasks=settings.dialogue.max_reasks,
             currency_symbol=settings.store.currency_symbol,
         ),
         retriever=retriever,

@@ -153,6 +153,21 @@ def _cmd_chat(args: argparse.Namespace) -> int:
     return _chat_piped(engine, session, args.customer, args.debug)
 
 
+def _cmd_test_stories(args: argparse.Namespace) -> int:
+    from engine.stories import load_stories, run_stories
+
+    stories = [s for f in args.files for s in load_stories(f)]  # parse all before loading models
+    engine = _load_engine(args)
+    results = run_stories(engine, stories)
+    for r in results:
+        print(f"{'PASS' if r.passed else 'FAIL'}  {r.story.name}")
+        for problem in r.failures:
+            print(f"      {problem}")
+    passed = sum(r.passed for r in results)
+    print(f"{passed}/{len(results)} stories passed")
+    return 0 if passed == len(results) else 1
+
+
 def _cmd_demo_build(args: argparse.Namespace) -> int:
     from pathlib import Path
 
@@ -163,6 +178,32 @@ def _cmd_demo_build(args: argparse.Namespace) -> int:
     root = Path(args.root) if args.root else (settings.store.root or settings.resolved_data_dir / "demo-store")
     store = build_demo_store(Path(root), seed=settings.store.seed, progress=True)
     print(f"demo store built in {store.root} (for {store.built_on}, seed {store.seed})")
+    return 0
+
+
+def _cmd_demo_serve(args: argparse.Namespace) -> int:
+    from connectors.demo_service import run_demo_service
+    from engine.settings import load_settings
+
+    settings = load_settings(args.config)
+    _setup_logging(settings.log_level)
+    run_demo_service(settings, host=args.host, port=args.port, token=os.environ.get("SHOPASSIST_DEMO_TOKEN"))
+    return 0
+
+
+def _cmd_actions(args: argparse.Namespace) -> int:
+    """The Rasa custom action server (rasa-sdk) over the engine; each worker builds one engine."""
+    from rasa_sdk.__main__ import main_from_args
+    from rasa_sdk.endpoint import create_argument_parser
+
+    from engine.settings import load_settings
+
+    if args.config:
+        os.environ["SHOPASSIST_CONFIG"] = args.config  # read by the workers, which build the engine
+    if args.host:
+        os.environ["SANIC_HOST"] = args.host
+    load_settings()  # an invalid configuration stops start-up here, naming the field
+    main_from_args(create_argument_parser().parse_args(["--actions", "engine.rasa_actions", "--port", str(args.port)]))
     return 0
 
 
@@ -177,12 +218,34 @@ def _parser() -> argparse.ArgumentParser:
     chat.add_argument("--debug", action="store_true", help="show intent, confidence, route, sources, timings")
     chat.set_defaults(func=_cmd_chat)
 
+    test = sub.add_parser("test", help="conversation tests")
+    test_sub = test.add_subparsers(dest="test_command", required=True)
+    stories = test_sub.add_parser("stories", help="run YAML stories against the engine")
+    stories.add_argument("files", nargs="+", help="story files (YAML)")
+    stories.add_argument("--config")
+    stories.set_defaults(func=_cmd_test_stories)
+
     demo = sub.add_parser("demo", help="the embedded demo store")
     demo_sub = demo.add_subparsers(dest="demo_command", required=True)
     build = demo_sub.add_parser("build", help="(re)build the demo store")
     build.add_argument("--config")
     build.add_argument("--root", help="folder to build into (default: from the config)")
     build.set_defaults(func=_cmd_demo_build)
+    serve = demo_sub.add_parser("serve", help="run the demo order service (HTTP, OpenAPI at /openapi.json)")
+    serve.add_argument("--config")
+    serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default: loopback only)")
+    serve.add_argument("--port", type=int, default=8766)
+    serve.set_defaults(func=_cmd_demo_serve)
+
+    actions = sub.add_parser("actions", help="run the Rasa custom action server (rasa-sdk) over the engine")
+    actions.add_argument("--config", help="YAML config (default: configs/default.yaml or $SHOPASSIST_CONFIG)")
+    actions.add_argument("--port", type=int, default=5055)
+    actions.add_argument("--host", help="address to listen on (default: rasa-sdk's, $SANIC_HOST or 0.0.0.0)")
+    actions.set_defaults(func=_cmd_actions)
+
+    from knowledge.cli import register as register_knowledge
+
+    register_knowledge(sub)  # shopassist knowledge build | eval
     return p
 
 

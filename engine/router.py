@@ -18,8 +18,11 @@ Example:
 
 from __future__ import annotations
 
+import re
+
 from engine.flows.base import Decision, Turn
 from engine.flows.orders import ORDER_INTENTS, OrderFlows
+from engine.flows.writes import FLOW_SLOTS, looks_like_question
 from engine.generation.base import Generator
 from engine.nlu.base import OUT_OF_SCOPE
 from engine.responses.templates import Templates
@@ -31,6 +34,12 @@ from knowledge.graph.query import ProductQA
 __all__ = ["Router"]
 
 TEMPLATE_INTENTS = frozenset({"greet", "goodbye", "thanks", "affirm", "deny"})
+# intents that may interrupt a flow with a question; the flow resumes after the answer
+DIGRESSION_INTENTS = frozenset({"policy_question", "product_question", "product_compare", "recommend",
+                                "greet", "thanks", "complaint", OUT_OF_SCOPE})
+_ACCESSORY_RE = re.compile(r"accessor|配件|\bcases?\b|charger|充电", re.IGNORECASE)
+_STOP_RE = re.compile(r"never ?mind|forget (?:it|that|about it)|cancel (?:that|this|it)|\bstop\b|算了|不用了|不要了|取消吧",
+                      re.IGNORECASE)
 PRODUCT_INTENTS = frozenset({"product_question", "product_compare", "recommend"})
 # out-of-scope turns must clear a higher bar before retrieval answers them: this share of the
 # distance between the language's threshold and a perfect score
@@ -88,18 +97,47 @@ class Router:
 
         flow = state.active_flow
         if flow in ORDER_INTENTS:
-            if intent == "deny" and not ents.order_ids:
-                return Decision(self._t.render("deny", lang), "flow",
-                                events=[FlowCompleted(flow, outcome="cancelled")],
-                                decided_by=f"{flow}:cancelled")
-            if intent in ORDER_INTENTS and intent != flow:
-                # the customer switched to another order request: close this flow, handle that
-                decision = self._orders.handle(intent, turn)
-                decision.events.insert(0, FlowCompleted(flow, outcome="switched"))
+            decision = self._in_flow(flow, turn)
+            if decision is not None:
                 return decision
-            if ents.order_ids or ents.malformed_order_ids or intent in (OUT_OF_SCOPE, "affirm", flow):
-                return self._orders.handle(flow, turn)
+            # a digression: answer the question, then repeat what the flow is waiting for
+            decision = self._free(turn)
+            if decision.route != "handoff":
+                resume = self._t.render("flow_resume", lang, question=self._orders.waiting_prompt(flow, turn))
+                decision.text = decision.text + ("" if lang == "zh" else " ") + resume
+            return decision
+        return self._free(turn)
 
+    def _in_flow(self, flow: str, turn: Turn) -> Decision | None:
+        """Continue, switch or cancel the active flow; None when the turn is a digression."""
+        intent, ents, text = turn.intent, turn.nlu.entities, turn.nlu.text
+        step = turn.state.slots.get("flow_step")
+        stop = intent == "deny" or bool(_STOP_RE.search(text))
+        if stop and not ents.order_ids and step != "confirm":
+            events = [SlotSet(name, None) for name in FLOW_SLOTS]
+            return Decision(self._t.render("flow_cancelled", turn.lang), "flow",
+                            events=[*events, FlowCompleted(flow, outcome="cancelled")],
+                            decided_by=f"{flow}:cancelled")
+        if intent in ORDER_INTENTS and intent != flow:
+            # the customer switched to another order request: close this flow, handle that
+            decision = self._orders.handle(intent, turn)
+            decision.events[:0] = [*(SlotSet(name, None) for name in FLOW_SLOTS),
+                                   FlowCompleted(flow, outcome="switched")]
+            return decision
+        question = intent in DIGRESSION_INTENTS and looks_like_question(text)
+        if step == "confirm":
+            if intent in ("affirm", "deny") or stop or not question:
+                return self._orders.continue_flow(flow, turn)
+            return None
+        if step in ("reason", "address"):
+            return None if question else self._orders.continue_flow(flow, turn)
+        if ents.order_ids or ents.malformed_order_ids or ents.ordinal or intent in (OUT_OF_SCOPE, "affirm", flow):
+            return self._orders.handle(flow, turn)
+        return None
+
+    def _free(self, turn: Turn) -> Decision:
+        """Route a turn that no active flow claims."""
+        intent, lang, ents = turn.intent, turn.lang, turn.nlu.entities
         if intent in TEMPLATE_INTENTS:
             return Decision(self._t.render(intent, lang), "template", decided_by=intent)
         if intent in ORDER_INTENTS:
@@ -140,8 +178,8 @@ class Router:
         if ents.order_ids or ents.malformed_order_ids or state.slots.get("order_id"):
             return None
         anonymous = turn.actor.role == "anonymous"
-        if intent == "track_order" and not anonymous:
-            return None  # "where is my order?": list their recent orders instead
+        if not anonymous and (intent == "track_order" or not looks_like_question(turn.nlu.text)):
+            return None  # a request ("I want to cancel an order"): list their recent orders instead
         passages = self._retriever.retrieve(turn.nlu.text, top_k=self._retrieval.top_k, language=turn.lang)
         if not passages or passages[0].score < self._bar(turn.lang, strict=True):
             return None
@@ -156,6 +194,8 @@ class Router:
         lang, text = turn.lang, turn.nlu.text
         ids = list(turn.nlu.entities.product_ids)
         remembered = turn.state.slots.get("product_id")
+        if intent == "recommend" and ids and _ACCESSORY_RE.search(text):
+            intent = "product_question"  # "accessories for the X200": the graph's accessory_of edges
         if intent == "recommend":
             facts = self._products.recommend(text, lang, context_ids=ids or ([remembered] if remembered else []))
             if not facts:

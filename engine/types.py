@@ -61,6 +61,7 @@ class Entities:
     malformed_order_ids: tuple[str, ...] = ()
     product_ids: tuple[str, ...] = ()
     anaphora: bool = False  # "it", "that one", "它", "这个"
+    ordinal: int | None = None  # "the second one" -> 2, "the last one" -> -1, "第一个" -> 1
 
 
 @dataclass(frozen=True)

@@ -39,3 +39,4 @@ class Decision:
     events: list[Event] = field(default_factory=list)
     handoff_reason: str | None = None
     decided_by: str = ""
+    keep_flow: bool = False  # the flow asked something and waits for the next turn

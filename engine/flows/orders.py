@@ -1,10 +1,11 @@
 """Order flows: track an order, return eligibility, refund status, cancel, change address.
 
-All reads go through an :class:`connectors.base.OrderService` with the acting customer, so
-ownership is enforced by the connector; a foreign order reads exactly like a missing one. These
-flows never write: cancelling, creating a return or changing an address is confirmed and handed
-to an agent (the write flows come with the connectors' write API). An order status is only ever
-stated from the connector's answer.
+All calls go through the connectors with the acting customer, so ownership is enforced by the
+connector; a foreign order reads exactly like a missing one. Cancelling, opening a return and
+changing an address are write flows (:mod:`engine.flows.writes`): they ask what is missing,
+confirm explicitly and only then call the connector, once. With a read-only backend those
+requests are handed to an agent instead. An order status is only ever stated from the
+connector's answer.
 
 Example:
     >>> flows = OrderFlows(order_service, Templates(store="Brightcart"))   # doctest: +SKIP
@@ -28,6 +29,7 @@ from engine.state.events import FlowCompleted, FlowStarted, SlotSet
 from engine.types import Source
 
 from .base import Decision, Turn
+from .writes import WriteSteps
 
 __all__ = ["OrderFlows", "ORDER_INTENTS"]
 
@@ -85,6 +87,7 @@ class OrderFlows:
         return_window_days: int = 30,
         today: Callable[[], date] = _today,
         currency_symbol: str = "$",
+        max_reasks: int = 3,
     ) -> None:
         if return_window_days <= 0:
             raise ValueError(f"return_window_days must be > 0, got {return_window_days}")
@@ -93,6 +96,19 @@ class OrderFlows:
         self._window = return_window_days
         self._today = today
         self._cur = currency_symbol
+        self._writes = WriteSteps(orders, templates, max_reasks=max_reasks)
+
+    def continue_flow(self, flow: str, turn: Turn) -> Decision:
+        """Feed this turn to a write flow waiting on a reason, an address or a yes/no."""
+        return self._writes.advance(flow, turn)
+
+    def waiting_prompt(self, flow: str, turn: Turn) -> str:
+        """What the active flow is waiting for, to repeat after a digression."""
+        if turn.state.slots.get("flow_step"):
+            question = self._writes.prompt(flow, turn)
+        else:
+            question = self._t.render("ask_order_id", turn.lang)
+        return question
 
     def handle(self, intent: str, turn: Turn) -> Decision:
         lang = turn.lang
@@ -102,6 +118,11 @@ class OrderFlows:
         if order_id is None and ents.malformed_order_ids:
             bad = ents.malformed_order_ids[0][:40]
             return self._ask(intent, turn, self._t.render("malformed_order_id", lang, order_id=bad))
+        listed = turn.state.slots.get("listed_orders") or []
+        if order_id is None and ents.ordinal and listed:
+            index = ents.ordinal - 1 if ents.ordinal > 0 else len(listed) + ents.ordinal
+            if 0 <= index < len(listed):
+                order_id = listed[index]  # "the second one" of the orders we just listed
         if order_id is None:
             order_id = turn.state.slots.get("order_id")
         if turn.actor.role == "anonymous":
@@ -124,9 +145,13 @@ class OrderFlows:
         events = [SlotSet("order_id", order.order_id)]
         if order.items:
             events.append(SlotSet("product_id", order.items[0].product_id))
-        if in_flow:
+        if listed:
+            events.append(SlotSet("listed_orders", None))
+        decision = getattr(self, f"_{intent}")(order, turn)
+        if decision.keep_flow and not in_flow:
+            events.append(FlowStarted(intent))
+        elif not decision.keep_flow and in_flow:
             events.append(FlowCompleted(intent))
-        decision = getattr(self, f"_{intent}")(order, lang)
         decision.events = events + decision.events
         decision.sources.insert(0, Source(id=order.order_id, kind="order", title=f"Order {order.order_id}"))
         decision.decided_by = f"{intent}:{order.status}"
@@ -143,7 +168,9 @@ class OrderFlows:
             recent = self._orders.list_orders(turn.actor, limit=3)
         except ConnectorUnavailable:
             recent = []
+        extra = []
         if recent:
+            extra = [SlotSet("listed_orders", [o.order_id for o in recent])]
             sep = "；" if lang == "zh" else "; "
             listing = sep.join(
                 f"{o.order_id}（{_items(o, lang)}，{_ORDER_STATUS_ZH.get(o.status, o.status)}）" if lang == "zh"
@@ -153,10 +180,13 @@ class OrderFlows:
             text = self._t.render("ask_order_id_recent", lang, orders=listing)
         else:
             text = self._t.render("ask_order_id", lang)
-        return self._ask(intent, turn, text)
+        decision = self._ask(intent, turn, text)
+        decision.events.extend(extra)
+        return decision
 
     # -- one method per intent ------------------------------------------------------------
-    def _track_order(self, order: Order, lang: str) -> Decision:
+    def _track_order(self, order: Order, turn: Turn) -> Decision:
+        lang = turn.lang
         ship = order.shipment
         values = dict(order_id=order.order_id, items=_items(order, lang),
                       placed=_fmt_date(order.placed_at, lang))
@@ -172,7 +202,8 @@ class OrderFlows:
             key = "order_processing"
         return Decision(self._t.render(key, lang, **values), "flow")
 
-    def _return_item(self, order: Order, lang: str) -> Decision:
+    def _return_item(self, order: Order, turn: Turn) -> Decision:
+        lang = turn.lang
         base = dict(order_id=order.order_id, items=_items(order, lang), window=self._window,
                     status=_ORDER_STATUS_ZH.get(order.status, order.status) if lang == "zh" else order.status)
         if order.returns:
@@ -188,10 +219,16 @@ class OrderFlows:
         values = dict(delivered=_fmt_date(delivered, lang), deadline=_fmt_date(deadline, lang), **base)
         if days_left < 0:
             return Decision(self._t.render("return_expired", lang, **values), "flow")
+        if self._writes.supports("return_item"):
+            decision = self._writes.start("return_item", turn, order.order_id, _items(order, lang))
+            decision.text = self._t.render("return_window", lang, days_left=days_left, **values) + (
+                "" if lang == "zh" else " ") + decision.text
+            return decision
         return Decision(self._t.render("return_eligible", lang, days_left=days_left, **values),
                         "handoff", handoff_reason=f"create a return for order {order.order_id}")
 
-    def _refund_status(self, order: Order, lang: str) -> Decision:
+    def _refund_status(self, order: Order, turn: Turn) -> Decision:
+        lang = turn.lang
         status = _ORDER_STATUS_ZH.get(order.status, order.status) if lang == "zh" else order.status
         if not order.returns:
             return Decision(self._t.render("refund_none", lang, order_id=order.order_id, status=status), "flow")
@@ -209,7 +246,10 @@ class OrderFlows:
         return {"shipped": "shipped", "delivered": "been delivered", "cancelled": "been cancelled",
                 "returned": "been returned"}.get(order.status, order.status)
 
-    def _cancel_order(self, order: Order, lang: str) -> Decision:
+    def _cancel_order(self, order: Order, turn: Turn) -> Decision:
+        lang = turn.lang
+        if order.status == "processing" and self._writes.supports("cancel_order"):
+            return self._writes.start("cancel_order", turn, order.order_id, _items(order, lang))
         if order.status == "processing":
             return Decision(self._t.render("cancel_possible", lang, order_id=order.order_id),
                             "handoff", handoff_reason=f"cancel order {order.order_id}")
@@ -223,7 +263,10 @@ class OrderFlows:
         return Decision(self._t.render(key, lang, order_id=order.order_id,
                                        status_verb=self._status_verb(order, lang)), "flow")
 
-    def _change_address(self, order: Order, lang: str) -> Decision:
+    def _change_address(self, order: Order, turn: Turn) -> Decision:
+        lang = turn.lang
+        if order.status == "processing" and self._writes.supports("change_address"):
+            return self._writes.start("change_address", turn, order.order_id, _items(order, lang))
         if order.status == "processing":
             return Decision(self._t.render("address_possible", lang, order_id=order.order_id),
                             "handoff", handoff_reason=f"change address of order {order.order_id}")

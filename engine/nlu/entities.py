@@ -29,6 +29,14 @@ _ANAPHORA_RE = re.compile(
     r"\b(it|its|it's|that one|this one|that|this|them|those|the first one|the second one)\b|它|这个|那个|这款|那款|这件|那件",
     re.IGNORECASE,
 )
+_ORDINAL_RE = re.compile(
+    r"\b(?:the\s+)?(first|second|third|fourth|fifth|last|1st|2nd|3rd|4th|5th)\b(?:\s+(?:one|order|item|product))?"
+    r"|第\s*([一二三四五1-5])\s*[个款件单]|(最后)一?[个款件单]",
+    re.IGNORECASE,
+)
+_ORDINALS = {"first": 1, "1st": 1, "second": 2, "2nd": 2, "third": 3, "3rd": 3, "fourth": 4, "4th": 4,
+             "fifth": 5, "5th": 5, "last": -1, "一": 1, "二": 2, "三": 3, "四": 4, "五": 5,
+             "1": 1, "2": 2, "3": 3, "4": 4, "5": 5, "最后": -1}
 _NOT_IDS = {"status", "number", "history", "is", "was", "has", "from", "to", "and", "please"}
 
 
@@ -56,7 +64,10 @@ class RuleEntityExtractor:
         if bare and bare.group(1) not in ids and bare.group(1) not in malformed:
             malformed.append(bare.group(1))
         products = tuple(self._linker.link(text)) if self._linker else ()
+        om = _ORDINAL_RE.search(text)
+        ordinal = _ORDINALS.get(next(g for g in om.groups() if g).lower()) if om else None
         return Entities(
+            ordinal=ordinal,
             order_ids=ids,
             malformed_order_ids=tuple(dict.fromkeys(malformed)),
             product_ids=products,

@@ -36,6 +36,7 @@ DEMO_VERSION: int = 2  # 2: schema v2 (inventory, audit, idempotency tables)
 
 _CATALOG, _FAQS, _DB, _MANIFEST, _LOCK = "catalog.json", "faqs.jsonl", "store.db", "manifest.json", ".build.lock"
 _FILES = (_CATALOG, _FAQS, _DB)
+_STATIC = (_CATALOG, _FAQS)  # generated files; the database is live data and is not hashed
 
 
 @dataclass(frozen=True)
@@ -109,8 +110,12 @@ def ensure_demo_store(root: Path, *, seed: int = 7, progress: bool = False, toda
     """Return the store cached in ``root`` if it is intact and current, else build it.
 
     The cache is reused when ``manifest.json`` exists with this :data:`DEMO_VERSION` and ``seed``,
-    every file exists with the recorded SHA-256, and the FAQs have not changed since. Safe to call
-    from several processes at once: they wait on one lock and only the first one builds.
+    the catalog and FAQ files have their recorded SHA-256, the FAQ source has not changed since,
+    and ``store.db`` exists. ``store.db`` is live business data (the engine's order actions write
+    to it), so it is never hashed, and when only the catalog or FAQs are stale they are rewritten
+    around the existing database: a refresh never throws away a customer's cancellation or
+    return. Safe to call from several processes at once: they wait on one lock and only the
+    first one builds.
 
     Args:
         root: Folder of the store (created if missing).
@@ -126,6 +131,9 @@ def ensure_demo_store(root: Path, *, seed: int = 7, progress: bool = False, toda
         cached = _cached(root, seed=seed, today=today)
         if cached is not None:
             return cached
+        refreshed = _refresh_files(root, seed=seed, today=today)
+        if refreshed is not None:
+            return refreshed
         return _build(root, today=today, seed=seed, progress=progress)
 
 
@@ -197,7 +205,9 @@ def _cached(root: Path, *, seed: int, today: date | None) -> DemoStore | None:
             return None
         if hashes.get(_FAQS) != hashlib.sha256(_faqs_text(_load_faqs()).encode()).hexdigest():
             return None  # the FAQ source changed since the build
-        if any(not (root / name).is_file() or _sha256(root / name) != hashes.get(name) for name in _FILES):
+        if any(not (root / name).is_file() or _sha256(root / name) != hashes.get(name) for name in _STATIC):
+            return None
+        if not (root / _DB).is_file():
             return None
     except (KeyError, TypeError, ValueError, AttributeError):
         return None
@@ -231,6 +241,25 @@ def _write_text(path: Path, text: str) -> None:
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     tmp.write_text(text, encoding="utf-8")
     os.replace(tmp, path)
+
+
+def _refresh_files(root: Path, *, seed: int, today: date | None) -> DemoStore | None:
+    """Rewrite a stale catalog / FAQ file around an existing database, keeping its data."""
+    manifest = _read_manifest(root)
+    if manifest is None or manifest.get("version") != DEMO_VERSION or manifest.get("seed") != seed:
+        return None
+    try:
+        built_on = date.fromisoformat(manifest["built_on"])
+    except (KeyError, TypeError, ValueError):
+        return None
+    if not (root / _DB).is_file() or (today is not None and built_on != today):
+        return None
+    store = DemoStore(root, built_on, seed)
+    _write_text(store.catalog_path, dump_catalog(generate_catalog(seed)))
+    _write_text(store.faqs_path, _faqs_text(_load_faqs()))
+    manifest["hashes"] = {name: _sha256(root / name) for name in _FILES}
+    _write_text(root / _MANIFEST, json.dumps(manifest, indent=1, sort_keys=True) + "\n")
+    return store
 
 
 def _build(root: Path, *, today: date | None, seed: int, progress: bool) -> DemoStore:

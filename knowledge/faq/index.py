@@ -1,10 +1,22 @@
-"""Hybrid FAQ retrieval: dense FAISS search per language fused with idf-weighted lexical overlap.
+"""Hybrid FAQ retrieval: dense FAISS + BM25 candidates, a tuned fused score, then a rerank stage.
 
-Each language's FAQs get their own FAISS inner-product index built with that language's embedder
-(MiniLM for English; multilingual E5 for Chinese when installed). The fused score
-``w * cosine + (1 - w) * lexical_coverage`` lies in [-1, 1] and doubles as the answerability
-score the router thresholds on. Indexes are persisted beside a manifest (model, dimension,
-data hash); a mismatched or unreadable index is rebuilt, never silently used.
+Per language (MiniLM for English; multilingual E5 for Chinese when installed):
+
+1. **Candidates**: the dense index's top ``candidates`` (cosine of the query with each FAQ's
+   vector: the normalised sum of the embeddings of "question answer" and of the question alone)
+   united with BM25's top ``candidates`` (``bm25s``; jieba words for Chinese).
+2. **Fusion**: ``fused = w * cosine + (1 - w) * coverage``, where coverage is the idf-weighted
+   share of the query's terms found in the FAQ (in [0, 1]). ``w`` = ``dense_weight`` (0.9, tuned
+   on benchmarks/data/ecommerce_faq_en_queries_tune.csv; reciprocal rank fusion was tried and
+   lost: BM25 alone is far weaker than the dense side on paraphrases, see benchmarks/retrieval.py).
+3. **Rerank** (:mod:`knowledge.faq.rerank`): lexical by default, a cross-encoder when configured.
+
+The final score is an answerability score (about 0..1; the router thresholds on the top one per
+language). Dense indexes are exact when small, HNSW or IVF by size (:mod:`knowledge.faq.dense`).
+:meth:`HybridFAQRetriever.upsert` and :meth:`~HybridFAQRetriever.delete` change the store without
+re-embedding the rest. Indexes are persisted beside a manifest (model, dimension, data hash,
+per-entry hashes, a checksum of the vectors); a stale, mismatched or unreadable index is rebuilt,
+re-using only vectors whose checksum and entry hash still match, and never used as is.
 
 Example:
     >>> r = HybridFAQRetriever(entries, {"en": minilm, "zh": e5}, cache_dir=tmp)  # doctest: +SKIP
@@ -14,29 +26,37 @@ Example:
 
 from __future__ import annotations
 
+import datetime as _dt
 import hashlib
 import json
 import logging
-import math
 import os
+import re
 import threading
 from collections import defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
-from typing import Protocol, runtime_checkable
+from typing import Literal, Protocol, runtime_checkable
 
 import numpy as np
 
-from engine.text import detect_language, lexical_tokens
+from engine.text import detect_language
 from engine.types import Passage
 from knowledge.embedders import Embedder
 
+from .dense import DenseIndex, IndexKind
+from .lexical import BM25Index, analyse
+from .rerank import LexicalReranker, Reranker
 from .store import FAQEntry
 
-__all__ = ["Retriever", "HybridFAQRetriever", "INDEX_FORMAT_VERSION"]
+__all__ = ["Retriever", "HybridFAQRetriever", "INDEX_FORMAT_VERSION", "RetrievalMode"]
 
 log = logging.getLogger(__name__)
-INDEX_FORMAT_VERSION = 2
+INDEX_FORMAT_VERSION = 3
+MAX_QUERY_CHARS = 4096  # longer input is cut: no FAQ question is longer, and embedders truncate anyway
+RetrievalMode = Literal["hybrid", "dense", "bm25"]
+_HAS_WORD = re.compile(r"\w")
+Progress = Callable[[str, int, int], None]
 
 
 @runtime_checkable
@@ -44,65 +64,78 @@ class Retriever(Protocol):
     def retrieve(self, query: str, *, top_k: int = 3, language: str | None = None) -> list[Passage]: ...
 
 
-class _LexicalIndex:
-    """Inverted index of lexical tokens; scores are idf-weighted query coverage in [0, 1]."""
-
-    def __init__(self, docs: Sequence[str]) -> None:
-        self._postings: dict[str, list[int]] = defaultdict(list)
-        for i, doc in enumerate(docs):
-            for tok in set(lexical_tokens(doc)):
-                self._postings[tok].append(i)
-        n = max(1, len(docs))
-        self._idf = {t: math.log(1 + n / len(p)) for t, p in self._postings.items()}
-        self._unseen_idf = math.log(1 + n)
-        self._n = len(docs)
-
-    def scores(self, query: str) -> np.ndarray:
-        out = np.zeros(self._n, dtype=np.float32)
-        toks = set(lexical_tokens(query))
-        if not toks:
-            return out
-        total = 0.0
-        for tok in toks:
-            idf = self._idf.get(tok, self._unseen_idf)
-            total += idf
-            for i in self._postings.get(tok, ()):
-                out[i] += idf
-        return out / total
+def _passage_texts(entries: Sequence[FAQEntry]) -> list[str]:
+    return [f"{e.question} {e.answer}" for e in entries] + [e.question for e in entries]
 
 
-class _LanguageIndex:
-    def __init__(self, entries: list[FAQEntry], embedder: Embedder) -> None:
-        self.entries = entries
-        self.embedder = embedder
-        self.lexical = _LexicalIndex([f"{e.question} {e.answer}" for e in entries])
-        self.faiss_index = None
+def _embed_entries(embedder: Embedder, entries: Sequence[FAQEntry]) -> np.ndarray:
+    """One vector per FAQ: the normalised sum of its "question answer" and question embeddings
+    (the question alone sharpens near-duplicate FAQs whose answers read alike)."""
+    n = len(entries)
+    vecs = np.asarray(embedder.embed(_passage_texts(entries), kind="passage"), dtype=np.float32)
+    both = vecs[:n] + vecs[n:]
+    norms = np.linalg.norm(both, axis=1, keepdims=True)
+    return np.ascontiguousarray(both / np.maximum(norms, 1e-12), dtype=np.float32)
 
 
-def _data_hash(entries: Sequence[FAQEntry], model: str) -> str:
+def _data_hash(hashes: Sequence[str], model: str) -> str:
     h = hashlib.sha256(f"v{INDEX_FORMAT_VERSION}|{model}".encode())
-    for e in entries:
-        h.update(json.dumps([e.id, e.question, e.answer, e.lang], ensure_ascii=False).encode())
+    for x in hashes:
+        h.update(x.encode())
     return h.hexdigest()
 
 
-def _maybe_to_gpu(index):  # pragma: no cover - needs faiss-gpu and a GPU
-    import faiss
+class _LanguageIndex:
+    """One language's FAQs: slot-aligned entries, the dense index and BM25 over live slots."""
 
-    if hasattr(faiss, "StandardGpuResources") and faiss.get_num_gpus() > 0:
-        return faiss.index_cpu_to_gpu(faiss.StandardGpuResources(), 0, index)
-    return index
+    def __init__(self, lang: str, embedder: Embedder) -> None:
+        self.lang = lang
+        self.embedder = embedder
+        self.entries: list[FAQEntry | None] = []
+        self.slot_of: dict[str, int] = {}
+        self.dense: DenseIndex | None = None
+        self.bm25: BM25Index | None = None
+        self.bm25_slots = np.zeros(0, dtype=np.int64)
+        self.bm25_pos: dict[int, int] = {}
+
+    def live(self) -> list[FAQEntry]:
+        return [e for e in self.entries if e is not None]
+
+    def set_entries(self, entries: list[FAQEntry], dense: DenseIndex) -> None:
+        self.entries = list(entries)
+        self.slot_of = {e.id: i for i, e in enumerate(entries)}
+        self.dense = dense
+        self.refresh_lexical()
+
+    def refresh_lexical(self) -> None:
+        slots = [i for i, e in enumerate(self.entries) if e is not None]
+        self.bm25_slots = np.asarray(slots, dtype=np.int64)
+        self.bm25_pos = {s: i for i, s in enumerate(slots)}
+        self.bm25 = BM25Index([analyse(f"{self.entries[i].question} {self.entries[i].answer}", self.lang) for i in slots])
+
+    def compact(self) -> None:
+        old = self.dense.compact()
+        self.set_entries([self.entries[i] for i in old], self.dense)
 
 
 class HybridFAQRetriever:
-    """FAISS + lexical retrieval over FAQ entries, one index per language.
+    """Dense FAISS + BM25 retrieval over FAQ entries, one index per language, with reranking.
 
     Args:
-        entries: the FAQs.
+        entries: the FAQs (ids unique).
         embedders: one embedder for all languages, or a mapping language → embedder (a
             ``"default"`` key, or the first entry, serves languages without their own).
         cache_dir: where indexes are persisted; ``None`` keeps them in memory only.
-        dense_weight: weight of the cosine score in the fused score, in [0, 1].
+        dense_weight: ``w`` in the fused score ``w * cosine + (1 - w) * coverage``, in [0, 1].
+        reranker: the rerank stage (default :class:`LexicalReranker`).
+        index_kind: ``auto`` (exact when small, HNSW/IVF by size), ``flat``, ``hnsw`` or ``ivf``.
+        candidates: candidates taken from each of dense and BM25 before fusion.
+        use_gpu: ``"auto"`` searches flat/IVF indexes on a GPU when faiss-gpu sees one.
+        progress: called as ``progress(stage, done, total)`` while building indexes.
+
+    Example:
+        >>> r = HybridFAQRetriever(entries, HashEmbedder())                       # doctest: +SKIP
+        >>> r.upsert([FAQEntry("en-new", "Do you sell gift cards?", "Yes.", "en")])  # doctest: +SKIP
     """
 
     def __init__(
@@ -112,112 +145,357 @@ class HybridFAQRetriever:
         *,
         cache_dir: str | Path | None = None,
         dense_weight: float = 0.9,
+        reranker: Reranker | None = None,
+        index_kind: IndexKind = "auto",
+        candidates: int = 20,
+        use_gpu: bool | Literal["auto"] = "auto",
+        progress: Progress | None = None,
     ) -> None:
         if not entries:
             raise ValueError("entries must not be empty")
         if not 0.0 <= dense_weight <= 1.0:
             raise ValueError(f"dense_weight must be in [0, 1], got {dense_weight}")
+        if candidates <= 0:
+            raise ValueError(f"candidates must be > 0, got {candidates}")
+        if index_kind not in ("auto", "flat", "hnsw", "ivf"):
+            raise ValueError(f"index_kind must be auto, flat, hnsw or ivf, got {index_kind!r}")
         if not isinstance(embedders, Mapping):
             embedders = {"default": embedders}
         if not embedders:
             raise ValueError("embedders must not be empty")
-        default = embedders.get("default") or next(iter(embedders.values()))
-        by_lang: dict[str, list[FAQEntry]] = defaultdict(list)
+        ids = [e.id for e in entries]
+        if len(set(ids)) != len(ids):
+            dup = next(i for i in ids if ids.count(i) > 1)
+            raise ValueError(f"duplicate FAQ id {dup!r}")
+        self._embedders = dict(embedders)
+        self._default = embedders.get("default") or next(iter(embedders.values()))
+        self._pending: dict[str, list[FAQEntry]] = defaultdict(list)
         for e in entries:
-            by_lang[e.lang].append(e)
-        self._indexes = {
-            lang: _LanguageIndex(items, embedders.get(lang, default))
-            for lang, items in sorted(by_lang.items())
+            self._pending[e.lang].append(e)
+        self._indexes: dict[str, _LanguageIndex] = {
+            lang: _LanguageIndex(lang, self._embedder_for(lang)) for lang in sorted(self._pending)
         }
         self._cache_dir = Path(cache_dir) if cache_dir is not None else None
         self._w = dense_weight
-        self._lock = threading.Lock()
+        self._reranker = reranker if reranker is not None else LexicalReranker()
+        self._kind = index_kind
+        self._candidates = candidates
+        self._use_gpu = use_gpu
+        self._progress = progress
+        self._lock = threading.RLock()
         self._ready = False
+
+    @classmethod
+    def from_settings(
+        cls,
+        entries: Sequence[FAQEntry],
+        embedders: Embedder | Mapping[str, Embedder],
+        retrieval,
+        *,
+        cache_dir: str | Path | None = None,
+        progress: Progress | None = None,
+    ) -> HybridFAQRetriever:
+        """A retriever configured by an :class:`engine.settings.RetrievalSettings`."""
+        from .rerank import build_reranker
+
+        return cls(
+            entries,
+            embedders,
+            cache_dir=cache_dir,
+            dense_weight=retrieval.dense_weight,
+            reranker=build_reranker(retrieval.reranker, model=retrieval.reranker_model, weight=retrieval.rerank_weight),
+            index_kind=retrieval.index_kind,
+            candidates=retrieval.candidates,
+            progress=progress,
+        )
+
+    def _embedder_for(self, lang: str) -> Embedder:
+        return self._embedders.get(lang, self._default)
 
     @property
     def languages(self) -> list[str]:
         return list(self._indexes)
 
+    def __len__(self) -> int:
+        self.warm_up()
+        return sum(idx.dense.size if idx.dense is not None else 0 for idx in self._indexes.values())
+
+    def stats(self) -> dict[str, dict]:
+        """Per language: entries, dense index kind, model, dimension."""
+        self.warm_up()
+        return {
+            lang: {"entries": idx.dense.size, "index": idx.dense.kind, "model": idx.embedder.name,
+                   "dim": idx.dense.dim}
+            for lang, idx in self._indexes.items()
+        }
+
+    # -- building and persistence ------------------------------------------------------------
     def warm_up(self) -> None:
-        """Load or build every language's FAISS index (once)."""
+        """Load or build every language's indexes (once)."""
         if self._ready:
             return
         with self._lock:
             if self._ready:
                 return
             for lang, idx in self._indexes.items():
-                idx.faiss_index = self._load_or_build(lang, idx)
+                idx.set_entries(self._pending[lang], self._load_or_build(lang, idx.embedder, self._pending[lang]))
+            self._pending.clear()
             self._ready = True
 
-    def _load_or_build(self, lang: str, idx: _LanguageIndex):
+    def _paths(self, lang: str) -> tuple[Path, Path, Path]:
+        base = self._cache_dir / f"faq-{lang}"
+        return base.with_suffix(".json"), base.with_suffix(".faiss"), base.with_suffix(".npy")
+
+    def _read_cache(self, lang: str, model: str):
+        """(manifest, vectors) when the cached vectors are intact and from ``model``, else None."""
+        if self._cache_dir is None:
+            return None
+        manifest_path, _, vectors_path = self._paths(lang)
+        try:
+            manifest = json.loads(manifest_path.read_text())
+            if not isinstance(manifest, dict) or manifest.get("version") != INDEX_FORMAT_VERSION:
+                return None
+            if manifest.get("model") != model:
+                log.info("FAQ index for %s was built with %r, not %r; rebuilding", lang, manifest.get("model"), model)
+                return None
+            vecs = np.load(vectors_path, allow_pickle=False)
+            hashes = manifest.get("entries")
+            if (
+                not isinstance(hashes, list)
+                or vecs.dtype != np.float32
+                or vecs.shape != (len(hashes), manifest.get("dim"))
+                or hashlib.sha256(vecs.tobytes()).hexdigest() != manifest.get("vectors_sha256")
+            ):
+                log.info("FAQ vectors for %s do not match their manifest; rebuilding", lang)
+                return None
+            return manifest, vecs
+        except (OSError, ValueError, TypeError, EOFError):
+            log.info("no usable FAQ index for %s; building", lang)
+            return None
+
+    def _load_or_build(self, lang: str, embedder: Embedder, entries: list[FAQEntry]) -> DenseIndex:
+        hashes = [e.content_hash() for e in entries]
+        digest = _data_hash(hashes, embedder.name)
+        cached = self._read_cache(lang, embedder.name)
+        if cached is not None:
+            manifest, vecs = cached
+            if manifest.get("data_hash") == digest:
+                try:
+                    import faiss
+
+                    index = faiss.read_index(str(self._paths(lang)[1]))
+                    if index.ntotal == len(entries) and index.d == vecs.shape[1]:
+                        return DenseIndex(vecs, kind=self._kind, use_gpu=self._use_gpu, index=index)
+                except (RuntimeError, OSError, ValueError):
+                    pass
+                log.info("FAQ index for %s is unreadable; rebuilding it from the saved vectors", lang)
+            reuse = {h: row for row, h in enumerate(manifest["entries"])}
+        else:
+            vecs, reuse = None, {}
+        missing = [i for i, h in enumerate(hashes) if h not in reuse]
+        fresh = self._embed(lang, embedder, [entries[i] for i in missing]) if missing else None
+        if vecs is not None and fresh is not None and fresh.shape[1] != vecs.shape[1]:
+            vecs, reuse = None, {}
+            missing = list(range(len(entries)))
+            fresh = self._embed(lang, embedder, entries)
+        dim = fresh.shape[1] if fresh is not None else vecs.shape[1]
+        out = np.zeros((len(entries), dim), dtype=np.float32)
+        if fresh is not None:
+            out[missing] = fresh
+        for i, h in enumerate(hashes):
+            if h in reuse:
+                out[i] = vecs[reuse[h]]
+        if self._progress:
+            self._progress(f"indexing {lang}", 0, 1)
+        dense = DenseIndex(out, kind=self._kind, use_gpu=self._use_gpu)
+        self._save(lang, embedder.name, hashes, dense)
+        if self._progress:
+            self._progress(f"indexing {lang}", 1, 1)
+        return dense
+
+    def _embed(self, lang: str, embedder: Embedder, entries: list[FAQEntry], batch: int = 512) -> np.ndarray:
+        if not self._progress or len(entries) <= batch:
+            if self._progress:
+                self._progress(f"embedding {lang}", 0, len(entries))
+            out = _embed_entries(embedder, entries)
+        else:
+            parts = []
+            for start in range(0, len(entries), batch):
+                self._progress(f"embedding {lang}", start, len(entries))
+                parts.append(_embed_entries(embedder, entries[start : start + batch]))
+            out = np.concatenate(parts)
+        if self._progress:
+            self._progress(f"embedding {lang}", len(entries), len(entries))
+        return out
+
+    def _save(self, lang: str, model: str, hashes: list[str], dense: DenseIndex) -> None:
+        if self._cache_dir is None:
+            return
         import faiss
 
-        digest = _data_hash(idx.entries, idx.embedder.name)
-        if self._cache_dir is not None:
-            base = self._cache_dir / f"faq-{lang}"
-            manifest_path, index_path = base.with_suffix(".json"), base.with_suffix(".faiss")
-            try:
-                manifest = json.loads(manifest_path.read_text())
-                if isinstance(manifest, dict) and manifest.get("data_hash") == digest and manifest.get("count") == len(idx.entries):
-                    index = faiss.read_index(str(index_path))
-                    if index.ntotal == len(idx.entries) and index.d == manifest.get("dim"):
-                        return _maybe_to_gpu(index)
-                log.info("FAQ index for %s is stale; rebuilding", lang)
-            except (OSError, ValueError, RuntimeError):
-                log.info("no usable FAQ index for %s; building", lang)
-        # question + answer: shoppers often ask in the answer's words, not the question's
-        vecs = idx.embedder.embed([f"{e.question} {e.answer}" for e in idx.entries], kind="passage")
-        index = faiss.IndexFlatIP(vecs.shape[1])
-        index.add(vecs)
-        if self._cache_dir is not None:
-            self._cache_dir.mkdir(parents=True, exist_ok=True)
-            tmp = index_path.with_suffix(f".faiss.tmp{os.getpid()}")
-            faiss.write_index(index, str(tmp))
-            os.replace(tmp, index_path)
-            manifest = {
-                "version": INDEX_FORMAT_VERSION,
-                "model": idx.embedder.name,
-                "dim": int(vecs.shape[1]),
-                "count": len(idx.entries),
-                "data_hash": digest,
-            }
-            tmp_m = manifest_path.with_suffix(f".json.tmp{os.getpid()}")
-            tmp_m.write_text(json.dumps(manifest, indent=1))
-            os.replace(tmp_m, manifest_path)
-        return _maybe_to_gpu(index)
+        self._cache_dir.mkdir(parents=True, exist_ok=True)
+        manifest_path, index_path, vectors_path = self._paths(lang)
+        manifest_path.unlink(missing_ok=True)  # no manifest while the files change: never half-valid
+        pid = os.getpid()
+        tmp_v = vectors_path.with_suffix(f".tmp{pid}.npy")
+        np.save(tmp_v, dense.vectors, allow_pickle=False)
+        os.replace(tmp_v, vectors_path)
+        if dense.faiss_index is not None:
+            tmp_i = index_path.with_suffix(f".faiss.tmp{pid}")
+            faiss.write_index(dense.faiss_index, str(tmp_i))
+            os.replace(tmp_i, index_path)
+        manifest = {
+            "version": INDEX_FORMAT_VERSION,
+            "model": model,
+            "dim": dense.dim,
+            "count": len(hashes),
+            "index_kind": dense.kind,
+            "data_hash": _data_hash(hashes, model),
+            "vectors_sha256": hashlib.sha256(dense.vectors.tobytes()).hexdigest(),
+            "entries": hashes,
+        }
+        tmp_m = manifest_path.with_suffix(f".json.tmp{pid}")
+        tmp_m.write_text(json.dumps(manifest))
+        os.replace(tmp_m, manifest_path)
 
-    def retrieve(self, query: str, *, top_k: int = 3, language: str | None = None) -> list[Passage]:
-        """Best ``top_k`` FAQs for ``query`` in its language (or ``language``), best first."""
+    def _persist(self, idx: _LanguageIndex) -> None:
+        if idx.dense.slots != idx.dense.size:
+            idx.compact()  # saved vectors = live entries, in order
+        live = idx.live()
+        self._save(idx.lang, idx.embedder.name, [e.content_hash() for e in live], idx.dense)
+
+    # -- changes without a full rebuild ------------------------------------------------------
+    def upsert(self, entries: Iterable[FAQEntry]) -> int:
+        """Add new FAQs and replace changed ones (same id); embeds only those. Returns how many
+        entries were embedded (unchanged ones are skipped)."""
+        self.warm_up()
+        entries = list(entries)
+        ids = [e.id for e in entries]
+        if len(set(ids)) != len(ids):
+            raise ValueError("duplicate ids in one upsert")
+        embedded = 0
+        with self._lock:
+            by_lang: dict[str, list[FAQEntry]] = defaultdict(list)
+            for e in entries:
+                by_lang[e.lang].append(e)
+            for lang, items in by_lang.items():
+                for other, oidx in self._indexes.items():  # an id moving language leaves its old one
+                    if other != lang:
+                        gone = [e.id for e in items if e.id in oidx.slot_of]
+                        if gone:
+                            self._delete_in(oidx, gone)
+                idx = self._indexes.get(lang)
+                if idx is None:
+                    idx = self._indexes[lang] = _LanguageIndex(lang, self._embedder_for(lang))
+                    idx.set_entries(items, self._load_or_build(lang, idx.embedder, items))
+                    embedded += len(items)
+                    continue
+                changed = [e for e in items if e.id not in idx.slot_of
+                           or idx.entries[idx.slot_of[e.id]].content_hash() != e.content_hash()]
+                meta_only = [e for e in items if e not in changed]
+                for e in meta_only:  # tags/validity only: no re-embedding
+                    idx.entries[idx.slot_of[e.id]] = e
+                if changed:
+                    vecs = self._embed(lang, idx.embedder, changed)
+                    idx.dense.delete([idx.slot_of[e.id] for e in changed if e.id in idx.slot_of])
+                    for e in changed:
+                        if e.id in idx.slot_of:
+                            idx.entries[idx.slot_of[e.id]] = None
+                    for e, slot in zip(changed, idx.dense.add(vecs)):
+                        idx.entries.append(e)
+                        idx.slot_of[e.id] = slot
+                    embedded += len(changed)
+                idx.refresh_lexical()
+                if idx.dense.needs_compaction():
+                    idx.compact()
+                self._persist(idx)
+        return embedded
+
+    def delete(self, ids: Iterable[str]) -> int:
+        """Remove FAQs by id (unknown ids are ignored); returns how many were removed."""
+        self.warm_up()
+        ids = set(ids)
+        removed = 0
+        with self._lock:
+            for idx in self._indexes.values():
+                here = [i for i in ids if i in idx.slot_of]
+                if here:
+                    removed += self._delete_in(idx, here)
+        return removed
+
+    def _delete_in(self, idx: _LanguageIndex, ids: list[str]) -> int:
+        slots = [idx.slot_of.pop(i) for i in ids]
+        idx.dense.delete(slots)
+        for s in slots:
+            idx.entries[s] = None
+        idx.refresh_lexical()
+        if idx.dense.needs_compaction():
+            idx.compact()
+        self._persist(idx)
+        return len(slots)
+
+    # -- retrieval ------------------------------------------------------------------------------
+    def _index_for(self, query: str, language: str | None) -> _LanguageIndex | None:
+        lang = language or detect_language(query)
+        idx = self._indexes.get(lang) or self._indexes.get("en") or next(iter(self._indexes.values()), None)
+        return idx if idx is not None and idx.dense is not None and idx.dense.size else None
+
+    def retrieve(
+        self,
+        query: str,
+        *,
+        top_k: int = 3,
+        language: str | None = None,
+        mode: RetrievalMode = "hybrid",
+    ) -> list[Passage]:
+        """Best ``top_k`` FAQs for ``query`` in its language (or ``language``), best first.
+
+        ``mode`` ``"dense"`` or ``"bm25"`` runs one side alone (for evaluation); their scores
+        are the cosine and the raw BM25 score. Queries without a letter or digit return ``[]``.
+        """
         if top_k <= 0:
             raise ValueError(f"top_k must be > 0, got {top_k}")
-        if not query.strip():
+        if mode not in ("hybrid", "dense", "bm25"):
+            raise ValueError(f"mode must be hybrid, dense or bm25, got {mode!r}")
+        query = query[:MAX_QUERY_CHARS]
+        if not _HAS_WORD.search(query):
             return []
         self.warm_up()
-        lang = language or detect_language(query)
-        idx = self._indexes.get(lang) or self._indexes.get("en") or next(iter(self._indexes.values()))
-        n = len(idx.entries)
+        idx = self._index_for(query, language)
+        if idx is None:
+            return []
+        today = _dt.date.today()
+        valid = lambda s: s >= 0 and idx.entries[s] is not None and idx.entries[s].is_valid(today)  # noqa: E731
+        terms = analyse(query, idx.lang)
+        n_cand = max(self._candidates, top_k)
+
+        if mode == "bm25":
+            bm = idx.bm25.scores(terms)
+            order = [int(i) for i in np.argsort(-bm, kind="stable") if bm[i] > 0]
+            slots = [(int(idx.bm25_slots[i]), float(bm[i])) for i in order]
+            return [self._passage(idx, s, sc) for s, sc in slots if valid(s)][:top_k]
+
         qvec = idx.embedder.embed([query], kind="query")
-        k_dense = min(n, max(top_k * 4, 10))
-        dense_scores, dense_ids = idx.faiss_index.search(qvec, k_dense)
-        lex = idx.lexical.scores(query)
-        candidates: dict[int, float] = {}
-        dense_of = {int(i): float(s) for i, s in zip(dense_ids[0], dense_scores[0]) if i >= 0}
-        lex_top = np.argsort(-lex)[:k_dense] if n else []
-        for i in set(dense_of) | {int(i) for i in lex_top if lex[i] > 0}:
-            if i in dense_of:
-                dense = dense_of[i]
-            else:  # a lexical-only candidate: score its cosine exactly
-                dense = float(idx.faiss_index.reconstruct(i) @ qvec[0])
-            candidates[i] = self._w * dense + (1.0 - self._w) * float(lex[i])
-        best = sorted(candidates.items(), key=lambda kv: (-kv[1], kv[0]))[:top_k]
-        return [
-            Passage(
-                id=idx.entries[i].id,
-                question=idx.entries[i].question,
-                answer=idx.entries[i].answer,
-                language=idx.entries[i].lang,
-                score=round(score, 4),
-                kind=idx.entries[i].kind,
-            )
-            for i, score in best
-        ]
+        d_scores, d_slots = idx.dense.search(qvec, n_cand)
+        dense_of = {int(s): float(c) for s, c in zip(d_slots[0], d_scores[0]) if valid(int(s))}
+        if mode == "dense":
+            best = sorted(dense_of.items(), key=lambda kv: (-kv[1], kv[0]))[:top_k]
+            return [self._passage(idx, s, sc) for s, sc in best]
+
+        bm = idx.bm25.scores(terms)
+        lex_top = [int(idx.bm25_slots[i]) for i in np.argsort(-bm, kind="stable")[:n_cand] if bm[i] > 0]
+        cand = list(dict.fromkeys([*dense_of, *(s for s in lex_top if valid(s))]))
+        if not cand:
+            return []
+        cos = idx.dense.similarity(qvec[0], cand)
+        cov = idx.bm25.coverage(terms, [idx.bm25_pos[s] for s in cand])
+        fused = self._w * cos + (1.0 - self._w) * cov
+        ranked = sorted(zip(cand, fused), key=lambda kv: (-kv[1], kv[0]))[:n_cand]
+        passages = [self._passage(idx, s, float(f)) for s, f in ranked]
+        return self._reranker.rerank(query, passages, language=idx.lang)[:top_k]
+
+    @staticmethod
+    def _passage(idx: _LanguageIndex, slot: int, score: float) -> Passage:
+        e = idx.entries[slot]
+        return Passage(id=e.id, question=e.question, answer=e.answer, language=e.lang,
+                       score=round(score, 4), kind=e.kind)

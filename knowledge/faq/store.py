@@ -2,7 +2,9 @@
 
 Two formats: a JSON object ``{"questions": [{"question", "answer"}, ...]}`` (ids are the 0-based
 position, as in the public e-commerce FAQ data set) and JSONL with ``id, question, answer`` and
-optional ``lang, tags, kind``. Language defaults to what the text looks like (CJK → ``zh``).
+optional ``lang, tags, kind, valid_from, valid_until`` (ISO dates; an entry outside its validity
+window is kept in the index but never returned). Language defaults to what the text looks like
+(CJK → ``zh``).
 
 Example:
     >>> entries = load_faqs("faqs.jsonl")     # doctest: +SKIP
@@ -12,6 +14,8 @@ Example:
 
 from __future__ import annotations
 
+import datetime as _dt
+import hashlib
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -30,6 +34,29 @@ class FAQEntry:
     lang: str = "en"
     kind: str = "faq"  # faq | policy
     tags: tuple[str, ...] = field(default_factory=tuple)
+    valid_from: str | None = None  # ISO date, inclusive
+    valid_until: str | None = None  # ISO date, inclusive
+
+    def is_valid(self, on: _dt.date | None = None) -> bool:
+        """Whether the entry may be answered with on ``on`` (default: today)."""
+        day = (on or _dt.date.today()).isoformat()
+        return (self.valid_from is None or self.valid_from <= day) and (
+            self.valid_until is None or day <= self.valid_until
+        )
+
+    def content_hash(self) -> str:
+        """What the index depends on: id, language and text (not tags or validity)."""
+        raw = json.dumps([self.id, self.lang, self.question, self.answer], ensure_ascii=False)
+        return hashlib.sha256(raw.encode("utf-8", "surrogatepass")).hexdigest()[:32]
+
+
+def _iso_date(value: object, name: str, where: str) -> str | None:
+    if value is None:
+        return None
+    try:
+        return _dt.date.fromisoformat(str(value)).isoformat()
+    except ValueError as exc:
+        raise KnowledgeError(f"{where}: '{name}' must be an ISO date (YYYY-MM-DD), got {value!r}") from exc
 
 
 def _entry(raw: object, default_id: str, where: str) -> FAQEntry:
@@ -54,6 +81,8 @@ def _entry(raw: object, default_id: str, where: str) -> FAQEntry:
         lang=str(lang),
         kind=str(raw.get("kind", "faq")),
         tags=tuple(str(t) for t in tags),
+        valid_from=_iso_date(raw.get("valid_from"), "valid_from", where),
+        valid_until=_iso_date(raw.get("valid_until"), "valid_until", where),
     )
 
 
@@ -65,7 +94,7 @@ def load_faqs(path: str | Path) -> list[FAQEntry]:
     """
     path = Path(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        text = path.read_text(encoding="utf-8-sig")  # tolerate a BOM
     except (OSError, UnicodeDecodeError) as exc:
         raise KnowledgeError(f"cannot read FAQ file {path}: {exc}") from exc
     entries: list[FAQEntry] = []

@@ -113,11 +113,15 @@ def test_product_attribute_and_context(engine):
     assert "Aurora X200 Charging Case" in accessories.text
 
 
-def test_returns_fixture_inside_window(engine):
+def test_returns_fixture_inside_window_asks_before_opening_a_return(engine):
     reply = engine.respond("ret-1", "I want to return the shoes from order 100024, they're too small", customer_id="C001")
     assert reply.intent == "return_item"
     assert "20 days left" in reply.text
-    assert reply.handoff
+    assert reply.slots["flow_step"] == "confirm" and "too small" in reply.slots["return_reason"]
+    assert "(yes / no)" in reply.text and not reply.handoff
+    kept = engine.respond("ret-1", "no", customer_id="C001")
+    assert "haven't opened a return" in kept.text
+    assert "flow_step" not in kept.slots
 
 
 def test_handoff_when_asked_records_summary(engine):

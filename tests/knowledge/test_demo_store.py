@@ -343,9 +343,24 @@ def test_ensure_rebuilds_a_damaged_store(store: DemoStore, tmp_path: Path, damag
     store = ensure_demo_store(tmp_path, seed=7)
     manifest = json.loads(manifest_path.read_text())
     assert manifest["version"] == DEMO_VERSION
-    assert (tmp_path / "store.db").stat().st_mtime_ns != before["store.db"]
+    db_rebuilt = (tmp_path / "store.db").stat().st_mtime_ns != before["store.db"]
+    # a stale catalog is rewritten around the live database; only a missing or foreign store is rebuilt
+    assert db_rebuilt == (damage in ("delete_db", "version", "no_manifest"))
     assert len(json.loads(store.catalog_path.read_text())) >= 200
     assert build._cached(tmp_path, seed=7, today=None) == store
+
+
+def test_ensure_keeps_the_live_database(store: DemoStore, tmp_path: Path) -> None:
+    """Order actions written to store.db survive later starts and catalog refreshes."""
+    shutil.copytree(store.root, tmp_path, dirs_exist_ok=True)
+    with sqlite3.connect(tmp_path / "store.db") as conn:
+        conn.execute("UPDATE orders SET status = 'cancelled' WHERE order_id = '100031'")
+    assert ensure_demo_store(tmp_path, seed=7) is not None
+    (tmp_path / "catalog.json").write_text("[]\n")
+    ensure_demo_store(tmp_path, seed=7)
+    with sqlite3.connect(tmp_path / "store.db") as conn:
+        status = conn.execute("SELECT status FROM orders WHERE order_id = '100031'").fetchone()[0]
+    assert status == "cancelled"
 
 
 def test_ensure_rebuilds_for_another_seed(store: DemoStore, tmp_path: Path) -> None:

@@ -117,7 +117,8 @@ def test_status_is_only_stated_from_the_connector(flows, service):
 def test_no_order_id_asks_for_it_listing_recent_orders_and_starts_the_flow(flows):
     d = flows.handle("track_order", turn("where is my order?"))
     assert d.route == "flow"
-    assert d.events == [FlowStarted("track_order")]
+    # the flow starts and remembers the listing, so "the second one" can refer to it
+    assert d.events == [FlowStarted("track_order"), SlotSet("listed_orders", ["100030", "100023", "100029"])]
     # Alice's three newest, newest first
     assert d.text.index("100030") < d.text.index("100023") < d.text.index("100029")
     assert "100031" not in d.text  # Bob's
@@ -132,7 +133,7 @@ def test_no_recent_orders_asks_plainly(flows):
 def test_ask_while_the_flow_is_active_does_not_restart_it(flows):
     state = DialogueState("s").apply(FlowStarted("track_order"))
     d = flows.handle("track_order", turn("hmm", state=state))
-    assert d.events == []
+    assert not any(isinstance(e, FlowStarted) for e in d.events)
 
 
 def test_listing_failure_still_asks(flows, service):

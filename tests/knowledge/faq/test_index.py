@@ -171,22 +171,138 @@ def test_a_different_embedder_rebuilds(tmp_path):
 
 
 @pytest.mark.parametrize(
-    "corrupt",
+    "corrupt, embeds",
     [
-        pytest.param(lambda d: (d / "faq-en.faiss").write_bytes(b"not a faiss index"), id="faiss-garbage"),
-        pytest.param(lambda d: (d / "faq-en.faiss").write_bytes((d / "faq-en.faiss").read_bytes()[:100]),
+        # a broken FAISS file is rebuilt from the saved vectors (their checksum still matches)
+        pytest.param(lambda d: (d / "faq-en.faiss").write_bytes(b"not a faiss index"), 0, id="faiss-garbage"),
+        pytest.param(lambda d: (d / "faq-en.faiss").write_bytes((d / "faq-en.faiss").read_bytes()[:100]), 0,
                      id="faiss-truncated"),
-        pytest.param(lambda d: (d / "faq-en.faiss").unlink(), id="faiss-missing"),
-        pytest.param(lambda d: (d / "faq-en.json").write_text("{not json"), id="manifest-garbage"),
-        pytest.param(lambda d: (d / "faq-en.json").write_text("[]"), id="manifest-not-an-object"),
-        pytest.param(lambda d: (d / "faq-en.json").write_text("null"), id="manifest-null"),
+        pytest.param(lambda d: (d / "faq-en.faiss").unlink(), 0, id="faiss-missing"),
+        # anything wrong with the manifest or the vectors means re-embedding
+        pytest.param(lambda d: (d / "faq-en.json").write_text("{not json"), 1, id="manifest-garbage"),
+        pytest.param(lambda d: (d / "faq-en.json").write_text("[]"), 1, id="manifest-not-an-object"),
+        pytest.param(lambda d: (d / "faq-en.json").write_text("null"), 1, id="manifest-null"),
+        pytest.param(lambda d: (d / "faq-en.npy").write_bytes(b"garbage"), 1, id="vectors-garbage"),
+        pytest.param(lambda d: (d / "faq-en.npy").unlink(), 1, id="vectors-missing"),
+        pytest.param(lambda d: (d / "faq-en.npy").write_bytes((d / "faq-en.npy").read_bytes()[:-8] + b"\0" * 8), 1,
+                     id="vectors-bitrot"),
     ],
 )
-def test_a_corrupted_index_is_rebuilt_not_a_crash(tmp_path, corrupt):
+def test_a_corrupted_index_is_rebuilt_not_a_crash(tmp_path, corrupt, embeds):
     HybridFAQRetriever(ENTRIES, CountingEmbedder(), cache_dir=tmp_path).warm_up()
     corrupt(tmp_path)
     emb = CountingEmbedder()
     r = HybridFAQRetriever(ENTRIES, emb, cache_dir=tmp_path)
     assert r.retrieve("is shipping free?")[0].id == "en-ship"
-    assert emb.passage_calls == 1
+    assert emb.passage_calls == embeds
     assert json.loads((tmp_path / "faq-en.json").read_text())["count"] == 5
+    # and what is on disk now loads cleanly, without embedding anything
+    again = CountingEmbedder()
+    HybridFAQRetriever(ENTRIES, again, cache_dir=tmp_path).warm_up()
+    assert again.passage_calls == 0
+
+
+# -- changes without a full rebuild --------------------------------------------------------------
+
+
+def test_upsert_embeds_only_new_or_changed_entries_and_persists(tmp_path):
+    emb = CountingEmbedder()
+    r = HybridFAQRetriever(ENTRIES, emb, cache_dir=tmp_path)
+    r.warm_up()
+    before = emb.passage_calls
+    new = FAQEntry("en-giftcard", "Do you sell gift cards?", "Yes, digital gift cards from 10 to 500.", "en")
+    unchanged = ENTRIES[0]
+    assert r.upsert([new, unchanged]) == 1
+    assert emb.passage_calls == before + 1
+    assert r.retrieve("do you sell gift cards", top_k=1)[0].id == "en-giftcard"
+    assert json.loads((tmp_path / "faq-en.json").read_text())["count"] == 6
+    reloaded = CountingEmbedder()
+    again = HybridFAQRetriever([*ENTRIES, new], reloaded, cache_dir=tmp_path)
+    assert again.retrieve("do you sell gift cards", top_k=1)[0].id == "en-giftcard"
+    assert reloaded.passage_calls == 0  # what upsert saved is exactly the new store
+
+
+def test_upsert_replaces_a_changed_answer():
+    r = HybridFAQRetriever(ENTRIES, HashEmbedder())
+    r.upsert([FAQEntry("en-ship", "Is shipping free?", "Shipping is free on orders over 99.", "en")])
+    hits = [p for p in r.retrieve("is shipping free", top_k=10) if p.id == "en-ship"]
+    assert len(hits) == 1 and "99" in hits[0].answer
+    assert len(r) == len(ENTRIES)
+
+
+def test_upsert_into_a_new_language():
+    r = HybridFAQRetriever(ENTRIES, HashEmbedder())
+    r.upsert([FAQEntry("fr-ship", "La livraison est-elle gratuite ?", "Oui, dès 49 euros.", "fr")])
+    assert r.retrieve("livraison gratuite", language="fr")[0].id == "fr-ship"
+    assert "fr" in r.languages
+
+
+def test_delete_removes_entries_and_survives_a_reload(tmp_path):
+    r = HybridFAQRetriever(ENTRIES, CountingEmbedder(), cache_dir=tmp_path)
+    assert r.delete(["en-ship", "nope"]) == 1
+    assert "en-ship" not in [p.id for p in r.retrieve("is shipping free?", top_k=10)]
+    assert len(r) == len(ENTRIES) - 1
+    rest = [e for e in ENTRIES if e.id != "en-ship"]
+    emb = CountingEmbedder()
+    HybridFAQRetriever(rest, emb, cache_dir=tmp_path).warm_up()
+    assert emb.passage_calls == 0
+
+
+def test_many_deletes_compact_the_index():
+    many = [FAQEntry(f"e{i}", f"question number {i} about topic {i % 7}", f"answer {i}", "en") for i in range(120)]
+    r = HybridFAQRetriever(many, HashEmbedder())
+    r.delete([f"e{i}" for i in range(0, 120, 2)])
+    assert len(r) == 60
+    assert r.retrieve("question number 31 about topic 3", top_k=1)[0].id == "e31"
+    assert all(int(p.id[1:]) % 2 for p in r.retrieve("question number", top_k=60))
+
+
+def test_entries_outside_their_validity_window_are_not_returned():
+    expired = FAQEntry("en-promo", "Is there a summer sale?", "Yes, 20% off in July.", "en", valid_until="2000-01-01")
+    future = FAQEntry("en-future", "Is there a winter sale?", "Yes.", "en", valid_from="2999-01-01")
+    r = HybridFAQRetriever([*ENTRIES, expired, future], HashEmbedder())
+    ids = {p.id for p in r.retrieve("is there a summer sale", top_k=10)}
+    assert "en-promo" not in ids and "en-future" not in ids
+
+
+def test_duplicate_ids_are_rejected():
+    with pytest.raises(ValueError, match="duplicate"):
+        HybridFAQRetriever([ENTRIES[0], ENTRIES[0]], HashEmbedder())
+
+
+@pytest.mark.parametrize("mode", ["dense", "bm25", "hybrid"])
+def test_each_side_alone_finds_a_close_query(retriever, mode):
+    assert retriever.retrieve("which payment methods do you accept", top_k=3, mode=mode)[0].id == "en-pay"
+
+
+def test_bad_mode_is_rejected(retriever):
+    with pytest.raises(ValueError):
+        retriever.retrieve("x", mode="magic")
+
+
+@pytest.mark.parametrize("query", ["?!?", "...", "👍👍", "¿¡"])
+def test_punctuation_only_queries_return_nothing(retriever, query):
+    assert retriever.retrieve(query) == []
+
+
+def test_a_100kb_query_is_answered_without_crashing(retriever):
+    out = retriever.retrieve("is shipping free? " * 6000, top_k=2)
+    assert out and out[0].id == "en-ship"
+
+
+@pytest.mark.parametrize("kind", ["flat", "hnsw", "ivf"])
+def test_every_index_kind_serves_retrieval(kind, tmp_path):
+    r = HybridFAQRetriever(ENTRIES, HashEmbedder(), index_kind=kind, cache_dir=tmp_path)
+    assert r.retrieve("is shipping free?")[0].id == "en-ship"
+    assert r.stats()["en"]["index"] == kind
+    assert json.loads((tmp_path / "faq-en.json").read_text())["index_kind"] == kind
+
+
+def test_an_index_from_another_model_is_rebuilt_not_used(tmp_path):
+    HybridFAQRetriever(ENTRIES, HashEmbedder(dim=256, ngram=3), cache_dir=tmp_path).warm_up()
+    other = CountingEmbedder()
+    other.name = "another-model"
+    r = HybridFAQRetriever(ENTRIES, other, cache_dir=tmp_path)
+    r.warm_up()
+    assert other.passage_calls == 2
+    assert json.loads((tmp_path / "faq-en.json").read_text())["model"] == "another-model"

@@ -1,0 +1,105 @@
+"""Builds the business-system connectors from the ``connectors`` section of the settings.
+
+``kind: sql`` opens :class:`connectors.sql.SqlBackend` on ``url`` (the demo store's SQLite when
+``url`` is null); ``kind: rest`` opens :class:`connectors.rest.RestBackend` on ``base_url`` with
+``token``. One backend plays every role; :class:`Services` names the roles, so the engine can
+depend on just the one it needs.
+
+Example:
+    >>> from engine.settings import load_settings
+    >>> services = build_services(load_settings(), "sqlite:///store.db")          # doctest: +SKIP
+    >>> services.orders.get_order(Actor.customer("C001"), "100023")                 # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from .base import (
+    BusinessBackend,
+    CustomerService,
+    InventoryService,
+    OrderCanceller,
+    OrderService,
+    RefundService,
+    ReturnService,
+    ShippingService,
+)
+
+if TYPE_CHECKING:
+    from engine.settings import ConnectorSettings, Settings
+
+__all__ = ["Services", "build_services", "build_backend"]
+
+
+@dataclass(frozen=True)
+class Services:
+    """The connectors by role (usually one backend behind every field)."""
+
+    backend: BusinessBackend
+
+    @property
+    def orders(self) -> OrderService:
+        return self.backend
+
+    @property
+    def cancellations(self) -> OrderCanceller:
+        return self.backend
+
+    @property
+    def shipping(self) -> ShippingService:
+        return self.backend
+
+    @property
+    def returns(self) -> ReturnService:
+        return self.backend
+
+    @property
+    def refunds(self) -> RefundService:
+        return self.backend
+
+    @property
+    def inventory(self) -> InventoryService:
+        return self.backend
+
+    @property
+    def customers(self) -> CustomerService:
+        return self.backend
+
+    def close(self) -> None:
+        self.backend.close()
+
+
+def build_backend(cfg: ConnectorSettings, demo_db_url: str | None, *, return_window_days: int = 30) -> BusinessBackend:
+    """One backend for the ``connectors`` settings section (see module docstring)."""
+    if cfg.kind == "rest":
+        from .resilience import CircuitBreaker
+        from .rest import RestBackend
+
+        assert cfg.base_url and cfg.token is not None  # enforced by ConnectorSettings
+        return RestBackend(
+            cfg.base_url,
+            cfg.token.get_secret_value(),
+            timeout_s=cfg.timeout_s,
+            connect_timeout_s=cfg.connect_timeout_s,
+            retries=cfg.retries,
+            backoff_base_s=cfg.backoff_base_s,
+            backoff_cap_s=cfg.backoff_cap_s,
+            breaker=CircuitBreaker(cfg.breaker_failures, cfg.breaker_reset_s),
+        )
+    from .sql import SqlBackend
+
+    url = cfg.url or demo_db_url
+    if not url:
+        raise ValueError("connectors.url is not set and there is no demo store to fall back on")
+    backend = SqlBackend(url, timeout_s=cfg.timeout_s, return_window_days=return_window_days)
+    if cfg.migrate:
+        backend.migrate()
+    return backend
+
+
+def build_services(settings: Settings, demo_db_url: str | None) -> Services:
+    """:class:`Services` for ``settings.connectors``; ``demo_db_url`` is the SQL fallback."""
+    return Services(build_backend(settings.connectors, demo_db_url,
+                                  return_window_days=settings.dialogue.return_window_days))

@@ -1,0 +1,253 @@
+"""Dense vector search on FAISS: exact when small, HNSW or IVF by size, GPU when available.
+
+:func:`build_faiss_index` is the one place that decides how vectors are indexed (the scaling
+benchmark uses it too, so what is measured is what runs). :class:`DenseIndex` keeps the vectors
+beside the FAISS index so that entries can be added, updated and deleted without re-embedding
+anything: a delete is a tombstone filtered at search time, and the ANN structure is compacted
+from the kept vectors once tombstones pile up.
+
+Inner product on L2-normalised vectors = cosine similarity.
+
+Example:
+    >>> import numpy as np
+    >>> v = np.eye(4, dtype=np.float32)
+    >>> idx = DenseIndex(v)
+    >>> idx.search(v[2:3], 1)[1][0].tolist()
+    [2]
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from typing import Literal
+
+import numpy as np
+
+__all__ = ["IndexKind", "choose_kind", "build_faiss_index", "DenseIndex", "gpu_available"]
+
+log = logging.getLogger(__name__)
+
+IndexKind = Literal["auto", "flat", "hnsw", "ivf"]
+FLAT_MAX = 50_000  # exact search up to here: a 50k x 384 scan is ~2-4 ms on one core
+HNSW_MAX = 5_000_000  # beyond this, IVF's smaller memory footprint wins
+HNSW_M = 32
+HNSW_EF_CONSTRUCTION = 80
+HNSW_EF_SEARCH = 96
+IVF_NPROBE = 24
+
+
+def choose_kind(n: int) -> str:
+    """``flat`` for small stores, ``hnsw`` up to a few million vectors, ``ivf`` beyond."""
+    if n <= FLAT_MAX:
+        return "flat"
+    return "hnsw" if n <= HNSW_MAX else "ivf"
+
+
+def ivf_nlist(n: int) -> int:
+    """IVF cells: about 4·sqrt(n), a power of two, at least 16."""
+    return max(16, 1 << int(round(math.log2(4 * math.sqrt(max(n, 1))))))
+
+
+def gpu_available() -> bool:
+    """Whether faiss was built with GPU support and sees a GPU."""
+    import faiss
+
+    try:
+        return hasattr(faiss, "StandardGpuResources") and faiss.get_num_gpus() > 0
+    except Exception:  # pragma: no cover - odd faiss builds
+        return False
+
+
+def build_faiss_index(
+    vectors: np.ndarray,
+    kind: IndexKind = "auto",
+    *,
+    hnsw_m: int = HNSW_M,
+    ef_construction: int = HNSW_EF_CONSTRUCTION,
+    ef_search: int = HNSW_EF_SEARCH,
+    nlist: int | None = None,
+    nprobe: int = IVF_NPROBE,
+    seed: int = 1234,
+):
+    """A FAISS inner-product index over ``vectors`` (n x d, float32), CPU-resident.
+
+    Args:
+        vectors: the rows to index, in id order (id = row number).
+        kind: ``flat`` (exact), ``hnsw``, ``ivf`` or ``auto`` (:func:`choose_kind`).
+        hnsw_m, ef_construction, ef_search: HNSW graph degree and beam widths.
+        nlist, nprobe: IVF cells (default :func:`ivf_nlist`) and cells probed per query.
+    """
+    import faiss
+
+    vectors = np.ascontiguousarray(vectors, dtype=np.float32)
+    if vectors.ndim != 2 or vectors.shape[1] == 0:
+        raise ValueError(f"vectors must be a non-empty n x d matrix, got shape {vectors.shape}")
+    n, d = vectors.shape
+    kind = choose_kind(n) if kind == "auto" else kind
+    if kind == "flat":
+        index = faiss.IndexFlatIP(d)
+    elif kind == "hnsw":
+        index = faiss.IndexHNSWFlat(d, hnsw_m, faiss.METRIC_INNER_PRODUCT)
+        index.hnsw.efConstruction = ef_construction
+        index.hnsw.efSearch = ef_search
+    elif kind == "ivf":
+        cells = min(nlist or ivf_nlist(n), max(1, n // 39))  # faiss wants ~39 points per cell
+        quantizer = faiss.IndexFlatIP(d)
+        index = faiss.IndexIVFFlat(quantizer, d, cells, faiss.METRIC_INNER_PRODUCT)
+        index.cp.niter = 10  # k-means iterations: plenty for coarse cells, a third of the default cost
+        rng = np.random.default_rng(seed)
+        sample = vectors if n <= cells * 40 else vectors[np.sort(rng.choice(n, cells * 40, replace=False))]
+        index.train(sample)
+        index.nprobe = min(nprobe, cells)
+    else:
+        raise ValueError(f"index kind must be auto, flat, hnsw or ivf, got {kind!r}")
+    if n:
+        index.add(vectors)
+    return index
+
+
+def _to_gpu(index):  # pragma: no cover - needs faiss-gpu and a GPU
+    import faiss
+
+    if isinstance(index, faiss.IndexHNSWFlat):
+        return index  # FAISS has no GPU HNSW; the CPU graph is already fast
+    try:
+        return faiss.index_cpu_to_gpu(faiss.StandardGpuResources(), 0, index)
+    except Exception as exc:
+        log.warning("cannot move the FAISS index to the GPU (%s); searching on the CPU", exc)
+        return index
+
+
+class DenseIndex:
+    """Vectors + their FAISS index, with tombstone deletes and appends.
+
+    Args:
+        vectors: initial rows (n x d, L2-normalised float32); row i gets slot i.
+        kind: see :func:`build_faiss_index`; ``auto`` re-decides on every compaction.
+        use_gpu: ``"auto"`` moves flat/IVF indexes to a GPU when faiss-gpu sees one.
+        index: an already-built FAISS index over exactly ``vectors`` (from disk).
+
+    Example:
+        >>> import numpy as np
+        >>> idx = DenseIndex(np.eye(3, dtype=np.float32))
+        >>> idx.delete([0]); idx.add(np.eye(3, dtype=np.float32)[:1])
+        [3]
+    """
+
+    def __init__(
+        self,
+        vectors: np.ndarray,
+        *,
+        kind: IndexKind = "auto",
+        use_gpu: bool | Literal["auto"] = "auto",
+        index=None,
+    ) -> None:
+        vectors = np.ascontiguousarray(vectors, dtype=np.float32)
+        if vectors.ndim != 2:
+            raise ValueError(f"vectors must be a 2-d matrix, got shape {vectors.shape}")
+        if index is not None and (index.ntotal != len(vectors) or index.d != vectors.shape[1]):
+            raise ValueError("the FAISS index does not match the vectors")
+        self._kind = kind
+        self._use_gpu = gpu_available() if use_gpu == "auto" else bool(use_gpu)
+        self._vecs = vectors
+        self._alive = np.ones(len(vectors), dtype=bool)
+        self._cpu_index = index if index is not None else (build_faiss_index(vectors, kind) if len(vectors) else None)
+        self._search_index = self._place(self._cpu_index)
+
+    def _place(self, index):
+        return _to_gpu(index) if (index is not None and self._use_gpu) else index
+
+    @property
+    def dim(self) -> int:
+        return int(self._vecs.shape[1])
+
+    @property
+    def size(self) -> int:
+        """Live (not deleted) vectors."""
+        return int(self._alive.sum())
+
+    @property
+    def slots(self) -> int:
+        """Slots used, deleted ones included."""
+        return len(self._vecs)
+
+    @property
+    def kind(self) -> str:
+        import faiss
+
+        idx = self._cpu_index
+        if idx is None:
+            return "empty"
+        if isinstance(idx, faiss.IndexHNSWFlat):
+            return "hnsw"
+        return "ivf" if isinstance(idx, faiss.IndexIVF) else "flat"
+
+    @property
+    def faiss_index(self):
+        """The CPU FAISS index (what gets saved)."""
+        return self._cpu_index
+
+    @property
+    def vectors(self) -> np.ndarray:
+        return self._vecs
+
+    def add(self, vectors: np.ndarray) -> list[int]:
+        """Append rows; returns their slots. No existing vector is touched."""
+        vectors = np.ascontiguousarray(vectors, dtype=np.float32)
+        if vectors.ndim != 2 or (self.slots and vectors.shape[1] != self.dim):
+            raise ValueError(f"expected rows of dimension {self.dim}, got shape {vectors.shape}")
+        start = self.slots
+        self._vecs = np.concatenate([self._vecs, vectors]) if self.slots else vectors
+        self._alive = np.concatenate([self._alive, np.ones(len(vectors), dtype=bool)])
+        if self._cpu_index is None:
+            self._cpu_index = build_faiss_index(self._vecs, self._kind)
+            self._search_index = self._place(self._cpu_index)
+        else:
+            self._search_index.add(vectors)
+            if self._search_index is not self._cpu_index:  # pragma: no cover - GPU copy
+                self._cpu_index.add(vectors)
+        return list(range(start, start + len(vectors)))
+
+    def delete(self, slots) -> None:
+        """Tombstone ``slots``; they never come back from :meth:`search`."""
+        for s in slots:
+            if 0 <= s < self.slots:
+                self._alive[s] = False
+
+    def needs_compaction(self) -> bool:
+        dead = self.slots - self.size
+        return dead > 0 and dead >= max(32, self.slots // 4)
+
+    def compact(self) -> np.ndarray:
+        """Drop tombstones and re-index the live vectors; returns old slot of each new slot."""
+        keep = np.flatnonzero(self._alive)
+        self._vecs = np.ascontiguousarray(self._vecs[keep])
+        self._alive = np.ones(len(keep), dtype=bool)
+        self._cpu_index = build_faiss_index(self._vecs, self._kind) if len(keep) else None
+        self._search_index = self._place(self._cpu_index)
+        return keep
+
+    def search(self, queries: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+        """Top-``k`` live slots per query row: (scores, slots), slot -1 where fewer exist."""
+        queries = np.ascontiguousarray(queries, dtype=np.float32)
+        nq = len(queries)
+        out_s = np.full((nq, k), -np.inf, dtype=np.float32)
+        out_i = np.full((nq, k), -1, dtype=np.int64)
+        if self._search_index is None or not self.size:
+            return out_s, out_i
+        dead = self.slots - self.size
+        fetch = min(self.slots, k + dead)
+        scores, ids = self._search_index.search(queries, fetch)
+        for r in range(nq):
+            keep = [(s, i) for s, i in zip(scores[r], ids[r]) if i >= 0 and self._alive[i]][:k]
+            for c, (s, i) in enumerate(keep):
+                out_s[r, c], out_i[r, c] = s, i
+        return out_s, out_i
+
+    def similarity(self, query: np.ndarray, slots) -> np.ndarray:
+        """Exact cosine of one query vector with the vectors in ``slots``."""
+        slots = np.asarray(list(slots), dtype=np.int64)
+        if not len(slots):
+            return np.zeros(0, dtype=np.float32)
+        return self._vecs[slots] @ np.asarray(query, dtype=np.float32).reshape(-1)

@@ -1,0 +1,354 @@
+"""engine.rasa_actions called as rasa-sdk calls them: (dispatcher, tracker, domain) in, events out.
+
+Fast tests use small fakes; the ``slow`` ones run every action over the real engine and the demo
+store, with the example project's own domain (examples/rasa/domain.yml).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import threading
+import uuid
+from pathlib import Path
+
+import pytest
+import yaml
+from rasa_sdk import Tracker
+from rasa_sdk.executor import ActionExecutor, CollectingDispatcher
+from rasa_sdk.interfaces import ActionExecutionRejection
+
+from engine import rasa_actions
+from engine.errors import ConfigError
+from engine.responses.templates import Templates
+from engine.types import Reply
+
+EXAMPLE_DOMAIN = yaml.safe_load(
+    (Path(__file__).resolve().parents[2] / "examples" / "rasa" / "domain.yml").read_text(encoding="utf-8"))
+
+
+def tracker(text: str | None = "hi", *, sender: str = "t-1", customer: object = None,
+            slots: dict | None = None, events: list | None = None) -> Tracker:
+    latest: dict = {"text": text, "intent": {}, "entities": [], "metadata": {}}
+    if customer is not None:
+        latest["metadata"] = {"customer_id": customer}
+    return Tracker.from_dict({"sender_id": sender, "slots": dict(slots or {}), "latest_message": latest,
+                              "events": list(events or []), "active_loop": {}})
+
+
+def run(action, track: Tracker, domain: dict | None = None) -> tuple[list[dict], list[dict]]:
+    dispatcher = CollectingDispatcher()
+    events = asyncio.run(action.run(dispatcher, track, EXAMPLE_DOMAIN if domain is None else domain))
+    return dispatcher.messages, events
+
+
+def slot_events(events: list[dict]) -> dict:
+    return {e["name"]: e["value"] for e in events if e["event"] == "slot"}
+
+
+def handoffs(messages: list[dict]) -> list[dict]:
+    return [m["custom"]["handoff"] for m in messages if m.get("custom")]
+
+
+class EchoEngine:
+    def __init__(self, *, raises: Exception | None = None, handoff: bool = False, slots: dict | None = None):
+        self.calls: list[tuple[str, str, str | None]] = []
+        self.raises, self.handoff, self.slots = raises, handoff, slots or {}
+        self.templates = Templates(store="Testshop")
+
+    async def arespond(self, session_id, text, *, customer_id=None):
+        self.calls.append((session_id, text, customer_id))
+        if self.raises is not None:
+            raise self.raises
+        return Reply(text=f"echo: {text}", intent="greet", confidence=1.0, route="template",
+                     slots=dict(self.slots), session_id=session_id, handoff=self.handoff)
+
+
+@pytest.fixture
+def echo():
+    def use(**kwargs):
+        eng = EchoEngine(**kwargs)
+        rasa_actions.use_engine(eng)
+        return eng
+    yield use
+    rasa_actions.use_engine(None)
+
+
+# -- registration and the example project ---------------------------------------------------------
+def test_the_module_registers_exactly_the_example_domains_actions():
+    executor = ActionExecutor()
+    executor.register_package("engine.rasa_actions")
+    ours = {n for n in executor.actions if n.startswith(("action_shopassist", "action_order", "action_faq",
+                                                          "action_product", "action_submit", "validate_"))}
+    assert ours == set(EXAMPLE_DOMAIN["actions"])
+    assert "return_form" in EXAMPLE_DOMAIN["forms"]
+
+
+# -- one engine per worker process ----------------------------------------------------------------
+class _Built:
+    count = 0
+
+    def __init__(self) -> None:
+        type(self).count += 1
+
+    def warm_up(self) -> None:
+        pass
+
+
+@pytest.fixture
+def counting_builder(monkeypatch):
+    from engine.engine import Engine
+
+    _Built.count = 0
+    rasa_actions.use_engine(None)
+    monkeypatch.setattr(Engine, "from_config", classmethod(lambda cls, *a, **k: _Built()))
+    yield _Built
+    rasa_actions.use_engine(None)
+
+
+def test_get_engine_builds_once_per_process_even_under_concurrency(counting_builder):
+    got: list[object] = []
+    threads = [threading.Thread(target=lambda: got.append(rasa_actions.get_engine())) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert counting_builder.count == 1
+    assert len({id(e) for e in got}) == 1
+
+
+def test_a_forked_worker_builds_its_own_engine(counting_builder):
+    parent = rasa_actions.get_engine()
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: what a forked worker process sees
+        try:
+            child = rasa_actions.get_engine()
+            os.write(write, f"{int(child is not parent)} {counting_builder.count}".encode())
+        finally:
+            os._exit(0)
+    os.close(write)
+    os.waitpid(pid, 0)
+    fresh, count = os.read(read, 100).decode().split()
+    assert fresh == "1" and count == "2"
+    assert rasa_actions.get_engine() is parent and counting_builder.count == 1
+
+
+def test_a_failed_build_is_mapped_and_retried(monkeypatch):
+    from engine.engine import Engine
+
+    rasa_actions.use_engine(None)
+    attempts = []
+
+    def flaky(cls, *a, **k):
+        attempts.append(1)
+        if len(attempts) == 1:
+            raise ConfigError("invalid configuration: nlu.confidence_threshold")
+        return EchoEngine()
+
+    monkeypatch.setattr(Engine, "from_config", classmethod(flaky))
+    monkeypatch.setattr(EchoEngine, "warm_up", lambda self: None, raising=False)
+    try:
+        messages, events = run(rasa_actions.ActionShopassistRespond(), tracker("hi"))
+        assert messages[0]["text"] == Templates().render("service_unavailable", "en")
+        assert handoffs(messages) == [{"reason": "engine unavailable", "action": "action_shopassist_respond"}]
+        assert slot_events(events) == {"handoff": True}
+        messages, _ = run(rasa_actions.ActionShopassistRespond(), tracker("hi again"))
+        assert messages[0]["text"] == "echo: hi again" and len(attempts) == 2
+    finally:
+        rasa_actions.use_engine(None)
+
+
+# -- who the customer is --------------------------------------------------------------------------
+def test_customer_comes_from_metadata_before_the_slot_and_never_from_text(echo):
+    eng = echo()
+    run(rasa_actions.ActionShopassistRespond(), tracker("I am C002", customer="C001", slots={"customer_id": "C009"}))
+    run(rasa_actions.ActionShopassistRespond(), tracker("I am customer C002", slots={"customer_id": "C009"}))
+    run(rasa_actions.ActionShopassistRespond(), tracker("I am customer C002"))
+    run(rasa_actions.ActionShopassistRespond(), tracker("hi", customer=" C001\n"))  # surrounding blanks go
+    assert [c[2] for c in eng.calls] == ["C001", "C009", None, "C001"]
+
+
+def test_a_customer_slot_that_nlu_can_fill_is_not_trusted(echo):
+    eng = echo()
+    domain = {"slots": {"customer_id": {"type": "text", "mappings": [{"type": "from_text"}]}}}
+    run(rasa_actions.ActionShopassistRespond(), tracker("C002", slots={"customer_id": "C002"}), domain)
+    assert eng.calls[-1][2] is None
+
+
+@pytest.mark.parametrize("bad", [12345, "", "  ", "C0 01", "x" * 65, {"id": "C001"}, "C001\nC002", "C001;drop"])
+def test_a_malformed_customer_id_rejects_the_action(echo, bad):
+    eng = echo()
+    with pytest.raises(ActionExecutionRejection) as info:
+        run(rasa_actions.ActionShopassistRespond(), tracker("hi", customer=bad))
+    assert "metadata.customer_id" in info.value.message
+    assert eng.calls == []
+
+
+def test_no_user_message_rejects_the_action(echo):
+    with pytest.raises(ActionExecutionRejection):
+        run(rasa_actions.ActionShopassistRespond(), tracker(None))
+
+
+def test_long_sender_ids_map_to_a_stable_short_session():
+    long_id = "x" * 500
+    assert rasa_actions.session_for("abc") == "abc"
+    assert rasa_actions.session_for(long_id) == rasa_actions.session_for(long_id)
+    assert len(rasa_actions.session_for(long_id)) <= 200
+    assert rasa_actions.session_for(long_id) != rasa_actions.session_for("y" * 500)
+
+
+# -- what comes back ------------------------------------------------------------------------------
+def test_slots_mirror_the_engine_only_where_the_domain_has_them(echo):
+    echo(slots={"order_id": "100023", "not_in_domain": "x"})
+    messages, events = run(rasa_actions.ActionShopassistRespond(), tracker("hi", customer="C001",
+                                                                            slots={"product_id": "P1"}))
+    # product_id is mapped `custom` to action_shopassist_respond: the engine forgot it, so it is cleared
+    assert slot_events(events) == {"order_id": "100023", "product_id": None, "customer_id": "C001"}
+    assert messages == [{"text": "echo: hi", "buttons": [], "elements": [], "custom": {}, "template": None,
+                         "response": None, "image": None, "attachment": None}]
+
+
+def test_handoff_sets_the_slot_and_tells_the_channel(echo):
+    echo(handoff=True)
+    messages, events = run(rasa_actions.ActionShopassistRespond(), tracker("a human", sender="t-h"))
+    assert slot_events(events)["handoff"] is True
+    assert handoffs(messages) == [{"session_id": "t-h", "intent": "greet"}]
+
+
+def test_engine_failures_become_an_apology_and_a_handoff_not_a_500(echo):
+    from connectors.base import ConnectorUnavailable
+
+    echo(raises=RuntimeError("boom"))
+    messages, events = run(rasa_actions.ActionShopassistRespond(), tracker("hi"))
+    assert messages[0]["text"] == Templates().render("internal_error", "en")
+    assert handoffs(messages)[0]["reason"] == "internal error" and slot_events(events) == {"handoff": True}
+
+    echo(raises=ConnectorUnavailable("down"))
+    messages, _ = run(rasa_actions.ActionShopassistRespond(), tracker("我的订单在哪"))
+    assert messages[0]["text"] == Templates().render("service_unavailable", "zh")
+
+
+# -- every action over the real engine ------------------------------------------------------------
+@pytest.fixture
+def real(engine):
+    rasa_actions.use_engine(engine)
+    yield engine
+    rasa_actions.use_engine(None)
+
+
+def _sender() -> str:
+    return f"t-{uuid.uuid4().hex[:10]}"
+
+
+@pytest.mark.slow
+def test_whole_turns_keep_the_engines_context_per_sender(real):
+    sender = _sender()
+    action = rasa_actions.ActionShopassistRespond()
+    messages, events = run(action, tracker("does the Aurora X200 work with my iPhone?", sender=sender, customer="C001"))
+    assert "iOS" in messages[0]["text"]
+    product = slot_events(events)["product_id"]
+    assert product
+    messages, _ = run(action, tracker("what's the battery life of it?", sender=sender, customer="C001",
+                                      slots={"product_id": product}))
+    assert "30" in messages[0]["text"]
+    assert real.state(sender).turns == 2
+
+
+@pytest.mark.slow
+def test_order_status_for_the_owner_only(real, demo_store):
+    action = rasa_actions.ActionOrderStatus()
+    messages, events = run(action, tracker("where is my order 100023?", sender=_sender(), customer="C001"))
+    assert "UPS" in messages[0]["text"] and slot_events(events)["order_id"] == "100023"
+
+    sender = _sender()
+    messages, events = run(action, tracker("where is my order 100023?", sender=sender, customer="C002",
+                                           slots={"order_id": "100023"}))
+    assert "couldn't find order 100023" in messages[0]["text"] and "UPS" not in messages[0]["text"]
+    assert slot_events(events) == {"order_id": None}
+    assert real.state(sender).turns == 0  # focused actions leave the engine's store alone
+
+    messages, _ = run(action, tracker("where is my order 100023?", sender=_sender()))
+    assert messages[0]["text"] == real.templates.render("sign_in_needed", "en")
+
+
+@pytest.mark.slow
+def test_order_status_uses_the_rasa_slot_when_the_message_has_no_number(real):
+    messages, _ = run(rasa_actions.ActionOrderStatus(),
+                      tracker("has it shipped yet?", sender=_sender(), customer="C001", slots={"order_id": "100023"}))
+    assert "100023" in messages[0]["text"] and "UPS" in messages[0]["text"]
+
+
+@pytest.mark.slow
+def test_faq_answer(real):
+    messages, _ = run(rasa_actions.ActionFaqAnswer(), tracker("how long do I have to return something?",
+                                                              sender=_sender(), customer="C001"))
+    assert "30 days" in messages[0]["text"]
+    messages, _ = run(rasa_actions.ActionFaqAnswer(), tracker("退款多久到账", sender=_sender()))
+    assert "5" in messages[0]["text"] and "7" in messages[0]["text"]
+
+
+@pytest.mark.slow
+def test_product_answer_from_the_message_or_the_slot(real):
+    messages, events = run(rasa_actions.ActionProductAnswer(),
+                           tracker("what's the battery life of the Aurora X200?", sender=_sender()))
+    assert "30" in messages[0]["text"]
+    product = slot_events(events)["product_id"]
+    messages, _ = run(rasa_actions.ActionProductAnswer(),
+                      tracker("does it work with iPhone?", sender=_sender(), slots={"product_id": product}))
+    assert "iOS" in messages[0]["text"]
+
+
+def _validate(value, *, customer="C001", slot="order_id"):
+    events = [{"event": "user", "text": str(value)}, {"event": "slot", "name": slot, "value": value}]
+    track = tracker(str(value), sender=_sender(), customer=customer,
+                    slots={"requested_slot": slot, slot: value}, events=events)
+    return run(rasa_actions.ValidateReturnForm(), track)
+
+
+@pytest.mark.slow
+def test_return_form_accepts_a_returnable_order_of_the_customer(real):
+    messages, events = _validate("100024")
+    assert slot_events(events) == {"order_id": "100024"} and messages == []
+    messages, events = _validate("#100024")  # normalised
+    assert slot_events(events) == {"order_id": "100024"}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("value", "customer", "says"), [
+    ("100023", "C001", "hasn't been delivered"),        # shipped, not arrived
+    ("100031", "C001", "couldn't find order 100031"),   # Bob's order
+    ("100024", "C002", "couldn't find order 100024"),   # Alice's order, asked by Bob
+    ("12ab", "C001", "doesn't look like one of our order numbers"),
+])
+def test_return_form_refuses_with_the_reason(real, value, customer, says):
+    messages, events = _validate(value, customer=customer)
+    assert slot_events(events) == {"order_id": None}
+    assert says in messages[0]["text"]
+
+
+@pytest.mark.slow
+def test_return_form_ends_for_an_anonymous_customer(real):
+    messages, events = _validate("100024", customer=None)
+    assert slot_events(events) == {"order_id": None, "requested_slot": None}
+    assert messages[0]["text"] == real.templates.render("sign_in_needed", "en")
+
+
+@pytest.mark.slow
+def test_return_reason(real):
+    _, events = _validate("they are too small", slot="return_reason")
+    assert slot_events(events) == {"return_reason": "they are too small"}
+    messages, events = _validate("?", slot="return_reason")
+    assert slot_events(events) == {"return_reason": None} and messages[0]["response"] == "utter_ask_return_reason"
+
+
+@pytest.mark.slow
+def test_submit_return_hands_off_only_a_complete_return(real):
+    messages, events = run(rasa_actions.ActionSubmitReturn(),
+                           tracker("they are too small", sender="t-sub", customer="C001",
+                                   slots={"order_id": "100024", "return_reason": "they are too small"}))
+    assert messages[0]["response"] == "utter_return_submitted"
+    assert handoffs(messages) == [{"session_id": "t-sub", "reason": "create a return for order 100024",
+                                   "action": "action_submit_return"}]
+    assert slot_events(events) == {"return_reason": None, "handoff": True}
+    assert run(rasa_actions.ActionSubmitReturn(), tracker("x", customer="C001", slots={"order_id": None})) == ([], [])
