@@ -194,24 +194,33 @@ def _read_manifest(root: Path) -> dict[str, Any] | None:
     return manifest if isinstance(manifest, dict) else None
 
 
-def _cached(root: Path, *, seed: int, today: date | None) -> DemoStore | None:
+def _existing(root: Path, *, seed: int, today: date | None) -> tuple[dict[str, Any], DemoStore] | None:
+    """The manifest and store when a database of this version, seed (and day) is there."""
     manifest = _read_manifest(root)
     if manifest is None or manifest.get("version") != DEMO_VERSION or manifest.get("seed") != seed:
         return None
     try:
         built_on = date.fromisoformat(manifest["built_on"])
-        hashes = manifest["hashes"]
-        if today is not None and built_on != today:
-            return None
-        if hashes.get(_FAQS) != hashlib.sha256(_faqs_text(_load_faqs()).encode()).hexdigest():
-            return None  # the FAQ source changed since the build
-        if any(not (root / name).is_file() or _sha256(root / name) != hashes.get(name) for name in _STATIC):
-            return None
-        if not (root / _DB).is_file():
-            return None
-    except (KeyError, TypeError, ValueError, AttributeError):
+    except (KeyError, TypeError, ValueError):
         return None
-    return DemoStore(root, built_on, seed)
+    if not (root / _DB).is_file() or (today is not None and built_on != today):
+        return None
+    return manifest, DemoStore(root, built_on, seed)
+
+
+def _cached(root: Path, *, seed: int, today: date | None) -> DemoStore | None:
+    found = _existing(root, seed=seed, today=today)
+    if found is None:
+        return None
+    manifest, store = found
+    hashes = manifest.get("hashes")
+    if not isinstance(hashes, dict):
+        return None
+    if hashes.get(_FAQS) != hashlib.sha256(_faqs_text(_load_faqs()).encode()).hexdigest():
+        return None  # the FAQ source changed since the build
+    if any(not (root / name).is_file() or _sha256(root / name) != hashes.get(name) for name in _STATIC):
+        return None
+    return store
 
 
 class _Steps:
@@ -245,16 +254,10 @@ def _write_text(path: Path, text: str) -> None:
 
 def _refresh_files(root: Path, *, seed: int, today: date | None) -> DemoStore | None:
     """Rewrite a stale catalog / FAQ file around an existing database, keeping its data."""
-    manifest = _read_manifest(root)
-    if manifest is None or manifest.get("version") != DEMO_VERSION or manifest.get("seed") != seed:
+    found = _existing(root, seed=seed, today=today)
+    if found is None:
         return None
-    try:
-        built_on = date.fromisoformat(manifest["built_on"])
-    except (KeyError, TypeError, ValueError):
-        return None
-    if not (root / _DB).is_file() or (today is not None and built_on != today):
-        return None
-    store = DemoStore(root, built_on, seed)
+    manifest, store = found
     _write_text(store.catalog_path, dump_catalog(generate_catalog(seed)))
     _write_text(store.faqs_path, _faqs_text(_load_faqs()))
     manifest["hashes"] = {name: _sha256(root / name) for name in _FILES}
