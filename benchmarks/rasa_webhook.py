@@ -153,7 +153,8 @@ def main() -> None:
     print(f"  protocol overhead         : p50 {s_http['p50_ms'] - s_in['p50_ms']:+.1f} ms, "
           f"p95 {s_http['p95_ms'] - s_in['p95_ms']:+.1f} ms; first webhook call (engine build) "
           f"{first_call_s:.2f}s; replies that differ {mismatches}")
-    write("rasa_webhook", {
+    suffix = (f"_history{args.history}" if args.history != 20 else "") + ("_deflate" if args.deflate else "")
+    write(f"rasa_webhook{suffix}", {
         "turns": args.turns,
         "history_events": args.history,
         "deflate": args.deflate,

@@ -22,7 +22,7 @@ from engine.nlu.sentiment import LexiconSentimentAnalyzer
 from engine.responses.templates import Templates
 from engine.router import Router
 from engine.settings import Settings
-from engine.state.stores import build_tracker_store
+from engine.state.factory import build_tracker
 from knowledge.embedders import Embedder, build_embedder
 from knowledge.faq.index import HybridFAQRetriever
 from knowledge.faq.store import load_faqs
@@ -84,10 +84,11 @@ def build_engine(settings: Settings, *, progress: bool = False) -> Engine:
         settings.retrieval,
         cache_dir=store_root / "indexes",
     )
+    orders = build_services(settings, demo.db_url).orders
     router = Router(
         templates=templates,
         orders=OrderFlows(
-            build_services(settings, demo.db_url).orders,
+            orders,
             templates,
             return_window_days=settings.dialogue.return_window_days,
             max_reasks=settings.dialogue.max_reasks,
@@ -99,7 +100,6 @@ def build_engine(settings: Settings, *, progress: bool = False) -> Engine:
         dialogue=settings.dialogue,
         retrieval=settings.retrieval,
     )
-    tracker_path = settings.tracker.path or data_dir / "tracker.db"
-    store = build_tracker_store(settings.tracker.kind, tracker_path, window=settings.tracker.history_window)
+    store, locks = build_tracker(settings.tracker, data_dir)  # tracker.kind / tracker.lock
     nlu = NLUPipeline(classifier, LexiconSentimentAnalyzer(), RuleEntityExtractor(ProductLinker(catalog)))
-    return Engine(settings, nlu=nlu, router=router, store=store, templates=templates)
+    return Engine(settings, nlu=nlu, router=router, store=store, templates=templates, locks=locks, orders=orders)

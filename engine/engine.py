@@ -27,7 +27,7 @@ from engine.responses.templates import Templates
 from engine.router import Router
 from engine.settings import Settings
 from engine.state.events import BotUttered, ConversationReset, Event, HandoffRequested, UserUttered
-from engine.state.locks import SessionLocks
+from engine.state.locks import ConversationLocks, SessionLocks
 from engine.state.stores import TrackerStore
 from engine.state.tracker import DialogueState
 from engine.text import clean_text, detect_language
@@ -54,6 +54,11 @@ class Engine:
         router: the router.
         store: the tracker store (events, snapshots, feedback).
         templates: reply templates (for the engine's own replies: empty, too long, errors).
+        locks: per-conversation locks (in-process by default; Redis-based for several workers).
+        orders: the business backend behind the order flows, for integrations that call it
+            directly (e.g. the Rasa return form).
+        locks: one lock per conversation (default: :class:`SessionLocks`, this process only; the
+            builder passes Redis locks when ``tracker.lock`` is ``redis``).
     """
 
     def __init__(
@@ -64,13 +69,16 @@ class Engine:
         router: Router,
         store: TrackerStore,
         templates: Templates,
+        locks: ConversationLocks | None = None,
+        orders: Any = None,
     ) -> None:
         self.settings = settings
+        self.orders = orders  # the business backend the flows use (connectors.base protocols)
         self.nlu = nlu
         self.router = router
         self.store = store
         self.templates = templates
-        self._locks = SessionLocks()
+        self._locks = locks if locks is not None else SessionLocks()
 
     @classmethod
     def from_config(cls, path: str | Path | None = None, *, progress: bool = False, **overrides: Any) -> "Engine":
@@ -101,6 +109,9 @@ class Engine:
             return Reply(text=self.templates.render("internal_error", lang), intent="", confidence=0.0,
                          route="handoff", session_id=session_id, handoff=True,
                          trace={"error": "session busy", "total_ms": _ms(started)})
+        except StoreError as exc:  # the shared lock's Redis is down: nothing was read or written
+            log.error("session lock unavailable for %s: %s", session_id, exc)
+            return self._error_reply(session_id, text, "store_unavailable", trace, started, None)
 
     async def arespond(self, session_id: str, text: str | bytes, *, customer_id: str | None = None) -> Reply:
         """:meth:`respond` without blocking the event loop."""
@@ -122,7 +133,7 @@ class Engine:
             raise ValueError("give at least one of rating, correction or comment")
         last_user: UserUttered | None = None
         last_bot: BotUttered | None = None
-        events = self.store.events(session_id)
+        events = self.store.events(session_id, last=64)  # the latest turn, not the whole log
         for e in reversed(events):
             if last_bot is None and isinstance(e, BotUttered):
                 last_bot = e
@@ -171,7 +182,7 @@ class Engine:
             state = self.store.load(session_id)
         except StoreError as exc:
             log.error("tracker store unavailable for %s: %s", session_id, exc)
-            return self._error_reply(session_id, raw, "service_unavailable", trace, started, None)
+            return self._error_reply(session_id, raw, "store_unavailable", trace, started, None)
         trace["state_load_ms"] = _ms(t)
 
         if len(raw) > limit:
@@ -231,7 +242,7 @@ class Engine:
             new_state = self.store.commit(state, events)
         except StoreError as exc:
             log.error("could not commit turn of %s: %s", session_id, exc)
-            return self._error_reply(session_id, user_text, "service_unavailable", trace, started, None)
+            return self._error_reply(session_id, user_text, "store_unavailable", trace, started, None)
         trace["state_commit_ms"] = _ms(t)
         trace["decided_by"] = decision.decided_by
         trace["total_ms"] = _ms(started)
@@ -246,6 +257,7 @@ class Engine:
             trace=trace,
             session_id=session_id,
             handoff=decision.handoff_reason is not None,
+            handoff_reason=decision.handoff_reason,
         )
 
     def _error_reply(self, session_id: str, text: str, key: str, trace: dict[str, Any],
@@ -260,7 +272,7 @@ class Engine:
                                 "", 0.0, lang, None, decision, trace, started)
         trace["total_ms"] = _ms(started)
         return Reply(text=decision.text, intent="out_of_scope", confidence=0.0, route="handoff",
-                     session_id=session_id, trace=trace, handoff=True)
+                     session_id=session_id, trace=trace, handoff=True, handoff_reason=decision.handoff_reason)
 
     @staticmethod
     def _summary(state: DialogueState, user_text: str, intent: str) -> str:

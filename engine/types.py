@@ -99,6 +99,7 @@ class Reply:
     trace: dict[str, Any] = field(default_factory=dict)
     session_id: str = ""
     handoff: bool = False
+    handoff_reason: str | None = None  # why a human should take over (for the agent, not the customer)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -112,4 +113,5 @@ class Reply:
             "trace": dict(self.trace),
             "session_id": self.session_id,
             "handoff": self.handoff,
+            "handoff_reason": self.handoff_reason,
         }

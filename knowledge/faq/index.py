@@ -6,9 +6,11 @@ Per language (MiniLM for English; multilingual E5 for Chinese when installed):
    vector: the normalised sum of the embeddings of "question answer" and of the question alone)
    united with BM25's top ``candidates`` (``bm25s``; jieba words for Chinese).
 2. **Fusion**: ``fused = w * cosine + (1 - w) * coverage``, where coverage is the idf-weighted
-   share of the query's terms found in the FAQ (in [0, 1]). ``w`` = ``dense_weight`` (0.9, tuned
-   on benchmarks/data/ecommerce_faq_en_queries_tune.csv; reciprocal rank fusion was tried and
-   lost: BM25 alone is far weaker than the dense side on paraphrases, see benchmarks/retrieval.py).
+   share of the query's terms found in the FAQ (in [0, 1]). ``w`` = ``dense_weight`` (0.9 for
+   English, tuned on benchmarks/data/ecommerce_faq_en_queries_tune.csv; 0.97 for Chinese, whose
+   E5 cosines are compressed into ~0.7-0.9 so lexical terms must weigh less, tuned on the first
+   paraphrase of each Chinese demo FAQ). Reciprocal rank fusion was tried and lost: BM25 alone is
+   far weaker than the dense side on paraphrases (see benchmarks/retrieval.py).
 3. **Rerank** (:mod:`knowledge.faq.rerank`): lexical by default, a cross-encoder when configured.
 
 The final score is an answerability score (about 0..1; the router thresholds on the top one per
@@ -126,8 +128,10 @@ class HybridFAQRetriever:
         embedders: one embedder for all languages, or a mapping language → embedder (a
             ``"default"`` key, or the first entry, serves languages without their own).
         cache_dir: where indexes are persisted; ``None`` keeps them in memory only.
-        dense_weight: ``w`` in the fused score ``w * cosine + (1 - w) * coverage``, in [0, 1].
-        reranker: the rerank stage (default :class:`LexicalReranker`).
+        dense_weight: ``w`` in the fused score ``w * cosine + (1 - w) * coverage``, in [0, 1];
+            or a mapping language → ``w`` (key ``"default"`` for the rest, else 0.9).
+        reranker: the rerank stage (default :class:`LexicalReranker`), or a mapping language →
+            reranker (key ``"default"`` for the rest).
         index_kind: ``auto`` (exact when small, HNSW/IVF by size), ``flat``, ``hnsw`` or ``ivf``.
         candidates: candidates taken from each of dense and BM25 before fusion.
         use_gpu: ``"auto"`` searches flat/IVF indexes on a GPU when faiss-gpu sees one.
@@ -144,8 +148,8 @@ class HybridFAQRetriever:
         embedders: Embedder | Mapping[str, Embedder],
         *,
         cache_dir: str | Path | None = None,
-        dense_weight: float = 0.9,
-        reranker: Reranker | None = None,
+        dense_weight: float | Mapping[str, float] = 0.9,
+        reranker: Reranker | Mapping[str, Reranker] | None = None,
         index_kind: IndexKind = "auto",
         candidates: int = 20,
         use_gpu: bool | Literal["auto"] = "auto",
@@ -153,8 +157,14 @@ class HybridFAQRetriever:
     ) -> None:
         if not entries:
             raise ValueError("entries must not be empty")
-        if not 0.0 <= dense_weight <= 1.0:
-            raise ValueError(f"dense_weight must be in [0, 1], got {dense_weight}")
+        weights = dict(dense_weight) if isinstance(dense_weight, Mapping) else {"default": dense_weight}
+        for w in weights.values():
+            if not 0.0 <= w <= 1.0:
+                raise ValueError(f"dense_weight must be in [0, 1], got {w}")
+        weights.setdefault("default", 0.9)
+        rerankers = dict(reranker) if isinstance(reranker, Mapping) else {"default": reranker}
+        rerankers = {k: v if v is not None else LexicalReranker() for k, v in rerankers.items()}
+        rerankers.setdefault("default", LexicalReranker())
         if candidates <= 0:
             raise ValueError(f"candidates must be > 0, got {candidates}")
         if index_kind not in ("auto", "flat", "hnsw", "ivf"):
@@ -176,8 +186,8 @@ class HybridFAQRetriever:
             lang: _LanguageIndex(lang, self._embedder_for(lang)) for lang in sorted(self._pending)
         }
         self._cache_dir = Path(cache_dir) if cache_dir is not None else None
-        self._w = dense_weight
-        self._reranker = reranker if reranker is not None else LexicalReranker()
+        self._weights = weights
+        self._rerankers = rerankers
         self._kind = index_kind
         self._candidates = candidates
         self._use_gpu = use_gpu
@@ -195,15 +205,21 @@ class HybridFAQRetriever:
         cache_dir: str | Path | None = None,
         progress: Progress | None = None,
     ) -> HybridFAQRetriever:
-        """A retriever configured by an :class:`engine.settings.RetrievalSettings`."""
+        """A retriever configured by an :class:`engine.settings.RetrievalSettings` (per-language
+        fusion and rerank weights where ``language_dense_weight`` / ``language_rerank_weight`` set them)."""
         from .rerank import build_reranker
 
+        def reranker(weight):
+            return build_reranker(retrieval.reranker, model=retrieval.reranker_model, weight=weight)
+
+        lang_w = getattr(retrieval, "language_dense_weight", {}) or {}
+        lang_rr = getattr(retrieval, "language_rerank_weight", {}) or {}
         return cls(
             entries,
             embedders,
             cache_dir=cache_dir,
-            dense_weight=retrieval.dense_weight,
-            reranker=build_reranker(retrieval.reranker, model=retrieval.reranker_model, weight=retrieval.rerank_weight),
+            dense_weight={"default": retrieval.dense_weight, **lang_w},
+            reranker={"default": reranker(retrieval.rerank_weight), **{k: reranker(v) for k, v in lang_rr.items()}},
             index_kind=retrieval.index_kind,
             candidates=retrieval.candidates,
             progress=progress,
@@ -489,10 +505,12 @@ class HybridFAQRetriever:
             return []
         cos = idx.dense.similarity(qvec[0], cand)
         cov = idx.bm25.coverage(terms, [idx.bm25_pos[s] for s in cand])
-        fused = self._w * cos + (1.0 - self._w) * cov
+        w = self._weights.get(idx.lang, self._weights["default"])
+        fused = w * cos + (1.0 - w) * cov
         ranked = sorted(zip(cand, fused), key=lambda kv: (-kv[1], kv[0]))[:n_cand]
         passages = [self._passage(idx, s, float(f)) for s, f in ranked]
-        return self._reranker.rerank(query, passages, language=idx.lang)[:top_k]
+        reranker = self._rerankers.get(idx.lang, self._rerankers["default"])
+        return reranker.rerank(query, passages, language=idx.lang)[:top_k]
 
     @staticmethod
     def _passage(idx: _LanguageIndex, slot: int, score: float) -> Passage:

@@ -11,6 +11,7 @@ import os
 import threading
 import uuid
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 import yaml
@@ -51,12 +52,16 @@ def handoffs(messages: list[dict]) -> list[dict]:
 
 
 class EchoEngine:
-    def __init__(self, *, raises: Exception | None = None, handoff: bool = False, slots: dict | None = None):
+    def __init__(self, *, raises: Exception | None = None, handoff: bool = False, slots: dict | None = None,
+                 before: dict | None = None):
         self.calls: list[tuple[str, str, str | None]] = []
-        self.raises, self.handoff, self.slots = raises, handoff, slots or {}
+        self.raises, self.handoff, self.slots, self.before = raises, handoff, slots or {}, before or {}
         self.templates = Templates(store="Testshop")
 
-    async def arespond(self, session_id, text, *, customer_id=None):
+    def state(self, session_id):
+        return SimpleNamespace(slots=dict(self.before))
+
+    def respond(self, session_id, text, *, customer_id=None):
         self.calls.append((session_id, text, customer_id))
         if self.raises is not None:
             raise self.raises
@@ -200,10 +205,10 @@ def test_long_sender_ids_map_to_a_stable_short_session():
 
 # -- what comes back ------------------------------------------------------------------------------
 def test_slots_mirror_the_engine_only_where_the_domain_has_them(echo):
-    echo(slots={"order_id": "100023", "not_in_domain": "x"})
-    messages, events = run(rasa_actions.ActionShopassistRespond(), tracker("hi", customer="C001",
-                                                                            slots={"product_id": "P1"}))
-    # product_id is mapped `custom` to action_shopassist_respond: the engine forgot it, so it is cleared
+    echo(before={"product_id": "P1", "order_id": "100031"}, slots={"order_id": "100023", "not_in_domain": "x"})
+    messages, events = run(rasa_actions.ActionShopassistRespond(),
+                           tracker("hi", customer="C001", slots={"product_id": "P1", "return_reason": "too small"}))
+    # the engine dropped product_id this turn: cleared; return_reason is Rasa's own: left alone
     assert slot_events(events) == {"order_id": "100023", "product_id": None, "customer_id": "C001"}
     assert messages == [{"text": "echo: hi", "buttons": [], "elements": [], "custom": {}, "template": None,
                          "response": None, "image": None, "attachment": None}]
@@ -342,13 +347,77 @@ def test_return_reason(real):
     assert slot_events(events) == {"return_reason": None} and messages[0]["response"] == "utter_ask_return_reason"
 
 
-@pytest.mark.slow
-def test_submit_return_hands_off_only_a_complete_return(real):
+def test_return_confirmation_takes_only_a_real_yes_or_no(echo):
+    echo()
+    for value, kept in ((True, True), (False, False), ("yes", None), (None, None)):
+        events = [{"event": "user", "text": "yes"}, {"event": "slot", "name": "return_confirmed", "value": value}]
+        _, out = run(rasa_actions.ValidateReturnForm(),
+                     tracker("yes", customer="C001", slots={"return_confirmed": value}, events=events))
+        assert slot_events(out) == {"return_confirmed": kept}
+
+
+class FakeReturns:
+    """The connector's write side, as the submit action sees it."""
+
+    def __init__(self, refuse: str | None = None) -> None:
+        self.calls: list[tuple] = []
+        self.refuse = refuse
+
+    def create_return(self, actor, order_id, reason, *, idempotency_key):
+        from connectors.base import ActionRefused
+
+        self.calls.append((actor.customer_id, order_id, reason, idempotency_key))
+        if self.refuse:
+            raise ActionRefused("create_return", self.refuse)
+        return type("Record", (), {"return_id": "R5001"})()
+
+
+@pytest.fixture
+def returns(echo, monkeypatch):
+    def use(**kwargs):
+        echo()
+        fake = FakeReturns(**kwargs)
+        monkeypatch.setattr(rasa_actions, "_order_service", lambda engine: fake)
+        return fake
+    return use
+
+
+FILLED = {"order_id": "100024", "return_reason": "they are too small", "customer_id": "C001"}
+
+
+def test_submit_opens_the_return_once_confirmed(returns):
+    fake = returns()
+    track = lambda: tracker("yes", sender="t-sub", slots={**FILLED, "return_confirmed": True})  # noqa: E731
+    messages, events = run(rasa_actions.ActionSubmitReturn(), track())
+    assert messages[0]["text"] == Templates(store="Testshop").render("return_item_done", "en", order_id="100024",
+                                                                     return_id="R5001")
+    assert slot_events(events) == {"order_id": None, "return_reason": None, "return_confirmed": None,
+                                   "return_id": "R5001"}
+    run(rasa_actions.ActionSubmitReturn(), track())  # Rasa retries the call: the same idempotency key
+    assert len(fake.calls) == 2 and fake.calls[0] == fake.calls[1]
+    assert fake.calls[0][:3] == ("C001", "100024", "they are too small")
+    key = fake.calls[0][3]
+    from connectors.base import validate_idempotency_key
+
+    assert validate_idempotency_key(key) == key
+    run(rasa_actions.ActionSubmitReturn(), tracker("yes", sender="t-other", slots={**FILLED, "return_confirmed": True}))
+    assert fake.calls[-1][3] != key  # another conversation, another key
+
+
+def test_submit_writes_nothing_without_a_yes_or_a_customer(returns):
+    fake = returns()
     messages, events = run(rasa_actions.ActionSubmitReturn(),
-                           tracker("they are too small", sender="t-sub", customer="C001",
-                                   slots={"order_id": "100024", "return_reason": "they are too small"}))
-    assert messages[0]["response"] == "utter_return_submitted"
-    assert handoffs(messages) == [{"session_id": "t-sub", "reason": "create a return for order 100024",
-                                   "action": "action_submit_return"}]
-    assert slot_events(events) == {"return_reason": None, "handoff": True}
-    assert run(rasa_actions.ActionSubmitReturn(), tracker("x", customer="C001", slots={"order_id": None})) == ([], [])
+                           tracker("no", slots={**FILLED, "return_confirmed": False}))
+    assert messages[0]["response"] == "utter_return_not_opened" and messages[0]["order_id"] == "100024"
+    assert slot_events(events) == {"order_id": None, "return_reason": None, "return_confirmed": None}
+    anonymous = {k: v for k, v in FILLED.items() if k != "customer_id"}
+    assert run(rasa_actions.ActionSubmitReturn(), tracker("yes", slots={**anonymous, "return_confirmed": True})) == ([], [])
+    assert run(rasa_actions.ActionSubmitReturn(), tracker("yes", slots={"customer_id": "C001"})) == ([], [])
+    assert fake.calls == []
+
+
+def test_submit_reports_a_refusal(returns):
+    returns(refuse="window_expired")
+    messages, events = run(rasa_actions.ActionSubmitReturn(), tracker("yes", slots={**FILLED, "return_confirmed": True}))
+    assert messages[0]["text"] == "I couldn't do that for order 100024: window expired."
+    assert "return_id" not in slot_events(events)

@@ -138,7 +138,11 @@ def test_settings_are_frozen():
     [
         ("nlu:\n  confidence_threshold: 1.5\n", "nlu.confidence_threshold"),
         ("retrieval:\n  top_k: 0\n", "retrieval.top_k"),
-        ("tracker:\n  kind: redis\n", "tracker.kind"),
+        ("tracker:\n  kind: mongo\n", "tracker.kind"),
+        ("tracker:\n  kind: redis\n", "tracker.url"),  # redis without a URL
+        ("tracker:\n  kind: postgres\n  url: mysql://x\n", "tracker.url"),
+        ("tracker:\n  lock: redis\n", "tracker.lock_url"),  # a Redis lock with no Redis named
+        ("tracker:\n  retention_events: 0\n", "tracker.retention_events"),
         ("log_level: LOUD\n", "log_level"),
         ("dialogue:\n  fallbacks_before_handoff: many\n", "dialogue.fallbacks_before_handoff"),
     ],

@@ -20,6 +20,7 @@ import time
 import uuid
 import zlib
 from collections.abc import Iterator
+from types import SimpleNamespace
 
 import httpx
 import pytest
@@ -106,7 +107,10 @@ class FakeEngine:
         self.templates = Templates(store="Testshop")
         self.handoff = False
 
-    async def arespond(self, session_id: str, text: str, *, customer_id: str | None = None) -> Reply:
+    def state(self, session_id: str) -> SimpleNamespace:
+        return SimpleNamespace(slots={})
+
+    def respond(self, session_id: str, text: str, *, customer_id: str | None = None) -> Reply:
         self.calls.append((session_id, text, customer_id))
         return Reply(text=f"echo: {text}", intent="greet", confidence=0.9, route="template",
                      slots={"order_id": "100023"}, session_id=session_id, handoff=self.handoff,
@@ -283,6 +287,35 @@ def test_python_m_rasa_sdk_serves_the_actions_without_building_an_engine(tmp_pat
         proc.terminate()
         out = proc.communicate(timeout=30)[0].decode(errors="replace")
     assert "Traceback" not in out, out[-3000:]
+
+
+def test_shopassist_actions_serves_the_actions(tmp_path):
+    port = _free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SHOPASSIST_")}
+    env.update(SHOPASSIST_DATA_DIR=str(tmp_path))
+    proc = subprocess.Popen([sys.executable, "-m", "engine.cli", "actions", "--port", str(port), "--host", "127.0.0.1"],
+                            env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    try:
+        names: set[str] = set()
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and not names and proc.poll() is None:
+            with contextlib.suppress(httpx.HTTPError):
+                names = {a["name"] for a in httpx.get(f"http://127.0.0.1:{port}/actions", timeout=5).json()}
+            time.sleep(0.5)
+        assert ACTIONS <= names
+        assert list(tmp_path.iterdir()) == []  # nothing built yet: the engine waits for the first call
+    finally:
+        proc.terminate()
+        out = proc.communicate(timeout=30)[0].decode(errors="replace")
+    assert "Traceback" not in out, out[-3000:]
+
+
+def test_shopassist_actions_refuses_an_invalid_config_at_start():
+    env = dict(os.environ, SHOPASSIST_NLU__CONFIDENCE_THRESHOLD="7")
+    proc = subprocess.run([sys.executable, "-m", "engine.cli", "actions", "--port", str(_free_port())],
+                          env=env, capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 2
+    assert "nlu.confidence_threshold" in proc.stderr and "Traceback" not in proc.stderr
 
 
 # -- the same edge over the real engine -----------------------------------------------------------

@@ -180,6 +180,8 @@ def rasa(tmp_path_factory, demo_store, data_dir, engine):
     work = tmp_path_factory.mktemp("rasa-example")
     project = work / "project"
     shutil.copytree(EXAMPLE, project, ignore=shutil.ignore_patterns("models", ".rasa", "README.md"))
+    store = work / "store"  # the conversations open a return: write to a copy of the demo store
+    shutil.copytree(demo_store.root, store)
     aport, rport = _free_port(), _free_port()
     (project / "endpoints.yml").write_text(f'action_endpoint:\n  url: "http://127.0.0.1:{aport}/webhook"\n')
     rasa_env = dict(os.environ, RASA_TELEMETRY_ENABLED="false", COMPRESS_ACTION_SERVER_REQUEST="true",
@@ -194,7 +196,7 @@ def rasa(tmp_path_factory, demo_store, data_dir, engine):
     info["train_s"] = round(time.perf_counter() - started, 1)
 
     logs = {"actions": work / "actions.log", "rasa": work / "rasa.log"}
-    actions_env = dict(os.environ, SHOPASSIST_DATA_DIR=str(data_dir), SHOPASSIST_STORE__ROOT=str(demo_store.root),
+    actions_env = dict(os.environ, SHOPASSIST_DATA_DIR=str(data_dir), SHOPASSIST_STORE__ROOT=str(store),
                        HF_HUB_OFFLINE="1", SANIC_HOST="127.0.0.1")
     with open(logs["actions"], "w") as alog, open(logs["rasa"], "w") as rlog:
         actions = subprocess.Popen([sys.executable, "-m", "engine.cli", "actions", "--port", str(aport)],
@@ -238,7 +240,7 @@ def _sender(name: str) -> str:
 
 
 # -- conversations --------------------------------------------------------------------------------
-def test_whole_turn_and_order_status_for_its_owner(rasa, demo_store):
+def test_whole_turn_and_order_status_for_its_owner(rasa, engine):
     alice = _sender("alice")
     hello = rasa.say(alice, "hi", customer="C001")
     assert "Brightcart" in _texts(hello), rasa.diagnostics()
@@ -251,6 +253,9 @@ def test_whole_turn_and_order_status_for_its_owner(rasa, demo_store):
     tracker = rasa.tracker(alice)
     assert tracker["slots"]["order_id"] == "100023"
     assert tracker["slots"]["customer_id"] == "C001"  # set by the whole-turn action from metadata
+    # the action server's engine shares this SQLite tracker store: one whole turn ("hi"); the
+    # focused action wrote nothing, and Rasa ran no hidden engine turns (action_extract_slots)
+    assert engine.state(alice).turns == 1
 
 
 def test_order_status_refused_for_another_customer(rasa):
@@ -297,7 +302,7 @@ def test_what_rasa_is_unsure_about_goes_to_the_engine(rasa):
     assert rasa.actions_since_last_user(hui)[:1] == ["action_shopassist_respond"]
 
 
-def test_return_form(rasa):
+def test_return_form(rasa, engine):
     erin = _sender("erin")
     ask = _texts(rasa.say(erin, "I want to return an item", customer="C001"))
     assert "Which order" in ask, rasa.diagnostics()
@@ -309,15 +314,30 @@ def test_return_form(rasa):
     assert "hasn't been delivered" in refused and "Which order" in refused, refused
     assert rasa.tracker(erin)["slots"]["order_id"] is None
 
-    reason = _texts(rasa.say(erin, "100024", customer="C001"))
-    assert "reason" in reason, reason
+    assert "reason" in _texts(rasa.say(erin, "100024", customer="C001"))
+    confirm = _texts(rasa.say(erin, "they are too small", customer="C001"))
+    assert "Shall I open a return for order 100024" in confirm and "too small" in confirm, confirm
 
-    done = rasa.say(erin, "they are too small", customer="C001")
-    assert "100024" in _texts(done) and "too small" in _texts(done), done
-    assert _handoffs(done) and _handoffs(done)[0]["reason"] == "create a return for order 100024"
-    assert "action_submit_return" in rasa.actions_since_last_user(erin)
+    kept = _texts(rasa.say(erin, "no", customer="C001"))
+    assert "haven't opened a return for order 100024" in kept, kept
+    assert rasa.actions_since_last_user(erin)[-1:] == ["action_submit_return"]
+    assert rasa.tracker(erin)["slots"]["return_id"] is None
+
+    # again, and this time yes: the return is opened through the connector, once
+    assert "Which order" in _texts(rasa.say(erin, "I want to return an item", customer="C001"))
+    rasa.say(erin, "100024", customer="C001")
+    rasa.say(erin, "they are too small", customer="C001")
+    done = _texts(rasa.say(erin, "yes", customer="C001"))
+    assert "for order 100024 is open" in done, done
     tracker = rasa.tracker(erin)
-    assert tracker["slots"]["handoff"] is True and tracker["active_loop"].get("name") is None
+    assert tracker["slots"]["return_id"] and tracker["slots"]["return_id"] in done
+    assert tracker["active_loop"].get("name") is None and tracker["slots"]["return_reason"] is None
+
+    # a second return of the same order is refused by the validator, with the engine's reason
+    rasa.say(erin, "I want to return an item", customer="C001")
+    again = _texts(rasa.say(erin, "100024", customer="C001"))
+    assert "already a return for order 100024" in again and "Which order" in again, again
+    assert engine.state(erin).turns == 0  # Rasa owned this dialogue: no engine turns at all
 
 
 def test_return_form_needs_a_customer_it_can_see(rasa):

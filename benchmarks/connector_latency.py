@@ -1,6 +1,6 @@
 """Latency per connector call per backend: SQL on SQLite, SQL on PostgreSQL, REST over loopback.
 
-Usage: python benchmarks/connectors.py [--n 200] [--postgres-url URL] [--data-dir DIR]
+Usage: python benchmarks/connector_latency.py [--n 200] [--postgres-url URL] [--data-dir DIR]
 
 Each backend runs over a fresh copy of the demo store (PostgreSQL: the rows copied into the
 database at ``--postgres-url`` or ``$SHOPASSIST_TEST_POSTGRES_URL``, whose tables are dropped and
