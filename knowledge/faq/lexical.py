@@ -116,6 +116,8 @@ class BM25Index:
             import bm25s
         except ImportError as exc:  # a core dependency; only a broken install gets here
             raise KnowledgeError("bm25s is missing: pip install bm25s") from exc
+        # bm25s sets its own logger to DEBUG on import; let the application's level decide
+        logging.getLogger("bm25s").setLevel(logging.NOTSET)
         self._n = len(docs)
         self._vocab: dict[str, int] = {}
         ids = [[self._vocab.setdefault(t, len(self._vocab)) for t in doc] for doc in docs]
