@@ -1,10 +1,11 @@
-"""The write steps of order flows: ask what is missing, confirm explicitly, then act once.
+"""The write steps of order flows: collect what is missing, confirm explicitly, then act once.
 
-A write flow (cancel an order, open a return, change a delivery address) keeps its progress in
-slots: ``flow_step`` (``reason`` | ``address`` | ``confirm``), ``order_id``, ``return_reason``,
-``new_address`` and ``reasks``. Nothing is written before the customer says yes to a question
-that names the order and the change. The connector call carries an idempotency key derived from
-the conversation and the turn, so a retried turn can never apply a change twice.
+The flows themselves are typed definitions in :mod:`engine.flows.specs`; this module runs any of
+them. Progress lives in slots: ``flow_step`` (a slot's step name, or ``confirm``), ``order_id``,
+``order_items``, the flow's own slots and ``reasks``. Nothing is written before the customer says
+yes to a question that names the order and the change. The connector call carries an
+idempotency key derived from the conversation and the turn, so a retried turn can never apply a
+change twice.
 
 Example:
     >>> steps = WriteSteps(backend, Templates())            # doctest: +SKIP
@@ -22,20 +23,13 @@ from engine.responses.templates import Templates
 from engine.state.events import FlowCompleted, SlotSet
 
 from .base import Decision, Turn
+from .specs import FLOWS, FlowSpec, SlotSpec, extract_address, extract_reason
 
-__all__ = ["WriteSteps", "WRITE_FLOWS", "extract_reason", "extract_address", "FLOW_SLOTS"]
+__all__ = ["WriteSteps", "WRITE_FLOWS", "FLOW_SLOTS", "extract_reason", "extract_address", "looks_like_question"]
 
-WRITE_FLOWS = frozenset({"cancel_order", "return_item", "change_address"})
-FLOW_SLOTS = ("flow_step", "order_items", "return_reason", "new_address", "reasks")
+WRITE_FLOWS = frozenset(FLOWS)
+FLOW_SLOTS = ("flow_step", "order_items", "reasks", *sorted({s.slot for f in FLOWS.values() for s in f.slots}))
 
-_REASON_RE = re.compile(
-    r"because|since|too (?:small|big|large|tight|loose|short|long)|doesn'?t fit|don'?t fit|"
-    r"broken|damaged|defective|faulty|stopped working|wrong (?:size|item|colou?r)|not as described|"
-    r"changed my mind|don'?t (?:need|want|like)|不合适|太小|太大|坏了|质量|不喜欢|发错|不想要|有问题|破损",
-    re.IGNORECASE,
-)
-_ADDRESS_LEAD_RE = re.compile(r"(?:address\b.*?\bto|ship it to|deliver it to|send it to|改成|改为|改到|换成)\s*[:：]?\s*(.+)$",
-                              re.IGNORECASE)
 _QUESTION_RE = re.compile(r"\?|？|吗|呢$|^(?:what|how|when|where|why|which|who|do|does|can|is|are)\b", re.IGNORECASE)
 _REFUSALS = {
     "already_shipped": ("it has already shipped", "已发货"),
@@ -48,34 +42,15 @@ _REFUSALS = {
 }
 
 
-def extract_reason(text: str) -> str | None:
-    """The customer's return reason when the message gives one ("they're too small")."""
-    return text.strip()[:200] if _REASON_RE.search(text) else None
-
-
-def valid_address(text: str) -> bool:
-    """A plausible delivery address: long enough, with a number and some letters."""
-    t = text.strip()
-    return 8 <= len(t) <= 300 and bool(re.search(r"\d", t)) and bool(re.search(r"[A-Za-z\u4e00-\u9fff]{2}", t))
-
-
-def extract_address(text: str) -> str | None:
-    """The new address when the message states it ("change the address to 12 Oak St, ...")."""
-    m = _ADDRESS_LEAD_RE.search(text)
-    if m and valid_address(m.group(1)):
-        return m.group(1).strip().rstrip(".。")
-    return None
-
-
 def looks_like_question(text: str) -> bool:
     return bool(_QUESTION_RE.search(text.strip()))
 
 
 class WriteSteps:
-    """Drives the ``reason`` / ``address`` / ``confirm`` steps of the write flows.
+    """Runs the :data:`engine.flows.specs.FLOWS` definitions.
 
     Args:
-        backend: a connector with ``cancel_order``, ``create_return`` and ``change_address``.
+        backend: a connector with the methods the flows name (``cancel_order``, ...).
         templates: reply templates.
         max_reasks: unanswered questions in a row before the flow hands off to a human.
     """
@@ -88,73 +63,77 @@ class WriteSteps:
         self._max = max_reasks
 
     def supports(self, flow: str) -> bool:
-        method = {"cancel_order": "cancel_order", "return_item": "create_return",
-                  "change_address": "change_address"}.get(flow)
-        return method is not None and callable(getattr(self._backend, method, None))
+        spec = FLOWS.get(flow)
+        return spec is not None and callable(getattr(self._backend, spec.method, None))
 
     # -- starting -------------------------------------------------------------------------
     def start(self, flow: str, turn: Turn, order_id: str, items: str) -> Decision:
         """First step after the order was validated: ask what is missing, or confirm."""
-        lang, text = turn.lang, turn.nlu.text
+        spec = FLOWS[flow]
         events: list = [SlotSet("reasks", 0), SlotSet("order_items", items)]
-        if flow == "return_item":
-            reason = extract_reason(text)
-            if reason is None:
-                return self._step(flow, "reason", events, self._t.render("return_ask_reason", lang, order_id=order_id, items=items))
-            events.append(SlotSet("return_reason", reason))
-            return self._step(flow, "confirm", events, self._confirm_text(flow, lang, order_id, items=items, reason=reason))
-        if flow == "change_address":
-            address = extract_address(text)
-            if address is None:
-                return self._step(flow, "address", events, self._t.render("address_ask", lang, order_id=order_id))
-            events.append(SlotSet("new_address", address))
-            return self._step(flow, "confirm", events, self._confirm_text(flow, lang, order_id, address=address))
-        return self._step(flow, "confirm", events, self._confirm_text(flow, lang, order_id, items=items))
+        values: dict[str, Any] = {}
+        for slot in spec.slots:
+            value = slot.from_first_message(turn.nlu.text)
+            if value is not None:
+                events.append(SlotSet(slot.slot, value))
+                values[slot.slot] = value
+        return self._next(spec, turn.lang, order_id, items, values, events)
 
     def prompt(self, flow: str, turn: Turn) -> str:
         """The question the flow is waiting on (to repeat it after a digression)."""
-        slots, lang = turn.state.slots, turn.lang
-        step, order_id = slots.get("flow_step"), slots.get("order_id", "")
-        if step == "reason":
-            return self._t.render("return_ask_reason_short", lang, order_id=order_id)
-        if step == "address":
-            return self._t.render("address_ask", lang, order_id=order_id)
-        return self._confirm_text(flow, lang, order_id, items=slots.get("order_items") or order_id,
-                                  reason=slots.get("return_reason", ""), address=slots.get("new_address", ""))
+        spec, slots = FLOWS[flow], turn.state.slots
+        order_id = slots.get("order_id", "")
+        items = slots.get("order_items") or order_id
+        slot = self._slot(spec, slots.get("flow_step"))
+        if slot is not None:
+            return self._t.render(slot.reask, turn.lang, order_id=order_id, items=items)
+        return self._confirm_text(spec, turn.lang, order_id, items, slots)
 
     # -- continuing ------------------------------------------------------------------------
     def advance(self, flow: str, turn: Turn) -> Decision:
         """Continue the flow with this turn's answer."""
-        slots, lang, intent = turn.state.slots, turn.lang, turn.intent
+        spec, slots, lang, intent = FLOWS[flow], turn.state.slots, turn.lang, turn.intent
         step, order_id = slots.get("flow_step"), slots.get("order_id")
+        items = slots.get("order_items") or order_id
         if not order_id:
             return self._end(flow, "failed", self._t.render("flow_cancelled", lang))
         if step == "confirm":
             if intent == "affirm":
-                return self._execute(flow, turn, order_id)
+                return self._execute(spec, turn, order_id)
             if intent == "deny":
                 return self._end(flow, "cancelled", self._t.render(f"{flow}_kept", lang, order_id=order_id))
             return self._reask(flow, turn, self._t.render("confirm_reask", lang, question=self.prompt(flow, turn)))
-        if step == "reason":
-            if intent == "deny":
-                return self._end(flow, "cancelled", self._t.render("return_item_kept", lang, order_id=order_id))
-            reason = turn.nlu.text.strip()[:200]
-            return self._step(flow, "confirm", [SlotSet("return_reason", reason), SlotSet("reasks", 0)],
-                              self._confirm_text(flow, lang, order_id, reason=reason))
-        if step == "address":
-            if intent == "deny":
-                return self._end(flow, "cancelled", self._t.render("change_address_kept", lang, order_id=order_id))
-            address = extract_address(turn.nlu.text) or turn.nlu.text.strip()
-            if not valid_address(address):
-                return self._reask(flow, turn, self._t.render("address_invalid", lang))
-            return self._step(flow, "confirm", [SlotSet("new_address", address), SlotSet("reasks", 0)],
-                              self._confirm_text(flow, lang, order_id, address=address))
-        return self._end(flow, "failed", self._t.render("flow_cancelled", lang))
+        slot = self._slot(spec, step)
+        if slot is None:
+            return self._end(flow, "failed", self._t.render("flow_cancelled", lang))
+        if intent == "deny":
+            return self._end(flow, "cancelled", self._t.render(f"{flow}_kept", lang, order_id=order_id))
+        value = slot.from_answer(turn.nlu.text)
+        if value is None:
+            text = self._t.render(slot.invalid or slot.reask, lang, order_id=order_id, items=items)
+            return self._reask(flow, turn, text)
+        values = {**{k: v for k, v in slots.items() if k in FLOW_SLOTS}, slot.slot: value}
+        events = [SlotSet(slot.slot, value), SlotSet("reasks", 0)]
+        return self._next(spec, lang, order_id, items, values, events)
 
     # -- helpers ---------------------------------------------------------------------------
-    def _confirm_text(self, flow: str, lang: str, order_id: str, **values: Any) -> str:
-        values.setdefault("items", order_id)
-        return self._t.render(f"{flow}_confirm", lang, order_id=order_id, **values)
+    @staticmethod
+    def _slot(spec: FlowSpec, step: str | None) -> SlotSpec | None:
+        return next((s for s in spec.slots if s.step == step), None)
+
+    def _next(self, spec: FlowSpec, lang: str, order_id: str, items: str, values: dict[str, Any],
+              events: list) -> Decision:
+        """Ask for the first slot still missing, or for confirmation when all are filled."""
+        for slot in spec.slots:
+            if values.get(slot.slot) is None:
+                text = self._t.render(slot.ask, lang, order_id=order_id, items=items)
+                return self._step(spec.name, slot.step, events, text)
+        return self._step(spec.name, "confirm", events, self._confirm_text(spec, lang, order_id, items, values))
+
+    def _confirm_text(self, spec: FlowSpec, lang: str, order_id: str, items: str, values: dict[str, Any]) -> str:
+        fields = {s.slot: values.get(s.slot) or "" for s in spec.slots}
+        return self._t.render(f"{spec.name}_confirm", lang, order_id=order_id, items=items,
+                              reason=fields.get("return_reason", ""), address=fields.get("new_address", ""))
 
     @staticmethod
     def _step(flow: str, step: str, events: list, text: str) -> Decision:
@@ -169,46 +148,36 @@ class WriteSteps:
         return Decision(text, "flow", events=[*self._clear(), FlowCompleted(flow, outcome=outcome)],
                         decided_by=f"{flow}:{outcome}")
 
+    def _handoff(self, flow: str, text: str, reason: str, outcome: str) -> Decision:
+        return Decision(text, "handoff", events=[*self._clear(), FlowCompleted(flow, outcome="failed")],
+                        handoff_reason=reason, decided_by=f"{flow}:{outcome}")
+
     def _reask(self, flow: str, turn: Turn, text: str) -> Decision:
         count = int(turn.state.slots.get("reasks") or 0) + 1
         if count >= self._max:
-            return Decision(self._t.render("handoff_stuck", turn.lang), "handoff",
-                            events=[*self._clear(), FlowCompleted(flow, outcome="failed")],
-                            handoff_reason=f"{flow} flow stuck after {count} questions",
-                            decided_by=f"{flow}:stuck")
+            return self._handoff(flow, self._t.render("handoff_stuck", turn.lang),
+                                 f"{flow} flow stuck after {count} questions", "stuck")
         return Decision(text, "flow", events=[SlotSet("reasks", count)], decided_by=f"{flow}:reask",
                         keep_flow=True)
 
-    def _execute(self, flow: str, turn: Turn, order_id: str) -> Decision:
-        lang, slots, actor = turn.lang, turn.state.slots, turn.actor
+    def _execute(self, spec: FlowSpec, turn: Turn, order_id: str) -> Decision:
+        lang, flow = turn.lang, spec.name
         # same conversation + same turn -> same key: a retried turn never writes twice
         key = f"{turn.state.session_id}:{turn.state.version}:{flow}:{order_id}"[:128]
         try:
-            if flow == "cancel_order":
-                self._backend.cancel_order(actor, order_id, idempotency_key=key)
-                text = self._t.render("cancel_order_done", lang, order_id=order_id)
-            elif flow == "return_item":
-                record = self._backend.create_return(actor, order_id, slots.get("return_reason") or "not given",
-                                                     idempotency_key=key)
-                text = self._t.render("return_item_done", lang, order_id=order_id, return_id=record.return_id)
-            else:
-                address = slots.get("new_address") or ""
-                self._backend.change_address(actor, address, idempotency_key=key, order_id=order_id)
-                text = self._t.render("change_address_done", lang, order_id=order_id, address=address)
+            values = spec.act(self._backend, turn.actor, order_id, dict(turn.state.slots), key)
         except ActionRefused as exc:
             en, zh = _REFUSALS.get(exc.reason, (exc.reason.replace("_", " "), exc.reason))
             return self._end(flow, "failed", self._t.render("write_refused", lang, order_id=order_id,
                                                             reason=zh if lang == "zh" else en))
         except ConnectorUnavailable:
-            return Decision(self._t.render("service_unavailable", lang), "handoff",
-                            events=[*self._clear(), FlowCompleted(flow, outcome="failed")],
-                            handoff_reason=f"{flow}: business system unavailable", decided_by=f"{flow}:unavailable")
+            return self._handoff(flow, self._t.render("service_unavailable", lang),
+                                 f"{flow}: business system unavailable", "unavailable")
         except NotFound:
             return self._end(flow, "failed", self._t.render("order_not_found", lang, order_id=order_id))
         except ConnectorError:
-            return Decision(self._t.render("internal_error", lang), "handoff",
-                            events=[*self._clear(), FlowCompleted(flow, outcome="failed")],
-                            handoff_reason=f"{flow}: the business system refused the request",
-                            decided_by=f"{flow}:error")
+            return self._handoff(flow, self._t.render("internal_error", lang),
+                                 f"{flow}: the business system refused the request", "error")
+        text = self._t.render(f"{flow}_done", lang, order_id=order_id, **values)
         return Decision(text, "flow", events=[*self._clear(), FlowCompleted(flow, outcome="done")],
                         decided_by=f"{flow}:done")

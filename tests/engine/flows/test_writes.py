@@ -11,11 +11,12 @@ import pytest
 from connectors.auth import Actor
 from connectors.base import ActionRefused, Cancellation, ConnectorUnavailable, ReturnRecord
 from engine.flows import OrderFlows, Turn
-from engine.flows.writes import extract_address, extract_reason
+from engine.flows.specs import extract_address, extract_reason
 from engine.generation import ExtractiveGenerator
 from engine.responses.templates import Templates
 from engine.router import Router
 from engine.settings import DialogueSettings, RetrievalSettings
+from engine.state.events import SlotSet
 from engine.state.tracker import DialogueState
 from knowledge.graph.catalog import Catalog
 from knowledge.graph.query import ProductQA
@@ -222,3 +223,52 @@ def test_extractors():
     assert extract_address("please change the address to 12 Oak Street, Seattle 98101") == "12 Oak Street, Seattle 98101"
     assert extract_address("change the address please") is None
     assert extract_address("地址改成上海市南京西路100号") == "上海市南京西路100号"
+
+
+def test_a_new_flow_is_only_a_definition(monkeypatch):
+    """A flow with two slots, declared as a FlowSpec, runs through the generic steps."""
+    from engine.flows import specs, writes
+    from engine.flows.specs import FlowSpec, SlotSpec
+
+    calls = []
+
+    class Backend:
+        def add_gift_note(self, actor, order_id, *, note, sender, idempotency_key):
+            calls.append((order_id, note, sender, idempotency_key))
+
+    def act(backend, actor, order_id, values, key):
+        backend.add_gift_note(actor, order_id, note=values["gift_note"], sender=values["gift_sender"],
+                              idempotency_key=key)
+        return {}
+
+    spec = FlowSpec("gift_note", "add_gift_note", (
+        SlotSpec("note", "gift_note", "ask_note", "ask_note", lambda t: None, lambda t: t.strip() or None),
+        SlotSpec("sender", "gift_sender", "ask_sender", "ask_sender", lambda t: None,
+                 lambda t: t.strip() if t.strip().isalpha() else None, invalid="bad_sender"),
+    ), act)
+    monkeypatch.setitem(specs.FLOWS, "gift_note", spec)
+    monkeypatch.setattr(writes, "FLOW_SLOTS", (*writes.FLOW_SLOTS, "gift_note", "gift_sender"))
+    templates = Templates(overrides={
+        "ask_note": {"en": "What should the note say?"}, "ask_sender": {"en": "Who is it from?"},
+        "bad_sender": {"en": "Just a first name, please."},
+        "gift_note_confirm": {"en": "Add the note to order {order_id}? (yes / no)"},
+        "gift_note_done": {"en": "Note added to {order_id}."}, "gift_note_kept": {"en": "No note added."},
+    })
+    steps = writes.WriteSteps(Backend(), templates)
+    assert steps.supports("gift_note")
+    state = DialogueState("g").apply(SlotSet("order_id", "100030"))
+
+    def say(text, intent="out_of_scope"):
+        nonlocal state
+        d = steps.advance("gift_note", Turn(nlu=nlu(text, intent), state=state, actor=ALICE)) if state.slots.get(
+            "flow_step") else steps.start("gift_note", Turn(nlu=nlu(text, intent), state=state, actor=ALICE),
+                                          "100030", "Kitchara Toaster")
+        state = state.apply_all(d.events)
+        return d
+
+    assert say("add a gift note", "affirm").text == "What should the note say?"
+    assert say("Happy birthday!").text == "Who is it from?"
+    assert say("Bob 42").text == "Just a first name, please."
+    assert "(yes / no)" in say("Bob").text and calls == []
+    assert say("yes", "affirm").text == "Note added to 100030."
+    assert calls[0][:3] == ("100030", "Happy birthday!", "Bob")
