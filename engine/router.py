@@ -151,7 +151,7 @@ class Router:
                 return decision
         if intent == OUT_OF_SCOPE and (ents.order_ids or ents.malformed_order_ids):
             return self._orders.handle("track_order", turn)
-        if intent == OUT_OF_SCOPE and ents.product_ids:
+        if intent == OUT_OF_SCOPE and (ents.product_ids or (ents.ordinal and turn.state.slots.get("listed_products"))):
             decision = self._product("product_question", turn)
             if decision is not None:
                 return decision
@@ -191,9 +191,14 @@ class Router:
                         events=events, decided_by=f"faq:{passages[0].id}:{intent}")
 
     def _product(self, intent: str, turn: Turn) -> Decision | None:
-        lang, text = turn.lang, turn.nlu.text
-        ids = list(turn.nlu.entities.product_ids)
+        lang, text, ents = turn.lang, turn.nlu.text, turn.nlu.entities
+        ids = list(ents.product_ids)
         remembered = turn.state.slots.get("product_id")
+        listed = turn.state.slots.get("listed_products") or []
+        if not ids and ents.ordinal and listed:  # "the second one" of the products we suggested
+            index = ents.ordinal - 1 if ents.ordinal > 0 else len(listed) + ents.ordinal
+            if 0 <= index < len(listed):
+                ids = [listed[index]]
         if intent == "recommend" and ids and _ACCESSORY_RE.search(text):
             intent = "product_question"  # "accessories for the X200": the graph's accessory_of edges
         if intent == "recommend":
@@ -216,6 +221,8 @@ class Router:
         if not answer.grounded:
             return None
         events = [SlotSet("product_id", ids[-1] if intent == "product_compare" else ids[0])] if ids else []
+        if intent == "recommend":
+            events.append(SlotSet("listed_products", [s.id for s in answer.sources if s.kind == "product"]))
         return Decision(answer.text, "retrieval", sources=list(answer.sources), events=events,
                         decided_by=f"product:{intent}")
 
