@@ -79,10 +79,13 @@ class Router:
         self._retrieval = retrieval
 
     def warm_up(self) -> None:
-        """Load the retriever's models and indexes now rather than on the first question."""
+        """Load the retriever's indexes and query models now rather than on the first question
+        (a cached index loads without its embedding model, so one query per language is run)."""
         warm = getattr(self._retriever, "warm_up", None)
         if warm is not None:
             warm()
+        for lang in getattr(self._retriever, "languages", ["en"]):
+            self._retriever.retrieve("warm-up query", top_k=1, language=lang)
 
     def route(self, turn: Turn) -> Decision:
         intent, lang = turn.intent, turn.lang
