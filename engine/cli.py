@@ -243,9 +243,11 @@ def _parser() -> argparse.ArgumentParser:
     actions.add_argument("--host", help="address to listen on (default: rasa-sdk's, $SANIC_HOST or 0.0.0.0)")
     actions.set_defaults(func=_cmd_actions)
 
+    from engine.nlu.cli import register as register_nlu
     from knowledge.cli import register as register_knowledge
 
     register_knowledge(sub)  # shopassist knowledge build | eval
+    register_nlu(sub)  # shopassist nlu train | eval
     return p
 
 

@@ -3,6 +3,9 @@
 Nodes are products, brands and categories; edges carry a ``rel`` of ``brand``, ``category``,
 ``accessory_of``, ``compatible_with``, ``similar_to`` or ``bundle``. Products keep typed
 attributes (value + unit + labels) so answers can state facts exactly as the catalog has them.
+A category written as a path (``"Toys & Games > Hobbies > Model Kits"``, joined by
+:data:`CATEGORY_SEP`) becomes one node per level, each linked to its parent by ``subcategory_of``.
+A built catalog is saved and loaded as versioned JSON (:meth:`Catalog.save` / :meth:`Catalog.load`).
 
 Example:
     >>> cat = Catalog.from_file("catalog.json")            # doctest: +SKIP
@@ -21,9 +24,12 @@ import networkx as nx
 
 from engine.errors import KnowledgeError
 
-__all__ = ["Attribute", "Product", "Catalog", "RELATIONS"]
+__all__ = ["Attribute", "Product", "Catalog", "RELATIONS", "CATEGORY_SEP", "FORMAT_VERSION"]
 
 RELATIONS = ("accessory_of", "compatible_with", "similar_to", "bundle")
+CATEGORY_SEP = " > "
+FORMAT = "shopassist.catalog"
+FORMAT_VERSION = 1
 
 
 @dataclass(frozen=True)
@@ -46,6 +52,9 @@ class Attribute:
                 text = "、".join(items)
             else:
                 text = items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
+        elif isinstance(v, tuple) and v and all(isinstance(x, (int, float)) for x in v):
+            # dimensions: (length, width, height)
+            text = " x ".join(_num(x) for x in v)
         elif isinstance(v, float) and v.is_integer():
             text = str(int(v))
         else:
@@ -54,6 +63,10 @@ class Attribute:
         if lang == "zh":
             unit = {"h": "小时", "months": "个月"}.get(self.unit or "", unit)
         return f"{text}{unit}"
+
+
+def _num(x: float) -> str:
+    return str(int(x)) if isinstance(x, float) and x.is_integer() else str(x)
 
 
 @dataclass(frozen=True)
@@ -82,7 +95,7 @@ def _product(raw: Any) -> Product:
         attrs = {
             key: Attribute(
                 key=key,
-                value=a.get("value"),
+                value=tuple(a["value"]) if a.get("value_type") == "tuple" else a.get("value"),
                 unit=a.get("unit"),
                 label=a.get("label") or key.replace("_", " "),
                 label_zh=a.get("label_zh") or "",
@@ -118,14 +131,56 @@ class Catalog:
         g = nx.MultiDiGraph()
         for p in products:
             g.add_node(p.id, kind="product")
-            g.add_node(f"brand:{p.brand}", kind="brand", name=p.brand)
-            g.add_node(f"category:{p.category}", kind="category", name=p.category)
-            g.add_edge(p.id, f"brand:{p.brand}", rel="brand")
+            if p.brand:  # imported catalogs often lack one; no shared "brand:" node for them
+                g.add_node(f"brand:{p.brand}", kind="brand", name=p.brand)
+                g.add_edge(p.id, f"brand:{p.brand}", rel="brand")
             g.add_edge(p.id, f"category:{p.category}", rel="category")
+            _add_category_path(g, p.category)
         for src, rel, dst in relations:
             if src in self._products and dst in self._products and rel in RELATIONS:
                 g.add_edge(src, dst, rel=rel)
         self.graph = g
+
+    def save(self, path: str | Path) -> Path:
+        """Write products and relations as versioned JSON; :meth:`load` rebuilds the graph."""
+        relations = sorted(
+            (u, d["rel"], v) for u, v, d in self.graph.edges(data=True) if d.get("rel") in RELATIONS
+        )
+        doc = {
+            "format": FORMAT,
+            "version": FORMAT_VERSION,
+            "products": [_product_dict(p) for p in self._products.values()],
+            "relations": [list(r) for r in relations],
+        }
+        path = Path(path)
+        try:
+            path.write_text(json.dumps(doc, ensure_ascii=False, separators=(",", ":")), encoding="utf-8")
+        except OSError as exc:
+            raise KnowledgeError(f"cannot write catalog {path}: {exc}") from exc
+        return path
+
+    @classmethod
+    def load(cls, path: str | Path) -> "Catalog":
+        """Read a file written by :meth:`save`; a file of another format version is refused."""
+        try:
+            doc = json.loads(Path(path).read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+            raise KnowledgeError(f"cannot read saved catalog {path}: {exc}") from exc
+        if not isinstance(doc, dict) or doc.get("format") != FORMAT:
+            raise KnowledgeError(f"{path} is not a saved shopassist catalog (no {FORMAT!r} header)")
+        if doc.get("version") != FORMAT_VERSION:
+            raise KnowledgeError(
+                f"{path} was saved as catalog format version {doc.get('version')!r}; this shopassist "
+                f"reads version {FORMAT_VERSION} - rebuild the catalog"
+            )
+        products, relations = doc.get("products"), doc.get("relations")
+        if not isinstance(products, list) or not isinstance(relations, list):
+            raise KnowledgeError(f"{path}: saved catalog lacks its products or relations list")
+        try:
+            rels = [(str(s), str(r), str(d)) for s, r, d in relations]
+        except (TypeError, ValueError) as exc:
+            raise KnowledgeError(f"{path}: malformed relation: {exc}") from exc
+        return cls([_product(p) for p in products], rels)
 
     @classmethod
     def from_file(cls, path: str | Path) -> "Catalog":
@@ -191,5 +246,43 @@ class Catalog:
     def categories(self) -> list[str]:
         return sorted({p.category for p in self._products.values()})
 
-    def in_category(self, category: str) -> list[Product]:
-        return [p for p in self._products.values() if p.category == category]
+    def in_category(self, category: str, *, subcategories: bool = False) -> list[Product]:
+        """Products filed under ``category``; with ``subcategories``, also those under its descendants."""
+        if not subcategories:
+            return [p for p in self._products.values() if p.category == category]
+        prefix = category + CATEGORY_SEP
+        return [p for p in self._products.values() if p.category == category or p.category.startswith(prefix)]
+
+    def category_path(self, product_id: str) -> list[str]:
+        """The product's category from the top level down, e.g. ``["Toys & Games", "Hobbies"]``."""
+        p = self._products.get(product_id)
+        return [] if p is None or not p.category else p.category.split(CATEGORY_SEP)
+
+
+def _add_category_path(g: nx.MultiDiGraph, category: str) -> None:
+    """One node per level of a category path, each child pointing at its parent."""
+    parts = category.split(CATEGORY_SEP)
+    for depth in range(len(parts), 0, -1):
+        path = CATEGORY_SEP.join(parts[:depth])
+        node = f"category:{path}"
+        if node in g and g.nodes[node].get("kind") == "category":
+            return  # this level and everything above it are already in place
+        g.add_node(node, kind="category", name=parts[depth - 1], path=tuple(parts[:depth]))
+        if depth > 1:
+            g.add_edge(node, f"category:{CATEGORY_SEP.join(parts[:depth - 1])}", rel="subcategory_of")
+
+
+def _product_dict(p: Product) -> dict[str, Any]:
+    attrs = {}
+    for key, a in p.attributes.items():
+        d: dict[str, Any] = {"value": list(a.value) if isinstance(a.value, tuple) else a.value}
+        if isinstance(a.value, tuple):
+            d["value_type"] = "tuple"
+        d.update({k: v for k, v in (("unit", a.unit), ("label", a.label), ("label_zh", a.label_zh),
+                                     ("note", a.note)) if v})
+        attrs[key] = d
+    return {
+        "id": p.id, "name": p.name, "brand": p.brand, "category": p.category, "price": p.price,
+        "currency": p.currency, "stock": p.stock, "rating": p.rating, "description": p.description,
+        "name_zh": p.name_zh, "aliases": list(p.aliases), "attributes": attrs,
+    }

@@ -1,9 +1,14 @@
-"""Entity linking from user text to catalog products by alias matching.
+"""Entity linking from user text to catalog products by alias matching, exact first, then fuzzy.
 
 Aliases are the product's English and Chinese names, its listed aliases and ``brand + model``
 forms. Matching is case-insensitive on normalised text with word boundaries for Latin aliases;
 overlapping matches keep the longest ("X200 charging case" beats "X200"), and an alias shared by
 several products resolves to the one with the shortest name (the base product, not its accessory).
+
+Only when no alias matches exactly, a fuzzy pass (:mod:`knowledge.graph.fuzzy`) compares runs of
+the text's Latin words, spaces removed, with each alias: "aurra x200" and "trailrunner5" find their
+products, while model numbers must match digit for digit ("x300" is not "x200") and runs made only
+of ordinary words ("I want to return my order") are never linked.
 
 Example:
     >>> linker = ProductLinker(catalog)                                  # doctest: +SKIP
@@ -17,6 +22,7 @@ import re
 from collections import defaultdict
 
 from .catalog import Catalog
+from .fuzzy import FuzzyAliasMatcher
 
 __all__ = ["ProductLinker"]
 
@@ -30,9 +36,20 @@ def _norm(text: str) -> str:
 class ProductLinker:
     """Finds product mentions in text. ``link`` returns product ids in order of appearance."""
 
-    def __init__(self, catalog: Catalog, *, min_alias_len: int = 3) -> None:
+    def __init__(
+        self, catalog: Catalog, *, min_alias_len: int = 3, fuzzy_threshold: float | None = 0.85
+    ) -> None:
+        """
+        Args:
+            catalog: the products to find.
+            min_alias_len: shorter aliases (normalised) are not matched at all.
+            fuzzy_threshold: similarity (0-1, difflib ratio) a fuzzy match needs; ``None`` turns
+                fuzzy matching off.
+        """
         if min_alias_len <= 0:
             raise ValueError(f"min_alias_len must be > 0, got {min_alias_len}")
+        if fuzzy_threshold is not None and not 0.5 <= fuzzy_threshold <= 1.0:
+            raise ValueError(f"fuzzy_threshold must be within [0.5, 1] or None, got {fuzzy_threshold}")
         self._catalog = catalog
         owners: dict[str, set[str]] = defaultdict(set)
         for p in catalog:
@@ -52,6 +69,11 @@ class ProductLinker:
             rx = re.compile(rf"(?<![0-9a-z]){re.escape(alias)}(?![0-9a-z])")
             self._aliases.append((alias, best, rx))
         self._aliases.sort(key=lambda a: -len(a[0]))
+        self._fuzzy = (
+            FuzzyAliasMatcher([(alias, pid) for alias, pid, _ in self._aliases], threshold=fuzzy_threshold)
+            if fuzzy_threshold is not None
+            else None
+        )
 
     def link(self, text: str) -> list[str]:
         norm = _norm(text[:2000])
@@ -64,6 +86,8 @@ class ProductLinker:
                     taken.append((s, e))
                     found.append((s, pid))
                     break
+        if not found and self._fuzzy is not None:
+            found = self._fuzzy.match(norm)
         seen: set[str] = set()
         ordered = []
         for _, pid in sorted(found):

@@ -1,7 +1,9 @@
 """Questions about products answered from the catalog graph: attributes, compare, recommend.
 
 Everything returned is a :class:`engine.generation.Fact` carrying its source, stated with the
-catalog's own values and units, so a generator can only repeat what the catalog says.
+catalog's own values and units, so a generator can only repeat what the catalog says. Every fact
+cites the product it is about by node id; a fact drawn from a graph relation (accessory_of,
+compatible_with, similar_to) cites both ends of it, the asked-about product first.
 
 Example:
     >>> qa = ProductQA(catalog)                                                   # doctest: +SKIP
@@ -25,7 +27,7 @@ _ATTRIBUTE_CUES: list[tuple[re.Pattern[str], tuple[str, ...]]] = [
     (re.compile(r"battery|charge last|last on a charge|hours|续航|电池|能用多久"), ("battery_life",)),
     (re.compile(r"bluetooth|蓝牙"), ("bluetooth_version", "bluetooth", "connectivity")),
     (re.compile(r"water|rain|sweat|swim|防水|ip\d"), ("water_resistance", "waterproof")),
-    (re.compile(r"weigh|heavy|light|重量|多重"), ("weight",)),
+    (re.compile(r"weigh|heavy|light|重量|多重"), ("weight", "shipping_weight")),
     (re.compile(r"warrant|guarantee|保修|质保"), ("warranty",)),
     (re.compile(r"size|fit|尺码|尺寸|码数"), ("sizes", "size", "screen_size", "dimensions")),
     (re.compile(r"colou?r|颜色"), ("colors", "color")),
@@ -46,6 +48,8 @@ _COMPAT_RE = re.compile(r"work with|works with|compatible|support|connect|pair|�
 _PRICE_RE = re.compile(r"price|cost|how much|\$|多少钱|价格|价钱")
 _STOCK_RE = re.compile(r"stock|available|availability|sold out|有货|库存|缺货|还有吗")
 _ACCESSORY_RE = re.compile(r"accessor|case|charger|配件|充电盒")
+_SIMILAR_RE = re.compile(r"similar|alternative|instead|comparable|like (?:it|this|that)|类似|相似|替代|差不多")
+_FIT_RE = re.compile(r"\bfit|go with|work with|works with|compatible|兼容|适配|配套|能用")
 _AMOUNT = r"(\d{1,3}(?:,\d{3})+|\d{2,6})"
 _BUDGET_RE = re.compile(
     rf"(?:under|below|less than|max|budget|within|up to|以内|以下|不超过)\s*\$?\s*{_AMOUNT}"
@@ -128,15 +132,56 @@ class ProductQA:
             else:
                 out.append(Fact(f"{name}目前缺货。" if lang == "zh"
                                 else f"The {name} is currently out of stock.", (_src(p),)))
-        if _ACCESSORY_RE.search(q) or ("accessor" in q):
-            acc = self._catalog.accessories(p.id)
-            if acc:
-                names = "、".join(a.display_name(lang) for a in acc) if lang == "zh" else ", ".join(a.name for a in acc)
-                out.append(Fact(f"{name}的配件：{names}。" if lang == "zh"
-                                else f"Accessories for the {name}: {names}.", (_src(p),)))
+        out += self._relation_facts(p, products[1:], q, lang, asked_platforms=bool(asked_platforms))
         if not out:
             out.append(self.summary(p, lang))
         return out
+
+    def _relation_facts(
+        self, p: Product, others: list[Product], q: str, lang: str, *, asked_platforms: bool
+    ) -> list[Fact]:
+        """Facts from the graph's edges around ``p``, each citing ``p`` and the products at the other end."""
+        out: list[Fact] = []
+        name = p.display_name(lang)
+        others = [o for o in others if o.id != p.id]
+        if others and (_FIT_RE.search(q) or _COMPAT_RE.search(q)):
+            for o in others:
+                out.append(self.compatibility(p, o, lang))
+        elif _ACCESSORY_RE.search(q):
+            acc = self._catalog.accessories(p.id)
+            if acc:
+                out.append(self._listing(p, acc, lang, "配件", "Accessories for the {name}: {names}."))
+        if not others and not asked_platforms and _FIT_RE.search(q):
+            comp = self._catalog.compatible(p.id)
+            if comp:
+                out.append(self._listing(p, comp, lang, "兼容产品", "Listed as compatible with the {name}: {names}."))
+        if _SIMILAR_RE.search(q):
+            sim = self._catalog.similar(p.id)
+            if sim:
+                out.append(self._listing(p, sim, lang, "类似产品", "Similar to the {name}: {names}."))
+        return out
+
+    def _listing(self, p: Product, items: list[Product], lang: str, zh_label: str, en_text: str) -> Fact:
+        name = p.display_name(lang)
+        if lang == "zh":
+            text = f"{name}的{zh_label}：{'、'.join(i.display_name('zh') for i in items)}。"
+        else:
+            text = en_text.format(name=name, names=", ".join(i.name for i in items))
+        return Fact(text, (_src(p), *(_src(i) for i in items)))
+
+    def compatibility(self, a: Product, b: Product, lang: str = "en") -> Fact:
+        """Whether the graph links ``a`` and ``b`` (compatible_with or accessory_of, either way), citing both."""
+        na, nb = a.display_name(lang), b.display_name(lang)
+        if b in self._catalog.compatible(a.id):
+            text = f"是的，{na}与{nb}兼容。" if lang == "zh" else f"Yes: the {na} is listed as compatible with the {nb}."
+        elif a in self._catalog.accessories(b.id) or b in self._catalog.accessories(a.id):
+            acc, base = (a, b) if a in self._catalog.accessories(b.id) else (b, a)
+            text = (f"是的，{acc.display_name(lang)}是{base.display_name(lang)}的配件。" if lang == "zh"
+                    else f"Yes: the {acc.display_name(lang)} is an accessory for the {base.display_name(lang)}.")
+        else:
+            text = (f"商品目录中没有列出{na}与{nb}兼容。" if lang == "zh"
+                    else f"The catalog does not list the {na} as compatible with the {nb}.")
+        return Fact(text, (_src(a), _src(b)))
 
     def summary(self, p: Product, lang: str = "en") -> Fact:
         attrs = list(p.attributes.values())[:4]

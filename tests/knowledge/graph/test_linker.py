@@ -62,3 +62,119 @@ def test_min_alias_len_is_validated(tmp_path):
     cat = Catalog.from_file(write_catalog(tmp_path))
     with pytest.raises(ValueError):
         ProductLinker(cat, min_alias_len=0)
+
+
+# -- fuzzy linking -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("aurorax200", [X200]),  # no exact match: "x200" sits inside a longer word
+        ("trailrunner5", [TRAIL]),  # the space dropped
+        ("trailrunnr 5 in size 9?", [TRAIL]),
+        ("Nimbsu S5 or Trialrunner 5?", [NIMBUS, TRAIL]),  # two typos, order of appearance
+    ],
+)
+def test_typos_link_fuzzily(linker, text, expected):
+    assert ProductLinker(linker._catalog, fuzzy_threshold=None).link(text) == []  # exact alone misses
+    assert linker.link(text) == expected
+
+
+@pytest.fixture(scope="module")
+def brand_only_linker(tmp_path_factory) -> ProductLinker:
+    """Products known only by brand + model, so "x200" alone does not match exactly."""
+    products = [
+        {"id": "A", "name": "Aurora X200 Wireless Earbuds", "brand": "Aurora", "aliases": ["Aurora X200"]},
+        {"id": "B", "name": "Aurora X200 Charging Case", "brand": "Aurora", "aliases": ["Aurora X200 case"]},
+    ]
+    return ProductLinker(Catalog.from_file(write_catalog(tmp_path_factory.mktemp("brand"), products)))
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("aurra x200", ["A"]),  # a dropped letter in the brand
+        ("does the auroa x200 work with android", ["A"]),
+        ("aurra x200 case", ["B"]),  # the longer span wins over "aurra x200"
+        ("aurora x300", []),
+    ],
+)
+def test_misspelt_brand_and_model(brand_only_linker, text, expected):
+    assert brand_only_linker.link(text) == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "aurora x300",  # another model number is not a typo
+        "trailrunner 6",
+        "aurora",  # the brand alone names no product
+        "x2oo",  # short aliases are exact-only
+    ],
+)
+def test_model_numbers_and_short_aliases_are_never_fuzzy(linker, text):
+    assert linker.link(text) == []
+
+
+ORDINARY = [
+    "I want to return my order",
+    "where is my package?",
+    "my order hasn't arrived yet",
+    "can I change the delivery address",
+    "I need a refund for the wireless earbuds",
+    "do you sell running shoes",
+    "it is quite 60 dollars",
+    "the charging case is missing from the box",
+    "I'd like to cancel order 100023",
+    "what is your return policy",
+    "talk to a human please",
+]
+
+
+@pytest.mark.parametrize("text", ORDINARY)
+def test_ordinary_sentences_link_nothing(linker, text):
+    assert linker.link(text) == []
+
+
+@pytest.mark.parametrize("text", ORDINARY)
+def test_ordinary_sentences_link_nothing_in_the_demo_catalog(demo_store, text):
+    """The demo store has 200+ products with aliases like "Air 2", "Edge 6" and "Quiet 60"."""
+    linker = ProductLinker(Catalog.from_file(demo_store.catalog_path))
+    assert linker.link(text) == []
+
+
+def test_fuzzy_finds_demo_products_by_misspelt_names(demo_store):
+    cat = Catalog.from_file(demo_store.catalog_path)
+    linker = ProductLinker(cat)
+    assert [cat.get(i).name for i in linker.link("is the sonqiue air 3 waterproof")] == [
+        "Sonique Air 3 Wireless Earbuds"]
+    assert [cat.get(i).name for i in linker.link("orbit probok 34")] == ["Orbit ProBook 34 Laptop"]
+
+
+def test_fuzzy_runs_only_when_nothing_matched_exactly(linker):
+    # "X200" matches exactly, so the misspelt "nimbsu s5" is not looked for
+    assert linker.link("X200 or nimbsu s5") == [X200]
+
+
+def test_fuzzy_can_be_turned_off(tmp_path):
+    cat = Catalog.from_file(write_catalog(tmp_path))
+    assert ProductLinker(cat, fuzzy_threshold=None).link("trailrunnr 5") == []
+    assert ProductLinker(cat, fuzzy_threshold=0.99).link("trailrunnr 5") == []
+    assert ProductLinker(cat, fuzzy_threshold=0.8).link("trailrunnr 5") == [TRAIL]
+
+
+@pytest.mark.parametrize("threshold", [0.0, 0.3, 1.5])
+def test_fuzzy_threshold_is_validated(tmp_path, threshold):
+    cat = Catalog.from_file(write_catalog(tmp_path))
+    with pytest.raises(ValueError, match="fuzzy_threshold"):
+        ProductLinker(cat, fuzzy_threshold=threshold)
+
+
+def test_a_long_message_is_linked_quickly(linker):
+    import time
+
+    text = "I want to return my order because " * 400 + "trailrunnr 5"
+    t = time.perf_counter()
+    linker.link(text)
+    assert time.perf_counter() - t < 2.0  # the text is capped; a generous bound, not a benchmark

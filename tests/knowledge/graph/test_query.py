@@ -6,7 +6,8 @@ import pytest
 
 from knowledge.graph.catalog import Catalog
 from knowledge.graph.query import ProductQA
-from tests.fakes import ECHO, LAPTOP_AIR, LAPTOP_PRO, NIMBUS, TRAIL, VEGA, X200, write_catalog
+from tests.fakes import (CHARGER, ECHO, LAPTOP_AIR, LAPTOP_PRO, NIMBUS, TRAIL, VEGA, X200, X200_CASE,
+                         write_catalog)
 
 
 @pytest.fixture(scope="module")
@@ -86,10 +87,11 @@ def test_stock_in_and_out(qa):
     assert "缺货" in texts(qa.facts("有货吗", [VEGA], "zh"))
 
 
-def test_accessories_are_listed(qa):
+def test_accessories_are_listed_citing_the_product_and_each_accessory(qa):
     facts = qa.facts("what accessories are there for it?", [X200], "en")
-    assert_every_fact_cites(facts, X200)
+    assert_every_fact_cites(facts, X200, X200_CASE)
     assert "Aurora X200 Charging Case" in texts(facts)
+    assert cited(facts) == [X200, X200_CASE]  # the asked-about product first
 
 
 def test_a_question_with_no_cue_gets_the_summary(qa):
@@ -238,3 +240,70 @@ def test_every_demo_category_can_be_recommended(demo_store):
     facts = qa.recommend("can you recommend a smartphone?", "en")
     assert facts, "no recommendation for the demo store's phones category"
     assert {catalog.get(pid).category for pid in cited(facts)} == {"phones"}
+
+
+# -- graph relations: every fact cites both nodes ------------------------------------------------
+
+
+def test_compatibility_between_two_products_cites_both(qa):
+    facts = qa.facts("does the X200 work with the Volt charger?", [X200, CHARGER], "en")
+    rel = [f for f in facts if "compatible" in f.text]
+    assert len(rel) == 1
+    assert rel[0].text.startswith("Yes") and "Volt 20W USB-C Charger" in rel[0].text
+    assert [s.id for s in rel[0].sources] == [X200, CHARGER]
+    assert_every_fact_cites(facts, X200, CHARGER, X200_CASE)
+
+
+def test_an_accessory_fits_its_product_in_either_order(qa):
+    for ids in ([X200_CASE, X200], [X200, X200_CASE]):
+        facts = qa.facts("does it fit?", ids, "en")
+        assert facts[0].text == "Yes: the Aurora X200 Charging Case is an accessory for the Aurora X200 Wireless Earbuds."
+        assert [s.id for s in facts[0].sources] == ids
+
+
+def test_products_without_a_relation_are_not_called_compatible(qa):
+    facts = qa.facts("is the Trailrunner compatible with the X200?", [TRAIL, X200], "en")
+    assert facts[0].text.startswith("The catalog does not list") and "Yes" not in facts[0].text
+    assert [s.id for s in facts[0].sources] == [TRAIL, X200]
+
+
+def test_compatible_products_are_listed_citing_each(qa):
+    facts = qa.facts("what works with it?", [CHARGER], "en")
+    assert facts[0].text == "Listed as compatible with the Volt 20W USB-C Charger: Aurora X200 Wireless Earbuds."
+    assert [s.id for s in facts[0].sources] == [CHARGER, X200]
+
+
+def test_similar_products_are_listed_citing_each(qa):
+    facts = qa.facts("is there an alternative to it?", [X200], "en")
+    assert facts[0].text == "Similar to the Aurora X200 Wireless Earbuds: Nimbus S5 Earbuds."
+    assert [s.id for s in facts[0].sources] == [X200, NIMBUS]
+    zh = qa.facts("有类似的吗", [X200], "zh")
+    assert zh[0].text == "Aurora X200 无线耳机的类似产品：Nimbus S5 耳机。"
+    assert [s.id for s in zh[0].sources] == [X200, NIMBUS]
+
+
+def test_a_platform_question_does_not_list_compatible_products(qa):
+    facts = qa.facts("does it work with my iPhone?", [X200], "en")
+    assert cited(facts) == [X200]
+
+
+def test_compatibility_in_chinese_cites_both(qa):
+    facts = qa.facts("X200和充电器兼容吗", [X200, CHARGER], "zh")
+    rel = [f for f in facts if "兼容" in f.text]
+    assert rel and rel[0].text == "是的，Aurora X200 无线耳机与Volt 20W USB-C Charger兼容。"
+    assert [s.id for s in rel[0].sources] == [X200, CHARGER]
+
+
+@pytest.mark.parametrize(
+    "question",
+    ["how much is it?", "what accessories are there?", "does it work with the charger?", "anything similar?",
+     "tell me about it", "is it in stock?", "what is the battery life?"],
+)
+def test_every_fact_cites_known_product_nodes(qa, catalog, question):
+    for ids in ([X200], [X200, CHARGER], [CHARGER, X200], [X200_CASE, X200]):
+        facts = qa.facts(question, ids, "en")
+        assert facts
+        for f in facts:
+            assert f.sources and f.sources[0].id == ids[0], f.text
+            assert all(catalog.get(s.id) is not None and s.kind == "product" for s in f.sources)
+            assert all(catalog.graph.nodes[s.id]["kind"] == "product" for s in f.sources)
