@@ -9,6 +9,18 @@ os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
 import pytest  # noqa: E402
 
+PG_ENV = "SHOPASSIST_TEST_POSTGRES_URL"
+
+
+@pytest.fixture(scope="session")
+def pg_url() -> str:
+    """The PostgreSQL that `.ci/run` starts (connector contract and tracker-store tests)."""
+    url = os.environ.get(PG_ENV)
+    if not url:
+        pytest.skip(f"{PG_ENV} is not set, so there is no PostgreSQL to test against "
+                    f"(.ci/run starts one; locally: export {PG_ENV}=$(.ci/postgres up))")
+    return url
+
 
 @pytest.fixture(scope="session")
 def demo_store(tmp_path_factory):

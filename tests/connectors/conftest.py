@@ -8,7 +8,6 @@ the real demo service (FastAPI + uvicorn in a thread on 127.0.0.1) through a fau
 
 from __future__ import annotations
 
-import os
 import shutil
 from dataclasses import dataclass
 from typing import Any
@@ -26,7 +25,6 @@ from connectors.sql import SqlBackend
 from tests.connectors.faults import FaultInjector
 
 TOKEN = "contract-suite-token"
-PG_ENV = "SHOPASSIST_TEST_POSTGRES_URL"
 BACKENDS = ["sqlite", "postgres", "rest"]
 
 
@@ -49,15 +47,6 @@ class Harness:
 
     def counts(self) -> dict[str, int]:
         return {t.name: self.count(t.name) for t in schema.metadata.sorted_tables}
-
-
-@pytest.fixture(scope="session")
-def pg_url() -> str:
-    url = os.environ.get(PG_ENV)
-    if not url:
-        pytest.skip(f"{PG_ENV} is not set, so there is no PostgreSQL to test against "
-                    f"(.ci/run starts one; locally: export {PG_ENV}=$(.ci/postgres up))")
-    return url
 
 
 @pytest.fixture(scope="session")

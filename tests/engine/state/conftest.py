@@ -24,18 +24,8 @@ import pytest
 from engine.state.retention import Retention
 from engine.state.stores import InMemoryTrackerStore, SQLiteTrackerStore, TrackerStore
 
-PG_ENV = "SHOPASSIST_TEST_POSTGRES_URL"
 REDIS_ENV = "SHOPASSIST_TEST_REDIS_URL"
 KINDS = ["memory", "sqlite", "postgres", "redis"]
-
-
-@pytest.fixture(scope="session")
-def pg_url() -> str:
-    url = os.environ.get(PG_ENV)
-    if not url:
-        pytest.skip(f"{PG_ENV} is not set, so there is no PostgreSQL to test against "
-                    f"(.ci/run starts one; locally: export {PG_ENV}=$(.ci/postgres up))")
-    return url
 
 
 @pytest.fixture(scope="session")
