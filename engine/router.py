@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import re
 
-from engine.flows.base import Decision, Turn
+from engine.flows.base import Decision, Turn, pick_listed
 from engine.flows.orders import ORDER_INTENTS, OrderFlows
 from engine.flows.writes import FLOW_SLOTS, looks_like_question
 from engine.generation.base import Generator
@@ -198,10 +198,9 @@ class Router:
         ids = list(ents.product_ids)
         remembered = turn.state.slots.get("product_id")
         listed = turn.state.slots.get("listed_products") or []
-        if not ids and ents.ordinal and listed:  # "the second one" of the products we suggested
-            index = ents.ordinal - 1 if ents.ordinal > 0 else len(listed) + ents.ordinal
-            if 0 <= index < len(listed):
-                ids = [listed[index]]
+        picked = None if ids else pick_listed(listed, ents.ordinal)  # "the second one" we suggested
+        if picked is not None:
+            ids = [picked]
         if intent == "recommend" and ids and _ACCESSORY_RE.search(text):
             intent = "product_question"  # "accessories for the X200": the graph's accessory_of edges
         if intent == "recommend":

@@ -13,7 +13,15 @@ from engine.state.events import Event
 from engine.state.tracker import DialogueState
 from engine.types import NLUResult, Route, Source
 
-__all__ = ["Turn", "Decision"]
+__all__ = ["Turn", "Decision", "pick_listed"]
+
+
+def pick_listed(listed: list[str], ordinal: int | None) -> str | None:
+    """The item "the second one" / "the last one" (``ordinal`` 2 / -1) refers to in ``listed``."""
+    if not ordinal or not listed:
+        return None
+    index = ordinal - 1 if ordinal > 0 else len(listed) + ordinal
+    return listed[index] if 0 <= index < len(listed) else None
 
 
 @dataclass(frozen=True)

@@ -28,7 +28,7 @@ from engine.responses.templates import Templates
 from engine.state.events import FlowCompleted, FlowStarted, SlotSet
 from engine.types import Source
 
-from .base import Decision, Turn
+from .base import Decision, Turn, pick_listed
 from .writes import WriteSteps
 
 __all__ = ["OrderFlows", "ORDER_INTENTS"]
@@ -119,10 +119,8 @@ class OrderFlows:
             bad = ents.malformed_order_ids[0][:40]
             return self._ask(intent, turn, self._t.render("malformed_order_id", lang, order_id=bad))
         listed = turn.state.slots.get("listed_orders") or []
-        if order_id is None and ents.ordinal and listed:
-            index = ents.ordinal - 1 if ents.ordinal > 0 else len(listed) + ents.ordinal
-            if 0 <= index < len(listed):
-                order_id = listed[index]  # "the second one" of the orders we just listed
+        if order_id is None:
+            order_id = pick_listed(listed, ents.ordinal)  # "the second one" of the orders we listed
         if order_id is None:
             order_id = turn.state.slots.get("order_id")
         if turn.actor.role == "anonymous":
