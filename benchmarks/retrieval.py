@@ -327,7 +327,7 @@ def scaling(sizes: list[int], n_queries: int = 500, k: int = 10) -> list[dict]:
                 s = summary_ms(times)
                 row = {"n": n, "index": kind, "knob": knob, "value": v, "build_s": round(build_s, 2),
                        "memory_mb": round(mem_mb, 1), "process_rss_mb": round(_rss_mb()), "p50_ms": s["p50_ms"], "p95_ms": s["p95_ms"],
-                       f"recall@{k}": round(rec, 4)}
+                       f"recall@{k}": round(rec, 4), "load1": round(os.getloadavg()[0], 2)}
                 rows.append(row)
                 print(f"  n={n:>8} {kind:<5} {knob or '':>8}={v!s:<4} build {build_s:7.1f} s  mem {mem_mb:7.0f} MB  "
                       f"p50 {s['p50_ms']:6.3f} ms  p95 {s['p95_ms']:6.3f} ms  recall@{k} {rec:.3f}", flush=True)
@@ -348,7 +348,7 @@ def main(argv: list[str] | None = None) -> int:
     args = p.parse_args(argv)
     every = ("quality", "thresholds", "latency", "scaling")
     parts = [x for x in every if getattr(args, x)] or list(every)
-    result: dict = {}
+    result: dict = {"loadavg_start": [round(x, 2) for x in os.getloadavg()]}  # timings are noisy on a shared CPU
     if "thresholds" in parts:
         result["thresholds"] = thresholds()
     if "quality" in parts:
@@ -358,6 +358,7 @@ def main(argv: list[str] | None = None) -> int:
     if "scaling" in parts:
         sizes = [s for s in (10_000, 100_000, 1_000_000) if s <= args.max_n] or [args.max_n]
         result["scaling"] = scaling(sizes)
+    result["loadavg_end"] = [round(x, 2) for x in os.getloadavg()]
     name = "retrieval" if len(parts) == len(every) else "retrieval_" + "_".join(parts)
     write(name, result)
     return 0

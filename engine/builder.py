@@ -14,7 +14,10 @@ from connectors.factory import build_services
 from engine.engine import Engine
 from engine.errors import ModelError
 from engine.flows.orders import OrderFlows
-from engine.generation.extractive import ExtractiveGenerator
+from engine.generation.base import Generator
+from engine.generation.factory import build_generator
+from engine.learn.registry import ModelRegistry
+from engine.learn.reload import ReloadingClassifier
 from engine.nlu.entities import RuleEntityExtractor
 from engine.nlu.intent import load_intent_examples, load_or_train
 from engine.nlu.pipeline import NLUPipeline
@@ -26,9 +29,11 @@ from engine.state.factory import build_tracker
 from knowledge.embedders import Embedder, build_embedder
 from knowledge.faq.index import HybridFAQRetriever
 from knowledge.faq.store import load_faqs
+from knowledge.graph.brands import BrandLinker
 from knowledge.graph.catalog import Catalog
 from knowledge.graph.linker import ProductLinker
 from knowledge.graph.query import ProductQA
+from knowledge.graph.sources import load_catalog
 
 __all__ = ["build_engine"]
 
@@ -39,7 +44,7 @@ def _named_embedder(name: str, settings: Settings, default: Embedder) -> Embedde
     """``name`` as an embedder, sharing ``default`` when it names the same model."""
     if name in ("default", settings.embedder.model):
         return default
-    emb = build_embedder(name, cache_size=settings.embedder.cache_size)
+    emb = build_embedder(name, cache_size=settings.embedder.cache_size, threads=settings.embedder.threads)
     try:
         if hasattr(emb, "warm_up"):
             emb.warm_up()
@@ -49,8 +54,15 @@ def _named_embedder(name: str, settings: Settings, default: Embedder) -> Embedde
     return emb
 
 
-def build_engine(settings: Settings, *, progress: bool = False) -> Engine:
-    """Wire every stage for ``settings``; builds the demo store on first use."""
+def _catalog_names(catalog: Catalog) -> set[str]:
+    """Product names (both languages), aliases and brands: what the grounding check must find in sources."""
+    return {n for p in catalog for n in (p.name, p.name_zh, p.brand, *p.aliases) if n}
+
+
+def build_engine(settings: Settings, *, progress: bool = False, generator: Generator | None = None) -> Engine:
+    """Wire every stage for ``settings``; builds the demo store on first use.
+
+    ``generator`` replaces the one ``settings.generation`` names (benchmarks, tests)."""
     from knowledge.demo import ensure_demo_store
 
     data_dir = settings.resolved_data_dir
@@ -60,7 +72,8 @@ def build_engine(settings: Settings, *, progress: bool = False) -> Engine:
     demo = ensure_demo_store(store_root, seed=settings.store.seed, progress=progress)
 
     emb = settings.embedder
-    embedder = build_embedder(emb.model, device=emb.device, batch_size=emb.batch_size, cache_size=emb.cache_size)
+    embedder = build_embedder(emb.model, device=emb.device, batch_size=emb.batch_size, cache_size=emb.cache_size,
+                              backend=emb.backend, threads=emb.threads)
     nlu_cfg = settings.nlu
     intent_embedder = _named_embedder(settings.nlu.embedder, settings, embedder)
     zh_embedder = _named_embedder(settings.retrieval.zh_embedder, settings, embedder)
@@ -76,7 +89,11 @@ def build_engine(settings: Settings, *, progress: bool = False) -> Engine:
         weight_decay=nlu_cfg.weight_decay,
         seed=nlu_cfg.seed,
     )
-    catalog = Catalog.from_file(demo.catalog_path)
+    # serve the registry's promoted intent model, and swap in the next one between turns
+    classifier = ReloadingClassifier(ModelRegistry(settings.resolved_registry_dir), classifier,
+                                     interval_s=settings.learn.reload_interval_s)
+    catalog = load_catalog(demo.catalog_path, csv_path=settings.store.catalog_csv, mode=settings.store.catalog_mode,
+                           cache_dir=data_dir / "catalogs")
     templates = Templates(store=settings.store.name)
     retriever = HybridFAQRetriever.from_settings(
         load_faqs(demo.faqs_path),
@@ -95,11 +112,13 @@ def build_engine(settings: Settings, *, progress: bool = False) -> Engine:
             currency_symbol=settings.store.currency_symbol,
         ),
         retriever=retriever,
-        generator=ExtractiveGenerator(),
+        generator=generator if generator is not None else build_generator(
+            settings.generation, data_dir=data_dir, names=_catalog_names(catalog), store=settings.store.name),
         products=ProductQA(catalog, currency_symbol=settings.store.currency_symbol),
         dialogue=settings.dialogue,
         retrieval=settings.retrieval,
     )
     store, locks = build_tracker(settings.tracker, data_dir)  # tracker.kind / tracker.lock
-    nlu = NLUPipeline(classifier, LexiconSentimentAnalyzer(), RuleEntityExtractor(ProductLinker(catalog)))
+    nlu = NLUPipeline(classifier, LexiconSentimentAnalyzer(),
+                      RuleEntityExtractor(ProductLinker(catalog), brands=BrandLinker(catalog)))
     return Engine(settings, nlu=nlu, router=router, store=store, templates=templates, locks=locks, orders=orders)

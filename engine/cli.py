@@ -20,8 +20,8 @@ from collections.abc import Sequence
 __all__ = ["main"]
 
 _HELP = (
-    "Commands: /reset (new conversation), /good, /bad, /correct <intent> (feedback on the last "
-    "reply), /debug (toggle details), /quit"
+    "Commands: /reset (new conversation), /good, /bad, /correct <intent>, /handoff (feedback on the "
+    "last reply; /handoff: it should have gone to a person), /debug (toggle details), /quit"
 )
 
 
@@ -80,11 +80,32 @@ def _command(engine, session: str, line: str, state: dict) -> str | None:
             engine.feedback(session, rating=-1)
         elif cmd == "correct" and arg.strip():
             engine.feedback(session, rating=-1, correction=arg.strip())
+        elif cmd == "handoff":
+            engine.feedback(session, handoff=True, comment=arg.strip() or None)
         else:
             return f"(unknown command {line.split()[0]!r}) {_HELP}"
     except Exception as exc:  # a feedback failure must not end the chat
         return f"(feedback not saved: {exc})"
     return "(feedback saved, thank you)"
+
+
+def _respond_streaming(engine, session: str, line: str, customer: str | None, console) -> tuple:
+    """``engine.respond``, printing an LLM answer sentence by sentence as it is generated and
+    checked (``generation.stream``); returns the reply and the text already printed."""
+    gen = engine.settings.generation
+    if not (gen.stream and gen.backend != "extractive"):
+        return engine.respond(session, line, customer_id=customer), ""
+    from engine.generation.llm import stream_to
+
+    shown: list[str] = []
+
+    def sink(chunk: str) -> None:
+        shown.append(chunk)
+        console.print(chunk, end="", markup=False, highlight=False)
+
+    with stream_to(sink):
+        reply = engine.respond(session, line, customer_id=customer)
+    return reply, "".join(shown)
 
 
 def _chat_tty(engine, session: str, customer: str | None, debug: bool) -> int:
@@ -108,9 +129,10 @@ def _chat_tty(engine, session: str, customer: str | None, debug: bool) -> int:
         if shown is not None:
             console.print(f"[dim]{shown}[/dim]")
             continue
-        reply = engine.respond(session, line, customer_id=customer)
         console.print("[bold green]bot>[/bold green] ", end="")
-        console.print(reply.text, markup=False, highlight=False)
+        reply, shown = _respond_streaming(engine, session, line, customer, console)
+        rest = reply.text[len(shown):] if reply.text.startswith(shown) else "\n" + reply.text
+        console.print(rest, markup=False, highlight=False)
         if state["debug"]:
             table = Table(show_header=False, box=None, padding=(0, 1))
             table.add_row("intent", f"{reply.intent} ({reply.confidence:.2f})")
@@ -243,11 +265,13 @@ def _parser() -> argparse.ArgumentParser:
     actions.add_argument("--host", help="address to listen on (default: rasa-sdk's, $SANIC_HOST or 0.0.0.0)")
     actions.set_defaults(func=_cmd_actions)
 
+    from engine.learn.cli import register as register_learn
     from engine.nlu.cli import register as register_nlu
     from knowledge.cli import register as register_knowledge
 
     register_knowledge(sub)  # shopassist knowledge build | eval
     register_nlu(sub)  # shopassist nlu train | eval
+    register_learn(sub)  # shopassist learn review | label | retrain | rollback | versions
     return p
 
 

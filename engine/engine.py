@@ -21,6 +21,7 @@ from typing import Any
 from connectors.auth import Actor
 from engine.errors import ShopAssistError, StoreError
 from engine.flows.base import Decision, Turn
+from engine.learn.capture import capture_reason, turn_record
 from engine.nlu.pipeline import NLUPipeline
 from engine.privacy import PiiMaskingFilter, mask_pii
 from engine.responses.templates import Templates
@@ -39,6 +40,8 @@ log = logging.getLogger("shopassist.engine")
 log.addFilter(PiiMaskingFilter())
 
 _MAX_SESSION_ID = 200
+# entity slots shown in the trace when present (not emails or phone numbers: personal data)
+_TRACE_SLOTS = ("brands", "sizes", "colors", "quantities", "dates")
 
 
 def _ms(since: float) -> float:
@@ -112,6 +115,9 @@ class Engine:
         except StoreError as exc:  # the shared lock's Redis is down: nothing was read or written
             log.error("session lock unavailable for %s: %s", session_id, exc)
             return self._error_reply(session_id, text, "store_unavailable", trace, started, None)
+        except Exception as exc:  # last resort (a store or lock bug): an apology, never a traceback
+            log.exception("turn of %s failed outside the pipeline: %s", session_id, mask_pii(str(exc)))
+            return self._error_reply(session_id, clean_text(text[:2000]), "internal_error", trace, started, None)
 
     async def arespond(self, session_id: str, text: str | bytes, *, customer_id: str | None = None) -> Reply:
         """:meth:`respond` without blocking the event loop."""
@@ -124,13 +130,20 @@ class Engine:
         rating: int | None = None,
         correction: str | None = None,
         comment: str | None = None,
+        handoff: bool = False,
     ) -> int:
-        """Store feedback on the session's latest turn durably; returns the record id."""
+        """Store feedback on the session's latest turn durably; returns the record id.
+
+        The record names the turn (text, predicted intent, confidence, route, sources and the
+        intent model version); ``handoff=True`` says the turn should have gone to a person.
+        """
         session_id = self._check_session(session_id)
         if rating is not None and rating not in (-1, 0, 1):
             raise ValueError(f"rating must be -1, 0 or 1, got {rating!r}")
-        if rating is None and correction is None and comment is None:
-            raise ValueError("give at least one of rating, correction or comment")
+        if rating is None and correction is None and comment is None and not handoff:
+            raise ValueError("give at least one of rating, correction, comment or handoff")
+        if handoff and rating is None:
+            rating = -1
         last_user: UserUttered | None = None
         last_bot: BotUttered | None = None
         events = self.store.events(session_id, last=64)  # the latest turn, not the whole log
@@ -140,17 +153,17 @@ class Engine:
             if isinstance(e, UserUttered):
                 last_user = e
                 break
-        return self.store.add_feedback({
-            "session_id": session_id,
-            "turn": self.store.load(session_id).turns,
-            "rating": rating,
-            "correction": correction,
-            "comment": (comment or "")[:2000] or None,
-            "text": last_user.text if last_user else None,
-            "intent": last_user.intent if last_user else None,
-            "confidence": last_user.confidence if last_user else None,
-            "route": last_bot.route if last_bot else None,
-        })
+        return self.store.add_feedback(turn_record(
+            session_id, self.store.load(session_id).turns, kind="user",
+            reason="handoff_requested" if handoff else None,
+            rating=rating, correction=correction, comment=comment,
+            text=last_user.text if last_user else None,
+            intent=last_user.intent if last_user else None,
+            confidence=last_user.confidence if last_user else None,
+            route=last_bot.route if last_bot else None,
+            sources=last_bot.sources if last_bot else (),
+            model_version=last_user.model if last_user else None,
+        ))
 
     def reset(self, session_id: str) -> None:
         """Start the conversation afresh (the event log keeps its history)."""
@@ -185,11 +198,17 @@ class Engine:
             return self._error_reply(session_id, raw, "store_unavailable", trace, started, None)
         trace["state_load_ms"] = _ms(t)
 
+        per_minute = self.settings.dialogue.max_turns_per_minute
+        if per_minute is not None and state.turns_within(60.0, time.time()) >= per_minute:
+            return self._rate_limited(session_id, raw, state, per_minute, trace, started)
+
         if len(raw) > limit:
             lang = detect_language(raw[:2000])
             text = self.templates.render("too_long", lang, length=len(raw), limit=limit)
             decision = Decision(text, "fallback", decided_by="input:too_long")
-            return self._finish(session_id, state, raw[:limit], "", 0.0, lang, None, decision, trace, started)
+            # cleaned: a lone surrogate in the raw text cannot be encoded by any store
+            return self._finish(session_id, state, clean_text(raw[:limit]), "", 0.0, lang, None, decision,
+                                trace, started)
         cleaned = clean_text(raw)
         if not cleaned:
             decision = Decision(self.templates.render("empty_input", "en"), "fallback", decided_by="input:empty")
@@ -206,15 +225,18 @@ class Engine:
             log.exception("turn failed in %s: %s", session_id, mask_pii(str(exc)))
             return self._error_reply(session_id, cleaned, "internal_error", trace, started, state)
         trace.update(
+            model_version=nlu.intent.model,
             language=nlu.language,
             intent_ranking=[list(r) for r in nlu.intent.ranking[:3]],
             oos_reason=nlu.intent.oos_reason,
             sentiment_score=round(nlu.sentiment.score, 3),
+            # emails and phone numbers are left out: the trace is logged and returned
             entities={"order_ids": list(nlu.entities.order_ids),
-                      "products": list(nlu.entities.product_ids)},
+                      "products": list(nlu.entities.product_ids),
+                      **{k: list(v) for k in _TRACE_SLOTS if (v := getattr(nlu.entities, k))}},
         )
         return self._finish(session_id, state, cleaned, nlu.intent.intent, nlu.intent.confidence,
-                            nlu.language, nlu.sentiment, decision, trace, started)
+                            nlu.language, nlu.sentiment, decision, trace, started, model=nlu.intent.model)
 
     def _finish(
         self,
@@ -228,9 +250,10 @@ class Engine:
         decision: Decision,
         trace: dict[str, Any],
         started: float,
+        model: str = "",
     ) -> Reply:
         events: list[Event] = [UserUttered(user_text, intent=intent, confidence=confidence, language=lang,
-                                           sentiment=sentiment.score if sentiment else 0.0)]
+                                           sentiment=sentiment.score if sentiment else 0.0, model=model)]
         events.extend(decision.events)
         if decision.handoff_reason:
             events.append(HandoffRequested(decision.handoff_reason,
@@ -239,7 +262,8 @@ class Engine:
                                  sources=tuple(s.id for s in decision.sources)))
         t = time.perf_counter()
         try:
-            new_state = self.store.commit(state, events)
+            new_state = self.store.commit(state, events, **self._capture(state, user_text, intent, confidence,
+                                                                         decision, model))
         except StoreError as exc:
             log.error("could not commit turn of %s: %s", session_id, exc)
             return self._error_reply(session_id, user_text, "store_unavailable", trace, started, None)
@@ -260,6 +284,18 @@ class Engine:
             handoff_reason=decision.handoff_reason,
         )
 
+    def _capture(self, state: DialogueState, text: str, intent: str, confidence: float,
+                 decision: Decision, model: str) -> dict[str, Any]:
+        """``commit`` keywords storing this turn for review (hand-off, low confidence) with it."""
+        reason = capture_reason(self.settings.learn, intent=intent, confidence=confidence,
+                                handoff=decision.handoff_reason is not None)
+        if reason is None:
+            return {}
+        return {"feedback": [turn_record(
+            state.session_id, state.turns + 1, kind="auto", reason=reason, text=text, intent=intent,
+            confidence=confidence, route=decision.route, sources=(s.id for s in decision.sources),
+            model_version=model, comment=decision.handoff_reason)]}
+
     def _error_reply(self, session_id: str, text: str, key: str, trace: dict[str, Any],
                      started: float, state: DialogueState | None) -> Reply:
         """A clear reply plus a hand-off; the turn is committed when the store still works."""
@@ -273,6 +309,15 @@ class Engine:
         trace["total_ms"] = _ms(started)
         return Reply(text=decision.text, intent="out_of_scope", confidence=0.0, route="handoff",
                      session_id=session_id, trace=trace, handoff=True, handoff_reason=decision.handoff_reason)
+
+    def _rate_limited(self, session_id: str, raw: str, state: DialogueState, per_minute: int,
+                      trace: dict[str, Any], started: float) -> Reply:
+        """"Please slow down": the turn is neither stored nor counted, so a flood cannot grow the
+        conversation's log, push real turns out of its history or hand it off."""
+        trace.update(decided_by="input:rate_limited", rate_limited=True, total_ms=_ms(started))
+        text = self.templates.render("rate_limited", detect_language(raw[:2000]), limit=per_minute)
+        return Reply(text=text, intent="out_of_scope", confidence=0.0, route="fallback", slots=dict(state.slots),
+                     trace=trace, session_id=session_id)
 
     @staticmethod
     def _summary(state: DialogueState, user_text: str, intent: str) -> str:

@@ -7,6 +7,7 @@ Every library error is translated at the boundary where it happens into one of t
      ├── ConfigError                 invalid configuration (names the field)
      ├── InputError                  a customer turn that cannot be processed as given
      ├── ModelError                  model files missing, corrupt or from another version
+     │    └── GeneratorUnavailable   the answer-writing model failed or its server is down
      ├── KnowledgeError              FAQ / catalog / index missing or stale
      ├── StoreError                  the tracker or feedback store failed
      └── ConnectorError              a business system failed (defined in connectors.base)
@@ -22,6 +23,7 @@ __all__ = [
     "ConfigError",
     "InputError",
     "ModelError",
+    "GeneratorUnavailable",
     "KnowledgeError",
     "StoreError",
 ]
@@ -45,6 +47,11 @@ class ModelError(ShopAssistError):
 
 class KnowledgeError(ShopAssistError):
     """FAQ, catalog or index data is missing, malformed or stale."""
+
+
+class GeneratorUnavailable(ModelError):
+    """The LLM that writes answers failed, timed out or answered nonsense (answers fall back
+    to the extractive generator)."""
 
 
 class StoreError(ShopAssistError):

@@ -1,5 +1,8 @@
 """PII masking for every log line and trace: emails, phone numbers, card numbers, addresses.
 
+Emails and phone numbers are found by :mod:`engine.nlu.contacts`, the patterns the entity
+extractor uses, so a number the bot reads as a phone is exactly one the logs mask.
+
 Example:
     >>> mask_pii("mail alice@example.com or call +1 555-201-3344")
     'mail [email] or call [phone]'
@@ -10,14 +13,17 @@ from __future__ import annotations
 import logging
 import re
 
+from engine.nlu.contacts import ContactMatch, find_emails, find_phones
+
 __all__ = ["mask_pii", "PiiMaskingFilter"]
 
+# after emails and phone numbers (engine.nlu.contacts) are masked
 _PATTERNS = [
-    (re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+"), "[email]"),
     (re.compile(r"\b\d(?:[ -]?\d){12,18}\b"), "[card]"),
-    (re.compile(r"(?<![\w])(?:\+?\d{1,3}[ .-]?)?(?:\(\d{2,4}\)[ .-]?)?\d{3,4}[ .-]?\d{3,4}(?:[ .-]?\d{2,4})?(?![\w])"), "[phone]"),
     (re.compile(r"\b\d{1,5}\s+(?:[A-Z][a-z]+\s){1,3}(?:St|Street|Ave|Avenue|Rd|Road|Blvd|Lane|Ln|Dr|Drive|Way|Court|Ct)\b\.?", re.I), "[address]"),
-    (re.compile(r"[\u4e00-\u9fff]{2,}(?:路|街|道)\d+号"), "[address]"),
+    # starts only where a run of Chinese starts (a later start in the same run cannot match either;
+    # without this, a long run of Chinese text takes quadratic time)
+    (re.compile(r"(?<![\u4e00-\u9fff])[\u4e00-\u9fff]{2,}(?:路|街|道)\d+号"), "[address]"),
 ]
 
 
@@ -30,14 +36,22 @@ def mask_pii(text: str) -> str:
 
     Six-digit order numbers are left alone (they are not personal data and are needed to debug).
     """
-    out = str(text)
+    out = _replace(str(text), find_emails(str(text)), "[email]")
+    out = _replace(out, find_phones(out), "[phone]")
     for rx, repl in _PATTERNS:
         out = rx.sub(lambda m, r=repl: m.group(0) if _ORDER_IDS_RE.fullmatch(m.group(0).strip()) else r, out)
     return out
 
 
+def _replace(text: str, matches: list[ContactMatch], placeholder: str) -> str:
+    for m in reversed(matches):
+        text = text[: m.start] + placeholder + text[m.end :]
+    return text
+
+
 class PiiMaskingFilter(logging.Filter):
-    """A logging filter that masks PII in the rendered message of every record."""
+    """A logging filter that masks PII in the rendered message of every record, and in the
+    traceback of one logged with ``exc_info`` (an exception's text may quote the customer)."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         try:
@@ -45,4 +59,9 @@ class PiiMaskingFilter(logging.Filter):
         except Exception:  # a malformed record still gets logged, masked
             message = str(record.msg)
         record.msg, record.args = mask_pii(message), ()
+        if record.exc_info and not record.exc_text:
+            # formatters print a record's cached exc_text instead of formatting exc_info again
+            record.exc_text = logging.Formatter().formatException(record.exc_info)
+        if record.exc_text:
+            record.exc_text = mask_pii(record.exc_text)
         return True

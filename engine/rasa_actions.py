@@ -50,6 +50,7 @@ import logging
 import os
 import re
 import threading
+import time
 from abc import ABC, abstractmethod
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import replace
@@ -103,12 +104,17 @@ class _EngineUnavailable(Exception):
 # -- one engine per worker process ---------------------------------------------------------------
 _lock = threading.Lock()
 _cached: tuple[int, "Engine"] | None = None
+# (pid, when, error) of the last failed build: calls within _RETRY_BUILD_S get the hand-off at once
+# rather than each spending a whole build (which outlasts Sanic's 60 s response timeout: a 500)
+_failed: tuple[int, float, Exception] | None = None
+_RETRY_BUILD_S = 10.0
 
 
 def _reset_after_fork() -> None:
-    global _lock, _cached
+    global _lock, _cached, _failed
     _lock = threading.Lock()
     _cached = None
+    _failed = None
 
 
 os.register_at_fork(after_in_child=_reset_after_fork)
@@ -118,9 +124,10 @@ def get_engine() -> "Engine":
     """This process's engine, built on first use from ``SHOPASSIST_CONFIG`` + environment.
 
     rasa-sdk forces a module-level cache: actions are instantiated by its executor, not by us.
-    A forked or spawned worker builds its own engine; a failed build is retried on the next call.
+    A forked or spawned worker builds its own engine; a failed build is retried on the first call
+    :data:`_RETRY_BUILD_S` seconds after it (calls before then fail at once with its error).
     """
-    global _cached
+    global _cached, _failed
     pid = os.getpid()
     cached = _cached
     if cached is not None and cached[0] == pid:
@@ -130,18 +137,28 @@ def get_engine() -> "Engine":
             os.environ.setdefault("HF_HUB_OFFLINE", "1")
             os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
             from engine.engine import Engine
+            from engine.errors import ShopAssistError
 
-            engine = Engine.from_config()
-            engine.warm_up()
+            failed = _failed
+            if failed is not None and failed[0] == pid and time.monotonic() - failed[1] < _RETRY_BUILD_S:
+                raise failed[2]
+            try:
+                engine = Engine.from_config()
+                engine.warm_up()
+            except ShopAssistError as exc:
+                _failed = (pid, time.monotonic(), exc)
+                raise
+            _failed = None
             _cached = (pid, engine)
         return _cached[1]
 
 
 def use_engine(engine: "Engine | None") -> None:
     """Make this process's actions use ``engine`` (tests, in-process embedding); None forgets it."""
-    global _cached
+    global _cached, _failed
     with _lock:
         _cached = (os.getpid(), engine) if engine is not None else None
+        _failed = None
 
 
 async def _engine() -> "Engine":

@@ -22,7 +22,7 @@ import re
 
 from engine.flows.base import Decision, Turn, pick_listed
 from engine.flows.orders import ORDER_INTENTS, OrderFlows
-from engine.flows.writes import FLOW_SLOTS, looks_like_question
+from engine.flows.writes import FLOW_SLOTS, WRITE_FLOWS, looks_like_question
 from engine.generation.base import Generator
 from engine.nlu.base import OUT_OF_SCOPE
 from engine.responses.templates import Templates
@@ -81,9 +81,10 @@ class Router:
     def warm_up(self) -> None:
         """Load the retriever's indexes and query models now rather than on the first question
         (a cached index loads without its embedding model, so one query per language is run)."""
-        warm = getattr(self._retriever, "warm_up", None)
-        if warm is not None:
-            warm()
+        for part in (self._retriever, self._gen):  # the generator's model, when it has one
+            warm = getattr(part, "warm_up", None)
+            if warm is not None:
+                warm()
         for lang in getattr(self._retriever, "languages", ["en"]):
             self._retriever.retrieve("warm-up query", top_k=1, language=lang)
 
@@ -114,7 +115,9 @@ class Router:
     def _in_flow(self, flow: str, turn: Turn) -> Decision | None:
         """Continue, switch or cancel the active flow; None when the turn is a digression."""
         intent, ents, text = turn.intent, turn.nlu.entities, turn.nlu.text
-        step = turn.state.slots.get("flow_step")
+        # a step belongs to a write flow; one left behind by a flow a hand-off ended must not
+        # steer a read flow (track_order has no steps: that was a KeyError in WriteSteps)
+        step = turn.state.slots.get("flow_step") if flow in WRITE_FLOWS else None
         stop = intent == "deny" or bool(_STOP_RE.search(text))
         if stop and not ents.order_ids and step != "confirm":
             events = [SlotSet(name, None) for name in FLOW_SLOTS]
@@ -186,7 +189,7 @@ class Router:
         passages = self._retriever.retrieve(turn.nlu.text, top_k=self._retrieval.top_k, language=turn.lang)
         if not passages or passages[0].score < self._bar(turn.lang, strict=True):
             return None
-        answer = self._gen.generate(turn.nlu.text, passages, [], language=turn.lang)
+        answer = self._gen.generate(turn.nlu.text, passages, [], language=turn.lang, history=turn.state.history)
         hint = self._t.render("sign_in_hint" if anonymous else "order_hint", turn.lang)
         sep = "" if turn.lang == "zh" else " "
         events = [] if anonymous or state.active_flow == intent else [FlowStarted(intent)]
@@ -219,7 +222,7 @@ class Router:
             if not ids:
                 return None  # no product in sight: let FAQ retrieval try ("do you price match?")
             facts = self._products.facts(text, ids, lang)
-        answer = self._gen.generate(text, [], facts, language=lang)
+        answer = self._gen.generate(text, [], facts, language=lang, history=turn.state.history)
         if not answer.grounded:
             return None
         events = [SlotSet("product_id", ids[-1] if intent == "product_compare" else ids[0])] if ids else []
@@ -233,6 +236,6 @@ class Router:
         passages = self._retriever.retrieve(turn.nlu.text, top_k=self._retrieval.top_k, language=lang)
         if not passages or passages[0].score < self._bar(lang, strict=turn.intent == OUT_OF_SCOPE):
             return self._fallback(turn, "fallback" if turn.intent == OUT_OF_SCOPE else "no_answer")
-        answer = self._gen.generate(turn.nlu.text, passages, [], language=lang)
+        answer = self._gen.generate(turn.nlu.text, passages, [], language=lang, history=turn.state.history)
         return Decision(answer.text, "retrieval", sources=list(answer.sources),
                         decided_by=f"faq:{passages[0].id}")

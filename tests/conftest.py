@@ -22,6 +22,19 @@ def pg_url() -> str:
     return url
 
 
+REDIS_ENV = "SHOPASSIST_TEST_REDIS_URL"
+
+
+@pytest.fixture(scope="session")
+def redis_url() -> str:
+    """The Redis that `.ci/run` starts (tracker store, session locks, soak)."""
+    url = os.environ.get(REDIS_ENV)
+    if not url:
+        pytest.skip(f"{REDIS_ENV} is not set, so there is no Redis to test against "
+                    f"(.ci/run starts one; locally: export {REDIS_ENV}=$(.ci/redis up))")
+    return url
+
+
 @pytest.fixture(scope="session")
 def demo_store(tmp_path_factory):
     from knowledge.demo import ensure_demo_store

@@ -23,6 +23,8 @@ MODULES = [
     "engine.text",
     "engine.state",
     "engine.router",
+    "engine.generation",
+    "engine.generation.factory",
     "knowledge.embedders",
     "knowledge.faq",
     "knowledge.faq.store",

@@ -104,7 +104,7 @@ class OrderFlows:
 
     def waiting_prompt(self, flow: str, turn: Turn) -> str:
         """What the active flow is waiting for, to repeat after a digression."""
-        if turn.state.slots.get("flow_step"):
+        if turn.state.slots.get("flow_step") and self._writes.supports(flow):  # a read flow has no steps
             question = self._writes.prompt(flow, turn)
         else:
             question = self._t.render("ask_order_id", turn.lang)

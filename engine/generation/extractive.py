@@ -1,25 +1,33 @@
 """The default generator: composes the reply from facts and the best passage, nothing else.
 
 It cannot invent anything: every sentence it returns is a catalog fact or an FAQ answer, cited.
+It needs no model, answers in microseconds, and is what the LLM-backed generators fall back to
+when their answer fails the grounding check.
 
 Example:
     >>> ExtractiveGenerator().generate("q", [], [], language="en").grounded
     False
+    >>> [chunk for chunk in ExtractiveGenerator().stream("q", [], [])]
+    []
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 
 from engine.types import Passage, Source
 
-from .base import Answer, Fact
+from .base import Answer, Fact, History
 
 __all__ = ["ExtractiveGenerator"]
 
 
 class ExtractiveGenerator:
-    """Facts first (joined), else the top passage's answer; cites what it used."""
+    """Facts first (joined), else the top passage's answer; cites what it used.
+
+    Args:
+        max_facts: at most this many facts are joined into one reply.
+    """
 
     def __init__(self, *, max_facts: int = 6) -> None:
         if max_facts <= 0:
@@ -33,7 +41,9 @@ class ExtractiveGenerator:
         facts: Sequence[Fact],
         *,
         language: str = "en",
+        history: History = (),
     ) -> Answer:
+        """Facts, else the top passage; ``grounded`` is False (and the text empty) with neither."""
         if facts:
             used = list(facts)[: self._max_facts]
             sep = "" if language == "zh" else " "
@@ -45,3 +55,26 @@ class ExtractiveGenerator:
             source = Source(id=top.id, kind="faq", title=top.question, score=top.score)
             return Answer(text=top.answer, sources=(source,), grounded=True)
         return Answer(text="", sources=(), grounded=False)
+
+    def stream(
+        self,
+        question: str,
+        passages: Sequence[Passage],
+        facts: Sequence[Fact],
+        *,
+        language: str = "en",
+        history: History = (),
+    ) -> "_Whole":
+        """The answer in one chunk (nothing to wait for); ``.answer`` is set once iterated."""
+        return _Whole(self.generate(question, passages, facts, language=language, history=history))
+
+
+class _Whole:
+    def __init__(self, answer: Answer) -> None:
+        self._answer = answer
+        self.answer: Answer | None = None
+
+    def __iter__(self) -> Iterator[str]:
+        self.answer = self._answer
+        if self._answer.text:
+            yield self._answer.text

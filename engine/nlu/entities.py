@@ -1,24 +1,44 @@
-"""Entity extraction: order ids (and ids of the wrong shape), product mentions, anaphora.
+"""Entity extraction: order ids (and ids of the wrong shape), products and brands, sizes, colors,
+quantities, dates, emails, phone numbers, anaphora and ordinals, English and Chinese.
 
 Order ids are six digits (``100023``, ``#100023``). A token that is clearly meant as an order
 number but has the wrong shape ("order ABC12", "order 12345") is reported as malformed so the
-router can say what an order number looks like instead of guessing.
+router can say what an order number looks like instead of guessing. Products and brands come
+from the catalog (:class:`~knowledge.graph.linker.ProductLinker`,
+:class:`~knowledge.graph.brands.BrandLinker`); the other slots from :mod:`engine.nlu.attributes`,
+:mod:`engine.nlu.dates` and :mod:`engine.nlu.contacts` (the patterns PII masking uses too).
+None of them needs Chinese word segmentation: every Chinese form is anchored on its own
+characters (码, 色, 件, 月...日, 上周), so jieba is not used here.
 
 Example:
-    >>> RuleEntityExtractor().extract("where is order #100023?").order_ids
-    ('100023',)
+    >>> from datetime import date
+    >>> ents = RuleEntityExtractor().extract("order #100023: two pairs in 42码, black", today=date(2026, 11, 12))
+    >>> ents.order_ids, ents.quantities, ents.sizes, ents.colors
+    (('100023',), (2,), ('EU 42',), ('black',))
+    >>> RuleEntityExtractor().extract("昨天到的", today=date(2026, 11, 12)).dates
+    ('2026-11-11',)
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
+from datetime import date
 
 from engine.types import Entities
+from knowledge.graph.brands import BrandLinker
 from knowledge.graph.linker import ProductLinker
+
+from .attributes import find_colors, find_quantities, find_sizes
+from .contacts import find_emails, find_phones
+from .dates import find_dates
 
 __all__ = ["RuleEntityExtractor"]
 
 _ORDER_ID_RE = re.compile(r"(?<![A-Za-z0-9_.$€£¥])#?([0-9]{6})(?![A-Za-z0-9_]|\.\d)")
+# Chinese postcodes have six digits too: "邮编是200120" is not an order number
+_POSTCODE_LEAD_RE = re.compile(r"(?:邮编|邮政编码|zip(?:\s*code)?|post(?:al)?\s*code|postcode)\s*(?:是|为|is|[:：])?\s*$",
+                               re.IGNORECASE)
 _NEAR_ORDER_RE = re.compile(
     r"(?:order|orders|订单|单号)\s*(?:number|no\.?|id|num|#|号码?)?\s*(?:is|was|是|为)?\s*[:：#]?\s*"
     r"([A-Za-z0-9][A-Za-z0-9-]{0,39})",
@@ -45,14 +65,26 @@ class RuleEntityExtractor:
 
     Args:
         linker: links product mentions to catalog ids; ``None`` extracts no products.
+        brands: finds the catalog's brand names; ``None`` extracts no brands.
+        clock: gives the day relative dates count from, when :meth:`extract` is not told.
     """
 
-    def __init__(self, linker: ProductLinker | None = None) -> None:
+    def __init__(
+        self,
+        linker: ProductLinker | None = None,
+        *,
+        brands: BrandLinker | None = None,
+        clock: Callable[[], date] = date.today,
+    ) -> None:
         self._linker = linker
+        self._brands = brands
+        self._clock = clock
 
-    def extract(self, text: str) -> Entities:
+    def extract(self, text: str, *, today: date | None = None) -> Entities:
+        """The entities of one message; relative dates count from ``today`` (default: the clock)."""
         text = text[:5000]
-        ids = tuple(dict.fromkeys(_ORDER_ID_RE.findall(text)))
+        ids = tuple(dict.fromkeys(m.group(1) for m in _ORDER_ID_RE.finditer(text)
+                                  if not _POSTCODE_LEAD_RE.search(text, 0, m.start())))
         malformed: list[str] = []
         for m in _NEAR_ORDER_RE.finditer(text):
             tok = m.group(1)
@@ -72,4 +104,11 @@ class RuleEntityExtractor:
             malformed_order_ids=tuple(dict.fromkeys(malformed)),
             product_ids=products,
             anaphora=bool(_ANAPHORA_RE.search(text)),
+            brands=tuple(self._brands.link(text)) if self._brands else (),
+            sizes=tuple(find_sizes(text)),
+            colors=tuple(find_colors(text)),
+            quantities=tuple(find_quantities(text)),
+            dates=tuple(d.isoformat() for d in find_dates(text, today or self._clock())),
+            emails=tuple(dict.fromkeys(m.value for m in find_emails(text))),
+            phones=tuple(dict.fromkeys(m.value for m in find_phones(text))),
         )

@@ -27,6 +27,7 @@ import numpy as np
 import yaml
 
 from engine.errors import ModelError
+from engine.text import clip_for_model
 from engine.types import IntentPrediction
 from knowledge.embedders import Embedder
 
@@ -43,7 +44,7 @@ __all__ = [
     "HEAD_FORMAT_VERSION",
 ]
 
-HEAD_FORMAT_VERSION = 2
+HEAD_FORMAT_VERSION = 3  # 3: rows are L2-normalised after centring
 
 
 @dataclass(frozen=True)
@@ -101,17 +102,20 @@ class LinearHead:
     mean: np.ndarray  # (dim,) training mean, subtracted before everything
     meta: dict[str, Any]
 
+    def features(self, x: np.ndarray) -> np.ndarray:
+        """Centred on the training mean, then L2-normalised per row (what the weights see)."""
+        xc = np.asarray(x, dtype=np.float32) - self.mean
+        return xc / np.maximum(np.linalg.norm(xc, axis=1, keepdims=True), 1e-9)
+
     def probabilities(self, x: np.ndarray) -> np.ndarray:
-        logits = (x - self.mean) @ self.weight + self.bias
+        logits = self.features(x) @ self.weight + self.bias
         logits -= logits.max(axis=1, keepdims=True)
         p = np.exp(logits)
         return p / p.sum(axis=1, keepdims=True)
 
     def centroid_similarity(self, x: np.ndarray) -> np.ndarray:
         """Cosine of each row of ``x`` (centred) to its nearest class centroid."""
-        xc = x - self.mean
-        xc = xc / np.maximum(np.linalg.norm(xc, axis=1, keepdims=True), 1e-9)
-        return (xc @ self.centroids.T).max(axis=1)
+        return (self.features(x) @ self.centroids.T).max(axis=1)
 
     def save(self, folder: Path) -> None:
         folder.mkdir(parents=True, exist_ok=True)
@@ -151,8 +155,13 @@ def train_linear_head(
     max_iter: int = 200,
     weight_decay: float = 1e-4,
     seed: int = 13,
+    init: LinearHead | None = None,
 ) -> LinearHead:
-    """Fit L2-regularised multinomial logistic regression on embeddings ``x``."""
+    """Fit L2-regularised multinomial logistic regression on embeddings ``x``.
+
+    Rows are centred on the training mean and L2-normalised. ``init`` warm-starts from another
+    head over the same labels (a regularisation path converges in a fraction of the iterations).
+    """
     import torch
 
     if len(x) != len(y) or len(y) == 0:
@@ -166,13 +175,16 @@ def train_linear_head(
     torch.manual_seed(seed)
     xt = torch.from_numpy(np.asarray(x, dtype=np.float32))
     mean = xt.mean(0)
-    xt = xt - mean
+    xt = torch.nn.functional.normalize(xt - mean, dim=1)
     yt = torch.tensor([index[lab] for lab in y])
     cent = torch.stack([xt[yt == i].mean(0) for i in range(len(labels))])
     cent = torch.nn.functional.normalize(cent, dim=1)
-    # start from scaled centroids (a nearest-centroid classifier) and let L-BFGS refine
-    w = (cent.T * 10.0).contiguous().requires_grad_(True)
-    b = torch.zeros(len(labels), requires_grad=True)
+    if init is not None and init.labels == labels and init.weight.shape[0] == xt.shape[1]:
+        w = torch.from_numpy(init.weight.copy()).requires_grad_(True)
+        b = torch.from_numpy(init.bias.copy()).requires_grad_(True)
+    else:  # start from scaled centroids (a nearest-centroid classifier) and let L-BFGS refine
+        w = (cent.T * 10.0).contiguous().requires_grad_(True)
+        b = torch.zeros(len(labels), requires_grad=True)
     opt = torch.optim.LBFGS([w, b], lr=1.0, max_iter=max_iter, line_search_fn="strong_wolfe")
     loss_fn = torch.nn.CrossEntropyLoss()
 
@@ -225,7 +237,8 @@ class EmbeddingIntentClassifier:
         return self.head.labels
 
     def classify(self, text: str) -> IntentPrediction:
-        return self.classify_vector(self.embedder.embed([text])[0])
+        # the model sees a bounded prefix: a 2,000-character turn must not cost seconds
+        return self.classify_vector(self.embedder.embed([clip_for_model(text)])[0])
 
     def classify_vector(self, vec: np.ndarray) -> IntentPrediction:
         probs = self.head.probabilities(vec[None, :])[0]

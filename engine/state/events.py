@@ -51,6 +51,7 @@ class UserUttered(Event):
     confidence: float = 0.0
     language: str = "en"
     sentiment: float = 0.0
+    model: str = ""  # the intent model version that classified the turn ("" when unversioned)
 
 
 @dataclass(frozen=True)

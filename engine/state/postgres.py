@@ -17,6 +17,7 @@ Example:
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import (
@@ -32,7 +33,9 @@ from sqlalchemy import (
     create_engine,
     delete,
     insert,
+    inspect,
     select,
+    text,
     update,
 )
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -44,6 +47,7 @@ from engine.errors import ConfigError, StoreError
 from .events import Event
 from .retention import Retention, rebuild_state
 from .stores import (
+    FEEDBACK_ADDED,
     FEEDBACK_FIELDS,
     check_common,
     conflict,
@@ -93,6 +97,12 @@ feedback_table = Table(
     Column("intent", Text),
     Column("confidence", Float),
     Column("route", Text),
+    Column("sources", Text),
+    Column("model_version", Text),
+    Column("kind", Text),
+    Column("reason", Text),
+    Column("ref", Integer),
+    Column("author", Text),
     Column("created_at", Float, nullable=False),
 )
 
@@ -158,8 +168,19 @@ class PostgresTrackerStore:
                 metadata.create_all(self._engine, checkfirst=True)
             except (IntegrityError, ProgrammingError):  # another process created them meanwhile
                 metadata.create_all(self._engine, checkfirst=True)
+            self._add_feedback_columns()
         except SQLAlchemyError as exc:
             raise StoreError(f"cannot open the postgres tracker store: {_brief(exc)}") from exc
+
+    def _add_feedback_columns(self) -> None:
+        """Give a feedback table from before the learning columns those columns."""
+        have = {c["name"] for c in inspect(self._engine).get_columns(feedback_table.name)}
+        missing = [name for name in FEEDBACK_ADDED if name not in have]
+        if missing:
+            with self._engine.begin() as conn:
+                for name in missing:
+                    kind = "INTEGER" if name == "ref" else "TEXT"
+                    conn.execute(text(f"ALTER TABLE {feedback_table.name} ADD COLUMN IF NOT EXISTS {name} {kind}"))
 
     def __repr__(self) -> str:
         return f"PostgresTrackerStore({self._engine.url.render_as_string(hide_password=True)!r})"
@@ -188,7 +209,8 @@ class PostgresTrackerStore:
         return rebuild_state(session_id, self._window, parse_checkpoint(checkpoint),
                              [(r[0], e) for r, e in zip(rows, events)])
 
-    def commit(self, state: DialogueState, events: list[Event]) -> DialogueState:
+    def commit(self, state: DialogueState, events: list[Event], *,
+               feedback: Sequence[dict[str, Any]] = ()) -> DialogueState:
         new = state.apply_all(events)
         sid, v = state.session_id, state.version
         snap = snapshots_table.c
@@ -206,6 +228,11 @@ class PostgresTrackerStore:
                      "ts": e.ts}
                     for i, e in enumerate(events)
                 ])
+                if feedback:
+                    now = time.time()
+                    conn.execute(insert(feedback_table), [
+                        {**{c: r.get(c) for c in FEEDBACK_FIELDS}, "created_at": now} for r in feedback
+                    ])
                 self._prune(conn, sid, v, new.version)
         except IntegrityError as exc:  # an event seq already taken: someone else got there first
             raise conflict(sid) from exc

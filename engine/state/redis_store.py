@@ -22,7 +22,9 @@ Example:
 from __future__ import annotations
 
 import json
+import logging
 import time
+from collections.abc import Sequence
 from typing import Any
 
 from engine.errors import ConfigError, StoreError
@@ -41,6 +43,8 @@ from .stores import (
 from .tracker import DialogueState
 
 __all__ = ["RedisTrackerStore", "connect_redis"]
+
+log = logging.getLogger("shopassist.state.redis")
 
 # KEYS: snapshot hash, event list.
 # ARGV: expected version, new version, state, checkpoint ('' = no retention), now,
@@ -180,7 +184,8 @@ class RedisTrackerStore:
         return rebuild_state(session_id, self._window, parse_checkpoint(checkpoint),
                              [(first + i, e) for i, e in enumerate(events)])
 
-    def commit(self, state: DialogueState, events: list[Event]) -> DialogueState:
+    def commit(self, state: DialogueState, events: list[Event], *,
+               feedback: Sequence[dict[str, Any]] = ()) -> DialogueState:
         new = state.apply_all(events)
         sid, v = state.session_id, state.version
         snap, events_key = self._keys(sid)
@@ -201,7 +206,23 @@ class RedisTrackerStore:
             raise StoreError(f"tracker store could not commit: {type(exc).__name__}: {exc}") from exc
         if not ok:
             raise conflict(sid)
+        if events:
+            self._feedback_after_commit(feedback)
         return new
+
+    def _feedback_after_commit(self, feedback: Sequence[dict[str, Any]]) -> None:
+        """Feedback captured with a committed turn, written right after it (the feedback stream
+        lives in its own hash slot, so one script cannot write both in a Redis Cluster); one
+        retry, then a logged error: the turn itself is stored and must not be reported failed."""
+        for record in feedback:
+            for attempt in (1, 2):
+                try:
+                    self.add_feedback(record)
+                    break
+                except StoreError as exc:
+                    if attempt == 2:
+                        log.error("turn captured for review not stored (session %s, reason %s): %s",
+                                  str(record.get("session_id"))[:40], record.get("reason"), exc)
 
     def events(self, session_id: str, *, last: int | None = None) -> list[Event]:
         check_common(self._window, last)

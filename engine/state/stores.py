@@ -20,6 +20,7 @@ import json
 import sqlite3
 import threading
 import time
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
@@ -38,8 +39,13 @@ __all__ = [
 ]
 
 #: The columns of a feedback record besides ``id`` and ``created_at`` (every store keeps these).
+#: ``kind``: user (a rating or correction) | auto (captured with the turn: hand-off, low confidence)
+#: | label (a reviewer's label of record ``ref``, by ``author``); ``sources`` is a JSON list of
+#: ``kind:id``; ``model_version`` names the intent model that classified the turn.
 FEEDBACK_FIELDS = ("session_id", "turn", "rating", "correction", "comment", "text", "intent",
-                   "confidence", "route")
+                   "confidence", "route", "sources", "model_version", "kind", "reason", "ref", "author")
+#: The feedback columns added after the first release (older tables get them on open).
+FEEDBACK_ADDED = ("sources", "model_version", "kind", "reason", "ref", "author")
 
 
 @runtime_checkable
@@ -48,8 +54,12 @@ class TrackerStore(Protocol):
         """The session's latest state (a fresh one for a new session); reads the snapshot only."""
         ...
 
-    def commit(self, state: DialogueState, events: list[Event]) -> DialogueState:
+    def commit(self, state: DialogueState, events: list[Event], *,
+               feedback: Sequence[dict[str, Any]] = ()) -> DialogueState:
         """Apply ``events`` to ``state`` and store them atomically; returns the new state.
+
+        ``feedback`` records (turns captured for review) are stored with the turn: in the same
+        transaction (memory, SQLite, PostgreSQL) or right after it (Redis), never without it.
 
         Raises:
             StoreError: the store is unavailable, or the session moved past ``state.version``
@@ -124,7 +134,8 @@ class InMemoryTrackerStore:
         with self._lock:
             return self._states.get(session_id) or DialogueState(session_id, window=self._window)
 
-    def commit(self, state: DialogueState, events: list[Event]) -> DialogueState:
+    def commit(self, state: DialogueState, events: list[Event], *,
+               feedback: Sequence[dict[str, Any]] = ()) -> DialogueState:
         new = state.apply_all(events)
         with self._lock:
             current = self._states.get(state.session_id)
@@ -133,6 +144,8 @@ class InMemoryTrackerStore:
             if not events:
                 return state
             self._states[state.session_id] = new
+            for record in feedback:
+                self._add_feedback(record)
             log = self._events.setdefault(state.session_id, [])
             log.extend((state.version + i + 1, e) for i, e in enumerate(events))
             if self._retention.enabled:
@@ -151,9 +164,12 @@ class InMemoryTrackerStore:
 
     def add_feedback(self, record: dict[str, Any]) -> int:
         with self._lock:
-            self._feedback.append(dict({k: record.get(k) for k in FEEDBACK_FIELDS},
-                                       id=len(self._feedback) + 1, created_at=time.time()))
-            return len(self._feedback)
+            return self._add_feedback(record)
+
+    def _add_feedback(self, record: dict[str, Any]) -> int:
+        self._feedback.append(dict({k: record.get(k) for k in FEEDBACK_FIELDS},
+                                   id=len(self._feedback) + 1, created_at=time.time()))
+        return len(self._feedback)
 
     def feedback(self, session_id: str | None = None) -> list[dict[str, Any]]:
         with self._lock:
@@ -170,7 +186,8 @@ CREATE TABLE IF NOT EXISTS snapshots (
 CREATE TABLE IF NOT EXISTS feedback (
     id INTEGER PRIMARY KEY AUTOINCREMENT, session_id TEXT NOT NULL, turn INTEGER,
     rating INTEGER, correction TEXT, comment TEXT, text TEXT, intent TEXT,
-    confidence REAL, route TEXT, created_at REAL NOT NULL);
+    confidence REAL, route TEXT, sources TEXT, model_version TEXT, kind TEXT, reason TEXT,
+    ref INTEGER, author TEXT, created_at REAL NOT NULL);
 CREATE INDEX IF NOT EXISTS events_session_ts ON events (session_id, ts);
 """
 
@@ -216,6 +233,11 @@ class SQLiteTrackerStore:
             if "checkpoint" not in cols:
                 conn.execute("ALTER TABLE snapshots ADD COLUMN checkpoint TEXT")
                 conn.execute("ALTER TABLE snapshots ADD COLUMN checkpoint_version INTEGER")
+        if conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'feedback'").fetchone():
+            cols = {r[1] for r in conn.execute("PRAGMA table_info(feedback)")}
+            for name in FEEDBACK_ADDED:
+                if name not in cols:
+                    conn.execute(f"ALTER TABLE feedback ADD COLUMN {name} {'INTEGER' if name == 'ref' else 'TEXT'}")
         conn.executescript(_SCHEMA)
 
     def _conn(self) -> sqlite3.Connection:
@@ -253,7 +275,8 @@ class SQLiteTrackerStore:
         checkpoint = parse_checkpoint(row[0]) if row else None
         return rebuild_state(session_id, self._window, checkpoint, [(r[0], e) for r, e in zip(rows, events)])
 
-    def commit(self, state: DialogueState, events: list[Event]) -> DialogueState:
+    def commit(self, state: DialogueState, events: list[Event], *,
+               feedback: Sequence[dict[str, Any]] = ()) -> DialogueState:
         new = state.apply_all(events)
         conn = self._conn()
         sid = state.session_id
@@ -265,6 +288,8 @@ class SQLiteTrackerStore:
                     raise conflict(sid)
                 if events:
                     self._write(conn, state, new, events)
+                    for record in feedback:
+                        self._insert_feedback(conn, record)
             except BaseException:
                 conn.execute("ROLLBACK")
                 raise
@@ -314,15 +339,19 @@ class SQLiteTrackerStore:
         return decode_events(session_id, [r[0] for r in rows])
 
     def add_feedback(self, record: dict[str, Any]) -> int:
-        values = [record.get(c) for c in FEEDBACK_FIELDS]
         try:
-            cur = self._conn().execute(
-                f"INSERT INTO feedback ({', '.join(FEEDBACK_FIELDS)}, created_at) "
-                f"VALUES ({', '.join('?' * len(FEEDBACK_FIELDS))}, ?)",
-                (*values, time.time()),
-            )
+            return self._insert_feedback(self._conn(), record)
         except sqlite3.Error as exc:
             raise StoreError(f"could not store feedback: {exc}") from exc
+
+    @staticmethod
+    def _insert_feedback(conn: sqlite3.Connection, record: dict[str, Any]) -> int:
+        values = [record.get(c) for c in FEEDBACK_FIELDS]
+        cur = conn.execute(
+            f"INSERT INTO feedback ({', '.join(FEEDBACK_FIELDS)}, created_at) "
+            f"VALUES ({', '.join('?' * len(FEEDBACK_FIELDS))}, ?)",
+            (*values, time.time()),
+        )
         return int(cur.lastrowid)
 
     def feedback(self, session_id: str | None = None) -> list[dict[str, Any]]:

@@ -25,7 +25,11 @@ from .events import (
     UserUttered,
 )
 
-__all__ = ["DialogueState"]
+__all__ = ["DialogueState", "RECENT_TURNS_KEPT"]
+
+#: customer turns of the last minute a state remembers (their times), for the per-minute limit
+RECENT_TURNS_KEPT = 240
+_MINUTE = 60.0
 
 
 @dataclass(frozen=True)
@@ -39,6 +43,13 @@ class DialogueState:
     handed_off: bool = False
     version: int = 0  # number of events applied
     window: int = 10
+    # times of the customer turns of the last minute, oldest first (for the per-minute limit; kept
+    # across a reset, and bookkeeping rather than dialogue, so equality ignores it)
+    recent_turns: tuple[float, ...] = field(default=(), compare=False)
+
+    def turns_within(self, seconds: float, now: float) -> int:
+        """Committed customer turns in the ``seconds`` before ``now`` (at most the last minute)."""
+        return sum(1 for ts in self.recent_turns if ts > now - seconds)
 
     def apply(self, event: Event) -> "DialogueState":
         s = self
@@ -47,6 +58,8 @@ class DialogueState:
                 s,
                 history=(s.history + (("user", event.text[:500]),))[-2 * s.window :],
                 turns=s.turns + 1,
+                recent_turns=tuple(ts for ts in s.recent_turns if ts > event.ts - _MINUTE)[1 - RECENT_TURNS_KEPT:]
+                + (event.ts,),
             )
         elif isinstance(event, BotUttered):
             fallback = event.route == "fallback"
@@ -69,7 +82,8 @@ class DialogueState:
         elif isinstance(event, HandoffRequested):
             s = replace(s, handed_off=True, active_flow=None, consecutive_fallbacks=0)
         elif isinstance(event, ConversationReset):
-            s = DialogueState(self.session_id, window=self.window)
+            # a reset starts the dialogue afresh, not the rate limit
+            s = DialogueState(self.session_id, window=self.window, recent_turns=s.recent_turns)
         return replace(s, version=self.version + 1)
 
     def apply_all(self, events: list[Event]) -> "DialogueState":
@@ -89,6 +103,7 @@ class DialogueState:
             "handed_off": self.handed_off,
             "version": self.version,
             "window": self.window,
+            "recent_turns": list(self.recent_turns),
         }
 
     @classmethod
@@ -103,4 +118,5 @@ class DialogueState:
             handed_off=bool(data.get("handed_off", False)),
             version=int(data.get("version", 0)),
             window=int(data.get("window", 10)),
+            recent_turns=tuple(float(t) for t in data.get("recent_turns") or ()),
         )

@@ -42,7 +42,7 @@ from typing import Literal, Protocol, runtime_checkable
 
 import numpy as np
 
-from engine.text import detect_language
+from engine.text import clip_for_model, detect_language
 from engine.types import Passage
 from knowledge.embedders import Embedder
 
@@ -246,17 +246,20 @@ class HybridFAQRetriever:
         }
 
     # -- building and persistence ------------------------------------------------------------
-    def warm_up(self) -> None:
-        """Load or build every language's indexes (once)."""
+    def warm_up(self, language: str | None = None) -> None:
+        """Load or build every language's indexes (once); with ``language``, that one's only
+        (a query loads just its own language: the first English answer need not wait for the
+        Chinese word segmenter)."""
         if self._ready:
             return
         with self._lock:
             if self._ready:
                 return
             for lang, idx in self._indexes.items():
-                idx.set_entries(self._pending[lang], self._load_or_build(lang, idx.embedder, self._pending[lang]))
-            self._pending.clear()
-            self._ready = True
+                if lang in self._pending and language in (None, lang):
+                    idx.set_entries(self._pending[lang], self._load_or_build(lang, idx.embedder, self._pending[lang]))
+                    del self._pending[lang]
+            self._ready = not self._pending
 
     def _paths(self, lang: str) -> tuple[Path, Path, Path]:
         base = self._cache_dir / f"faq-{lang}"
@@ -476,7 +479,9 @@ class HybridFAQRetriever:
         query = query[:MAX_QUERY_CHARS]
         if not _HAS_WORD.search(query):
             return []
-        self.warm_up()
+        if not self._ready:
+            lang = language or detect_language(query)
+            self.warm_up(lang if lang in self._indexes else "en" if "en" in self._indexes else next(iter(self._indexes)))
         idx = self._index_for(query, language)
         if idx is None:
             return []
@@ -491,7 +496,7 @@ class HybridFAQRetriever:
             slots = [(int(idx.bm25_slots[i]), float(bm[i])) for i in order]
             return [self._passage(idx, s, sc) for s, sc in slots if valid(s)][:top_k]
 
-        qvec = idx.embedder.embed([query], kind="query")
+        qvec = idx.embedder.embed([clip_for_model(query)], kind="query")  # bounded model time
         d_scores, d_slots = idx.dense.search(qvec, n_cand)
         dense_of = {int(s): float(c) for s, c in zip(d_slots[0], d_scores[0]) if valid(int(s))}
         if mode == "dense":

@@ -141,11 +141,13 @@ class Catalog:
                 g.add_edge(src, dst, rel=rel)
         self.graph = g
 
+    def relations(self) -> list[tuple[str, str, str]]:
+        """Every ``(source, relation, target)`` product relation, sorted."""
+        return sorted((u, d["rel"], v) for u, v, d in self.graph.edges(data=True) if d.get("rel") in RELATIONS)
+
     def save(self, path: str | Path) -> Path:
         """Write products and relations as versioned JSON; :meth:`load` rebuilds the graph."""
-        relations = sorted(
-            (u, d["rel"], v) for u, v, d in self.graph.edges(data=True) if d.get("rel") in RELATIONS
-        )
+        relations = self.relations()
         doc = {
             "format": FORMAT,
             "version": FORMAT_VERSION,

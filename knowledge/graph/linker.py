@@ -10,6 +10,10 @@ the text's Latin words, spaces removed, with each alias: "aurra x200" and "trail
 products, while model numbers must match digit for digit ("x300" is not "x200") and runs made only
 of ordinary words ("I want to return my order") are never linked.
 
+Only when neither finds anything, an optional embedding fallback
+(:class:`~knowledge.graph.semantic.EmbeddingProductMatcher`, injected as ``semantic``) links a
+description to at most one product: "is the hydrova bottle dishwasher safe?".
+
 Example:
     >>> linker = ProductLinker(catalog)                                  # doctest: +SKIP
     >>> linker.link("does the X200 work with my iPhone?")                # doctest: +SKIP
@@ -23,6 +27,7 @@ from collections import defaultdict
 
 from .catalog import Catalog
 from .fuzzy import FuzzyAliasMatcher
+from .semantic import EmbeddingProductMatcher
 
 __all__ = ["ProductLinker"]
 
@@ -37,7 +42,12 @@ class ProductLinker:
     """Finds product mentions in text. ``link`` returns product ids in order of appearance."""
 
     def __init__(
-        self, catalog: Catalog, *, min_alias_len: int = 3, fuzzy_threshold: float | None = 0.85
+        self,
+        catalog: Catalog,
+        *,
+        min_alias_len: int = 3,
+        fuzzy_threshold: float | None = 0.85,
+        semantic: EmbeddingProductMatcher | None = None,
     ) -> None:
         """
         Args:
@@ -45,12 +55,15 @@ class ProductLinker:
             min_alias_len: shorter aliases (normalised) are not matched at all.
             fuzzy_threshold: similarity (0-1, difflib ratio) a fuzzy match needs; ``None`` turns
                 fuzzy matching off.
+            semantic: the embedding fallback, used only when alias and fuzzy matching find
+                nothing; ``None`` (default) turns it off.
         """
         if min_alias_len <= 0:
             raise ValueError(f"min_alias_len must be > 0, got {min_alias_len}")
         if fuzzy_threshold is not None and not 0.5 <= fuzzy_threshold <= 1.0:
             raise ValueError(f"fuzzy_threshold must be within [0.5, 1] or None, got {fuzzy_threshold}")
         self._catalog = catalog
+        self._semantic = semantic
         owners: dict[str, set[str]] = defaultdict(set)
         for p in catalog:
             names = {p.name, p.name_zh, *p.aliases}
@@ -61,16 +74,16 @@ class ProductLinker:
                 key = _norm(name).strip()
                 if len(key) >= min_alias_len:
                     owners[key].add(p.id)
-        self._aliases: list[tuple[str, str, re.Pattern[str]]] = []
+        self._aliases: list[tuple[str, str]] = []
         for alias, ids in owners.items():
             best = min(ids, key=lambda i: (len(catalog.get(i).name), i))
-            # Latin aliases must not sit inside a longer Latin word ("x200" in "x2000"), but may
-            # touch Chinese text directly ("X200耳机")
-            rx = re.compile(rf"(?<![0-9a-z]){re.escape(alias)}(?![0-9a-z])")
-            self._aliases.append((alias, best, rx))
+            self._aliases.append((alias, best))
         self._aliases.sort(key=lambda a: -len(a[0]))
+        # boundary regexes are compiled on first need: a substring test rules out nearly every
+        # alias first (a turn used to run ~1,300 regexes; start-up compiled them all)
+        self._rx: dict[str, re.Pattern[str]] = {}
         self._fuzzy = (
-            FuzzyAliasMatcher([(alias, pid) for alias, pid, _ in self._aliases], threshold=fuzzy_threshold)
+            FuzzyAliasMatcher(list(self._aliases), threshold=fuzzy_threshold)
             if fuzzy_threshold is not None
             else None
         )
@@ -79,7 +92,14 @@ class ProductLinker:
         norm = _norm(text[:2000])
         taken: list[tuple[int, int]] = []
         found: list[tuple[int, str]] = []
-        for alias, pid, rx in self._aliases:
+        for alias, pid in self._aliases:
+            if alias not in norm:
+                continue
+            rx = self._rx.get(alias)
+            if rx is None:
+                # Latin aliases must not sit inside a longer Latin word ("x200" in "x2000"), but
+                # may touch Chinese text directly ("X200耳机")
+                rx = self._rx[alias] = re.compile(rf"(?<![0-9a-z]){re.escape(alias)}(?![0-9a-z])")
             for m in rx.finditer(norm):
                 s, e = m.span()
                 if not any(s < te and ts < e for ts, te in taken):
@@ -88,6 +108,9 @@ class ProductLinker:
                     break
         if not found and self._fuzzy is not None:
             found = self._fuzzy.match(norm)
+        if not found and self._semantic is not None:
+            pid = self._semantic.match(text[:2000])
+            return [pid] if pid is not None else []
         seen: set[str] = set()
         ordered = []
         for _, pid in sorted(found):

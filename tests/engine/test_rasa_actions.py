@@ -153,6 +153,7 @@ def test_a_failed_build_is_mapped_and_retried(monkeypatch):
 
     monkeypatch.setattr(Engine, "from_config", classmethod(flaky))
     monkeypatch.setattr(EchoEngine, "warm_up", lambda self: None, raising=False)
+    monkeypatch.setattr(rasa_actions, "_RETRY_BUILD_S", 0.0)  # retried on the very next call
     try:
         messages, events = run(rasa_actions.ActionShopassistRespond(), tracker("hi"))
         assert messages[0]["text"] == Templates().render("service_unavailable", "en")

@@ -49,3 +49,23 @@ def test_without_facts_the_top_passage_answers_and_is_cited():
 def test_nothing_to_say_is_ungrounded_and_empty():
     answer = ExtractiveGenerator().generate("what is the meaning of life?", [], [])
     assert answer == Answer("", (), False)
+
+
+def test_history_is_accepted_and_does_not_change_the_answer():
+    gen = ExtractiveGenerator()
+    plain = gen.generate("return window?", [P_TOP], [])
+    assert gen.generate("return window?", [P_TOP], [], history=[("user", "hi"), ("bot", "hello")]) == plain
+
+
+def test_stream_hands_over_the_whole_answer_once():
+    stream = ExtractiveGenerator().stream("return window?", [P_TOP, P_NEXT], [])
+    assert stream.answer is None  # set once iterated
+    assert list(stream) == [P_TOP.answer]
+    assert stream.answer == ExtractiveGenerator().generate("return window?", [P_TOP, P_NEXT], [])
+    empty = ExtractiveGenerator().stream("?", [], [])
+    assert list(empty) == [] and empty.answer == Answer("", (), False)
+
+
+def test_extractive_answers_report_their_backend_and_no_tokens():
+    answer = ExtractiveGenerator().generate("return window?", [P_TOP], [])
+    assert (answer.backend, answer.refused, answer.tokens) == ("extractive", (), 0)

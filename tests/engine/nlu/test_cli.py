@@ -76,11 +76,13 @@ def test_non_utf8_and_missing_files_are_named(tmp_path, capsys):
     assert main(["nlu", "train", "--task", "intent", "--data", str(path), "--out", str(tmp_path / "m")]) == 1
     assert "not UTF-8" in capsys.readouterr().err
     assert main(["nlu", "eval", "--model", str(tmp_path / "nope"), "--data", str(path)]) == 1
-    assert "missing or corrupt" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "nope is not a model folder" in err and "shopassist nlu train" in err
 
 
-def test_one_label_cannot_be_trained_and_finetune_is_refused(tmp_path, capsys):
+@pytest.mark.parametrize("mode", ["head", "finetune"])
+def test_one_label_cannot_be_trained_in_either_mode(tmp_path, capsys, mode):
     one = _write(tmp_path / "one.csv", [("a b c", "x"), ("d e f", "x")])
-    assert main(["nlu", "train", "--task", "intent", "--data", str(one), "--out", str(tmp_path / "m"), "--embedder", "hash"]) == 1
+    assert main(["nlu", "train", "--task", "intent", "--data", str(one), "--out", str(tmp_path / "m"),
+                 "--embedder", "hash", "--mode", mode]) == 1
     assert "two labels" in capsys.readouterr().err
-    assert main(["nlu", "train", "--task", "intent", "--data", str(one), "--out", str(tmp_path / "m"), "--mode", "finetune"]) == 2

@@ -144,3 +144,48 @@ def test_products_are_linked_in_order_of_appearance(extractor, text, products):
 def test_without_a_linker_no_products_are_extracted():
     ents = RuleEntityExtractor().extract("does the X200 work with iOS?")
     assert ents.product_ids == ()
+
+
+# -- slots: brands, sizes, colors, quantities, dates, emails, phones ---------------------------------
+
+
+def test_every_slot_of_one_message_is_extracted(tmp_path):
+    from datetime import date
+
+    from knowledge.graph.brands import BrandLinker
+
+    catalog = Catalog.from_file(write_catalog(tmp_path))
+    ext = RuleEntityExtractor(ProductLinker(catalog), brands=BrandLinker(catalog))
+    ents = ext.extract("order 100023: two pairs of Trailrunner 5 in US 10, black, bought last Monday; "
+                       "mail Alice@Example.com or call +1 555-201-3344", today=date(2026, 11, 12))
+    assert ents.order_ids == ("100023",)
+    assert ents.product_ids == (TRAIL,)
+    assert ents.quantities == (2,) and ents.sizes == ("US 10",) and ents.colors == ("black",)
+    assert ents.dates == ("2026-11-09",)
+    assert ents.emails == ("alice@example.com",) and ents.phones == ("+15552013344",)
+
+
+def test_chinese_slots(extractor):
+    from datetime import date
+
+    ents = extractor.extract("订单100031：上周五买了两双42码的黑色跑鞋，手机13812345678", today=date(2026, 11, 12))
+    assert ents.order_ids == ("100031",)
+    assert ents.dates == ("2026-11-06",) and ents.quantities == (2,)
+    assert ents.sizes == ("EU 42",) and ents.colors == ("black",) and ents.phones == ("13812345678",)
+
+
+def test_a_postcode_is_not_an_order_id(extractor):
+    assert extractor.extract("邮编是200120").order_ids == ()
+    assert extractor.extract("zip code 100023").order_ids == ()
+
+
+def test_without_a_brand_linker_no_brands_are_extracted(extractor):
+    assert extractor.extract("anything from Aurora?").brands == ()
+
+
+def test_entities_built_the_old_way_have_empty_slots():
+    from engine.types import Entities
+
+    ents = Entities(order_ids=("100023",))
+    assert ents.sizes == ents.colors == ents.dates == ents.emails == ents.phones == ents.brands == ()
+    assert ents.quantities == ()

@@ -8,7 +8,6 @@ skipped with the reason when their variable is unset; ``.ci/run`` starts both an
 
 from __future__ import annotations
 
-import os
 import socket
 import sqlite3
 import threading
@@ -24,17 +23,7 @@ import pytest
 from engine.state.retention import Retention
 from engine.state.stores import InMemoryTrackerStore, SQLiteTrackerStore, TrackerStore
 
-REDIS_ENV = "SHOPASSIST_TEST_REDIS_URL"
-KINDS = ["memory", "sqlite", "postgres", "redis"]
-
-
-@pytest.fixture(scope="session")
-def redis_url() -> str:
-    url = os.environ.get(REDIS_ENV)
-    if not url:
-        pytest.skip(f"{REDIS_ENV} is not set, so there is no Redis to test against "
-                    f"(.ci/run starts one; locally: export {REDIS_ENV}=$(.ci/redis up))")
-    return url
+KINDS = ["memory", "sqlite", "postgres", "redis"]  # redis_url: tests/conftest.py
 
 
 @dataclass

@@ -14,7 +14,7 @@ from typing import Any
 from engine.engine import Engine
 from engine.flows.base import Decision, Turn
 from engine.responses.templates import Templates
-from engine.settings import Settings
+from engine.settings import DialogueSettings, Settings
 from engine.state.events import SlotSet
 from engine.state.locks import ConversationLocks
 from engine.state.stores import TrackerStore
@@ -43,7 +43,9 @@ class CountingRouter:
 
 
 def counting_engine(store: TrackerStore, locks: ConversationLocks | None = None, think_s: float = 0.0) -> Engine:
-    return Engine(Settings(), nlu=StubNLU(), router=CountingRouter(think_s), store=store,
+    # no per-minute limit: these tests commit hundreds of turns of one session in seconds
+    settings = Settings(dialogue=DialogueSettings(max_turns_per_minute=None))
+    return Engine(settings, nlu=StubNLU(), router=CountingRouter(think_s), store=store,
                   templates=Templates(store="Test"), locks=locks)
 
 

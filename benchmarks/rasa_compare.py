@@ -1,0 +1,304 @@
+"""shopassist against Rasa 3.6 (DIET) on BANKING77: intent accuracy, parse latency, REST-turn latency.
+
+Usage: python benchmarks/rasa_compare.py [--quick] [--epochs 40] [--n 300]
+
+Data: the seeded (seed 0) 90/10 carve of ../shared/data/banking77/train.csv
+(benchmarks/peers/banking77.py); the official test split is never read.
+
+Rasa: its recommended DIET pipeline (benchmarks/peers/rasa_project.py; ``--epochs``, default 40,
+is recorded) in the Rasa integration test's cached Python 3.10 venv, trained once (niced) and
+cached; served by ``rasa run --enable-api`` with ``shopassist actions`` as its action server.
+shopassist: ``shopassist nlu train --task intent --mode head --embedder all-MiniLM-L6-v2`` on the
+same rows, served in-process and over a loopback HTTP server of this script (stdlib
+``ThreadingHTTPServer``: the same JSON shapes as Rasa's /model/parse and REST webhook).
+
+Measured, interleaved per request so every side sees the same machine load:
+- accuracy on the validation carve (Rasa: the top intent of /model/parse, ``nlu_fallback``
+  counted wrong, and also the top non-fallback intent of its ranking);
+- /model/parse latency (Rasa HTTP) vs shopassist HTTP and in-process;
+- REST-turn latency: Rasa REST webhook (DIET → rule → our action server → one engine turn) vs
+  shopassist's HTTP turn and ``Engine.respond`` in-process, on the scripted shop turns.
+Writes benchmarks/results/rasa_compare.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+from _common import summary_ms, write  # noqa: E402
+from turn_latency import SCRIPT  # noqa: E402
+
+sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != HERE]
+sys.path.insert(0, str(HERE.parent))
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+from benchmarks.peers.banking77 import write_split  # noqa: E402
+from benchmarks.peers.rasa_project import cache_root, train, write_project  # noqa: E402
+
+__all__ = ["main"]
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _wait(url: str, proc: subprocess.Popen, log: Path, timeout: float) -> None:
+    import httpx
+
+    end = time.time() + timeout
+    while time.time() < end:
+        if proc.poll() is not None:
+            raise RuntimeError(f"{proc.args[:4]} exited; log:\n{log.read_text()[-3000:]}")
+        try:
+            if httpx.get(url, timeout=2).status_code < 500:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(1)
+    raise TimeoutError(f"{url} not up after {timeout}s; log:\n{log.read_text()[-3000:]}")
+
+
+class _Ours:
+    """The shopassist side: the trained BANKING77 head and a demo engine, in-process and over HTTP."""
+
+    def __init__(self, head_dir: Path, engine) -> None:
+        from engine.nlu.intent import LinearHead
+        from knowledge.embedders import build_embedder
+
+        self.head = LinearHead.load(head_dir)
+        self.emb = build_embedder(self.head.meta["embedder"], cache_size=0, threads=1)
+        self.engine = engine
+
+    def parse(self, text: str) -> dict:
+        probs = self.head.probabilities(self.emb.embed([text]))[0]
+        best = int(probs.argmax())
+        return {"text": text, "intent": {"name": self.head.labels[best], "confidence": float(probs[best])}}
+
+    def serve(self) -> tuple[ThreadingHTTPServer, str]:
+        ours = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args):  # quiet
+                pass
+
+            def do_POST(self):  # noqa: N802 - http.server's name
+                body = json.loads(self.rfile.read(int(self.headers.get("Content-Length") or 0)) or b"{}")
+                if self.path == "/model/parse":
+                    out = ours.parse(body["text"])
+                elif self.path == "/webhooks/rest/webhook":
+                    meta = body.get("metadata") or {}
+                    r = ours.engine.respond(body["sender"], body["message"], customer_id=meta.get("customer_id"))
+                    out = [{"recipient_id": body["sender"], "text": r.text}]
+                else:
+                    self.send_error(404)
+                    return
+                data = json.dumps(out).encode()
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+        server = ThreadingHTTPServer(("127.0.0.1", _free_port()), Handler)
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        return server, f"http://127.0.0.1:{server.server_address[1]}"
+
+
+def _shopassist() -> str:
+    """The ``shopassist`` command of this interpreter's environment."""
+    return str(Path(sys.executable).with_name("shopassist"))
+
+
+def _rasa_venv() -> Path:
+    sys.path.insert(0, str(HERE.parent / "tests" / "integration"))
+    from test_rasa_server import ensure_rasa_venv  # the integration test's cached environment
+
+    venv, _ = ensure_rasa_venv()
+    return venv
+
+
+def main(argv: list[str] | None = None) -> dict:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--epochs", type=int, default=40, help="DIET epochs (Rasa's default is 100)")
+    ap.add_argument("--n", type=int, default=300, help="timed parse requests per side")
+    ap.add_argument("--turns", type=int, default=100, help="timed REST turns per side")
+    ap.add_argument("--quick", action="store_true", help="fewer requests (needs a cached DIET model)")
+    ap.add_argument("--no-write", action="store_true")
+    args = ap.parse_args(argv)
+    if args.quick:
+        args.n, args.turns = 60, 20
+    import httpx
+
+    from benchmarks.peers.banking77 import carve
+
+    cache = cache_root()
+    work = Path(tempfile.mkdtemp(prefix="shopassist-rasa-bench-"))
+    train_csv, valid_csv = write_split(work / "banking77")
+    train_rows, valid_rows = carve()
+
+    # -- Rasa: train once (cached by data + pipeline + epochs) ------------------------------------
+    project = work / "rasa-project"
+    key = write_project(project, train_rows, args.epochs)
+    model_dir = cache / f"rasa-banking77-diet-{key}"
+    venv = _rasa_venv()
+    rasa_py = str(venv / "bin" / "python")
+    rasa_env = dict(os.environ, RASA_TELEMETRY_ENABLED="false", TF_CPP_MIN_LOG_LEVEL="2",
+                    SANIC_ACCESS_LOG="false")
+    if (model_dir / "train.json").exists():
+        rasa_train = json.loads((model_dir / "train.json").read_text())
+    elif args.quick:
+        print(f"skipping Rasa: no trained DIET model in {model_dir} (run without --quick once)")
+        return {}
+    else:
+        print(f"training Rasa DIET ({args.epochs} epochs, niced); log in {cache}", flush=True)
+        rasa_train = train(rasa_py, project, model_dir, dict(rasa_env, OMP_NUM_THREADS="1"),
+                           log=cache / f"train-{key}.log")
+
+    # -- shopassist: the head, cached by the split's hash -------------------------------------------
+    import hashlib
+
+    digest = hashlib.sha256(train_csv.read_bytes()).hexdigest()[:12]
+    head_dir = cache / f"shopassist-banking77-minilm-head-{digest}"
+    if not (head_dir / "meta.json").exists():
+        t0 = time.perf_counter()
+        subprocess.run([_shopassist(), "nlu", "train", "--task", "intent", "--mode", "head",
+                        "--embedder", "all-MiniLM-L6-v2", "--data", str(train_csv), "--valid", str(valid_csv),
+                        "--out", str(head_dir)], check=True, cwd=HERE.parent)
+        (head_dir / "train_wall.json").write_text(json.dumps({"train_s": round(time.perf_counter() - t0, 1)}))
+    ours_train = json.loads((head_dir / "meta.json").read_text()).get("train_s")
+
+    # -- servers ------------------------------------------------------------------------------------
+    data_dir = work / "data"
+    os.environ["SHOPASSIST_DATA_DIR"] = str(data_dir)
+    os.environ["SHOPASSIST_EMBEDDER__CACHE_SIZE"] = "0"
+    from engine import Engine
+
+    engine = Engine.from_config()
+    engine.warm_up()
+    ours = _Ours(head_dir, engine)
+    server, ours_url = ours.serve()
+    aport, rport = _free_port(), _free_port()
+    (project / "endpoints.yml").write_text(f'action_endpoint:\n  url: "http://127.0.0.1:{aport}/webhook"\n')
+    (project / "credentials.yml").write_text("rest:\n")
+    logs = {"actions": work / "actions.log", "rasa": work / "rasa.log"}
+    procs = []
+    try:
+        with open(logs["actions"], "w") as alog, open(logs["rasa"], "w") as rlog:
+            procs.append(subprocess.Popen([_shopassist(), "actions", "--port", str(aport)],
+                                          cwd=HERE.parent, env=dict(os.environ), stdout=alog, stderr=subprocess.STDOUT))
+            procs.append(subprocess.Popen([rasa_py, "-m", "rasa", "run", "--enable-api", "-m", rasa_train["model"],
+                                           "-i", "127.0.0.1", "-p", str(rport), "--endpoints", "endpoints.yml",
+                                           "--credentials", "credentials.yml"],
+                                          cwd=project, env=rasa_env, stdout=rlog, stderr=subprocess.STDOUT))
+        _wait(f"http://127.0.0.1:{aport}/health", procs[0], logs["actions"], 300)
+        rasa_url = f"http://127.0.0.1:{rport}"
+        _wait(f"{rasa_url}/", procs[1], logs["rasa"], 600)
+        client = httpx.Client(timeout=30)
+
+        # accuracy on the validation carve, and parse latency (interleaved)
+        texts = [t for t, _ in valid_rows]
+        gold = [lab for _, lab in valid_rows]
+        for t in texts[:5]:  # warm both
+            client.post(f"{rasa_url}/model/parse", json={"text": t})
+            client.post(f"{ours_url}/model/parse", json={"text": t})
+        rasa_top, rasa_nofb, ours_pred = [], [], []
+        lat = {"rasa_http": [], "ours_http": [], "ours_inprocess": []}
+        for i, t in enumerate(texts):
+            timed = i < args.n
+            t0 = time.perf_counter()
+            r = client.post(f"{rasa_url}/model/parse", json={"text": t}).json()
+            t1 = time.perf_counter()
+            rasa_top.append(r["intent"]["name"])
+            rasa_nofb.append(next((x["name"] for x in r.get("intent_ranking", []) if x["name"] != "nlu_fallback"),
+                                  r["intent"]["name"]))
+            t2 = time.perf_counter()
+            o = ours.parse(t)
+            t3 = time.perf_counter()
+            ours_pred.append(o["intent"]["name"])
+            if timed:
+                client.post(f"{ours_url}/model/parse", json={"text": t})
+                t4 = time.perf_counter()
+                lat["rasa_http"].append((t1 - t0) * 1000)
+                lat["ours_inprocess"].append((t3 - t2) * 1000)
+                lat["ours_http"].append((t4 - t3) * 1000)
+
+        def acc(pred):
+            return round(sum(p == g for p, g in zip(pred, gold)) / len(gold), 4)
+
+        # REST turns: the scripted shop conversation through each stack
+        turn_lat = {"rasa_rest": [], "ours_http": [], "ours_inprocess": []}
+        for i in range(args.turns + 5):
+            customer, text = SCRIPT[i % len(SCRIPT)]
+            conv = i // len(SCRIPT)
+            body = lambda side: {"sender": f"{side}-{conv}-{customer}", "message": text,  # noqa: E731
+                                 "metadata": {"customer_id": customer}}
+            t0 = time.perf_counter()
+            rr = client.post(f"{rasa_url}/webhooks/rest/webhook", json=body("rasa"))
+            t1 = time.perf_counter()
+            client.post(f"{ours_url}/webhooks/rest/webhook", json=body("http"))
+            t2 = time.perf_counter()
+            engine.respond(f"inproc-{conv}-{customer}", text, customer_id=customer)
+            t3 = time.perf_counter()
+            if rr.status_code != 200 or not rr.json():
+                raise RuntimeError(f"Rasa REST turn failed: {rr.status_code} {rr.text[:300]}")
+            if i >= 5:
+                turn_lat["rasa_rest"].append((t1 - t0) * 1000)
+                turn_lat["ours_http"].append((t2 - t1) * 1000)
+                turn_lat["ours_inprocess"].append((t3 - t2) * 1000)
+    finally:
+        for p in procs:
+            p.terminate()
+        for p in procs:
+            try:
+                p.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                p.kill()
+        server.shutdown()
+
+    parse = {k: summary_ms(v) for k, v in lat.items()}
+    turns = {k: summary_ms(v) for k, v in turn_lat.items()}
+    result = {
+        "data": {"train": len(train_rows), "valid": len(valid_rows), "split": "banking77 train, seed-0 90/10 carve"},
+        "rasa": {"version": "3.6.21", "pipeline": "DIET (rasa init default, no ResponseSelector)",
+                 "epochs": args.epochs, **rasa_train, "accuracy": acc(rasa_top),
+                 "accuracy_ignoring_fallback": acc(rasa_nofb)},
+        "shopassist": {"model": "MiniLM (numpy) + linear head", "train_s": ours_train, "accuracy": acc(ours_pred)},
+        "parse_latency": parse, "turn_latency": turns,
+        "parse_p50_ratio_http": round(parse["rasa_http"]["p50_ms"] / parse["ours_http"]["p50_ms"], 1),
+        "parse_p50_ratio_inprocess": round(parse["rasa_http"]["p50_ms"] / parse["ours_inprocess"]["p50_ms"], 1),
+        "turn_p50_ratio_http": round(turns["rasa_rest"]["p50_ms"] / turns["ours_http"]["p50_ms"], 1),
+        "turn_p50_ratio_inprocess": round(turns["rasa_rest"]["p50_ms"] / turns["ours_inprocess"]["p50_ms"], 1),
+        "latencies_ms": {**{f"parse_{k}": [round(x, 3) for x in v] for k, v in lat.items()},
+                         **{f"turn_{k}": [round(x, 3) for x in v] for k, v in turn_lat.items()}},
+        "loadavg": [round(x, 2) for x in os.getloadavg()],
+    }
+    print(f"accuracy: rasa DIET {result['rasa']['accuracy']} (ignoring fallback "
+          f"{result['rasa']['accuracy_ignoring_fallback']}), shopassist {result['shopassist']['accuracy']}")
+    for k, v in parse.items():
+        print(f"parse {k:<15} p50 {v['p50_ms']:.2f} ms p95 {v['p95_ms']:.2f} ms")
+    for k, v in turns.items():
+        print(f"turn  {k:<15} p50 {v['p50_ms']:.2f} ms p95 {v['p95_ms']:.2f} ms")
+    print(f"p50 ratios: parse {result['parse_p50_ratio_http']}x (HTTP), {result['parse_p50_ratio_inprocess']}x "
+          f"(in-process); turn {result['turn_p50_ratio_http']}x (HTTP), {result['turn_p50_ratio_inprocess']}x")
+    if not args.no_write:
+        write("rasa_compare", result)
+    return result
+
+
+if __name__ == "__main__":
+    main()

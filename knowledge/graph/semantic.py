@@ -1,0 +1,202 @@
+"""Embedding fallback for product linking: descriptions that no alias or fuzzy match catches.
+
+"the hydrova bottle", "brewmaster espresso machine", "Vortex 手柄" name a product without any of
+its aliases. :class:`EmbeddingProductMatcher` embeds each product's names once (English and
+Chinese name, aliases, ``brand + category noun``; cached in memory and, with ``cache_dir``, on
+disk beside a manifest of model and data hash), embeds the text, and links the product whose best
+name is closest by cosine. Guards keep ordinary text from becoming a product:
+
+- **anchor**: a product is a candidate only if the text shares a *distinctive* word with its names
+  (not a customer-service word like "order" or "refund", see :data:`~knowledge.graph.fuzzy.COMMON_WORDS`),
+  and only the products sharing the text's rarest such word compete ("hydrova bottle": Hydrova's
+  products, not every bottle);
+- **threshold**: the best cosine must reach ``threshold``;
+- **margin**: it must beat the runner-up candidate by ``margin`` ("the aurora earbuds" is two
+  products, so it links none).
+
+``threshold`` and ``margin`` were chosen on benchmarks/data/product_linking.csv (see
+benchmarks/product_linking.py, which reports precision and recall).
+
+Example:
+    >>> m = EmbeddingProductMatcher(catalog, e5)                  # doctest: +SKIP
+    >>> m.match("is the hydrova bottle dishwasher safe?")          # doctest: +SKIP
+    'P1196'
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import math
+import re
+import threading
+from collections import defaultdict
+from pathlib import Path
+
+import numpy as np
+
+from knowledge.embedders import Embedder
+
+from .catalog import Catalog
+from .fuzzy import COMMON_WORDS
+
+__all__ = ["EmbeddingProductMatcher", "DEFAULT_THRESHOLD", "DEFAULT_MARGIN"]
+
+log = logging.getLogger(__name__)
+
+DEFAULT_THRESHOLD = 0.86  # E5 cosines; chosen on benchmarks/data/product_linking.csv
+DEFAULT_MARGIN = 0.01
+_LATIN_RE = re.compile(r"[0-9a-z]+")
+_CJK_RE = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff]+")
+_MAX_TEXT = 300  # characters embedded: product mentions are short; long text is not a description
+
+
+def _words(text: str) -> set[str]:
+    """Distinctive words: Latin words of 3+ characters that are not customer-service talk, and
+    Chinese character bigrams (unigrams for a lone character)."""
+    low = text.lower()
+    out = {w for w in _LATIN_RE.findall(low) if len(w) >= 3 and w not in COMMON_WORDS and not w.isdigit()}
+    for run in _CJK_RE.findall(low):
+        out.update(run[i : i + 2] for i in range(max(1, len(run) - 1)))
+    return out
+
+
+class EmbeddingProductMatcher:
+    """Links a text to one product by embedding similarity, behind anchor/threshold/margin guards.
+
+    Args:
+        catalog: the products.
+        embedder: any :class:`~knowledge.embedders.Embedder` (multilingual E5 handles both languages).
+        threshold: the cosine the best product name needs.
+        margin: how far the best candidate must lead the runner-up.
+        cache_dir: where product vectors are kept between runs (``None``: memory only).
+
+    Example:
+        >>> m = EmbeddingProductMatcher(catalog, HashEmbedder(), threshold=0.5)  # doctest: +SKIP
+    """
+
+    def __init__(
+        self,
+        catalog: Catalog,
+        embedder: Embedder,
+        *,
+        threshold: float = DEFAULT_THRESHOLD,
+        margin: float = DEFAULT_MARGIN,
+        cache_dir: str | Path | None = None,
+    ) -> None:
+        if not -1.0 <= threshold <= 1.0:
+            raise ValueError(f"threshold must be within [-1, 1], got {threshold}")
+        if not 0.0 <= margin <= 1.0:
+            raise ValueError(f"margin must be within [0, 1], got {margin}")
+        self._embedder = embedder
+        self.threshold, self.margin = threshold, margin
+        self._cache_dir = Path(cache_dir) if cache_dir is not None else None
+        self._texts: list[str] = []
+        self._owner: list[int] = []
+        self._ids: list[str] = []
+        self._by_word: dict[str, set[int]] = defaultdict(set)
+        for p in catalog:
+            k = len(self._ids)
+            self._ids.append(p.id)
+            noun = p.name[len(p.brand):].strip() if p.brand and p.name.startswith(p.brand) else p.name
+            names = dict.fromkeys(n for n in (p.name, p.name_zh, *p.aliases, noun) if n)
+            for n in names:
+                self._texts.append(n)
+                self._owner.append(k)
+                for w in _words(n) | _words(p.brand):
+                    self._by_word[w].add(k)
+        self._owner_arr = np.asarray(self._owner, dtype=np.int64)
+        self._vectors: np.ndarray | None = None
+        self._lock = threading.Lock()
+
+    # -- product vectors, once --------------------------------------------------------------------
+    def _data_hash(self) -> str:
+        h = hashlib.sha256(self._embedder.name.encode())
+        for t in self._texts:
+            h.update(b"\0" + t.encode())
+        return h.hexdigest()
+
+    def warm_up(self) -> None:
+        """Embed the product names (or load them from ``cache_dir`` when model and names match)."""
+        if self._vectors is not None:
+            return
+        with self._lock:
+            if self._vectors is not None:
+                return
+            digest = self._data_hash()
+            vecs = self._load(digest)
+            if vecs is None:
+                vecs = np.asarray(self._embedder.embed(self._texts, kind="query"), dtype=np.float32)
+                self._save(digest, vecs)
+            self._vectors = vecs
+
+    def _paths(self) -> tuple[Path, Path]:
+        return self._cache_dir / "product-names.json", self._cache_dir / "product-names.npy"
+
+    def _load(self, digest: str) -> np.ndarray | None:
+        if self._cache_dir is None:
+            return None
+        manifest, data = self._paths()
+        try:
+            meta = json.loads(manifest.read_text())
+            if meta.get("hash") != digest or meta.get("model") != self._embedder.name:
+                return None
+            vecs = np.load(data, allow_pickle=False)
+        except (OSError, ValueError):
+            return None
+        if vecs.shape != (len(self._texts), meta.get("dim")) or vecs.dtype != np.float32:
+            return None
+        return vecs
+
+    def _save(self, digest: str, vecs: np.ndarray) -> None:
+        if self._cache_dir is None:
+            return
+        manifest, data = self._paths()
+        try:
+            self._cache_dir.mkdir(parents=True, exist_ok=True)
+            tmp = data.with_suffix(".tmp.npy")
+            np.save(tmp, vecs, allow_pickle=False)
+            tmp.replace(data)
+            manifest.write_text(json.dumps({"model": self._embedder.name, "hash": digest, "dim": int(vecs.shape[1]),
+                                            "names": len(self._texts)}))
+        except OSError as exc:  # a read-only cache costs a re-embedding next time, nothing more
+            log.warning("cannot cache product-name vectors in %s: %s", self._cache_dir, exc)
+
+    # -- matching -----------------------------------------------------------------------------------
+    def candidates(self, text: str) -> list[int]:
+        """Products sharing the text's rarest distinctive word with their names (none: ``[]``)."""
+        shared = [w for w in _words(text[:_MAX_TEXT]) if w in self._by_word]
+        if not shared:
+            return []
+        rarest = min(len(self._by_word[w]) for w in shared)
+        out: set[int] = set()
+        for w in shared:
+            if len(self._by_word[w]) == rarest:
+                out |= self._by_word[w]
+        return sorted(out)
+
+    def scores(self, text: str) -> list[tuple[str, float]]:
+        """``(product id, best-name cosine)`` for each anchored candidate, best first."""
+        cand = self.candidates(text)
+        if not cand:
+            return []
+        self.warm_up()
+        q = np.asarray(self._embedder.embed([text[:_MAX_TEXT]], kind="query"), dtype=np.float32)[0]
+        sims = self._vectors @ q
+        best: dict[int, float] = {}
+        allowed = set(cand)
+        for row in np.flatnonzero(np.isin(self._owner_arr, cand)):
+            k = self._owner[row]
+            if k in allowed and sims[row] > best.get(k, -math.inf):
+                best[k] = float(sims[row])
+        return sorted(((self._ids[k], s) for k, s in best.items()), key=lambda kv: (-kv[1], kv[0]))
+
+    def match(self, text: str) -> str | None:
+        """The product ``text`` describes, or ``None`` when no candidate clears the guards."""
+        ranked = self.scores(text)
+        if not ranked or ranked[0][1] < self.threshold:
+            return None
+        if len(ranked) > 1 and ranked[0][1] - ranked[1][1] < self.margin:
+            return None
+        return ranked[0][0]

@@ -1,0 +1,103 @@
+"""engine/generation/grounding.py: what an answer may state, given its sources."""
+
+from __future__ import annotations
+
+import pytest
+
+from engine.generation.grounding import GroundingChecker, split_sentences, take_sentences
+
+REFUNDS = "Refunds go back to your original payment method 5–7 business days after your return arrives."
+SHIPPING = "Standard shipping is free on orders over $49. Orders of $49 or less ship for a flat $5.99."
+X200 = ("Aurora X200 Wireless Earbuds: battery life 30 h (with the charging case), Bluetooth 5.3, "
+        "works with iOS and Android, price $129.99.")
+ZH_REFUNDS = "退货送达我们的仓库后，退款会在5–7个工作日内退回您的原支付方式。"
+ZH_RETURNS = "支持七天无理由退货吗？支持，而且时间更宽裕：Brightcart支持30天内退货（从收货当天算起）。"
+NAMES = ["Aurora X200 Wireless Earbuds", "Aurora", "Nimbus S5 Earbuds", "Nimbus", "Aurora X200 Charging Case"]
+
+
+@pytest.fixture
+def checker():
+    return GroundingChecker(NAMES)
+
+
+@pytest.mark.parametrize("answer", [
+    "Refunds reach your original payment method 5–7 business days after your return arrives.",
+    "Your refund goes back to the original payment method within 5-7 business days [1].",
+    "Refunds take five to seven business days after your return arrives.",
+])
+def test_supported_paraphrases_pass(checker, answer):
+    assert checker.check(answer, [REFUNDS], language="en") == ()
+
+
+@pytest.mark.parametrize("answer, problem", [
+    ("Refunds take 10 business days after your return arrives.", "number 10"),
+    ("Refunds take ten business days after your return arrives.", "number 10"),
+    ("Shipping is free on orders over $50.", "number 50"),
+    ("Shipping is free on orders over $49, otherwise $6.99.", "number 6.99"),
+    ("Refunds arrive every Monday after the return arrives.", "date mon"),
+    ("Refunds arrive by March after your return arrives.", "date mar"),
+])
+def test_numbers_prices_durations_and_dates_must_come_from_the_sources(checker, answer, problem):
+    assert problem in checker.check(answer, [REFUNDS, SHIPPING], language="en")
+
+
+def test_prices_match_however_they_are_written(checker):
+    assert checker.check("The Aurora X200 Wireless Earbuds cost $129.99.", [X200]) == ()
+    assert checker.check("Orders above 49 dollars ship free.", [SHIPPING]) == ()
+    assert "number 129" in checker.check("The Aurora X200 Wireless Earbuds cost $129.", [X200])
+
+
+def test_product_names_and_model_codes_must_come_from_the_sources(checker):
+    problems = checker.check("The Nimbus S5 Earbuds work with iOS and Android too.", [X200])
+    assert "name Nimbus S5 Earbuds" in problems and "code S5" in problems
+    assert "code X300" in checker.check("The Aurora X300 works with iOS and Android.", [X200])
+    assert checker.check("The Aurora X200 Wireless Earbuds work with iOS and Android.", [X200]) == ()
+    # units glued to numbers are numbers, not model codes
+    assert checker.check("The Aurora X200 Wireless Earbuds last 30h with the case.", [X200]) == ()
+
+
+@pytest.mark.parametrize("answer", [
+    "Your order has shipped and is on its way.",
+    "Good news: your order is already out for delivery.",
+    "Order 100023 will arrive after your return arrives.",
+])
+def test_order_statuses_are_never_stated(checker, answer):
+    source = "When your order ships we email you a tracking number. Order 100023 ... after your return arrives."
+    assert "order status" in checker.check(answer, [source, REFUNDS], language="en")
+
+
+def test_chinese_numbers_and_numerals(checker):
+    assert checker.check("退款会在5-7个工作日内退回原支付方式。", [ZH_REFUNDS], language="zh") == ()
+    assert checker.check("支持30天无理由退货，从收货当天算起。", [ZH_RETURNS], language="zh") == ()
+    assert checker.check("支持三十天内退货，从收货当天算起。", [ZH_RETURNS], language="zh") == ()
+    assert "number 15" in checker.check("支持十五天内退货，从收货当天算起。", [ZH_RETURNS], language="zh")
+    assert "number 10" in checker.check("退款会在10个工作日内退回原支付方式。", [ZH_REFUNDS], language="zh")
+    # a numeral inside an ordinary word is no claim
+    assert checker.check("一般退款会退回您的原支付方式。", [ZH_REFUNDS], language="zh") == ()
+    assert "order status" in checker.check("您的订单已发货。", [ZH_REFUNDS], language="zh")
+
+
+def test_the_answer_must_be_in_the_customers_language(checker):
+    assert "language en" in checker.check("Refunds take 5–7 business days.", [ZH_REFUNDS, REFUNDS], language="zh")
+    assert "language zh" in checker.check("退款会在5–7个工作日内退回。", [ZH_REFUNDS, REFUNDS], language="en")
+
+
+def test_off_topic_answers_lack_support(checker):
+    problems = checker.check("Our cafeteria serves delicious pancakes with maple syrup daily.", [REFUNDS])
+    assert any(p.startswith("support") for p in problems)
+
+
+def test_empty_answers_are_not_grounded(checker):
+    assert checker.check("  [1] ", [REFUNDS]) == ("empty answer",)
+
+
+def test_min_support_is_validated():
+    with pytest.raises(ValueError):
+        GroundingChecker(min_support=1.5)
+
+
+def test_sentences_split_at_ends_not_inside_numbers():
+    assert split_sentences("It costs $129.99. Bluetooth 5.3 is supported! 好的。再见") == [
+        "It costs $129.99.", "Bluetooth 5.3 is supported!", "好的。", "再见"]
+    assert take_sentences("One. Two costs $5.") == (["One."], "Two costs $5.")
+    assert take_sentences("好的。还有") == (["好的。"], "还有")

