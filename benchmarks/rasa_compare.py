@@ -2,8 +2,8 @@
 
 Usage: python benchmarks/rasa_compare.py [--quick] [--epochs 40] [--n 300]
 
-Data: the seeded (seed 0) 90/10 carve of ../shared/data/banking77/train.csv
-(benchmarks/peers/banking77.py); the official test split is never read.
+Data: the NLU work's seed-0 90/10 stratified carve of ../shared/data/banking77/train.csv
+(benchmarks/nlu_data.py, through benchmarks/peers/banking77.py); the official test split is never read.
 
 Rasa: its recommended DIET pipeline (benchmarks/peers/rasa_project.py; ``--epochs``, default 40,
 is recorded) in the Rasa integration test's cached Python 3.10 venv, trained once (niced) and
@@ -273,7 +273,7 @@ def main(argv: list[str] | None = None) -> dict:
     parse = {k: summary_ms(v) for k, v in lat.items()}
     turns = {k: summary_ms(v) for k, v in turn_lat.items()}
     result = {
-        "data": {"train": len(train_rows), "valid": len(valid_rows), "split": "banking77 train, seed-0 90/10 carve"},
+        "data": {"train": len(train_rows), "valid": len(valid_rows), "split": "banking77 train, seed-0 90/10 stratified carve (benchmarks/nlu_data.py)"},
         "rasa": {"version": "3.6.21", "pipeline": "DIET (rasa init default, no ResponseSelector)",
                  "epochs": args.epochs, **rasa_train, "accuracy": acc(rasa_top),
                  "accuracy_ignoring_fallback": acc(rasa_nofb)},

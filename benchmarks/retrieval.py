@@ -85,6 +85,14 @@ def _quality_rows(retriever, queries) -> dict:
     return rows
 
 
+def _embedders() -> dict:
+    """The embedders configs/default.yaml configures (MiniLM + E5 ensemble for English, E5 for Chinese)."""
+    from engine.settings import load_settings
+    from knowledge.ensemble import configured_embedders
+
+    return configured_embedders(load_settings(), {"en", "zh"})
+
+
 def _demo_retriever(entries, embedders):
     """The retriever as configs/default.yaml configures it (per-language weights included)."""
     from engine.settings import load_settings
@@ -95,26 +103,33 @@ def _demo_retriever(entries, embedders):
 
 def quality() -> dict:
     from knowledge.demo.faqs import FAQS
-    from knowledge.embedders import E5Embedder, SentenceTransformerEmbedder
-    from knowledge.faq.evaluate import EvalQuery, load_queries
+    from knowledge.ensemble import EnsembleEmbedder
+    from knowledge.faq.evaluate import EvalQuery, evaluate, load_queries
     from knowledge.faq.index import HybridFAQRetriever
     from knowledge.faq.store import FAQEntry, load_faqs
 
-    minilm = SentenceTransformerEmbedder(device="cpu")
+    embedders = _embedders()
     out: dict = {}
     if FAQ_EN.is_file():
         entries = load_faqs(FAQ_EN)
-        retriever = HybridFAQRetriever(entries, minilm)
+        retriever = _demo_retriever(entries, embedders)  # what `shopassist knowledge eval` runs
+        parts = [e for e, _ in embedders["default"].parts] if isinstance(embedders["default"], EnsembleEmbedder) else []
+        singles = {f"dense_{e.name.split(':')[0]}": HybridFAQRetriever(entries, e) for e in parts}
         for split in ("tune", "test"):
             queries = load_queries(HERE / "data" / f"ecommerce_faq_en_queries_{split}.csv",
                                    known_ids={e.id for e in entries})
             print(f"ecommerce_faq_en, {split} queries ({len(queries)}):")
-            out[f"ecommerce_faq_en_{split}"] = _quality_rows(retriever, queries)
+            rows = _quality_rows(retriever, queries)
+            for name, single in singles.items():  # each ensemble member alone, for comparison
+                res = evaluate(single, queries, mode="dense")
+                rows[name] = {k: res[k] for k in ("n", "recall@1", "recall@5", "mrr", "p50_ms")}
+                print(f"  {name:<7} r@1 {res['recall@1']:.3f}  r@5 {res['recall@5']:.3f}  mrr {res['mrr']:.3f}")
+            out[f"ecommerce_faq_en_{split}"] = rows
     else:
         print(f"skipping ecommerce_faq_en: {FAQ_EN} not found")
 
     entries = [FAQEntry(f["id"], f["question"], f["answer"], f["lang"], f["kind"], tuple(f["tags"])) for f in FAQS]
-    demo = _demo_retriever(entries, {"en": minilm, "zh": E5Embedder()})
+    demo = _demo_retriever(entries, embedders)
     for lang in ("en", "zh"):
         queries = [EvalQuery(p, frozenset({f["id"]}), lang) for f in FAQS if f["lang"] == lang
                    for p in f["paraphrases"]]
@@ -139,12 +154,10 @@ def thresholds() -> dict:
     accuracy (answer the first, refuse the second), ties broken towards the midpoint of the gap.
     """
     from knowledge.demo.faqs import FAQS
-    from knowledge.embedders import E5Embedder, SentenceTransformerEmbedder
-    from knowledge.faq.index import HybridFAQRetriever
     from knowledge.faq.store import FAQEntry
 
     entries = [FAQEntry(f["id"], f["question"], f["answer"], f["lang"], f["kind"], tuple(f["tags"])) for f in FAQS]
-    r = _demo_retriever(entries, {"en": SentenceTransformerEmbedder(device="cpu"), "zh": E5Embedder()})
+    r = _demo_retriever(entries, _embedders())
     out = {}
     for lang in ("en", "zh"):
         good, wrong = [], []

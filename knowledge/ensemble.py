@@ -13,7 +13,9 @@ per-query spread about a fifth of MiniLM's), so it needs the larger weight (0.8)
 The engine embeds every turn with E5 for intent detection anyway; when the ensemble shares that
 embedder instance its query cache makes the second model nearly free at query time.
 
-:func:`retrieval_embedder` builds what ``retrieval.ensemble_embedder`` / ``ensemble_weight`` ask for.
+:func:`retrieval_embedder` builds what ``retrieval.ensemble_embedder`` / ``ensemble_weight`` ask for;
+:func:`configured_embedders` all of the FAQ retriever's embedders from settings (``shopassist knowledge``,
+benchmarks; the engine's builder shares them with intent detection).
 
 Example:
     >>> ens = EnsembleEmbedder([(HashEmbedder(64), 0.2), (HashEmbedder(32, 2), 0.8)])
@@ -33,7 +35,7 @@ import numpy as np
 from engine.errors import ModelError
 from knowledge.embedders import Embedder, HashEmbedder, build_embedder  # noqa: F401  (HashEmbedder: doctest)
 
-__all__ = ["EnsembleEmbedder", "retrieval_embedder"]
+__all__ = ["EnsembleEmbedder", "retrieval_embedder", "configured_embedders"]
 
 log = logging.getLogger(__name__)
 
@@ -114,3 +116,27 @@ def retrieval_embedder(
         log.warning("ensemble embedder %r unavailable (%s); retrieval uses %s alone", name, exc, base.name)
         return base
     return EnsembleEmbedder([(base, 1.0 - weight), (second, weight)])
+
+
+def configured_embedders(settings, languages: Iterable[str]) -> dict[str, Embedder]:
+    """The FAQ retriever's embedders for ``settings``: ``embedder.model`` (blended with
+    ``retrieval.ensemble_embedder`` when set) for every language, ``retrieval.zh_embedder`` for
+    Chinese when ``languages`` has it (the default model when that one cannot load)."""
+    emb = settings.embedder
+    default = build_embedder(emb.model, device=emb.device, batch_size=emb.batch_size, cache_size=emb.cache_size,
+                             backend=emb.backend)
+    out: dict[str, Embedder] = {"default": default}
+    zh = settings.retrieval.zh_embedder
+    if "zh" in set(languages) and zh not in ("default", emb.model):
+        candidate = build_embedder(zh, device=emb.device, cache_size=emb.cache_size)
+        try:
+            if hasattr(candidate, "warm_up"):
+                candidate.warm_up()
+            out["zh"] = candidate
+        except ModelError as exc:
+            log.warning("%r unavailable (%s); Chinese uses %s", zh, exc, default.name)
+    blended = retrieval_embedder(default, settings.retrieval, share=list(out.values()), cache_size=emb.cache_size)
+    if blended is not default:
+        out.setdefault("zh", default)  # Chinese keeps its own model (MiniLM is English-only)
+        out["default"] = blended
+    return out

@@ -4,7 +4,8 @@ Every number (prices, durations, percentages, years; digits, English number word
 numerals before a unit), every date word (months, weekdays), every model code (``X200``, ``IPX4``)
 and every catalog product or brand name in an answer must appear in the sources or facts it was
 given. An answer must not state an order's status at all (those come only from the connectors),
-must be in the customer's language and must share most of its content words with the sources.
+must not open with "Yes" where the sources say "No" (or the reverse), must be in the customer's
+language and must share most of its content words with the sources.
 :meth:`GroundingChecker.check` lists what failed; an empty list means the answer is grounded.
 
 Example:
@@ -69,6 +70,9 @@ _ZH_ORDER_STATUS_RE = re.compile(
     r"(?:您|你)的(?:订单|包裹)[^。！？\n]{0,20}?(?:已发货|已经发货|已送达|已签收|运输中|配送中|派送中|处理中|已取消|已退款)"
     r"|订单(?:号)?\s*\d{5,}"
 )
+# an answer that opens with "Yes" where the sources say "No" (or the reverse) contradicts them,
+# however many of their words it borrows
+_POLARITY_RE = re.compile(r"(?:^|(?<=[.!?]\s))(yes|no)\b", re.IGNORECASE)
 # a sentence ends at . ! ? before white space (not inside "5.3" or "$129.99"), or at 。！？ or a newline
 _BOUNDARY_RE = re.compile(r"(?<=[.!?])\s+|(?<=[。！？\n])")
 _STEM = 5  # English words compare on their first letters ("returns" ~ "returned")
@@ -213,6 +217,9 @@ class GroundingChecker:
         for code in dict.fromkeys(_CODE_RE.findall(text)):
             if not _UNIT_SUFFIX_RE.match(code) and _squash(code) not in squashed:
                 problems.append(f"code {code}")
+        said = {m.lower() for m in _POLARITY_RE.findall(text)}
+        stated = {m.lower() for m in _POLARITY_RE.findall(joined)}
+        problems += [f"polarity {p}" for p in sorted(said) if stated and p not in stated]
         if language is not None and detect_language(text) != language:
             problems.append(f"language {detect_language(text)}")
         words = _content(lexical_tokens(text))

@@ -80,8 +80,12 @@ def _finished(sentences: list[str]) -> list[str]:
     return sentences
 
 
+_NO_ANSWER = "no answer (only questions, echoes or an unfinished sentence)"
 _QUESTION_END_RE = re.compile(r"[?？]\s*$")
 _NON_WORD_RE = re.compile(r"\W+")
+# talk about the prompt rather than the store ("the customer has...", "as an AI...", "根据资料")
+_META_RE = re.compile(r"\bthe (?:customer|sources?|question)\b|\bas an ai\b|\blanguage model\b|顾客|资料|编号",
+                      re.IGNORECASE)
 
 
 class _Echoes:
@@ -92,7 +96,7 @@ class _Echoes:
         self._texts = [_NON_WORD_RE.sub("", t.lower()) for t in (question, system, *(p.question for p in passages))]
 
     def __contains__(self, sentence: str) -> bool:
-        if _QUESTION_END_RE.search(sentence):
+        if _QUESTION_END_RE.search(sentence) or _META_RE.search(sentence):
             return True
         key = _NON_WORD_RE.sub("", _display(sentence).lower())
         return len(key) >= 4 and any(key in t for t in self._texts)
@@ -211,7 +215,7 @@ class LLMGenerator:
         kept = _finished(_dedupe([x for x in split_sentences(completion.text) if _display(x) and x not in echoes]))
         raw = _sep(language).join(kept)
         text = _sep(language).join(_display(s) for s in kept)
-        problems = self._checker.check(text, sources.texts, language=language)
+        problems = self._checker.check(text, sources.texts, language=language) if text else (_NO_ANSWER,)
         if problems:
             return self._refuse(question, passages, facts, language, history, problems, completion.tokens)
         return Answer(text, sources.cited(raw, text), True, backend=self.backend, tokens=completion.tokens)
@@ -321,7 +325,7 @@ class _CheckedStream:
                                  refused=problems, tokens=deltas[0])
             return
         self.answer = gen._refuse(self._question, self._passages, self._facts, lang, self._history,
-                                  problems or ("empty answer",), deltas[0])
+                                  problems or (_NO_ANSWER,), deltas[0])
         if self.answer.text:
             yield self.answer.text
 

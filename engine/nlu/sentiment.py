@@ -26,8 +26,9 @@ import yaml
 
 from engine.errors import ModelError
 from engine.types import SentimentLabel, SentimentPrediction
+from engine.yamlio import safe_load as yaml_safe_load
 
-__all__ = ["LexiconSentimentAnalyzer"]
+__all__ = ["LexiconSentimentAnalyzer", "ModelSentimentAnalyzer"]
 
 _SENTIMENT, _NEGATOR, _INTENSIFIER, _CONTRAST, _NEUTRAL, _OTHER, _BOUNDARY = range(7)
 
@@ -158,7 +159,7 @@ def _weight(value: Any, where: str, low: float, high: float) -> float:
 def _load_packaged() -> _Lexicon:
     try:
         text = resources.files("engine.nlu.data").joinpath("sentiment.yaml").read_text("utf-8")
-        return _Lexicon(yaml.safe_load(text))
+        return _Lexicon(yaml_safe_load(text))
     except (OSError, ModuleNotFoundError, yaml.YAMLError, ValueError) as exc:
         raise ModelError(f"the packaged sentiment lexicon is missing or invalid: {exc}") from exc
 
@@ -323,3 +324,54 @@ class LexiconSentimentAnalyzer:
             else:  # a word that carries no sentiment uses up the negation window, ends a boost
                 negate, boost = max(0, negate - 1), 1.0
         return total
+
+
+class ModelSentimentAnalyzer:
+    """A trained sentiment model (``shopassist nlu train --task sentiment``) for the languages it
+    was trained on, the lexicon analyzer for the rest (a ``SentimentAnalyzer``).
+
+    The score is ``P(positive) - P(negative)`` in [-1, 1], so the router's hand-off rule
+    (``dialogue.negative_handoff_score``) reads it like the lexicon's score. A two-class model
+    calls a message neutral when neither class leads by ``binary_margin``.
+
+    Args:
+        model: a loaded :class:`engine.nlu.training.TextModel` with labels among
+            ``negative``/``neutral``/``positive``.
+        fallback: analyzer for other languages (and if the model fails on a message).
+        languages: ``("zh",)``: messages holding Chinese go to the model.
+
+    Example:
+        >>> from engine.nlu.training import TextModel                                  # doctest: +SKIP
+        >>> ModelSentimentAnalyzer(TextModel.load(path)).analyze("质量太差了").label     # doctest: +SKIP
+        'negative'
+    """
+
+    def __init__(self, model: Any, fallback: Any = None, *, languages: tuple[str, ...] = ("zh",),
+                 binary_margin: float = 0.5, max_chars: int = 2000) -> None:
+        labels = set(model.labels)
+        if not {"negative", "positive"} <= labels or not labels <= {"negative", "neutral", "positive"}:
+            raise ModelError(f"a sentiment model needs labels negative/positive (and optionally neutral), has {sorted(labels)}")
+        if not 0.0 <= binary_margin <= 1.0:
+            raise ValueError(f"binary_margin must be in [0, 1], got {binary_margin}")
+        self.model = model
+        self.fallback = fallback or LexiconSentimentAnalyzer()
+        self.languages = languages
+        self.binary_margin = binary_margin
+        self.max_chars = max_chars
+        self._index = {lab: i for i, lab in enumerate(model.labels)}
+
+    def _covers(self, text: str) -> bool:
+        has_cjk = any("\u4e00" <= ch <= "\u9fff" for ch in text)
+        return ("zh" in self.languages and has_cjk) or ("en" in self.languages and not has_cjk)
+
+    def analyze(self, text: str | bytes) -> SentimentPrediction:
+        if isinstance(text, (bytes, bytearray)) or not isinstance(text, str) or not self._covers(text):
+            return self.fallback.analyze(text)
+        p = self.model.probabilities([text[: self.max_chars]])[0]
+        pos, neg = float(p[self._index["positive"]]), float(p[self._index["negative"]])
+        score = round(pos - neg, 4)
+        if "neutral" in self._index:
+            label = self.model.labels[int(p.argmax())]
+        else:
+            label = "positive" if score >= self.binary_margin else "negative" if score <= -self.binary_margin else "neutral"
+        return SentimentPrediction(label=label, score=score)

@@ -42,6 +42,7 @@ __all__ = [
     "choose_threshold",
     "carve_validation",
     "data_digest",
+    "macro_f1",
 ]
 
 MODEL_FORMAT_VERSION = 1
@@ -68,7 +69,8 @@ def carve_validation(labels: Sequence[str], *, frac: float = 0.1, seed: int = 0)
     return sorted(tr), sorted(va)
 
 
-def _macro_f1(gold: Sequence[str], pred: Sequence[str]) -> float:
+def macro_f1(gold: Sequence[Any], pred: Sequence[Any]) -> float:
+    """Mean F1 over the classes present in ``gold``."""
     f1s = []
     for c in set(gold):
         tp = sum(g == p == c for g, p in zip(gold, pred))
@@ -107,7 +109,8 @@ class TextModel:
     """A trained text classifier folder: predicts labels (or the OOS label) for texts."""
 
     meta: dict[str, Any]
-    head: Any = None  # LinearHead (mode head)
+    head: Any = None  # LinearHead (mode head over sentence embeddings)
+    sparse: Any = None  # TfidfHead (mode head over character n-grams, ``embedder="tfidf"``)
     net: Any = None  # FinetunedClassifier (mode finetune)
     _embedder: Any = field(default=None, repr=False)
 
@@ -129,6 +132,8 @@ class TextModel:
     def probabilities(self, texts: Sequence[str]) -> np.ndarray:
         if self.net is not None:
             return self.net.probabilities(list(texts))
+        if self.sparse is not None:
+            return self.sparse.probabilities(list(texts))
         return self.head.probabilities(self.embedder().embed(list(texts), kind="query"))
 
     def predict(self, texts: Sequence[str], *, oos_label: str | None = None) -> list[str]:
@@ -147,6 +152,8 @@ class TextModel:
             self.head.meta = dict(self.head.meta, **meta)
             self.head.save(folder)  # head.npz + meta.json (its own format version inside)
             meta = json.loads((folder / "meta.json").read_text(encoding="utf-8"))
+        elif self.sparse is not None:
+            self.sparse.save(folder)
         else:
             self.net.save(folder)
         meta["model_format_version"] = MODEL_FORMAT_VERSION
@@ -172,6 +179,10 @@ class TextModel:
 
             net = FinetunedClassifier.load(folder, meta["labels"], max_length=int(meta.get("max_length", 64)), device=device)
             return cls(meta, net=net)
+        if meta.get("embedder") == "tfidf":
+            from engine.nlu.sparse import TfidfHead
+
+            return cls(meta, sparse=TfidfHead.load(folder, meta["labels"]))
         from engine.nlu.intent import LinearHead
 
         head = LinearHead.load(folder)
@@ -192,7 +203,7 @@ def _fit_head_path(xtr, ytr, xva, yva, decays, *, max_iter, seed, progress):
     for wd in decays:
         head = train_linear_head(xtr, ytr, max_iter=max_iter, weight_decay=wd, seed=seed, init=init)
         init = head
-        f1 = _macro_f1(yva, [head.labels[i] for i in head.probabilities(xva).argmax(1)]) if len(yva) else 0.0
+        f1 = macro_f1(yva, [head.labels[i] for i in head.probabilities(xva).argmax(1)]) if len(yva) else 0.0
         scores[wd] = round(f1, 4)
         _say(f"  weight_decay {wd:g}: validation macro-F1 {f1:.4f}", progress)
         if best is None or f1 > best[0] + 1e-9:
@@ -238,7 +249,15 @@ def train_text_model(
     meta: dict[str, Any] = {"task": task, "mode": mode, "oos_label": oos_label,
                             "train_rows": len(tx), "train_data_sha256": data_digest(texts, labels),
                             "validation": "carved 10% of train" if carved else "given"}
-    if mode == "head":
+    if mode == "head" and embedder == "tfidf":
+        from engine.nlu.sparse import train_tfidf_head
+
+        _say(f"training a character n-gram TF-IDF head ({len(fy)} rows, {len(seen)} labels), choosing C on validation...", progress)
+        sparse, c, scores = train_tfidf_head(fx, fy, [vx[i] for i in vin], [vy[i] for i in vin], progress=progress)
+        probs = sparse.probabilities(vx)
+        meta.update(embedder="tfidf", C=c, c_scores={f"{k:g}": v for k, v in scores.items()})
+        model = TextModel(meta, sparse=sparse)
+    elif mode == "head":
         from knowledge.embedders import build_embedder
 
         emb = build_embedder(embedder, cache_size=0)
@@ -263,12 +282,16 @@ def train_text_model(
         probs = net.probabilities(vx)
         meta.update(base_model=cfg.model, max_length=cfg.max_length, finetune=report)
         model = TextModel(meta, net=net)
-    meta["labels"] = list(model.head.labels if model.head is not None else model.net.labels)
+    meta["labels"] = list((model.head or model.sparse or model.net).labels)
     threshold, how = 0.0, None
     if oos_label is not None:
         threshold, how = choose_threshold(probs, meta["labels"], vy, oos_label, in_scope_keep=in_scope_keep)
     meta.update(threshold=threshold, threshold_choice=how)
-    if carved and mode == "head":  # refit on every row with the chosen strength
+    if carved and model.sparse is not None:  # refit on every row with the chosen strength
+        from engine.nlu.sparse import train_tfidf_head
+
+        model.sparse = train_tfidf_head(tx, ty, [], [], cs=(meta["C"],), progress=False)[0]
+    elif carved and mode == "head":
         from engine.nlu.intent import train_linear_head
 
         model.head = train_linear_head(xtx, ty, max_iter=max_iter, weight_decay=meta["weight_decay"],

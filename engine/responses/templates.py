@@ -14,6 +14,7 @@ from importlib import resources
 from typing import Any
 
 import yaml
+from engine.yamlio import safe_load as yaml_safe_load
 
 __all__ = ["Templates"]
 
@@ -21,7 +22,7 @@ __all__ = ["Templates"]
 class Templates:
     def __init__(self, overrides: dict[str, dict[str, str]] | None = None, **defaults: Any) -> None:
         text = resources.files("engine.responses").joinpath("templates.yaml").read_text("utf-8")
-        self._t: dict[str, dict[str, str]] = yaml.safe_load(text)
+        self._t: dict[str, dict[str, str]] = yaml_safe_load(text)
         for key, langs in (overrides or {}).items():
             self._t.setdefault(key, {}).update(langs)
         self._defaults = defaults

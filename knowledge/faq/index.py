@@ -7,7 +7,9 @@ Per language (MiniLM for English; multilingual E5 for Chinese when installed):
    united with BM25's top ``candidates`` (``bm25s``; jieba words for Chinese).
 2. **Fusion**: ``fused = w * cosine + (1 - w) * coverage``, where coverage is the idf-weighted
    share of the query's terms found in the FAQ (in [0, 1]). ``w`` = ``dense_weight`` (0.9 for
-   English, tuned on benchmarks/data/ecommerce_faq_en_queries_tune.csv; 0.97 for Chinese, whose
+   MiniLM alone; configs/default.yaml sets 0.96 for English, whose embedder there is the MiniLM + E5
+   ensemble of :mod:`knowledge.ensemble` — its cosines are compressed too — both tuned on
+   benchmarks/data/ecommerce_faq_en_queries_tune.csv; 0.97 for Chinese, whose
    E5 cosines are compressed into ~0.7-0.9 so lexical terms must weigh less, tuned on the first
    paraphrase of each Chinese demo FAQ). Reciprocal rank fusion was tried and lost: BM25 alone is
    far weaker than the dense side on paraphrases (see benchmarks/retrieval.py).

@@ -2,8 +2,9 @@
 
 "the hydrova bottle", "brewmaster espresso machine", "Vortex 手柄" name a product without any of
 its aliases. :class:`EmbeddingProductMatcher` embeds each product's names once (English and
-Chinese name, aliases, ``brand + category noun``; cached in memory and, with ``cache_dir``, on
-disk beside a manifest of model and data hash), embeds the text, and links the product whose best
+Chinese name, aliases, the name without its brand; in memory, lazily as they first become
+candidates, and, with ``cache_dir``, on disk beside a manifest of model and data hash once all are
+embedded), embeds the text, and links the product whose best
 name is closest by cosine. Guards keep ordinary text from becoming a product:
 
 - **anchor**: a product is a candidate only if the text shares a *distinctive* word with its names
@@ -46,7 +47,7 @@ __all__ = ["EmbeddingProductMatcher", "DEFAULT_THRESHOLD", "DEFAULT_MARGIN"]
 log = logging.getLogger(__name__)
 
 DEFAULT_THRESHOLD = 0.86  # E5 cosines; chosen on benchmarks/data/product_linking.csv
-DEFAULT_MARGIN = 0.01
+DEFAULT_MARGIN = 0.02
 _LATIN_RE = re.compile(r"[0-9a-z]+")
 _CJK_RE = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff]+")
 _MAX_TEXT = 300  # characters embedded: product mentions are short; long text is not a description
@@ -108,6 +109,8 @@ class EmbeddingProductMatcher:
                     self._by_word[w].add(k)
         self._owner_arr = np.asarray(self._owner, dtype=np.int64)
         self._vectors: np.ndarray | None = None
+        self._have = np.zeros(0, dtype=bool)
+        self._digest = ""
         self._lock = threading.Lock()
 
     # -- product vectors, once --------------------------------------------------------------------
@@ -118,18 +121,30 @@ class EmbeddingProductMatcher:
         return h.hexdigest()
 
     def warm_up(self) -> None:
-        """Embed the product names (or load them from ``cache_dir`` when model and names match)."""
-        if self._vectors is not None:
-            return
+        """Embed every product name now (or load them from ``cache_dir`` when model and names match)."""
+        self._ensure(np.arange(len(self._texts)))
+
+    def _ensure(self, rows: np.ndarray) -> None:
+        """Make sure the names in ``rows`` are embedded: from the disk cache on first use, else
+        lazily (a turn embeds only its few candidates' names the first time they come up)."""
         with self._lock:
-            if self._vectors is not None:
+            if self._vectors is None:
+                self._digest = self._data_hash()
+                cached = self._load(self._digest)
+                if cached is not None:
+                    self._vectors, self._have = cached, np.ones(len(self._texts), dtype=bool)
+                    return
+            missing = rows[~self._have[rows]] if self._vectors is not None else rows
+            if not len(missing):
                 return
-            digest = self._data_hash()
-            vecs = self._load(digest)
-            if vecs is None:
-                vecs = np.asarray(self._embedder.embed(self._texts, kind="query"), dtype=np.float32)
-                self._save(digest, vecs)
-            self._vectors = vecs
+            vecs = np.asarray(self._embedder.embed([self._texts[i] for i in missing], kind="query"), dtype=np.float32)
+            if self._vectors is None:
+                self._vectors = np.zeros((len(self._texts), vecs.shape[1]), dtype=np.float32)
+                self._have = np.zeros(len(self._texts), dtype=bool)
+            self._vectors[missing] = vecs
+            self._have[missing] = True
+            if self._have.all():
+                self._save(self._digest, self._vectors)
 
     def _paths(self) -> tuple[Path, Path]:
         return self._cache_dir / "product-names.json", self._cache_dir / "product-names.npy"
@@ -181,15 +196,15 @@ class EmbeddingProductMatcher:
         cand = self.candidates(text)
         if not cand:
             return []
-        self.warm_up()
+        rows = np.flatnonzero(np.isin(self._owner_arr, cand))
+        self._ensure(rows)
         q = np.asarray(self._embedder.embed([text[:_MAX_TEXT]], kind="query"), dtype=np.float32)[0]
-        sims = self._vectors @ q
+        sims = self._vectors[rows] @ q
         best: dict[int, float] = {}
-        allowed = set(cand)
-        for row in np.flatnonzero(np.isin(self._owner_arr, cand)):
+        for row, sim in zip(rows, sims):
             k = self._owner[row]
-            if k in allowed and sims[row] > best.get(k, -math.inf):
-                best[k] = float(sims[row])
+            if sim > best.get(k, -math.inf):
+                best[k] = float(sim)
         return sorted(((self._ids[k], s) for k, s in best.items()), key=lambda kv: (-kv[1], kv[0]))
 
     def match(self, text: str) -> str | None:

@@ -20,7 +20,7 @@ FAQS = {"questions": [
 @pytest.fixture()
 def files(tmp_path):
     cfg = tmp_path / "cfg.yaml"
-    cfg.write_text(f"data_dir: {tmp_path / 'data'}\nembedder:\n  model: hash\nretrieval:\n  zh_embedder: default\n")
+    cfg.write_text(f"data_dir: {tmp_path / 'data'}\nembedder:\n  model: hash\nretrieval:\n  zh_embedder: default\n  ensemble_embedder: null\n")
     faq = tmp_path / "faq.json"
     faq.write_text(json.dumps(FAQS))
     queries = tmp_path / "q.csv"

@@ -101,3 +101,11 @@ def test_sentences_split_at_ends_not_inside_numbers():
         "It costs $129.99.", "Bluetooth 5.3 is supported!", "好的。", "再见"]
     assert take_sentences("One. Two costs $5.") == (["One."], "Two costs $5.")
     assert take_sentences("好的。还有") == (["好的。"], "还有")
+
+
+def test_an_answer_may_not_say_no_where_the_sources_say_yes(checker):
+    source = "Do you ship internationally? Yes, we ship to over 40 countries."
+    assert "polarity no" in checker.check("No, we do not ship internationally.", [source])
+    assert checker.check("Yes, we ship to over 40 countries.", [source]) == ()
+    # sources with neither word leave the answer's yes or no to the other checks
+    assert checker.check("Yes, refunds reach your original payment method.", [REFUNDS]) == ()

@@ -182,3 +182,9 @@ def test_an_echoed_question_is_left_out_and_the_statement_after_it_kept():
     expected = "Refunds reach your original payment method 5–7 business days after the return arrives."
     assert gen.generate("refunds?", [REFUNDS], []).text == expected
     assert "".join(gen.stream("refunds?", [REFUNDS], [])) == expected
+
+
+def test_talk_about_the_prompt_is_left_out():
+    gen, _ = _gen("The customer has no information about refunds.")
+    answer = gen.generate("refunds?", [REFUNDS], [])
+    assert answer.backend == "extractive" and answer.text == REFUNDS.answer

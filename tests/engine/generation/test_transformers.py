@@ -35,9 +35,14 @@ def cache_dir(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def smollm2(cache_dir):
+    import torch
+
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)  # generation threads spin-wait badly on a busy CPU (20x slower here)
     model = TransformersChatModel("smollm2", device="cpu", cache_dir=cache_dir)
     model.warm_up()
-    return model
+    yield model
+    torch.set_num_threads(threads)
 
 
 def test_the_gguf_is_dequantised_once_and_later_loads_use_the_safetensors_copy(smollm2, cache_dir, monkeypatch):

@@ -156,3 +156,49 @@ def test_finetune_mode_trains_saves_and_reloads_the_packaged_minilm(tmp_path, ca
     assert main(["nlu", "eval", "--model", str(tmp_path / "a"), "--data", str(valid),
                  "--json", str(tmp_path / "out.json")]) == 0
     assert json.loads((tmp_path / "out.json").read_text())["mode"] == "finetune"
+
+
+def test_tfidf_features_for_sentiment_round_trip(tmp_path):
+    pos = ["质量很好，物流也快{}", "非常满意，推荐购买{}", "great quality, love it {}", "很喜欢，好评{}"]
+    neg = ["太差了，不推荐{}", "质量很差，退货{}", "terrible, broke after a day {}", "失望，很垃圾{}"]
+    texts = [t.format(i) for i in range(12) for t in pos + neg]
+    labels = [lab for _ in range(12) for lab in ["positive"] * 4 + ["negative"] * 4]
+    assert pick_embedder(texts, "sentiment") == "tfidf"
+    model = train_text_model(texts, labels, task="sentiment", embedder="tfidf", progress=False)
+    assert model.meta["embedder"] == "tfidf" and model.meta["C"] in (1.0, 3.0, 10.0)
+    model.save(tmp_path)
+    again = TextModel.load(tmp_path)
+    probe = ["物流很快，质量很好", "太差了，质量很差"]
+    assert again.predict(probe) == ["positive", "negative"]
+    assert np.allclose(again.probabilities(probe), model.probabilities(probe), atol=1e-5)
+    (tmp_path / "tfidf.npz").write_bytes(b"broken")
+    with pytest.raises(ModelError, match="TF-IDF model is missing or corrupt"):
+        TextModel.load(tmp_path)
+
+
+def test_a_trained_sentiment_model_serves_chinese_and_the_lexicon_the_rest(tmp_path):
+    from engine.builder import _sentiment
+    from engine.settings import NLUSettings
+
+    pos = ["质量很好，物流也快{}", "非常满意，推荐购买{}", "很喜欢，好评{}"]
+    neg = ["太差了，不推荐{}", "质量很差，退货{}", "失望，很垃圾{}"]
+    neu = ["我的快递到哪了{}", "可以改地址吗{}", "这款有黑色吗{}"]
+    texts = [t.format(i) for i in range(12) for t in pos + neg + neu]
+    labels = [lab for _ in range(12) for lab in ["positive"] * 3 + ["negative"] * 3 + ["neutral"] * 3]
+    train_text_model(texts, labels, task="sentiment", embedder="tfidf", progress=False).save(tmp_path)
+    analyzer = _sentiment(NLUSettings(sentiment_model=tmp_path))
+    bad = analyzer.analyze("质量太差了，很失望")
+    assert bad.label == "negative" and bad.score < 0
+    assert analyzer.analyze("请问可以改地址吗").label == "neutral"
+    # English goes to the lexicon, which knows nothing of this model
+    assert analyzer.analyze("this is awful, I am furious").label == "negative"
+    assert analyzer.analyze("where is my order 100023?").score == 0.0
+
+
+def test_a_model_with_other_labels_is_not_a_sentiment_model(tmp_path):
+    from engine.nlu.sentiment import ModelSentimentAnalyzer
+
+    texts, labels = _rows(0, 6)
+    model = train_text_model(texts, labels, task="intent", embedder="hash", progress=False)
+    with pytest.raises(ModelError, match="needs labels negative/positive"):
+        ModelSentimentAnalyzer(model)

@@ -1,0 +1,110 @@
+"""NLU benchmark: train on each data set's train split, evaluate on its validation split.
+
+Usage: python benchmarks/nlu.py [--sets banking77 clinc150 ...] [--finetune] [--quick]
+
+Data and splits come from ``benchmarks/nlu_data.py`` (the official test splits are held out for
+outside evaluation). Models are trained exactly as ``shopassist nlu train`` trains them without
+``--valid`` (the L2 strength is chosen on a 10% slice carved from train, never on the validation
+split reported here), except ``clinc150 (OOS tuned)``, whose out-of-scope threshold is chosen on
+one half of CLINC's val + oos_val and reported on the other half. ``--finetune`` adds full
+fine-tuning rows (about 30 minutes for BANKING77 on 2 CPU cores). Prints a table beside the
+published anchors and writes ``benchmarks/results/nlu.json``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from _common import summary_ms, write  # noqa: E402
+from nlu_data import load  # noqa: E402
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+# (data set, task, oos label, validation set used for choices, set reported, anchor text)
+RUNS = {
+    "banking77": ("intent", None, None, "banking77", "accuracy >= 0.94 (BERT-large 0.9366, USE+ConveRT 0.9336)"),
+    "clinc150": ("intent", "oos", None, "clinc150", "in-scope >= 0.965, OOS recall >= 0.85 (BERT 0.962 / 0.523)"),
+    "clinc150 (OOS tuned)": ("intent", "oos", "clinc150_tune", "clinc150_half", "as above; threshold chosen with OOS rows"),
+    "bitext": ("intent", None, None, "bitext", "accuracy >= 0.99"),
+    "shopping_zh": ("sentiment", None, None, "shopping_zh", "accuracy >= 0.93"),
+    "sentiment3_zh": ("sentiment", None, None, "sentiment3_zh", "3 classes; no published anchor"),
+}
+
+
+def run_one(name: str, mode: str, quick: bool) -> dict:
+    from engine.nlu.cli import metrics, pick_embedder
+    from engine.nlu.finetune import FinetuneConfig
+    from engine.nlu.training import train_text_model
+
+    task, oos, tune_set, eval_set, anchor = RUNS[name]
+    train, _ = load(eval_set if eval_set != "clinc150_half" else "clinc150")
+    _, valid = load(eval_set)
+    if quick:  # a smoke run: a slice of each
+        train, valid = train[::10], valid[::5]
+    texts, labels = [t for t, _ in train], [lab for _, lab in train]
+    kwargs = {}
+    if tune_set:
+        _, tune = load(tune_set)
+        kwargs = {"valid_texts": [t for t, _ in tune], "valid_labels": [lab for _, lab in tune]}
+    embedder = pick_embedder(texts, task)
+    t0 = time.perf_counter()
+    model = train_text_model(texts, labels, task=task, mode=mode, oos_label=oos, embedder=embedder,
+                             finetune_config=FinetuneConfig(epochs=2 if quick else 10) if mode == "finetune" else None,
+                             progress=False, **kwargs)
+    train_s = time.perf_counter() - t0
+    vtexts, vgold = [t for t, _ in valid], [lab for _, lab in valid]
+    t1 = time.perf_counter()
+    probs = model.probabilities(vtexts)
+    batched_ms = (time.perf_counter() - t1) * 1000 / len(vtexts)
+    single = []
+    for t in vtexts[:200]:
+        t2 = time.perf_counter()
+        model.probabilities([t])
+        single.append((time.perf_counter() - t2) * 1000)
+    m = metrics(vgold, model.decide(probs, oos), oos)
+    row = {"set": name, "mode": mode, "features": model.meta.get("embedder") or model.meta.get("base_model"),
+           "train_rows": len(texts), "eval_rows": len(vtexts), "train_s": round(train_s, 1),
+           "accuracy": m["accuracy"], "macro_f1": m["macro_f1"],
+           "in_scope_accuracy": m.get("in_scope_accuracy"), "oos_recall": m.get("oos_recall"),
+           "threshold": model.threshold, "threshold_choice": model.meta.get("threshold_choice"),
+           "chosen": {k: model.meta[k] for k in ("weight_decay", "C") if k in model.meta},
+           "latency_single": summary_ms(single), "ms_per_utterance_batched": round(batched_ms, 3),
+           "anchor": anchor, "per_class": m["per_class"]}
+    if oos:  # in-scope accuracy without any threshold: what the classifier alone gets right
+        best = [model.labels[i] for i in probs.argmax(1)]
+        ins = [(b, g) for b, g in zip(best, vgold) if g != oos]
+        row["in_scope_accuracy_no_threshold"] = round(float(np.mean([b == g for b, g in ins])), 4)
+    return row
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--sets", nargs="*", default=list(RUNS))
+    ap.add_argument("--finetune", action="store_true", help="also fine-tune (slow on a CPU)")
+    ap.add_argument("--quick", action="store_true", help="a slice of each set, for a smoke run")
+    args = ap.parse_args()
+    rows = []
+    for name in args.sets:
+        for mode in ("head", "finetune") if args.finetune else ("head",):
+            if mode == "finetune" and RUNS[name][0] == "sentiment":
+                continue
+            row = run_one(name, mode, args.quick)
+            rows.append(row)
+            ins = f"{row['in_scope_accuracy']:.4f}" if row["in_scope_accuracy"] is not None else "-"
+            oos = f"{row['oos_recall']:.4f}" if row["oos_recall"] is not None else "-"
+            print(f"{name:22s} {mode:8s} {row['features'][:18]:18s} acc {row['accuracy']:.4f}  "
+                  f"macro-F1 {row['macro_f1']:.4f}  in-scope {ins}  OOS {oos}  train {row['train_s']:7.1f}s  "
+                  f"p50 {row['latency_single']['p50_ms']:.2f} ms   [{row['anchor']}]", flush=True)
+    write("nlu" + ("_quick" if args.quick else ""), {"rows": rows, "load_average": os.getloadavg()})
+
+
+if __name__ == "__main__":
+    main()
