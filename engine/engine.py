@@ -177,6 +177,9 @@ class Engine:
     def warm_up(self) -> None:
         """Load models and indexes now rather than on the first turn."""
         self.nlu.parse("hello")
+        warm_entities = getattr(self.nlu.entities, "warm_up", None)
+        if warm_entities is not None:  # the product linker's embedding fallback
+            warm_entities()
         self.router.warm_up()
 
     # -- one turn -------------------------------------------------------------------------

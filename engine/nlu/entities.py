@@ -80,6 +80,11 @@ class RuleEntityExtractor:
         self._brands = brands
         self._clock = clock
 
+    def warm_up(self) -> None:
+        """Load what product linking needs now rather than on the first product mention."""
+        if self._linker is not None and hasattr(self._linker, "warm_up"):
+            self._linker.warm_up()
+
     def extract(self, text: str, *, today: date | None = None) -> Entities:
         """The entities of one message; relative dates count from ``today`` (default: the clock)."""
         text = text[:5000]

@@ -88,6 +88,11 @@ class ProductLinker:
             else None
         )
 
+    def warm_up(self) -> None:
+        """Embed (or load) the product names the embedding fallback compares against, now."""
+        if self._semantic is not None:
+            self._semantic.warm_up()
+
     def link(self, text: str) -> list[str]:
         norm = _norm(text[:2000])
         taken: list[tuple[int, int]] = []

@@ -161,7 +161,7 @@ def test_turns_in_flight_while_versions_change_are_all_answered(setup):
     def talk(n: int) -> None:
         i = 0
         while not stop.is_set():
-            replies.append(engine.respond(f"busy-{n}-{i % 3}", "where is my order 100023?", customer_id="C001"))
+            replies.append(engine.respond(f"busy-{n}-{i}", "where is my order 100023?", customer_id="C001"))
             i += 1
 
     threads = [threading.Thread(target=talk, args=(n,)) for n in range(2)]

@@ -189,3 +189,21 @@ def test_entities_built_the_old_way_have_empty_slots():
     ents = Entities(order_ids=("100023",))
     assert ents.sizes == ents.colors == ents.dates == ents.emails == ents.phones == ents.brands == ()
     assert ents.quantities == ()
+
+
+def test_warm_up_prepares_the_linkers_embedding_fallback(tmp_path):
+    class SpyMatcher:
+        warmed = 0
+
+        def warm_up(self):
+            self.warmed += 1
+
+        def match(self, text):
+            return None
+
+    spy = SpyMatcher()
+    catalog = Catalog.from_file(write_catalog(tmp_path))
+    RuleEntityExtractor(ProductLinker(catalog, semantic=spy)).warm_up()
+    assert spy.warmed == 1
+    RuleEntityExtractor(ProductLinker(catalog)).warm_up()  # no fallback: nothing to do, no error
+    RuleEntityExtractor(None).warm_up()
