@@ -10,8 +10,9 @@ Choices are made on validation data, never on the test: the head's L2 strength (
 regularisation path, best macro-F1) and the out-of-scope threshold on the top probability —
 maximising the mean of in-scope accuracy and OOS recall when the validation rows include
 out-of-scope ones, else the threshold that keeps ``in_scope_keep`` of in-scope validation rows.
-Without ``--valid`` a stratified 10% of the training rows is carved off for these choices and the
-final model is refitted on everything.
+Without ``--valid`` a stratified 10% of the training rows is carved off for these choices; a head
+is then refitted on every row with the chosen strength (a fine-tuned model keeps its best epoch,
+trained on the other 90%).
 
 Example:
     >>> model = train_text_model(texts, labels, task="intent", mode="head", embedder="all-MiniLM-L6-v2")  # doctest: +SKIP
