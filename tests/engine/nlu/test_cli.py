@@ -45,13 +45,13 @@ def test_train_then_eval_writes_the_contract_fields(files, capsys):
     assert rc == 0
     meta = json.loads((tmp / "model" / "meta.json").read_text())
     assert "oos" not in meta["labels"] and sorted(meta["labels"]) == ["refund", "shoes", "track"]
-    assert 0.0 < meta["threshold"] < 1.0 and len(meta["train_data_sha256"]) == 64
+    assert meta["oos_score"] == "energy" and meta["threshold"] > 0.0 and len(meta["train_data_sha256"]) == 64
     rc = main(["nlu", "eval", "--model", str(tmp / "model"), "--data", str(test), "--json", str(tmp / "out.json")])
     assert rc == 0
     out = json.loads((tmp / "out.json").read_text())
     for key in ("accuracy", "macro_f1", "in_scope_accuracy", "oos_recall", "per_class"):
         assert key in out
-    assert out["in_scope_accuracy"] >= 0.9
+    assert out["in_scope_accuracy"] >= 0.9 and out["oos_score"] == "energy"
 
 
 @pytest.mark.parametrize(

@@ -16,6 +16,9 @@ from engine.nlu.training import (
     TextModel,
     carve_validation,
     choose_threshold,
+    energy,
+    macro_f1,
+    stratified_folds,
     train_text_model,
 )
 
@@ -57,6 +60,19 @@ def test_threshold_with_oos_rows_separates_them():
     assert 0.55 < thr <= 0.9 and "OOS recall" in how
 
 
+def test_threshold_on_an_energy_scale_separates_out_of_scope_rows():
+    probs = np.tile([[0.6, 0.4]], (100, 1))
+    energy = np.r_[np.linspace(8.0, 12.0, 50), np.linspace(-3.0, 2.0, 50)]
+    thr, how = choose_threshold(probs, ["a", "b"], ["a"] * 50 + ["oos"] * 50, "oos", confidence=energy)
+    assert 2.0 <= thr <= 8.0
+    assert "OOS recall" in how
+
+
+def test_energy_is_log_sum_exp_of_the_logits():
+    logits = np.array([[1.0, 2.0, 3.0], [1000.0, 0.0, -5.0]])
+    assert energy(logits) == pytest.approx([np.log(np.exp(logits[0]).sum()), 1000.0])
+
+
 def test_head_mode_chooses_weight_decay_on_validation_and_round_trips(tmp_path):
     texts, labels = _rows(0, 10)
     vtexts, vlabels = _rows(10, 13)
@@ -74,11 +90,46 @@ def test_head_mode_chooses_weight_decay_on_validation_and_round_trips(tmp_path):
 
 def test_without_valid_a_share_of_train_is_carved_and_the_head_refitted_on_all():
     texts, labels = _rows(0, 10)
-    model = train_text_model(texts, labels, task="intent", oos_label="oos", embedder="hash", progress=False)
+    model = train_text_model(texts, labels, task="intent", oos_label="oos", embedder="hash", folds=0,
+                             progress=False)
     assert model.meta["validation"] == "carved 10% of train"
     assert model.meta["valid"]["n"] == 12  # 10% of each of the 12 (label, template) groups' 40 rows
     assert model.head.meta["examples"] == len(texts)  # the final fit saw every row
-    assert 0.0 < model.threshold < 1.0
+    assert model.oos_score == "energy" and model.threshold > 0.0
+
+
+def test_without_valid_the_head_is_chosen_by_cross_validation_and_refitted_on_all():
+    texts, labels = _rows(0, 10)
+    model = train_text_model(texts, labels, task="intent", oos_label="oos", embedder="hash", progress=False)
+    assert model.meta["validation"] == "5-fold cross-validation on train"
+    assert model.meta["valid"]["n"] == len(texts)  # every row is scored once, by the fold that did not see it
+    assert model.meta["weight_decay"] in DEFAULT_DECAYS
+    assert set(model.meta["decay_scores"]) == {f"{d:g}" for d in DEFAULT_DECAYS}
+    assert model.head.meta["examples"] == len(texts)
+    assert model.oos_score == "energy" and model.meta["threshold_choice"].startswith("keeps 97%")
+    assert model.meta["valid"]["accuracy"] >= 0.9
+    probs, conf = model.scores(texts)
+    assert np.mean(conf >= model.threshold) >= 0.9  # the training rows stay in scope
+    assert np.mean([p != "oos" for p in model.predict(texts)]) >= 0.9
+    with pytest.raises(ValueError, match="energy"):
+        model.decide(probs, oos_label="oos")  # a probability is not what this threshold applies to
+
+
+def test_stratified_folds_deal_each_label_evenly_and_reproducibly():
+    labels = ["a"] * 10 + ["b"] * 7 + ["c"] * 3
+    folds = stratified_folds(labels, 5, seed=0)
+    assert (stratified_folds(labels, 5, seed=0) == folds).all()
+    for lab, n in (("a", 10), ("b", 7)):
+        counts = np.bincount(folds[[i for i, x in enumerate(labels) if x == lab]], minlength=5)
+        assert counts.max() - counts.min() <= 1 and counts.sum() == n
+    assert sorted(np.bincount(folds, minlength=5)) == [4, 4, 4, 4, 4]
+
+
+def test_macro_f1_matches_a_hand_count():
+    gold = ["a", "a", "b", "b", "c"]
+    pred = ["a", "b", "b", "b", "a"]
+    # a: tp1 fp1 fn1 -> 0.5; b: tp2 fp1 fn0 -> 0.8; c: tp0 -> 0
+    assert macro_f1(gold, pred) == pytest.approx((0.5 + 0.8 + 0.0) / 3)
 
 
 @pytest.mark.parametrize("damage, message", [
