@@ -15,6 +15,7 @@ published anchors and writes ``benchmarks/results/nlu.json``.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sys
 import time
@@ -24,7 +25,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from _common import summary_ms, write  # noqa: E402
+from _common import RESULTS, summary_ms, write  # noqa: E402
 from nlu_data import load  # noqa: E402
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -99,13 +100,22 @@ def main() -> None:
             if mode == "finetune" and RUNS[name][0] == "sentiment":
                 continue
             row = run_one(name, mode, args.quick)
+            row.update(measured=time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
+                       load_average=[round(x, 2) for x in os.getloadavg()])
             rows.append(row)
             ins = f"{row['in_scope_accuracy']:.4f}" if row["in_scope_accuracy"] is not None else "-"
             oos = f"{row['oos_recall']:.4f}" if row["oos_recall"] is not None else "-"
             print(f"{name:22s} {mode:8s} {row['features'][:18]:18s} acc {row['accuracy']:.4f}  "
                   f"macro-F1 {row['macro_f1']:.4f}  in-scope {ins}  OOS {oos}  train {row['train_s']:7.1f}s  "
                   f"p50 {row['latency_single']['p50_ms']:.2f} ms   [{row['anchor']}]", flush=True)
-    write("nlu" + ("_quick" if args.quick else ""), {"rows": rows, "load_average": os.getloadavg()})
+    name = "nlu" + ("_quick" if args.quick else "")
+    ran = {(r["set"], r["mode"]) for r in rows}
+    try:  # rows of sets not run this time stay, each with its own date
+        old = json.loads((RESULTS / f"{name}.json").read_text(encoding="utf-8")).get("rows", [])
+    except (OSError, ValueError):
+        old = []
+    kept = [r for r in old if (r.get("set"), r.get("mode")) not in ran]
+    write(name, {"rows": kept + rows, "load_average": os.getloadavg()})
 
 
 if __name__ == "__main__":

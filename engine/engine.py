@@ -272,6 +272,8 @@ class Engine:
             return self._error_reply(session_id, user_text, "store_unavailable", trace, started, None)
         trace["state_commit_ms"] = _ms(t)
         trace["decided_by"] = decision.decided_by
+        if decision.generation:
+            trace["generation"] = dict(decision.generation)
         trace["total_ms"] = _ms(started)
         return Reply(
             text=decision.text,

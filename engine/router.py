@@ -23,7 +23,7 @@ import re
 from engine.flows.base import Decision, Turn, pick_listed
 from engine.flows.orders import ORDER_INTENTS, OrderFlows
 from engine.flows.writes import FLOW_SLOTS, WRITE_FLOWS, looks_like_question
-from engine.generation.base import Generator
+from engine.generation.base import Answer, Generator
 from engine.nlu.base import OUT_OF_SCOPE
 from engine.responses.templates import Templates
 from engine.settings import DialogueSettings, RetrievalSettings
@@ -44,6 +44,17 @@ PRODUCT_INTENTS = frozenset({"product_question", "product_compare", "recommend"}
 # out-of-scope turns must clear a higher bar before retrieval answers them: this share of the
 # distance between the language's threshold and a perfect score
 _OOS_MARGIN = 0.1
+
+
+def _generation(answer: Answer) -> dict:
+    """What the reply's trace says about a generated answer: its backend, why a model's text
+    was refused (then the text is the extractive answer) and the tokens generated."""
+    out: dict = {"backend": answer.backend, "grounded": answer.grounded}
+    if answer.refused:
+        out["refused"] = list(answer.refused)
+    if answer.tokens:
+        out["tokens"] = answer.tokens
+    return out
 
 
 class Router:
@@ -194,7 +205,7 @@ class Router:
         sep = "" if turn.lang == "zh" else " "
         events = [] if anonymous or state.active_flow == intent else [FlowStarted(intent)]
         return Decision(answer.text + sep + hint, "retrieval", sources=list(answer.sources),
-                        events=events, decided_by=f"faq:{passages[0].id}:{intent}")
+                        events=events, decided_by=f"faq:{passages[0].id}:{intent}", generation=_generation(answer))
 
     def _product(self, intent: str, turn: Turn) -> Decision | None:
         lang, text, ents = turn.lang, turn.nlu.text, turn.nlu.entities
@@ -229,7 +240,7 @@ class Router:
         if intent == "recommend":
             events.append(SlotSet("listed_products", [s.id for s in answer.sources if s.kind == "product"]))
         return Decision(answer.text, "retrieval", sources=list(answer.sources), events=events,
-                        decided_by=f"product:{intent}")
+                        decided_by=f"product:{intent}", generation=_generation(answer))
 
     def _retrieve(self, turn: Turn) -> Decision:
         lang = turn.lang
@@ -238,4 +249,4 @@ class Router:
             return self._fallback(turn, "fallback" if turn.intent == OUT_OF_SCOPE else "no_answer")
         answer = self._gen.generate(turn.nlu.text, passages, [], language=lang, history=turn.state.history)
         return Decision(answer.text, "retrieval", sources=list(answer.sources),
-                        decided_by=f"faq:{passages[0].id}")
+                        decided_by=f"faq:{passages[0].id}", generation=_generation(answer))

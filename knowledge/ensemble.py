@@ -124,11 +124,11 @@ def configured_embedders(settings, languages: Iterable[str]) -> dict[str, Embedd
     Chinese when ``languages`` has it (the default model when that one cannot load)."""
     emb = settings.embedder
     default = build_embedder(emb.model, device=emb.device, batch_size=emb.batch_size, cache_size=emb.cache_size,
-                             backend=emb.backend)
+                             backend=emb.backend, threads=emb.threads)
     out: dict[str, Embedder] = {"default": default}
     zh = settings.retrieval.zh_embedder
     if "zh" in set(languages) and zh not in ("default", emb.model):
-        candidate = build_embedder(zh, device=emb.device, cache_size=emb.cache_size)
+        candidate = build_embedder(zh, device=emb.device, cache_size=emb.cache_size, threads=emb.threads)
         try:
             if hasattr(candidate, "warm_up"):
                 candidate.warm_up()

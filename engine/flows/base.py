@@ -7,6 +7,7 @@ with the user and bot utterances in one transaction. Handlers never mutate state
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from connectors.auth import Actor
 from engine.state.events import Event
@@ -48,3 +49,4 @@ class Decision:
     handoff_reason: str | None = None
     decided_by: str = ""
     keep_flow: bool = False  # the flow asked something and waits for the next turn
+    generation: dict[str, Any] | None = None  # who wrote a generated text and why a model's answer was refused

@@ -269,10 +269,13 @@ def _fit_head_path(xtr, ytr, xva, yva, decays, *, max_iter, seed, progress):
 
 
 def _cross_validate_head(x, y, decays, *, folds, max_iter, seed, progress):
-    """Choose the L2 strength by k-fold cross-validation: ``(wd, scores, oof_probs, oof_energy, labels)``.
+    """Choose the L2 strength by k-fold cross-validation: ``(wd, scores, oof_probs, oof_energy)``.
 
-    Each fold fits the whole regularisation path (warm-started); ``oof_probs`` holds every row's
-    probabilities from the fold that did not see it, at the chosen strength.
+    Each fold fits the whole regularisation path (warm-started). ``oof_probs`` holds, for every row,
+    the top class's probability from the fold that did not see it, at the chosen strength (the other
+    classes' share is left at 0: the threshold and the metrics read only the top class), in the
+    columns of ``sorted(set(y))``; only the top class and scores are kept per strength, so memory
+    stays at a few numbers per row whatever the number of labels.
     """
     from engine.nlu.intent import train_linear_head
 
@@ -280,7 +283,8 @@ def _cross_validate_head(x, y, decays, *, folds, max_iter, seed, progress):
     col = {lab: j for j, lab in enumerate(labels)}
     fold_of = stratified_folds(y, folds, seed=seed)
     yarr = np.asarray(y, dtype=object)
-    oof = {wd: np.zeros((len(y), len(labels)), dtype=np.float32) for wd in decays}
+    top = {wd: np.zeros(len(y), dtype=np.int32) for wd in decays}
+    top_p = {wd: np.zeros(len(y), dtype=np.float32) for wd in decays}
     oof_energy = {wd: np.zeros(len(y), dtype=np.float64) for wd in decays}
     f1s: dict[float, list[float]] = {wd: [] for wd in decays}
     for f in range(folds):
@@ -292,15 +296,19 @@ def _cross_validate_head(x, y, decays, *, folds, max_iter, seed, progress):
             head = train_linear_head(x[fit], list(yarr[fit]), max_iter=max_iter, weight_decay=wd, seed=seed, init=init)
             init = head
             p = head.probabilities(x[held])
-            oof[wd][np.ix_(held, [col[lab] for lab in head.labels])] = p
+            best_i = p.argmax(1)
+            top[wd][held] = [col[head.labels[i]] for i in best_i]
+            top_p[wd][held] = p.max(1)
             oof_energy[wd][held] = energy(head.logits(x[held]))
-            f1s[wd].append(macro_f1(list(yarr[held]), [head.labels[i] for i in p.argmax(1)]))
+            f1s[wd].append(macro_f1(list(yarr[held]), [head.labels[i] for i in best_i]))
         _say(f"  fold {f + 1}/{folds} done", progress)
     scores = {wd: round(float(np.mean(v)), 4) if v else 0.0 for wd, v in f1s.items()}
     for wd in decays:
         _say(f"  weight_decay {wd:g}: cross-validated macro-F1 {scores[wd]:.4f}", progress)
     best = max(decays, key=lambda wd: (scores[wd], -decays.index(wd)))  # ties: the stronger L2
-    return best, scores, oof[best], oof_energy[best], labels
+    probs = np.zeros((len(y), len(labels)), dtype=np.float32)
+    probs[np.arange(len(y)), top[best]] = top_p[best]
+    return best, scores, probs, oof_energy[best]
 
 
 def train_text_model(
@@ -367,8 +375,9 @@ def train_text_model(
         if cross:
             _say(f"training the head ({len(ty)} rows, {len(seen)} labels), choosing weight decay by "
                  f"{folds}-fold cross-validation...", progress)
-            wd, scores, oof, conf, oof_labels = _cross_validate_head(xtx, ty, tuple(decays), folds=folds,
-                                                               max_iter=max_iter, seed=seed, progress=progress)
+            wd, scores, oof, conf = _cross_validate_head(xtx, ty, tuple(decays), folds=folds,
+                                                         max_iter=max_iter, seed=seed, progress=progress)
+            oof_labels = tuple(sorted(set(ty)))
             from engine.nlu.intent import train_linear_head
 
             head = train_linear_head(xtx, ty, max_iter=max_iter, weight_decay=wd, seed=seed)

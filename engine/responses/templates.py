@@ -5,7 +5,7 @@ time the engine maps it to its generic error reply like any other internal error
 
 Example:
     >>> Templates().render("ask_order_id", "en")
-    'Which order is it about? Order numbers have six digits, like 100023.'
+    'Which order is it about? Order numbers have six digits, like 123456.'
 """
 
 from __future__ import annotations

@@ -33,7 +33,7 @@ class Secrets:
 
 def _public_text(demo_store) -> str:
     """What any customer may read: FAQs, catalog and the reply templates (whose example order
-    number, "like 100023", is a real order id of the demo store)."""
+    number, "like 123456", is not an order id of the demo store)."""
     from importlib import resources
 
     templates = resources.files("engine.responses").joinpath("templates.yaml").read_text("utf-8")

@@ -42,6 +42,7 @@ def test_a_grounded_llm_answer_reaches_the_customer_with_its_citation(llm_engine
     assert "[1]" not in reply.text
     assert any(s.kind == "faq" and "refund" in s.id for s in reply.sources)
     assert "<customer>" in model.calls[-1][-1].content  # the prompt delimited the customer's text
+    assert reply.trace["generation"]["backend"] == "openai" and not reply.trace["generation"].get("refused")
 
 
 def test_an_invented_answer_is_replaced_by_the_faqs_own_words(llm_engine):
@@ -50,6 +51,8 @@ def test_an_invented_answer_is_replaced_by_the_faqs_own_words(llm_engine):
     assert reply.route == "retrieval"
     assert "3 business days" not in reply.text and "has shipped" not in reply.text
     assert "5–7" in reply.text  # the extractive answer: the FAQ as written
+    gen = reply.trace["generation"]
+    assert gen["backend"] == "extractive" and gen["refused"]  # the trace says why the model's text was not used
 
 
 def test_chat_cli_prints_the_streamed_answer_once(llm_engine):
