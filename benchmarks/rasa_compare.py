@@ -50,6 +50,11 @@ from benchmarks.peers.rasa_project import cache_root, train, write_project  # no
 
 __all__ = ["main"]
 
+# shopassist's models, by the name the HTTP side takes (?model=NAME): `shopassist nlu train --embedder`
+MODELS = {"minilm": "all-MiniLM-L6-v2", "tfidf": "tfidf"}
+MODEL_TEXT = {"minilm": "MiniLM (numpy) + linear head, L2 by 5-fold CV on train",
+              "tfidf": "character 1-3-gram TF-IDF + logistic regression, C on a 10% carve of train"}
+
 
 def _free_port() -> int:
     with socket.socket() as s:
@@ -74,20 +79,19 @@ def _wait(url: str, proc: subprocess.Popen, log: Path, timeout: float) -> None:
 
 
 class _Ours:
-    """The shopassist side: the trained BANKING77 head and a demo engine, in-process and over HTTP."""
+    """The shopassist side: trained BANKING77 models (``shopassist nlu train`` folders, by name) and a
+    demo engine, in-process and over HTTP (``/model/parse?model=NAME``)."""
 
-    def __init__(self, head_dir: Path, engine) -> None:
-        from engine.nlu.intent import LinearHead
-        from knowledge.embedders import build_embedder
+    def __init__(self, model_dirs: dict[str, Path], engine) -> None:
+        from engine.nlu.training import TextModel
 
-        self.head = LinearHead.load(head_dir)
-        self.emb = build_embedder(self.head.meta["embedder"], cache_size=0, threads=1)
+        self.models = {name: TextModel.load(d) for name, d in model_dirs.items()}
         self.engine = engine
 
-    def parse(self, text: str) -> dict:
-        probs = self.head.probabilities(self.emb.embed([text]))[0]
+    def parse(self, text: str, model: str) -> dict:
+        probs = self.models[model].probabilities([text])[0]
         best = int(probs.argmax())
-        return {"text": text, "intent": {"name": self.head.labels[best], "confidence": float(probs[best])}}
+        return {"text": text, "intent": {"name": self.models[model].labels[best], "confidence": float(probs[best])}}
 
     def serve(self) -> tuple[ThreadingHTTPServer, str]:
         ours = self
@@ -98,8 +102,8 @@ class _Ours:
 
             def do_POST(self):  # noqa: N802 - http.server's name
                 body = json.loads(self.rfile.read(int(self.headers.get("Content-Length") or 0)) or b"{}")
-                if self.path == "/model/parse":
-                    out = ours.parse(body["text"])
+                if self.path.startswith("/model/parse"):
+                    out = ours.parse(body["text"], self.path.partition("model=")[2] or "minilm")
                 elif self.path == "/webhooks/rest/webhook":
                     meta = body.get("metadata") or {}
                     r = ours.engine.respond(body["sender"], body["message"], customer_id=meta.get("customer_id"))
@@ -169,18 +173,22 @@ def main(argv: list[str] | None = None) -> dict:
         rasa_train = train(rasa_py, project, model_dir, dict(rasa_env, OMP_NUM_THREADS="1"),
                            log=cache / f"train-{key}.log")
 
-    # -- shopassist: the head, cached by the split's hash -------------------------------------------
+    # -- shopassist: two models trained on train only (choices by cross-validation / a carve of
+    #    train, never on the validation rows scored here), cached by the split's hash ---------------
     import hashlib
 
+    from engine.nlu.training import MODEL_FORMAT_VERSION
+
     digest = hashlib.sha256(train_csv.read_bytes()).hexdigest()[:12]
-    head_dir = cache / f"shopassist-banking77-minilm-head-{digest}"
-    if not (head_dir / "meta.json").exists():
-        t0 = time.perf_counter()
-        subprocess.run([_shopassist(), "nlu", "train", "--task", "intent", "--mode", "head",
-                        "--embedder", "all-MiniLM-L6-v2", "--data", str(train_csv), "--valid", str(valid_csv),
-                        "--out", str(head_dir)], check=True, cwd=HERE.parent)
-        (head_dir / "train_wall.json").write_text(json.dumps({"train_s": round(time.perf_counter() - t0, 1)}))
-    ours_train = json.loads((head_dir / "meta.json").read_text()).get("train_s")
+    model_dirs = {}
+    for name, features in MODELS.items():
+        d = cache / f"shopassist-banking77-{name}-v{MODEL_FORMAT_VERSION}-{digest}"
+        if not (d / "meta.json").exists():
+            subprocess.run([_shopassist(), "nlu", "train", "--task", "intent", "--mode", "head", "--quiet",
+                            "--embedder", features, "--data", str(train_csv), "--out", str(d)],
+                           check=True, cwd=HERE.parent)
+        model_dirs[name] = d
+    ours_train = {name: json.loads((d / "meta.json").read_text()).get("train_s") for name, d in model_dirs.items()}
 
     # -- servers ------------------------------------------------------------------------------------
     data_dir = work / "data"
@@ -190,7 +198,7 @@ def main(argv: list[str] | None = None) -> dict:
 
     engine = Engine.from_config()
     engine.warm_up()
-    ours = _Ours(head_dir, engine)
+    ours = _Ours(model_dirs, engine)
     server, ours_url = ours.serve()
     aport, rport = _free_port(), _free_port()
     (project / "endpoints.yml").write_text(f'action_endpoint:\n  url: "http://127.0.0.1:{aport}/webhook"\n')
@@ -213,11 +221,15 @@ def main(argv: list[str] | None = None) -> dict:
         # accuracy on the validation carve, and parse latency (interleaved)
         texts = [t for t, _ in valid_rows]
         gold = [lab for _, lab in valid_rows]
-        for t in texts[:5]:  # warm both
+        for t in texts[:5]:  # warm every side
             client.post(f"{rasa_url}/model/parse", json={"text": t})
-            client.post(f"{ours_url}/model/parse", json={"text": t})
-        rasa_top, rasa_nofb, ours_pred = [], [], []
-        lat = {"rasa_http": [], "ours_http": [], "ours_inprocess": []}
+            for name in MODELS:
+                client.post(f"{ours_url}/model/parse?model={name}", json={"text": t})
+        rasa_top, rasa_nofb = [], []
+        ours_pred: dict[str, list[str]] = {name: [] for name in MODELS}
+        lat: dict[str, list[float]] = {"rasa_http": []}
+        for name in MODELS:
+            lat[f"ours_{name}_http"], lat[f"ours_{name}_inprocess"] = [], []
         for i, t in enumerate(texts):
             timed = i < args.n
             t0 = time.perf_counter()
@@ -226,16 +238,18 @@ def main(argv: list[str] | None = None) -> dict:
             rasa_top.append(r["intent"]["name"])
             rasa_nofb.append(next((x["name"] for x in r.get("intent_ranking", []) if x["name"] != "nlu_fallback"),
                                   r["intent"]["name"]))
-            t2 = time.perf_counter()
-            o = ours.parse(t)
-            t3 = time.perf_counter()
-            ours_pred.append(o["intent"]["name"])
             if timed:
-                client.post(f"{ours_url}/model/parse", json={"text": t})
-                t4 = time.perf_counter()
                 lat["rasa_http"].append((t1 - t0) * 1000)
-                lat["ours_inprocess"].append((t3 - t2) * 1000)
-                lat["ours_http"].append((t4 - t3) * 1000)
+            for name in MODELS:
+                t2 = time.perf_counter()
+                o = ours.parse(t, name)
+                t3 = time.perf_counter()
+                ours_pred[name].append(o["intent"]["name"])
+                if timed:
+                    client.post(f"{ours_url}/model/parse?model={name}", json={"text": t})
+                    t4 = time.perf_counter()
+                    lat[f"ours_{name}_inprocess"].append((t3 - t2) * 1000)
+                    lat[f"ours_{name}_http"].append((t4 - t3) * 1000)
 
         def acc(pred):
             return round(sum(p == g for p, g in zip(pred, gold)) / len(gold), 4)
@@ -277,10 +291,13 @@ def main(argv: list[str] | None = None) -> dict:
         "rasa": {"version": "3.6.21", "pipeline": "DIET (rasa init default, no ResponseSelector)",
                  "epochs": args.epochs, **rasa_train, "accuracy": acc(rasa_top),
                  "accuracy_ignoring_fallback": acc(rasa_nofb)},
-        "shopassist": {"model": "MiniLM (numpy) + linear head", "train_s": ours_train, "accuracy": acc(ours_pred)},
+        "shopassist": {name: {"model": MODEL_TEXT[name], "train_s": ours_train[name], "accuracy": acc(ours_pred[name])}
+                       for name in MODELS},
         "parse_latency": parse, "turn_latency": turns,
-        "parse_p50_ratio_http": round(parse["rasa_http"]["p50_ms"] / parse["ours_http"]["p50_ms"], 1),
-        "parse_p50_ratio_inprocess": round(parse["rasa_http"]["p50_ms"] / parse["ours_inprocess"]["p50_ms"], 1),
+        "parse_p50_ratio_http": {name: round(parse["rasa_http"]["p50_ms"] / parse[f"ours_{name}_http"]["p50_ms"], 1)
+                                 for name in MODELS},
+        "parse_p50_ratio_inprocess": {name: round(parse["rasa_http"]["p50_ms"] / parse[f"ours_{name}_inprocess"]["p50_ms"], 1)
+                                      for name in MODELS},
         "turn_p50_ratio_http": round(turns["rasa_rest"]["p50_ms"] / turns["ours_http"]["p50_ms"], 1),
         "turn_p50_ratio_inprocess": round(turns["rasa_rest"]["p50_ms"] / turns["ours_inprocess"]["p50_ms"], 1),
         "latencies_ms": {**{f"parse_{k}": [round(x, 3) for x in v] for k, v in lat.items()},
@@ -288,7 +305,8 @@ def main(argv: list[str] | None = None) -> dict:
         "loadavg": [round(x, 2) for x in os.getloadavg()],
     }
     print(f"accuracy: rasa DIET {result['rasa']['accuracy']} (ignoring fallback "
-          f"{result['rasa']['accuracy_ignoring_fallback']}), shopassist {result['shopassist']['accuracy']}")
+          f"{result['rasa']['accuracy_ignoring_fallback']}), shopassist "
+          + ", ".join(f"{name} {v['accuracy']}" for name, v in result["shopassist"].items()))
     for k, v in parse.items():
         print(f"parse {k:<15} p50 {v['p50_ms']:.2f} ms p95 {v['p95_ms']:.2f} ms")
     for k, v in turns.items():

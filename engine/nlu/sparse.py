@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import zipfile
 from collections.abc import Sequence
 from pathlib import Path
@@ -26,6 +27,8 @@ from engine.errors import ModelError
 __all__ = ["TfidfHead", "train_tfidf_head", "DEFAULT_CS"]
 
 DEFAULT_CS = (1.0, 3.0, 10.0)
+_DIRECT_MAX = 8  # up to this many texts, skip the vectorizer (its per-call overhead dominates)
+_WHITE_SPACES = re.compile(r"\s\s+")  # scikit-learn's own pattern for the char analyzer
 _VECTORIZER = {"analyzer": "char", "ngram_range": (1, 3), "sublinear_tf": True, "min_df": 2,
                "max_features": 300_000, "lowercase": True}
 
@@ -39,15 +42,48 @@ class TfidfHead:
         self.intercept = np.asarray(intercept, dtype=np.float32)
         self.labels = tuple(labels)
         self.meta: dict[str, Any] = {}
+        self._idf: np.ndarray | None = None
 
     def probabilities(self, texts: Sequence[str]) -> np.ndarray:
-        x = self.vectorizer.transform(list(texts))
-        logits = np.asarray(x @ self.coef.T) + self.intercept
+        texts = list(texts)
+        if len(texts) <= _DIRECT_MAX and self._direct_ok():
+            logits = np.stack([self._logits_one(t) for t in texts]) if texts else np.zeros((0, len(self.intercept)))
+        else:
+            x = self.vectorizer.transform(texts)
+            logits = np.asarray(x @ self.coef.T) + self.intercept
         if logits.shape[1] == 1:  # binary: sklearn keeps one column for the second class
             logits = np.hstack([np.zeros_like(logits), logits])
         logits -= logits.max(axis=1, keepdims=True)
         p = np.exp(logits)
         return p / p.sum(axis=1, keepdims=True)
+
+    def _direct_ok(self) -> bool:
+        """Whether :meth:`_logits_one` computes what the vectorizer would (its settings are ours)."""
+        v = self.vectorizer
+        return (v.analyzer == "char" and v.lowercase and v.sublinear_tf and v.use_idf and v.norm == "l2"
+                and v.preprocessor is None and v.strip_accents is None and tuple(v.ngram_range) == (1, 3))
+
+    def _logits_one(self, text: str) -> np.ndarray:
+        """One text's logits without the vectorizer's per-call overhead (about 0.1 ms instead of 1):
+        the same character 1-3-grams (lower-cased, whitespace runs made one space), counts of the
+        vocabulary's n-grams, ``1 + log(tf)`` times IDF, L2-normalised, then the weights."""
+        vocab = self.vectorizer.vocabulary_
+        if self._idf is None:
+            self._idf = np.asarray(self.vectorizer.idf_, dtype=np.float64)
+        t = _WHITE_SPACES.sub(" ", text.lower())
+        counts: dict[int, int] = {}
+        for n in (1, 2, 3):
+            for i in range(len(t) - n + 1):
+                j = vocab.get(t[i:i + n])
+                if j is not None:
+                    counts[j] = counts.get(j, 0) + 1
+        if not counts:
+            return self.intercept.astype(np.float64) if self.coef.shape[0] > 1 else np.r_[0.0, self.intercept]
+        idx = np.fromiter(counts, dtype=np.int64, count=len(counts))
+        w = (1.0 + np.log(np.fromiter(counts.values(), dtype=np.float64, count=len(counts)))) * self._idf[idx]
+        w /= np.sqrt((w * w).sum())
+        logits = self.coef[:, idx].astype(np.float64) @ w + self.intercept
+        return logits if self.coef.shape[0] > 1 else np.r_[0.0, logits]
 
     def save(self, folder: Path) -> None:
         folder.mkdir(parents=True, exist_ok=True)
