@@ -78,12 +78,11 @@ class TfidfHead:
                 if j is not None:
                     counts[j] = counts.get(j, 0) + 1
         if not counts:
-            return self.intercept.astype(np.float64) if self.coef.shape[0] > 1 else np.r_[0.0, self.intercept]
+            return self.intercept.astype(np.float64)
         idx = np.fromiter(counts, dtype=np.int64, count=len(counts))
         w = (1.0 + np.log(np.fromiter(counts.values(), dtype=np.float64, count=len(counts)))) * self._idf[idx]
         w /= np.sqrt((w * w).sum())
-        logits = self.coef[:, idx].astype(np.float64) @ w + self.intercept
-        return logits if self.coef.shape[0] > 1 else np.r_[0.0, logits]
+        return self.coef[:, idx].astype(np.float64) @ w + self.intercept
 
     def save(self, folder: Path) -> None:
         folder.mkdir(parents=True, exist_ok=True)

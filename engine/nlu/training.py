@@ -253,13 +253,19 @@ def _say(msg: str, progress: bool) -> None:
         print(msg, file=sys.stderr, flush=True)
 
 
-def _fit_head_path(xtr, ytr, xva, yva, decays, *, max_iter, seed, progress):
+def _head_path(x, y, decays, *, max_iter, seed):
+    """``(weight decay, head)`` along the regularisation path, each fit warm-started from the last."""
     from engine.nlu.intent import train_linear_head
 
-    best, scores, init = None, {}, None
+    init = None
     for wd in decays:
-        head = train_linear_head(xtr, ytr, max_iter=max_iter, weight_decay=wd, seed=seed, init=init)
-        init = head
+        init = train_linear_head(x, y, max_iter=max_iter, weight_decay=wd, seed=seed, init=init)
+        yield wd, init
+
+
+def _fit_head_path(xtr, ytr, xva, yva, decays, *, max_iter, seed, progress):
+    best, scores = None, {}
+    for wd, head in _head_path(xtr, ytr, decays, max_iter=max_iter, seed=seed):
         f1 = macro_f1(yva, [head.labels[i] for i in head.probabilities(xva).argmax(1)]) if len(yva) else 0.0
         scores[wd] = round(f1, 4)
         _say(f"  weight_decay {wd:g}: validation macro-F1 {f1:.4f}", progress)
@@ -277,8 +283,6 @@ def _cross_validate_head(x, y, decays, *, folds, max_iter, seed, progress):
     columns of ``sorted(set(y))``; only the top class and scores are kept per strength, so memory
     stays at a few numbers per row whatever the number of labels.
     """
-    from engine.nlu.intent import train_linear_head
-
     labels = tuple(sorted(set(y)))
     col = {lab: j for j, lab in enumerate(labels)}
     fold_of = stratified_folds(y, folds, seed=seed)
@@ -291,10 +295,7 @@ def _cross_validate_head(x, y, decays, *, folds, max_iter, seed, progress):
         held, fit = np.flatnonzero(fold_of == f), np.flatnonzero(fold_of != f)
         if len(held) == 0 or len(set(yarr[fit])) < 2:
             continue
-        init = None
-        for wd in decays:
-            head = train_linear_head(x[fit], list(yarr[fit]), max_iter=max_iter, weight_decay=wd, seed=seed, init=init)
-            init = head
+        for wd, head in _head_path(x[fit], list(yarr[fit]), decays, max_iter=max_iter, seed=seed):
             p = head.probabilities(x[held])
             best_i = p.argmax(1)
             top[wd][held] = [col[head.labels[i]] for i in best_i]
@@ -339,7 +340,6 @@ def train_text_model(
     carved = valid_texts is None
     cross = carved and mode == "head" and embedder != "tfidf" and folds >= 2
     if cross:  # every row trains and every row validates (out of fold)
-        tr, va = list(range(len(ty))), list(range(len(ty)))
         vx, vy = list(tx), list(ty)
         fx, fy = list(tx), list(ty)
     elif carved:
@@ -350,7 +350,7 @@ def train_text_model(
         vx, vy = list(valid_texts), list(valid_labels or [])
         fx, fy = tx, ty
     seen = set(fy)
-    conf = None  # the OOS score of the validation rows when it is not the top probability
+    conf = None  # the OOS score of the validation rows when it is not the top probability (energy heads)
     vin = [i for i, g in enumerate(vy) if g in seen]  # rows a classifier can get right
     t0 = time.perf_counter()
     meta: dict[str, Any] = {"task": task, "mode": mode, "oos_label": oos_label,
@@ -375,14 +375,12 @@ def train_text_model(
         if cross:
             _say(f"training the head ({len(ty)} rows, {len(seen)} labels), choosing weight decay by "
                  f"{folds}-fold cross-validation...", progress)
-            wd, scores, oof, conf = _cross_validate_head(xtx, ty, tuple(decays), folds=folds,
-                                                         max_iter=max_iter, seed=seed, progress=progress)
-            oof_labels = tuple(sorted(set(ty)))
+            # probs' columns are sorted(set(ty)): the final head's labels, in its order
+            wd, scores, probs, conf = _cross_validate_head(xtx, ty, tuple(decays), folds=folds,
+                                                           max_iter=max_iter, seed=seed, progress=progress)
             from engine.nlu.intent import train_linear_head
 
             head = train_linear_head(xtx, ty, max_iter=max_iter, weight_decay=wd, seed=seed)
-            order = [oof_labels.index(lab) for lab in head.labels]
-            probs = oof[:, order]
         else:
             xf, xv = (xtx[tr], xtx[va]) if carved else (xtx, xall[len(tx):])
             _say(f"training the head ({len(fy)} rows, {len(seen)} labels), choosing weight decay on validation...", progress)
@@ -402,7 +400,6 @@ def train_text_model(
         model = TextModel(meta, net=net)
     meta["labels"] = list((model.head or model.sparse or model.net).labels)
     threshold, how = 0.0, None
-    conf = conf if meta.get("oos_score") == "energy" else None
     if oos_label is not None:
         threshold, how = choose_threshold(probs, meta["labels"], vy, oos_label, in_scope_keep=in_scope_keep,
                                           confidence=conf)
