@@ -51,8 +51,9 @@ from benchmarks.peers.rasa_project import cache_root, train, write_project  # no
 __all__ = ["main"]
 
 # shopassist's models, by the name the HTTP side takes (?model=NAME): `shopassist nlu train --embedder`
-MODELS = {"minilm": "all-MiniLM-L6-v2", "tfidf": "tfidf"}
-MODEL_TEXT = {"minilm": "MiniLM (numpy) + linear head, L2 by 5-fold CV on train",
+MODELS = {"minilm": "all-MiniLM-L6-v2", "minilm-int8": "all-MiniLM-L6-v2:onnx-int8", "tfidf": "tfidf"}
+MODEL_TEXT = {"minilm": "MiniLM (ONNX Runtime, float32) + linear head, L2 by 5-fold CV on train",
+              "minilm-int8": "MiniLM (ONNX Runtime, int8 products) + linear head, L2 by 5-fold CV on train",
               "tfidf": "character 1-3-gram TF-IDF + logistic regression, C on a 10% carve of train"}
 
 
@@ -97,6 +98,8 @@ class _Ours:
         ours = self
 
         class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"  # keep-alive, as Rasa's Sanic server does for the same client
+
             def log_message(self, *args):  # quiet
                 pass
 

@@ -46,7 +46,8 @@ def _named_embedder(name: str, settings: Settings, default: Embedder) -> Embedde
     """``name`` as an embedder, sharing ``default`` when it names the same model."""
     if name in ("default", settings.embedder.model):
         return default
-    emb = build_embedder(name, cache_size=settings.embedder.cache_size, threads=settings.embedder.threads)
+    emb = build_embedder(name, cache_size=settings.embedder.cache_size, backend=settings.embedder.backend,
+                         threads=settings.embedder.threads)
     try:
         if hasattr(emb, "warm_up"):
             emb.warm_up()
@@ -123,7 +124,8 @@ def build_engine(settings: Settings, *, progress: bool = False, generator: Gener
     retriever = HybridFAQRetriever.from_settings(
         load_faqs(demo.faqs_path),
         {"en": retrieval_embedder(embedder, settings.retrieval, share=[intent_embedder, zh_embedder],
-                                  cache_size=emb.cache_size), "zh": zh_embedder},
+                                  cache_size=emb.cache_size, backend=emb.backend, threads=emb.threads),
+         "zh": zh_embedder},
         settings.retrieval,
         cache_dir=store_root / "indexes",
     )

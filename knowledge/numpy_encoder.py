@@ -1,4 +1,4 @@
-"""A BERT sentence encoder in plain numpy: MiniLM queries without importing torch.
+"""A BERT sentence encoder in plain numpy (or ONNX Runtime): MiniLM queries without importing torch.
 
 sentence-transformers needs torch and transformers, whose imports take several seconds on a
 small CPU, and adds per-call overhead that dominates a one-sentence query. This module runs the
@@ -140,14 +140,23 @@ class NumpySentenceEncoder:
     Args:
         folder: a sentence-transformers model folder that :func:`supports` accepts.
         max_length: tokens per text (default: the folder's ``max_seq_length``, else 256).
-        threads: numpy's BLAS threads (process-wide; None leaves them). Small matrices gain little
-            from threads, and on a busy CPU a waiting BLAS thread costs many times the work.
+        threads: numpy's BLAS threads (process-wide; None leaves them), or ONNX Runtime's threads
+            for this session. Small matrices gain little from threads, and on a busy CPU a waiting
+            BLAS thread costs many times the work.
+        runtime: ``"numpy"`` runs the layers here; ``"onnx"`` hands them to ONNX Runtime
+            (:mod:`knowledge.onnx_encoder`, same vectors to ~1e-6, ~3x faster on one query).
+        int8: with ``runtime="onnx"``, int8 matrix products (faster again; cosine ~0.995 to float32).
     """
 
-    def __init__(self, folder: str | Path, *, max_length: int | None = None, threads: int | None = None) -> None:
+    def __init__(self, folder: str | Path, *, max_length: int | None = None, threads: int | None = None,
+                 runtime: str = "numpy", int8: bool = False) -> None:
         folder = Path(folder)
         if not supports(folder):
             raise ModelError(f"{folder} is not a BERT mean-pooling sentence-transformers model")
+        if runtime not in ("numpy", "onnx"):
+            raise ValueError(f"runtime must be numpy or onnx, got {runtime!r}")
+        if int8 and runtime != "onnx":
+            raise ValueError("int8 matrix products need the onnx runtime")
         from tokenizers import Tokenizer
 
         cfg = _json(folder / "config.json")
@@ -160,7 +169,7 @@ class NumpySentenceEncoder:
         self.dim = int(cfg["hidden_size"])
         self._heads = int(cfg["num_attention_heads"])
         self._eps = float(cfg.get("layer_norm_eps", 1e-12))
-        if threads:
+        if threads and runtime == "numpy":
             _limit_blas(threads)
         self._tok = Tokenizer.from_file(str(folder / "tokenizer.json"))
         self._tok.no_padding()
@@ -188,6 +197,14 @@ class NumpySentenceEncoder:
                 np.ascontiguousarray(get(p + "output.dense.weight").T), get(p + "output.dense.bias"),
                 get(p + "output.LayerNorm.weight"), get(p + "output.LayerNorm.bias"),
             ))
+        self.runtime = runtime
+        self._stack = None
+        if runtime == "onnx":
+            from knowledge.onnx_encoder import BertLayer, OnnxBertStack
+
+            self._stack = OnnxBertStack(self._eln, [BertLayer(*layer) for layer in self._layers],
+                                        heads=self._heads, eps=self._eps, threads=threads or 1, int8=int8)
+            self._layers = []  # the session holds its own copy of the weights
 
     def tokenize(self, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
         """(ids, mask), both (batch, longest) int64, padded with 0."""
@@ -216,9 +233,18 @@ class NumpySentenceEncoder:
 
     def _encode(self, texts: Sequence[str]) -> np.ndarray:
         ids, mask = self.tokenize(texts)
-        b, n = ids.shape
+        x = self._word[ids] + self._pos[: ids.shape[1]] + self._type0
+        if self._stack is not None:
+            pooled = self._stack.pooled(x, mask)
+        else:
+            pooled = self._layers_pooled(x, mask)
+        pooled /= np.maximum(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12)
+        return np.ascontiguousarray(pooled, dtype=np.float32)
+
+    def _layers_pooled(self, x: np.ndarray, mask: np.ndarray) -> np.ndarray:
+        """The encoder layers in numpy: masked mean of the last layer for summed embeddings ``x``."""
+        b, n, _ = x.shape
         h, d = self._heads, self.dim // self._heads
-        x = self._word[ids] + self._pos[:n] + self._type0
         x = _layer_norm(x, *self._eln, self._eps).reshape(b * n, self.dim)
         bias = None if mask.all() else ((1 - mask) * np.float32(-1e30)).astype(np.float32)[:, None, None, :]
         scale = np.float32(1.0 / np.sqrt(d))
@@ -244,6 +270,4 @@ class NumpySentenceEncoder:
             x = _layer_norm(mid @ out_w + out_b + x, oln_w, oln_b, self._eps)
         x = x.reshape(b, n, self.dim)
         m = mask[:, :, None].astype(np.float32)
-        pooled = (x * m).sum(1) / np.maximum(m.sum(1), 1e-9)
-        pooled /= np.maximum(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12)
-        return np.ascontiguousarray(pooled, dtype=np.float32)
+        return (x * m).sum(1) / np.maximum(m.sum(1), 1e-9)

