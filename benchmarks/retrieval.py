@@ -221,7 +221,8 @@ def synthetic_faqs(n: int, seed: int = 5):
     return out
 
 
-def latency(n: int = 10_000, queries: int = 300, *, configured: bool = False) -> dict:
+def latency(n: int = 10_000, queries: int = 300, *, configured: bool = False,
+            model: str = "all-MiniLM-L6-v2") -> dict:
     """p50/p95 on ``n`` synthetic FAQs: with MiniLM alone, or (``configured``) with the English
     embedder the settings configure (MiniLM blended with E5 by default: two query embeddings)."""
     from knowledge.embedders import SentenceTransformerEmbedder
@@ -235,7 +236,7 @@ def latency(n: int = 10_000, queries: int = 300, *, configured: bool = False) ->
         os.environ["SHOPASSIST_EMBEDDER__CACHE_SIZE"] = str(queries * 2)  # the second pass reads the cache
         emb = configured_embedders(load_settings(), ["en"])["default"]
     else:
-        emb = SentenceTransformerEmbedder(device="cpu", batch_size=128, cache_size=queries * 2, threads=1)
+        emb = SentenceTransformerEmbedder(model, device="cpu", batch_size=128, cache_size=queries * 2, threads=1)
     t0 = time.perf_counter()
     r = HybridFAQRetriever(entries, emb)
     r.warm_up()
@@ -364,6 +365,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--configured", action="store_true",
                    help="--latency with the configured English embedder (MiniLM + E5 by default; slow to build) "
                         "instead of MiniLM alone")
+    p.add_argument("--model", default="all-MiniLM-L6-v2",
+                   help="--latency with this embedder (say all-MiniLM-L6-v2:onnx-int8)")
     p.add_argument("--scaling", action="store_true")
     p.add_argument("--thresholds", action="store_true")
     p.add_argument("--max-n", type=int, default=1_000_000, help="largest scaling size (default 1M)")
@@ -378,13 +381,17 @@ def main(argv: list[str] | None = None) -> int:
     if "latency" in parts:
         if args.configured:
             result["latency_10k_configured"] = latency(configured=True)
-        else:
+        elif args.model == "all-MiniLM-L6-v2":
             result["latency_10k"] = latency()
+        else:
+            result["latency_10k_" + args.model.replace("/", "_").replace(":", "_")] = latency(model=args.model)
     if "scaling" in parts:
         sizes = [s for s in (10_000, 100_000, 1_000_000) if s <= args.max_n] or [args.max_n]
         result["scaling"] = scaling(sizes)
     result["loadavg_end"] = [round(x, 2) for x in os.getloadavg()]
     name = "retrieval" if len(parts) == len(every) else "retrieval_" + "_".join(parts)
+    if "latency" in parts and (args.configured or args.model != "all-MiniLM-L6-v2"):
+        name += "_configured" if args.configured else "_" + args.model.replace("/", "_").replace(":", "_")
     write(name, result)
     return 0
 

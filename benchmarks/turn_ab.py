@@ -35,13 +35,15 @@ e = Engine.from_config()
 e.warm_up()
 for i in range(20):
     c, t = SCRIPT[i % len(SCRIPT)]
-    e.respond(f"warm-{i}", t, customer_id=c)
+    e.respond(f"warm-{sys.argv[3]}-{i}", t, customer_id=c)
 lat = []
 c0 = time.process_time()
 for i in range(int(sys.argv[2])):
     c, t = SCRIPT[i % len(SCRIPT)]
     t0 = time.perf_counter()
-    e.respond(f"ab-{i // len(SCRIPT)}-{c}", t, customer_id=c)
+    # sessions of their own per process: they share one tracker, whose per-minute turn limit
+    # would otherwise answer a later process's turns with a refusal in ~0 ms
+    e.respond(f"ab-{sys.argv[3]}-{i // len(SCRIPT)}-{c}", t, customer_id=c)
     lat.append((time.perf_counter() - t0) * 1000)
 print(json.dumps({"lat": lat, "cpu_ms": (time.process_time() - c0) * 1000 / len(lat)}))
 """
@@ -63,7 +65,7 @@ def main(argv: list[str] | None = None) -> dict:
     got: dict[str, dict] = {k: {"lat": [], "cpu_ms": []} for k in envs}
     for r in range(args.rounds):
         for name, env in envs.items():
-            out = subprocess.run([sys.executable, "-c", ONE, str(HERE), str(args.turns)], capture_output=True,
+            out = subprocess.run([sys.executable, "-c", ONE, str(HERE), str(args.turns), f"{r}{name}"], capture_output=True,
                                  text=True, env=env, check=True, cwd=HERE.parent)
             res = json.loads(out.stdout.strip().splitlines()[-1])
             got[name]["lat"] += res["lat"]

