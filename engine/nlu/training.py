@@ -274,6 +274,20 @@ def _fit_head_path(xtr, ytr, xva, yva, decays, *, max_iter, seed, progress):
     return best, scores
 
 
+def one_se_choice(decays: Sequence[float], fold_scores: dict[float, list[float]]) -> float:
+    """The strongest L2 whose mean cross-validated score is within one standard error of the best
+    mean (the one-standard-error rule): where the curve is flat, the argmax is decided by noise,
+    and strengths the folds cannot tell apart are settled in favour of the simpler model.
+    ``decays`` run from the strongest; a strength with no fold scores is never chosen."""
+    means = {wd: float(np.mean(v)) for wd, v in fold_scores.items() if v}
+    if not means:
+        raise ValueError("no cross-validation scores to choose from")
+    best = max(means, key=lambda wd: (means[wd], -list(decays).index(wd)))
+    runs = fold_scores[best]
+    se = float(np.std(runs, ddof=1) / np.sqrt(len(runs))) if len(runs) > 1 else 0.0
+    return next(wd for wd in decays if wd in means and means[wd] >= means[best] - se)
+
+
 def _cross_validate_head(x, y, decays, *, folds, max_iter, seed, progress):
     """Choose the L2 strength by k-fold cross-validation: ``(wd, scores, oof_probs, oof_energy)``.
 
@@ -306,7 +320,7 @@ def _cross_validate_head(x, y, decays, *, folds, max_iter, seed, progress):
     scores = {wd: round(float(np.mean(v)), 4) if v else 0.0 for wd, v in f1s.items()}
     for wd in decays:
         _say(f"  weight_decay {wd:g}: cross-validated macro-F1 {scores[wd]:.4f}", progress)
-    best = max(decays, key=lambda wd: (scores[wd], -decays.index(wd)))  # ties: the stronger L2
+    best = one_se_choice(decays, f1s)
     probs = np.zeros((len(y), len(labels)), dtype=np.float32)
     probs[np.arange(len(y)), top[best]] = top_p[best]
     return best, scores, probs, oof_energy[best]

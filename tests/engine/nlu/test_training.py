@@ -253,3 +253,17 @@ def test_a_model_with_other_labels_is_not_a_sentiment_model(tmp_path):
     model = train_text_model(texts, labels, task="intent", embedder="hash", progress=False)
     with pytest.raises(ModelError, match="needs labels negative/positive"):
         ModelSentimentAnalyzer(model)
+
+
+def test_one_se_rule_takes_the_strongest_l2_the_folds_cannot_tell_from_the_best():
+    from engine.nlu.training import one_se_choice
+
+    decays = [1e-3, 1e-4, 1e-5, 1e-6]  # strongest first
+    flat = {1e-3: [0.70, 0.72, 0.71], 1e-4: [0.905, 0.915, 0.91], 1e-5: [0.90, 0.93, 0.92], 1e-6: [0.91, 0.93, 0.921]}
+    # best mean is 1e-6 (0.9203), its standard error ~0.0058: 1e-4 (0.91) is out, 1e-5 (0.9167) is in
+    assert one_se_choice(decays, flat) == 1e-5
+    sharp = {1e-3: [0.70, 0.70], 1e-4: [0.80, 0.80], 1e-5: [0.90, 0.90], 1e-6: [0.95, 0.95]}
+    assert one_se_choice(decays, sharp) == 1e-6  # no spread: the argmax
+    assert one_se_choice(decays, {1e-3: [], 1e-4: [0.5], 1e-5: [0.6], 1e-6: []}) == 1e-5  # unscored never chosen
+    with pytest.raises(ValueError):
+        one_se_choice(decays, {d: [] for d in decays})
