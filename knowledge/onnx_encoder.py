@@ -82,7 +82,6 @@ def _graph(emb_ln: tuple[np.ndarray, np.ndarray], layers: Sequence[BertLayer], *
     batch or on padding, and GELU's outliers in one token do not coarsen the others. On E5 the
     mean cosine to the float32 vectors is 0.9993 (one scale per tensor: 0.9970), for ~+0.9 ms.
     Attention, LayerNorm and GELU stay float32."""
-    import onnx
     from onnx import TensorProto, helper, numpy_helper
 
     dim = int(emb_ln[0].shape[0])

@@ -94,6 +94,11 @@ def test_e5_model_file_errors_are_clear(tmp_path):
         read_model_file(truncated)
     with pytest.raises(ModelError):
         read_model_file(tmp_path / "missing.bin")
+    damaged = bytearray(packaged_model_file().read_bytes()[:200_000])
+    damaged[44:48] = b"\xff\xff\xff\x7f"  # the vocabulary's size: its arrays would run far past the end
+    (tmp_path / "damaged.bin").write_bytes(bytes(damaged))
+    with pytest.raises(ModelError):
+        read_model_file(tmp_path / "damaged.bin")
 
 
 def test_e5_runtime_names_round_trip():
