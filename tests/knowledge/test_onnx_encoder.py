@@ -10,7 +10,7 @@ from engine.errors import ModelError
 from knowledge.e5_onnx import OnnxE5, packaged_model_file, read_model_file
 from knowledge.embedders import E5_NAME, E5Embedder, SentenceTransformerEmbedder, build_embedder, resolve_model_path
 from knowledge.numpy_encoder import NumpySentenceEncoder
-from knowledge.onnx_encoder import quantize_columns
+from knowledge.onnx_encoder import WEIGHT_LEVELS, quantize_columns
 
 TEXTS = [
     "where is my order 100023?",
@@ -61,6 +61,8 @@ def test_quantize_columns_bounds_the_error_per_column():
     q, scale = quantize_columns(w)
     assert q.dtype == np.int8 and scale.shape == (16,) and np.all(scale > 0)
     assert np.all(np.abs(q.astype(np.float32) * scale - w) <= scale / 2 + 1e-7)
+    # 7-bit: u8 activations x these weights, summed in pairs, fit the 16 bits of a non-VNNI kernel
+    assert np.abs(q).max() == WEIGHT_LEVELS == 63 and 255 * WEIGHT_LEVELS * 2 <= 32767
 
 
 @pytest.mark.slow  # loads E5 twice (float32 and int8)
