@@ -373,6 +373,7 @@ def main(argv: list[str] | None = None) -> int:
     args = p.parse_args(argv)
     every = ("quality", "thresholds", "latency", "scaling")
     parts = [x for x in every if getattr(args, x)] or list(every)
+    slug = "configured" if args.configured else args.model.replace("/", "_").replace(":", "_")
     result: dict = {"loadavg_start": [round(x, 2) for x in os.getloadavg()]}  # timings are noisy on a shared CPU
     if "thresholds" in parts:
         result["thresholds"] = thresholds()
@@ -384,14 +385,14 @@ def main(argv: list[str] | None = None) -> int:
         elif args.model == "all-MiniLM-L6-v2":
             result["latency_10k"] = latency()
         else:
-            result["latency_10k_" + args.model.replace("/", "_").replace(":", "_")] = latency(model=args.model)
+            result["latency_10k_" + slug] = latency(model=args.model)
     if "scaling" in parts:
         sizes = [s for s in (10_000, 100_000, 1_000_000) if s <= args.max_n] or [args.max_n]
         result["scaling"] = scaling(sizes)
     result["loadavg_end"] = [round(x, 2) for x in os.getloadavg()]
     name = "retrieval" if len(parts) == len(every) else "retrieval_" + "_".join(parts)
     if "latency" in parts and (args.configured or args.model != "all-MiniLM-L6-v2"):
-        name += "_configured" if args.configured else "_" + args.model.replace("/", "_").replace(":", "_")
+        name += "_" + slug
     write(name, result)
     return 0
 
