@@ -97,6 +97,11 @@ class RetrievalSettings(_Section):
     rerank_weight: float | None = Field(0.0, ge=0.0, le=1.0)  # None: the reranker's own default (lexical 0.1)
     language_dense_weight: dict[str, float] = {"zh": 0.97}  # per-language fusion weight (E5 scores are compressed)
     language_rerank_weight: dict[str, float] = {"zh": 0.0}  # per-language rerank weight
+    # hubness correction: this share of a FAQ's neighbourhood density (mean cosine to its hub_k nearest
+    # FAQs, centred) is taken off its fused score; chosen on the tune queries (benchmarks/retrieval.py)
+    hub_weight: float = Field(0.25, ge=0.0, le=1.0)
+    hub_k: int = Field(20, gt=0, le=1000)
+    language_hub_weight: dict[str, float] = {}  # per-language hubness share
     index_kind: Literal["auto", "flat", "hnsw", "ivf"] = "auto"  # auto: exact when small, HNSW/IVF by size
     candidates: int = Field(20, gt=0, le=1000)  # from each of dense and BM25, before fusion
     # a second model blended into the default embedder's cosines (knowledge/ensemble.py); null: none

@@ -101,6 +101,7 @@ class _LanguageIndex:
         self.bm25: BM25Index | None = None
         self.bm25_slots = np.zeros(0, dtype=np.int64)
         self.bm25_pos: dict[int, int] = {}
+        self._density: tuple[int, np.ndarray] | None = None  # (k, per-slot value): see density()
 
     def live(self) -> list[FAQEntry]:
         return [e for e in self.entries if e is not None]
@@ -116,6 +117,32 @@ class _LanguageIndex:
         self.bm25_slots = np.asarray(slots, dtype=np.int64)
         self.bm25_pos = {s: i for i, s in enumerate(slots)}
         self.bm25 = BM25Index([analyse(f"{self.entries[i].question} {self.entries[i].answer}", self.lang) for i in slots])
+        self._density = None  # every change of entries passes here
+
+    def density(self, k: int) -> np.ndarray:
+        """Per slot: the mean cosine of the FAQ to its ``k`` nearest other FAQs, minus the mean of that
+        over live FAQs (0 for deleted slots). A FAQ in a crowded region (a "hub": short, generic
+        questions such as "Can I order by phone?") sits near many queries it does not answer;
+        subtracting a share of this from the fused score is the document side of CSLS (Conneau et
+        al., 2018). Computed on first use after a change, with the dense index itself."""
+        cached = self._density
+        if cached is not None and cached[0] == k and len(cached[1]) == self.dense.slots:
+            return cached[1]
+        dense = self.dense
+        out = np.zeros(dense.slots, dtype=np.float32)
+        live = np.flatnonzero([e is not None for e in self.entries])
+        if len(live) > 1:
+            kk = min(k, len(live) - 1)
+            vecs = dense.vectors
+            for start in range(0, len(live), 2048):
+                rows = live[start : start + 2048]
+                scores, slots = dense.search(vecs[rows], kk + 1)
+                for r, slot in enumerate(rows):
+                    near = [float(c) for c, s in zip(scores[r], slots[r]) if s >= 0 and s != slot][:kk]
+                    out[slot] = float(np.mean(near)) if near else 0.0
+            out[live] -= out[live].mean()
+        self._density = (k, out)
+        return out
 
     def compact(self) -> None:
         old = self.dense.compact()
@@ -136,6 +163,10 @@ class HybridFAQRetriever:
             reranker (key ``"default"`` for the rest).
         index_kind: ``auto`` (exact when small, HNSW/IVF by size), ``flat``, ``hnsw`` or ``ivf``.
         candidates: candidates taken from each of dense and BM25 before fusion.
+        hub_weight: share of each FAQ's neighbourhood density (:meth:`_LanguageIndex.density`,
+            centred on the store's mean) subtracted from its fused score; or a mapping language →
+            share (key ``"default"`` for the rest, else 0). 0 turns the correction off.
+        hub_k: the neighbours that density averages over.
         use_gpu: ``"auto"`` searches flat/IVF indexes on a GPU when faiss-gpu sees one.
         progress: called as ``progress(stage, done, total)`` while building indexes.
 
@@ -156,6 +187,8 @@ class HybridFAQRetriever:
         candidates: int = 20,
         use_gpu: bool | Literal["auto"] = "auto",
         progress: Progress | None = None,
+        hub_weight: float | Mapping[str, float] = 0.0,
+        hub_k: int = 20,
     ) -> None:
         if not entries:
             raise ValueError("entries must not be empty")
@@ -164,6 +197,13 @@ class HybridFAQRetriever:
             if not 0.0 <= w <= 1.0:
                 raise ValueError(f"dense_weight must be in [0, 1], got {w}")
         weights.setdefault("default", 0.9)
+        hubs = dict(hub_weight) if isinstance(hub_weight, Mapping) else {"default": hub_weight}
+        for h in hubs.values():
+            if not 0.0 <= h <= 1.0:
+                raise ValueError(f"hub_weight must be in [0, 1], got {h}")
+        hubs.setdefault("default", 0.0)
+        if hub_k <= 0:
+            raise ValueError(f"hub_k must be > 0, got {hub_k}")
         rerankers = dict(reranker) if isinstance(reranker, Mapping) else {"default": reranker}
         rerankers = {k: v if v is not None else LexicalReranker() for k, v in rerankers.items()}
         rerankers.setdefault("default", LexicalReranker())
@@ -189,6 +229,8 @@ class HybridFAQRetriever:
         }
         self._cache_dir = Path(cache_dir) if cache_dir is not None else None
         self._weights = weights
+        self._hubs = hubs
+        self._hub_k = hub_k
         self._rerankers = rerankers
         self._kind = index_kind
         self._candidates = candidates
@@ -216,6 +258,7 @@ class HybridFAQRetriever:
 
         lang_w = getattr(retrieval, "language_dense_weight", {}) or {}
         lang_rr = getattr(retrieval, "language_rerank_weight", {}) or {}
+        lang_hub = getattr(retrieval, "language_hub_weight", {}) or {}
         return cls(
             entries,
             embedders,
@@ -225,6 +268,8 @@ class HybridFAQRetriever:
             index_kind=retrieval.index_kind,
             candidates=retrieval.candidates,
             progress=progress,
+            hub_weight={"default": getattr(retrieval, "hub_weight", 0.0), **lang_hub},
+            hub_k=getattr(retrieval, "hub_k", 20),
         )
 
     def _embedder_for(self, lang: str) -> Embedder:
@@ -514,6 +559,9 @@ class HybridFAQRetriever:
         cov = idx.bm25.coverage(terms, [idx.bm25_pos[s] for s in cand])
         w = self._weights.get(idx.lang, self._weights["default"])
         fused = w * cos + (1.0 - w) * cov
+        hub = self._hubs.get(idx.lang, self._hubs["default"])
+        if hub:
+            fused = fused - hub * idx.density(self._hub_k)[cand]
         ranked = sorted(zip(cand, fused), key=lambda kv: (-kv[1], kv[0]))[:n_cand]
         passages = [self._passage(idx, s, float(f)) for s, f in ranked]
         reranker = self._rerankers.get(idx.lang, self._rerankers["default"])

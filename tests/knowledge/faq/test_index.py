@@ -306,3 +306,69 @@ def test_an_index_from_another_model_is_rebuilt_not_used(tmp_path):
     r.warm_up()
     assert other.passage_calls == 2
     assert json.loads((tmp_path / "faq-en.json").read_text())["model"] == "another-model"
+
+
+class TableEmbedder:
+    """Fixed vectors by a text's first word: the geometry of a hubness test, set by hand."""
+
+    name = "table-3"
+
+    def __init__(self, table: dict[str, list[float]]) -> None:
+        import numpy as np
+
+        self._t = {k: np.asarray(v, dtype=np.float32) / np.linalg.norm(v) for k, v in table.items()}
+
+    @property
+    def dim(self) -> int:
+        return 3
+
+    def embed(self, texts, *, kind="query"):
+        import numpy as np
+
+        return np.stack([self._t[t.split()[0].lower()] for t in texts])
+
+
+# three near-identical generic FAQs (a crowded region: a hub) and one specific FAQ on its own
+HUB_TABLE = {"generic1": [1.0, 0.02, 0.0], "generic2": [1.0, 0.0, 0.02], "generic3": [1.0, -0.02, 0.0],
+             "specific": [0.35, 1.0, 0.0], "query": [1.0, 0.65, 0.0]}
+HUB_ENTRIES = [FAQEntry(f"h{i}", f"generic{i} question", f"generic{i} answer", "en") for i in (1, 2, 3)] + [
+    FAQEntry("s", "specific question", "specific answer", "en")]
+
+
+def test_density_is_centred_and_highest_in_a_crowded_region():
+    r = HybridFAQRetriever(HUB_ENTRIES, TableEmbedder(HUB_TABLE), dense_weight=1.0, hub_weight=0.25, hub_k=2)
+    r.warm_up()
+    idx = r._indexes["en"]
+    dens = idx.density(2)
+    assert abs(float(dens.sum())) < 1e-5
+    slot = idx.slot_of
+    assert min(dens[slot[f"h{i}"]] for i in (1, 2, 3)) > 0 > dens[slot["s"]]
+
+
+def test_hub_weight_lets_a_specific_faq_beat_a_generic_crowd():
+    """The query sits a little closer to the generic crowd than to the specific FAQ: cosine alone
+    ranks a generic FAQ first; with the hubness correction the specific FAQ wins."""
+    plain = HybridFAQRetriever(HUB_ENTRIES, TableEmbedder(HUB_TABLE), dense_weight=1.0, hub_weight=0.0, hub_k=2)
+    corrected = HybridFAQRetriever(HUB_ENTRIES, TableEmbedder(HUB_TABLE), dense_weight=1.0, hub_weight=0.25, hub_k=2)
+    assert plain.retrieve("query text", top_k=1)[0].id.startswith("h")
+    assert corrected.retrieve("query text", top_k=1)[0].id == "s"
+
+
+def test_density_follows_upserts_and_deletes():
+    r = HybridFAQRetriever(HUB_ENTRIES, TableEmbedder(HUB_TABLE), dense_weight=1.0, hub_weight=0.25, hub_k=2)
+    assert r.retrieve("query text", top_k=1)[0].id == "s"
+    r.delete(["h2", "h3"])  # the crowd is gone: one generic FAQ left, no longer a hub
+    idx = r._indexes["en"]
+    assert len(idx.density(2)) == idx.dense.slots
+    assert r.retrieve("query text", top_k=1)[0].id == "h1"
+    r.upsert([FAQEntry("h4", "generic2 again", "generic2 answer", "en"),
+              FAQEntry("h5", "generic3 again", "generic3 answer", "en")])
+    assert len(idx.density(2)) == idx.dense.slots
+    assert r.retrieve("query text", top_k=1)[0].id == "s"
+
+
+def test_bad_hub_settings_are_rejected():
+    with pytest.raises(ValueError):
+        HybridFAQRetriever(ENTRIES, HashEmbedder(), hub_weight=1.5)
+    with pytest.raises(ValueError):
+        HybridFAQRetriever(ENTRIES, HashEmbedder(), hub_k=0)
