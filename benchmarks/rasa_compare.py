@@ -12,7 +12,9 @@ shopassist: ``shopassist nlu train --task intent --mode head --embedder all-Mini
 same rows, served in-process and over a loopback HTTP server of this script (stdlib
 ``ThreadingHTTPServer``: the same JSON shapes as Rasa's /model/parse and REST webhook).
 
-Measured in alternating blocks of ``BLOCK`` requests per side, so every side sees the same machine
+Every side is timed through the same client (``_JsonClient``: http.client, keep-alive, no Nagle;
+its own floor, an empty request to our server, is reported as ``client_floor``), in alternating
+blocks of ``BLOCK`` requests per side, so every side sees the same machine
 load (per-request interleaving, used before, charged each of our requests with the CPU that
 Rasa's TensorFlow threads keep spinning after its own request: MiniLM parses measured 7.0 ms
 interleaved, 3.6 ms alone):
@@ -59,6 +61,52 @@ MODELS = {"minilm": "all-MiniLM-L6-v2", "minilm-int8": "all-MiniLM-L6-v2:onnx-in
 MODEL_TEXT = {"minilm": "MiniLM (ONNX Runtime, float32) + linear head, L2 by 5-fold CV on train",
               "minilm-int8": "MiniLM (ONNX Runtime, int8 products) + linear head, L2 by 5-fold CV on train",
               "tfidf": "character 1-3-gram TF-IDF + logistic regression, C on a 10% carve of train"}
+
+
+class _JsonClient:
+    """A keep-alive JSON-over-HTTP client on ``http.client``: the measuring instrument, the same for
+    every side. httpx (used before) spent ~0.4 ms of Python per request on both sides; that constant
+    sat inside every measured latency and shrank every ratio. Request line, headers and body go out
+    in one write, Nagle off; a connection the server closed (keep-alive timeout) is reopened once."""
+
+    def __init__(self, base_url: str, timeout: float = 30.0) -> None:
+        from urllib.parse import urlsplit
+
+        u = urlsplit(base_url)
+        self._host, self._port, self._timeout = u.hostname, u.port, timeout
+        self._conn = None
+
+    def _connect(self):
+        import http.client
+
+        conn = http.client.HTTPConnection(self._host, self._port, timeout=self._timeout)
+        conn.connect()
+        conn.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        return conn
+
+    def post(self, path: str, payload) -> tuple[int, object]:
+        import http.client
+
+        body = json.dumps(payload).encode()
+        headers = {"Content-Type": "application/json", "Content-Length": str(len(body))}
+        for attempt in (0, 1):
+            if self._conn is None:
+                self._conn = self._connect()
+            try:
+                self._conn.request("POST", path, body=body, headers=headers)
+                resp = self._conn.getresponse()
+                data = resp.read()
+                return resp.status, (json.loads(data) if data else None)
+            except (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError):
+                self._conn.close()
+                self._conn = None
+                if attempt:
+                    raise
+        raise AssertionError("unreachable")
+
+    def close(self) -> None:
+        if self._conn is not None:
+            self._conn.close()
 
 
 def _free_port() -> int:
@@ -110,7 +158,9 @@ class _Ours:
 
             def do_POST(self):  # noqa: N802 - http.server's name
                 body = json.loads(self.rfile.read(int(self.headers.get("Content-Length") or 0)) or b"{}")
-                if self.path.startswith("/model/parse"):
+                if self.path == "/ping":  # the client + loopback floor, measured on its own
+                    out = {}
+                elif self.path.startswith("/model/parse"):
                     out = ours.parse(body["text"], self.path.partition("model=")[2] or "minilm")
                 elif self.path == "/webhooks/rest/webhook":
                     meta = body.get("metadata") or {}
@@ -154,7 +204,6 @@ def main(argv: list[str] | None = None) -> dict:
     args = ap.parse_args(argv)
     if args.quick:
         args.n, args.turns = 60, 20
-    import httpx
 
     from benchmarks.peers.banking77 import carve
 
@@ -224,15 +273,20 @@ def main(argv: list[str] | None = None) -> dict:
         _wait(f"http://127.0.0.1:{aport}/health", procs[0], logs["actions"], 300)
         rasa_url = f"http://127.0.0.1:{rport}"
         _wait(f"{rasa_url}/", procs[1], logs["rasa"], 600)
-        client = httpx.Client(timeout=30)
+        rasa_c, ours_c = _JsonClient(rasa_url), _JsonClient(ours_url)
 
         # accuracy on the validation carve, and parse latency (interleaved)
         texts = [t for t, _ in valid_rows]
         gold = [lab for _, lab in valid_rows]
         for t in texts[:5]:  # warm every side
-            client.post(f"{rasa_url}/model/parse", json={"text": t})
+            rasa_c.post("/model/parse", {"text": t})
             for name in MODELS:
-                client.post(f"{ours_url}/model/parse?model={name}", json={"text": t})
+                ours_c.post(f"/model/parse?model={name}", {"text": t})
+        floor = []  # what the client and loopback cost alone: an empty request and reply
+        for _ in range(200):
+            t0 = time.perf_counter()
+            ours_c.post("/ping", {})
+            floor.append((time.perf_counter() - t0) * 1000)
         rasa_top, rasa_nofb = [], []
         ours_pred: dict[str, list[str]] = {name: [] for name in MODELS}
         lat: dict[str, list[float]] = {"rasa_http": []}
@@ -242,7 +296,7 @@ def main(argv: list[str] | None = None) -> dict:
             block = list(enumerate(texts[start : start + BLOCK], start))
             for i, t in block:
                 t0 = time.perf_counter()
-                r = client.post(f"{rasa_url}/model/parse", json={"text": t}).json()
+                r = rasa_c.post("/model/parse", {"text": t})[1]
                 t1 = time.perf_counter()
                 rasa_top.append(r["intent"]["name"])
                 rasa_nofb.append(next((x["name"] for x in r.get("intent_ranking", [])
@@ -256,7 +310,7 @@ def main(argv: list[str] | None = None) -> dict:
                     t3 = time.perf_counter()
                     ours_pred[name].append(o["intent"]["name"])
                     if i < args.n:
-                        client.post(f"{ours_url}/model/parse?model={name}", json={"text": t})
+                        ours_c.post(f"/model/parse?model={name}", {"text": t})
                         t4 = time.perf_counter()
                         lat[f"ours_{name}_inprocess"].append((t3 - t2) * 1000)
                         lat[f"ours_{name}_http"].append((t4 - t3) * 1000)
@@ -268,14 +322,16 @@ def main(argv: list[str] | None = None) -> dict:
         turn_lat = {"rasa_rest": [], "ours_http": [], "ours_inprocess": []}
 
         def rasa_turn(sender: str, text: str, customer: str) -> None:
-            rr = client.post(f"{rasa_url}/webhooks/rest/webhook",
-                             json={"sender": sender, "message": text, "metadata": {"customer_id": customer}})
-            if rr.status_code != 200 or not rr.json():
-                raise RuntimeError(f"Rasa REST turn failed: {rr.status_code} {rr.text[:300]}")
+            status, out = rasa_c.post("/webhooks/rest/webhook",
+                                      {"sender": sender, "message": text, "metadata": {"customer_id": customer}})
+            if status != 200 or not out:
+                raise RuntimeError(f"Rasa REST turn failed: {status} {str(out)[:300]}")
 
         def http_turn(sender: str, text: str, customer: str) -> None:
-            client.post(f"{ours_url}/webhooks/rest/webhook",
-                        json={"sender": sender, "message": text, "metadata": {"customer_id": customer}})
+            status, out = ours_c.post("/webhooks/rest/webhook",
+                                      {"sender": sender, "message": text, "metadata": {"customer_id": customer}})
+            if status != 200 or not out:
+                raise RuntimeError(f"shopassist HTTP turn failed: {status} {str(out)[:300]}")
 
         def inproc_turn(sender: str, text: str, customer: str) -> None:
             engine.respond(sender, text, customer_id=customer)
@@ -311,6 +367,7 @@ def main(argv: list[str] | None = None) -> dict:
         "shopassist": {name: {"model": MODEL_TEXT[name], "train_s": ours_train[name], "accuracy": acc(ours_pred[name])}
                        for name in MODELS},
         "parse_latency": parse, "turn_latency": turns,
+        "client_floor": {**summary_ms(floor), "client": "http.client keep-alive, TCP_NODELAY (the same for every side)"},
         "parse_p50_ratio_http": {name: round(parse["rasa_http"]["p50_ms"] / parse[f"ours_{name}_http"]["p50_ms"], 1)
                                  for name in MODELS},
         "parse_p50_ratio_inprocess": {name: round(parse["rasa_http"]["p50_ms"] / parse[f"ours_{name}_inprocess"]["p50_ms"], 1)
@@ -324,6 +381,7 @@ def main(argv: list[str] | None = None) -> dict:
     print(f"accuracy: rasa DIET {result['rasa']['accuracy']} (ignoring fallback "
           f"{result['rasa']['accuracy_ignoring_fallback']}), shopassist "
           + ", ".join(f"{name} {v['accuracy']}" for name, v in result["shopassist"].items()))
+    print(f"client + loopback floor (empty request) p50 {result['client_floor']['p50_ms']:.3f} ms")
     for k, v in parse.items():
         print(f"parse {k:<15} p50 {v['p50_ms']:.2f} ms p95 {v['p95_ms']:.2f} ms")
     for k, v in turns.items():

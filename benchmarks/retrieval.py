@@ -237,8 +237,11 @@ def latency(n: int = 10_000, queries: int = 300, *, configured: bool = False,
         emb = configured_embedders(load_settings(), ["en"])["default"]
     else:
         emb = SentenceTransformerEmbedder(model, device="cpu", batch_size=128, cache_size=queries * 2, threads=1)
+    from engine.settings import load_settings
+
+    rs = load_settings().retrieval  # the configured fusion and hubness correction (its densities: at warm-up)
     t0 = time.perf_counter()
-    r = HybridFAQRetriever(entries, emb)
+    r = HybridFAQRetriever(entries, emb, dense_weight=rs.dense_weight, hub_weight=rs.hub_weight, hub_k=rs.hub_k)
     r.warm_up()
     build_s = time.perf_counter() - t0
     rng = np.random.default_rng(11)

@@ -306,7 +306,13 @@ class HybridFAQRetriever:
                 if lang in self._pending and language in (None, lang):
                     idx.set_entries(self._pending[lang], self._load_or_build(lang, idx.embedder, self._pending[lang]))
                     del self._pending[lang]
+                    self._prepare_density(idx)
             self._ready = not self._pending
+
+    def _prepare_density(self, idx: _LanguageIndex) -> None:
+        """Compute the hubness densities now (start-up, a write), not in a customer's query."""
+        if self._hubs.get(idx.lang, self._hubs["default"]) and idx.dense is not None:
+            idx.density(self._hub_k)
 
     def _paths(self, lang: str) -> tuple[Path, Path, Path]:
         base = self._cache_dir / f"faq-{lang}"
@@ -454,6 +460,7 @@ class HybridFAQRetriever:
                 if idx is None:
                     idx = self._indexes[lang] = _LanguageIndex(lang, self._embedder_for(lang))
                     idx.set_entries(items, self._load_or_build(lang, idx.embedder, items))
+                    self._prepare_density(idx)
                     embedded += len(items)
                     continue
                 changed = [e for e in items if e.id not in idx.slot_of
@@ -475,6 +482,7 @@ class HybridFAQRetriever:
                 if idx.dense.needs_compaction():
                     idx.compact()
                 self._persist(idx)
+                self._prepare_density(idx)
         return embedded
 
     def delete(self, ids: Iterable[str]) -> int:
@@ -498,6 +506,7 @@ class HybridFAQRetriever:
         if idx.dense.needs_compaction():
             idx.compact()
         self._persist(idx)
+        self._prepare_density(idx)
         return len(slots)
 
     # -- retrieval ------------------------------------------------------------------------------
