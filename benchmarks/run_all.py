@@ -178,6 +178,29 @@ def results_table() -> str:
         for r in mem["scaling"]:
             rows.append((f"Knowledge side x{r['scale']} ({r['products']} products, {r['faqs']} FAQs)", "—",
                          f"{r['knowledge_mb']} MiB over the imports"))
+    rq = _load("retrieval_quality")
+    for split in ("test", "tune"):
+        q = ((rq or {}).get("quality") or {}).get(f"ecommerce_faq_en_{split}")
+        if q:
+            h = q["hybrid"]
+            rows.append((f"FAQ retrieval, hybrid, ecommerce_faq_en {split} queries (n={h['n']})",
+                         "r@1 ≥ 0.90, r@5 ≥ 0.98",
+                         f"r@1 {h['recall@1']:.3f}, r@5 {h['recall@5']:.3f}, MRR {h['mrr']:.3f} "
+                         f"(BM25 {q['bm25']['recall@1']:.3f} / {q['bm25']['recall@5']:.3f}, "
+                         f"dense {q['dense']['recall@1']:.3f} / {q['dense']['recall@5']:.3f})"))
+    for name, label in (("retrieval_latency", "latency_10k"), ("retrieval_latency_configured", "latency_10k_configured")):
+        lat = (_load(name) or {}).get(label)
+        if lat:
+            rows.append((f"FAQ query, 10,000 FAQs, end to end ({lat['embedder']})", "p50 ≤ 5 ms",
+                         f"p50 {lat['end_to_end']['p50_ms']:.2f} ms, p95 {lat['end_to_end']['p95_ms']:.2f} ms "
+                         f"(index side p50 {lat['index_side']['p50_ms']:.2f} ms, {lat['index']})"))
+    scale = [r for r in (_load("retrieval_scaling") or {}).get("scaling") or []
+             if r.get("n") == 1_000_000 and r.get("index") != "flat" and r.get("recall@10", 0) >= 0.95]
+    if scale:
+        best = min(scale, key=lambda r: r["p50_ms"])
+        rows.append(("1M vectors: fastest index at recall@10 ≥ 0.95", "p50 ≤ 2 ms",
+                     f"{best['index']} {best['knob']}={best['value']}: p50 {best['p50_ms']:.3f} ms, "
+                     f"recall@10 {best['recall@10']:.3f}"))
     hay = _load("haystack_compare")
     if hay:
         for split, s in hay["splits"].items():
