@@ -38,6 +38,7 @@ import os
 import re
 import threading
 from collections import defaultdict
+from dataclasses import dataclass, field
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Literal, Protocol, runtime_checkable
@@ -61,6 +62,10 @@ MAX_QUERY_CHARS = 4096  # longer input is cut: no FAQ question is longer, and em
 RetrievalMode = Literal["hybrid", "dense", "bm25"]
 _HAS_WORD = re.compile(r"\w")
 Progress = Callable[[str, int, int], None]
+# hubness densities of every FAQ are measured at start-up and after writes up to this many FAQs
+# (~0.5 s for 10k on a flat index); above it, per query candidate on first need (~4 ms for a
+# query's 40 candidates at 100k FAQs on HNSW, kept until the entries change)
+DENSITY_PRECOMPUTE_MAX = 20_000
 
 
 @runtime_checkable
@@ -89,6 +94,15 @@ def _data_hash(hashes: Sequence[str], model: str) -> str:
     return h.hexdigest()
 
 
+@dataclass
+class _DensityCache:
+    """Neighbourhood densities of one index state (:meth:`_LanguageIndex.density`)."""
+
+    k: int
+    values: dict[int, float] = field(default_factory=dict)
+    mean: float | None = None
+
+
 class _LanguageIndex:
     """One language's FAQs: slot-aligned entries, the dense index and BM25 over live slots."""
 
@@ -101,7 +115,7 @@ class _LanguageIndex:
         self.bm25: BM25Index | None = None
         self.bm25_slots = np.zeros(0, dtype=np.int64)
         self.bm25_pos: dict[int, int] = {}
-        self._density: tuple[int, np.ndarray] | None = None  # (k, per-slot value): see density()
+        self._density: _DensityCache | None = None  # see density()
 
     def live(self) -> list[FAQEntry]:
         return [e for e in self.entries if e is not None]
@@ -119,30 +133,56 @@ class _LanguageIndex:
         self.bm25 = BM25Index([analyse(f"{self.entries[i].question} {self.entries[i].answer}", self.lang) for i in slots])
         self._density = None  # every change of entries passes here
 
-    def density(self, k: int) -> np.ndarray:
-        """Per slot: the mean cosine of the FAQ to its ``k`` nearest other FAQs, minus the mean of that
-        over live FAQs (0 for deleted slots). A FAQ in a crowded region (a "hub": short, generic
-        questions such as "Can I order by phone?") sits near many queries it does not answer;
-        subtracting a share of this from the fused score is the document side of CSLS (Conneau et
-        al., 2018). Computed on first use after a change, with the dense index itself."""
-        cached = self._density
-        if cached is not None and cached[0] == k and len(cached[1]) == self.dense.slots:
-            return cached[1]
-        dense = self.dense
-        out = np.zeros(dense.slots, dtype=np.float32)
+    def density(self, k: int, slots: Sequence[int]) -> np.ndarray:
+        """For each of ``slots``: the FAQ's mean cosine to its ``k`` nearest other FAQs, minus the
+        store's mean of that (estimated on up to 512 evenly spaced FAQs; exact below that).
+
+        A FAQ in a crowded region (a "hub": short, generic questions such as "Can I order by
+        phone?") sits near many queries it does not answer; subtracting a share of this from the
+        fused score is the document side of CSLS (Conneau et al., 2018). Values are computed with
+        the dense index itself, per FAQ on first need, and kept until the entries change: a query
+        pays only for its candidates, so a 100k-FAQ store does not search every FAQ at start-up or
+        after each write. Centring moves every candidate alike: it keeps scores on their usual
+        scale (answerability thresholds) and never changes a ranking."""
+        cache = self._cache(k)
+        values = cache.values
+        missing = [s for s in dict.fromkeys(int(x) for x in slots) if s not in values]
+        if missing:
+            self._measure(cache, missing)
+        if cache.mean is None:
+            self._centre(cache, full=False)
+        return np.array([values[int(s)] for s in slots], dtype=np.float32) - np.float32(cache.mean)
+
+    def prepare_density(self, k: int) -> None:
+        """Measure every FAQ now when the store is small enough (a flat search of 10k FAQs takes
+        ~0.5 s), else the centring sample only; then :meth:`density` is a lookup."""
+        self._centre(self._cache(k), full=self.dense.size <= DENSITY_PRECOMPUTE_MAX)
+
+    def _cache(self, k: int) -> _DensityCache:
+        cache = self._density
+        if cache is None or cache.k != k:
+            cache = self._density = _DensityCache(k)
+        return cache
+
+    def _centre(self, cache: _DensityCache, *, full: bool) -> None:
         live = np.flatnonzero([e is not None for e in self.entries])
-        if len(live) > 1:
-            kk = min(k, len(live) - 1)
-            vecs = dense.vectors
-            for start in range(0, len(live), 2048):
-                rows = live[start : start + 2048]
-                scores, slots = dense.search(vecs[rows], kk + 1)
-                for r, slot in enumerate(rows):
-                    near = [float(c) for c, s in zip(scores[r], slots[r]) if s >= 0 and s != slot][:kk]
-                    out[slot] = float(np.mean(near)) if near else 0.0
-            out[live] -= out[live].mean()
-        self._density = (k, out)
-        return out
+        sample = live if full or len(live) <= 512 else live[np.linspace(0, len(live) - 1, 512).astype(np.int64)]
+        self._measure(cache, [int(s) for s in sample if int(s) not in cache.values])
+        cache.mean = float(np.mean([cache.values[int(s)] for s in sample])) if len(sample) else 0.0
+
+    def _measure(self, cache: _DensityCache, slots: list[int]) -> None:
+        dense = self.dense
+        kk = min(cache.k, dense.size - 1)
+        if kk < 1:
+            cache.values.update((s, 0.0) for s in slots)
+            return
+        vecs = dense.vectors
+        for start in range(0, len(slots), 1024):
+            rows = slots[start : start + 1024]
+            scores, found = dense.search(vecs[rows], kk + 1)
+            for r, slot in enumerate(rows):
+                near = [float(c) for c, f in zip(scores[r], found[r]) if f >= 0 and f != slot][:kk]
+                cache.values[slot] = float(np.mean(near)) if near else 0.0
 
     def compact(self) -> None:
         old = self.dense.compact()
@@ -310,9 +350,9 @@ class HybridFAQRetriever:
             self._ready = not self._pending
 
     def _prepare_density(self, idx: _LanguageIndex) -> None:
-        """Compute the hubness densities now (start-up, a write), not in a customer's query."""
-        if self._hubs.get(idx.lang, self._hubs["default"]) and idx.dense is not None:
-            idx.density(self._hub_k)
+        """Estimate the store's mean density now (start-up, a write), not in a customer's query."""
+        if self._hubs.get(idx.lang, self._hubs["default"]) and idx.dense is not None and idx.dense.size:
+            idx.prepare_density(self._hub_k)
 
     def _paths(self, lang: str) -> tuple[Path, Path, Path]:
         base = self._cache_dir / f"faq-{lang}"
@@ -570,7 +610,7 @@ class HybridFAQRetriever:
         fused = w * cos + (1.0 - w) * cov
         hub = self._hubs.get(idx.lang, self._hubs["default"])
         if hub:
-            fused = fused - hub * idx.density(self._hub_k)[cand]
+            fused = fused - hub * idx.density(self._hub_k, cand)
         ranked = sorted(zip(cand, fused), key=lambda kv: (-kv[1], kv[0]))[:n_cand]
         passages = [self._passage(idx, s, float(f)) for s, f in ranked]
         reranker = self._rerankers.get(idx.lang, self._rerankers["default"])

@@ -339,10 +339,10 @@ def test_density_is_centred_and_highest_in_a_crowded_region():
     r = HybridFAQRetriever(HUB_ENTRIES, TableEmbedder(HUB_TABLE), dense_weight=1.0, hub_weight=0.25, hub_k=2)
     r.warm_up()
     idx = r._indexes["en"]
-    dens = idx.density(2)
-    assert abs(float(dens.sum())) < 1e-5
-    slot = idx.slot_of
-    assert min(dens[slot[f"h{i}"]] for i in (1, 2, 3)) > 0 > dens[slot["s"]]
+    ids = ["h1", "h2", "h3", "s"]
+    dens = dict(zip(ids, idx.density(2, [idx.slot_of[i] for i in ids])))
+    assert abs(sum(dens.values())) < 1e-5  # centred: 4 FAQs, so the mean is exact
+    assert min(dens["h1"], dens["h2"], dens["h3"]) > 0 > dens["s"]
 
 
 def test_hub_weight_lets_a_specific_faq_beat_a_generic_crowd():
@@ -358,13 +358,48 @@ def test_density_follows_upserts_and_deletes():
     r = HybridFAQRetriever(HUB_ENTRIES, TableEmbedder(HUB_TABLE), dense_weight=1.0, hub_weight=0.25, hub_k=2)
     assert r.retrieve("query text", top_k=1)[0].id == "s"
     r.delete(["h2", "h3"])  # the crowd is gone: one generic FAQ left, no longer a hub
-    idx = r._indexes["en"]
-    assert len(idx.density(2)) == idx.dense.slots
     assert r.retrieve("query text", top_k=1)[0].id == "h1"
     r.upsert([FAQEntry("h4", "generic2 again", "generic2 answer", "en"),
               FAQEntry("h5", "generic3 again", "generic3 answer", "en")])
-    assert len(idx.density(2)) == idx.dense.slots
     assert r.retrieve("query text", top_k=1)[0].id == "s"
+
+
+def test_density_of_a_large_store_is_measured_per_candidate_and_estimated_on_a_sample(monkeypatch):
+    """Above DENSITY_PRECOMPUTE_MAX FAQs: a query measures only its candidates' neighbourhoods, the
+    centring mean comes from 512 FAQs, and a value equals the exact mean cosine to the k nearest
+    other FAQs."""
+    import numpy as np
+
+    from knowledge.faq import index as index_module
+
+    monkeypatch.setattr(index_module, "DENSITY_PRECOMPUTE_MAX", 1000)
+
+    rng = np.random.default_rng(3)
+    n = 3000
+    vecs = rng.standard_normal((n, 3)).astype(np.float32)
+    vecs /= np.linalg.norm(vecs, axis=1, keepdims=True)
+    table = {f"w{i}": v.tolist() for i, v in enumerate(vecs)} | {"query": [1.0, 0.0, 0.0]}
+    entries = [FAQEntry(f"f{i}", f"w{i} question", f"w{i} answer", "en") for i in range(n)]
+    r = HybridFAQRetriever(entries, TableEmbedder(table), dense_weight=1.0, hub_weight=0.25, hub_k=5)
+    r.warm_up()
+    idx = r._indexes["en"]
+    assert len(idx._density.values) == 512 and idx._density.mean is not None  # warm-up: the sample only
+    r.retrieve("query", top_k=3)
+    assert len(idx._density.values) <= 512 + 2 * 20  # plus this query's candidates
+    slot = idx.slot_of["f7"]
+    sims = vecs @ vecs[7]
+    exact = float(np.sort(np.delete(sims, 7))[-5:].mean())
+    got = float(idx.density(5, [slot])[0]) + idx._density.mean
+    assert abs(got - exact) < 1e-5
+
+
+def test_density_of_a_small_store_is_measured_whole_at_warm_up():
+    r = HybridFAQRetriever(HUB_ENTRIES, TableEmbedder(HUB_TABLE), dense_weight=1.0, hub_weight=0.25, hub_k=2)
+    r.warm_up()
+    idx = r._indexes["en"]
+    assert set(idx._density.values) == set(idx.slot_of.values())
+    r.delete(["h3"])  # a write measures the new state whole again
+    assert set(idx._density.values) == set(idx.slot_of.values())
 
 
 def test_bad_hub_settings_are_rejected():
