@@ -38,8 +38,8 @@ import os
 import re
 import threading
 from collections import defaultdict
-from dataclasses import dataclass, field
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal, Protocol, runtime_checkable
 
@@ -135,7 +135,8 @@ class _LanguageIndex:
 
     def density(self, k: int, slots: Sequence[int]) -> np.ndarray:
         """For each of ``slots``: the FAQ's mean cosine to its ``k`` nearest other FAQs, minus the
-        store's mean of that (estimated on up to 512 evenly spaced FAQs; exact below that).
+        store's mean of that (exact up to ``DENSITY_PRECOMPUTE_MAX`` FAQs after
+        :meth:`prepare_density`; else estimated on 512 evenly spaced FAQs).
 
         A FAQ in a crowded region (a "hub": short, generic questions such as "Can I order by
         phone?") sits near many queries it does not answer; subtracting a share of this from the

@@ -407,3 +407,12 @@ def test_bad_hub_settings_are_rejected():
         HybridFAQRetriever(ENTRIES, HashEmbedder(), hub_weight=1.5)
     with pytest.raises(ValueError):
         HybridFAQRetriever(ENTRIES, HashEmbedder(), hub_k=0)
+
+
+def test_hubness_correction_on_a_one_faq_store_and_after_deleting_down_to_one():
+    one = [FAQEntry("only", "Is shipping free?", "Shipping is free on orders over 49.", "en")]
+    r = HybridFAQRetriever(one, HashEmbedder(), hub_weight=0.25, hub_k=20)
+    assert [p.id for p in r.retrieve("is shipping free", top_k=3)] == ["only"]
+    r = HybridFAQRetriever(ENTRIES, HashEmbedder(), hub_weight=0.25, hub_k=20)
+    r.delete([e.id for e in ENTRIES if e.lang == "en" and e.id != "en-ship"])
+    assert [p.id for p in r.retrieve("is shipping free", top_k=3)] == ["en-ship"]
