@@ -138,6 +138,15 @@ def test_list_orders_is_the_actors_newest_first(backend):
     assert backend.svc.list_orders(STRANGER) == []
 
 
+def test_listed_orders_are_whole_each_with_its_own_items_shipment_and_returns(backend):
+    """A list loads items, shipments and returns for all its orders at once: each order must get
+    exactly what fetching it alone gives."""
+    listed = backend.svc.list_orders(ALICE, limit=50)
+    assert len(listed) > 1
+    assert listed == [backend.svc.get_order(ALICE, o.order_id) for o in listed]
+    assert any(o.shipment is not None for o in listed) and any(len(o.items) for o in listed)
+
+
 @pytest.mark.parametrize("limit", [0, -1, 101, 10**9])
 def test_list_orders_rejects_a_bad_limit(backend, limit):
     with pytest.raises(InvalidField):
