@@ -347,6 +347,8 @@ def main(argv: list[str] | None = None) -> dict:
                     turn(f"{prefix}-{i // len(SCRIPT)}-{customer}", text, customer)
                     if i >= 5:
                         turn_lat[key].append((time.perf_counter() - t0) * 1000)
+        rasa_c.close()
+        ours_c.close()
     finally:
         for p in procs:
             p.terminate()

@@ -417,6 +417,7 @@ class SqlBackend:
 
         def of(col):  # "= ?" for the usual single order: an expanding IN costs compile time
             return col == oids[0] if len(oids) == 1 else col.in_(oids)
+
         items: dict[str, list[OrderItem]] = {oid: [] for oid in oids}
         for r in conn.execute(select(order_items).where(of(order_items.c.order_id))
                               .order_by(order_items.c.order_id, order_items.c.id)).mappings():
