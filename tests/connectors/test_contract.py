@@ -141,10 +141,14 @@ def test_list_orders_is_the_actors_newest_first(backend):
 def test_listed_orders_are_whole_each_with_its_own_items_shipment_and_returns(backend):
     """A list loads items, shipments and returns for all its orders at once: each order must get
     exactly what fetching it alone gives."""
-    listed = backend.svc.list_orders(ALICE, limit=50)
-    assert len(listed) > 1
-    assert listed == [backend.svc.get_order(ALICE, o.order_id) for o in listed]
-    assert any(o.shipment is not None for o in listed) and any(len(o.items) for o in listed)
+    _, owner_id = _an_order(backend, "EXISTS (SELECT 1 FROM returns r WHERE r.order_id = o.order_id) AND "
+                                     "(SELECT COUNT(*) FROM orders o2 WHERE o2.customer_id = o.customer_id) > 2")
+    for actor in (ALICE, Actor.customer(owner_id)):
+        listed = backend.svc.list_orders(actor, limit=50)
+        assert len(listed) > 1
+        assert listed == [backend.svc.get_order(actor, o.order_id) for o in listed]
+        assert any(o.shipment is not None for o in listed) and any(len(o.items) for o in listed)
+    assert any(o.returns for o in listed) and any(not o.returns for o in listed)
 
 
 @pytest.mark.parametrize("limit", [0, -1, 101, 10**9])
