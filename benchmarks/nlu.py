@@ -1,14 +1,17 @@
 """NLU benchmark: train on each data set's train split, evaluate on its validation split.
 
-Usage: python benchmarks/nlu.py [--sets banking77 clinc150 ...] [--finetune] [--quick]
+Usage: python benchmarks/nlu.py [--sets banking77 clinc150 ...] [--finetune] [--contrastive] [--quick]
 
 Data and splits come from ``benchmarks/nlu_data.py`` (the official test splits are held out for
 outside evaluation). Models are trained exactly as ``shopassist nlu train`` trains them without
 ``--valid`` (the L2 strength of an embedding head is chosen by 5-fold cross-validation on train,
 a TF-IDF head's C on a 10% slice carved from train: never on the validation split reported
 here), except ``clinc150 (OOS tuned)``, whose out-of-scope threshold is chosen on
-one half of CLINC's val + oos_val and reported on the other half. ``--finetune`` adds full
-fine-tuning rows (about 30 minutes for BANKING77 on 2 CPU cores). Prints a table beside the
+one half of CLINC's val + oos_val (the best in-scope accuracy that rejects at least 90% of that
+half's out-of-scope rows) and reported on the other half. ``--finetune`` adds full
+fine-tuning rows (about 30 minutes for BANKING77 on 2 CPU cores); ``--contrastive`` adds rows of
+finetune mode's contrastive objective (a SetFit-style tuned encoder + head; with ``--features``,
+that model is the one tuned). Prints a table beside the
 published anchors and writes ``benchmarks/results/nlu.json``.
 """
 
@@ -30,19 +33,25 @@ from nlu_data import load  # noqa: E402
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
+# clinc150 (OOS tuned): the threshold with the best in-scope accuracy that rejects this share of the
+# tune half's 50 out-of-scope rows; 0.05 above the goal's 0.85, a margin for so few rows
+TUNED_OOS_RECALL = 0.9
+
 # (data set, task, oos label, validation set used for choices, set reported, anchor text)
 RUNS = {
     "banking77": ("intent", None, None, "banking77", "accuracy >= 0.94 (BERT-large 0.9366, USE+ConveRT 0.9336)"),
     "clinc150": ("intent", "oos", None, "clinc150", "in-scope >= 0.965, OOS recall >= 0.85 (BERT 0.962 / 0.523)"),
-    "clinc150 (OOS tuned)": ("intent", "oos", "clinc150_tune", "clinc150_half", "as above; threshold chosen with OOS rows"),
+    "clinc150 (OOS tuned)": ("intent", "oos", "clinc150_tune", "clinc150_half",
+                             "as above; threshold: best in-scope at OOS recall >= 0.9 on the other half"),
     "bitext": ("intent", None, None, "bitext", "accuracy >= 0.99"),
     "shopping_zh": ("sentiment", None, None, "shopping_zh", "accuracy >= 0.93"),
     "sentiment3_zh": ("sentiment", None, None, "sentiment3_zh", "3 classes; no published anchor"),
 }
 
 
-def run_one(name: str, mode: str, quick: bool, features: str | None = None) -> dict:
+def run_one(name: str, mode: str, quick: bool, features: str | None = None, progress: bool = False) -> dict:
     from engine.nlu.cli import metrics, pick_embedder
+    from engine.nlu.contrastive import ContrastiveConfig
     from engine.nlu.finetune import FinetuneConfig
     from engine.nlu.training import train_text_model
 
@@ -55,12 +64,17 @@ def run_one(name: str, mode: str, quick: bool, features: str | None = None) -> d
     kwargs = {}
     if tune_set:
         _, tune = load(tune_set)
-        kwargs = {"valid_texts": [t for t, _ in tune], "valid_labels": [lab for _, lab in tune]}
+        kwargs = {"valid_texts": [t for t, _ in tune], "valid_labels": [lab for _, lab in tune],
+                  "min_oos_recall": TUNED_OOS_RECALL}
     embedder = features if features and task == "intent" else pick_embedder(texts, task)
+    config = None
+    if mode == "finetune":
+        config = FinetuneConfig(epochs=2 if quick else 10)
+    elif mode == "contrastive":  # finetune mode with the contrastive objective: tuned encoder + head
+        config = ContrastiveConfig(epochs=1 if quick else 6, **({"model": features} if features else {}))
     t0 = time.perf_counter()
-    model = train_text_model(texts, labels, task=task, mode=mode, oos_label=oos, embedder=embedder,
-                             finetune_config=FinetuneConfig(epochs=2 if quick else 10) if mode == "finetune" else None,
-                             progress=False, **kwargs)
+    model = train_text_model(texts, labels, task=task, mode="finetune" if config else mode, oos_label=oos,
+                             embedder=embedder, finetune_config=config, progress=progress, **kwargs)
     train_s = time.perf_counter() - t0
     vtexts, vgold = [t for t, _ in valid], [lab for _, lab in valid]
     t1 = time.perf_counter()
@@ -81,6 +95,8 @@ def run_one(name: str, mode: str, quick: bool, features: str | None = None) -> d
            "chosen": {k: model.meta[k] for k in ("weight_decay", "C") if k in model.meta},
            "latency_single": summary_ms(single), "ms_per_utterance_batched": round(batched_ms, 3),
            "anchor": anchor, "per_class": m["per_class"]}
+    if model.meta.get("contrastive"):  # the encoder's epochs: loss and validation centroid macro-F1
+        row["contrastive"] = {k: model.meta["contrastive"][k] for k in ("best_epoch", "history", "train_s", "config")}
     if oos:  # in-scope accuracy without any threshold: what the classifier alone gets right
         best = [model.labels[i] for i in probs.argmax(1)]
         ins = [(b, g) for b, g in zip(best, vgold) if g != oos]
@@ -92,6 +108,10 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--sets", nargs="*", default=list(RUNS))
     ap.add_argument("--finetune", action="store_true", help="also fine-tune (slow on a CPU)")
+    ap.add_argument("--contrastive", action="store_true",
+                    help="also the contrastive objective (intent sets; ~15-25 minutes for CLINC150 on 2 CPU cores)")
+    ap.add_argument("--only-contrastive", action="store_true", help="only the contrastive rows")
+    ap.add_argument("--progress", action="store_true", help="training progress on stderr")
     ap.add_argument("--quick", action="store_true", help="a slice of each set, for a smoke run")
     ap.add_argument("--features", default=None,
                     help="intent heads on these embeddings instead of the automatic choice, e.g. "
@@ -99,10 +119,11 @@ def main() -> None:
     args = ap.parse_args()
     rows = []
     for name in args.sets:
-        for mode in ("head", "finetune") if args.finetune else ("head",):
-            if mode == "finetune" and RUNS[name][0] == "sentiment":
+        modes = ["head"] + (["finetune"] if args.finetune else []) + (["contrastive"] if args.contrastive else [])
+        for mode in ["contrastive"] if args.only_contrastive else modes:
+            if mode != "head" and RUNS[name][0] == "sentiment":
                 continue
-            row = run_one(name, mode, args.quick, args.features)
+            row = run_one(name, mode, args.quick, args.features, args.progress)
             row.update(measured=time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
                        load_average=[round(x, 2) for x in os.getloadavg()])
             rows.append(row)

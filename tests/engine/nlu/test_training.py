@@ -267,3 +267,84 @@ def test_one_se_rule_takes_the_strongest_l2_the_folds_cannot_tell_from_the_best(
     assert one_se_choice(decays, {1e-3: [], 1e-4: [0.5], 1e-5: [0.6], 1e-6: []}) == 1e-5  # unscored never chosen
     with pytest.raises(ValueError):
         one_se_choice(decays, {d: [] for d in decays})
+
+
+@pytest.mark.slow
+def test_contrastive_objective_tunes_the_encoder_then_a_head_and_reloads(tmp_path, capsys):
+    import torch
+
+    from knowledge.embedders import build_embedder
+
+    torch.set_num_threads(1)
+    texts, labels = _rows(0, 5)
+    train = _write(tmp_path / "train.csv", texts, labels)
+    valid = _write(tmp_path / "valid.csv", *_rows(5, 7))
+    args = ["nlu", "train", "--task", "intent", "--mode", "finetune", "--objective", "contrastive",
+            "--data", str(train), "--valid", str(valid), "--epochs", "2", "--batch-size", "3", "--lr", "1e-4",
+            "--oos-label", "oos", "--quiet"]
+    assert main(args + ["--out", str(tmp_path / "a")]) == 0
+    meta = json.loads((tmp_path / "a" / "meta.json").read_text())
+    assert meta["mode"] == "finetune" and meta["objective"] == "contrastive" and meta["oos_score"] == "energy"
+    assert (tmp_path / "a" / "model" / "config.json").exists() and (tmp_path / "a" / "head.npz").exists()
+    history = meta["contrastive"]["history"]
+    assert 1 <= len(history) <= 2 and meta["contrastive"]["best_epoch"] in {h["epoch"] for h in history}
+    model = TextModel.load(tmp_path / "a")
+    test, gold = _rows(8, 9)
+    assert np.mean([p == g for p, g in zip(model.predict(test), gold)]) >= 0.75
+    # the encoder itself moved: texts of a label closer together, other labels' further away, than before
+    def margin(emb) -> float:
+        x = emb.embed(texts)
+        sim = x @ x.T
+        same = np.equal.outer(np.array(labels), np.array(labels))
+        return float(sim[same & ~np.eye(len(texts), dtype=bool)].mean() - sim[~same].mean())
+
+    assert margin(model.embedder()) > margin(build_embedder("all-MiniLM-L6-v2", cache_size=0)) + 0.05
+    # seeded: the same run gives the same model
+    assert main(args + ["--out", str(tmp_path / "b")]) == 0
+    assert np.allclose(TextModel.load(tmp_path / "b").probabilities(test), model.probabilities(test), atol=1e-5)
+    # a loaded model saves whole into another folder; a folder without its encoder is refused
+    model.save(tmp_path / "c")
+    assert np.allclose(TextModel.load(tmp_path / "c").probabilities(test), model.probabilities(test), atol=1e-6)
+    assert main(["nlu", "eval", "--model", str(tmp_path / "a"), "--data", str(valid),
+                 "--json", str(tmp_path / "out.json")]) == 0
+    assert json.loads((tmp_path / "out.json").read_text())["mode"] == "finetune"
+    (tmp_path / "c" / "model" / "config.json").unlink()
+    with pytest.raises(ModelError, match="no tuned encoder"):
+        TextModel.load(tmp_path / "c")
+
+
+def test_contrastive_stage_refuses_labels_it_cannot_pair_and_bad_settings():
+    from engine.nlu.contrastive import ContrastiveConfig, contrastive_tune
+
+    with pytest.raises(ValueError, match="single training row"):
+        contrastive_tune(["a b", "c d", "e f"], ["x", "x", "y"], ["a"], ["x"], out=None)
+    with pytest.raises(ValueError, match="validation labels never trained on"):
+        contrastive_tune(["a b", "c d", "e f", "g h"], ["x", "x", "y", "y"], ["a"], ["z"], out=None)
+    with pytest.raises(ValueError, match="classes_per_step"):
+        ContrastiveConfig(classes_per_step=1)
+    with pytest.raises(ValueError, match="epochs"):
+        ContrastiveConfig(epochs=0)
+
+
+def test_threshold_for_a_required_oos_recall_is_the_lowest_that_reaches_it():
+    # 10 OOS rows with confidences 0.1 .. 1.0; in-scope rows all at 0.95
+    conf = np.r_[np.full(40, 0.95), np.linspace(0.1, 1.0, 10)]
+    probs = np.tile([0.9, 0.1], (50, 1))  # the threshold applies to the confidence given (say energy)
+    gold = ["a"] * 40 + ["oos"] * 10
+    thr, how = choose_threshold(probs, ["a", "b"], gold, "oos", confidence=conf, min_oos_recall=0.8)
+    assert np.mean(conf[40:] < thr) == 0.8 and 0.8 < thr <= 0.9 + 1e-12  # the 8 lowest are rejected, no more
+    assert np.all(conf[:40] >= thr) and "OOS recall >= 0.8" in how
+    thr_all, _ = choose_threshold(probs, ["a", "b"], gold, "oos", confidence=conf, min_oos_recall=1.0)
+    assert np.mean(conf[40:] < thr_all) == 1.0  # reaching every OOS row costs every in-scope row here
+    with pytest.raises(ValueError, match="min_oos_recall"):
+        choose_threshold(probs, ["a", "b"], gold, "oos", min_oos_recall=0.0)
+    with pytest.raises(ValueError, match="in_scope_keep"):
+        choose_threshold(probs, ["a", "b"], gold, "oos", in_scope_keep=1.5)
+
+
+def test_bad_threshold_settings_are_refused_before_training(tmp_path, capsys):
+    train = _write(tmp_path / "train.csv", *_rows(0, 4))
+    assert main(["nlu", "train", "--task", "intent", "--data", str(train), "--out", str(tmp_path / "m"),
+                 "--embedder", "hash", "--in-scope-keep", "0", "--quiet"]) == 1
+    assert "in_scope_keep must be in (0, 1]" in capsys.readouterr().err
+    assert not (tmp_path / "m").exists()
