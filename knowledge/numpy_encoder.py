@@ -60,24 +60,31 @@ def _json(path: Path) -> dict:
 
 
 def supports(folder: str | Path) -> bool:
-    """True when ``folder`` is a sentence-transformers BERT model with mean pooling + Normalize."""
+    """True when ``folder`` is a sentence-transformers BERT model with mean pooling + Normalize
+    (as sentence-transformers before 6 saves one, or as 6.x does: other module paths, one
+    ``pooling_mode``)."""
     folder = Path(folder)
     try:
         cfg = _json(folder / "config.json")
-        modules = [m.get("type", "") for m in _json(folder / "modules.json")]
-        pooling = _json(folder / "1_Pooling" / "config.json")
-    except (OSError, ValueError):
+        modules = _json(folder / "modules.json")
+        kinds = [m.get("type", "").rpartition(".")[2] for m in modules]
+        pooling = _json(folder / modules[1].get("path", "1_Pooling") / "config.json") if len(modules) > 1 else {}
+    except (OSError, ValueError, AttributeError, TypeError):
         return False
-    mean_only = pooling.get("pooling_mode_mean_tokens") and not any(
-        pooling.get(k) for k in ("pooling_mode_cls_token", "pooling_mode_max_tokens",
-                                 "pooling_mode_mean_sqrt_len_tokens", "pooling_mode_weightedmean_tokens",
-                                 "pooling_mode_lasttoken"))
+    if "pooling_mode" in pooling:  # sentence-transformers 6.x
+        mean_only = pooling["pooling_mode"] == "mean" or pooling["pooling_mode"] == ["mean"]
+    else:
+        mean_only = pooling.get("pooling_mode_mean_tokens") and not any(
+            pooling.get(k) for k in ("pooling_mode_cls_token", "pooling_mode_max_tokens",
+                                     "pooling_mode_mean_sqrt_len_tokens", "pooling_mode_weightedmean_tokens",
+                                     "pooling_mode_lasttoken"))
     return (
         cfg.get("model_type") == "bert"
         and cfg.get("hidden_act") == "gelu"
         and cfg.get("position_embedding_type", "absolute") == "absolute"
-        and modules == ["sentence_transformers.models.Transformer", "sentence_transformers.models.Pooling",
-                        "sentence_transformers.models.Normalize"]
+        and kinds == ["Transformer", "Pooling", "Normalize"]
+        and all(m.get("type", "").startswith("sentence_transformers.") for m in modules)
+        and modules[0].get("path", "") == ""
         and bool(mean_only)
         and (folder / "model.safetensors").is_file()
         and (folder / "tokenizer.json").is_file()

@@ -31,6 +31,27 @@ def test_supports_only_bert_mean_pooling_folders(tmp_path):
         NumpySentenceEncoder(tmp_path)
 
 
+@pytest.mark.slow  # imports sentence-transformers
+def test_a_folder_the_installed_sentence_transformers_saves_runs_without_torch(tmp_path):
+    # a tuned model (nlu train --objective contrastive) is saved by whatever sentence-transformers
+    # is installed; 6.x writes other module paths and one pooling_mode: still BERT + mean + Normalize
+    from sentence_transformers import SentenceTransformer
+
+    SentenceTransformer(resolve_model_path("all-MiniLM-L6-v2"), device="cpu").save(str(tmp_path / "m"))
+    assert supports(tmp_path / "m")
+    emb = SentenceTransformerEmbedder(str(tmp_path / "m"), cache_size=0)
+    vecs = emb.embed(TEXTS[:3])
+    assert emb.backend in ("numpy", "onnx")
+    ref = SentenceTransformerEmbedder(device="cpu", backend="sentence-transformers", cache_size=0).embed(TEXTS[:3])
+    assert np.abs(vecs - ref).max() < 1e-5
+    pooling = tmp_path / "m" / json.loads((tmp_path / "m" / "modules.json").read_text())[1]["path"] / "config.json"
+    cfg = json.loads(pooling.read_text())
+    cfg.update({"pooling_mode": "cls"} if "pooling_mode" in cfg else
+               {"pooling_mode_mean_tokens": False, "pooling_mode_cls_token": True})
+    pooling.write_text(json.dumps(cfg))
+    assert not supports(tmp_path / "m")  # another pooling: sentence-transformers' own code path
+
+
 def test_read_safetensors_reads_shapes_and_values(tmp_path):
     a = np.arange(6, dtype=np.float32).reshape(2, 3)
     header = json.dumps({"a": {"dtype": "F32", "shape": [2, 3], "data_offsets": [0, 24]},
