@@ -49,7 +49,8 @@ RUNS = {
 }
 
 
-def run_one(name: str, mode: str, quick: bool, features: str | None = None, progress: bool = False) -> dict:
+def run_one(name: str, mode: str, quick: bool, features: str | None = None, progress: bool = False,
+            classes_per_step: int | None = None) -> dict:
     from engine.nlu.cli import metrics, pick_embedder
     from engine.nlu.contrastive import ContrastiveConfig
     from engine.nlu.finetune import FinetuneConfig
@@ -71,7 +72,8 @@ def run_one(name: str, mode: str, quick: bool, features: str | None = None, prog
     if mode == "finetune":
         config = FinetuneConfig(epochs=2 if quick else 10)
     elif mode == "contrastive":  # finetune mode with the contrastive objective: tuned encoder + head
-        config = ContrastiveConfig(epochs=1 if quick else 6, **({"model": features} if features else {}))
+        config = ContrastiveConfig(epochs=1 if quick else 6, **({"model": features} if features else {}),
+                                   **({"classes_per_step": classes_per_step} if classes_per_step else {}))
     t0 = time.perf_counter()
     model = train_text_model(texts, labels, task=task, mode="finetune" if config else mode, oos_label=oos,
                              embedder=embedder, finetune_config=config, progress=progress, **kwargs)
@@ -112,6 +114,8 @@ def main() -> None:
                     help="also the contrastive objective (intent sets; ~15-25 minutes for CLINC150 on 2 CPU cores)")
     ap.add_argument("--only-contrastive", action="store_true", help="only the contrastive rows")
     ap.add_argument("--progress", action="store_true", help="training progress on stderr")
+    ap.add_argument("--classes-per-step", type=int, default=None,
+                    help="contrastive rows: labels a step, two texts each (default: ContrastiveConfig's 64)")
     ap.add_argument("--quick", action="store_true", help="a slice of each set, for a smoke run")
     ap.add_argument("--features", default=None,
                     help="intent heads on these embeddings instead of the automatic choice, e.g. "
@@ -123,7 +127,7 @@ def main() -> None:
         for mode in ["contrastive"] if args.only_contrastive else modes:
             if mode != "head" and RUNS[name][0] == "sentiment":
                 continue
-            row = run_one(name, mode, args.quick, args.features, args.progress)
+            row = run_one(name, mode, args.quick, args.features, args.progress, args.classes_per_step)
             row.update(measured=time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
                        load_average=[round(x, 2) for x in os.getloadavg()])
             rows.append(row)
