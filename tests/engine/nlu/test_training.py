@@ -348,3 +348,15 @@ def test_bad_threshold_settings_are_refused_before_training(tmp_path, capsys):
                  "--embedder", "hash", "--in-scope-keep", "0", "--quiet"]) == 1
     assert "in_scope_keep must be in (0, 1]" in capsys.readouterr().err
     assert not (tmp_path / "m").exists()
+
+
+def test_finetune_options_that_cannot_work_are_refused_clearly(tmp_path, capsys):
+    train = _write(tmp_path / "train.csv", *_rows(0, 4))
+    base = ["nlu", "train", "--task", "intent", "--data", str(train), "--out", str(tmp_path / "m"), "--quiet"]
+    assert main(base + ["--objective", "contrastive"]) == 1  # head mode has no objective
+    assert "--objective applies to --mode finetune" in capsys.readouterr().err
+    assert main(base + ["--mode", "finetune", "--objective", "contrastive", "--batch-size", "1"]) == 1
+    assert "bad finetune option: classes_per_step must be >= 2" in capsys.readouterr().err
+    assert main(base + ["--mode", "finetune", "--lr", "0"]) == 1
+    assert "bad finetune option: lr must be > 0" in capsys.readouterr().err
+    assert not (tmp_path / "m").exists()
