@@ -126,12 +126,10 @@ def contrastive_tune(
 
     ``valid_*`` must hold only labels seen in training (out-of-scope rows are the caller's to drop).
     """
-    import random
-
     import torch
     from tqdm.auto import tqdm
 
-    from engine.nlu.finetune import _device
+    from engine.nlu.finetune import _device, _seed_everything, adamw
     from knowledge.embedders import resolve_model_path
 
     if not train_texts or len(train_texts) != len(train_labels):
@@ -150,9 +148,7 @@ def contrastive_tune(
     unknown = set(valid_labels) - set(by_label)
     if unknown:
         raise ValueError(f"validation labels never trained on: {', '.join(sorted(unknown)[:5])}")
-    random.seed(cfg.seed)
-    np.random.seed(cfg.seed)
-    torch.manual_seed(cfg.seed)
+    _seed_everything(cfg.seed)
     device = _device(cfg.device)
     try:
         from sentence_transformers import SentenceTransformer
@@ -167,12 +163,8 @@ def contrastive_tune(
     steps_per_epoch = max(1, math.ceil(len(train_texts) / (2 * per_step)))
     total = steps_per_epoch * cfg.epochs
     warmup = max(1, int(cfg.warmup_ratio * total))
-    no_decay = ("bias", "LayerNorm.weight", "layer_norm.weight")
     params = [(n, p) for n, p in st.named_parameters() if p.requires_grad]
-    opt = torch.optim.AdamW([
-        {"params": [p for n, p in params if not n.endswith(no_decay)], "weight_decay": cfg.weight_decay},
-        {"params": [p for n, p in params if n.endswith(no_decay)], "weight_decay": 0.0},
-    ], lr=cfg.lr)
+    opt = adamw(params, lr=cfg.lr, weight_decay=cfg.weight_decay)
     sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: min(1.0, (s + 1) / warmup) * max(0.0, (total - s) / total))
     rng = np.random.default_rng(cfg.seed)
     target = torch.arange(per_step, device=device)

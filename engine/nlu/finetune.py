@@ -130,6 +130,18 @@ def _seed_everything(seed: int) -> None:
         torch.cuda.manual_seed_all(seed)
 
 
+def adamw(named_params: list[tuple[str, Any]], *, lr: float, weight_decay: float) -> Any:
+    """AdamW over ``(name, parameter)`` pairs with decoupled weight decay on all but biases and
+    LayerNorm weights (the usual exclusions for transformers)."""
+    import torch
+
+    no_decay = ("bias", "LayerNorm.weight", "layer_norm.weight")
+    return torch.optim.AdamW([
+        {"params": [p for n, p in named_params if not n.endswith(no_decay)], "weight_decay": weight_decay},
+        {"params": [p for n, p in named_params if n.endswith(no_decay)], "weight_decay": 0.0},
+    ], lr=lr)
+
+
 def finetune(
     train_texts: Sequence[str],
     train_labels: Sequence[str],
@@ -175,12 +187,7 @@ def finetune(
         raise ModelError(f"cannot load {cfg.model!r} for fine-tuning: {exc}") from exc
     enc = tok(list(train_texts), truncation=True, max_length=cfg.max_length)
     y = np.array([index[lab] for lab in train_labels])
-    no_decay = ("bias", "LayerNorm.weight", "layer_norm.weight")
-    groups = [
-        {"params": [p for n, p in model.named_parameters() if not n.endswith(no_decay)], "weight_decay": cfg.weight_decay},
-        {"params": [p for n, p in model.named_parameters() if n.endswith(no_decay)], "weight_decay": 0.0},
-    ]
-    opt = torch.optim.AdamW(groups, lr=cfg.lr)
+    opt = adamw(list(model.named_parameters()), lr=cfg.lr, weight_decay=cfg.weight_decay)
     steps_per_epoch = math.ceil(len(y) / cfg.batch_size)
     total = steps_per_epoch * cfg.epochs
     sched = get_linear_schedule_with_warmup(opt, int(cfg.warmup_ratio * total), total)

@@ -329,6 +329,14 @@ def _fit_head_path(xtr, ytr, xva, yva, decays, *, max_iter, seed, progress):
     return best, scores
 
 
+def _validated_head(xf, fy, xv, vy, vin, decays, *, max_iter, seed, progress):
+    """A head over fit rows ``xf``, its L2 strength chosen on the in-scope validation rows (``vin``):
+    ``(wd, scores, head, probs, energy)``, the last two over every validation row."""
+    (_, wd, head), scores = _fit_head_path(xf, fy, xv[vin], [vy[i] for i in vin], decays,
+                                           max_iter=max_iter, seed=seed, progress=progress)
+    return wd, scores, head, head.probabilities(xv), energy(head.logits(xv))
+
+
 def one_se_choice(decays: Sequence[float], fold_scores: dict[float, list[float]]) -> float:
     """The strongest L2 whose mean cross-validated score is within one standard error of the best
     mean (the one-standard-error rule): where the curve is flat, the argmax is decided by noise,
@@ -455,9 +463,8 @@ def train_text_model(
         else:
             xf, xv = (xtx[tr], xtx[va]) if carved else (xtx, xall[len(tx):])
             _say(f"training the head ({len(fy)} rows, {len(seen)} labels), choosing weight decay on validation...", progress)
-            (f1, wd, head), scores = _fit_head_path(xf, fy, xv[vin], [vy[i] for i in vin], decays,
-                                                    max_iter=max_iter, seed=seed, progress=progress)
-            probs, conf = head.probabilities(xv), energy(head.logits(xv))
+            wd, scores, head, probs, conf = _validated_head(xf, fy, xv, vy, vin, decays, max_iter=max_iter,
+                                                            seed=seed, progress=progress)
         meta.update(embedder=emb.name, weight_decay=wd, decay_scores={f"{k:g}": v for k, v in scores.items()},
                     oos_score="energy")
         model = TextModel(meta, head=head, _embedder=emb)
@@ -469,19 +476,17 @@ def train_text_model(
 
         cfg = finetune_config
         tmp = tempfile.TemporaryDirectory(prefix="shopassist-encoder-")
+        encoder = Path(tmp.name) / "model"
         _say(f"contrastive stage: tuning {cfg.model} on {len(fy)} rows, {len(seen)} labels...", progress)
-        report = contrastive_tune(fx, fy, [vx[i] for i in vin], [vy[i] for i in vin], cfg,
-                                  out=Path(tmp.name) / "model", progress=progress)
-        emb = build_embedder(str(Path(tmp.name) / "model"), cache_size=0)
+        report = contrastive_tune(fx, fy, [vx[i] for i in vin], [vy[i] for i in vin], cfg, out=encoder, progress=progress)
+        emb = build_embedder(str(encoder), cache_size=0)
         _say(f"head stage: embedding {len(fx) + len(vx)} texts with the tuned encoder...", progress)
         xall = emb.embed(list(fx) + list(vx), kind="query")
-        xf, xv = xall[:len(fx)], xall[len(fx):]
-        (f1, wd, head), scores = _fit_head_path(xf, fy, xv[vin], [vy[i] for i in vin], decays,
-                                                max_iter=max_iter, seed=seed, progress=progress)
-        probs, conf = head.probabilities(xv), energy(head.logits(xv))
+        wd, scores, head, probs, conf = _validated_head(xall[:len(fx)], fy, xall[len(fx):], vy, vin, decays,
+                                                        max_iter=max_iter, seed=seed, progress=progress)
         meta.update(objective="contrastive", base_model=cfg.model, embedder=None, contrastive=report,
                     weight_decay=wd, decay_scores={f"{k:g}": v for k, v in scores.items()}, oos_score="energy")
-        model = TextModel(meta, head=head, _embedder=emb, _encoder=Path(tmp.name) / "model", _encoder_tmp=tmp)
+        model = TextModel(meta, head=head, _embedder=emb, _encoder=encoder, _encoder_tmp=tmp)
     else:
         from engine.nlu.finetune import FinetuneConfig, finetune
 
