@@ -19,7 +19,14 @@ from engine.generation.factory import build_generator
 from engine.learn.registry import ModelRegistry
 from engine.learn.reload import ReloadingClassifier
 from engine.nlu.entities import RuleEntityExtractor
-from engine.nlu.intent import load_intent_examples, load_or_train
+from engine.nlu.intent import (
+    CascadeIntentClassifier,
+    EmbeddingIntentClassifier,
+    IntentExample,
+    fast_stage_examples,
+    load_intent_examples,
+    load_or_train,
+)
 from engine.nlu.pipeline import NLUPipeline
 from engine.nlu.sentiment import LexiconSentimentAnalyzer
 from engine.responses.templates import Templates
@@ -70,6 +77,27 @@ def _product_linker(settings: Settings, catalog: Catalog, built: list[Embedder],
     return ProductLinker(catalog, semantic=semantic)
 
 
+def _with_fast_stage(full: EmbeddingIntentClassifier, examples: list[IntentExample], settings: Settings,
+                     built: list[Embedder], data_dir: Path, head_params: dict):
+    """``full`` behind a fast English stage when ``nlu.fast_embedder`` names a model (else ``full``)."""
+    name = settings.nlu.fast_embedder
+    if not name:
+        return full
+    fast_examples = fast_stage_examples(examples)
+    if len({e.label for e in fast_examples}) < 2:
+        log.info("fast intent stage off: the intent examples have fewer than two English intents")
+        return full
+    emb = next((e for e in built if e.name == name), None)
+    if emb is None:
+        emb = _named_embedder(name, settings, built[0])
+        if emb is built[0] and name not in ("default", settings.embedder.model):
+            return full  # the fast model is unavailable (logged): the full stage alone
+    if emb.name == full.embedder.name:
+        return full  # one model: a second stage would only repeat the first
+    fast = load_or_train(emb, fast_examples, data_dir / "models", **head_params)
+    return CascadeIntentClassifier(fast, full, accept=settings.nlu.fast_accept)
+
+
 def _sentiment(nlu_cfg):
     """The lexicon analyzer, or a trained model for Chinese messages when ``nlu.sentiment_model`` names one."""
     if nlu_cfg.sentiment_model is None:
@@ -105,16 +133,11 @@ def build_engine(settings: Settings, *, progress: bool = False, generator: Gener
     zh_embedder = _named_embedder(settings.retrieval.zh_embedder, settings, embedder)
     if zh_embedder.name == intent_embedder.name:
         zh_embedder = intent_embedder  # one model, one query cache: NLU and retrieval share it
-    classifier = load_or_train(
-        intent_embedder,
-        load_intent_examples(nlu_cfg.intents_file),
-        data_dir / "models",
-        confidence_threshold=nlu_cfg.confidence_threshold,
-        min_similarity=nlu_cfg.min_similarity,
-        max_iter=nlu_cfg.max_iter,
-        weight_decay=nlu_cfg.weight_decay,
-        seed=nlu_cfg.seed,
-    )
+    examples = load_intent_examples(nlu_cfg.intents_file)
+    head_params = dict(confidence_threshold=nlu_cfg.confidence_threshold, min_similarity=nlu_cfg.min_similarity,
+                       max_iter=nlu_cfg.max_iter, weight_decay=nlu_cfg.weight_decay, seed=nlu_cfg.seed)
+    classifier = load_or_train(intent_embedder, examples, data_dir / "models", **head_params)
+    classifier = _with_fast_stage(classifier, examples, settings, [embedder, intent_embedder], data_dir, head_params)
     # serve the registry's promoted intent model, and swap in the next one between turns
     classifier = ReloadingClassifier(ModelRegistry(settings.resolved_registry_dir), classifier,
                                      interval_s=settings.learn.reload_interval_s)

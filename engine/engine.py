@@ -177,6 +177,9 @@ class Engine:
     def warm_up(self) -> None:
         """Load models and indexes now rather than on the first turn."""
         self.nlu.parse("hello")
+        warm_classifier = getattr(self.nlu.classifier, "warm_up", None)
+        if warm_classifier is not None:  # a two-stage classifier: "hello" reached only its fast stage
+            warm_classifier()
         warm_entities = getattr(self.nlu.entities, "warm_up", None)
         if warm_entities is not None:  # the product linker's embedding fallback
             warm_entities()
@@ -229,6 +232,7 @@ class Engine:
             return self._error_reply(session_id, cleaned, "internal_error", trace, started, state)
         trace.update(
             model_version=nlu.intent.model,
+            **({"intent_stage": nlu.intent.stage} if nlu.intent.stage else {}),
             language=nlu.language,
             intent_ranking=[list(r) for r in nlu.intent.ranking[:3]],
             oos_reason=nlu.intent.oos_reason,

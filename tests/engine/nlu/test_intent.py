@@ -372,3 +372,111 @@ def test_packaged_intent_examples_are_bilingual():
     examples = load_intent_examples()
     assert {e.lang for e in examples} == {"en", "zh"}
     assert len({e.label for e in examples}) >= 5
+
+
+# -- the two-stage (fast + full) classifier -----------------------------------------------------------
+
+
+class _CountingEmbedder:
+    """Maps known texts to fixed 2-d vectors and counts the texts it was asked to embed."""
+
+    dim = 2
+
+    def __init__(self, name: str, vectors: dict[str, tuple[float, float]]) -> None:
+        self.name = name
+        self.vectors = vectors
+        self.seen: list[str] = []
+
+    def embed(self, texts, *, kind="query"):
+        self.seen.extend(texts)
+        return np.asarray([self.vectors.get(t, (0.0, 0.0)) for t in texts], dtype=np.float32)
+
+
+def _cascade(fast_vectors, full_vectors, *, accept=0.8, full_threshold=0.0):
+    # weight 4 on the matching axis (rows are L2-normalised): (1, 0) gives "a" ~0.98, (1, 0.7) ~0.73,
+    # (0, 0) exactly 0.5
+    head = _hand_head(weight=((4.0, 0.0), (0.0, 4.0)))
+    fast_emb = _CountingEmbedder("fast", fast_vectors)
+    full_emb = _CountingEmbedder("full", full_vectors)
+    fast = EmbeddingIntentClassifier(fast_emb, head, confidence_threshold=0.0, min_similarity=-1.0)
+    full = EmbeddingIntentClassifier(full_emb, head, confidence_threshold=full_threshold, min_similarity=-1.0)
+    return intent_module.CascadeIntentClassifier(fast, full, accept=accept), fast_emb, full_emb
+
+
+def test_cascade_a_sure_fast_answer_stands_without_the_full_model():
+    clf, fast_emb, full_emb = _cascade({"where is it": (1.0, 0.0)}, {"where is it": (0.0, 1.0)})
+    pred = clf.classify("where is it")
+    assert (pred.intent, pred.stage) == ("a", "fast") and pred.confidence > 0.8
+    assert fast_emb.seen == ["where is it"] and full_emb.seen == []
+
+
+def test_cascade_an_unsure_fast_answer_goes_to_the_full_model():
+    # the fast stage leans to "a" at ~0.73 (under accept 0.8): the full model decides, and says "b"
+    clf, fast_emb, full_emb = _cascade({"maybe": (1.0, 0.7)}, {"maybe": (0.0, 1.0)})
+    pred = clf.classify("maybe")
+    assert (pred.intent, pred.stage) == ("b", "full")
+    assert fast_emb.seen == ["maybe"] and full_emb.seen == ["maybe"]
+
+
+def test_cascade_accept_is_inclusive_and_configurable():
+    fast_vectors, full_vectors = {"maybe": (1.0, 0.7)}, {"maybe": (0.0, 1.0)}
+    p = _cascade(fast_vectors, full_vectors)[0].fast.classify("maybe").confidence  # ~0.73, as reported
+    assert 0.7 < p < 0.8
+    assert _cascade(fast_vectors, full_vectors, accept=p)[0].classify("maybe").stage == "fast"
+    assert _cascade(fast_vectors, full_vectors, accept=p + 1e-4)[0].classify("maybe").stage == "full"
+
+
+def test_cascade_fast_out_of_scope_is_rechecked_by_the_full_model():
+    head = _hand_head(weight=((4.0, 0.0), (0.0, 4.0)))
+    fast = EmbeddingIntentClassifier(_CountingEmbedder("fast", {"x": (1.0, 0.0)}), head,
+                                     confidence_threshold=0.99, min_similarity=-1.0)  # "a" ~0.98: out of scope
+    full = EmbeddingIntentClassifier(_CountingEmbedder("full", {"x": (0.0, 1.0)}), head, min_similarity=-1.0)
+    pred = intent_module.CascadeIntentClassifier(fast, full, accept=0.5).classify("x")
+    assert (pred.intent, pred.stage) == ("b", "full")
+
+
+@pytest.mark.parametrize("text", ["你们支持七天无理由退货吗", "où est ma commande", "order 退款"])
+def test_cascade_non_english_text_never_reaches_the_fast_stage(text):
+    clf, fast_emb, full_emb = _cascade({text: (1.0, 0.0)}, {text: (0.0, 1.0)})
+    pred = clf.classify(text)
+    assert (pred.intent, pred.stage) == ("b", "full")
+    assert fast_emb.seen == [] and full_emb.seen == [text]
+
+
+def test_cascade_full_out_of_scope_keeps_its_reason():
+    clf, _, _ = _cascade({}, {}, full_threshold=0.6)  # unknown text: (0, 0) everywhere, 50/50
+    pred = clf.classify("something else entirely")
+    assert (pred.intent, pred.oos_reason, pred.stage) == (OUT_OF_SCOPE, "low_confidence", "full")
+
+
+def test_cascade_serves_as_the_full_stage_for_promoted_models():
+    clf, _, full_emb = _cascade({}, {}, full_threshold=0.3)
+    assert clf.embedder is full_emb and clf.head is clf.full.head
+    assert (clf.threshold, clf.min_similarity, clf.labels) == (0.3, -1.0, ("a", "b"))
+    assert clf.classify_vector(np.array([0.0, 1.0], np.float32)).intent == "b"
+    assert isinstance(clf, IntentClassifier)
+
+
+def test_cascade_warm_up_loads_both_stages():
+    clf, fast_emb, full_emb = _cascade({}, {})
+    clf.warm_up()
+    assert fast_emb.seen and full_emb.seen
+
+
+@pytest.mark.parametrize("accept", [0.0, -0.1, 1.5])
+def test_cascade_rejects_an_accept_outside_the_unit_interval(accept):
+    with pytest.raises(ValueError, match="accept"):
+        _cascade({}, {}, accept=accept)
+
+
+def test_cascade_rejects_a_fast_stage_with_intents_the_full_one_lacks():
+    fast = EmbeddingIntentClassifier(_FixedEmbedder([1, 0]), _hand_head())
+    other = LinearHead(("a", "c"), np.zeros((2, 2), np.float32), np.zeros(2, np.float32),
+                       np.eye(2, dtype=np.float32), np.zeros(2, np.float32), {})
+    with pytest.raises(ValueError, match="'b'"):
+        intent_module.CascadeIntentClassifier(fast, EmbeddingIntentClassifier(_FixedEmbedder([1, 0]), other))
+
+
+def test_fast_stage_examples_are_the_english_ones():
+    exs = [IntentExample("hi", "greet", "en"), IntentExample("你好", "greet", "zh")]
+    assert intent_module.fast_stage_examples(exs) == exs[:1]
