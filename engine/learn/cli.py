@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import getpass
 import json
+import sys
 import time
 from typing import Any
 
@@ -73,6 +74,28 @@ def _intent_embedder(settings):
     e = settings.embedder
     return build_embedder(name, device=e.device, batch_size=e.batch_size, cache_size=e.cache_size,
                           backend=e.backend, threads=e.threads)
+
+
+def _fast_embedder(settings, intent_embedder):
+    """The fast intent stage's embedder (as :mod:`engine.builder` picks it), or None: no fast stage
+    configured, the same model as the full stage, or the model cannot load (the candidate is then
+    served by its full head alone)."""
+    from engine.errors import ModelError
+    from knowledge.embedders import build_embedder
+
+    name = settings.nlu.fast_embedder
+    if not name or name == intent_embedder.name:
+        return None
+    e = settings.embedder
+    emb = build_embedder(name, device=e.device, batch_size=e.batch_size, cache_size=e.cache_size,
+                         backend=e.backend, threads=e.threads)
+    try:
+        if hasattr(emb, "warm_up"):
+            emb.warm_up()
+    except ModelError as exc:
+        print(f"fast intent stage left out: {exc}", file=sys.stderr)
+        return None
+    return None if emb.name == intent_embedder.name else emb
 
 
 def _fmt_item(item: Any) -> str:
@@ -161,9 +184,11 @@ def _cmd_retrain(args: argparse.Namespace) -> int:
 
     settings = _settings(args)
     tolerance = settings.learn.promote_tolerance if args.tolerance is None else args.tolerance
+    embedder = _intent_embedder(settings)
     result = retrain(
-        _intent_embedder(settings), load_intent_examples(settings.nlu.intents_file), _store(settings).feedback(),
+        embedder, load_intent_examples(settings.nlu.intents_file), _store(settings).feedback(),
         _registry(settings), nlu=settings.nlu, tolerance=tolerance, author=_who(args), dry_run=args.dry_run,
+        fast_embedder=None if args.dry_run else _fast_embedder(settings, embedder),
     )
     cur, cand = result.current, result.candidate
     d = result.data

@@ -3,7 +3,8 @@
 A folder (``learn.registry_dir``, by default ``<data_dir>/learn/registry``)::
 
     versions/v0001/   head.npz + meta.json (:class:`engine.nlu.intent.LinearHead`) and card.json
-                      (metrics, training data summary, the promotion decision, who and when)
+                      (metrics, training data summary, the promotion decision, who and when);
+                      fast/ holds the fast intent stage's head when one was trained with it
     reports/          one comparison report per promotion decision (markdown + per-class chart)
     CURRENT.json      {"current": "v0002", "history": ["base", ...]}: the serving version
     log.jsonl         every promotion and rollback, who and when
@@ -44,6 +45,7 @@ __all__ = ["BASE", "ModelVersion", "ModelRegistry"]
 BASE = "base"
 
 _VERSION_RE = re.compile(r"^v(\d{4,})$")
+_STAGE_RE = re.compile(r"^[a-z][a-z0-9_]{0,31}$")
 
 
 @dataclass(frozen=True)
@@ -141,9 +143,19 @@ class ModelRegistry:
             raise ModelError(f"model version {version} has no readable card.json: {exc}") from exc
         return ModelVersion(version, path, card if isinstance(card, dict) else {})
 
-    def load_head(self, version: str) -> LinearHead:
-        """The trained head of ``version`` (raises :class:`ModelError` when missing or corrupt)."""
-        return LinearHead.load(self.get(version).path)
+    def load_head(self, version: str, stage: str | None = None) -> LinearHead:
+        """The trained head of ``version``, or of its ``stage`` (``"fast"``): raises
+        :class:`ModelError` when missing or corrupt."""
+        path = self.get(version).path
+        if stage is not None:
+            if not _STAGE_RE.match(stage) or not (path / stage).is_dir():
+                raise ModelError(f"model version {version} has no {stage!r} head")
+            path = path / stage
+        return LinearHead.load(path)
+
+    def has_stage(self, version: str, stage: str) -> bool:
+        """Whether ``version`` was registered with a head for ``stage``."""
+        return bool(_STAGE_RE.match(stage)) and (self.get(version).path / stage / "meta.json").is_file()
 
     # -- changing --------------------------------------------------------------------------
     @contextlib.contextmanager
@@ -161,8 +173,12 @@ class ModelRegistry:
             finally:
                 fcntl.flock(f, fcntl.LOCK_UN)
 
-    def add(self, head: LinearHead, card: dict[str, Any]) -> ModelVersion:
-        """Register ``head`` as the next version (not serving until :meth:`promote`)."""
+    def add(self, head: LinearHead, card: dict[str, Any], stages: dict[str, LinearHead] | None = None) -> ModelVersion:
+        """Register ``head`` (and the heads of other ``stages``, by name) as the next version (not
+        serving until :meth:`promote`)."""
+        for name in stages or {}:
+            if not _STAGE_RE.match(name):
+                raise ValueError(f"bad stage name {name!r}")
         with self._locked():
             self.versions_dir.mkdir(parents=True, exist_ok=True)
             numbers = [int(m.group(1)) for p in self.versions_dir.iterdir() if (m := _VERSION_RE.match(p.name))]
@@ -170,6 +186,8 @@ class ModelRegistry:
             tmp = self.versions_dir / f".tmp-{version}-{os.getpid()}"
             shutil.rmtree(tmp, ignore_errors=True)
             head.save(tmp)
+            for name, stage_head in (stages or {}).items():
+                stage_head.save(tmp / name)
             full = dict(card, version=version, created_at=card.get("created_at", time.time()))
             (tmp / "card.json").write_text(json.dumps(full, indent=1, ensure_ascii=False, default=str), "utf-8")
             os.rename(tmp, self.versions_dir / version)

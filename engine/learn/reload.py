@@ -24,7 +24,7 @@ from dataclasses import replace
 from typing import Any
 
 from engine.errors import ModelError
-from engine.nlu.intent import EmbeddingIntentClassifier
+from engine.nlu.intent import CascadeIntentClassifier, EmbeddingIntentClassifier
 from engine.types import IntentPrediction
 
 from .registry import BASE, ModelRegistry
@@ -42,7 +42,9 @@ class ReloadingClassifier:
     Args:
         registry: where promoted versions are.
         base: the engine's start-up classifier (version ``base``); promoted heads are served with
-            its embedder and out-of-scope thresholds.
+            its embedder and out-of-scope thresholds. When it is two-stage
+            (:class:`~engine.nlu.intent.CascadeIntentClassifier`), a promoted version registered with
+            a fast-stage head serves two-stage too; one without is served by its full head alone.
         interval_s: at most one pointer check per this many seconds (0: before every turn).
         clock: monotonic seconds (tests pass a fake one).
     """
@@ -123,5 +125,20 @@ class ReloadingClassifier:
         if head.meta.get("model") != want:
             raise ModelError(f"model version {version} was trained on embedder {head.meta.get('model')!r}, "
                              f"this engine embeds with {want!r}")
-        return EmbeddingIntentClassifier(self.base.embedder, head, confidence_threshold=self.base.threshold,
+        full = EmbeddingIntentClassifier(self.base.embedder, head, confidence_threshold=self.base.threshold,
                                          min_similarity=self.base.min_similarity)
+        base_fast = getattr(self.base, "fast", None)
+        if not isinstance(self.base, CascadeIntentClassifier) or base_fast is None:
+            return full
+        # the fast stage must know what the promoted version learnt: its own fast head, or none
+        if not self.registry.has_stage(version, "fast"):
+            log.warning("model version %s has no fast-stage head: its intents come from the full model alone", version)
+            return full
+        fast_head = self.registry.load_head(version, stage="fast")
+        if fast_head.meta.get("model") != base_fast.embedder.name or set(fast_head.labels) - set(head.labels):
+            log.warning("model version %s's fast-stage head does not fit this engine (%r): full model alone",
+                        version, fast_head.meta.get("model"))
+            return full
+        fast = EmbeddingIntentClassifier(base_fast.embedder, fast_head, confidence_threshold=base_fast.threshold,
+                                         min_similarity=base_fast.min_similarity)
+        return CascadeIntentClassifier(fast, full, accept=self.base.accept)

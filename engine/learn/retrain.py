@@ -9,6 +9,12 @@ head trained on the training split alone. Both models are scored on the same hel
 the candidate is promoted only when its macro-F1 is not worse (``learn.promote_tolerance``), and
 every class whose F1 drops is listed. Each decision is registered with its metrics and reported.
 
+With ``fast_embedder`` (the engine's ``nlu.fast_embedder``) the candidate also gets a fast-stage
+head over that model, trained on the candidate's English examples (reviewed labels included), so
+a promoted version keeps the two-stage speed and its fast stage knows the feedback too. The
+decision stays the full head's; the card records how much of the English held-out split the fast
+stage would answer at ``nlu.fast_accept`` and how often rightly.
+
 Example:
     >>> result = retrain(embedder, load_intent_examples(), store.feedback(), registry, nlu=settings.nlu)  # doctest: +SKIP
     >>> result.promoted, result.candidate.macro_f1                                                       # doctest: +SKIP
@@ -33,6 +39,7 @@ from engine.nlu.intent import (
     EmbeddingIntentClassifier,
     IntentExample,
     LinearHead,
+    fast_stage_examples,
     split_examples,
     train_linear_head,
 )
@@ -171,6 +178,24 @@ def _train(embedder: Any, examples: list[IntentExample], vectors: dict[str, np.n
     return head
 
 
+def _fast_stage(embedder: Any, data: TrainingSet, params: dict[str, Any],
+                nlu: NLUSettings) -> tuple[LinearHead, dict[str, Any]]:
+    """The candidate's fast-stage head and what it would do on the English held-out split."""
+    train = fast_stage_examples(data.candidate_examples)
+    held = [e for e in data.heldout if e.text.isascii() and detect_language(e.text) == "en"]
+    texts = sorted({e.text for e in train + held})
+    vectors = dict(zip(texts, embedder.embed(texts, kind="query")))
+    head = _train(embedder, train, vectors, params)
+    summary: dict[str, Any] = {"embedder": embedder.name, "accept": nlu.fast_accept, "examples": len(train)}
+    if held:
+        probs = head.probabilities(np.stack([vectors[e.text] for e in held]))
+        sure = probs.max(axis=1) >= nlu.fast_accept
+        right = np.array([head.labels[i] == e.label for i, e in zip(probs.argmax(axis=1), held)])
+        summary.update(heldout=len(held), answered=round(float(sure.mean()), 4),
+                       precision=round(float(right[sure].mean()), 4) if sure.any() else None)
+    return head, summary
+
+
 def retrain(
     embedder: Any,
     base: list[IntentExample],
@@ -182,6 +207,7 @@ def retrain(
     author: str = "",
     dry_run: bool = False,
     write_report: bool = True,
+    fast_embedder: Any = None,
 ) -> RetrainResult:
     """Train a candidate on base + reviewed labels, compare with the serving model, promote if not worse.
 
@@ -241,7 +267,11 @@ def retrain(
         "compared_with": current.to_dict(), "decision": "promoted" if promoted else "rejected",
         "reason": reason, "tolerance": tolerance, "by": author, "created_at": time.time(),
     }
-    version = registry.add(cand_head, card)
+    stages = {}
+    if fast_embedder is not None:
+        fast_head, card["fast_stage"] = _fast_stage(fast_embedder, data, params, nlu)
+        stages["fast"] = fast_head
+    version = registry.add(cand_head, card, stages)
     candidate = Evaluation(version.version, candidate.macro_f1, candidate.accuracy, candidate.per_class,
                            candidate.support, candidate.n)
     result = RetrainResult(current, candidate, version.version, promoted, reason, regressions, counts, tolerance)

@@ -282,7 +282,8 @@ class CascadeIntentClassifier:
 
     A prediction's ``stage`` names the stage that made it (``"fast"`` or ``"full"``). ``embedder``,
     ``head``, ``threshold``, ``min_similarity`` and ``labels`` are the full stage's: what a promoted
-    model (engine/learn) is served with.
+    model (engine/learn) is served with; a promoted version's own fast-stage head, when it has one,
+    replaces ``fast``'s head (:class:`engine.learn.reload.ReloadingClassifier`).
 
     Args:
         fast: the cheap classifier (over English examples).

@@ -119,6 +119,10 @@ def test_feedback_review_label_retrain_promote_hot_reload_rollback(setup, capsys
     # 5. hot reload: the engine that ran all along answers its next turn with the new version
     after = engine.respond("probe", PROBE)
     assert after.trace["model_version"] == promoted
+    # retrain trained the version's fast-stage head too, so it serves two-stage like base did
+    assert after.trace["intent_stage"] in {"fast", "full"}
+    assert "fast_stage" in json.loads((tmp / "data" / "learn" / "registry" / "versions" / promoted / "card.json")
+                                      .read_text())
     assert _model_of_last_turn(engine, "probe") == promoted
     from engine import rasa_actions
     from rasa_sdk import Tracker

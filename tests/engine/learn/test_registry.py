@@ -96,3 +96,21 @@ def test_a_promotion_compared_with_a_version_that_no_longer_serves_is_refused(tm
     assert reg.current() == "v0001"
     reg.promote("v0002", expect="v0001")
     assert reg.current() == "v0002"
+
+
+def test_a_version_keeps_the_heads_of_its_other_stages(tmp_path):
+    reg = ModelRegistry(tmp_path)
+    fast = tiny_head(("a",), dim=3, model="hash-fast")
+    v1 = reg.add(tiny_head(), {}, {"fast": fast})
+    v2 = reg.add(tiny_head(), {})
+    assert reg.has_stage(v1.version, "fast") and not reg.has_stage(v2.version, "fast")
+    loaded = reg.load_head(v1.version, stage="fast")
+    assert loaded.labels == ("a",) and loaded.meta["model"] == "hash-fast" and np.allclose(loaded.weight, fast.weight)
+    assert reg.load_head(v1.version).labels == ("a", "b")  # the full head is still the version's head
+    with pytest.raises(ModelError, match="no 'fast' head"):
+        reg.load_head(v2.version, stage="fast")
+    with pytest.raises(ModelError, match="no '../fast' head"):
+        reg.load_head(v1.version, stage="../fast")
+    with pytest.raises(ValueError, match="bad stage name"):
+        reg.add(tiny_head(), {}, {"../x": fast})
+    assert [v.version for v in reg.versions()] == ["v0001", "v0002"]  # the refused add left nothing

@@ -112,3 +112,25 @@ def test_a_two_stage_base_serves_promoted_models_without_its_fast_stage(setup):
     assert (after.model, after.intent, after.stage) == ("v0001", "refund_status", "")
     reg.rollback()
     assert clf.classify("parcel tracking please").stage == "fast"
+
+
+def test_a_promoted_version_with_a_fast_head_serves_two_stage(setup, caplog):
+    from engine.nlu.intent import CascadeIntentClassifier
+
+    emb, base, reg = setup
+    fast_emb = HashEmbedder(dim=64)
+    two_stage = CascadeIntentClassifier(classifier(fast_emb, train_head(fast_emb)), base, accept=0.3)
+    taught = [IntentExample("parcel tracking please", "refund_status", "en")] * 8
+    v2 = reg.add(train_head(emb, taught), {}, {"fast": train_head(fast_emb, taught)})
+    other = HashEmbedder(dim=32)  # a fast head over another model than the engine's fast stage
+    v3 = reg.add(train_head(emb, taught), {}, {"fast": train_head(other, taught)})
+    clf = ReloadingClassifier(reg, two_stage, interval_s=0)
+    reg.promote(v2.version)
+    pred = clf.classify("parcel tracking please")
+    assert (pred.model, pred.intent, pred.stage) == (v2.version, "refund_status", "fast")
+    assert clf.classify("你好").stage == "full"
+    with caplog.at_level(logging.WARNING, logger="shopassist.learn.reload"):
+        reg.promote(v3.version)
+        pred = clf.classify("parcel tracking please")
+    assert (pred.model, pred.intent, pred.stage) == (v3.version, "refund_status", "")
+    assert "does not fit this engine" in caplog.text

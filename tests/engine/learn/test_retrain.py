@@ -108,3 +108,31 @@ def test_a_forced_promotion_then_rollback(run):
     assert dry.current.version == "v0001" and dry.candidate_version is None
     assert [v.version for v in reg.versions()] == ["v0001"]
     assert reg.rollback() == BASE
+
+
+def test_a_candidate_gets_a_fast_stage_head_that_learnt_the_labels_too(run):
+    store, reg, go = run
+    fast_emb = HashEmbedder(dim=128)
+    taught = "parcel tracking please kindly"
+    for turn in range(1, 4):
+        _labelled(store, f"{taught} {turn}", "refund_status", turn=turn)
+    result = go(tolerance=1.0, fast_embedder=fast_emb)
+    version = result.candidate_version
+    assert reg.has_stage(version, "fast")
+    fast = reg.load_head(version, stage="fast")
+    assert fast.meta["model"] == fast_emb.name and set(fast.labels) <= set(reg.load_head(version).labels)
+    # trained on the candidate's English examples, reviewed labels included
+    probs = fast.probabilities(fast_emb.embed([f"{taught} 2"]))[0]
+    assert fast.labels[int(probs.argmax())] == "refund_status"
+    summary = reg.get(version).card["fast_stage"]
+    assert summary["embedder"] == fast_emb.name and summary["accept"] == 0.8
+    assert summary["heldout"] > 0 and 0.0 <= summary["answered"] <= 1.0
+    base_train = split_examples([e for e in load_intent_examples() if e.label in KEEP])[0]
+    assert summary["examples"] == sum(e.lang == "en" for e in base_train) + 3
+
+
+def test_without_a_fast_embedder_a_candidate_has_the_full_head_only(run):
+    store, reg, go = run
+    _labelled(store, "yo where my box at", "track_order")
+    version = go(tolerance=1.0).candidate_version
+    assert not reg.has_stage(version, "fast") and "fast_stage" not in reg.get(version).card
