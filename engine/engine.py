@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from connectors.auth import Actor
-from engine.errors import ShopAssistError, StoreError
+from engine.errors import StoreError
 from engine.flows.base import Decision, Turn
 from engine.learn.capture import capture_reason, turn_record
 from engine.nlu.pipeline import NLUPipeline

@@ -101,7 +101,7 @@ class Router:
 
     def route(self, turn: Turn) -> Decision:
         intent, lang = turn.intent, turn.lang
-        state, ents = turn.state, turn.nlu.entities
+        state = turn.state
         sentiment = turn.nlu.sentiment.score
 
         if intent == "human_agent":

@@ -13,7 +13,6 @@ from __future__ import annotations
 from importlib import resources
 from typing import Any
 
-import yaml
 from engine.yamlio import safe_load as yaml_safe_load
 
 __all__ = ["Templates"]

@@ -142,7 +142,6 @@ class ProductQA:
     ) -> list[Fact]:
         """Facts from the graph's edges around ``p``, each citing ``p`` and the products at the other end."""
         out: list[Fact] = []
-        name = p.display_name(lang)
         others = [o for o in others if o.id != p.id]
         if others and (_FIT_RE.search(q) or _COMPAT_RE.search(q)):
             for o in others:
