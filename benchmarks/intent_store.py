@@ -58,6 +58,8 @@ def cascade(settings, folds: int = 5) -> dict:
     from knowledge.embedders import build_embedder
 
     nlu = settings.nlu
+    if not nlu.fast_embedder:
+        raise SystemExit("--cascade needs nlu.fast_embedder (it is null in this configuration)")
     examples = load_intent_examples()
     oos_doc = yaml.safe_load(resources.files("engine.nlu").joinpath("data/oos.yaml").read_text("utf-8"))
     oos = [t for t in oos_doc["en"] if t.isascii()]

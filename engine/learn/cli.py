@@ -84,6 +84,8 @@ def _fast_embedder(settings, intent_embedder):
     from knowledge.embedders import build_embedder
 
     name = settings.nlu.fast_embedder
+    if name == "default":
+        name = settings.embedder.model
     if not name or name == intent_embedder.name:
         return None
     e = settings.embedder

@@ -127,9 +127,9 @@ class ReloadingClassifier:
                              f"this engine embeds with {want!r}")
         full = EmbeddingIntentClassifier(self.base.embedder, head, confidence_threshold=self.base.threshold,
                                          min_similarity=self.base.min_similarity)
-        base_fast = getattr(self.base, "fast", None)
-        if not isinstance(self.base, CascadeIntentClassifier) or base_fast is None:
+        if not isinstance(self.base, CascadeIntentClassifier):
             return full
+        base_fast = self.base.fast
         # the fast stage must know what the promoted version learnt: its own fast head, or none
         if not self.registry.has_stage(version, "fast"):
             log.warning("model version %s has no fast-stage head: its intents come from the full model alone", version)

@@ -179,9 +179,12 @@ def _train(embedder: Any, examples: list[IntentExample], vectors: dict[str, np.n
 
 
 def _fast_stage(embedder: Any, data: TrainingSet, params: dict[str, Any],
-                nlu: NLUSettings) -> tuple[LinearHead, dict[str, Any]]:
-    """The candidate's fast-stage head and what it would do on the English held-out split."""
+                nlu: NLUSettings) -> tuple[LinearHead | None, dict[str, Any]]:
+    """The candidate's fast-stage head (None: fewer than two English intents to learn) and what it
+    would do on the English held-out split."""
     train = fast_stage_examples(data.candidate_examples)
+    if len({e.label for e in train}) < 2:
+        return None, {"embedder": embedder.name, "skipped": "fewer than two English intents"}
     held = [e for e in data.heldout if e.text.isascii() and detect_language(e.text) == "en"]
     texts = sorted({e.text for e in train + held})
     vectors = dict(zip(texts, embedder.embed(texts, kind="query")))
@@ -270,7 +273,8 @@ def retrain(
     stages = {}
     if fast_embedder is not None:
         fast_head, card["fast_stage"] = _fast_stage(fast_embedder, data, params, nlu)
-        stages["fast"] = fast_head
+        if fast_head is not None:
+            stages["fast"] = fast_head
     version = registry.add(cand_head, card, stages)
     candidate = Evaluation(version.version, candidate.macro_f1, candidate.accuracy, candidate.per_class,
                            candidate.support, candidate.n)

@@ -136,3 +136,15 @@ def test_without_a_fast_embedder_a_candidate_has_the_full_head_only(run):
     _labelled(store, "yo where my box at", "track_order")
     version = go(tolerance=1.0).candidate_version
     assert not reg.has_stage(version, "fast") and "fast_stage" not in reg.get(version).card
+
+
+def test_a_fast_stage_with_fewer_than_two_english_intents_is_left_out(tmp_path):
+    store = InMemoryTrackerStore()
+    reg = ModelRegistry(tmp_path / "registry")
+    base = [e for e in load_intent_examples() if e.label in KEEP and (e.lang == "zh" or e.label == "greet")]
+    _labelled(store, "yo whats up", "greet")
+    result = retrain(HashEmbedder(), base, store.feedback(), reg, nlu=NLUSettings(max_iter=30), tolerance=1.0,
+                     fast_embedder=HashEmbedder(dim=64))
+    version = result.candidate_version
+    assert version is not None and not reg.has_stage(version, "fast")
+    assert reg.get(version).card["fast_stage"]["skipped"] == "fewer than two English intents"
