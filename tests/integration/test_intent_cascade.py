@@ -57,3 +57,14 @@ def test_fast_stage_answers_held_out_examples_it_is_sure_of_correctly():
     precision = float(np.mean([p == g for p, g in sure]))
     assert coverage >= 0.4, coverage
     assert precision >= 0.97, precision
+
+
+@pytest.mark.parametrize("text", [
+    "ou est ma commande 100023", "je veux retourner mes chaussures", "donde esta mi pedido 100023",
+    "quiero devolver los zapatos", "wo ist meine bestellung 100023", "voglio parlare con un operatore",
+    "quero cancelar o pedido 100023", "merci beaucoup", "puedo pagar con paypal", "hola",
+])
+def test_latin_script_text_in_other_languages_is_left_to_e5(engine, text):
+    """ASCII is not English: the English-only fast stage is unsure of these, so the multilingual model decides."""
+    pred = engine.nlu.classifier.base.classify(text)
+    assert pred.stage == "full"
