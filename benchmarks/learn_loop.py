@@ -122,7 +122,6 @@ def main() -> int:
     t0 = time.time()
 
     from engine import Engine
-    from engine.learn.registry import ModelRegistry
     from engine.learn.reload import ReloadingClassifier
 
     engine = Engine.from_config()  # builds the demo store and the base intent head in data_dir
@@ -168,12 +167,8 @@ def main() -> int:
     out["unseen_bitext_accuracy"] = {"base": accuracy(clf.base, unseen)}
     version = decision["candidate_version"]
     if version:
-        reg = ModelRegistry(engine.settings.resolved_registry_dir)
-        from engine.nlu.intent import EmbeddingIntentClassifier
-
-        cand = EmbeddingIntentClassifier(clf.base.embedder, reg.load_head(version),
-                                         confidence_threshold=clf.base.threshold, min_similarity=clf.base.min_similarity)
-        out["unseen_bitext_accuracy"]["candidate"] = accuracy(cand, unseen)
+        # served as the engine would serve it: two-stage when retrain gave it a fast-stage head
+        out["unseen_bitext_accuracy"]["candidate"] = accuracy(clf.classifier_for(version), unseen)
 
     def probe(key: str) -> str:
         time.sleep(engine.settings.learn.reload_interval_s + 0.5)  # the chat process checks this often

@@ -106,7 +106,7 @@ class ReloadingClassifier:
             self._stamp = stamp
             if target == self._active[0]:
                 return False
-            classifier = self._build(target)
+            classifier = self.classifier_for(target)
             previous = self._active[0]
             self._active = (target, classifier)
             log.warning("intent model %s now serving (was %s)", target, previous)
@@ -117,7 +117,9 @@ class ReloadingClassifier:
         finally:
             self._check_lock.release()
 
-    def _build(self, version: str) -> Any:
+    def classifier_for(self, version: str) -> Any:
+        """The classifier this engine would serve ``version`` with (raises :class:`ModelError` when it
+        cannot be loaded or was trained on another embedder)."""
         if version == BASE:
             return self.base
         head = self.registry.load_head(version)
