@@ -64,16 +64,18 @@ def _known_intents(settings) -> set[str]:
     return {e.label for e in load_intent_examples(settings.nlu.intents_file)} | {OUT_OF_SCOPE}
 
 
-def _intent_embedder(settings):
-    """The embedder the engine's intent classifier uses (as :mod:`engine.builder` picks it)."""
+def _settings_embedder(settings, name: str):
+    """Embedder ``name`` (``"default"``: the embedder section's model) with the embedder section's options."""
     from knowledge.embedders import build_embedder
 
-    name = settings.nlu.embedder
-    if name in ("default", settings.embedder.model):
-        name = settings.embedder.model
     e = settings.embedder
-    return build_embedder(name, device=e.device, batch_size=e.batch_size, cache_size=e.cache_size,
-                          backend=e.backend, threads=e.threads)
+    return build_embedder(e.model if name == "default" else name, device=e.device, batch_size=e.batch_size,
+                          cache_size=e.cache_size, backend=e.backend, threads=e.threads)
+
+
+def _intent_embedder(settings):
+    """The embedder the engine's intent classifier uses (as :mod:`engine.builder` picks it)."""
+    return _settings_embedder(settings, settings.nlu.embedder)
 
 
 def _fast_embedder(settings, intent_embedder):
@@ -81,23 +83,19 @@ def _fast_embedder(settings, intent_embedder):
     configured, the same model as the full stage, or the model cannot load (the candidate is then
     served by its full head alone)."""
     from engine.errors import ModelError
-    from knowledge.embedders import build_embedder
 
-    name = settings.nlu.fast_embedder
-    if name == "default":
-        name = settings.embedder.model
-    if not name or name == intent_embedder.name:
+    if not settings.nlu.fast_embedder:
         return None
-    e = settings.embedder
-    emb = build_embedder(name, device=e.device, batch_size=e.batch_size, cache_size=e.cache_size,
-                         backend=e.backend, threads=e.threads)
+    emb = _settings_embedder(settings, settings.nlu.fast_embedder)
+    if emb.name == intent_embedder.name:
+        return None
     try:
         if hasattr(emb, "warm_up"):
             emb.warm_up()
     except ModelError as exc:
         print(f"fast intent stage left out: {exc}", file=sys.stderr)
         return None
-    return None if emb.name == intent_embedder.name else emb
+    return emb
 
 
 def _fmt_item(item: Any) -> str:

@@ -27,7 +27,7 @@ import numpy as np
 import yaml
 
 from engine.errors import ModelError
-from engine.text import clip_for_model, detect_language
+from engine.text import clip_for_model
 from engine.types import IntentPrediction
 from engine.yamlio import safe_load as yaml_safe_load
 from knowledge.embedders import Embedder
@@ -324,7 +324,7 @@ class CascadeIntentClassifier:
         return self.full.min_similarity
 
     def classify(self, text: str) -> IntentPrediction:
-        if text.isascii() and detect_language(text) == "en":
+        if text.isascii():  # no CJK, so detect_language would say "en"; accents and other scripts go to full
             pred = self.fast.classify(text)
             if pred.intent != OUT_OF_SCOPE and pred.confidence >= self.accept:
                 return replace(pred, stage="fast")
