@@ -23,7 +23,7 @@ from collections.abc import Callable
 from datetime import date, datetime, timedelta, timezone
 from typing import Any, TypeVar
 
-from sqlalchemy import create_engine, event, select, update
+from sqlalchemy import bindparam, create_engine, event, select, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.engine import Engine as SAEngine
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
@@ -97,6 +97,23 @@ def check_return_eligibility(order: Order, today: date, window_days: int) -> Ret
     return ReturnEligibility(order.order_id, True, "eligible", deadline, days_left)
 
 
+# The reads every order turn makes, built once: constructing a select and its clauses took ~30% of a
+# lookup's time (get_order on SQLite 0.28 ms -> 0.20); SQLAlchemy caches their compiled SQL either way
+_ORDER = select(orders).where(orders.c.order_id == bindparam("oid"))
+_ORDER_OF = _ORDER.where(orders.c.customer_id == bindparam("owner"))
+
+
+def _children(table, *order_by) -> tuple:
+    """``table``'s rows for one order (``oid``) and for several (``oids``, an expanding IN)."""
+    return (select(table).where(table.c.order_id == bindparam("oid")).order_by(*order_by),
+            select(table).where(table.c.order_id.in_(bindparam("oids", expanding=True))).order_by(*order_by))
+
+
+_ITEMS = _children(order_items, order_items.c.order_id, order_items.c.id)
+_RETURNS = _children(returns, returns.c.order_id, returns.c.created_at, returns.c.return_id)
+_SHIPMENTS = _children(shipments, shipments.c.order_id)
+
+
 class SqlBackend:
     """:class:`connectors.base.BusinessBackend` over a SQL database.
 
@@ -165,13 +182,11 @@ class SqlBackend:
     def _order_row(self, conn: Connection, actor: Actor, oid: str, *, lock: bool = False):
         if actor.role == "anonymous":
             raise OrderNotFound(oid)
-        stmt = select(orders).where(orders.c.order_id == oid)
         owner = self._owner(actor)
-        if owner is not None:
-            stmt = stmt.where(orders.c.customer_id == owner)
+        stmt = _ORDER if owner is None else _ORDER_OF
         if lock:
             stmt = stmt.with_for_update()
-        row = conn.execute(stmt).mappings().first()
+        row = conn.execute(stmt, {"oid": oid, "owner": owner} if owner is not None else {"oid": oid}).mappings().first()
         if row is None:
             raise OrderNotFound(oid)
         return row
@@ -389,7 +404,7 @@ class SqlBackend:
     # -- loading --------------------------------------------------------------------------------
     @staticmethod
     def _shipment(conn: Connection, oid: str) -> Shipment | None:
-        row = conn.execute(select(shipments).where(shipments.c.order_id == oid)).mappings().first()
+        row = conn.execute(_SHIPMENTS[0], {"oid": oid}).mappings().first()
         return None if row is None else SqlBackend._shipment_of(row)
 
     @staticmethod
@@ -415,20 +430,19 @@ class SqlBackend:
             return []
         oids = [r["order_id"] for r in rows]
 
-        def of(col):  # "= ?" for the usual single order: an expanding IN costs compile time
-            return col == oids[0] if len(oids) == 1 else col.in_(oids)
+        one = len(oids) == 1  # "= ?" for the usual single order: an expanding IN costs time each call
+
+        def rows_of(stmts):
+            return conn.execute(stmts[0], {"oid": oids[0]}) if one else conn.execute(stmts[1], {"oids": oids})
 
         items: dict[str, list[OrderItem]] = {oid: [] for oid in oids}
-        for r in conn.execute(select(order_items).where(of(order_items.c.order_id))
-                              .order_by(order_items.c.order_id, order_items.c.id)).mappings():
+        for r in rows_of(_ITEMS).mappings():
             items[r["order_id"]].append(OrderItem(r["product_id"], r["name"], int(r["quantity"]), float(r["unit_price"])))
         rets: dict[str, list[ReturnRecord]] = {oid: [] for oid in oids}
-        for r in conn.execute(select(returns).where(of(returns.c.order_id))
-                              .order_by(returns.c.order_id, returns.c.created_at, returns.c.return_id)).mappings():
+        for r in rows_of(_RETURNS).mappings():
             rets[r["order_id"]].append(self._return(r))
         ships: dict[str, Shipment] = {}
-        for r in conn.execute(select(shipments).where(of(shipments.c.order_id))
-                              .order_by(shipments.c.order_id)).mappings():
+        for r in rows_of(_SHIPMENTS).mappings():
             ships.setdefault(r["order_id"], self._shipment_of(r))
         return [Order(order_id=r["order_id"], customer_id=r["customer_id"], status=r["status"],
                       placed_at=_dt(r["placed_at"]), total=float(r["total"]), currency=r["currency"],

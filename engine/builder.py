@@ -138,6 +138,10 @@ def build_engine(settings: Settings, *, progress: bool = False, generator: Gener
                        max_iter=nlu_cfg.max_iter, weight_decay=nlu_cfg.weight_decay, seed=nlu_cfg.seed)
     classifier = load_or_train(intent_embedder, examples, data_dir / "models", **head_params)
     classifier = _with_fast_stage(classifier, examples, settings, [embedder, intent_embedder], data_dir, head_params)
+    # the fast stage's model also embeds FAQ queries when retrieval.query_model names it: one model, one cache
+    shared = [intent_embedder, zh_embedder]
+    if isinstance(classifier, CascadeIntentClassifier):
+        shared.append(classifier.fast.embedder)
     # serve the registry's promoted intent model, and swap in the next one between turns
     classifier = ReloadingClassifier(ModelRegistry(settings.resolved_registry_dir), classifier,
                                      interval_s=settings.learn.reload_interval_s)
@@ -146,7 +150,7 @@ def build_engine(settings: Settings, *, progress: bool = False, generator: Gener
     templates = Templates(store=settings.store.name)
     retriever = HybridFAQRetriever.from_settings(
         load_faqs(demo.faqs_path),
-        {"en": retrieval_embedder(embedder, settings.retrieval, share=[intent_embedder, zh_embedder],
+        {"en": retrieval_embedder(embedder, settings.retrieval, share=shared,
                                   cache_size=emb.cache_size, backend=emb.backend, threads=emb.threads),
          "zh": zh_embedder},
         settings.retrieval,

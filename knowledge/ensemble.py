@@ -33,7 +33,14 @@ from collections.abc import Iterable, Sequence
 import numpy as np
 
 from engine.errors import ModelError
-from knowledge.embedders import Embedder, HashEmbedder, build_embedder  # noqa: F401  (HashEmbedder: doctest)
+from knowledge.embedders import (  # noqa: F401  (HashEmbedder: doctest)
+    INT8_SUFFIX,
+    Embedder,
+    HashEmbedder,
+    QueryModelEmbedder,
+    SentenceTransformerEmbedder,
+    build_embedder,
+)
 
 __all__ = ["EnsembleEmbedder", "retrieval_embedder", "configured_embedders"]
 
@@ -101,6 +108,8 @@ def retrieval_embedder(
         cache_size: query-cache size of a second model that is not shared.
         backend, threads: the ``embedder`` section's, for a second model that is not shared.
     """
+    if getattr(retrieval, "int8_queries", False):
+        base = _with_int8_queries(base, share=share, cache_size=cache_size, threads=threads)
     name = getattr(retrieval, "ensemble_embedder", None)
     if not name or name in ("none", "default"):
         return base
@@ -118,6 +127,28 @@ def retrieval_embedder(
         log.warning("ensemble embedder %r unavailable (%s); retrieval uses %s alone", name, exc, base.name)
         return base
     return EnsembleEmbedder([(base, 1.0 - weight), (second, weight)])
+
+
+def _with_int8_queries(base: Embedder, *, share: Iterable[Embedder], cache_size: int, threads: int | None) -> Embedder:
+    """``base`` with its queries through its own model's int8 form (:class:`QueryModelEmbedder`).
+
+    Only a sentence-transformers model not already int8 gets one (E5 runs int8 by default; an
+    ensemble's parts are each their own choice); one that cannot run int8 (not a BERT encoder the
+    onnx backend reads) or cannot load stays as it is (logged). An embedder in ``share`` with the
+    int8 name is reused: the fast intent stage's model and query cache."""
+    if not isinstance(base, SentenceTransformerEmbedder) or base.name.endswith(INT8_SUFFIX):
+        return base
+    name = base.name + INT8_SUFFIX
+    queries = next((e for e in share if e.name == name), None)
+    try:
+        if queries is None:
+            queries = build_embedder(name, cache_size=cache_size, threads=threads)
+        if hasattr(queries, "warm_up"):
+            queries.warm_up()
+        return QueryModelEmbedder(base, queries)
+    except (ModelError, ValueError) as exc:
+        log.warning("int8 queries unavailable for %s (%s); queries use it as configured", base.name, exc)
+        return base
 
 
 def configured_embedders(settings, languages: Iterable[str]) -> dict[str, Embedder]:

