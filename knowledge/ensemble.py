@@ -93,12 +93,14 @@ def retrieval_embedder(
     base: Embedder, retrieval, *, share: Iterable[Embedder] = (), cache_size: int = 4096,
     backend: str = "auto", threads: int | None = None,
 ) -> Embedder:
-    """``base`` blended with ``retrieval.ensemble_embedder`` as :class:`RetrievalSettings` asks.
+    """``base`` blended with ``retrieval.ensemble_embedder`` as :class:`RetrievalSettings` asks,
+    its queries through its own int8 form first when ``retrieval.int8_queries`` is on
+    (:class:`~knowledge.embedders.QueryModelEmbedder`; the index keeps ``base``'s vectors and name).
 
-    Returns ``base`` itself when no ensemble is configured (``null``/``"none"``), when the second
-    model is ``base``'s own model, or when it cannot be loaded (logged: retrieval still works, only
-    less sharply). An embedder in ``share`` with the same name is reused, so the engine's intent
-    model and the ensemble share one model and one query cache.
+    Returns ``base`` (so wrapped) alone when no ensemble is configured (``null``/``"none"``), when
+    the second model is ``base``'s own model, or when it cannot be loaded (logged: retrieval still
+    works, only less sharply). An embedder in ``share`` with the same name is reused, so the engine's
+    intent models and the retriever share one model and one query cache each.
 
     Args:
         base: the language's embedder (the ``embedder`` section's model).
@@ -147,7 +149,7 @@ def _with_int8_queries(base: Embedder, *, share: Iterable[Embedder], cache_size:
             queries.warm_up()
         return QueryModelEmbedder(base, queries)
     except (ModelError, ValueError) as exc:
-        log.warning("int8 queries unavailable for %s (%s); queries use it as configured", base.name, exc)
+        log.info("int8 queries unavailable for %s (%s); queries use it as configured", base.name, exc)
         return base
 
 

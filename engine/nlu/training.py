@@ -281,17 +281,19 @@ class TextModel:
 ENSEMBLE_SPEC = "ensemble.json"  # a contrastive model's tuned parts (model/part0, model/part1...) and weights
 
 
-def tuned_encoder(folder: Path, *, owner: Path | None = None) -> Any:
+def tuned_encoder(folder: Path, *, owner: Path | None = None, part: bool = False) -> Any:
     """The embedder of a contrastive model's ``model/`` folder: a tuned sentence-transformers
-    encoder, a tuned E5 (:mod:`knowledge.e5_torch`), or an ensemble of those (``ensemble.json``)."""
+    encoder, a tuned E5 (:mod:`knowledge.e5_torch`), or an ensemble of those (``ensemble.json``,
+    whose parts are its own ``partN`` sub-folders: never nested ensembles, never links out)."""
+    import math
     import re
 
     from knowledge.e5_onnx import is_tuned_folder
-    from knowledge.embedders import build_embedder
+    from knowledge.embedders import E5Embedder, SentenceTransformerEmbedder
 
     where = owner or folder.parent
     spec = folder / ENSEMBLE_SPEC
-    if spec.is_file():
+    if spec.is_file() and not part:
         from knowledge.ensemble import EnsembleEmbedder
 
         try:
@@ -299,17 +301,41 @@ def tuned_encoder(folder: Path, *, owner: Path | None = None) -> Any:
             parts = [(str(p["folder"]), float(p["weight"])) for p in doc["parts"]]
         except (OSError, ValueError, KeyError, TypeError) as exc:
             raise ModelError(f"{where}: unreadable {ENSEMBLE_SPEC} in model/ ({exc})") from exc
-        bad = [name for name, _ in parts if not re.fullmatch(r"part\d{1,2}", name)]
+        inside = folder.resolve()
+        bad = [name for name, _ in parts if not re.fullmatch(r"part\d{1,2}", name)
+               or (folder / name).resolve().parent != inside]
         if bad or len(parts) < 2:
             raise ModelError(f"{where}: {ENSEMBLE_SPEC} names no parts or foreign folders: {bad[:3]}")
-        try:
-            return EnsembleEmbedder([(tuned_encoder(folder / name, owner=where), w) for name, w in parts])
-        except ValueError as exc:
-            raise ModelError(f"{where}: {exc}") from exc
-    if not ((folder / "config.json").exists() or is_tuned_folder(folder)):
-        raise ModelError(f"{where}: no tuned encoder in model/; retrain it with "
-                         "`shopassist nlu train --mode finetune --objective contrastive`")
-    return build_embedder(str(folder), cache_size=0)
+        if not all(math.isfinite(w) and w > 0 for _, w in parts):
+            raise ModelError(f"{where}: {ENSEMBLE_SPEC} weights must be finite and > 0")
+        return EnsembleEmbedder([(tuned_encoder(folder / name, owner=where, part=True), w) for name, w in parts])
+    if is_tuned_folder(folder):  # built directly, not through build_embedder's reading of names
+        return E5Embedder(tuned=folder, cache_size=0)
+    if (folder / "config.json").exists() and not (folder / ENSEMBLE_SPEC).exists():
+        return SentenceTransformerEmbedder(str(folder), cache_size=0)
+    raise ModelError(f"{where}: no tuned encoder in model/; retrain it with "
+                     "`shopassist nlu train --mode finetune --objective contrastive`")
+
+
+def check_ensemble_base(model: str) -> list[tuple[str, float]] | None:
+    """An ``ensemble(...)`` base model's ``(part, weight)`` pairs, checked before any part is tuned
+    (None for a single model): two parts at least, weights finite and > 0, each part a model the
+    contrastive stage tunes (no nested ensembles, no ``hash`` or ``tfidf``)."""
+    import math
+
+    from knowledge.embedders import ensemble_parts
+
+    parts = ensemble_parts(model)
+    if parts is None:
+        return None
+    if len(parts) < 2:
+        raise ValueError(f"an ensemble base model needs two parts at least, got {model!r}")
+    for name, w in parts:
+        if not (math.isfinite(w) and w > 0):
+            raise ValueError(f"ensemble weights must be finite and > 0, got {w} for {name!r}")
+        if name.startswith(("ensemble(", "hash")) or name == "tfidf":
+            raise ValueError(f"ensemble part {name!r} is not an encoder the contrastive stage can tune")
+    return parts
 
 
 def _is_contrastive(config: Any) -> bool:
@@ -501,13 +527,12 @@ def train_text_model(
         import tempfile
 
         from engine.nlu.contrastive import contrastive_tune
-        from knowledge.embedders import ensemble_parts
 
         cfg = finetune_config
         tmp = tempfile.TemporaryDirectory(prefix="shopassist-encoder-")
         encoder = Path(tmp.name) / "model"
         vtx, vty = [vx[i] for i in vin], [vy[i] for i in vin]
-        parts = ensemble_parts(cfg.model)
+        parts = check_ensemble_base(cfg.model)
         if parts is None:
             _say(f"contrastive stage: tuning {cfg.model} on {len(fy)} rows, {len(seen)} labels...", progress)
             report = contrastive_tune(fx, fy, vtx, vty, cfg, out=encoder, progress=progress)

