@@ -185,6 +185,7 @@ class SentenceTransformerEmbedder:
         self._device = device
         self._batch_size = batch_size
         self._cache = _VectorCache(cache_size)
+        self._recent = threading.local()
         self._model = None
         self._lock = threading.Lock()
 
@@ -244,11 +245,18 @@ class SentenceTransformerEmbedder:
     def embed(self, texts: Sequence[str], *, kind: str = "query") -> np.ndarray:
         if isinstance(texts, str):
             raise TypeError("embed() takes a sequence of texts, not a single str")
-        if len(texts) == 1 and self._cache.size:
-            hit = self._cache.get(texts[0])
+        if len(texts) == 1:
+            # this thread's latest text, even with the cache off: an English FAQ turn asks the int8
+            # model for the same vector twice (the fast intent stage, then the FAQ query) and need
+            # not pay twice (E5Embedder does the same for Chinese turns)
+            recent = getattr(self._recent, "item", None)
+            if recent is not None and recent[0] == texts[0]:
+                return recent[1][None, :].copy()
+            hit = self._cache.get(texts[0]) if self._cache.size else None
             if hit is not None:
                 return hit
             vec = self._encode(list(texts))
+            self._recent.item = (texts[0], vec[0].copy())
             self._cache.put(texts[0], vec[0])
             return vec
         return self._encode(list(texts))

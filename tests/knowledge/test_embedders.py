@@ -152,6 +152,32 @@ def test_minilm_cache_returns_the_same_vector_as_a_fresh_encode(minilm):
     assert np.allclose(once[0], batch[0], atol=1e-5)
 
 
+def test_a_threads_latest_text_is_not_embedded_twice_even_with_the_cache_off(monkeypatch):
+    """An English FAQ turn asks the int8 model for one vector twice (fast intent stage, then the FAQ
+    query): the second ask is free; another text, a batch or another thread computes afresh."""
+    import threading
+
+    emb = SentenceTransformerEmbedder("all-MiniLM-L6-v2", cache_size=0)
+    calls: list[list[str]] = []
+
+    def encode(texts):
+        calls.append(list(texts))
+        return HashEmbedder(384).embed(texts)
+
+    monkeypatch.setattr(emb, "_encode", encode)
+    first = emb.embed(["is shipping free?"])
+    first[0, :] = 0.0  # a caller editing its array changes nothing for the next one
+    again = emb.embed(["is shipping free?"], kind="passage")
+    assert calls == [["is shipping free?"]] and np.array_equal(again, HashEmbedder(384).embed(["is shipping free?"]))
+    emb.embed(["is shipping free?", "filler"])  # batches are computed
+    emb.embed(["something else"])
+    emb.embed(["is shipping free?"])  # no longer the latest
+    worker = threading.Thread(target=lambda: emb.embed(["is shipping free?"]))
+    worker.start()
+    worker.join()
+    assert len(calls) == 5
+
+
 @pytest.mark.slow
 def test_minilm_cache_is_bounded(minilm):
     for i in range(12):
