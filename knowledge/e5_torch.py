@@ -35,6 +35,7 @@ from knowledge.e5_onnx import (
     TUNED_FORMAT,
     TUNED_MARKER,
     TUNED_WEIGHTS,
+    BertTensors,
     E5Tokenizer,
     _dequantize,
     base_fingerprint,
@@ -74,21 +75,10 @@ class TorchE5(torch.nn.Module):
         self.bert = BertModel(cfg, add_pooling_layer=False)
         self.bert.embeddings.word_embeddings.weight.requires_grad_(False)  # unused: word vectors come in
 
-        def mat(name: str, rows: int) -> np.ndarray:  # (out, in), as torch's Linear keeps them
-            return _dequantize(t[name].reshape(rows, -1, 18))
-
-        sd = {"embeddings.position_embeddings.weight": t["emb.pos"].reshape(-1, h)[: spec["max_positions"]],
-              "embeddings.token_type_embeddings.weight": t["emb.type"][:h].reshape(1, h),
-              "embeddings.LayerNorm.weight": t["emb.ln.w"], "embeddings.LayerNorm.bias": t["emb.ln.b"]}
-        for i in range(spec["layers"]):
-            p, q = f"l{i}.", f"encoder.layer.{i}."
-            for n, hf, rows in (("q", "attention.self.query", h), ("k", "attention.self.key", h),
-                                ("v", "attention.self.value", h), ("ao", "attention.output.dense", h),
-                                ("fi", "intermediate.dense", spec["ff"]), ("fo", "output.dense", h)):
-                sd[q + hf + ".weight"], sd[q + hf + ".bias"] = mat(p + n + ".w", rows), t[p + n + ".b"]
-            sd[q + "attention.output.LayerNorm.weight"], sd[q + "attention.output.LayerNorm.bias"] = t[p + "aln.w"], t[p + "aln.b"]
-            sd[q + "output.LayerNorm.weight"], sd[q + "output.LayerNorm.bias"] = t[p + "oln.w"], t[p + "oln.b"]
-        state = {k: torch.from_numpy(np.array(v, dtype=np.float32)) for k, v in sd.items()}
+        try:
+            state = {k: torch.from_numpy(v) for k, v in BertTensors(spec).items()}
+        except KeyError as exc:
+            raise ModelError(f"{self._path}: missing or misshapen tensor {exc}") from exc
         missing, unexpected = self.bert.load_state_dict(state, strict=False)
         left = set(missing) - {"embeddings.word_embeddings.weight", "embeddings.position_ids", "embeddings.token_type_ids"}
         if left or unexpected:
