@@ -28,6 +28,7 @@ Example:
 from __future__ import annotations
 
 import logging
+import math
 from collections.abc import Iterable, Sequence
 
 import numpy as np
@@ -42,9 +43,18 @@ from knowledge.embedders import (  # noqa: F401  (HashEmbedder: doctest)
     build_embedder,
 )
 
-__all__ = ["EnsembleEmbedder", "retrieval_embedder", "configured_embedders"]
+__all__ = ["EnsembleEmbedder", "check_weights", "retrieval_embedder", "configured_embedders"]
 
 log = logging.getLogger(__name__)
+
+
+def check_weights(parts: Sequence[tuple[object, float]]) -> None:
+    """An ensemble's ``(name, weight)`` pairs: two at least, every weight finite and > 0 (ValueError)."""
+    if len(parts) < 2:
+        raise ValueError(f"an ensemble needs at least two parts (embedders), got {len(parts)}")
+    for name, w in parts:
+        if not (math.isfinite(w) and w > 0):
+            raise ValueError(f"ensemble weights must be finite and > 0, got {w} for {name!r}")
 
 
 class EnsembleEmbedder:
@@ -61,11 +71,7 @@ class EnsembleEmbedder:
 
     def __init__(self, parts: Sequence[tuple[Embedder, float]]) -> None:
         parts = list(parts)
-        if len(parts) < 2:
-            raise ValueError(f"an ensemble needs at least two embedders, got {len(parts)}")
-        for emb, w in parts:
-            if not w > 0:
-                raise ValueError(f"ensemble weights must be > 0, got {w} for {getattr(emb, 'name', emb)!r}")
+        check_weights([(getattr(emb, "name", emb), w) for emb, w in parts])
         total = float(sum(w for _, w in parts))
         self.parts: tuple[tuple[Embedder, float], ...] = tuple((e, float(w) / total) for e, w in parts)
         self._scales = [np.float32(np.sqrt(w)) for _, w in self.parts]

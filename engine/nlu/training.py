@@ -285,7 +285,6 @@ def tuned_encoder(folder: Path, *, owner: Path | None = None, part: bool = False
     """The embedder of a contrastive model's ``model/`` folder: a tuned sentence-transformers
     encoder, a tuned E5 (:mod:`knowledge.e5_torch`), or an ensemble of those (``ensemble.json``,
     whose parts are its own ``partN`` sub-folders: never nested ensembles, never links out)."""
-    import math
     import re
 
     from knowledge.e5_onnx import is_tuned_folder
@@ -294,7 +293,7 @@ def tuned_encoder(folder: Path, *, owner: Path | None = None, part: bool = False
     where = owner or folder.parent
     spec = folder / ENSEMBLE_SPEC
     if spec.is_file() and not part:
-        from knowledge.ensemble import EnsembleEmbedder
+        from knowledge.ensemble import EnsembleEmbedder, check_weights
 
         try:
             doc = json.loads(spec.read_text(encoding="utf-8"))
@@ -304,10 +303,12 @@ def tuned_encoder(folder: Path, *, owner: Path | None = None, part: bool = False
         inside = folder.resolve()
         bad = [name for name, _ in parts if not re.fullmatch(r"part\d{1,2}", name)
                or (folder / name).resolve().parent != inside]
-        if bad or len(parts) < 2:
+        if bad or not parts:
             raise ModelError(f"{where}: {ENSEMBLE_SPEC} names no parts or foreign folders: {bad[:3]}")
-        if not all(math.isfinite(w) and w > 0 for _, w in parts):
-            raise ModelError(f"{where}: {ENSEMBLE_SPEC} weights must be finite and > 0")
+        try:
+            check_weights(parts)
+        except ValueError as exc:
+            raise ModelError(f"{where}: {ENSEMBLE_SPEC}: {exc}") from exc
         return EnsembleEmbedder([(tuned_encoder(folder / name, owner=where, part=True), w) for name, w in parts])
     if is_tuned_folder(folder):  # built directly, not through build_embedder's reading of names
         return E5Embedder(tuned=folder, cache_size=0)
@@ -321,18 +322,14 @@ def check_ensemble_base(model: str) -> list[tuple[str, float]] | None:
     """An ``ensemble(...)`` base model's ``(part, weight)`` pairs, checked before any part is tuned
     (None for a single model): two parts at least, weights finite and > 0, each part a model the
     contrastive stage tunes (no nested ensembles, no ``hash`` or ``tfidf``)."""
-    import math
-
     from knowledge.embedders import ensemble_parts
+    from knowledge.ensemble import check_weights
 
     parts = ensemble_parts(model)
     if parts is None:
         return None
-    if len(parts) < 2:
-        raise ValueError(f"an ensemble base model needs two parts at least, got {model!r}")
-    for name, w in parts:
-        if not (math.isfinite(w) and w > 0):
-            raise ValueError(f"ensemble weights must be finite and > 0, got {w} for {name!r}")
+    check_weights(parts)  # what EnsembleEmbedder would refuse, before any part is tuned
+    for name, _ in parts:
         if name.startswith(("ensemble(", "hash")) or name == "tfidf":
             raise ValueError(f"ensemble part {name!r} is not an encoder the contrastive stage can tune")
     return parts

