@@ -50,7 +50,7 @@ RUNS = {
 
 
 def run_one(name: str, mode: str, quick: bool, features: str | None = None, progress: bool = False,
-            classes_per_step: int | None = None) -> dict:
+            classes_per_step: int | None = None, epochs: int | None = None, save: Path | None = None) -> dict:
     from engine.nlu.cli import metrics, pick_embedder
     from engine.nlu.contrastive import ContrastiveConfig
     from engine.nlu.finetune import FinetuneConfig
@@ -72,12 +72,14 @@ def run_one(name: str, mode: str, quick: bool, features: str | None = None, prog
     if mode == "finetune":
         config = FinetuneConfig(epochs=2 if quick else 10)
     elif mode == "contrastive":  # finetune mode with the contrastive objective: tuned encoder + head
-        config = ContrastiveConfig(epochs=1 if quick else 6, **({"model": features} if features else {}),
+        config = ContrastiveConfig(epochs=1 if quick else epochs or 6, **({"model": features} if features else {}),
                                    **({"classes_per_step": classes_per_step} if classes_per_step else {}))
     t0 = time.perf_counter()
     model = train_text_model(texts, labels, task=task, mode="finetune" if config else mode, oos_label=oos,
                              embedder=embedder, finetune_config=config, progress=progress, **kwargs)
     train_s = time.perf_counter() - t0
+    if save is not None:  # the model folder, to evaluate again without training (shopassist nlu eval)
+        model.save(save / f"{name}-{mode}".replace(" ", "_").replace("(", "").replace(")", ""))
     vtexts, vgold = [t for t, _ in valid], [lab for _, lab in valid]
     t1 = time.perf_counter()
     probs, conf = model.scores(vtexts)
@@ -94,6 +96,9 @@ def run_one(name: str, mode: str, quick: bool, features: str | None = None, prog
            "in_scope_accuracy": m.get("in_scope_accuracy"), "oos_recall": m.get("oos_recall"),
            "threshold": model.threshold, "threshold_choice": model.meta.get("threshold_choice"),
            "oos_score": model.oos_score, "validation": model.meta.get("validation"),
+           **({"energy_temperature": model.energy_temperature,
+               "energy_temperature_ratings": model.meta.get("energy_temperature_ratings")}
+              if model.oos_score == "energy" else {}),
            "chosen": {k: model.meta[k] for k in ("weight_decay", "C") if k in model.meta},
            "latency_single": summary_ms(single), "ms_per_utterance_batched": round(batched_ms, 3),
            "anchor": anchor, "per_class": m["per_class"]}
@@ -126,6 +131,8 @@ def main() -> None:
     ap.add_argument("--progress", action="store_true", help="training progress on stderr")
     ap.add_argument("--classes-per-step", type=int, default=None,
                     help="contrastive rows: labels a step, two texts each (default: ContrastiveConfig's 64)")
+    ap.add_argument("--epochs", type=int, default=None, help="contrastive rows: epochs (default 6)")
+    ap.add_argument("--save", type=Path, default=None, help="keep each trained model folder under this folder")
     ap.add_argument("--quick", action="store_true", help="a slice of each set, for a smoke run")
     ap.add_argument("--features", default=None,
                     help="intent heads on these embeddings instead of the automatic choice, e.g. "
@@ -137,7 +144,8 @@ def main() -> None:
         for mode in ["contrastive"] if args.only_contrastive else modes:
             if mode != "head" and RUNS[name][0] == "sentiment":
                 continue
-            row = run_one(name, mode, args.quick, args.features, args.progress, args.classes_per_step)
+            row = run_one(name, mode, args.quick, args.features, args.progress, args.classes_per_step,
+                          args.epochs, args.save)
             row.update(measured=time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
                        load_average=[round(x, 2) for x in os.getloadavg()])
             rows.append(row)

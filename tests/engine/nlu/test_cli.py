@@ -52,6 +52,26 @@ def test_train_then_eval_writes_the_contract_fields(files, capsys):
     for key in ("accuracy", "macro_f1", "in_scope_accuracy", "oos_recall", "per_class"):
         assert key in out
     assert out["in_scope_accuracy"] >= 0.9 and out["oos_score"] == "energy"
+    assert out["energy_temperature"] == meta["energy_temperature"]
+
+
+def test_the_oos_threshold_rule_defaults_to_90_percent_recall_and_can_be_balanced(files, capsys):
+    tmp, train, valid, _ = files
+    base = ["nlu", "train", "--task", "intent", "--data", str(train), "--valid", str(valid),
+            "--oos-label", "oos", "--embedder", "hash", "--quiet"]
+    assert main(base + ["--out", str(tmp / "default")]) == 0
+    assert main(base + ["--out", str(tmp / "balanced"), "--min-oos-recall", "balanced"]) == 0
+    assert main(base + ["--out", str(tmp / "half"), "--min-oos-recall", "0.5"]) == 0
+    meta = {k: json.loads((tmp / k / "meta.json").read_text()) for k in ("default", "balanced", "half")}
+    assert "OOS recall >= 0.9" in meta["default"]["threshold_choice"]
+    assert "OOS recall >= 0.5" in meta["half"]["threshold_choice"]
+    assert meta["balanced"]["threshold_choice"].startswith("max of (in-scope accuracy + OOS recall) / 2")
+    assert meta["default"]["valid"]["oos_recall"] >= 0.9
+    with pytest.raises(SystemExit) as usage:  # argparse's usage error
+        main(base + ["--out", str(tmp / "bad"), "--min-oos-recall", "most"])
+    assert usage.value.code == 2
+    assert "expected a share in (0, 1] or 'balanced'" in capsys.readouterr().err
+    assert not (tmp / "bad").exists()
 
 
 @pytest.mark.parametrize(

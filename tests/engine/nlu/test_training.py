@@ -15,6 +15,8 @@ from engine.nlu.training import (
     DEFAULT_DECAYS,
     TextModel,
     carve_validation,
+    ENERGY_TEMPERATURES,
+    choose_energy_temperature,
     choose_threshold,
     energy,
     macro_f1,
@@ -79,6 +81,61 @@ def test_threshold_on_an_energy_scale_separates_out_of_scope_rows():
 def test_energy_is_log_sum_exp_of_the_logits():
     logits = np.array([[1.0, 2.0, 3.0], [1000.0, 0.0, -5.0]])
     assert energy(logits) == pytest.approx([np.log(np.exp(logits[0]).sum()), 1000.0])
+
+
+def test_energy_at_a_temperature_is_t_log_sum_exp_of_the_scaled_logits():
+    logits = np.array([[1.0, 2.0, 3.0], [1000.0, 0.0, -5.0], [4.0, 4.0, -100.0]])
+    for t in (0.5, 1.0, 2.0, 3.0):
+        first = t * np.log(np.exp(logits[0] / t).sum())
+        assert energy(logits, t) == pytest.approx([first, 1000.0, 4 + t * np.log(2)], rel=1e-6)
+    # the runner-up counts more at a higher temperature: a torn row rises against a one-class row
+    torn, single = np.array([[4.0, 4.0, -10.0]]), np.array([[5.0, -10.0, -10.0]])
+    assert energy(torn, 1.0) < energy(single, 1.0) and energy(torn, 3.0) > energy(single, 3.0)
+    with pytest.raises(ValueError, match="temperature must be > 0"):
+        energy(logits, 0.0)
+
+
+def test_energy_temperature_is_chosen_where_it_separates_the_validation_oos_rows():
+    # in-scope rows torn between two intents (right, top logit 4) and confident ones; out-of-scope
+    # rows with one stray logit of 5: only a higher temperature puts every in-scope row above them
+    labels = ["a", "b", "c", "d"]
+    torn = np.tile([4.0, 4.0, -10.0, -10.0], (30, 1))
+    sure = np.tile([9.0, -10.0, -10.0, -10.0], (30, 1))
+    stray = np.array([[-10.0, -10.0, 5.0 + k / 100, -10.0] for k in range(20)])
+    logits = np.vstack([torn, sure, stray])
+    gold = ["a"] * 60 + ["oos"] * 20
+    temp, ratings = choose_energy_temperature(logits, labels, gold, "oos")
+    assert set(ratings) == {f"{t:g}" for t in ENERGY_TEMPERATURES}
+    assert temp > 1.0 and ratings[f"{temp:g}"] == max(ratings.values()) > ratings["1"]
+    assert ratings["1"] == pytest.approx(0.5)  # at T 1 the torn half falls below the stray rows
+    # nothing to rate without out-of-scope (or without in-scope) rows: the plain log-sum-exp
+    assert choose_energy_temperature(logits[:60], labels, gold[:60], "oos") == (1.0, {})
+    assert choose_energy_temperature(logits[60:], labels, gold[60:], "oos") == (1.0, {})
+    assert choose_energy_temperature(logits, labels, gold, None) == (1.0, {})
+    # equal ratings keep the lowest temperature
+    assert choose_energy_temperature(np.vstack([sure, stray]), labels, gold[30:], "oos")[0] == 1.0
+
+
+def test_the_chosen_energy_temperature_is_saved_and_applied(tmp_path):
+    texts, labels = _rows(0, 10)
+    vtexts, vlabels = _rows(10, 12)
+    oos = [f"weather forecast for city {n}" for n in range(12)] + [f"play song number {n}" for n in range(12)]
+    model = train_text_model(texts, labels, task="intent", valid_texts=vtexts + oos,
+                             valid_labels=vlabels + ["oos"] * len(oos), oos_label="oos", embedder="hash",
+                             progress=False)
+    temp = model.meta["energy_temperature"]
+    assert temp in ENERGY_TEMPERATURES and model.energy_temperature == temp
+    assert set(model.meta["energy_temperature_ratings"]) == {f"{t:g}" for t in ENERGY_TEMPERATURES}
+    model.save(tmp_path / "m")
+    again = TextModel.load(tmp_path / "m")
+    test = vtexts[:6] + oos[:6]
+    logits = again.head.logits(again.embedder().embed(test, kind="query"))
+    assert again.energy_temperature == temp
+    assert again.scores(test)[1] == pytest.approx(energy(logits, temp), rel=1e-5)
+    again.meta["energy_temperature"] = 3.0 if temp != 3.0 else 1.0  # the score follows the folder's temperature
+    assert again.scores(test)[1] == pytest.approx(energy(logits, again.energy_temperature), rel=1e-5)
+    del again.meta["energy_temperature"]  # a folder from before the temperature was chosen: the plain energy
+    assert again.scores(test)[1] == pytest.approx(energy(logits), rel=1e-5)
 
 
 def test_head_mode_chooses_weight_decay_on_validation_and_round_trips(tmp_path):
@@ -431,6 +488,18 @@ def test_threshold_for_a_required_oos_recall_is_the_lowest_that_reaches_it():
         choose_threshold(probs, ["a", "b"], gold, "oos", min_oos_recall=0.0)
     with pytest.raises(ValueError, match="in_scope_keep"):
         choose_threshold(probs, ["a", "b"], gold, "oos", in_scope_keep=1.5)
+
+
+def test_a_float32_score_exactly_at_the_chosen_boundary_stays_rejected():
+    # the threshold is the next float64 above the last OOS row to reject; compared against a float32
+    # array numpy would round it back down to that row's score, letting the row through
+    conf = np.r_[np.full(6, 5.0), [1.1628337, 1.1, 1.13]].astype(np.float32)
+    probs = np.tile([0.9, 0.1], (9, 1))
+    gold = ["a"] * 6 + ["oos"] * 3
+    model = TextModel({"labels": ["a", "b"], "threshold": 0.0})
+    thr, _ = choose_threshold(probs, model.labels, gold, "oos", confidence=conf, min_oos_recall=1.0)
+    model.meta["threshold"] = thr
+    assert model.decide(probs, conf, oos_label="oos") == ["a"] * 6 + ["oos"] * 3
 
 
 def test_bad_threshold_settings_are_refused_before_training(tmp_path, capsys):
