@@ -1,6 +1,7 @@
 """NLU benchmark: train on each data set's train split, evaluate on its validation split.
 
 Usage: python benchmarks/nlu.py [--sets banking77 clinc150 ...] [--finetune] [--contrastive] [--quick]
+       [--epochs N] [--save DIR]
 
 Data and splits come from ``benchmarks/nlu_data.py`` (the official test splits are held out for
 outside evaluation). Models are trained exactly as ``shopassist nlu train`` trains them without
@@ -128,8 +129,8 @@ def halvings(model, rows: list[tuple[str, str]], oos: str, n: int = HALVINGS) ->
     """The out-of-scope choice over ``n`` other stratified halvings of ``rows`` (CLINC's val + oos_val):
     on one half the energy temperature and the threshold, as training makes them; scored on the
     other. The trained encoder and head stay as they are (the head's L2 strength was chosen on the
-    benchmark's own tune half, on in-scope rows by macro-F1). One halving's 50 out-of-scope rows put
-    the threshold's OOS recall anywhere in about ±0.05: the mean and spread say more than one split."""
+    benchmark's own tune half, on in-scope rows by macro-F1). With one halving's 50 out-of-scope rows
+    the threshold's OOS recall moves by about ±0.065 (sd): the mean and spread say more than one split."""
     from engine.nlu.cli import metrics
     from engine.nlu.training import choose_energy_temperature, choose_threshold, energy
 
