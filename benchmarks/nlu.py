@@ -135,9 +135,8 @@ def halvings(model, rows: list[tuple[str, str]], oos: str, n: int = HALVINGS) ->
     from engine.nlu.training import choose_energy_temperature, choose_threshold, energy
 
     texts, gold = [t for t, _ in rows], np.array([lab for _, lab in rows], dtype=object)
-    logits = model.head.logits(model.embedder().embed(texts, kind="query")).astype(np.float64)
-    probs = np.exp(logits - logits.max(1, keepdims=True))
-    probs /= probs.sum(1, keepdims=True)
+    x = model.embedder().embed(texts, kind="query")
+    logits, probs = model.head.logits(x).astype(np.float64), model.head.probabilities(x)
     labels = list(model.labels)
     out: dict[str, list] = {"chosen T": [], "T 1": []}
     temps = []
