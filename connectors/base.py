@@ -38,7 +38,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Literal, Protocol, runtime_checkable
+from typing import Any, Literal, Protocol, runtime_checkable
 
 from engine.errors import ShopAssistError
 
@@ -78,6 +78,8 @@ __all__ = [
     "InventoryService",
     "CustomerService",
     "BusinessBackend",
+    "WriteOutcome",
+    "WriteLedger",
     # validation
     "ORDER_ID_RE",
     "validate_order_id",
@@ -438,6 +440,30 @@ class CustomerService(Protocol):
         self, actor: Actor, address: str, *, idempotency_key: str, order_id: str | None = None
     ) -> AddressChange:
         """Change the profile address, or one ``processing`` order's shipping address."""
+        ...
+
+
+@dataclass(frozen=True)
+class WriteOutcome:
+    """What a write with one idempotency key did, as the business system recorded it.
+
+    ``action``: ``cancel_order`` | ``create_return`` | ``change_address``; ``result``: the write's
+    result as the wire carries it (the :class:`Cancellation`, :class:`ReturnRecord` or
+    :class:`AddressChange` fields).
+    """
+
+    action: str
+    result: dict[str, Any]
+
+
+@runtime_checkable
+class WriteLedger(Protocol):
+    def write_outcome(self, actor: Actor, idempotency_key: str) -> WriteOutcome | None:
+        """The outcome of the actor's write with this key, or None when no such write happened.
+
+        A conversation asks this when it cannot know whether its last write went through (the
+        turn that wrote was not recorded): the business system's record is the truth.
+        """
         ...
 
 

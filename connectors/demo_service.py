@@ -47,6 +47,7 @@ from .base import (
     ReturnRecord,
     Shipment,
     StockLevel,
+    WriteOutcome,
 )
 
 __all__ = ["create_app", "serve", "run_demo_service", "ServerThread", "ReturnRequest", "AddressRequest"]
@@ -202,6 +203,11 @@ def create_app(backend: BusinessBackend, *, api_token: str, title: str = "shopas
     def change_address(body: AddressRequest, key: str = key_header, who: Actor = Depends(actor), b=Depends(svc)):
         return wire.dump(b.change_address(who, body.address, idempotency_key=key, order_id=body.order_id),
                          AddressChange)
+
+    @app.get(f"{API_PREFIX}/writes/{{key}}", response_model=WriteOutcome | None, responses=_ERRORS,
+             summary="What the actor's write with this idempotency key did (null: none happened)")
+    def write_outcome(key: str, who: Actor = Depends(actor), b=Depends(svc)):
+        return wire.dump(b.write_outcome(who, key), WriteOutcome | None)
 
     return app
 

@@ -47,6 +47,7 @@ from .base import (
     ReturnRecord,
     Shipment,
     StockLevel,
+    WriteOutcome,
     validate_idempotency_key,
     validate_limit,
     validate_order_id,
@@ -230,6 +231,10 @@ class _Api:
         key = validate_idempotency_key(idempotency_key)
         return self._run(_Call("PUT", "/customers/me/address", actor, AddressChange,
                                body={"address": new, "order_id": oid}, key=key))
+
+    def write_outcome(self, actor: Actor, idempotency_key: str) -> WriteOutcome | None:
+        key = validate_idempotency_key(idempotency_key)
+        return self._run(_Call("GET", f"/writes/{_seg(key)}", actor, WriteOutcome | None))
 
 
 _MALFORMED = object()

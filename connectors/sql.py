@@ -51,6 +51,7 @@ from .base import (
     ReturnRecord,
     Shipment,
     StockLevel,
+    WriteOutcome,
     validate_idempotency_key,
     validate_limit,
     validate_order_id,
@@ -236,6 +237,25 @@ class SqlBackend:
             return wire.load(result_type, stored[1])
         except wire.MalformedBody as exc:
             raise ConnectorUnavailable("stored idempotent result is unreadable") from exc
+
+    def write_outcome(self, actor: Actor, idempotency_key: str) -> WriteOutcome | None:
+        """The recorded result of the actor's write with this key (None: no such write happened)."""
+        key = validate_idempotency_key(idempotency_key)
+        if actor.role == "anonymous":
+            return None
+        scope = f"{actor.role}:{actor.customer_id or ''}"
+
+        def read(conn: Connection) -> WriteOutcome | None:
+            row = conn.execute(select(idempotency.c.action, idempotency.c.result)
+                               .where(idempotency.c.scope == scope, idempotency.c.key == key)).first()
+            if row is None or row[1] is None:
+                return None
+            try:
+                return WriteOutcome(action=row[0], result=json.loads(row[1]))
+            except ValueError as exc:
+                raise ConnectorUnavailable("stored idempotent result is unreadable") from exc
+
+        return self._read(read)
 
     @staticmethod
     def _stored(conn: Connection, scope: str, key: str) -> tuple[str, str] | None:

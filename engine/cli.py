@@ -67,21 +67,22 @@ def _command(engine, session: str, line: str, state: dict) -> str | None:
         raise EOFError
     if cmd == "help":
         return _HELP
+    who = state.get("customer")
     if cmd == "reset":
-        engine.reset(session)
+        engine.reset(session, customer_id=who)
         return "(conversation reset)"
     if cmd == "debug":
         state["debug"] = not state["debug"]
         return f"(debug {'on' if state['debug'] else 'off'})"
     try:
         if cmd == "good":
-            engine.feedback(session, rating=1)
+            engine.feedback(session, rating=1, customer_id=who)
         elif cmd == "bad":
-            engine.feedback(session, rating=-1)
+            engine.feedback(session, rating=-1, customer_id=who)
         elif cmd == "correct" and arg.strip():
-            engine.feedback(session, rating=-1, correction=arg.strip())
+            engine.feedback(session, rating=-1, correction=arg.strip(), customer_id=who)
         elif cmd == "handoff":
-            engine.feedback(session, handoff=True, comment=arg.strip() or None)
+            engine.feedback(session, handoff=True, comment=arg.strip() or None, customer_id=who)
         else:
             return f"(unknown command {line.split()[0]!r}) {_HELP}"
     except Exception as exc:  # a feedback failure must not end the chat
@@ -113,7 +114,7 @@ def _chat_tty(engine, session: str, customer: str | None, debug: bool) -> int:
     from rich.table import Table
 
     console = Console()
-    state = {"debug": debug}
+    state = {"debug": debug, "customer": customer}
     who = f"customer {customer}" if customer else "a guest (use --customer C001 to see orders)"
     console.print(f"[bold]shopassist[/bold] demo chat as {who}. {_HELP}")
     while True:
@@ -152,7 +153,7 @@ def _chat_tty(engine, session: str, customer: str | None, debug: bool) -> int:
 
 def _chat_piped(engine, session: str, customer: str | None, debug: bool) -> int:
     out = sys.stdout
-    state = {"debug": debug}
+    state = {"debug": debug, "customer": customer}
     for raw in sys.stdin.buffer:
         line = raw.decode("utf-8", errors="replace").rstrip("\r\n")
         try:

@@ -4,6 +4,11 @@ It wires the stages (NLU → tracker → router → reply), holds one lock per c
 each turn's events atomically, and maps every failure to a clear customer reply (and a hand-off
 where a human must take over) — a customer never sees a traceback.
 
+A conversation belongs to one customer. It is found by session id *and* customer: an anonymous
+conversation becomes a customer's when one first appears on it (logged); from then on another
+customer, or an anonymous caller, on the same session id gets a fresh conversation of their own
+(:func:`conversation_key`), and the owner's state is neither shown to them nor changed by them.
+
 Example:
     >>> engine = Engine.from_config()                                         # doctest: +SKIP
     >>> engine.respond("s1", "where is my order 100023?", customer_id="C001").route  # doctest: +SKIP
@@ -13,6 +18,7 @@ Example:
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import logging
 import time
 from pathlib import Path
@@ -27,14 +33,21 @@ from engine.privacy import PiiMaskingFilter, mask_pii
 from engine.responses.templates import Templates
 from engine.router import Router
 from engine.settings import Settings
-from engine.state.events import BotUttered, ConversationReset, Event, HandoffRequested, UserUttered
+from engine.state.events import (
+    BotUttered,
+    ConversationBound,
+    ConversationReset,
+    Event,
+    HandoffRequested,
+    UserUttered,
+)
 from engine.state.locks import ConversationLocks, SessionLocks
 from engine.state.stores import TrackerStore
 from engine.state.tracker import DialogueState
 from engine.text import clean_text, detect_language
 from engine.types import Reply, SentimentPrediction
 
-__all__ = ["Engine"]
+__all__ = ["Engine", "conversation_key"]
 
 log = logging.getLogger("shopassist.engine")
 log.addFilter(PiiMaskingFilter())
@@ -46,6 +59,13 @@ _TRACE_SLOTS = ("brands", "sizes", "colors", "quantities", "dates")
 
 def _ms(since: float) -> float:
     return round((time.perf_counter() - since) * 1000, 3)
+
+
+def conversation_key(session_id: str, customer_id: str | None) -> str:
+    """Where a conversation is stored when the session id's own conversation belongs to someone
+    else: one key per (session id, customer or anonymous), at most 200 characters."""
+    digest = hashlib.sha256(f"{session_id}\x1f{customer_id or ''}".encode("utf-8", "surrogatepass")).hexdigest()
+    return f"{session_id[:180]}~{'c' if customer_id else 'a'}{digest[:16]}"
 
 
 class Engine:
@@ -100,9 +120,7 @@ class Engine:
             text = bytes(text).decode("utf-8", errors="replace")
         if not isinstance(text, str):
             raise TypeError(f"text must be str or bytes, got {type(text).__name__}")
-        if customer_id is not None and not isinstance(customer_id, str):
-            raise TypeError(f"customer_id must be str or None, got {type(customer_id).__name__}")
-        actor = Actor.customer(customer_id.strip()) if customer_id and customer_id.strip() else Actor.anonymous()
+        actor = self._actor(customer_id)
         trace: dict[str, Any] = {}
         try:
             with self._locks.hold(session_id):
@@ -131,13 +149,16 @@ class Engine:
         correction: str | None = None,
         comment: str | None = None,
         handoff: bool = False,
+        customer_id: str | None = None,
     ) -> int:
         """Store feedback on the session's latest turn durably; returns the record id.
 
         The record names the turn (text, predicted intent, confidence, route, sources and the
         intent model version); ``handoff=True`` says the turn should have gone to a person.
+        ``customer_id``: whose conversation on ``session_id`` it is (None: the anonymous one).
         """
         session_id = self._check_session(session_id)
+        conversation = self._conversation(session_id, self._actor(customer_id))
         if rating is not None and rating not in (-1, 0, 1):
             raise ValueError(f"rating must be -1, 0 or 1, got {rating!r}")
         if rating is None and correction is None and comment is None and not handoff:
@@ -146,7 +167,7 @@ class Engine:
             rating = -1
         last_user: UserUttered | None = None
         last_bot: BotUttered | None = None
-        events = self.store.events(session_id, last=64)  # the latest turn, not the whole log
+        events = self.store.events(conversation.session_id, last=64)  # the latest turn, not the whole log
         for e in reversed(events):
             if last_bot is None and isinstance(e, BotUttered):
                 last_bot = e
@@ -154,7 +175,7 @@ class Engine:
                 last_user = e
                 break
         return self.store.add_feedback(turn_record(
-            session_id, self.store.load(session_id).turns, kind="user",
+            conversation.session_id, conversation.turns, kind="user",
             reason="handoff_requested" if handoff else None,
             rating=rating, correction=correction, comment=comment,
             text=last_user.text if last_user else None,
@@ -165,14 +186,37 @@ class Engine:
             model_version=last_user.model if last_user else None,
         ))
 
-    def reset(self, session_id: str) -> None:
+    def reset(self, session_id: str, *, customer_id: str | None = None) -> None:
         """Start the conversation afresh (the event log keeps its history)."""
         session_id = self._check_session(session_id)
         with self._locks.hold(session_id):
-            self.store.commit(self.store.load(session_id), [ConversationReset()])
+            self.store.commit(self._conversation(session_id, self._actor(customer_id)), [ConversationReset()])
 
-    def state(self, session_id: str) -> DialogueState:
-        return self.store.load(self._check_session(session_id))
+    def state(self, session_id: str, *, customer_id: str | None = None) -> DialogueState:
+        """The state of the conversation ``customer_id`` (None: anonymous) has on ``session_id``."""
+        return self._conversation(self._check_session(session_id), self._actor(customer_id))
+
+    @staticmethod
+    def _actor(customer_id: str | None) -> Actor:
+        if customer_id is not None and not isinstance(customer_id, str):
+            raise TypeError(f"customer_id must be str or None, got {type(customer_id).__name__}")
+        return Actor.customer(customer_id.strip()) if customer_id and customer_id.strip() else Actor.anonymous()
+
+    def _conversation(self, session_id: str, actor: Actor, *, bind: bool = False) -> DialogueState:
+        """The conversation ``actor`` has on ``session_id``; with ``bind``, an unowned one becomes theirs.
+
+        The session id's own conversation serves its owner, and an anonymous conversation the
+        first customer who appears on it; anyone else gets the conversation kept under
+        :func:`conversation_key` for them, so nobody reads or continues another's.
+        """
+        me = actor.customer_id if actor.role == "customer" else None
+        state = self.store.load(session_id)
+        if state.customer_id != me and state.customer_id is not None:
+            state = self.store.load(conversation_key(session_id, me))
+        if bind and me is not None and state.customer_id is None:
+            log.info("conversation %s now belongs to customer %s", state.session_id, me)
+            state = self.store.commit(state, [ConversationBound(me)])
+        return state
 
     def warm_up(self) -> None:
         """Load models and indexes now rather than on the first turn."""
@@ -198,7 +242,7 @@ class Engine:
         limit = self.settings.dialogue.max_message_chars
         t = time.perf_counter()
         try:
-            state = self.store.load(session_id)
+            state = self._conversation(session_id, actor, bind=True)
         except StoreError as exc:
             log.error("tracker store unavailable for %s: %s", session_id, exc)
             return self._error_reply(session_id, raw, "store_unavailable", trace, started, None)
@@ -273,7 +317,16 @@ class Engine:
                                                                          decision, model))
         except StoreError as exc:
             log.error("could not commit turn of %s: %s", session_id, exc)
-            return self._error_reply(session_id, user_text, "store_unavailable", trace, started, None)
+            if decision.write is None:
+                return self._error_reply(session_id, user_text, "store_unavailable", trace, started, None)
+            # the business system made the change: say so (the next turn reads the write's record
+            # back from the business system, see WriteSteps.reconcile); never "it failed"
+            trace.update(error="store_unavailable", turn_recorded=False, decided_by=decision.decided_by,
+                         total_ms=_ms(started))
+            return Reply(text=decision.text, intent=intent or "out_of_scope",
+                         confidence=float(min(1.0, max(0.0, confidence))), route=decision.route,
+                         sources=list(decision.sources), sentiment=sentiment.label if sentiment else "neutral",
+                         slots={}, trace=trace, session_id=session_id)
         trace["state_commit_ms"] = _ms(t)
         trace["decided_by"] = decision.decided_by
         if decision.generation:
@@ -330,7 +383,8 @@ class Engine:
 
     @staticmethod
     def _summary(state: DialogueState, user_text: str, intent: str) -> str:
+        """The hand-off summary for the agent, masked (the store also replaces encrypted slots' values)."""
         recent = [f"{who}: {text[:120]}" for who, text in state.history[-4:]]
         recent.append(f"user: {user_text[:200]}")
         slots = ", ".join(f"{k}={v}" for k, v in sorted(state.slots.items())) or "none"
-        return f"intent={intent or 'unknown'}; slots: {slots}; recent: " + " | ".join(recent)
+        return mask_pii(f"intent={intent or 'unknown'}; slots: {slots}; recent: " + " | ".join(recent))

@@ -327,7 +327,7 @@ def _whole_turn(engine: "Engine", session: str, text: str, customer: str | None)
     from engine.errors import StoreError
 
     try:
-        before = dict(engine.state(session).slots)
+        before = dict(engine.state(session, customer_id=customer).slots)
     except StoreError:
         before = {}  # the turn itself answers that the store is down
     return before, engine.respond(session, text, customer_id=customer)
@@ -507,8 +507,18 @@ class ValidateReturnForm(FormValidationAction):
 
     async def validate_return_confirmed(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
                                         domain: dict[str, Any]) -> dict[str, Any]:
-        # only a real bool counts (from the affirm / deny intents); anything else asks again
-        return {"return_confirmed": value if isinstance(value, bool) else None}
+        # the same strict gate as the engine's write flows: Rasa's affirm intent alone is not a
+        # yes ("what?" or "maybe" can come out as affirm); a clear yes or no from the words, which
+        # Rasa's mapping does not contradict, counts; anything else asks again
+        from engine.flows.specs import FLOWS
+        from engine.nlu.confirm import LexicalConfirmationGate
+
+        verdict = LexicalConfirmationGate().judge(_latest_text(tracker), actions=FLOWS["return_item"].actions)
+        if verdict.answer == "yes" and value is True:
+            return {"return_confirmed": True}
+        if verdict.answer == "no" and value is not True:
+            return {"return_confirmed": False}
+        return {"return_confirmed": None}
 
 
 def _return_key(session: str, order_id: str, reason: str) -> str:

@@ -112,6 +112,10 @@ class Router:
 
         flow = state.active_flow
         if flow in ORDER_INTENTS:
+            # a write this flow confirmed may have happened in a turn that was not recorded
+            decision = self._orders.reconcile(flow, turn)
+            if decision is not None:
+                return decision
             decision = self._in_flow(flow, turn)
             if decision is not None:
                 return decision
@@ -129,6 +133,8 @@ class Router:
         # a step belongs to a write flow; one left behind by a flow a hand-off ended must not
         # steer a read flow (track_order has no steps: that was a KeyError in WriteSteps)
         step = turn.state.slots.get("flow_step") if flow in WRITE_FLOWS else None
+        if step == "confirm" and self._orders.confirmation(flow, text).answer != "unclear":
+            return self._orders.continue_flow(flow, turn)  # a clear yes or no: the gate decides
         stop = intent == "deny" or bool(_STOP_RE.search(text))
         if stop and not ents.order_ids and step != "confirm":
             events = [SlotSet(name, None) for name in FLOW_SLOTS]
@@ -142,10 +148,8 @@ class Router:
                                    FlowCompleted(flow, outcome="switched")]
             return decision
         question = intent in DIGRESSION_INTENTS and looks_like_question(text)
-        if step == "confirm":
-            if intent in ("affirm", "deny") or stop or not question:
-                return self._orders.continue_flow(flow, turn)
-            return None
+        if step == "confirm":  # unclear: a question is answered first; anything else asks again
+            return None if question else self._orders.continue_flow(flow, turn)
         if step in ("reason", "address"):
             return None if question else self._orders.continue_flow(flow, turn)
         if ents.order_ids or ents.malformed_order_ids or ents.ordinal or intent in (OUT_OF_SCOPE, "affirm", flow):

@@ -50,3 +50,6 @@ class Decision:
     decided_by: str = ""
     keep_flow: bool = False  # the flow asked something and waits for the next turn
     generation: dict[str, Any] | None = None  # who wrote a generated text and why a model's answer was refused
+    # the idempotency key of a write this turn made in a business system: the reply states it as
+    # done even when the conversation store then fails to record the turn
+    write: str | None = None

@@ -24,6 +24,7 @@ from connectors.base import (
     OrderNotFound,
     OrderService,
 )
+from engine.nlu.confirm import Confirmation
 from engine.responses.templates import Templates
 from engine.state.events import FlowCompleted, FlowStarted, SlotSet
 from engine.types import Source
@@ -97,6 +98,14 @@ class OrderFlows:
         self._today = today
         self._cur = currency_symbol
         self._writes = WriteSteps(orders, templates, max_reasks=max_reasks)
+
+    def confirmation(self, flow: str, text: str) -> Confirmation:
+        """The confirmation gate's verdict on ``text`` as an answer to ``flow``'s question."""
+        return self._writes.confirmation(flow, text)
+
+    def reconcile(self, flow: str, turn: Turn) -> Decision | None:
+        """Close a write flow whose confirmed write happened in a turn that was not recorded."""
+        return self._writes.reconcile(flow, turn) if self._writes.supports(flow) else None
 
     def continue_flow(self, flow: str, turn: Turn) -> Decision:
         """Feed this turn to a write flow waiting on a reason, an address or a yes/no."""

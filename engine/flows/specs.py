@@ -91,12 +91,18 @@ class FlowSpec:
         slots: what to collect, in order, after the order is validated.
         act: makes the connector call and returns the values for the ``<name>_done`` template.
             Templates used: ``<name>_confirm``, ``<name>_done`` and ``<name>_kept``.
+        recover: the ``<name>_done`` values from the business system's record of the write
+            (its result fields) and the conversation's slots, when the turn that wrote was lost.
+        actions: words that name the action in the confirmation question ("cancel", "取消"):
+            said back un-negated they are a yes (see :mod:`engine.nlu.confirm`).
     """
 
     name: str
     method: str
     slots: tuple[SlotSpec, ...]
     act: Callable[[Any, Actor, str, dict[str, Any], str], dict[str, Any]]
+    recover: Callable[[dict[str, Any], dict[str, Any]], dict[str, Any]] = lambda result, slots: {}
+    actions: tuple[str, ...] = ()
 
 
 def _cancel(backend: Any, actor: Actor, order_id: str, values: dict[str, Any], key: str) -> dict[str, Any]:
@@ -116,13 +122,15 @@ def _change_address(backend: Any, actor: Actor, order_id: str, values: dict[str,
 
 
 FLOWS: dict[str, FlowSpec] = {
-    "cancel_order": FlowSpec("cancel_order", "cancel_order", (), _cancel),
+    "cancel_order": FlowSpec("cancel_order", "cancel_order", (), _cancel, actions=("cancel", "取消")),
     "return_item": FlowSpec(
         "return_item",
         "create_return",
         (SlotSpec("reason", "return_reason", "return_ask_reason", "return_ask_reason_short",
                   extract_reason, _any_text),),
         _open_return,
+        recover=lambda result, slots: {"return_id": result.get("return_id", "")},
+        actions=("return", "send", "open", "退"),
     ),
     "change_address": FlowSpec(
         "change_address",
@@ -131,5 +139,7 @@ FLOWS: dict[str, FlowSpec] = {
                   extract_address, lambda t: extract_address(t) or (t.strip() if valid_address(t) else None),
                   invalid="address_invalid"),),
         _change_address,
+        recover=lambda result, slots: {"address": result.get("address") or slots.get("new_address", "")},
+        actions=("change", "update", "改", "换"),
     ),
 }

@@ -3,9 +3,16 @@
 The flows themselves are typed definitions in :mod:`engine.flows.specs`; this module runs any of
 them. Progress lives in slots: ``flow_step`` (a slot's step name, or ``confirm``), ``order_id``,
 ``order_items``, the flow's own slots and ``reasks``. Nothing is written before the customer says
-yes to a question that names the order and the change. The connector call carries an
-idempotency key derived from the conversation and the turn, so a retried turn can never apply a
-change twice.
+yes to a question that names the order and the change, and "yes" is the confirmation gate's
+verdict (:mod:`engine.nlu.confirm`), never the intent classifier's: anything unclear gets the
+question again.
+
+The connector call carries an idempotency key hashed from what identifies the write (the
+conversation, its version at that turn, the flow, the order and the values confirmed), so a
+retried turn can never apply a change twice, whatever characters the session id holds. The same
+key lets a later turn ask the business system whether the write happened
+(:meth:`WriteSteps.reconcile`): when the turn that wrote could not be recorded (a store failure, a
+crash), the conversation learns the truth from the system's record instead of asking again.
 
 Example:
     >>> steps = WriteSteps(backend, Templates())            # doctest: +SKIP
@@ -15,17 +22,24 @@ Example:
 
 from __future__ import annotations
 
+import hashlib
+import json
+import logging
 import re
 from typing import Any
 
 from connectors.base import ActionRefused, ConnectorError, ConnectorUnavailable, NotFound
+from engine.nlu.confirm import Confirmation, ConfirmationGate, LexicalConfirmationGate
 from engine.responses.templates import Templates
 from engine.state.events import FlowCompleted, SlotSet
 
 from .base import Decision, Turn
 from .specs import FLOWS, FlowSpec, SlotSpec, extract_address, extract_reason
 
-__all__ = ["WriteSteps", "WRITE_FLOWS", "FLOW_SLOTS", "extract_reason", "extract_address", "looks_like_question"]
+__all__ = ["WriteSteps", "WRITE_FLOWS", "FLOW_SLOTS", "extract_reason", "extract_address", "looks_like_question",
+           "write_key"]
+
+log = logging.getLogger("shopassist.flows")
 
 WRITE_FLOWS = frozenset(FLOWS)
 FLOW_SLOTS = ("flow_step", "order_items", "reasks", *sorted({s.slot for f in FLOWS.values() for s in f.slots}))
@@ -46,6 +60,17 @@ def looks_like_question(text: str) -> bool:
     return bool(_QUESTION_RE.search(text.strip()))
 
 
+def write_key(conversation: str, version: int, flow: str, order_id: str, values: dict[str, Any]) -> str:
+    """The idempotency key of one confirmed write: a hash of what identifies it.
+
+    Any session id works (``whatsapp:+1555...``, 200 characters of anything): only its hash reaches
+    the business system, and every write of a conversation gets a key of its own.
+    """
+    payload = json.dumps([conversation, version, flow, order_id, values], sort_keys=True, ensure_ascii=False,
+                         default=str)
+    return f"sa-{flow}-{hashlib.sha256(payload.encode('utf-8', 'surrogatepass')).hexdigest()[:48]}"
+
+
 class WriteSteps:
     """Runs the :data:`engine.flows.specs.FLOWS` definitions.
 
@@ -53,14 +78,21 @@ class WriteSteps:
         backend: a connector with the methods the flows name (``cancel_order``, ...).
         templates: reply templates.
         max_reasks: unanswered questions in a row before the flow hands off to a human.
+        gate: reads a reply to the confirmation question as yes, no or unclear.
     """
 
-    def __init__(self, backend: Any, templates: Templates, *, max_reasks: int = 3) -> None:
+    def __init__(self, backend: Any, templates: Templates, *, max_reasks: int = 3,
+                 gate: ConfirmationGate | None = None) -> None:
         if max_reasks <= 0:
             raise ValueError(f"max_reasks must be > 0, got {max_reasks}")
         self._backend = backend
         self._t = templates
         self._max = max_reasks
+        self._gate = gate if gate is not None else LexicalConfirmationGate()
+
+    def confirmation(self, flow: str, text: str) -> Confirmation:
+        """The gate's verdict on ``text`` as an answer to ``flow``'s confirmation question."""
+        return self._gate.judge(text, actions=FLOWS[flow].actions)
 
     def supports(self, flow: str) -> bool:
         spec = FLOWS.get(flow)
@@ -98,11 +130,15 @@ class WriteSteps:
         if not order_id:
             return self._end(flow, "failed", self._t.render("flow_cancelled", lang))
         if step == "confirm":
-            if intent == "affirm":
+            verdict = self.confirmation(flow, turn.nlu.text)
+            if verdict.answer == "yes":
                 return self._execute(spec, turn, order_id)
-            if intent == "deny":
+            if verdict.answer == "no":
                 return self._end(flow, "cancelled", self._t.render(f"{flow}_kept", lang, order_id=order_id))
-            return self._reask(flow, turn, self._t.render("confirm_reask", lang, question=self.prompt(flow, turn)))
+            decision = self._reask(flow, turn, self._t.render("confirm_reask", lang,
+                                                              question=self.prompt(flow, turn)))
+            decision.decided_by += f":{verdict.reason}"
+            return decision
         slot = self._slot(spec, step)
         if slot is None:
             return self._end(flow, "failed", self._t.render("flow_cancelled", lang))
@@ -116,7 +152,42 @@ class WriteSteps:
         events = [SlotSet(slot.slot, value), SlotSet("reasks", 0)]
         return self._next(spec, lang, order_id, items, values, events)
 
+    def reconcile(self, flow: str, turn: Turn) -> Decision | None:
+        """When a write this conversation confirmed already happened, close the flow saying so.
+
+        A turn that wrote is recorded with the write's outcome; when that record was lost (the
+        conversation store failed after the business system committed, or the process died in
+        between), the conversation still waits at the confirmation. The business system's record
+        of the write's key is the truth: the customer is told the change was made, and never
+        asked again or told it was not. None when nothing happened (or it cannot be known now:
+        then a yes repeats the write under the same key, which the system answers idempotently).
+        """
+        spec, slots = FLOWS.get(flow), turn.state.slots
+        ledger = getattr(self._backend, "write_outcome", None)
+        order_id = slots.get("order_id")
+        if spec is None or ledger is None or slots.get("flow_step") != "confirm" or not order_id:
+            return None
+        try:
+            outcome = ledger(turn.actor, self._key(spec, turn, order_id))
+        except ConnectorError as exc:
+            log.warning("could not look up the outcome of a confirmed %s: %s", flow, exc)
+            return None
+        if outcome is None:
+            return None
+        log.warning("%s of order %s was written in a turn that was not recorded; the conversation now says so",
+                    flow, order_id)
+        done = self._t.render(f"{flow}_done", turn.lang, order_id=order_id, **spec.recover(outcome.result, slots))
+        decision = self._end(flow, "done", self._t.render("write_reconciled", turn.lang, done=done))
+        decision.decided_by = f"{flow}:reconciled"
+        return decision
+
     # -- helpers ---------------------------------------------------------------------------
+    @staticmethod
+    def _key(spec: FlowSpec, turn: Turn, order_id: str) -> str:
+        state = turn.state
+        values = {s.slot: state.slots.get(s.slot) for s in spec.slots}
+        return write_key(state.session_id, state.version, spec.name, order_id, values)
+
     @staticmethod
     def _slot(spec: FlowSpec, step: str | None) -> SlotSpec | None:
         return next((s for s in spec.slots if s.step == step), None)
@@ -163,7 +234,7 @@ class WriteSteps:
     def _execute(self, spec: FlowSpec, turn: Turn, order_id: str) -> Decision:
         lang, flow = turn.lang, spec.name
         # same conversation + same turn -> same key: a retried turn never writes twice
-        key = f"{turn.state.session_id}:{turn.state.version}:{flow}:{order_id}"[:128]
+        key = self._key(spec, turn, order_id)
         try:
             values = spec.act(self._backend, turn.actor, order_id, dict(turn.state.slots), key)
         except ActionRefused as exc:
@@ -180,4 +251,4 @@ class WriteSteps:
                                  f"{flow}: the business system refused the request", "error")
         text = self._t.render(f"{flow}_done", lang, order_id=order_id, **values)
         return Decision(text, "flow", events=[*self._clear(), FlowCompleted(flow, outcome="done")],
-                        decided_by=f"{flow}:done")
+                        decided_by=f"{flow}:done", write=key)

@@ -7,6 +7,7 @@ PostgreSQL and Redis classes are not imported here (their client libraries are o
 
 from .events import (
     BotUttered,
+    ConversationBound,
     ConversationReset,
     Event,
     FlowCompleted,
@@ -29,6 +30,7 @@ __all__ = [
     "FlowStarted",
     "FlowCompleted",
     "HandoffRequested",
+    "ConversationBound",
     "ConversationReset",
     "event_from_dict",
     "DialogueState",

@@ -24,6 +24,7 @@ __all__ = [
     "FlowCompleted",
     "HandoffRequested",
     "ConversationReset",
+    "ConversationBound",
     "event_from_dict",
 ]
 
@@ -95,6 +96,14 @@ class HandoffRequested(Event):
 @dataclass(frozen=True)
 class ConversationReset(Event):
     type: ClassVar[str] = "reset"
+
+
+@dataclass(frozen=True)
+class ConversationBound(Event):
+    """The conversation belongs to this customer from now on (only they continue it)."""
+
+    type: ClassVar[str] = "bound"
+    customer_id: str
 
 
 def event_from_dict(data: dict[str, Any]) -> Event:

@@ -16,6 +16,7 @@ from typing import Any
 
 from .events import (
     BotUttered,
+    ConversationBound,
     ConversationReset,
     Event,
     FlowCompleted,
@@ -46,6 +47,8 @@ class DialogueState:
     # times of the customer turns of the last minute, oldest first (for the per-minute limit; kept
     # across a reset, and bookkeeping rather than dialogue, so equality ignores it)
     recent_turns: tuple[float, ...] = field(default=(), compare=False)
+    # the customer the conversation belongs to (None: anonymous so far); kept across a reset
+    customer_id: str | None = None
 
     def turns_within(self, seconds: float, now: float) -> int:
         """Committed customer turns in the ``seconds`` before ``now`` (at most the last minute)."""
@@ -82,8 +85,11 @@ class DialogueState:
         elif isinstance(event, HandoffRequested):
             s = replace(s, handed_off=True, active_flow=None, consecutive_fallbacks=0)
         elif isinstance(event, ConversationReset):
-            # a reset starts the dialogue afresh, not the rate limit
-            s = DialogueState(self.session_id, window=self.window, recent_turns=s.recent_turns)
+            # a reset starts the dialogue afresh, not the rate limit or who the conversation belongs to
+            s = DialogueState(self.session_id, window=self.window, recent_turns=s.recent_turns,
+                              customer_id=s.customer_id)
+        elif isinstance(event, ConversationBound):
+            s = replace(s, customer_id=event.customer_id)
         return replace(s, version=self.version + 1)
 
     def apply_all(self, events: list[Event]) -> "DialogueState":
@@ -104,6 +110,7 @@ class DialogueState:
             "version": self.version,
             "window": self.window,
             "recent_turns": list(self.recent_turns),
+            "customer_id": self.customer_id,
         }
 
     @classmethod
@@ -119,4 +126,5 @@ class DialogueState:
             version=int(data.get("version", 0)),
             window=int(data.get("window", 10)),
             recent_turns=tuple(float(t) for t in data.get("recent_turns") or ()),
+            customer_id=data.get("customer_id") if isinstance(data.get("customer_id"), str) else None,
         )
