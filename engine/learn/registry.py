@@ -4,7 +4,10 @@ A folder (``learn.registry_dir``, by default ``<data_dir>/learn/registry``)::
 
     versions/v0001/   head.npz + meta.json (:class:`engine.nlu.intent.LinearHead`) and card.json
                       (metrics, training data summary, the promotion decision, who and when);
-                      fast/ holds the fast intent stage's head when one was trained with it
+                      fast/ holds the fast intent stage's head when one was trained with it;
+                      checksums.json (:mod:`engine.integrity`) the SHA-256 of all of those, written
+                      last: a version whose files differ is refused (never promoted, never served),
+                      one written before checksums existed loads with a logged warning
     reports/          one comparison report per promotion decision (markdown + per-class chart)
     CURRENT.json      {"current": "v0002", "history": ["base", ...]}: the serving version
     log.jsonl         every promotion and rollback, who and when
@@ -37,6 +40,7 @@ from pathlib import Path
 from typing import Any
 
 from engine.errors import ModelError
+from engine.integrity import check_folder, write_checksums
 from engine.nlu.intent import LinearHead
 
 __all__ = ["BASE", "ModelVersion", "ModelRegistry"]
@@ -145,13 +149,17 @@ class ModelRegistry:
 
     def load_head(self, version: str, stage: str | None = None) -> LinearHead:
         """The trained head of ``version``, or of its ``stage`` (``"fast"``): raises
-        :class:`ModelError` when missing or corrupt."""
-        path = self.get(version).path
+        :class:`ModelError` when missing, corrupt, or not matching its recorded checksums."""
+        root = path = self.get(version).path
         if stage is not None:
             if not _STAGE_RE.match(stage) or not (path / stage).is_dir():
                 raise ModelError(f"model version {version} has no {stage!r} head")
             path = path / stage
-        return LinearHead.load(path)
+        # the whole version (card, every stage) against the record written when it was added
+        check_folder(root, what="model version",
+                     fix=f"register it again with `shopassist learn retrain`, or serve another (`shopassist learn "
+                         f"rollback`, `shopassist learn versions`); {version} will not be served")
+        return LinearHead.load(path, checksums="skip")
 
     def has_stage(self, version: str, stage: str) -> bool:
         """Whether ``version`` was registered with a head for ``stage``."""
@@ -190,6 +198,7 @@ class ModelRegistry:
                 stage_head.save(tmp / name)
             full = dict(card, version=version, created_at=card.get("created_at", time.time()))
             (tmp / "card.json").write_text(json.dumps(full, indent=1, ensure_ascii=False, default=str), "utf-8")
+            write_checksums(tmp)  # last, over the head, its stages and the card
             os.rename(tmp, self.versions_dir / version)
         return ModelVersion(version, self.versions_dir / version, full)
 

@@ -4,7 +4,9 @@ The head is multinomial logistic regression on mean-centred embeddings, trained 
 L-BFGS in torch (deterministic, a second or two on a CPU); it keeps the class centroids too. A prediction is ``out_of_scope`` when its probability is under
 ``confidence_threshold`` or the text is far from every class centroid (cosine under
 ``min_similarity``). Trained heads are cached in a folder keyed by a hash of the training data,
-the embedding model and the hyper-parameters, so an engine starts without retraining.
+the embedding model and the hyper-parameters, so an engine starts without retraining; a cached
+folder is used only when it matches the checksums recorded when it was written
+(:mod:`engine.integrity`) and names its own key and model, else it is retrained and rewritten.
 
 Example:
     >>> clf = load_or_train(embedder, load_intent_examples(), cache_dir)   # doctest: +SKIP
@@ -16,6 +18,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import os
 import zipfile
 from dataclasses import dataclass, replace
@@ -27,6 +30,7 @@ import numpy as np
 import yaml
 
 from engine.errors import ModelError
+from engine.integrity import check_folder, write_checksums
 from engine.text import clip_for_model
 from engine.types import IntentPrediction
 from engine.yamlio import safe_load as yaml_safe_load
@@ -46,6 +50,8 @@ __all__ = [
     "load_or_train",
     "HEAD_FORMAT_VERSION",
 ]
+
+log = logging.getLogger("shopassist.nlu.intent")
 
 HEAD_FORMAT_VERSION = 3  # 3: rows are L2-normalised after centring
 
@@ -130,14 +136,26 @@ class LinearHead:
         os.replace(tmp, folder / "head.npz")
         meta = dict(self.meta, labels=list(self.labels), format_version=HEAD_FORMAT_VERSION)
         (folder / "meta.json").write_text(json.dumps(meta, indent=1, ensure_ascii=False))
+        write_checksums(folder)  # last: a folder whose record matches is the one written here
 
     @classmethod
-    def load(cls, folder: Path) -> "LinearHead":
+    def load(cls, folder: Path, *, checksums: str = "warn") -> "LinearHead":
+        """Read a head saved by :meth:`save`, verifying the folder's recorded checksums first.
+
+        Args:
+            folder: the folder :meth:`save` wrote.
+            checksums: ``"warn"`` (a folder without a record loads, with a logged warning),
+                ``"require"`` (refused without one: caches, which are rebuilt instead) or ``"skip"``
+                (the caller verified the folder itself).
+
+        Raises:
+            ModelError: missing, corrupt, of another format, or not matching its checksums.
+        """
+        if checksums not in ("warn", "require", "skip"):
+            raise ValueError(f"checksums must be 'warn', 'require' or 'skip', got {checksums!r}")
         try:
             meta = json.loads((folder / "meta.json").read_text(encoding="utf-8"))
-            with np.load(folder / "head.npz") as z:
-                weight, bias, centroids, mean = z["weight"], z["bias"], z["centroids"], z["mean"]
-        except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile) as exc:
+        except (OSError, ValueError) as exc:
             raise ModelError(f"intent model in {folder} is missing or corrupt: {exc}") from exc
         if not isinstance(meta, dict):
             raise ModelError(f"intent model in {folder} is corrupt: meta.json is not an object")
@@ -146,6 +164,13 @@ class LinearHead:
                 f"intent model in {folder} has format {meta.get('format_version')!r}, "
                 f"this version reads {HEAD_FORMAT_VERSION}; retrain it"
             )
+        if checksums != "skip":
+            check_folder(folder, fix="retrain it", require=checksums == "require", what="intent model")
+        try:
+            with np.load(folder / "head.npz") as z:
+                weight, bias, centroids, mean = z["weight"], z["bias"], z["centroids"], z["mean"]
+        except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile) as exc:
+            raise ModelError(f"intent model in {folder} is missing or corrupt: {exc}") from exc
         labels = tuple(meta.get("labels") or ())
         if weight.shape[1] != len(labels) or bias.shape != (len(labels),):
             raise ModelError(f"intent model in {folder} is inconsistent (labels vs weights)")
@@ -365,9 +390,12 @@ def load_or_train(
     head = None
     if folder is not None and (folder / "meta.json").exists():
         try:
-            head = LinearHead.load(folder)
-        except ModelError:
-            head = None  # corrupt cache: retrain below and overwrite it
+            head = LinearHead.load(folder, checksums="require")
+            if head.meta.get("data_key") != key or head.meta.get("model") != embedder.name:
+                raise ModelError(f"{folder} holds the head of another key or model")
+        except ModelError as exc:
+            log.warning("cached intent head not used, retraining: %s", exc)
+            head = None  # corrupt, edited, swapped or unverifiable cache: retrain below and overwrite it
     if head is None:
         x = embedder.embed([e.text for e in examples], kind="query")
         head = train_linear_head(x, [e.label for e in examples], **params)

@@ -2,7 +2,9 @@
 
 A model folder holds ``meta.json`` (format version, mode, task, labels, out-of-scope label and
 threshold, the embedder or base model, hyper-parameters chosen, validation metrics, training time
-and a SHA-256 of the training data) and the weights: ``head.npz`` (mode ``head``: a
+and a SHA-256 of the training data), the weights, and ``checksums.json`` (the SHA-256 of every other
+file, written last: :meth:`TextModel.load` refuses a folder whose files differ, and loads one
+written before checksums were recorded with a logged warning). The weights are ``head.npz`` (mode ``head``: a
 :class:`~engine.nlu.intent.LinearHead` over frozen sentence embeddings) or ``model/`` (mode
 ``finetune``: a Hugging Face checkpoint, :mod:`engine.nlu.finetune`; mode ``finetune`` with the
 ``contrastive`` objective: the contrastively tuned sentence encoder under ``model/``,
@@ -46,6 +48,7 @@ from typing import Any
 import numpy as np
 
 from engine.errors import ModelError
+from engine.integrity import check_folder, write_checksums
 
 __all__ = [
     "MODEL_FORMAT_VERSION",
@@ -301,6 +304,7 @@ class TextModel:
         tmp = folder / "meta.json.tmp"
         tmp.write_text(json.dumps(meta, indent=1, ensure_ascii=False), encoding="utf-8")
         tmp.replace(folder / "meta.json")
+        write_checksums(folder)  # last: what load() verifies the folder against
 
     @classmethod
     def load(cls, folder: Path, *, device: str = "auto") -> "TextModel":
@@ -315,6 +319,8 @@ class TextModel:
             found = meta.get("model_format_version") if isinstance(meta, dict) else None
             raise ModelError(f"{folder} was written in model format {found!r}; this version reads "
                              f"{MODEL_FORMAT_VERSION}: retrain it with `shopassist nlu train`")
+        # before any weights are read: an edited or swapped file is refused, not served
+        check_folder(folder, fix="retrain it with `shopassist nlu train`", what="model folder")
         if meta.get("mode") == "finetune" and meta.get("objective") != "contrastive":
             from engine.nlu.finetune import FinetunedClassifier
 
@@ -326,7 +332,7 @@ class TextModel:
             return cls(meta, sparse=TfidfHead.load(folder, meta["labels"]))
         from engine.nlu.intent import LinearHead
 
-        head = LinearHead.load(folder)
+        head = LinearHead.load(folder, checksums="skip")  # verified above, with the whole folder
         if meta.get("objective") == "contrastive":
             encoder = folder / "model"
             return cls(meta, head=head, _embedder=tuned_encoder(encoder, owner=folder), _encoder=encoder)

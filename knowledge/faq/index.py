@@ -19,8 +19,10 @@ The final score is an answerability score (about 0..1; the router thresholds on 
 language). Dense indexes are exact when small, HNSW or IVF by size (:mod:`knowledge.faq.dense`).
 :meth:`HybridFAQRetriever.upsert` and :meth:`~HybridFAQRetriever.delete` change the store without
 re-embedding the rest. Indexes are persisted beside a manifest (model, dimension, data hash,
-per-entry hashes, a checksum of the vectors); a stale, mismatched or unreadable index is rebuilt,
-re-using only vectors whose checksum and entry hash still match, and never used as is.
+per-entry hashes, a checksum of the vectors, the SHA-256 of the vector and FAISS files as written); a
+stale, mismatched, edited or unreadable index is rebuilt, re-using only vectors whose checksum and
+entry hash still match, and never used as is (an index file that does not match its recorded
+checksum, or was written before they were recorded, is rebuilt from the verified vectors).
 
 Example:
     >>> r = HybridFAQRetriever(entries, {"en": minilm, "zh": e5}, cache_dir=tmp)  # doctest: +SKIP
@@ -45,6 +47,7 @@ from typing import Literal, Protocol, runtime_checkable
 
 import numpy as np
 
+from engine.integrity import folder_checksums, verify_checksums
 from engine.text import clip_for_model, detect_language
 from engine.types import Passage
 from knowledge.embedders import Embedder
@@ -377,6 +380,10 @@ class HybridFAQRetriever:
                 return None
             vecs = np.load(vectors_path, allow_pickle=False)
             hashes = manifest.get("entries")
+            files = manifest.get("files")
+            if isinstance(files, dict) and verify_checksums(vectors_path.parent, files, names=[vectors_path.name]):
+                log.info("FAQ vectors for %s do not match their checksum; rebuilding", lang)
+                return None
             if (
                 not isinstance(hashes, list)
                 or vecs.dtype != np.float32
@@ -397,15 +404,20 @@ class HybridFAQRetriever:
         if cached is not None:
             manifest, vecs = cached
             if manifest.get("data_hash") == digest:
+                index_path = self._paths(lang)[1]
+                files = manifest.get("files") if isinstance(manifest.get("files"), dict) else {}
+                problems = verify_checksums(index_path.parent, files, names=[index_path.name])
                 try:
-                    import faiss
+                    if not problems:  # an index file swapped or edited since it was written is never read
+                        import faiss
 
-                    index = faiss.read_index(str(self._paths(lang)[1]))
-                    if index.ntotal == len(entries) and index.d == vecs.shape[1]:
-                        return DenseIndex(vecs, kind=self._kind, use_gpu=self._use_gpu, index=index)
+                        index = faiss.read_index(str(index_path))
+                        if index.ntotal == len(entries) and index.d == vecs.shape[1]:
+                            return DenseIndex(vecs, kind=self._kind, use_gpu=self._use_gpu, index=index)
                 except (RuntimeError, OSError, ValueError):
                     pass
-                log.info("FAQ index for %s is unreadable; rebuilding it from the saved vectors", lang)
+                log.info("FAQ index for %s is unreadable or does not match its checksum (%s); rebuilding it from "
+                         "the saved vectors", lang, "; ".join(problems) or "unreadable")
             reuse = {h: row for row, h in enumerate(manifest["entries"])}
         else:
             vecs, reuse = None, {}
@@ -461,6 +473,8 @@ class HybridFAQRetriever:
             tmp_i = index_path.with_suffix(f".faiss.tmp{pid}")
             faiss.write_index(dense.faiss_index, str(tmp_i))
             os.replace(tmp_i, index_path)
+        else:
+            index_path.unlink(missing_ok=True)  # a stale index is not left beside the new manifest
         manifest = {
             "version": INDEX_FORMAT_VERSION,
             "model": model,
@@ -470,6 +484,8 @@ class HybridFAQRetriever:
             "data_hash": _data_hash(hashes, model),
             "vectors_sha256": hashlib.sha256(dense.vectors.tobytes()).hexdigest(),
             "entries": hashes,
+            # the files as written: a reader verifies them before use (engine.integrity)
+            "files": folder_checksums(self._cache_dir, [p.name for p in (vectors_path, index_path) if p.exists()]),
         }
         tmp_m = manifest_path.with_suffix(f".json.tmp{pid}")
         tmp_m.write_text(json.dumps(manifest))

@@ -3,9 +3,9 @@
 "the hydrova bottle", "brewmaster espresso machine", "Vortex 手柄" name a product without any of
 its aliases. :class:`EmbeddingProductMatcher` embeds each product's names once (English and
 Chinese name, aliases, the name without its brand; in memory, lazily as they first become
-candidates, and, with ``cache_dir``, on disk beside a manifest of model and data hash once all are
-embedded), embeds the text, and links the product whose best
-name is closest by cosine. Guards keep ordinary text from becoming a product:
+candidates, and, with ``cache_dir``, on disk beside a manifest of model, data hash and the vector
+file's SHA-256 once all are embedded; vectors that do not match it are embedded again), embeds
+the text, and links the product whose best name is closest by cosine. Guards keep ordinary text from becoming a product:
 
 - **anchor**: a product is a candidate only if the text shares a *distinctive* word with its names
   (not a customer-service word like "order" or "refund", see :data:`~knowledge.graph.fuzzy.COMMON_WORDS`),
@@ -37,6 +37,7 @@ from pathlib import Path
 
 import numpy as np
 
+from engine.integrity import folder_checksums, verify_checksums
 from knowledge.embedders import Embedder
 
 from .catalog import Catalog
@@ -157,8 +158,12 @@ class EmbeddingProductMatcher:
             meta = json.loads(manifest.read_text())
             if meta.get("hash") != digest or meta.get("model") != self._embedder.name:
                 return None
+            # edited, swapped or older (no record) vectors are re-embedded, never served
+            if verify_checksums(data.parent, meta.get("files") or {}, names=[data.name]):
+                log.info("product-name vectors in %s do not match their checksum; re-embedding", data.parent)
+                return None
             vecs = np.load(data, allow_pickle=False)
-        except (OSError, ValueError):
+        except (OSError, ValueError, AttributeError, TypeError):
             return None
         if vecs.shape != (len(self._texts), meta.get("dim")) or vecs.dtype != np.float32:
             return None
@@ -170,11 +175,15 @@ class EmbeddingProductMatcher:
         manifest, data = self._paths()
         try:
             self._cache_dir.mkdir(parents=True, exist_ok=True)
+            manifest.unlink(missing_ok=True)  # no manifest while the vectors change
             tmp = data.with_suffix(".tmp.npy")
             np.save(tmp, vecs, allow_pickle=False)
             tmp.replace(data)
-            manifest.write_text(json.dumps({"model": self._embedder.name, "hash": digest, "dim": int(vecs.shape[1]),
-                                            "names": len(self._texts)}))
+            tmp_manifest = manifest.with_suffix(".tmp.json")
+            tmp_manifest.write_text(json.dumps({"model": self._embedder.name, "hash": digest, "dim": int(vecs.shape[1]),
+                                                "names": len(self._texts),
+                                                "files": folder_checksums(data.parent, [data.name])}))
+            tmp_manifest.replace(manifest)
         except OSError as exc:  # a read-only cache costs a re-embedding next time, nothing more
             log.warning("cannot cache product-name vectors in %s: %s", self._cache_dir, exc)
 
