@@ -19,6 +19,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import os
 from collections.abc import Callable
 from datetime import date, datetime, timedelta, timezone
 from typing import Any, TypeVar
@@ -26,7 +27,7 @@ from typing import Any, TypeVar
 from sqlalchemy import bindparam, create_engine, event, select, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.engine import Engine as SAEngine
-from sqlalchemy.exc import IntegrityError, SQLAlchemyError
+from sqlalchemy.exc import DisconnectionError, IntegrityError, SQLAlchemyError
 
 from engine.privacy import mask_pii
 
@@ -164,8 +165,34 @@ class SqlBackend:
             def _pragmas(dbapi_conn, _record):  # pragma: no cover - trivial
                 dbapi_conn.execute("PRAGMA foreign_keys=ON")
 
+            db_file = self._engine.url.database
+            if db_file and db_file != ":memory:" and not db_file.startswith("file:"):
+                self._follow_file(db_file)
+
     def __repr__(self) -> str:
         return f"SqlBackend({self._engine.url.render_as_string(hide_password=True)!r})"
+
+    def _follow_file(self, db_file: str) -> None:
+        """Re-open pooled SQLite connections whose file was replaced (``os.replace`` by
+        ``shopassist demo build --force``): a connection that outlived its file would keep
+        answering, and writing, into the deleted one. One ``stat`` per checkout."""
+
+        def identity() -> tuple[int, int] | None:
+            try:
+                st = os.stat(db_file)
+            except OSError:
+                return None
+            return (st.st_dev, st.st_ino)
+
+        @event.listens_for(self._engine, "connect")
+        def _remember(_dbapi_conn, record):
+            record.info["file_identity"] = identity()
+
+        @event.listens_for(self._engine, "checkout")
+        def _check(_dbapi_conn, record, _proxy):
+            if record.info.get("file_identity") != identity():
+                log.warning("business database %s was replaced; re-opening it", db_file)
+                raise DisconnectionError("the database file was replaced")  # the pool connects afresh
 
     # -- plumbing -------------------------------------------------------------------------------
     def _read(self, fn: Callable[[Connection], T]) -> T:

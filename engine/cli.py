@@ -199,11 +199,17 @@ def _cmd_demo_build(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from engine.settings import load_settings
-    from knowledge.demo import build_demo_store
+    from knowledge.demo import StoreHasWrites, build_demo_store
 
     settings = load_settings(args.config)
     root = Path(args.root) if args.root else (settings.store.root or settings.resolved_data_dir / "demo-store")
-    store = build_demo_store(Path(root), seed=settings.store.seed, progress=True)
+    try:
+        store = build_demo_store(Path(root), seed=settings.store.seed, progress=True, force=args.force)
+    except StoreHasWrites as exc:  # the orders customers wrote are kept until asked with --force
+        print(f"shopassist: {exc}", file=sys.stderr)
+        return 2
+    if store.backup is not None:
+        print(f"the previous order database was kept as {store.backup}")
     print(f"demo store built in {store.root} (for {store.built_on}, seed {store.seed})")
     return 0
 
@@ -257,6 +263,8 @@ def _parser() -> argparse.ArgumentParser:
     build = demo_sub.add_parser("build", help="(re)build the demo store")
     build.add_argument("--config")
     build.add_argument("--root", help="folder to build into (default: from the config)")
+    build.add_argument("--force", action="store_true",
+                       help="replace an order database that holds customers' writes (a backup copy is kept first)")
     build.set_defaults(func=_cmd_demo_build)
     serve = demo_sub.add_parser("serve", help="run the demo order service (HTTP, OpenAPI at /openapi.json)")
     serve.add_argument("--config")

@@ -11,7 +11,7 @@ Example:
     'P1001'
 """
 
-from .build import DEMO_VERSION, DemoStore, build_demo_store, ensure_demo_store
+from .build import DEMO_VERSION, DemoStore, StoreHasWrites, build_demo_store, ensure_demo_store
 from .catalog import (
     CATEGORIES,
     FIXTURE_PRODUCT_TRAILRUNNER,
@@ -29,6 +29,7 @@ from .people import (
 __all__ = [
     "DEMO_VERSION",
     "DemoStore",
+    "StoreHasWrites",
     "build_demo_store",
     "ensure_demo_store",
     "CATEGORIES",

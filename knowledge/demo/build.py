@@ -1,12 +1,21 @@
-"""Build, verify and cache the demo store on disk.
+"""Build, verify and cache the demo store on disk, never losing the orders written to it.
 
 This module owns the demo store's *files*: ``catalog.json`` (products), ``faqs.jsonl`` (one FAQ
 per line, from :mod:`knowledge.demo.faqs`), ``store.db`` (SQLite through
 :mod:`connectors.schema`) and ``manifest.json`` (version, seed, build day, row counts and the
 SHA-256 of each file). Each file is written under a temporary name and moved into place with
-``os.replace``; the manifest goes last, so a store with a valid manifest is complete.
-:func:`ensure_demo_store` reuses a store whose manifest still matches and rebuilds otherwise,
-holding an exclusive lock on ``root/.build.lock`` so that concurrent processes build it once.
+``os.replace`` (a server holding the old database open keeps a whole file, and the SQL connector
+re-opens the new one); the manifest goes last. :func:`ensure_demo_store` reuses a store whose
+manifest is verified, not trusted: the catalog and FAQ files must have their recorded SHA-256 and
+``store.db`` must be an order database of the current schema built for the same version, seed
+(and day) by its own ``meta`` table. ``store.db`` is business data once a customer wrote to it
+(a cancellation, a return, an address change: each leaves an audit and an idempotency row), so
+it is never rebuilt over: with a lost, damaged or stale manifest the derived files are rewritten
+around it; a database with writes built for another version, seed or day, or one that cannot be
+read to tell, is refused (:class:`StoreHasWrites`) until ``shopassist demo build --force``
+replaces it, keeping a consistent backup (SQLite's backup API). A store without writes is simply
+rebuilt. Everything runs under an exclusive lock on ``root/.build.lock``, so concurrent
+processes build once.
 
 Example:
     >>> from pathlib import Path
@@ -21,15 +30,22 @@ import contextlib
 import hashlib
 import json
 import os
-from dataclasses import dataclass
+import shutil
+import sqlite3
+from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
 from pathlib import Path
 from typing import Any, Iterator
+from urllib.parse import quote
+
+from connectors import schema
+from engine.errors import KnowledgeError
+from engine.integrity import folder_checksums, verify_checksums
 
 from .catalog import dump_catalog, generate_catalog
 from .people import generate_records, write_store_db
 
-__all__ = ["DEMO_VERSION", "DemoStore", "build_demo_store", "ensure_demo_store"]
+__all__ = ["DEMO_VERSION", "DemoStore", "StoreHasWrites", "build_demo_store", "ensure_demo_store"]
 
 #: Bump whenever generated content changes, so cached stores are rebuilt.
 DEMO_VERSION: int = 2  # 2: schema v2 (inventory, audit, idempotency tables)
@@ -37,6 +53,12 @@ DEMO_VERSION: int = 2  # 2: schema v2 (inventory, audit, idempotency tables)
 _CATALOG, _FAQS, _DB, _MANIFEST, _LOCK = "catalog.json", "faqs.jsonl", "store.db", "manifest.json", ".build.lock"
 _FILES = (_CATALOG, _FAQS, _DB)
 _STATIC = (_CATALOG, _FAQS)  # generated files; the database is live data and is not hashed
+_FORCE = "shopassist demo build --force"
+
+
+class StoreHasWrites(KnowledgeError):
+    """``store.db`` holds orders written by customers or agents (or cannot be read to tell), and
+    what was asked would replace it. Nothing was changed; the message names the fix."""
 
 
 @dataclass(frozen=True)
@@ -47,6 +69,7 @@ class DemoStore:
         root: Folder holding the store's files.
         built_on: The "today" the store was built for (order dates are relative to it).
         seed: Seed the store was drawn from.
+        backup: Where a forced build kept the database it replaced (else ``None``).
 
     Example:
         >>> store = DemoStore(Path("/data/demo"), date(2025, 3, 1), 7)
@@ -57,6 +80,7 @@ class DemoStore:
     root: Path
     built_on: date
     seed: int
+    backup: Path | None = field(default=None, compare=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "root", Path(self.root))
@@ -86,7 +110,8 @@ class DemoStore:
         return f"sqlite:///{self.db_path}"
 
 
-def build_demo_store(root: Path, *, today: date | None = None, seed: int = 7, progress: bool = False) -> DemoStore:
+def build_demo_store(root: Path, *, today: date | None = None, seed: int = 7, progress: bool = False,
+                     force: bool = False) -> DemoStore:
     """(Re)build every file of the demo store in ``root``.
 
     Args:
@@ -94,28 +119,43 @@ def build_demo_store(root: Path, *, today: date | None = None, seed: int = 7, pr
         today: Day the store is built for; defaults to today's UTC date.
         seed: Seed of the catalog and of the business rows.
         progress: Show a progress bar on stderr.
+        force: Replace a ``store.db`` that holds writes (or cannot be read), first copying it to
+            ``store.db.bak-<UTC time>`` (the returned store's ``backup``).
 
     Returns:
         The built store.
 
     Raises:
+        StoreHasWrites: ``store.db`` holds writes or cannot be read, and ``force`` is not set.
         ValueError: If ``seed`` or ``today`` has the wrong type, or the FAQs are malformed.
     """
     root = _check_root(root)
     with _locked(root):
-        return _build(root, today=today, seed=seed, progress=progress)
+        db = _Database.inspect(root / _DB)
+        backup = None
+        if force and db.status != "absent":
+            backup = _backup(root / _DB)
+        elif db.at_risk:
+            raise StoreHasWrites(f"not rebuilding the demo store in {root}: {db.describe()}, which a rebuild "
+                                 f"would replace; run `{_FORCE}` to replace it (a backup copy is kept first)")
+        store = _build(root, today=today, seed=seed, progress=progress)
+        return DemoStore(store.root, store.built_on, store.seed, backup)
 
 
 def ensure_demo_store(root: Path, *, seed: int = 7, progress: bool = False, today: date | None = None) -> DemoStore:
-    """Return the store cached in ``root`` if it is intact and current, else build it.
+    """Return the store cached in ``root`` if it is intact and current, else build it, never
+    rebuilding over a database that holds writes.
 
     The cache is reused when ``manifest.json`` exists with this :data:`DEMO_VERSION` and ``seed``,
     the catalog and FAQ files have their recorded SHA-256, the FAQ source has not changed since,
-    and ``store.db`` exists. ``store.db`` is live business data (the engine's order actions write
-    to it), so it is never hashed, and when only the catalog or FAQs are stale they are rewritten
-    around the existing database: a refresh never throws away a customer's cancellation or
-    return. Safe to call from several processes at once: they wait on one lock and only the
-    first one builds.
+    and ``store.db`` is an order database of the current schema whose own ``meta`` names the
+    same version and seed. ``store.db`` is live business data (the engine's order actions write
+    to it), so it is never hashed. When the manifest is lost, damaged or stale, or only the
+    catalog or FAQs are, the derived files are rewritten around a database that fits (its build
+    day read from the database itself), keeping every cancellation and return. A database with
+    writes that does not fit (another version, seed or day) or cannot be read is refused with
+    :class:`StoreHasWrites`; one without writes is rebuilt. Safe to call from several processes at
+    once: they wait on one lock and only the first one builds.
 
     Args:
         root: Folder of the store (created if missing).
@@ -125,15 +165,24 @@ def ensure_demo_store(root: Path, *, seed: int = 7, progress: bool = False, toda
 
     Returns:
         The cached or freshly built store.
+
+    Raises:
+        StoreHasWrites: Only a rebuild would do, and it would replace written business data.
     """
     root = _check_root(root)
     with _locked(root):
-        cached = _cached(root, seed=seed, today=today)
+        db = _Database.inspect(root / _DB)
+        cached = _cached(root, seed=seed, today=today, db=db)
         if cached is not None:
             return cached
-        refreshed = _refresh_files(root, seed=seed, today=today)
+        refreshed = _refresh_files(root, seed=seed, today=today, db=db)
         if refreshed is not None:
             return refreshed
+        if db.at_risk:
+            wanted = f"demo version {DEMO_VERSION}, seed {seed}" + (f", day {today}" if today else "")
+            raise StoreHasWrites(f"the demo store in {root} needs a rebuild ({wanted}), but {db.describe()}; "
+                                 f"it was left as it is. Run `{_FORCE}` to replace it (a backup copy is kept "
+                                 f"first), or point store.root / store.seed at what it was built with")
         return _build(root, today=today, seed=seed, progress=progress)
 
 
@@ -156,14 +205,6 @@ def _locked(root: Path) -> Iterator[None]:
             yield
         finally:
             fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def _load_faqs() -> list[dict[str, Any]]:
@@ -194,8 +235,104 @@ def _read_manifest(root: Path) -> dict[str, Any] | None:
     return manifest if isinstance(manifest, dict) else None
 
 
+@dataclass(frozen=True)
+class _Database:
+    """What ``store.db`` is, read without changing it (SQLite opened read-only).
+
+    ``status``: ``absent`` (no file, or an empty one), ``store`` (an order database of the current
+    schema), ``other`` (a database of another or an older schema, or not a database at all).
+    ``writes``: rows in the audit and idempotency tables (each connector write leaves both);
+    ``None`` when they cannot be counted.
+    """
+
+    path: Path
+    status: str
+    meta: dict[str, str] = field(default_factory=dict)
+    writes: int | None = 0
+    detail: str = ""
+
+    @classmethod
+    def inspect(cls, path: Path) -> "_Database":
+        try:
+            if path.stat().st_size == 0:
+                return cls(path, "absent")
+        except FileNotFoundError:
+            return cls(path, "absent")
+        try:
+            conn = sqlite3.connect(f"file:{quote(str(path))}?mode=ro", uri=True)
+        except sqlite3.Error as exc:
+            return cls(path, "other", writes=None, detail=f"it cannot be opened ({exc})")
+        try:
+            tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+            if not tables:
+                return cls(path, "absent")
+            meta = dict(conn.execute("SELECT key, value FROM meta")) if "meta" in tables else {}
+            writes = None
+            if {"audit", "idempotency"} <= tables:
+                writes = sum(conn.execute(f"SELECT COUNT(*) FROM {t}").fetchone()[0] for t in ("audit", "idempotency"))
+            missing = sorted(set(schema.metadata.tables) - tables)
+            version = meta.get("schema_version")
+            if missing or version != str(schema.SCHEMA_VERSION):
+                why = f"tables {', '.join(missing)} missing" if missing else f"schema version {version!r}"
+                return cls(path, "other", meta, writes, f"it is not an order database of schema "
+                                                         f"{schema.SCHEMA_VERSION} ({why})")
+            return cls(path, "store", meta, writes)
+        except (sqlite3.Error, ValueError) as exc:  # not a database, or a damaged one
+            return cls(path, "other", writes=None, detail=f"it cannot be read as an order database ({exc})")
+        finally:
+            conn.close()
+
+    @property
+    def at_risk(self) -> bool:
+        """Replacing the file could lose business data: it holds writes, or we cannot tell."""
+        return self.status != "absent" and self.writes != 0
+
+    def fits(self, *, seed: int, today: date | None) -> date | None:
+        """The day this database was built for, when it is a store of this version and seed
+        (and ``today``); else None."""
+        if self.status != "store" or self.meta.get("demo_version") != str(DEMO_VERSION) \
+                or self.meta.get("seed") != str(seed):
+            return None
+        try:
+            built_on = date.fromisoformat(self.meta.get("built_on", ""))
+        except ValueError:
+            return None
+        return built_on if today is None or built_on == today else None
+
+    def describe(self) -> str:
+        if self.writes:
+            built = ", ".join(f"{k} {self.meta[k]}" for k in ("demo_version", "seed", "built_on") if k in self.meta)
+            return (f"{self.path} holds {self.writes} rows of customer writes (audit and idempotency: cancellations, "
+                    f"returns, address changes)" + (f", built for {built}" if built else ""))
+        return f"{self.path} may hold business data: {self.detail or 'its writes cannot be counted'}"
+
+
+def _backup(path: Path) -> Path:
+    """Copy ``path`` beside itself as ``<name>.bak-<UTC time>``: a consistent snapshot through
+    SQLite's backup API (a file that is not a database is copied byte for byte). Returns the copy."""
+    stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S%fZ")
+    target = path.with_name(f"{path.name}.bak-{stamp}")
+    tmp = target.with_name(f".{target.name}.tmp")
+    tmp.unlink(missing_ok=True)
+    try:
+        src = sqlite3.connect(f"file:{quote(str(path))}?mode=ro", uri=True)
+        try:
+            dst = sqlite3.connect(tmp)
+            try:
+                src.backup(dst)
+            finally:
+                dst.close()
+        finally:
+            src.close()
+    except sqlite3.Error:
+        tmp.unlink(missing_ok=True)
+        shutil.copyfile(path, tmp)
+    os.replace(tmp, target)
+    return target
+
+
 def _existing(root: Path, *, seed: int, today: date | None) -> tuple[dict[str, Any], DemoStore] | None:
-    """The manifest and store when a database of this version, seed (and day) is there."""
+    """The manifest and store when it names this version, seed (and day)."""
     manifest = _read_manifest(root)
     if manifest is None or manifest.get("version") != DEMO_VERSION or manifest.get("seed") != seed:
         return None
@@ -203,22 +340,26 @@ def _existing(root: Path, *, seed: int, today: date | None) -> tuple[dict[str, A
         built_on = date.fromisoformat(manifest["built_on"])
     except (KeyError, TypeError, ValueError):
         return None
-    if not (root / _DB).is_file() or (today is not None and built_on != today):
+    if today is not None and built_on != today:
         return None
     return manifest, DemoStore(root, built_on, seed)
 
 
-def _cached(root: Path, *, seed: int, today: date | None) -> DemoStore | None:
+def _cached(root: Path, *, seed: int, today: date | None, db: "_Database | None" = None) -> DemoStore | None:
+    """The store when its manifest is verified: static files by hash, the database by what it is."""
     found = _existing(root, seed=seed, today=today)
     if found is None:
         return None
     manifest, store = found
+    db = db if db is not None else _Database.inspect(root / _DB)
+    if db.fits(seed=seed, today=None) != store.built_on:
+        return None  # not the order database this manifest was written with
     hashes = manifest.get("hashes")
     if not isinstance(hashes, dict):
         return None
     if hashes.get(_FAQS) != hashlib.sha256(_faqs_text(_load_faqs()).encode()).hexdigest():
         return None  # the FAQ source changed since the build
-    if any(not (root / name).is_file() or _sha256(root / name) != hashes.get(name) for name in _STATIC):
+    if verify_checksums(root, hashes, names=_STATIC):
         return None
     return store
 
@@ -252,17 +393,39 @@ def _write_text(path: Path, text: str) -> None:
     os.replace(tmp, path)
 
 
-def _refresh_files(root: Path, *, seed: int, today: date | None) -> DemoStore | None:
-    """Rewrite a stale catalog / FAQ file around an existing database, keeping its data."""
-    found = _existing(root, seed=seed, today=today)
-    if found is None:
+def _refresh_files(root: Path, *, seed: int, today: date | None, db: _Database) -> DemoStore | None:
+    """Rewrite the catalog, FAQ file and manifest around an existing database, keeping its data.
+
+    Done when the database fits (this version and seed, by its own ``meta``) and either the
+    manifest still names it or it holds writes; a lost manifest is rebuilt from the database."""
+    built_on = db.fits(seed=seed, today=today)
+    if built_on is None:
         return None
+    found = _existing(root, seed=seed, today=today)
+    if found is None or found[1].built_on != built_on:
+        if not db.writes:
+            return None  # nothing written yet: a full rebuild loses nothing
+        found = ({"version": DEMO_VERSION, "seed": seed, "built_on": built_on.isoformat()},
+                 DemoStore(root, built_on, seed))
     manifest, store = found
-    _write_text(store.catalog_path, dump_catalog(generate_catalog(seed)))
-    _write_text(store.faqs_path, _faqs_text(_load_faqs()))
-    manifest["hashes"] = {name: _sha256(root / name) for name in _FILES}
+    catalog, faqs = generate_catalog(seed), _load_faqs()
+    _write_text(store.catalog_path, dump_catalog(catalog))
+    _write_text(store.faqs_path, _faqs_text(faqs))
+    if not isinstance(manifest.get("counts"), dict):
+        manifest["counts"] = {"products": len(catalog), "categories": len({p["category"] for p in catalog}),
+                              "faqs": len(faqs), **_row_counts(store.db_path)}
+    manifest["hashes"] = folder_checksums(root, _FILES)
     _write_text(root / _MANIFEST, json.dumps(manifest, indent=1, sort_keys=True) + "\n")
     return store
+
+
+def _row_counts(path: Path) -> dict[str, int]:
+    conn = sqlite3.connect(f"file:{quote(str(path))}?mode=ro", uri=True)
+    try:
+        return {t: conn.execute(f"SELECT COUNT(*) FROM {t}").fetchone()[0]
+                for t in ("customers", "orders", "order_items", "shipments", "returns", "inventory")}
+    finally:
+        conn.close()
 
 
 def _build(root: Path, *, today: date | None, seed: int, progress: bool) -> DemoStore:
@@ -295,7 +458,7 @@ def _build(root: Path, *, today: date | None, seed: int, progress: bool) -> Demo
                   "faqs": len(faqs), **records.counts()}
         manifest = {
             "version": DEMO_VERSION, "seed": seed, "built_on": today.isoformat(), "counts": counts,
-            "hashes": {name: _sha256(root / name) for name in _FILES},
+            "hashes": folder_checksums(root, _FILES),
         }
         _write_text(root / _MANIFEST, json.dumps(manifest, indent=1, sort_keys=True) + "\n")
         steps.step("manifest")
