@@ -133,7 +133,7 @@ class Router:
         # a step belongs to a write flow; one left behind by a flow a hand-off ended must not
         # steer a read flow (track_order has no steps: that was a KeyError in WriteSteps)
         step = turn.state.slots.get("flow_step") if flow in WRITE_FLOWS else None
-        if step == "confirm" and self._orders.confirmation(flow, text).answer != "unclear":
+        if step == "confirm" and self._orders.confirmation(flow, turn).answer != "unclear":
             return self._orders.continue_flow(flow, turn)  # a clear yes or no: the gate decides
         stop = intent == "deny" or bool(_STOP_RE.search(text))
         if stop and not ents.order_ids and step != "confirm":

@@ -99,9 +99,9 @@ class OrderFlows:
         self._cur = currency_symbol
         self._writes = WriteSteps(orders, templates, max_reasks=max_reasks)
 
-    def confirmation(self, flow: str, text: str) -> Confirmation:
-        """The confirmation gate's verdict on ``text`` as an answer to ``flow``'s question."""
-        return self._writes.confirmation(flow, text)
+    def confirmation(self, flow: str, turn: Turn) -> Confirmation:
+        """The confirmation gate's verdict on this turn as an answer to ``flow``'s question."""
+        return self._writes.confirmation(flow, turn)
 
     def reconcile(self, flow: str, turn: Turn) -> Decision | None:
         """Close a write flow whose confirmed write happened in a turn that was not recorded."""

@@ -90,9 +90,15 @@ class WriteSteps:
         self._max = max_reasks
         self._gate = gate if gate is not None else LexicalConfirmationGate()
 
-    def confirmation(self, flow: str, text: str) -> Confirmation:
-        """The gate's verdict on ``text`` as an answer to ``flow``'s confirmation question."""
-        return self._gate.judge(text, actions=FLOWS[flow].actions)
+    def confirmation(self, flow: str, turn: Turn) -> Confirmation:
+        """The gate's verdict on this turn as an answer to ``flow``'s confirmation question.
+
+        A reply naming another order than the one asked about is no answer to the question.
+        """
+        asked = turn.state.slots.get("order_id")
+        if any(oid != asked for oid in turn.nlu.entities.order_ids):
+            return Confirmation("unclear", "another order")
+        return self._gate.judge(turn.nlu.text, actions=FLOWS[flow].actions)
 
     def supports(self, flow: str) -> bool:
         spec = FLOWS.get(flow)
@@ -130,7 +136,7 @@ class WriteSteps:
         if not order_id:
             return self._end(flow, "failed", self._t.render("flow_cancelled", lang))
         if step == "confirm":
-            verdict = self.confirmation(flow, turn.nlu.text)
+            verdict = self.confirmation(flow, turn)
             if verdict.answer == "yes":
                 return self._execute(spec, turn, order_id)
             if verdict.answer == "no":
