@@ -173,7 +173,7 @@ def build_engine(settings: Settings, *, progress: bool = False, generator: Gener
         dialogue=settings.dialogue,
         retrieval=settings.retrieval,
     )
-    store, locks = build_tracker(settings.tracker, data_dir)  # tracker.kind / tracker.lock
+    store, locks = build_tracker(settings.tracker, data_dir, privacy=settings.privacy)  # tracker.kind / tracker.lock
     nlu = NLUPipeline(classifier, _sentiment(settings.nlu),
                       RuleEntityExtractor(_product_linker(settings, catalog, [intent_embedder, zh_embedder], data_dir),
                                           brands=BrandLinker(catalog)))

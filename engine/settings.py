@@ -43,6 +43,8 @@ __all__ = [
     "ConnectorSettings",
     "LearnSettings",
     "GenerationSettings",
+    "PrivacySettings",
+    "HttpSettings",
     "load_settings",
     "default_config_path",
 ]
@@ -270,6 +272,44 @@ class GenerationSettings(_Section):
         return url
 
 
+class PrivacySettings(_Section):
+    """Personal data at rest (:mod:`engine.state.sealing`): texts are masked; slot values a flow still
+    needs (``encrypted_slots``, and any slot value in which PII is found) are encrypted with ``key``."""
+
+    # Fernet key(s) (urlsafe base64, 32 bytes), comma-separated, the newest first: it encrypts, all
+    # decrypt (rotation). Use SHOPASSIST_PRIVACY__KEY. None: a key generated in <data_dir>/privacy.key (0600)
+    key: SecretStr | None = None
+    retention_days: float = Field(30.0, gt=0, le=3650)  # encrypted values stop decrypting after this
+    # slot -> the placeholder its value becomes in stored texts (the bot echoes it, the customer typed it)
+    encrypted_slots: dict[str, str] = {"new_address": "[address]"}
+
+    @field_validator("key")
+    @classmethod
+    def _key_is_a_fernet_key(cls, key: SecretStr | None) -> SecretStr | None:
+        if key is None or not key.get_secret_value().strip():
+            return None
+        try:
+            from cryptography.fernet import Fernet
+        except ImportError:  # the cipher names the fix when it is built
+            return key
+        for part in key.get_secret_value().split(","):
+            try:
+                Fernet(part.strip().encode())
+            except (ValueError, TypeError):
+                raise ValueError("must be Fernet keys (urlsafe base64 of 32 bytes: "
+                                 "python -c 'from cryptography.fernet import Fernet; "
+                                 "print(Fernet.generate_key().decode())'), comma-separated") from None
+        return key
+
+
+class HttpSettings(_Section):
+    """Limits of every HTTP server of the project (:mod:`engine.http_limits`), checked before
+    authentication and before anything reads or inflates a body."""
+
+    max_body_bytes: int = Field(4 * 1024 * 1024, gt=0, le=1024 ** 3)  # as sent (compressed or not)
+    max_inflated_bytes: int = Field(16 * 1024 * 1024, gt=0, le=1024 ** 3)  # a compressed body, inflated
+
+
 class Settings(BaseSettings):
     """Root of the settings tree (see module docstring for precedence)."""
 
@@ -291,6 +331,8 @@ class Settings(BaseSettings):
     connectors: ConnectorSettings = ConnectorSettings()
     learn: LearnSettings = LearnSettings()
     generation: GenerationSettings = GenerationSettings()
+    privacy: PrivacySettings = PrivacySettings()
+    http: HttpSettings = HttpSettings()
 
     @property
     def resolved_data_dir(self) -> Path:
@@ -351,7 +393,8 @@ def _describe(exc: ValidationError, origin: str) -> str:
     lines = []
     for err in exc.errors():
         loc = ".".join(str(p) for p in err["loc"]) or "(root)"
-        lines.append(f"  {loc}: {err['msg']} (got {err.get('input')!r:.60})")
+        secret = any(word in loc for word in ("key", "token", "secret", "password"))  # never echo one
+        lines.append(f"  {loc}: {err['msg']}" + ("" if secret else f" (got {err.get('input')!r:.60})"))
     return f"invalid configuration ({origin}):\n" + "\n".join(lines)
 
 

@@ -47,7 +47,7 @@ def _settings(args: argparse.Namespace):
 def _store(settings):
     from engine.state.factory import build_tracker
 
-    store, _ = build_tracker(settings.tracker, settings.resolved_data_dir)
+    store, _ = build_tracker(settings.tracker, settings.resolved_data_dir, privacy=settings.privacy)
     return store
 
 

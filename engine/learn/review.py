@@ -6,6 +6,8 @@ negative feedback first, then disagreement (a correction that differs from the p
 feedback that contradicts itself), hand-offs, and low confidence (lower ranks higher); recent
 turns break ties. A label is another feedback record (``kind="label"``) that refers to the
 item's id and names the reviewer, so labels are as durable as the store and carry who and when.
+Texts are shown and labelled masked (placeholders such as ``[email]``, :func:`engine.privacy.mask_pii`),
+also those of records stored before the stores masked them.
 
 Example:
     >>> items = rank_for_review(store.feedback(), limit=10)            # doctest: +SKIP
@@ -19,6 +21,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from engine.nlu.base import OUT_OF_SCOPE
+from engine.privacy import mask_pii
 
 from .capture import parse_sources
 
@@ -121,7 +124,8 @@ def group_turns(records: Iterable[dict[str, Any]], *, low_below: float = 0.5) ->
         ids = tuple(int(r["id"]) for r in group)
         label = max((labels[i] for i in ids if i in labels), key=lambda lab: lab.record_id, default=None)
         items.append(ReviewItem(
-            id=ids[0], session_id=str(first.get("session_id")), turn=first.get("turn"), text=str(first["text"]),
+            id=ids[0], session_id=str(first.get("session_id")), turn=first.get("turn"),
+            text=mask_pii(str(first["text"])),
             intent=first.get("intent"), confidence=conf, route=first.get("route"),
             model_version=next((r["model_version"] for r in group if r.get("model_version")), None),
             sources=next((parse_sources(r["sources"]) for r in group if r.get("sources")), ()),

@@ -4,24 +4,31 @@ The one place that turns :class:`engine.settings.TrackerSettings` into objects, 
 root (``engine.builder``) and tests get the same wiring.
 
 Example:
-    >>> store, locks = build_tracker(load_settings().tracker, Path("/tmp/data"))   # doctest: +SKIP
+    >>> s = load_settings()                                                            # doctest: +SKIP
+    >>> store, locks = build_tracker(s.tracker, s.resolved_data_dir, privacy=s.privacy)  # doctest: +SKIP
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from engine.settings import TrackerSettings
+from engine.settings import PrivacySettings, TrackerSettings
 
 from .locks import ConversationLocks, build_session_locks
 from .retention import Retention
+from .sealing import Sealer
 from .stores import TrackerStore, build_tracker_store
 
 __all__ = ["build_tracker"]
 
 
-def build_tracker(settings: TrackerSettings, data_dir: Path) -> tuple[TrackerStore, ConversationLocks]:
-    """The configured store (SQLite at ``<data_dir>/tracker.db`` unless ``path``) and locks."""
+def build_tracker(settings: TrackerSettings, data_dir: Path, *,
+                  privacy: PrivacySettings | None = None) -> tuple[TrackerStore, ConversationLocks]:
+    """The configured store (SQLite at ``<data_dir>/tracker.db`` unless ``path``) and locks.
+
+    The store masks and encrypts what it writes as ``privacy`` says (default: the defaults, with
+    the key kept in ``<data_dir>/privacy.key``); pass ``settings.privacy`` so the configured key is used.
+    """
     store = build_tracker_store(
         settings.kind,
         settings.path or data_dir / "tracker.db",
@@ -30,6 +37,7 @@ def build_tracker(settings: TrackerSettings, data_dir: Path) -> tuple[TrackerSto
         retention=Retention(settings.retention_events, settings.retention_days),
         timeout_s=settings.timeout_s,
         key_prefix=settings.key_prefix,
+        sealer=Sealer.from_settings(privacy or PrivacySettings(), data_dir),
     )
     locks = build_session_locks(settings.lock, settings.resolved_lock_url, lease_s=settings.lock_lease_s,
                                 key_prefix=settings.key_prefix, timeout_s=settings.timeout_s)

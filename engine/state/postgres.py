@@ -46,6 +46,7 @@ from engine.errors import ConfigError, StoreError
 
 from .events import Event
 from .retention import Retention, rebuild_state
+from .sealing import SealedTurn, Sealer, process_sealer
 from .stores import (
     FEEDBACK_ADDED,
     FEEDBACK_FIELDS,
@@ -130,6 +131,7 @@ class PostgresTrackerStore:
         retention: how much of each event log to keep (default: all of it).
         timeout_s: bound on connecting, on each statement and on waiting for a row lock.
         pool_size: connections kept open per process.
+        sealer: masks and encrypts what is written (default: :func:`process_sealer`).
 
     Example:
         >>> store = PostgresTrackerStore(url, retention=Retention(max_events=500))  # doctest: +SKIP
@@ -143,8 +145,10 @@ class PostgresTrackerStore:
         retention: Retention | None = None,
         timeout_s: float = 2.0,
         pool_size: int = 5,
+        sealer: Sealer | None = None,
     ) -> None:
         check_common(window)
+        self._sealer = sealer or process_sealer()
         if not url or not url.startswith("postgresql"):
             raise ValueError(f"url must be a postgresql:// SQLAlchemy URL, got {url!r:.40}")
         if timeout_s <= 0:
@@ -196,7 +200,7 @@ class PostgresTrackerStore:
                 row = conn.execute(select(snap.state).where(snap.session_id == session_id)).first()
                 if row is None:
                     return DialogueState(session_id, window=self._window)
-                return parse_state(row[0]) or self._replay(conn, session_id)
+                return parse_state(row[0], self._sealer) or self._replay(conn, session_id)
         except SQLAlchemyError as exc:
             raise self._unavailable(exc) from exc
 
@@ -205,13 +209,14 @@ class PostgresTrackerStore:
         snap, ev = snapshots_table.c, events_table.c
         checkpoint = conn.execute(select(snap.checkpoint).where(snap.session_id == session_id)).scalar()
         rows = conn.execute(select(ev.seq, ev.data).where(ev.session_id == session_id).order_by(ev.seq)).all()
-        events = decode_events(session_id, [r[1] for r in rows])
-        return rebuild_state(session_id, self._window, parse_checkpoint(checkpoint),
+        events = decode_events(session_id, [r[1] for r in rows], self._sealer)
+        return rebuild_state(session_id, self._window, parse_checkpoint(checkpoint, self._sealer),
                              [(r[0], e) for r, e in zip(rows, events)])
 
     def commit(self, state: DialogueState, events: list[Event], *,
                feedback: Sequence[dict[str, Any]] = ()) -> DialogueState:
         new = state.apply_all(events)
+        sealed = self._sealer.seal_turn(state, events, new, feedback)
         sid, v = state.session_id, state.version
         snap = snapshots_table.c
         try:
@@ -221,17 +226,16 @@ class PostgresTrackerStore:
                     if (stored or 0) != v:
                         raise conflict(sid)
                     return state
-                if not self._write_snapshot(conn, state, new):
+                if not self._write_snapshot(conn, state, new, sealed):
                     raise conflict(sid)
                 conn.execute(insert(events_table), [
-                    {"session_id": sid, "seq": v + i + 1, "type": e.type, "data": dump_json(e.to_dict()),
-                     "ts": e.ts}
-                    for i, e in enumerate(events)
+                    {"session_id": sid, "seq": v + i + 1, "type": e.type, "data": dump_json(d), "ts": e.ts}
+                    for i, (e, d) in enumerate(zip(events, sealed.events))
                 ])
-                if feedback:
+                if sealed.feedback:
                     now = time.time()
                     conn.execute(insert(feedback_table), [
-                        {**{c: r.get(c) for c in FEEDBACK_FIELDS}, "created_at": now} for r in feedback
+                        {**{c: r.get(c) for c in FEEDBACK_FIELDS}, "created_at": now} for r in sealed.feedback
                     ])
                 self._prune(conn, sid, v, new.version)
         except IntegrityError as exc:  # an event seq already taken: someone else got there first
@@ -240,13 +244,14 @@ class PostgresTrackerStore:
             raise StoreError(f"tracker store could not commit: {_brief(exc)}") from exc
         return new
 
-    def _write_snapshot(self, conn: Connection, state: DialogueState, new: DialogueState) -> bool:
+    def _write_snapshot(self, conn: Connection, state: DialogueState, new: DialogueState,
+                        sealed: SealedTurn) -> bool:
         """The conditional snapshot write; False when the stored version is not ``state.version``."""
         snap = snapshots_table.c
-        values: dict[str, Any] = {"version": new.version, "state": dump_json(new.to_dict()),
+        values: dict[str, Any] = {"version": new.version, "state": dump_json(sealed.state),
                                   "updated_at": time.time()}
         if self._retention.enabled:
-            values.update(checkpoint=dump_json(state.to_dict()), checkpoint_version=state.version)
+            values.update(checkpoint=dump_json(sealed.checkpoint), checkpoint_version=state.version)
         if state.version == 0:
             stmt = pg_insert(snapshots_table).values(session_id=state.session_id, **values)
             stmt = stmt.on_conflict_do_update(
@@ -286,9 +291,10 @@ class PostgresTrackerStore:
             raise self._unavailable(exc) from exc
         if last is not None:
             rows.reverse()
-        return decode_events(session_id, [r[1] for r in rows])
+        return decode_events(session_id, [r[1] for r in rows], self._sealer)
 
     def add_feedback(self, record: dict[str, Any]) -> int:
+        record = self._sealer.seal_feedback(record)
         values = {c: record.get(c) for c in FEEDBACK_FIELDS}
         try:
             with self._engine.begin() as conn:

@@ -31,6 +31,7 @@ from engine.errors import ConfigError, StoreError
 
 from .events import Event
 from .retention import Retention, rebuild_state
+from .sealing import Sealer, process_sealer
 from .stores import (
     FEEDBACK_FIELDS,
     check_common,
@@ -122,6 +123,7 @@ class RedisTrackerStore:
         retention: how much of each event log to keep (default: all of it).
         timeout_s: bound on connecting and on each command.
         key_prefix: put in front of every key (several deployments can share one Redis).
+        sealer: masks and encrypts what is written (default: :func:`process_sealer`).
 
     Example:
         >>> store = RedisTrackerStore("redis://127.0.0.1:6379/0", key_prefix="shop-a:")  # doctest: +SKIP
@@ -135,8 +137,10 @@ class RedisTrackerStore:
         retention: Retention | None = None,
         timeout_s: float = 2.0,
         key_prefix: str = "shopassist:",
+        sealer: Sealer | None = None,
     ) -> None:
         check_common(window)
+        self._sealer = sealer or process_sealer()
         self._client = connect_redis(url, timeout_s=timeout_s)
         self._errors = redis_errors()
         self._window = window
@@ -168,7 +172,7 @@ class RedisTrackerStore:
             text = self._client.hget(snap, "state")
             if text is None:
                 return DialogueState(session_id, window=self._window)
-            return parse_state(text) or self._replay(session_id)
+            return parse_state(text, self._sealer) or self._replay(session_id)
         except self._errors as exc:
             raise self._unavailable(exc) from exc
 
@@ -179,14 +183,15 @@ class RedisTrackerStore:
         pipe.hmget(snap, "version", "checkpoint")
         pipe.lrange(events_key, 0, -1)
         (version, checkpoint), rows = pipe.execute()
-        events = decode_events(session_id, rows)
+        events = decode_events(session_id, rows, self._sealer)
         first = int(version or 0) - len(events) + 1
-        return rebuild_state(session_id, self._window, parse_checkpoint(checkpoint),
+        return rebuild_state(session_id, self._window, parse_checkpoint(checkpoint, self._sealer),
                              [(first + i, e) for i, e in enumerate(events)])
 
     def commit(self, state: DialogueState, events: list[Event], *,
                feedback: Sequence[dict[str, Any]] = ()) -> DialogueState:
         new = state.apply_all(events)
+        sealed = self._sealer.seal_turn(state, events, new, feedback)
         sid, v = state.session_id, state.version
         snap, events_key = self._keys(sid)
         try:
@@ -197,17 +202,17 @@ class RedisTrackerStore:
             keep = self._retention.enabled
             cutoff = self._retention.cutoff_ts()
             ok, _ = self._commit_script(keys=[snap, events_key], args=[
-                v, new.version, dump_json(new.to_dict()),
-                dump_json(state.to_dict()) if keep else "", repr(time.time()),
+                v, new.version, dump_json(sealed.state),
+                dump_json(sealed.checkpoint) if keep else "", repr(time.time()),
                 self._retention.max_events or 0, "" if cutoff is None else repr(cutoff),
-                *(dump_json(e.to_dict()) for e in events),
+                *(dump_json(d) for d in sealed.events),
             ])
         except self._errors as exc:
             raise StoreError(f"tracker store could not commit: {type(exc).__name__}: {exc}") from exc
         if not ok:
             raise conflict(sid)
         if events:
-            self._feedback_after_commit(feedback)
+            self._feedback_after_commit(sealed.feedback)
         return new
 
     def _feedback_after_commit(self, feedback: Sequence[dict[str, Any]]) -> None:
@@ -231,9 +236,10 @@ class RedisTrackerStore:
             rows = self._client.lrange(events_key, -last if last else 0, -1)
         except self._errors as exc:
             raise self._unavailable(exc) from exc
-        return decode_events(session_id, rows)
+        return decode_events(session_id, rows, self._sealer)
 
     def add_feedback(self, record: dict[str, Any]) -> int:
+        record = self._sealer.seal_feedback(record)
         body = dump_json({**{c: record.get(c) for c in FEEDBACK_FIELDS}, "created_at": time.time()})
         try:
             return int(self._feedback_script(keys=[self._feedback_key, self._feedback_seq], args=[body]))

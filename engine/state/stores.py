@@ -6,7 +6,9 @@ stored whole or not at all. ``load`` reads the snapshot only — never the event
 back to replaying the log (from the retention checkpoint, see :mod:`engine.state.retention`)
 when the snapshot is unreadable. This module holds the protocol, the in-memory and SQLite (WAL)
 stores and :func:`build_tracker_store`; PostgreSQL and Redis live in :mod:`engine.state.postgres`
-and :mod:`engine.state.redis_store`, imported only when asked for.
+and :mod:`engine.state.redis_store`, imported only when asked for. Every store writes what
+:class:`engine.state.sealing.Sealer` makes of a turn (masked texts, encrypted slot values) and
+opens what it reads with the same sealer: nothing a customer typed is kept in clear.
 
 Example:
     >>> store = SQLiteTrackerStore("tracker.db")                     # doctest: +SKIP
@@ -26,8 +28,9 @@ from typing import Any, Protocol, runtime_checkable
 
 from engine.errors import StoreError
 
-from .events import Event, event_from_dict
+from .events import Event
 from .retention import Retention, rebuild_state
+from .sealing import SealedTurn, Sealer, process_sealer
 from .tracker import DialogueState
 
 __all__ = [
@@ -91,78 +94,86 @@ def check_common(window: int, last: int | None = None) -> None:
         raise ValueError(f"last must be > 0 or None, got {last}")
 
 
-def decode_events(session_id: str, rows: list[Any]) -> list[Event]:
-    """``event_from_dict`` over JSON texts; a damaged row is a :class:`StoreError`."""
+def decode_events(session_id: str, rows: list[Any], sealer: Sealer) -> list[Event]:
+    """Stored JSON texts opened as events; a damaged row is a :class:`StoreError`."""
     try:
-        return [event_from_dict(json.loads(r)) for r in rows]
+        return [sealer.open_event(json.loads(r)) for r in rows]
     except (ValueError, TypeError, KeyError, AttributeError) as exc:
         raise StoreError(f"event log of session {session_id!r} is damaged: {exc}") from exc
 
 
-def parse_state(text: str | bytes | None) -> DialogueState | None:
-    """A snapshot's state, or None when it is unreadable."""
+def parse_state(text: str | bytes | None, sealer: Sealer) -> DialogueState | None:
+    """A snapshot's state (sealed slots opened), or None when it is unreadable."""
     if text is None:
         return None
     try:
-        return DialogueState.from_dict(json.loads(text))
+        return sealer.open_state(json.loads(text))
     except (ValueError, KeyError, TypeError, IndexError, AttributeError):
         return None
 
 
-def parse_checkpoint(text: str | bytes | None) -> dict[str, Any] | None:
+def parse_checkpoint(text: str | bytes | None, sealer: Sealer) -> dict[str, Any] | None:
     try:
         data = json.loads(text) if text else None
     except ValueError:
         return None
-    return data if isinstance(data, dict) else None
+    return sealer.open_state_dict(data) if isinstance(data, dict) else None
 
 
 class InMemoryTrackerStore:
-    """Process-local store for tests and one-off scripts (same semantics as the durable ones)."""
+    """Process-local store for tests and one-off scripts (same semantics as the durable ones).
 
-    def __init__(self, *, window: int = 10, retention: Retention | None = None) -> None:
+    It keeps what the durable stores write (sealed dicts), not the objects it is given.
+    """
+
+    def __init__(self, *, window: int = 10, retention: Retention | None = None,
+                 sealer: Sealer | None = None) -> None:
         check_common(window)
         self._window = window
         self._retention = retention or Retention()
-        self._states: dict[str, DialogueState] = {}
-        self._checkpoints: dict[str, DialogueState] = {}
-        self._events: dict[str, list[tuple[int, Event]]] = {}
+        self._sealer = sealer or process_sealer()
+        self._states: dict[str, dict[str, Any]] = {}
+        self._checkpoints: dict[str, dict[str, Any]] = {}
+        self._events: dict[str, list[tuple[int, float, dict[str, Any]]]] = {}
         self._feedback: list[dict[str, Any]] = []
         self._lock = threading.Lock()
 
     def load(self, session_id: str) -> DialogueState:
         with self._lock:
-            return self._states.get(session_id) or DialogueState(session_id, window=self._window)
+            data = self._states.get(session_id)
+        return DialogueState(session_id, window=self._window) if data is None else self._sealer.open_state(data)
 
     def commit(self, state: DialogueState, events: list[Event], *,
                feedback: Sequence[dict[str, Any]] = ()) -> DialogueState:
         new = state.apply_all(events)
+        sealed = self._sealer.seal_turn(state, events, new, feedback)
         with self._lock:
             current = self._states.get(state.session_id)
-            if (current.version if current else 0) != state.version:
+            if (current["version"] if current else 0) != state.version:
                 raise conflict(state.session_id)
             if not events:
                 return state
-            self._states[state.session_id] = new
-            for record in feedback:
+            self._states[state.session_id] = sealed.state
+            for record in sealed.feedback:
                 self._add_feedback(record)
             log = self._events.setdefault(state.session_id, [])
-            log.extend((state.version + i + 1, e) for i, e in enumerate(events))
+            log.extend((state.version + i + 1, e.ts, d) for i, (e, d) in enumerate(zip(events, sealed.events)))
             if self._retention.enabled:
-                self._checkpoints[state.session_id] = state
+                self._checkpoints[state.session_id] = sealed.checkpoint
                 cut = self._retention.prune_through(new.version, state.version)
                 cutoff = self._retention.cutoff_ts()
-                log[:] = [(seq, e) for seq, e in log
-                          if seq > cut and not (cutoff is not None and seq <= state.version and e.ts < cutoff)]
+                log[:] = [(seq, ts, d) for seq, ts, d in log
+                          if seq > cut and not (cutoff is not None and seq <= state.version and ts < cutoff)]
         return new
 
     def events(self, session_id: str, *, last: int | None = None) -> list[Event]:
         check_common(self._window, last)
         with self._lock:
-            log = self._events.get(session_id, [])
-            return [e for _, e in (log[-last:] if last else log)]
+            log = list(self._events.get(session_id, []))
+        return [self._sealer.open_event(d) for _, _, d in (log[-last:] if last else log)]
 
     def add_feedback(self, record: dict[str, Any]) -> int:
+        record = self._sealer.seal_feedback(record)
         with self._lock:
             return self._add_feedback(record)
 
@@ -200,6 +211,7 @@ class SQLiteTrackerStore:
         window: turns of history a state keeps.
         timeout_s: how long a writer waits for another writer's lock.
         retention: how much of each event log to keep (default: all of it).
+        sealer: masks and encrypts what is written (default: :func:`process_sealer`).
     """
 
     def __init__(
@@ -209,8 +221,10 @@ class SQLiteTrackerStore:
         window: int = 10,
         timeout_s: float = 5.0,
         retention: Retention | None = None,
+        sealer: Sealer | None = None,
     ) -> None:
         check_common(window)
+        self._sealer = sealer or process_sealer()
         self.path = Path(path)
         self._window = window
         self._timeout = timeout_s
@@ -257,7 +271,7 @@ class SQLiteTrackerStore:
             raise StoreError(f"tracker store unavailable: {exc}") from exc
         if row is None:
             return DialogueState(session_id, window=self._window)
-        return parse_state(row[0]) or self._replay(session_id)
+        return parse_state(row[0], self._sealer) or self._replay(session_id)
 
     def _replay(self, session_id: str) -> DialogueState:
         """Rebuild a state from the checkpoint and the events after it (snapshot unreadable)."""
@@ -271,13 +285,14 @@ class SQLiteTrackerStore:
             ).fetchall()
         except sqlite3.Error as exc:
             raise StoreError(f"tracker store unavailable: {exc}") from exc
-        events = decode_events(session_id, [r[1] for r in rows])
-        checkpoint = parse_checkpoint(row[0]) if row else None
+        events = decode_events(session_id, [r[1] for r in rows], self._sealer)
+        checkpoint = parse_checkpoint(row[0], self._sealer) if row else None
         return rebuild_state(session_id, self._window, checkpoint, [(r[0], e) for r, e in zip(rows, events)])
 
     def commit(self, state: DialogueState, events: list[Event], *,
                feedback: Sequence[dict[str, Any]] = ()) -> DialogueState:
         new = state.apply_all(events)
+        sealed = self._sealer.seal_turn(state, events, new, feedback)
         conn = self._conn()
         sid = state.session_id
         try:
@@ -287,8 +302,8 @@ class SQLiteTrackerStore:
                 if (row[0] if row else 0) != state.version:
                     raise conflict(sid)
                 if events:
-                    self._write(conn, state, new, events)
-                    for record in feedback:
+                    self._write(conn, state, new, events, sealed)
+                    for record in sealed.feedback:
                         self._insert_feedback(conn, record)
             except BaseException:
                 conn.execute("ROLLBACK")
@@ -299,11 +314,11 @@ class SQLiteTrackerStore:
         return new
 
     def _write(self, conn: sqlite3.Connection, state: DialogueState, new: DialogueState,
-               events: list[Event]) -> None:
+               events: list[Event], sealed: SealedTurn) -> None:
         sid, v = state.session_id, state.version
         conn.executemany(
             "INSERT INTO events (session_id, seq, type, data, ts) VALUES (?, ?, ?, ?, ?)",
-            [(sid, v + i + 1, e.type, dump_json(e.to_dict()), e.ts) for i, e in enumerate(events)],
+            [(sid, v + i + 1, e.type, dump_json(d), e.ts) for i, (e, d) in enumerate(zip(events, sealed.events))],
         )
         keep = self._retention.enabled
         conn.execute(
@@ -312,8 +327,8 @@ class SQLiteTrackerStore:
             "version = excluded.version, state = excluded.state, updated_at = excluded.updated_at, "
             "checkpoint = coalesce(excluded.checkpoint, snapshots.checkpoint), "
             "checkpoint_version = coalesce(excluded.checkpoint_version, snapshots.checkpoint_version)",
-            (sid, new.version, dump_json(new.to_dict()), time.time(),
-             dump_json(state.to_dict()) if keep else None, v if keep else None),
+            (sid, new.version, dump_json(sealed.state), time.time(),
+             dump_json(sealed.checkpoint) if keep else None, v if keep else None),
         )
         if not keep:
             return
@@ -336,11 +351,11 @@ class SQLiteTrackerStore:
             rows = self._conn().execute(sql, args).fetchall()
         except sqlite3.Error as exc:
             raise StoreError(f"tracker store unavailable: {exc}") from exc
-        return decode_events(session_id, [r[0] for r in rows])
+        return decode_events(session_id, [r[0] for r in rows], self._sealer)
 
     def add_feedback(self, record: dict[str, Any]) -> int:
         try:
-            return self._insert_feedback(self._conn(), record)
+            return self._insert_feedback(self._conn(), self._sealer.seal_feedback(record))
         except sqlite3.Error as exc:
             raise StoreError(f"could not store feedback: {exc}") from exc
 
@@ -384,8 +399,11 @@ def build_tracker_store(
     retention: Retention | None = None,
     timeout_s: float = 2.0,
     key_prefix: str = "shopassist:",
+    sealer: Sealer | None = None,
 ) -> TrackerStore:
-    """The store for ``kind`` (memory | sqlite | postgres | redis).
+    """The store for ``kind`` (memory | sqlite | postgres | redis), writing through ``sealer``
+    (default: :func:`process_sealer`; :func:`engine.state.factory.build_tracker` passes the
+    configured one).
 
     Raises:
         ValueError: an unknown kind, or a kind without the path / URL it needs.
@@ -393,20 +411,20 @@ def build_tracker_store(
         StoreError: the store cannot be reached or opened.
     """
     if kind == "memory":
-        return InMemoryTrackerStore(window=window, retention=retention)
+        return InMemoryTrackerStore(window=window, retention=retention, sealer=sealer)
     if kind == "sqlite":
         if path is None:
             raise ValueError("the sqlite tracker store needs a path")
-        return SQLiteTrackerStore(path, window=window, retention=retention)
+        return SQLiteTrackerStore(path, window=window, retention=retention, sealer=sealer)
     if kind in ("postgres", "redis") and not url:
         raise ValueError(f"the {kind} tracker store needs a url (tracker.url)")
     if kind == "postgres":
         from .postgres import PostgresTrackerStore
 
-        return PostgresTrackerStore(url, window=window, retention=retention, timeout_s=timeout_s)
+        return PostgresTrackerStore(url, window=window, retention=retention, timeout_s=timeout_s, sealer=sealer)
     if kind == "redis":
         from .redis_store import RedisTrackerStore
 
         return RedisTrackerStore(url, window=window, retention=retention, timeout_s=timeout_s,
-                                 key_prefix=key_prefix)
+                                 key_prefix=key_prefix, sealer=sealer)
     raise ValueError(f"unknown tracker store kind {kind!r}")
