@@ -5,7 +5,9 @@ The service trusts one caller (the engine) that authenticates with a shared API 
 ``X-Actor-Role`` (``customer`` | ``agent`` | ``anonymous``) and ``X-Customer-Id``. Writes need an
 ``Idempotency-Key`` header. Models are the dataclasses of :mod:`connectors.base`; errors use the
 envelope of :mod:`connectors.wire`. The OpenAPI spec is served at ``/openapi.json`` (docs at
-``/docs``). Started by ``shopassist demo serve``.
+``/docs``). Started by ``shopassist demo serve``. Request bodies are limited before the token is
+checked and before anything reads them (:class:`engine.http_limits.BodyLimitMiddleware`: 413 for
+too large, 415 for a ``Content-Encoding``, which the service never inflates).
 
 Example:
     >>> app = create_app(SqlBackend("sqlite:///store.db"), api_token="s3cret")   # doctest: +SKIP
@@ -30,6 +32,7 @@ try:
 except ImportError as exc:  # pragma: no cover - depends on the install
     raise ImportError("the demo order service needs FastAPI: pip install 'shopassist[service]'") from exc
 
+from engine.http_limits import BodyLimit, BodyLimitMiddleware
 from engine.privacy import mask_pii
 
 from . import wire
@@ -91,16 +94,19 @@ def _error(status: int, body: dict[str, Any]) -> JSONResponse:
     return JSONResponse(status_code=status, content=body)
 
 
-def create_app(backend: BusinessBackend, *, api_token: str, title: str = "shopassist demo order service") -> FastAPI:
+def create_app(backend: BusinessBackend, *, api_token: str, title: str = "shopassist demo order service",
+               body_limit: BodyLimit | None = None) -> FastAPI:
     """The FastAPI application over ``backend``.
 
     Args:
         backend: what answers (usually :class:`connectors.sql.SqlBackend` on the demo store).
         api_token: the shared secret the trusted caller sends as a bearer token.
+        body_limit: request body limits, applied before authentication (default: :class:`BodyLimit`).
     """
     if not api_token or len(api_token) < 8:
         raise ValueError("api_token must be at least 8 characters")
     app = FastAPI(title=title, version="1", description=__doc__.split("\n\n")[0])
+    app.add_middleware(BodyLimitMiddleware, limit=body_limit or BodyLimit())
     app.state.backend = backend
     expected = api_token.encode()
 
@@ -307,4 +313,4 @@ def run_demo_service(settings: Any, *, host: str = "127.0.0.1", port: int = 8766
         shown = f"\n  API token (generated): {token}\n  use it with SHOPASSIST_CONNECTORS__TOKEN={token}"
     print(f"shopassist demo order service on http://{host}:{port} over {backend!r}\n"
           f"  OpenAPI: http://{host}:{port}/openapi.json  docs: http://{host}:{port}/docs{shown}", flush=True)
-    serve(create_app(backend, api_token=token), host=host, port=port)
+    serve(create_app(backend, api_token=token, body_limit=BodyLimit.from_settings(settings.http)), host=host, port=port)

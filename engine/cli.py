@@ -225,18 +225,18 @@ def _cmd_demo_serve(args: argparse.Namespace) -> int:
 
 
 def _cmd_actions(args: argparse.Namespace) -> int:
-    """The Rasa custom action server (rasa-sdk) over the engine; each worker builds one engine."""
-    from rasa_sdk.__main__ import main_from_args
-    from rasa_sdk.endpoint import create_argument_parser
-
+    """The Rasa custom action server (rasa-sdk) over the engine; each worker builds one engine.
+    Request bodies are limited (``http`` settings) before any handler reads or inflates them."""
+    from engine.action_server import run_action_server
+    from engine.http_limits import BodyLimit
     from engine.settings import load_settings
 
     if args.config:
         os.environ["SHOPASSIST_CONFIG"] = args.config  # read by the workers, which build the engine
     if args.host:
         os.environ["SANIC_HOST"] = args.host
-    load_settings()  # an invalid configuration stops start-up here, naming the field
-    main_from_args(create_argument_parser().parse_args(["--actions", "engine.rasa_actions", "--port", str(args.port)]))
+    settings = load_settings()  # an invalid configuration stops start-up here, naming the field
+    run_action_server(args.port, limit=BodyLimit.from_settings(settings.http))
     return 0
 
 

@@ -16,7 +16,9 @@ Wire format (the subset of the OpenAI API that :class:`OpenAIChatModel` uses):
 - stream: ``data: {"object": "chat.completion.chunk", "choices": [{"index": 0, "delta":
   {"content"}, "finish_reason": null}]}`` lines, a last chunk with ``finish_reason: "stop"``,
   then ``data: [DONE]``;
-- errors: ``{"error": {"message", "type"}}`` with 400 (bad request), 401 (wrong key), 404, 503.
+- errors: ``{"error": {"message", "type"}}`` with 400 (bad request), 401 (wrong key), 404, 503,
+  and 411 / 413 / 415 (no ``Content-Length``, a body over the limit, any ``Content-Encoding``:
+  decided from the headers, before the key is checked or a byte of the body is read).
 
 Example:
     >>> with ChatCompletionsServer(model) as server:                         # doctest: +SKIP
@@ -34,6 +36,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 from engine.errors import GeneratorUnavailable
+from engine.http_limits import BodyLimit
 
 from .base import ChatMessage, ChatModel
 
@@ -66,6 +69,7 @@ class ChatCompletionsServer:
         host: the address to listen on (loopback by default).
         port: 0 picks a free port.
         api_key: when set, requests must send ``Authorization: Bearer <api_key>``.
+        body_limit: request body limits (default: :class:`BodyLimit`; a length is required).
 
     Example:
         >>> server = ChatCompletionsServer(model).start()                     # doctest: +SKIP
@@ -73,9 +77,11 @@ class ChatCompletionsServer:
         'http://127.0.0.1:40123/v1'
     """
 
-    def __init__(self, model: ChatModel, *, host: str = "127.0.0.1", port: int = 0, api_key: str | None = None) -> None:
+    def __init__(self, model: ChatModel, *, host: str = "127.0.0.1", port: int = 0, api_key: str | None = None,
+                 body_limit: BodyLimit | None = None) -> None:
         self.model = model
         self._api_key = api_key
+        self._limit = body_limit or BodyLimit(require_length=True)
         self._httpd = ThreadingHTTPServer((host, port), self._handler())
         self._httpd.daemon_threads = True
         self._thread: threading.Thread | None = None
@@ -132,6 +138,11 @@ class ChatCompletionsServer:
             def do_POST(self) -> None:  # noqa: N802
                 if self.path.rstrip("/") != "/v1/chat/completions":
                     return self._error(404, f"no route {self.path}", "not_found")
+                refusal = server._limit.check_headers(self.headers.get("Content-Length"),
+                                                      self.headers.get("Content-Encoding"))
+                if refusal is not None:
+                    self.close_connection = True  # the unread body must not be parsed as a request
+                    return self._error(refusal.status, refusal.message, "invalid_request_error")
                 if server._api_key and self.headers.get("Authorization") != f"Bearer {server._api_key}":
                     return self._error(401, "invalid API key", "authentication_error")
                 try:
