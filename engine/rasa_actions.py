@@ -235,6 +235,12 @@ def acting_customer(tracker: Tracker, domain: dict[str, Any] | None) -> str | No
     return _check_customer_id(slot, "the customer_id slot")
 
 
+def _same_customer(tracker: Tracker, customer: str | None) -> bool:
+    """Whether Rasa's slots were filled for ``customer`` (the ``customer_id`` slot names them)."""
+    owner = _slots(tracker).get("customer_id")
+    return owner is None or owner == customer
+
+
 def _actor(customer_id: str | None) -> "Actor":
     from connectors.auth import Actor
 
@@ -355,7 +361,10 @@ class ActionShopassistRespond(_EngineAction):
         engine = await _engine()
         before, reply = await asyncio.to_thread(_whole_turn, engine, session, text, customer)
         dispatcher.utter_message(text=reply.text)
-        events = _slot_events(reply.slots, tracker, domain, cleared=set(before) - set(reply.slots))
+        # the engine keeps one conversation per customer on this sender id; Rasa keeps one: when
+        # someone else acts now, nothing of the previous customer's slots stays in Rasa's either
+        stale = set() if _same_customer(tracker, customer) else set(_slots(tracker)) - {"customer_id"}
+        events = _slot_events(reply.slots, tracker, domain, cleared=(set(before) - set(reply.slots)) | stale)
         if customer is not None:
             events += _slot_events({"customer_id": customer}, tracker, domain)
         if reply.handoff:
@@ -384,6 +393,8 @@ def _decide(engine: "Engine", intent: str, text: str, tracker: Tracker, customer
     nlu = engine.nlu.parse(cleaned)
     nlu = replace(nlu, intent=IntentPrediction(intent, 1.0))
     context = {k: v for k in ("order_id", "product_id") if isinstance(v := _slots(tracker).get(k), str) and v}
+    if not _same_customer(tracker, customer):
+        context = {}  # the slots were filled for another customer on this sender id
     state = DialogueState(session_for(tracker.sender_id), slots=context,
                           window=engine.settings.tracker.history_window)
     return engine.router.route(Turn(nlu=nlu, state=state, actor=_actor(customer)))

@@ -63,10 +63,10 @@ def test_a_conversation_survives_a_barrage_and_keeps_its_state(engine):
     assert "UPS" in engine.respond(session, "where is my order 100023?", customer_id="C001").text
     for _, text in hostile_inputs(25, seed=5):
         assert_safe_reply(engine.respond(session, text, customer_id="C001"), text)
-    assert engine.state(session).turns == 26
-    assert engine.state(session).slots.get("order_id") in ("100023", "100024", None)
+    assert engine.state(session, customer_id="C001").turns == 26
+    assert engine.state(session, customer_id="C001").slots.get("order_id") in ("100023", "100024", None)
     follow_up = engine.respond(session, "where is my order 100023?", customer_id="C001")
-    assert "UPS" in follow_up.text and engine.state(session).turns == 27
+    assert "UPS" in follow_up.text and engine.state(session, customer_id="C001").turns == 27
 
 
 # -- the CLI -----------------------------------------------------------------------------------------

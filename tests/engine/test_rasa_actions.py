@@ -58,7 +58,7 @@ class EchoEngine:
         self.raises, self.handoff, self.slots, self.before = raises, handoff, slots or {}, before or {}
         self.templates = Templates(store="Testshop")
 
-    def state(self, session_id):
+    def state(self, session_id, *, customer_id=None):
         return SimpleNamespace(slots=dict(self.before))
 
     def respond(self, session_id, text, *, customer_id=None):
@@ -258,7 +258,7 @@ def test_whole_turns_keep_the_engines_context_per_sender(real):
     messages, _ = run(action, tracker("what's the battery life of it?", sender=sender, customer="C001",
                                       slots={"product_id": product}))
     assert "30" in messages[0]["text"]
-    assert real.state(sender).turns == 2
+    assert real.state(sender, customer_id="C001").turns == 2
 
 
 @pytest.mark.slow
@@ -272,7 +272,7 @@ def test_order_status_for_the_owner_only(real, demo_store):
                                            slots={"order_id": "100023"}))
     assert "couldn't find order 100023" in messages[0]["text"] and "UPS" not in messages[0]["text"]
     assert slot_events(events) == {"order_id": None}
-    assert real.state(sender).turns == 0  # focused actions leave the engine's store alone
+    assert real.state(sender, customer_id="C002").turns == 0  # focused actions leave the engine's store alone
 
     messages, _ = run(action, tracker("where is my order 100023?", sender=_sender()))
     assert messages[0]["text"] == real.templates.render("sign_in_needed", "en")
@@ -350,11 +350,16 @@ def test_return_reason(real):
 
 def test_return_confirmation_takes_only_a_real_yes_or_no(echo):
     echo()
-    for value, kept in ((True, True), (False, False), ("yes", None), (None, None)):
-        events = [{"event": "user", "text": "yes"}, {"event": "slot", "name": "return_confirmed", "value": value}]
+    # Rasa's affirm/deny mapping alone is not enough: the words must say yes or no too (the same
+    # strict gate as the engine's flows), and a mapping the words contradict asks again
+    cases = ((True, "yes", True), (False, "no", False), (True, "yes please, go ahead", True), (False, "算了", False),
+             (True, "what?", None), (True, "maybe", None), (True, "really?", None), (True, "等一下", None),
+             (False, "yes", None), ("yes", "yes", None), (None, "yes", None))
+    for value, said, kept in cases:
+        events = [{"event": "user", "text": said}, {"event": "slot", "name": "return_confirmed", "value": value}]
         _, out = run(rasa_actions.ValidateReturnForm(),
-                     tracker("yes", customer="C001", slots={"return_confirmed": value}, events=events))
-        assert slot_events(out) == {"return_confirmed": kept}
+                     tracker(said, customer="C001", slots={"return_confirmed": value}, events=events))
+        assert slot_events(out) == {"return_confirmed": kept}, (value, said)
 
 
 class FakeReturns:

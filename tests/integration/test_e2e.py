@@ -158,13 +158,13 @@ def test_out_of_scope_falls_back_then_hands_off(engine):
 def test_bad_input_gets_a_clear_reply_and_keeps_state(engine, text, expect):
     session = f"bad-{abs(hash(text)) % 10**8}"
     engine.respond(session, "what's the battery life of the Aurora X200?", customer_id="C001")
-    before = engine.state(session)
+    before = engine.state(session, customer_id="C001")
     reply = engine.respond(session, text, customer_id="C001")
     _check_contract(reply)
     assert "Traceback" not in reply.text
     if expect:
         assert expect in reply.text
-    after = engine.state(session)
+    after = engine.state(session, customer_id="C001")
     assert after.turns == before.turns + 1
     assert after.slots.get("product_id") == "P1001"  # earlier context survives
     with sqlite3.connect(engine.store.path) as conn:  # the order tables were not touched

@@ -107,7 +107,7 @@ class FakeEngine:
         self.templates = Templates(store="Testshop")
         self.handoff = False
 
-    def state(self, session_id: str) -> SimpleNamespace:
+    def state(self, session_id: str, *, customer_id: str | None = None) -> SimpleNamespace:
         return SimpleNamespace(slots={})
 
     def respond(self, session_id: str, text: str, *, customer_id: str | None = None) -> Reply:
@@ -334,4 +334,4 @@ def test_ten_thousand_events_over_the_real_engine(server, engine):
     assert r.status_code == 200
     assert "UPS" in r.json()["responses"][0]["text"]
     assert elapsed < 10.0, elapsed
-    assert engine.state(sender).turns == 1  # one turn: the history was never replayed into the engine
+    assert engine.state(sender, customer_id="C001").turns == 1  # one turn: the history was never replayed into the engine

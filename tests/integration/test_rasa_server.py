@@ -255,7 +255,7 @@ def test_whole_turn_and_order_status_for_its_owner(rasa, engine):
     assert tracker["slots"]["customer_id"] == "C001"  # set by the whole-turn action from metadata
     # the action server's engine shares this SQLite tracker store: one whole turn ("hi"); the
     # focused action wrote nothing, and Rasa ran no hidden engine turns (action_extract_slots)
-    assert engine.state(alice).turns == 1
+    assert engine.state(alice, customer_id="C001").turns == 1
 
 
 def test_order_status_refused_for_another_customer(rasa):
@@ -337,7 +337,7 @@ def test_return_form(rasa, engine):
     rasa.say(erin, "I want to return an item", customer="C001")
     again = _texts(rasa.say(erin, "100024", customer="C001"))
     assert "already a return for order 100024" in again and "Which order" in again, again
-    assert engine.state(erin).turns == 0  # Rasa owned this dialogue: no engine turns at all
+    assert engine.state(erin, customer_id="C001").turns == 0  # Rasa owned this dialogue: no engine turns at all
 
 
 def test_return_form_needs_a_customer_it_can_see(rasa):
