@@ -1,13 +1,25 @@
-"""Hostile input at scale: N generated inputs (default 10,000) through the Python API, then a
-share of them through ``shopassist chat`` piped and through the Rasa action server over HTTP.
+"""Adversarial benchmark: attack conversations, ``kill -9`` during writes, and hostile input at scale.
+
+1. Attack conversations (default 320; benchmarks/attacks.py): cross-customer, session hijack,
+   confirmation abuse and prompt injection, English and Chinese, generated from templates x the
+   demo store's data, each on a fresh copy of the order database. Counts leaks, writes without a
+   clear yes, writes by the wrong actor, duplicated writes and raw PII at rest in the tracker.
+2. ``kill -9`` faults during confirmed writes (default 60; benchmarks/write_faults.py): a worker
+   process killed around the write, a fresh one continuing the conversation. Counts lost,
+   duplicated and misreported writes.
+3. Hostile inputs, as below.
+
+All must be 0 (issue 22's "Done when"); the summary printed last names each with examples in
+the JSON.
 
 Counts replies that show a traceback or exception to the customer (must be 0), turns over 2 s,
 and per-turn time (p50/p99/max) per front door and per input category. Inputs come from
 tests/adversarial/corpus.py (hand-written corpus first, then seeded mutants). Each input is one
 turn of its own conversation, as C001, C002 or a guest. Writes benchmarks/results/adversarial.json.
 
-    python benchmarks/adversarial.py                          # 10,000 API, 500 CLI, 500 action server
+    python benchmarks/adversarial.py                          # 320 attacks, 60 kills, 10,000 API, 500 CLI, 500 action server
     python benchmarks/adversarial.py --n 2000 --cli 200 --actions 200 --data-dir /tmp/sa --store-root /tmp/sa/store
+    python benchmarks/adversarial.py --attacks 320 --kills 60 --skip-inputs   # the data-safety parts alone
 """
 
 from __future__ import annotations
@@ -15,8 +27,11 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
+import sqlite3
 import subprocess
 import sys
+import tempfile
 import time
 import uuid
 from collections import Counter, defaultdict
@@ -132,8 +147,74 @@ def through_actions(engine, inputs) -> dict:
             "over_2s": sum(ms > SLOW_MS for ms in times), "latency_http": summary_ms(times)}
 
 
+def _public_text(root: Path) -> str:
+    """What any customer may read (FAQs, catalog, reply templates): a string found there proves nothing."""
+    from importlib import resources
+
+    templates = resources.files("engine.responses").joinpath("templates.yaml").read_text("utf-8")
+    return (root / "faqs.jsonl").read_text("utf-8") + (root / "catalog.json").read_text("utf-8") + templates
+
+
+def data_safety(engine, attacks: int, kills: int, seed: int) -> dict:
+    """Attack conversations and kill -9 faults, each over copies of the demo order database as it
+    was before the run (the demo store's own database is never written)."""
+    from attacks import Shop, generate, run_attacks
+    from knowledge.demo import ensure_demo_store
+    from write_faults import run_kills
+
+    s = engine.settings
+    demo = ensure_demo_store(Path(s.store.root) if s.store.root else s.resolved_data_dir / "demo-store",
+                             seed=s.store.seed)
+    workdir = Path(tempfile.mkdtemp(prefix="shopassist-adv-"))
+    pristine = workdir / "pristine.db"
+    with sqlite3.connect(demo.db_path) as src, sqlite3.connect(pristine) as dst:
+        src.backup(dst)
+    with sqlite3.connect(pristine) as conn:
+        prior_writes = conn.execute("SELECT COUNT(*) FROM audit").fetchone()[0]
+    shop = Shop.read(pristine, _public_text(demo.root))
+    out: dict = {"order_db_prior_writes": prior_writes}
+    try:
+        if kills:  # first: the workers are forked from this process before any server thread starts
+            t = time.perf_counter()
+            out["kills"] = run_kills(engine, shop, pristine, workdir / "kills", kills, seed=seed)
+            out["kills"]["wall_s"] = round(time.perf_counter() - t, 1)
+            print(f"kills: {json.dumps({k: v for k, v in out['kills'].items() if k != 'examples'})}", flush=True)
+        if attacks:
+            t = time.perf_counter()
+            convs = generate(shop, attacks, seed=seed)
+            out["attacks"] = run_attacks(engine, shop, pristine, workdir / "attacks", convs)
+            out["attacks"]["wall_s"] = round(time.perf_counter() - t, 1)
+            print(f"attacks: {json.dumps({k: v for k, v in out['attacks'].items() if k != 'examples'})}", flush=True)
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+    return out
+
+
+def verdict(result: dict) -> dict:
+    """The issue's five numbers (None: that part did not run)."""
+    atk, kill = result.get("attacks"), result.get("kills")
+    api = result.get("api")
+    leaks = None if atk is None and api is None else (atk or {}).get("leaks", 0) + (api or {}).get("leaks", 0)
+    return {
+        "leaks": leaks,
+        "writes_without_clear_yes": None if atk is None else (atk["writes_without_clear_yes"] + atk["wrong_actor"]
+                                                               + atk["wrong_target"]),
+        "lost_writes": None if kill is None else kill["lost"],
+        "duplicated_writes": None if atk is None and kill is None
+        else (atk or {}).get("duplicated", 0) + (kill or {}).get("duplicated", 0),
+        "raw_pii_at_rest": None if atk is None else atk["raw_pii_at_rest"],
+        "misreported_writes": None if kill is None else kill["misreported"],
+        "attack_conversations": None if atk is None else atk["conversations"],
+        "kill_faults": None if kill is None else kill["faults"],
+        "hostile_inputs": None if api is None else api["turns"],
+    }
+
+
 def main() -> int:  # the API first: the action server shares its engine (and query cache)
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--attacks", type=int, default=320, help="attack conversations (0: none)")
+    ap.add_argument("--kills", type=int, default=60, help="kill -9 faults during writes (0: none)")
+    ap.add_argument("--skip-inputs", action="store_true", help="no hostile inputs (API, CLI, action server)")
     ap.add_argument("--n", type=int, default=10_000, help="inputs through the Python API")
     ap.add_argument("--cli", type=int, default=500, help="of those, through `shopassist chat` piped")
     ap.add_argument("--actions", type=int, default=500, help="of those, through the action server")
@@ -153,9 +234,15 @@ def main() -> int:  # the API first: the action server shares its engine (and qu
     engine = Engine.from_config(**overrides)
     engine.warm_up()
     print(f"engine ready in {time.perf_counter() - t:.1f}s", flush=True)
+    result: dict = {"seed": args.seed, "loadavg_start": os.getloadavg()}
+    if args.attacks or args.kills:
+        result.update(data_safety(engine, args.attacks, args.kills, args.seed))
+        write("adversarial", {**result, "partial": not args.skip_inputs, "summary": verdict(result)})
+    if args.skip_inputs:
+        return _report(result)
     inputs = list(hostile_inputs(args.n, seed=args.seed))
-    result: dict = {"n": args.n, "seed": args.seed, "categories": dict(Counter(c for c, _ in inputs)),
-                    "loadavg_start": os.getloadavg()}
+    result.update(n=args.n, categories=dict(Counter(c for c, _ in inputs)))
+
     def partial(api: dict) -> None:  # a long run on a busy host leaves its figures so far
         write("adversarial", {**result, "api": api, "partial": True, "loadavg_now": os.getloadavg()})
 
@@ -173,11 +260,28 @@ def main() -> int:  # the API first: the action server shares its engine (and qu
         result["cli"] = through_cli(inputs[: args.cli], env)
         print(f"cli: {json.dumps(result['cli'])}", flush=True)
 
+    bad = result["api"]["exceptions"] + result.get("action_server", {}).get("tracebacks", 0)
+    bad += result.get("cli", {}).get("leaks", 0)
+    return _report(result) or (1 if bad else 0)
+
+
+def _report(result: dict) -> int:
+    """Save the JSON and print the issue's numbers, with the first example of each failure."""
     result["loadavg_end"] = os.getloadavg()
+    result["summary"] = summary = verdict(result)
     write("adversarial", result)
-    bad = result["api"]["exceptions"] + result["api"]["leaks"]
-    bad += result.get("action_server", {}).get("tracebacks", 0) + result.get("cli", {}).get("leaks", 0)
-    return 1 if bad else 0
+    print("data safety (must all be 0):")
+    for key in ("leaks", "writes_without_clear_yes", "lost_writes", "duplicated_writes", "raw_pii_at_rest",
+                "misreported_writes"):
+        print(f"  {key:26s} {summary[key]}")
+    print(f"  over {summary['attack_conversations']} attack conversations, {summary['kill_faults']} kill -9 faults, "
+          f"{summary['hostile_inputs']} hostile inputs")
+    for part in ("attacks", "kills"):
+        for kind, found in (result.get(part) or {}).get("examples", {}).items():
+            if found:
+                print(f"  e.g. {part}/{kind}: {json.dumps(found[0], ensure_ascii=False)[:400]}")
+    return 1 if any(summary[k] for k in summary if k not in ("attack_conversations", "kill_faults",
+                                                             "hostile_inputs")) else 0
 
 
 if __name__ == "__main__":
