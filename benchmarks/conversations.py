@@ -84,7 +84,11 @@ _UNITS = {  # catalog unit -> the ways a reply may write it (English and Chinese
     "mm": r"mm|millimet(?:er|re)s?|毫米", "cm": r"cm|centimet(?:er|re)s?|厘米", "m": r"m|met(?:er|re)s?|米",
     "in": r"in(?:ch(?:es)?)?|\"|″|英寸|寸", "ft": r"ft|feet|foot|英尺", "months": r"months?|个月|月",
     "days": r"days?|天", "GB": r"GB|G", "W": r"W|watts?|瓦", "mAh": r"mAh|毫安时?", "L": r"L|lit(?:er|re)s?|升",
-    "Hz": r"Hz|赫兹", "lm": r"lm|lumens?|流明", "°C": r"°C|℃|度", "A": r"A|amps?|安",
+    "Hz": r"Hz|赫兹", "lm": r"lm|lumens?|流明", "°C": r"°C|℃|度|degrees?(?: C| Celsius)?", "A": r"A|amps?|安",
+    "°": r"°|degrees?|度", "MP": r"MP|megapixels?|万像素|百万像素", "Pa": r"Pa|pascals?|帕",
+    "buttons": r"buttons?|个按键|按键|键", "pieces": r"pieces?|pcs|件|个|片", "presets": r"presets?|种预设|预设|档",
+    "ports": r"ports?|个接口|接口|口", "persons": r"persons?|people|人", "pairs": r"pairs?|双|对",
+    "slices": r"slices?|片",
 }
 _ORDER_STATUS = {
     "processing": r"processing|being prepared|preparing|(?:has ?n[o']t|not yet|not) (?:been )?shipped|备货|处理中|未发货|还没发货",
@@ -124,9 +128,15 @@ def _zh_number(n: int) -> str | None:
 
 def number_regex(value: float) -> str:
     """A number as a reply may write it: ``1059.99`` matches "1,059.99"; ``49`` matches "49", "49.00", "四十九"."""
+    negative, value = value < 0, abs(value)
     whole, cents = int(value), round((value - int(value)) * 100)
-    digits = f"{whole:,}".replace(",", ",?")
-    num = rf"{digits}(?:\.00?)?" if cents == 0 else rf"{digits}\.{cents:02d}"
+    digits = ("-?" if negative else "") + f"{whole:,}".replace(",", ",?")
+    if cents == 0:
+        num = rf"{digits}(?:\.00?)?"
+    elif cents % 10 == 0:  # one decimal: "6.6" or "6.60"
+        num = rf"{digits}\.{cents // 10}0?"
+    else:
+        num = rf"{digits}\.{cents:02d}"
     zh = _zh_number(whole) if cents == 0 else None
     return _alt(rf"(?<![\d.,]){num}(?!\d|\.\d)", zh and rf"(?<![一二三四五六七八九十]){zh}(?![一二三四五六七八九十])")
 
