@@ -40,7 +40,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any, Literal, Protocol, runtime_checkable
 
-from engine.errors import ShopAssistError
+from knowledge.kernel.errors import ShopAssistError
 
 from .auth import Actor
 

@@ -32,8 +32,8 @@ try:
 except ImportError as exc:  # pragma: no cover - depends on the install
     raise ImportError("the demo order service needs FastAPI: pip install 'shopassist[service]'") from exc
 
-from engine.http_limits import BodyLimit, BodyLimitMiddleware
-from engine.privacy import mask_pii
+from knowledge.kernel.http_limits import BodyLimit, BodyLimitMiddleware
+from knowledge.kernel.privacy import mask_pii
 
 from . import wire
 from .auth import Actor
@@ -53,7 +53,7 @@ from .base import (
     WriteOutcome,
 )
 
-__all__ = ["create_app", "serve", "run_demo_service", "ServerThread", "ReturnRequest", "AddressRequest"]
+__all__ = ["create_app", "serve", "ServerThread", "ReturnRequest", "AddressRequest"]
 
 log = logging.getLogger("shopassist.connectors.demo_service")
 API_PREFIX = "/v1"
@@ -281,36 +281,3 @@ class ServerThread:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
-
-
-def run_demo_service(settings: Any, *, host: str = "127.0.0.1", port: int = 8766, token: str | None = None) -> None:
-    """``shopassist demo serve``: the service over ``connectors.url`` (kind sql) or the demo store.
-
-    The token comes from ``token``, else ``connectors.token`` (``SHOPASSIST_CONNECTORS__TOKEN``),
-    else a random one that is printed once so the caller can be configured with it.
-    """
-    import secrets
-    from pathlib import Path
-
-    from knowledge.demo import ensure_demo_store
-
-    from .sql import SqlBackend
-
-    cfg = settings.connectors
-    if cfg.kind == "sql" and cfg.url:
-        url = cfg.url
-    else:
-        root = Path(settings.store.root) if settings.store.root else settings.resolved_data_dir / "demo-store"
-        url = ensure_demo_store(root, seed=settings.store.seed).db_url
-    backend = SqlBackend(url, timeout_s=cfg.timeout_s, return_window_days=settings.dialogue.return_window_days)
-    if cfg.migrate:
-        backend.migrate()
-    shown = ""
-    if token is None and cfg.token is not None:
-        token = cfg.token.get_secret_value()
-    if not token:
-        token = secrets.token_urlsafe(24)
-        shown = f"\n  API token (generated): {token}\n  use it with SHOPASSIST_CONNECTORS__TOKEN={token}"
-    print(f"shopassist demo order service on http://{host}:{port} over {backend!r}\n"
-          f"  OpenAPI: http://{host}:{port}/openapi.json  docs: http://{host}:{port}/docs{shown}", flush=True)
-    serve(create_app(backend, api_token=token, body_limit=BodyLimit.from_settings(settings.http)), host=host, port=port)

@@ -30,7 +30,7 @@ from urllib.parse import quote
 
 import httpx
 
-from engine.privacy import mask_pii
+from knowledge.kernel.privacy import mask_pii
 
 from . import wire
 from .auth import Actor
@@ -56,7 +56,7 @@ from .base import (
     validate_text,
     validate_variant_id,
 )
-from .resilience import CircuitBreaker, backoff_delays
+from knowledge.kernel.resilience import CircuitBreaker, backoff_delays
 
 __all__ = ["RestBackend", "AsyncRestBackend", "RETRY_STATUSES"]
 

@@ -6,7 +6,7 @@ Writes (cancel, create a return, change an address) run in one transaction that 
 idempotency key, then applies the change, stores its result and appends an audit row; a retry
 with the same key returns the stored result without applying anything. Database failures become
 :class:`ConnectorUnavailable`. :meth:`SqlBackend.migrate` creates or upgrades the schema
-(:mod:`connectors.schema`); it is never run implicitly.
+(:mod:`knowledge.kernel.schema`); it is never run implicitly.
 
 Example:
     >>> svc = SqlBackend("sqlite:///store.db")                            # doctest: +SKIP
@@ -29,9 +29,11 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.engine import Engine as SAEngine
 from sqlalchemy.exc import DisconnectionError, IntegrityError, SQLAlchemyError
 
-from engine.privacy import mask_pii
+from knowledge.kernel.privacy import mask_pii
 
-from . import schema, wire
+from knowledge.kernel import schema
+
+from . import wire
 from .auth import Actor
 from .base import (
     ActionRefused,
@@ -61,7 +63,7 @@ from .base import (
     validate_text,
     validate_variant_id,
 )
-from .schema import audit, customers, idempotency, inventory, order_items, orders, returns, shipments
+from knowledge.kernel.schema import audit, customers, idempotency, inventory, order_items, orders, returns, shipments
 
 __all__ = ["SqlBackend", "SqlOrderService", "check_return_eligibility"]
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-from connectors.factory import build_services
+from engine.services import build_services
 from engine.engine import Engine
 from engine.errors import ModelError
 from engine.flows.orders import OrderFlows

@@ -215,7 +215,7 @@ def _cmd_demo_build(args: argparse.Namespace) -> int:
 
 
 def _cmd_demo_serve(args: argparse.Namespace) -> int:
-    from connectors.demo_service import run_demo_service
+    from engine.services import run_demo_service
     from engine.settings import load_settings
 
     settings = load_settings(args.config)
@@ -280,7 +280,7 @@ def _parser() -> argparse.ArgumentParser:
 
     from engine.learn.cli import register as register_learn
     from engine.nlu.cli import register as register_nlu
-    from knowledge.cli import register as register_knowledge
+    from engine.knowledge_cli import register as register_knowledge
 
     register_knowledge(sub)  # shopassist knowledge build | eval
     register_nlu(sub)  # shopassist nlu train | eval

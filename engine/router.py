@@ -41,6 +41,14 @@ _ACCESSORY_RE = re.compile(r"accessor|配件|\bcases?\b|charger|充电", re.IGNO
 _STOP_RE = re.compile(r"never ?mind|forget (?:it|that|about it)|cancel (?:that|this|it)|\bstop\b|算了|不用了|不要了|取消吧",
                       re.IGNORECASE)
 PRODUCT_INTENTS = frozenset({"product_question", "product_compare", "recommend"})
+_READ_ORDER_INTENTS = frozenset({"track_order", "refund_status"})
+# slots a waiting write flow owns: a digression's answer leaves them as they are
+_FLOW_OWNED = frozenset({"order_id", "listed_orders", *FLOW_SLOTS})
+
+
+def _moves_flow(event: object) -> bool:
+    return isinstance(event, (FlowStarted, FlowCompleted)) or (
+        isinstance(event, SlotSet) and event.name in _FLOW_OWNED)
 # out-of-scope turns must clear a higher bar before retrieval answers them: this share of the
 # distance between the language's threshold and a perfect score
 _OOS_MARGIN = 0.1
@@ -121,6 +129,10 @@ class Router:
                 return decision
             # a digression: answer the question, then repeat what the flow is waiting for
             decision = self._free(turn)
+            if state.slots.get("flow_step") and flow in WRITE_FLOWS:
+                # the answer must not move the flow: its order and steps stay those the question
+                # names (a digression about another order would otherwise become the order written)
+                decision.events = [e for e in decision.events if not _moves_flow(e)]
             if decision.route != "handoff":
                 resume = self._t.render("flow_resume", lang, question=self._orders.waiting_prompt(flow, turn))
                 decision.text = decision.text + ("" if lang == "zh" else " ") + resume
@@ -141,6 +153,8 @@ class Router:
             return Decision(self._t.render("flow_cancelled", turn.lang), "flow",
                             events=[*events, FlowCompleted(flow, outcome="cancelled")],
                             decided_by=f"{flow}:cancelled")
+        if step and intent in _READ_ORDER_INTENTS and looks_like_question(text):
+            return None  # a question about an order while a change waits: answered, then resumed
         if intent in ORDER_INTENTS and intent != flow:
             # the customer switched to another order request: close this flow, handle that
             decision = self._orders.handle(intent, turn)

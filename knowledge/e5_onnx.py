@@ -29,7 +29,7 @@ from pathlib import Path
 
 import numpy as np
 
-from engine.errors import ModelError
+from knowledge.kernel.errors import ModelError
 from knowledge.onnx_encoder import BertLayer, OnnxBertStack, drop_mapped_pages, release_freed_memory
 
 __all__ = ["OnnxE5", "E5Tokenizer", "BertTensors", "packaged_model_file", "read_model_file", "is_tuned_folder", "load_tuned",

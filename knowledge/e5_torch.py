@@ -29,7 +29,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from engine.errors import ModelError
+from knowledge.kernel.errors import ModelError
 from knowledge.e5_onnx import (
     TUNED_BASE,
     TUNED_FORMAT,

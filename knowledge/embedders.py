@@ -22,7 +22,7 @@ from typing import Protocol, runtime_checkable
 
 import numpy as np
 
-from engine.errors import ModelError
+from knowledge.kernel.errors import ModelError
 
 __all__ = [
     "Embedder",

@@ -33,7 +33,7 @@ from collections.abc import Iterable, Sequence
 
 import numpy as np
 
-from engine.errors import ModelError
+from knowledge.kernel.errors import ModelError
 from knowledge.embedders import (  # noqa: F401  (HashEmbedder: doctest)
     INT8_SUFFIX,
     Embedder,

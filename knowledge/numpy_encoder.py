@@ -28,7 +28,7 @@ from pathlib import Path
 
 import numpy as np
 
-from engine.errors import ModelError
+from knowledge.kernel.errors import ModelError
 
 __all__ = ["NumpySentenceEncoder", "supports", "read_safetensors"]
 

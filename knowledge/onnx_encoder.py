@@ -24,7 +24,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from engine.errors import ModelError
+from knowledge.kernel.errors import ModelError
 
 __all__ = ["BertLayer", "OnnxBertStack", "WEIGHT_LEVELS", "available", "drop_mapped_pages", "quantize_columns",
            "release_freed_memory"]

@@ -15,20 +15,12 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Literal, Protocol, runtime_checkable
 
-from engine.types import Passage, Source
+from engine.types import Fact, Passage, Source
 
 __all__ = ["Fact", "Answer", "Generator", "StreamingGenerator", "AnswerStream", "ChatMessage", "Completion", "ChatModel",
            "History"]
 
 History = Sequence[tuple[str, str]]  # (speaker "user" | "bot", text), newest last
-
-
-@dataclass(frozen=True)
-class Fact:
-    """One statement from the knowledge graph or catalog, with where it comes from."""
-
-    text: str
-    sources: tuple[Source, ...]
 
 
 @dataclass(frozen=True)

@@ -23,7 +23,7 @@ from typing import Any
 
 import httpx
 
-from connectors.resilience import CircuitBreaker, backoff_delays
+from knowledge.kernel.resilience import CircuitBreaker, backoff_delays
 from engine.errors import GeneratorUnavailable
 
 from .base import ChatMessage, Completion

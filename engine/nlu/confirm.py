@@ -79,7 +79,9 @@ _EN_UNCLEAR = frozenset({
     "lol", "but", "though", "actually", "except",
 })
 # a question word opening the reply: "what", "why not", "how long will it take"
-_EN_QUESTION_START = frozenset({"what", "why", "how", "when", "which", "who", "where", "whats", "what's"})
+_EN_QUESTION_START = frozenset({"what", "why", "how", "when", "which", "who", "where", "whats", "what's", "does",
+                                "do", "did", "is", "are", "can", "could", "will", "would", "should", "shall", "isn't",
+                                "doesn't", "won't"})
 _NEGATORS = frozenset({"not", "don't", "dont", "never", "won't", "wont", "didn't", "didnt"})
 
 # -- Chinese -----------------------------------------------------------------------------------
@@ -88,13 +90,20 @@ _ZH_QUESTION = ("不确定", "不知道", "不清楚", "什么", "啥", "为什�
                 "可不可以", "行不行", "好不好", "对不对", "有没有", "吗", "嘛", "么", "呢", "随便", "也许", "可能",
                 "大概", "或许")
 # waiting or hesitating: a plain refusal beside it still counts ("等一下，不要取消")
-_ZH_DOUBT = ("等一下", "等等", "等会", "等下", "稍等", "慢着", "再想想", "想想", "考虑", "再说", "回头", "晚点",
+_ZH_DOUBT = ("等一下", "等等", "等会", "等下", "稍等", "慢着", "再想想", "想想", "考虑", "再说", "回头", "晚点", "应该",
+             "好像", "似乎", "问问", "商量",
              "以后", "纠结", "犹豫", "看看")
 _ZH_YES_PHRASES = ("没问题", "没错", "不错", "麻烦了", "麻烦你", "辛苦")
 _ZH_NO = ("不要", "不用", "不了", "不必", "别", "算了", "不想", "不行", "不对", "不是", "先不", "保留", "留着",
           "否", "拒绝", "停", "撤回", "不同意", "不确认", "不", "没")
 _ZH_YES = ("好的", "好滴", "好嘞", "好吧", "好", "行", "可以", "是的", "是", "对的", "对", "嗯", "恩", "确认",
            "确定", "同意", "要", "请", "赶紧", "快", "当然", "没错")
+
+# words around a yes that add nothing to it ("嗯，帮我取消吧", "那就这样吧")
+_ZH_FILLERS = ("麻烦", "帮我", "给我", "帮忙", "这个", "那个", "就这样", "这样", "那就", "一下", "订单", "单子", "现在",
+               "马上", "直接", "谢谢", "谢了", "哈哈", "吧", "啊", "呀", "哦", "噢", "嗯", "了", "的", "我", "帮", "就",
+               "那", "它", "吗", "啦", "呗", "嘞", "滴", "哈", "亲", "都", "也", "掉", "把", "给", "您", "你")
+_EN_FILLERS = frozenset({"oh", "well", "um", "umm", "uh", "hmm", "hi", "hey", "so", "and", "then", "ah", "haha", "lol"})
 
 _EMOJI_YES = ("👍", "✅", "👌", "🙆", "✔")
 _EMOJI_NO = ("👎", "❌", "🙅", "✖", "🚫")
@@ -115,6 +124,9 @@ class _Cues:
     no: list[str] = field(default_factory=list)
     doubt: list[str] = field(default_factory=list)  # a hedge a plain no still overrides ("no wait, keep it")
     unclear: str = ""  # a question or an open hedge: nothing overrides it
+    # a yes said inside something else ("你是机器人", "SYSTEM: the customer has confirmed ..."):
+    # a confirmation opens with its yes, or is little more than it
+    buried: str = ""
 
 
 class LexicalConfirmationGate:
@@ -152,6 +164,8 @@ class LexicalConfirmationGate:
         if cues.doubt:
             return Confirmation("unclear", f"hedge:{cues.doubt[0]}")
         if cues.yes and not cues.no:
+            if cues.buried:
+                return Confirmation("unclear", f"buried:{cues.buried}")
             return Confirmation("yes", f"yes:{cues.yes[0]}")
         return Confirmation("unclear", "mixed" if cues.yes else "no cue")
 
@@ -170,6 +184,7 @@ class LexicalConfirmationGate:
                     sink.append(p)
                     padded = padded.replace(f" {p} ", " ")
         words = padded.split()
+        self._english_position(_WORD.findall(t), actions, cues)
         if words and words[0] in _EN_QUESTION_START:
             cues.unclear = cues.unclear or f"question:{words[0]}"
         verbs = {a.lower() for a in actions if a and not _CJK.search(a)}
@@ -190,6 +205,21 @@ class LexicalConfirmationGate:
             cues.yes.extend(weak)
 
     @staticmethod
+    def _english_position(words: list[str], actions: Sequence[str], cues: _Cues) -> None:
+        """Mark a yes as buried unless the reply opens with it or is at most four words."""
+        while words and words[0] in _EN_FILLERS:
+            words = words[1:]
+        if len(words) <= 4 or not words:
+            return
+        opening = " ".join(words[:3])
+        verbs = {a.lower() for a in actions if a and not _CJK.search(a)}
+        first = words[0] if words[0] not in ("please", "pls", "plz") else words[1]
+        if (first in _EN_YES or any(first.startswith(v) for v in verbs)
+                or any(f"{opening} ".startswith(f"{p} ") for p in _EN_YES_PHRASES)):
+            return
+        cues.buried = cues.buried or f"after:{words[0]}"
+
+    @staticmethod
     def _cjk(t: str, actions: Sequence[str], cues: _Cues) -> None:
         hedge = next((h for h in _ZH_QUESTION if h in t), None)
         if hedge:
@@ -208,4 +238,12 @@ class LexicalConfirmationGate:
             if verb in rest:
                 cues.yes.append(verb)
                 rest = rest.replace(verb, " ")
-        cues.yes += [cue for cue in _ZH_YES if cue in rest]
+        for cue in _ZH_YES:
+            if cue in rest:
+                cues.yes.append(cue)
+                rest = rest.replace(cue, " ")
+        for filler in _ZH_FILLERS:
+            rest = rest.replace(filler, " ")
+        left = "".join(_CJK.findall(rest))
+        if len(left) > 1:  # more than the answer: its words say something else
+            cues.buried = cues.buried or f"with:{left[:8]}"

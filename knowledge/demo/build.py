@@ -2,7 +2,7 @@
 
 This module owns the demo store's *files*: ``catalog.json`` (products), ``faqs.jsonl`` (one FAQ
 per line, from :mod:`knowledge.demo.faqs`), ``store.db`` (SQLite through
-:mod:`connectors.schema`) and ``manifest.json`` (version, seed, build day, row counts and the
+:mod:`knowledge.kernel.schema`) and ``manifest.json`` (version, seed, build day, row counts and the
 SHA-256 of each file). Each file is written under a temporary name and moved into place with
 ``os.replace`` (a server holding the old database open keeps a whole file, and the SQL connector
 re-opens the new one); the manifest goes last. :func:`ensure_demo_store` reuses a store whose
@@ -38,9 +38,9 @@ from pathlib import Path
 from typing import Any, Iterator
 from urllib.parse import quote
 
-from connectors import schema
-from engine.errors import KnowledgeError
-from engine.integrity import folder_checksums, verify_checksums
+from knowledge.kernel import schema
+from knowledge.kernel.errors import KnowledgeError
+from knowledge.kernel.integrity import folder_checksums, verify_checksums
 
 from .catalog import dump_catalog, generate_catalog
 from .people import generate_records, write_store_db

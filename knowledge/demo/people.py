@@ -7,7 +7,7 @@ a delivered order has a delivered shipment, a returned order has a received or r
 returns are opened within 30 days of delivery). The fixtures of DESIGN.md §4 (customers C001 and
 C002, orders 100023, 100024 and 100031) are fixed relative to the build day; everything else is
 drawn from one ``random.Random`` seeded from ``seed``, so ``(seed, today)`` fixes every row. Rows
-are written through :mod:`connectors.schema` in one transaction.
+are written through :mod:`knowledge.kernel.schema` in one transaction.
 
 Example:
     >>> from datetime import date
@@ -25,7 +25,7 @@ from datetime import date, datetime, time, timedelta, timezone
 from pathlib import Path
 from typing import Any, Mapping
 
-from connectors import schema
+from knowledge.kernel import schema
 
 from .catalog import FIXTURE_PRODUCT_TRAILRUNNER, FIXTURE_PRODUCT_X200
 
@@ -89,7 +89,7 @@ _UTC = timezone.utc
 
 @dataclass(frozen=True)
 class StoreRecords:
-    """Rows for each table of :mod:`connectors.schema`, as column-name dicts in insert order.
+    """Rows for each table of :mod:`knowledge.kernel.schema`, as column-name dicts in insert order.
 
     Example:
         >>> records.counts()["orders"]  # doctest: +SKIP

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from engine.errors import KnowledgeError
+from knowledge.kernel.errors import KnowledgeError
 
 __all__ = ["EvalQuery", "load_queries", "evaluate", "percentile"]
 

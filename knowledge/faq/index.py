@@ -47,9 +47,9 @@ from typing import Literal, Protocol, runtime_checkable
 
 import numpy as np
 
-from engine.integrity import folder_checksums, verify_checksums
-from engine.text import clip_for_model, detect_language
-from engine.types import Passage
+from knowledge.kernel.integrity import folder_checksums, verify_checksums
+from knowledge.kernel.text import clip_for_model, detect_language
+from knowledge.kernel.types import Passage
 from knowledge.embedders import Embedder
 
 from .dense import DenseIndex, IndexKind

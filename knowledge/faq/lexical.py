@@ -28,8 +28,8 @@ from functools import lru_cache
 
 import numpy as np
 
-from engine.errors import KnowledgeError
-from engine.text import EN_STOPWORDS, lexical_tokens
+from knowledge.kernel.errors import KnowledgeError
+from knowledge.kernel.text import EN_STOPWORDS, lexical_tokens
 
 __all__ = ["analyse", "stem", "BM25Index", "jieba_available"]
 

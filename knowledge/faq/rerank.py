@@ -23,8 +23,8 @@ from collections.abc import Sequence
 from dataclasses import replace
 from typing import Protocol, runtime_checkable
 
-from engine.errors import ModelError
-from engine.types import Passage
+from knowledge.kernel.errors import ModelError
+from knowledge.kernel.types import Passage
 
 from .lexical import analyse
 

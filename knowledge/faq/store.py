@@ -20,8 +20,8 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from engine.errors import KnowledgeError
-from engine.text import detect_language
+from knowledge.kernel.errors import KnowledgeError
+from knowledge.kernel.text import detect_language
 
 __all__ = ["FAQEntry", "load_faqs"]
 

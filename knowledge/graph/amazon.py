@@ -23,7 +23,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from engine.errors import KnowledgeError
+from knowledge.kernel.errors import KnowledgeError
 
 from .catalog import CATEGORY_SEP, Attribute, Catalog, Product
 

@@ -22,7 +22,7 @@ from typing import Any
 
 import networkx as nx
 
-from engine.errors import KnowledgeError
+from knowledge.kernel.errors import KnowledgeError
 
 __all__ = ["Attribute", "Product", "Catalog", "RELATIONS", "CATEGORY_SEP", "FORMAT_VERSION"]
 

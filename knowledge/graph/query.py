@@ -15,8 +15,8 @@ from __future__ import annotations
 
 import re
 
-from engine.generation.base import Fact
-from engine.types import Source
+from knowledge.kernel.types import Fact
+from knowledge.kernel.types import Source
 
 from .catalog import Catalog, Product
 

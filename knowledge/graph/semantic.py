@@ -37,7 +37,7 @@ from pathlib import Path
 
 import numpy as np
 
-from engine.integrity import folder_checksums, verify_checksums
+from knowledge.kernel.integrity import folder_checksums, verify_checksums
 from knowledge.embedders import Embedder
 
 from .catalog import Catalog

@@ -19,7 +19,7 @@ import logging
 from pathlib import Path
 from typing import Literal
 
-from engine.errors import KnowledgeError
+from knowledge.kernel.errors import KnowledgeError
 
 from .amazon import import_amazon_csv
 from .catalog import FORMAT_VERSION, Catalog

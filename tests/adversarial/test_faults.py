@@ -24,7 +24,7 @@ from sqlalchemy import create_engine, text
 
 from connectors import schema
 from connectors.demo_service import ServerThread, create_app
-from connectors.resilience import CircuitBreaker
+from knowledge.kernel.resilience import CircuitBreaker
 from connectors.rest import RestBackend
 from connectors.sql import SqlBackend
 from engine import rasa_actions

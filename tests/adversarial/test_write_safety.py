@@ -192,3 +192,22 @@ def test_every_write_of_a_long_session_id_goes_through(shop, length):
     done = eng.respond(session, "yes", customer_id="C002")
     assert "is cancelled" in done.text, done.text
     assert _writes(db) == 2 and _status(db, "100031") == "cancelled"
+
+
+@pytest.mark.parametrize("lines", [
+    ("帮我取消订单100322", "可以，不过是100329吗？", "确认"),
+    ("please cancel order 100322", "is order 100329 still processing?", "yes"),
+    ("please cancel order 100322", "ok, but 100329?", "ok"),
+])
+def test_a_question_about_another_order_never_changes_the_order_written(shop, lines):
+    """At a confirmation, a question about another order of the same customer is answered; the
+    write that follows a yes is the one the question named, never the order asked about."""
+    eng, db = shop
+    session = f"o-{uuid.uuid4().hex[:8]}"
+    for line in lines:
+        reply = eng.respond(session, line, customer_id="C039")
+    with sqlite3.connect(db.removeprefix("sqlite:///")) as conn:
+        targets = [r[0] for r in conn.execute("SELECT target FROM audit")]
+    assert "100329" not in targets, reply.text
+    assert _status(db, "100329") == "processing"
+    assert targets in ([], ["100322"]), targets

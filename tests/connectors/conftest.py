@@ -19,7 +19,7 @@ from sqlalchemy.engine import Engine as SAEngine
 from connectors import schema
 from connectors.base import BusinessBackend
 from connectors.demo_service import ServerThread, create_app
-from connectors.resilience import CircuitBreaker
+from knowledge.kernel.resilience import CircuitBreaker
 from connectors.rest import RestBackend
 from connectors.sql import SqlBackend
 from tests.connectors.faults import FaultInjector

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from connectors.factory import build_services
-from connectors.resilience import CircuitBreaker, backoff_delays
+from engine.services import build_services
+from knowledge.kernel.resilience import CircuitBreaker, backoff_delays
 from connectors.rest import RestBackend
 from connectors.sql import SqlBackend
 from engine.errors import ConfigError

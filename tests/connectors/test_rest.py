@@ -17,7 +17,7 @@ import pytest
 from connectors.auth import Actor
 from connectors.base import ConnectorUnavailable, OrderNotFound
 from connectors.demo_service import ServerThread, create_app
-from connectors.resilience import CircuitBreaker
+from knowledge.kernel.resilience import CircuitBreaker
 from connectors.rest import AsyncRestBackend, RestBackend
 from connectors.sql import SqlBackend
 from knowledge.demo import FIXTURE_ORDER_PROCESSING as PROCESSING

@@ -1,4 +1,4 @@
-"""knowledge/cli.py: `shopassist knowledge eval | build` on small generated data (hash embedder)."""
+"""engine/knowledge_cli.py: `shopassist knowledge eval | build` on small generated data (hash embedder)."""
 
 from __future__ import annotations
 

@@ -6,7 +6,7 @@ recall@5, MRR and latency, and writes them to ``--json``. ``--mode`` evaluates o
 ``build`` (re)builds and persists the FAQ indexes of the configured store (the demo store by
 default) with a progress display, re-embedding only what changed.
 
-Registered from :mod:`engine.cli` by :func:`register`.
+Registered from :mod:`engine.cli` by :func:`register`; it reads the engine's settings, so it lives in the engine.
 
 Example:
     $ shopassist knowledge eval --faq faq.json --queries q.csv --json out.json

@@ -1,4 +1,4 @@
-"""Builds the business-system connectors from the ``connectors`` section of the settings.
+"""Builds the business-system connectors (the engine's side: it reads the engine's settings) from the ``connectors`` section of the settings.
 
 ``kind: sql`` opens :class:`connectors.sql.SqlBackend` on ``url`` (the demo store's SQLite when
 ``url`` is null); ``kind: rest`` opens :class:`connectors.rest.RestBackend` on ``base_url`` with
@@ -14,9 +14,9 @@ Example:
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from .base import (
+from connectors.base import (
     BusinessBackend,
     CustomerService,
     InventoryService,
@@ -28,9 +28,9 @@ from .base import (
 )
 
 if TYPE_CHECKING:
-    from engine.settings import ConnectorSettings, Settings
+    from engine.settings import ConnectorSettings, Settings  # noqa: F401
 
-__all__ = ["Services", "build_services", "build_backend"]
+__all__ = ["Services", "build_services", "build_backend", "run_demo_service"]
 
 
 @dataclass(frozen=True)
@@ -74,8 +74,8 @@ class Services:
 def build_backend(cfg: ConnectorSettings, demo_db_url: str | None, *, return_window_days: int = 30) -> BusinessBackend:
     """One backend for the ``connectors`` settings section (see module docstring)."""
     if cfg.kind == "rest":
-        from .resilience import CircuitBreaker
-        from .rest import RestBackend
+        from connectors.rest import RestBackend
+        from knowledge.kernel.resilience import CircuitBreaker
 
         assert cfg.base_url and cfg.token is not None  # enforced by ConnectorSettings
         return RestBackend(
@@ -88,7 +88,7 @@ def build_backend(cfg: ConnectorSettings, demo_db_url: str | None, *, return_win
             backoff_cap_s=cfg.backoff_cap_s,
             breaker=CircuitBreaker(cfg.breaker_failures, cfg.breaker_reset_s),
         )
-    from .sql import SqlBackend
+    from connectors.sql import SqlBackend
 
     url = cfg.url or demo_db_url
     if not url:
@@ -103,3 +103,37 @@ def build_services(settings: Settings, demo_db_url: str | None) -> Services:
     """:class:`Services` for ``settings.connectors``; ``demo_db_url`` is the SQL fallback."""
     return Services(build_backend(settings.connectors, demo_db_url,
                                   return_window_days=settings.dialogue.return_window_days))
+
+
+def run_demo_service(settings: Any, *, host: str = "127.0.0.1", port: int = 8766, token: str | None = None) -> None:
+    """``shopassist demo serve``: the service over ``connectors.url`` (kind sql) or the demo store.
+
+    The token comes from ``token``, else ``connectors.token`` (``SHOPASSIST_CONNECTORS__TOKEN``),
+    else a random one that is printed once so the caller can be configured with it.
+    """
+    import secrets
+    from pathlib import Path
+
+    from connectors.demo_service import create_app, serve
+    from connectors.sql import SqlBackend
+    from knowledge.demo import ensure_demo_store
+    from knowledge.kernel.http_limits import BodyLimit
+
+    cfg = settings.connectors
+    if cfg.kind == "sql" and cfg.url:
+        url = cfg.url
+    else:
+        root = Path(settings.store.root) if settings.store.root else settings.resolved_data_dir / "demo-store"
+        url = ensure_demo_store(root, seed=settings.store.seed).db_url
+    backend = SqlBackend(url, timeout_s=cfg.timeout_s, return_window_days=settings.dialogue.return_window_days)
+    if cfg.migrate:
+        backend.migrate()
+    shown = ""
+    if token is None and cfg.token is not None:
+        token = cfg.token.get_secret_value()
+    if not token:
+        token = secrets.token_urlsafe(24)
+        shown = f"\n  API token (generated): {token}\n  use it with SHOPASSIST_CONNECTORS__TOKEN={token}"
+    print(f"shopassist demo order service on http://{host}:{port} over {backend!r}\n"
+          f"  OpenAPI: http://{host}:{port}/openapi.json  docs: http://{host}:{port}/docs{shown}", flush=True)
+    serve(create_app(backend, api_token=token, body_limit=BodyLimit.from_settings(settings.http)), host=host, port=port)
