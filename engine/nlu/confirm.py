@@ -185,7 +185,7 @@ class LexicalConfirmationGate:
                     padded = padded.replace(f" {p} ", " ")
         words = padded.split()
         self._english_position(_WORD.findall(t), actions, cues)
-        if words and words[0] in _EN_QUESTION_START:
+        if words and words[0] in _EN_QUESTION_START and words[1:2] != ["not"]:
             cues.unclear = cues.unclear or f"question:{words[0]}"
         verbs = {a.lower() for a in actions if a and not _CJK.search(a)}
         weak: list[str] = []
