@@ -1,7 +1,7 @@
 """Protocols, typed models and the error tree for business systems.
 
 One protocol per role: :class:`OrderService` (read orders), :class:`OrderCanceller`,
-:class:`ShippingService`, :class:`ReturnService`, :class:`RefundService`,
+:class:`ShippingService`, :class:`ReturnService`, :class:`ReplacementService`, :class:`RefundService`,
 :class:`InventoryService` and :class:`CustomerService`. :mod:`connectors.sql` and
 :mod:`connectors.rest` implement all of them in one class each.
 
@@ -69,11 +69,13 @@ __all__ = [
     "RefundStatus",
     "StockLevel",
     "AddressChange",
+    "ReplacementRequest",
     # protocols
     "OrderService",
     "OrderCanceller",
     "ShippingService",
     "ReturnService",
+    "ReplacementService",
     "RefundService",
     "InventoryService",
     "CustomerService",
@@ -365,6 +367,19 @@ class AddressChange:
     order_id: str | None = None
 
 
+@dataclass(frozen=True)
+class ReplacementRequest:
+    """The result of :meth:`ReplacementService.request_replacement`: a request to send a new unit
+    of a delivered item that arrived damaged or defective (status ``requested`` until the store
+    acts on it)."""
+
+    replacement_id: str
+    order_id: str
+    status: str  # requested | approved | shipped | rejected
+    reason: str
+    created_at: datetime
+
+
 # -- protocols ------------------------------------------------------------------------------------
 
 
@@ -417,6 +432,15 @@ class ReturnService(Protocol):
 
 
 @runtime_checkable
+class ReplacementService(Protocol):
+    def request_replacement(self, actor: Actor, order_id: str, reason: str, *,
+                            idempotency_key: str) -> ReplacementRequest:
+        """Record a replacement request for a delivered order inside the return window, or raise
+        ActionRefused (``not_delivered``, ``window_expired``, ``return_exists``, ``replacement_exists``)."""
+        ...
+
+
+@runtime_checkable
 class RefundService(Protocol):
     def get_refund(self, actor: Actor, order_id: str) -> RefundStatus:
         """Where the order's refund stands."""
@@ -447,9 +471,9 @@ class CustomerService(Protocol):
 class WriteOutcome:
     """What a write with one idempotency key did, as the business system recorded it.
 
-    ``action``: ``cancel_order`` | ``create_return`` | ``change_address``; ``result``: the write's
-    result as the wire carries it (the :class:`Cancellation`, :class:`ReturnRecord` or
-    :class:`AddressChange` fields).
+    ``action``: ``cancel_order`` | ``create_return`` | ``change_address`` | ``request_replacement``;
+    ``result``: the write's result as the wire carries it (the :class:`Cancellation`,
+    :class:`ReturnRecord`, :class:`AddressChange` or :class:`ReplacementRequest` fields).
     """
 
     action: str
@@ -469,8 +493,8 @@ class WriteLedger(Protocol):
 
 @runtime_checkable
 class BusinessBackend(
-    OrderService, OrderCanceller, ShippingService, ReturnService, RefundService, InventoryService,
-    CustomerService, Protocol,
+    OrderService, OrderCanceller, ShippingService, ReturnService, ReplacementService, RefundService,
+    InventoryService, CustomerService, Protocol,
 ):
     """Everything at once: what :mod:`connectors.sql` and :mod:`connectors.rest` implement."""
 

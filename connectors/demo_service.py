@@ -46,6 +46,7 @@ from .base import (
     CustomerNotFound,
     Order,
     RefundStatus,
+    ReplacementRequest,
     ReturnEligibility,
     ReturnRecord,
     Shipment,
@@ -60,9 +61,9 @@ API_PREFIX = "/v1"
 
 
 class ReturnRequest(BaseModel):
-    """Body of ``POST /v1/orders/{order_id}/returns``."""
+    """Body of ``POST /v1/orders/{order_id}/returns`` and ``.../replacements``."""
 
-    reason: str = Field(..., description="why the customer returns the order (free text, ≤ 500 characters)")
+    reason: str = Field(..., description="why the customer returns the order or wants a new unit (free text, ≤ 500 characters)")
 
 
 class AddressRequest(BaseModel):
@@ -179,6 +180,12 @@ def create_app(backend: BusinessBackend, *, api_token: str, title: str = "shopas
     def create_return(order_id: str, body: ReturnRequest, key: str = key_header, who: Actor = Depends(actor),
                       b=Depends(svc)):
         return wire.dump(b.create_return(who, order_id, body.reason, idempotency_key=key), ReturnRecord)
+
+    @app.post(f"{API_PREFIX}/orders/{{order_id}}/replacements", response_model=ReplacementRequest, responses=_ERRORS,
+              summary="Request a new unit of a damaged or defective item (idempotent)")
+    def request_replacement(order_id: str, body: ReturnRequest, key: str = key_header, who: Actor = Depends(actor),
+                            b=Depends(svc)):
+        return wire.dump(b.request_replacement(who, order_id, body.reason, idempotency_key=key), ReplacementRequest)
 
     @app.get(f"{API_PREFIX}/orders/{{order_id}}/refund", response_model=RefundStatus, responses=_ERRORS,
              summary="Where the order's refund stands")

@@ -43,6 +43,7 @@ from .base import (
     CustomerNotFound,
     Order,
     RefundStatus,
+    ReplacementRequest,
     ReturnEligibility,
     ReturnRecord,
     Shipment,
@@ -205,6 +206,14 @@ class _Api:
         key = validate_idempotency_key(idempotency_key)
         return self._run(_Call("POST", f"/orders/{_seg(oid)}/returns", actor, ReturnRecord, body={"reason": why},
                                key=key))
+
+    def request_replacement(self, actor: Actor, order_id: str, reason: str, *,
+                            idempotency_key: str) -> ReplacementRequest:
+        oid = validate_order_id(order_id)
+        why = validate_text("reason", reason, max_chars=500)
+        key = validate_idempotency_key(idempotency_key)
+        return self._run(_Call("POST", f"/orders/{_seg(oid)}/replacements", actor, ReplacementRequest,
+                               body={"reason": why}, key=key))
 
     def get_return(self, actor: Actor, return_id: str) -> ReturnRecord:
         rid = validate_return_id(return_id)

@@ -2,7 +2,7 @@
 
 Every query is parametrised and scoped to the acting customer in SQL itself, so another customer's
 order is never even read; a missing and a foreign order raise the same :class:`OrderNotFound`.
-Writes (cancel, create a return, change an address) run in one transaction that first claims the
+Writes (cancel, create a return, request a replacement, change an address) run in one transaction that first claims the
 idempotency key, then applies the change, stores its result and appends an audit row; a retry
 with the same key returns the stored result without applying anything. Database failures become
 :class:`ConnectorUnavailable`. :meth:`SqlBackend.migrate` creates or upgrades the schema
@@ -21,7 +21,7 @@ import json
 import logging
 import os
 from collections.abc import Callable
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime, timezone
 from typing import Any, TypeVar
 
 from sqlalchemy import bindparam, create_engine, event, select, update
@@ -29,6 +29,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.engine import Engine as SAEngine
 from sqlalchemy.exc import DisconnectionError, IntegrityError, SQLAlchemyError
 
+from knowledge.kernel.policies import return_verdict
 from knowledge.kernel.privacy import mask_pii
 
 from knowledge.kernel import schema
@@ -49,6 +50,7 @@ from .base import (
     OrderNotFound,
     ProductNotFound,
     RefundStatus,
+    ReplacementRequest,
     ReturnEligibility,
     ReturnNotFound,
     ReturnRecord,
@@ -63,7 +65,17 @@ from .base import (
     validate_text,
     validate_variant_id,
 )
-from knowledge.kernel.schema import audit, customers, idempotency, inventory, order_items, orders, returns, shipments
+from knowledge.kernel.schema import (
+    audit,
+    customers,
+    idempotency,
+    inventory,
+    order_items,
+    orders,
+    replacements,
+    returns,
+    shipments,
+)
 
 __all__ = ["SqlBackend", "SqlOrderService", "check_return_eligibility"]
 
@@ -88,17 +100,9 @@ def _ts(moment: datetime) -> str:
 
 
 def check_return_eligibility(order: Order, today: date, window_days: int) -> ReturnEligibility:
-    """The return rule, in one place: delivered, no open return, within ``window_days`` of delivery."""
-    if any(r.status != "rejected" for r in order.returns):
-        return ReturnEligibility(order.order_id, False, "return_exists")
-    delivered = order.delivered_at
-    if order.status != "delivered" or delivered is None:
-        return ReturnEligibility(order.order_id, False, "not_delivered")
-    deadline = delivered.date() + timedelta(days=window_days)
-    days_left = (deadline - today).days
-    if days_left < 0:
-        return ReturnEligibility(order.order_id, False, "window_expired", deadline, 0)
-    return ReturnEligibility(order.order_id, True, "eligible", deadline, days_left)
+    """The return rule (:func:`knowledge.kernel.policies.return_verdict`) as the wire's model."""
+    v = return_verdict(order, today, window_days)
+    return ReturnEligibility(order.order_id, v.eligible, v.reason, v.deadline, v.days_left)
 
 
 # The reads every order turn makes, built once: constructing a select and its clauses on every call
@@ -375,6 +379,36 @@ class SqlBackend:
 
         return self._write(actor, "create_return", oid, key, {"order_id": oid, "reason": why}, ReturnRecord, apply,
                            lambda: OrderNotFound(oid))
+
+    def request_replacement(self, actor: Actor, order_id: str, reason: str, *,
+                            idempotency_key: str) -> ReplacementRequest:
+        """Record a request for a new unit: same rule as a return (delivered, inside the window, no
+        open return), and one open replacement request per order."""
+        oid = validate_order_id(order_id)
+        why = validate_text("reason", reason, max_chars=500)
+        key = validate_idempotency_key(idempotency_key)
+        if actor.role == "anonymous":
+            raise OrderNotFound(oid)
+
+        def apply(conn: Connection) -> ReplacementRequest:
+            order = self._load(conn, self._order_row(conn, actor, oid, lock=True))
+            verdict = check_return_eligibility(order, self._now().date(), self._window)
+            if not verdict.eligible:
+                raise ActionRefused("request_replacement", verdict.reason)
+            taken = conn.execute(select(replacements.c.replacement_id).where(
+                replacements.c.order_id == oid, replacements.c.status != "rejected")).first()
+            if taken is not None:
+                raise ActionRefused("request_replacement", "replacement_exists")
+            ids = [int(r[0][2:]) for r in conn.execute(select(replacements.c.replacement_id)) if r[0][2:].isdigit()]
+            record = ReplacementRequest(replacement_id=f"RP{max(ids, default=10000) + 1}", order_id=oid,
+                                        status="requested", reason=why, created_at=self._now())
+            conn.execute(replacements.insert().values(replacement_id=record.replacement_id, order_id=oid,
+                                                      status=record.status, reason=why,
+                                                      created_at=_ts(record.created_at)))
+            return record
+
+        return self._write(actor, "request_replacement", oid, key, {"order_id": oid, "reason": why},
+                           ReplacementRequest, apply, lambda: OrderNotFound(oid))
 
     def get_return(self, actor: Actor, return_id: str) -> ReturnRecord:
         rid = validate_return_id(return_id)

@@ -171,6 +171,7 @@ def ensure_demo_store(root: Path, *, seed: int = 7, progress: bool = False, toda
     """
     root = _check_root(root)
     with _locked(root):
+        _upgrade_schema(root / _DB)
         db = _Database.inspect(root / _DB)
         cached = _cached(root, seed=seed, today=today, db=db)
         if cached is not None:
@@ -184,6 +185,26 @@ def ensure_demo_store(root: Path, *, seed: int = 7, progress: bool = False, toda
                                  f"it was left as it is. Run `{_FORCE}` to replace it (a backup copy is kept "
                                  f"first), or point store.root / store.seed at what it was built with")
         return _build(root, today=today, seed=seed, progress=progress)
+
+
+def _upgrade_schema(path: Path) -> None:
+    """Bring an order database of an older schema up to date in place (migrations add tables
+    and keep every row), so that a newer shopassist reuses a store with writes, not refuses it."""
+    if not path.is_file() or path.stat().st_size == 0:
+        return
+    from sqlalchemy import create_engine
+    from sqlalchemy.exc import SQLAlchemyError
+
+    engine = create_engine(f"sqlite:///{path}")
+    try:
+        with engine.connect() as conn:
+            found = schema.schema_version(conn)
+        if 0 < found < schema.SCHEMA_VERSION:
+            schema.create_or_migrate(engine)
+    except (SQLAlchemyError, ValueError):
+        pass  # not an order database: inspect() says why
+    finally:
+        engine.dispose()
 
 
 def _check_root(root: Path) -> Path:

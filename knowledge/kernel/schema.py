@@ -1,6 +1,7 @@
 """SQL schema of the store's business data, its version, and create/migrate.
 
-Tables: customers, orders, order_items, shipments, returns, inventory (stock per product variant),
+Tables: customers, orders, order_items, shipments, returns, replacements (requests for a new unit
+of a damaged or defective item), inventory (stock per product variant),
 audit (append-only: who did what, when, with which idempotency key) and idempotency (the stored
 result of every applied write, per acting party and key). Defined once with SQLAlchemy Core; the
 demo generator writes through it and :mod:`connectors.sql` reads and writes through it. Timestamps
@@ -12,11 +13,12 @@ itself (a trigger rejects UPDATE and DELETE on SQLite and PostgreSQL).
 History:
     1. customers, orders, order_items, shipments, returns.
     2. inventory, audit, idempotency.
+    3. replacements.
 
 Example:
     >>> from sqlalchemy import create_engine
     >>> create_or_migrate(create_engine("sqlite://"))
-    2
+    3
 """
 
 from __future__ import annotations
@@ -47,6 +49,7 @@ __all__ = [
     "order_items",
     "shipments",
     "returns",
+    "replacements",
     "inventory",
     "audit",
     "idempotency",
@@ -56,7 +59,7 @@ __all__ = [
     "copy_rows",
 ]
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 metadata = MetaData()
 
@@ -126,6 +129,16 @@ returns = Table(
     Column("refunded_at", String(32)),
 )
 
+replacements = Table(
+    "replacements",
+    metadata,
+    Column("replacement_id", String(16), primary_key=True),
+    Column("order_id", String(16), ForeignKey("orders.order_id"), nullable=False, index=True),
+    Column("status", String(24), nullable=False),  # requested|approved|shipped|rejected
+    Column("reason", Text, nullable=False),
+    Column("created_at", String(32), nullable=False),
+)
+
 inventory = Table(
     "inventory",
     metadata,
@@ -143,7 +156,7 @@ audit = Table(
     Column("at", String(32), nullable=False),
     Column("actor_role", String(16), nullable=False),
     Column("actor_id", String(16)),
-    Column("action", String(32), nullable=False),  # cancel_order | create_return | change_address
+    Column("action", String(32), nullable=False),  # cancel_order | create_return | change_address | ...
     Column("target", String(32), nullable=False),  # order id, or customer id for a profile change
     Column("idempotency_key", String(128), nullable=False),
     Column("detail", Text, nullable=False),  # JSON: the request and the result
@@ -220,7 +233,8 @@ def copy_rows(source: Engine, target: Engine) -> dict[str, int]:
     demo store into PostgreSQL); ``meta`` is not copied. Returns rows copied per table."""
     counts: dict[str, int] = {}
     with source.connect() as src, target.begin() as dst:
-        for table in (customers, orders, order_items, shipments, returns, inventory, audit, idempotency):
+        for table in (customers, orders, order_items, shipments, returns, replacements, inventory, audit,
+                      idempotency):
             rows = [dict(r) for r in src.execute(select(table)).mappings()]
             if rows:
                 dst.execute(table.insert(), rows)

@@ -28,6 +28,7 @@ from connectors.base import (
     Order,
     OrderNotFound,
     ProductNotFound,
+    ReplacementRequest,
     ReturnNotFound,
     StockLevel,
 )
@@ -297,6 +298,34 @@ def test_a_return_outside_the_rule_is_refused(backend):
     err = _bad(backend, ActionRefused,
                lambda: backend.svc.create_return(ALICE, SHIPPED, "changed my mind", idempotency_key=_key("nr")))
     assert err.reason == "not_delivered"
+
+
+def test_request_replacement_once(backend):
+    key = _key("replace")
+    record = backend.svc.request_replacement(ALICE, DELIVERED, "arrived with a cracked case", idempotency_key=key)
+    assert isinstance(record, ReplacementRequest)
+    assert (record.order_id, record.status, record.reason) == (DELIVERED, "requested", "arrived with a cracked case")
+    assert backend.svc.request_replacement(ALICE, DELIVERED, "arrived with a cracked case", idempotency_key=key) == record
+    (row,) = backend.rows("SELECT * FROM replacements WHERE order_id = :o", o=DELIVERED)
+    assert (row["replacement_id"], row["status"]) == (record.replacement_id, "requested")
+    assert backend.count("audit", "action = 'request_replacement' AND idempotency_key = :k", k=key) == 1
+    outcome = backend.svc.write_outcome(ALICE, key)  # reconciliation reads the recorded result
+    assert outcome.action == "request_replacement" and outcome.result["replacement_id"] == record.replacement_id
+    err = _bad(backend, ActionRefused, lambda: backend.svc.request_replacement(
+        ALICE, DELIVERED, "arrived with a cracked case", idempotency_key=_key("replace2")))
+    assert err.reason == "replacement_exists" and err.action == "request_replacement"
+
+
+def test_a_replacement_follows_the_return_rule_and_ownership(backend):
+    err = _bad(backend, ActionRefused, lambda: backend.svc.request_replacement(
+        ALICE, SHIPPED, "broken", idempotency_key=_key("rnd")))
+    assert err.reason == "not_delivered"
+    _bad(backend, OrderNotFound, lambda: backend.svc.request_replacement(
+        BOB, DELIVERED, "broken", idempotency_key=_key("rforeign")))
+    _bad(backend, OrderNotFound, lambda: backend.svc.request_replacement(
+        Actor.anonymous(), DELIVERED, "broken", idempotency_key=_key("ranon")))
+    _bad(backend, InvalidField, lambda: backend.svc.request_replacement(
+        ALICE, DELIVERED, "   ", idempotency_key=_key("rempty")))
 
 
 def test_change_profile_address(backend):

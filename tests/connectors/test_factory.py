@@ -8,6 +8,7 @@ import pytest
 
 from engine.services import build_services
 from knowledge.kernel.resilience import CircuitBreaker, backoff_delays
+from knowledge.kernel import schema
 from connectors.rest import RestBackend
 from connectors.sql import SqlBackend
 from engine.errors import ConfigError
@@ -59,7 +60,7 @@ def test_sql_url_setting_wins_over_the_demo_store(tmp_path):
     url = f"sqlite:///{tmp_path / 'other.db'}"
     settings = load_settings(ROOT / "configs" / "default.yaml", connectors={"url": url, "migrate": True})
     backend = build_services(settings, "sqlite:///demo.db").backend
-    assert backend.url == url and backend.schema_version() == 2  # migrate created it
+    assert backend.url == url and backend.schema_version() == schema.SCHEMA_VERSION  # migrate created it
 
 
 def test_backoff_delays_are_capped_and_jittered():

@@ -16,11 +16,11 @@ V1_TABLES = (schema.meta, schema.customers, schema.orders, schema.order_items, s
 
 def test_create_on_an_empty_database(tmp_path):
     engine = create_engine(f"sqlite:///{tmp_path / 'new.db'}")
-    assert schema.create_or_migrate(engine) == schema.SCHEMA_VERSION == 2
+    assert schema.create_or_migrate(engine) == schema.SCHEMA_VERSION == 3
     assert set(inspect(engine).get_table_names()) == {t.name for t in schema.metadata.sorted_tables}
     with engine.connect() as conn:
-        assert schema.schema_version(conn) == 2
-    assert schema.create_or_migrate(engine) == 2  # idempotent
+        assert schema.schema_version(conn) == 3
+    assert schema.create_or_migrate(engine) == 3  # idempotent
 
 
 def test_migrate_a_version_1_database_keeps_its_rows(tmp_path):
@@ -33,10 +33,19 @@ def test_migrate_a_version_1_database_keeps_its_rows(tmp_path):
     assert "audit" not in inspect(engine).get_table_names()
     backend = SqlBackend(f"sqlite:///{tmp_path / 'v1.db'}")
     assert backend.schema_version() == 1
-    assert backend.migrate() == 2 and backend.schema_version() == 2
-    assert {"inventory", "audit", "idempotency"} <= set(inspect(engine).get_table_names())
+    assert backend.migrate() == 3 and backend.schema_version() == 3
+    assert {"inventory", "audit", "idempotency", "replacements"} <= set(inspect(engine).get_table_names())
     with engine.connect() as conn:
         assert conn.execute(text("SELECT name FROM customers")).scalar_one() == "A"
+
+
+def test_migrate_a_version_2_database_adds_the_replacements_table(tmp_path):
+    engine = create_engine(f"sqlite:///{tmp_path / 'v2.db'}")
+    schema.metadata.create_all(engine, tables=[t for t in schema.metadata.sorted_tables if t.name != "replacements"])
+    with engine.begin() as conn:
+        conn.execute(schema.meta.insert(), [{"key": "schema_version", "value": "2"}])
+    backend = SqlBackend(f"sqlite:///{tmp_path / 'v2.db'}")
+    assert backend.migrate() == 3 and "replacements" in inspect(engine).get_table_names()
 
 
 def test_a_newer_database_is_refused(tmp_path):
