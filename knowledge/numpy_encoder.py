@@ -151,8 +151,9 @@ class NumpySentenceEncoder:
             for this session. Small matrices gain little from threads, and on a busy CPU a waiting
             BLAS thread costs many times the work.
         runtime: ``"numpy"`` runs the layers here; ``"onnx"`` hands them to ONNX Runtime
-            (:mod:`knowledge.onnx_encoder`, same vectors to ~1e-6, ~3x faster on one query).
-        int8: with ``runtime="onnx"``, int8 matrix products (~1.6x faster; mean cosine ~0.998 to float32).
+            (:mod:`knowledge.onnx_encoder`, the same vectors, faster on one query).
+        int8: with ``runtime="onnx"``, int8 matrix products (faster, close to float32's vectors;
+            figures in benchmarks/README.md).
     """
 
     def __init__(self, folder: str | Path, *, max_length: int | None = None, threads: int | None = None,

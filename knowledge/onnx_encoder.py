@@ -92,8 +92,8 @@ def _graph(emb_ln: tuple[np.ndarray, np.ndarray], layers: Sequence[BertLayer], *
     quantises its input on the fly with one scale per token (symmetric, stored as uint8 around
     128 so ONNX Runtime's u8 x s8 integer kernel runs). Per token, not per tensor (ONNX Runtime's
     own dynamic quantisation): a text's vector then does not depend on the other texts of its
-    batch or on padding, and GELU's outliers in one token do not coarsen the others. On E5 the
-    mean cosine to the float32 vectors is 0.9991 (one scale per tensor: 0.9970), for ~+0.9 ms.
+    batch or on padding, and GELU's outliers in one token do not coarsen the others (what that buys
+    over one scale per tensor, and what it costs, is in benchmarks/README.md).
     Attention, LayerNorm and GELU stay float32."""
     from onnx import TensorProto, helper, numpy_helper
 
@@ -232,7 +232,7 @@ class OnnxBertStack:
         threads: ONNX Runtime's intra-op threads for this session (1 suits a server: concurrent
             turns each use a core, and ``run`` releases the GIL).
         int8: per-column int8 weights and dynamically quantised inputs for the layers' matrix
-            products (E5: 2-3x faster again, mean cosine ~0.999 to float32; MiniLM: 1.6-3.8x, ~0.998).
+            products (faster, vectors close to float32's; figures in benchmarks/README.md).
     """
 
     def __init__(self, emb_ln: tuple[np.ndarray, np.ndarray], layers: Sequence[BertLayer], *,

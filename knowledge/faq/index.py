@@ -6,13 +6,12 @@ Per language (MiniLM for English; multilingual E5 for Chinese when installed):
    vector: the normalised sum of the embeddings of "question answer" and of the question alone)
    united with BM25's top ``candidates`` (``bm25s``; jieba words for Chinese).
 2. **Fusion**: ``fused = w * cosine + (1 - w) * coverage``, where coverage is the idf-weighted
-   share of the query's terms found in the FAQ (in [0, 1]). ``w`` = ``dense_weight`` (0.9 for
-   MiniLM alone; configs/default.yaml sets 0.96 for English, whose embedder there is the MiniLM + E5
-   ensemble of :mod:`knowledge.ensemble` — its cosines are compressed too — both tuned on
-   benchmarks/data/ecommerce_faq_en_queries_tune.csv; 0.97 for Chinese, whose
-   E5 cosines are compressed into ~0.7-0.9 so lexical terms must weigh less, tuned on the first
-   paraphrase of each Chinese demo FAQ). Reciprocal rank fusion was tried and lost: BM25 alone is
-   far weaker than the dense side on paraphrases (see benchmarks/retrieval.py).
+   share of the query's terms found in the FAQ (in [0, 1]). ``w`` is ``dense_weight``, set per
+   language (``retrieval.language_dense_weight``) because embedders score on different scales: E5's
+   cosines are compressed into a narrow band, so lexical terms must weigh less beside them. The
+   weights are tuned on tuning queries, never on the test ones (benchmarks/retrieval.py; the values
+   and their history are in benchmarks/README.md, FAQ retrieval). Fusion is a weighted sum rather
+   than reciprocal rank fusion because BM25 alone is far weaker than the dense side on paraphrases.
 3. **Rerank** (:mod:`knowledge.faq.rerank`): lexical by default, a cross-encoder when configured.
 
 The final score is an answerability score (about 0..1; the router thresholds on the top one per
