@@ -94,7 +94,7 @@ def _respond_streaming(engine, session: str, line: str, customer: str | None, co
     """``engine.respond``, printing an LLM answer sentence by sentence as it is generated and
     checked (``generation.stream``); returns the reply and the text already printed."""
     gen = engine.settings.generation
-    if not (gen.stream and gen.backend != "extractive"):
+    if gen.backend == "extractive" or not gen.stream:  # stream: the LLM backends' field
         return engine.respond(session, line, customer_id=customer), ""
     from engine.generation.llm import stream_to
 

@@ -1,8 +1,9 @@
 """Builds the business-system connectors (the engine's side: it reads the engine's settings) from the ``connectors`` section of the settings.
 
-``kind: sql`` opens :class:`connectors.sql.SqlBackend` on ``url`` (the demo store's SQLite when
-``url`` is null); ``kind: rest`` opens :class:`connectors.rest.RestBackend` on ``base_url`` with
-``token``. One backend plays every role; :class:`Services` names the roles, so the engine can
+``kind: sql`` (:class:`engine.settings.SqlConnectors`) opens :class:`connectors.sql.SqlBackend` on
+``url`` (the demo store's SQLite when ``url`` is null); ``kind: rest``
+(:class:`engine.settings.RestConnectors`) opens :class:`connectors.rest.RestBackend` on ``base_url``
+with ``token``. One backend plays every role; :class:`Services` names the roles, so the engine can
 depend on just the one it needs.
 
 Example:
@@ -27,8 +28,10 @@ from connectors.base import (
     ShippingService,
 )
 
+from engine.settings import ConnectorSettings, RestConnectors
+
 if TYPE_CHECKING:
-    from engine.settings import ConnectorSettings, Settings  # noqa: F401
+    from engine.settings import Settings  # noqa: F401
 
 __all__ = ["Services", "build_services", "build_backend", "run_demo_service"]
 
@@ -73,11 +76,10 @@ class Services:
 
 def build_backend(cfg: ConnectorSettings, demo_db_url: str | None, *, return_window_days: int = 30) -> BusinessBackend:
     """One backend for the ``connectors`` settings section (see module docstring)."""
-    if cfg.kind == "rest":
+    if isinstance(cfg, RestConnectors):
         from connectors.rest import RestBackend
         from knowledge.kernel.resilience import CircuitBreaker
 
-        assert cfg.base_url and cfg.token is not None  # enforced by ConnectorSettings
         return RestBackend(
             cfg.base_url,
             cfg.token.get_secret_value(),
@@ -126,10 +128,10 @@ def run_demo_service(settings: Any, *, host: str = "127.0.0.1", port: int = 8766
         root = Path(settings.store.root) if settings.store.root else settings.resolved_data_dir / "demo-store"
         url = ensure_demo_store(root, seed=settings.store.seed).db_url
     backend = SqlBackend(url, timeout_s=cfg.timeout_s, return_window_days=settings.dialogue.return_window_days)
-    if cfg.migrate:
+    if getattr(cfg, "migrate", False):  # sql's own field
         backend.migrate()
     shown = ""
-    if token is None and cfg.token is not None:
+    if token is None and cfg.token is not None:  # both kinds have a token
         token = cfg.token.get_secret_value()
     if not token:
         token = secrets.token_urlsafe(24)

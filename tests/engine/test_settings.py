@@ -62,6 +62,8 @@ def _missing_keys(model: type[BaseModel], data: dict, prefix: str = "") -> list[
         ann = info.annotation
         if isinstance(ann, type) and issubclass(ann, BaseModel):
             missing += _missing_keys(ann, data[name] or {}, f"{prefix}{name}.")
+        elif isinstance(info.default, BaseModel):  # a section with one class per kind: the default kind's
+            missing += _missing_keys(type(info.default), data[name] or {}, f"{prefix}{name}.")
     return missing
 
 
