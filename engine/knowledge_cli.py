@@ -1,6 +1,6 @@
 """``shopassist knowledge build | eval``: build the configured store's indexes; evaluate retrieval.
 
-``eval`` reads an FAQ file in either DESIGN.md §3 format and a ``query,faq_id`` CSV (``faq_id`` may
+``eval`` reads an FAQ file in either format of docs/contract.md and a ``query,faq_id`` CSV (``faq_id`` may
 be ``a|b``), builds an in-memory hybrid index with the configured models, prints recall@1,
 recall@5, MRR and latency, and writes them to ``--json``. ``--mode`` evaluates one side alone.
 ``build`` (re)builds and persists the FAQ indexes of the configured store (the demo store by

@@ -1,4 +1,4 @@
-"""``shopassist nlu train | eval``: train a text classifier on a CSV and evaluate it (DESIGN.md §3).
+"""``shopassist nlu train | eval``: train a text classifier on a CSV and evaluate it (docs/contract.md).
 
 Mode ``head`` (default): frozen sentence embeddings and an L2-regularised softmax head, the L2
 strength chosen on validation (:mod:`engine.nlu.training`); the embedder is picked from the data

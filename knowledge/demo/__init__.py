@@ -1,7 +1,7 @@
 """The embedded demo store: a deterministic catalog, FAQs and business data built on first use.
 
 :func:`ensure_demo_store` builds (or reuses) the store's files in a folder; the fixture
-constants name the products, customers and orders that DESIGN.md §4 promises, so tests and
+constants name the products, customers and orders that docs/contract.md (demo store fixtures) promises, so tests and
 examples never hard-code ids.
 
 Example:

@@ -6,7 +6,7 @@ always carries a unit) and relations (``accessory_of``, ``compatible_with``, ``s
 ``bundle``) pointing from the product to another product of the same catalog. Every product of a
 ``product_type`` has the same attribute keys, and every product has the store's ``warranty`` for
 its category. Everything is drawn from one ``random.Random(seed)`` in a fixed order, so a seed
-gives byte-identical output; the fixture products of DESIGN.md §4 have fixed ids and values
+gives byte-identical output; the fixture products of docs/contract.md (demo store fixtures) have fixed ids and values
 whatever the seed.
 
 Example:

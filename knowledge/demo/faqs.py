@@ -3,7 +3,7 @@
 This module owns what the demo store *says*: every entry is a plain dict with ``id``, ``lang``
 (``"en"`` | ``"zh"``), ``kind`` (``"policy"`` | ``"faq"``), ``question``, ``answer``, ``tags`` and
 three shopper-style ``paraphrases`` used to evaluate retrieval. The three store policies of
-DESIGN.md §4 (returns within 30 days of delivery with a prepaid label; free standard shipping on
+docs/contract.md (demo store fixtures) (returns within 30 days of delivery with a prepaid label; free standard shipping on
 orders over $49, else $5.99; refunds to the original payment method 5–7 business days after the
 return reaches the warehouse) and the invented store facts listed below are worded the same way in
 every entry that mentions them; ``tests/knowledge/test_demo_faqs.py`` guards that.

@@ -4,7 +4,7 @@ This module owns the demo store's *business data*: 60 customers, ~330 orders pla
 days before the day the store is built for, their items (drawn from the catalog), shipments and
 returns, with statuses that agree with the timestamps (nothing happens after the build day starts,
 a delivered order has a delivered shipment, a returned order has a received or refunded return,
-returns are opened within 30 days of delivery). The fixtures of DESIGN.md §4 (customers C001 and
+returns are opened within 30 days of delivery). The fixtures of docs/contract.md (demo store fixtures) (customers C001 and
 C002, orders 100023, 100024 and 100031) are fixed relative to the build day; everything else is
 drawn from one ``random.Random`` seeded from ``seed``, so ``(seed, today)`` fixes every row. Rows
 are written through :mod:`knowledge.kernel.schema` in one transaction.

@@ -1,4 +1,4 @@
-"""Retrieval evaluation: labelled shopper queries in, recall@k / MRR / latency out (DESIGN.md §3).
+"""Retrieval evaluation: labelled shopper queries in, recall@k / MRR / latency out (docs/contract.md).
 
 The queries file is a CSV with a header holding ``query`` and ``faq_id``; ``faq_id`` may list several
 acceptable ids separated by ``|`` (FAQs that say the same thing). A query counts as found at rank r

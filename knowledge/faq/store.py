@@ -1,4 +1,4 @@
-"""FAQ entries and the file formats they are read from (DESIGN.md §3).
+"""FAQ entries and the file formats they are read from (docs/contract.md).
 
 Two formats: a JSON object ``{"questions": [{"question", "answer"}, ...]}`` (ids are the 0-based
 position, as in the public e-commerce FAQ data set) and JSONL with ``id, question, answer`` and

@@ -1,6 +1,6 @@
 """Typed values that flow between stages and out of the engine.
 
-``Reply`` and ``Source`` are the public contract of DESIGN.md §3; the others are what one stage
+``Reply`` and ``Source`` are the public contract of docs/contract.md; the others are what one stage
 hands the next. All are frozen: a stage returns new values, it does not mutate its input.
 """
 
@@ -97,7 +97,7 @@ class Passage:
 
 @dataclass
 class Reply:
-    """What the engine answers for one turn (DESIGN.md §3)."""
+    """What the engine answers for one turn (docs/contract.md)."""
 
     text: str
     intent: str
