@@ -6,16 +6,16 @@ concatenated, so the inner product of two ensemble vectors is ``Σ wᵢ · cos�
 retrieval therefore work unchanged; the ensemble's name records its parts and weights, so an index
 built with other weights is detected as stale.
 
-Why: on our English FAQ tuning queries (benchmarks/data/ecommerce_faq_en_queries_tune*.csv) the
-packaged MiniLM and multilingual E5 make different mistakes; blending their cosines lifted dense
-recall@1 from 0.90 (MiniLM) / 0.89 (E5) to 0.94. E5's cosines sit in a narrow band (~0.7-0.9, a
-per-query spread about a fifth of MiniLM's), so it needs the larger weight (0.8) to count equally.
-The engine embeds every turn with E5 for intent detection anyway; when the ensemble shares that
-embedder instance its query cache makes the second model nearly free at query time.
+Why: the packaged MiniLM and multilingual E5 make different mistakes on English FAQ queries, so
+blending their cosines ranks better than either alone (benchmarks/README.md has the figures). E5's
+cosines sit in a narrow band, so it needs the larger weight to count equally. The engine embeds
+every turn with E5 for intent detection anyway; when the ensemble shares that embedder instance its
+query cache makes the second model nearly free at query time.
 
 :func:`retrieval_embedder` builds what ``retrieval.ensemble_embedder`` / ``ensemble_weight`` ask for;
 :func:`configured_embedders` all of the FAQ retriever's embedders from settings (``shopassist knowledge``,
-benchmarks; the engine's builder shares them with intent detection).
+benchmarks, the engine's builder). Both take their models from a :class:`~knowledge.models.ModelRegistry`,
+so a model named by several settings is one instance with one query cache.
 
 Example:
     >>> ens = EnsembleEmbedder([(HashEmbedder(64), 0.2), (HashEmbedder(32, 2), 0.8)])
@@ -40,8 +40,8 @@ from knowledge.embedders import (  # noqa: F401  (HashEmbedder: doctest)
     HashEmbedder,
     QueryModelEmbedder,
     SentenceTransformerEmbedder,
-    build_embedder,
 )
+from knowledge.models import ModelOptions, ModelRegistry
 
 __all__ = ["EnsembleEmbedder", "check_weights", "retrieval_embedder", "configured_embedders"]
 
@@ -96,8 +96,8 @@ class EnsembleEmbedder:
 
 
 def retrieval_embedder(
-    base: Embedder, retrieval, *, share: Iterable[Embedder] = (), cache_size: int = 4096,
-    backend: str = "auto", threads: int | None = None,
+    base: Embedder, retrieval, *, models: ModelRegistry | None = None, share: Iterable[Embedder] = (),
+    cache_size: int = 4096, backend: str = "auto", threads: int | None = None,
 ) -> Embedder:
     """``base`` blended with ``retrieval.ensemble_embedder`` as :class:`RetrievalSettings` asks,
     its queries through its own int8 form first when ``retrieval.int8_queries`` is on
@@ -105,27 +105,35 @@ def retrieval_embedder(
 
     Returns ``base`` (so wrapped) alone when no ensemble is configured (``null``/``"none"``), when
     the second model is ``base``'s own model, or when it cannot be loaded (logged: retrieval still
-    works, only less sharply). An embedder in ``share`` with the same name is reused, so the engine's
-    intent models and the retriever share one model and one query cache each.
+    works, only less sharply). Models come from ``models``, so the engine's intent models and the
+    retriever share one model and one query cache each.
 
     Args:
         base: the language's embedder (the ``embedder`` section's model).
         retrieval: an :class:`engine.settings.RetrievalSettings` (or anything with
-            ``ensemble_embedder`` and ``ensemble_weight``).
-        share: already built embedders to reuse by name.
-        cache_size: query-cache size of a second model that is not shared.
-        backend, threads: the ``embedder`` section's, for a second model that is not shared.
+            ``ensemble_embedder``, ``ensemble_weight`` and ``int8_queries``).
+        models: the registry the second model and the int8 form come from; None: a registry of the
+            built-in models with ``cache_size``, ``backend`` and ``threads``, sharing ``share``.
+        share: already built embedders to reuse by name (with ``models`` None).
     """
+    if models is None:
+        models = ModelRegistry(options=ModelOptions(cache_size=cache_size, backend=backend, threads=threads))
+        for emb in share:
+            models.adopt(emb)
+    models.adopt(base)
     if getattr(retrieval, "int8_queries", False):
-        base = _with_int8_queries(base, share=share, cache_size=cache_size, threads=threads)
+        base = _with_int8_queries(base, models)
     name = getattr(retrieval, "ensemble_embedder", None)
     if not name or name in ("none", "default"):
         return base
     weight = float(getattr(retrieval, "ensemble_weight", 0.8))
     if not 0.0 < weight < 1.0:
         raise ValueError(f"ensemble_weight must be in (0, 1), got {weight}")
-    second = build_embedder(name, cache_size=cache_size, backend=backend, threads=threads)  # models load lazily
-    second = next((e for e in share if e.name == second.name), second)
+    try:
+        second = models.embedder(name)  # models load lazily
+    except ModelError as exc:
+        log.warning("ensemble embedder %r unavailable (%s); retrieval uses %s alone", name, exc, base.name)
+        return base
     if second.name == base.name:
         return base
     try:
@@ -137,20 +145,19 @@ def retrieval_embedder(
     return EnsembleEmbedder([(base, 1.0 - weight), (second, weight)])
 
 
-def _with_int8_queries(base: Embedder, *, share: Iterable[Embedder], cache_size: int, threads: int | None) -> Embedder:
+def _with_int8_queries(base: Embedder, models: ModelRegistry) -> Embedder:
     """``base`` with its queries through its own model's int8 form (:class:`QueryModelEmbedder`).
 
     Only a sentence-transformers model not already int8 gets one (E5 runs int8 by default; an
     ensemble's parts are each their own choice); one that cannot run int8 (not a BERT encoder the
-    onnx backend reads) or cannot load stays as it is (logged). An embedder in ``share`` with the
-    int8 name is reused: the fast intent stage's model and query cache."""
+    onnx backend reads) or cannot load stays as it is (logged). The int8 form comes from
+    ``models``: the fast intent stage's model and query cache when it is the same model."""
     if not isinstance(base, SentenceTransformerEmbedder) or base.name.endswith(INT8_SUFFIX):
         return base
-    name = base.name + INT8_SUFFIX
-    queries = next((e for e in share if e.name == name), None)
     try:
+        queries = models.int8_form(base)
         if queries is None:
-            queries = build_embedder(name, cache_size=cache_size, threads=threads)
+            return base
         if hasattr(queries, "warm_up"):
             queries.warm_up()
         return QueryModelEmbedder(base, queries)
@@ -159,26 +166,19 @@ def _with_int8_queries(base: Embedder, *, share: Iterable[Embedder], cache_size:
         return base
 
 
-def configured_embedders(settings, languages: Iterable[str]) -> dict[str, Embedder]:
+def configured_embedders(settings, languages: Iterable[str], models: ModelRegistry | None = None) -> dict[str, Embedder]:
     """The FAQ retriever's embedders for ``settings``: ``embedder.model`` (blended with
     ``retrieval.ensemble_embedder`` when set) for every language, ``retrieval.zh_embedder`` for
-    Chinese when ``languages`` has it (the default model when that one cannot load)."""
-    emb = settings.embedder
-    default = build_embedder(emb.model, device=emb.device, batch_size=emb.batch_size, cache_size=emb.cache_size,
-                             backend=emb.backend, threads=emb.threads)
+    Chinese when ``languages`` has it (the default model when that one cannot load). Models come
+    from ``models`` (default: the settings' own registry)."""
+    models = models or ModelRegistry.from_settings(settings)
+    default = models.embedder("default")
     out: dict[str, Embedder] = {"default": default}
-    zh = settings.retrieval.zh_embedder
-    if "zh" in set(languages) and zh not in ("default", emb.model):
-        candidate = build_embedder(zh, device=emb.device, cache_size=emb.cache_size, backend=emb.backend,
-                                   threads=emb.threads)
-        try:
-            if hasattr(candidate, "warm_up"):
-                candidate.warm_up()
-            out["zh"] = candidate
-        except ModelError as exc:
-            log.warning("%r unavailable (%s); Chinese uses %s", zh, exc, default.name)
-    blended = retrieval_embedder(default, settings.retrieval, share=list(out.values()), cache_size=emb.cache_size,
-                                 backend=emb.backend, threads=emb.threads)
+    if "zh" in set(languages):
+        zh = models.loaded(settings.retrieval.zh_embedder, fallback=default)
+        if zh is not default:
+            out["zh"] = zh
+    blended = retrieval_embedder(default, settings.retrieval, models=models)
     if blended is not default:
         out.setdefault("zh", default)  # Chinese keeps its own model (MiniLM is English-only)
         out["default"] = blended

@@ -65,12 +65,10 @@ def _known_intents(settings) -> set[str]:
 
 
 def _settings_embedder(settings, name: str):
-    """Embedder ``name`` (``"default"``: the embedder section's model) with the embedder section's options."""
-    from knowledge.embedders import build_embedder
+    """The model ``name`` names in the settings' model registry (``"default"``: ``embedder.model``)."""
+    from knowledge.models import ModelRegistry
 
-    e = settings.embedder
-    return build_embedder(e.model if name == "default" else name, device=e.device, batch_size=e.batch_size,
-                          cache_size=e.cache_size, backend=e.backend, threads=e.threads)
+    return ModelRegistry.from_settings(settings).embedder(name)
 
 
 def _intent_embedder(settings):

