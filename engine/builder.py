@@ -12,11 +12,13 @@ from pathlib import Path
 
 from engine.services import build_services
 from engine.engine import Engine
+from engine.errors import ModelError
 from engine.flows.orders import OrderFlows
 from engine.generation.base import Generator
 from engine.generation.factory import build_generator
 from engine.learn.registry import ModelRegistry
 from engine.learn.reload import ReloadingClassifier
+from engine.nlu.catalog import load_intent_catalog, store_catalog_overrides
 from engine.nlu.entities import RuleEntityExtractor
 from engine.nlu.intent import (
     CascadeIntentClassifier,
@@ -32,9 +34,8 @@ from engine.responses.templates import Templates
 from engine.router import Router
 from engine.settings import Settings
 from engine.state.factory import build_tracker
-from knowledge.embedders import Embedder
+from knowledge.embedders import Embedder, build_embedder
 from knowledge.ensemble import retrieval_embedder
-from knowledge.models import ModelRegistry as Models
 from knowledge.faq.index import HybridFAQRetriever
 from knowledge.faq.store import load_faqs
 from knowledge.graph.brands import BrandLinker
@@ -49,21 +50,36 @@ __all__ = ["build_engine"]
 log = logging.getLogger("shopassist.builder")
 
 
-def _product_linker(settings: Settings, catalog: Catalog, models: Models, default: Embedder,
-                    data_dir: Path) -> ProductLinker:
+def _named_embedder(name: str, settings: Settings, default: Embedder) -> Embedder:
+    """``name`` as an embedder, sharing ``default`` when it names the same model."""
+    if name in ("default", settings.embedder.model):
+        return default
+    emb = build_embedder(name, cache_size=settings.embedder.cache_size, backend=settings.embedder.backend,
+                         threads=settings.embedder.threads)
+    try:
+        if hasattr(emb, "warm_up"):
+            emb.warm_up()
+    except ModelError as exc:
+        log.warning("embedder %r unavailable (%s); using %s", name, exc, default.name)
+        return default
+    return emb
+
+
+def _product_linker(settings: Settings, catalog: Catalog, built: list[Embedder], data_dir: Path) -> ProductLinker:
     """Alias + fuzzy linking, with the embedding fallback when ``nlu.product_link_embedder`` names a model
-    (from ``models``: the intent model's instance when it is the same model)."""
+    (an already built embedder of that name is shared: one model, one query cache)."""
     nlu = settings.nlu
     if not nlu.product_link_embedder:
         return ProductLinker(catalog)
-    emb = models.loaded(nlu.product_link_embedder, fallback=default)
+    emb = _named_embedder(nlu.product_link_embedder, settings, built[0])
+    emb = next((e for e in built if e.name == emb.name), emb)
     semantic = EmbeddingProductMatcher(catalog, emb, threshold=nlu.product_link_threshold,
                                        margin=nlu.product_link_margin, cache_dir=data_dir / "catalogs")
     return ProductLinker(catalog, semantic=semantic)
 
 
 def _with_fast_stage(full: EmbeddingIntentClassifier, examples: list[IntentExample], settings: Settings,
-                     models: Models, data_dir: Path, head_params: dict):
+                     built: list[Embedder], data_dir: Path, head_params: dict):
     """``full`` behind a fast English stage when ``nlu.fast_embedder`` names a model (else ``full``)."""
     name = settings.nlu.fast_embedder
     if not name:
@@ -72,9 +88,11 @@ def _with_fast_stage(full: EmbeddingIntentClassifier, examples: list[IntentExamp
     if len({e.label for e in fast_examples}) < 2:
         log.info("fast intent stage off: the intent examples have fewer than two English intents")
         return full
-    emb = models.loaded(name)
+    emb = next((e for e in built if e.name == name), None)
     if emb is None:
-        return full  # the fast model is unavailable (logged): the full stage alone
+        emb = _named_embedder(name, settings, built[0])
+        if emb is built[0] and name not in ("default", settings.embedder.model):
+            return full  # the fast model is unavailable (logged): the full stage alone
     if emb.name == full.embedder.name:
         return full  # one model: a second stage would only repeat the first
     fast = load_or_train(emb, fast_examples, data_dir / "models", **head_params)
@@ -108,26 +126,34 @@ def build_engine(settings: Settings, *, progress: bool = False, generator: Gener
     # rebuild would throw away; `shopassist demo build` starts it afresh on purpose
     demo = ensure_demo_store(store_root, seed=settings.store.seed, progress=progress)
 
-    # every model from one registry: settings that name the same model share one instance and cache
-    models = Models.from_settings(settings)
-    embedder = models.embedder("default")
+    emb = settings.embedder
+    embedder = build_embedder(emb.model, device=emb.device, batch_size=emb.batch_size, cache_size=emb.cache_size,
+                              backend=emb.backend, threads=emb.threads)
     nlu_cfg = settings.nlu
-    intent_embedder = models.loaded(nlu_cfg.embedder, fallback=embedder)
-    zh_embedder = models.loaded(settings.retrieval.zh_embedder, fallback=embedder)
+    intent_embedder = _named_embedder(settings.nlu.embedder, settings, embedder)
+    zh_embedder = _named_embedder(settings.retrieval.zh_embedder, settings, embedder)
+    if zh_embedder.name == intent_embedder.name:
+        zh_embedder = intent_embedder  # one model, one query cache: NLU and retrieval share it
     examples = load_intent_examples(nlu_cfg.intents_file)
     head_params = dict(confidence_threshold=nlu_cfg.confidence_threshold, min_similarity=nlu_cfg.min_similarity,
                        max_iter=nlu_cfg.max_iter, weight_decay=nlu_cfg.weight_decay, seed=nlu_cfg.seed)
     classifier = load_or_train(intent_embedder, examples, data_dir / "models", **head_params)
-    classifier = _with_fast_stage(classifier, examples, settings, models, data_dir, head_params)
+    classifier = _with_fast_stage(classifier, examples, settings, [embedder, intent_embedder], data_dir, head_params)
+    # with retrieval.int8_queries the fast stage's model also embeds English FAQ queries: one model, one cache
+    shared = [intent_embedder, zh_embedder]
+    if isinstance(classifier, CascadeIntentClassifier):
+        shared.append(classifier.fast.embedder)
     # serve the registry's promoted intent model, and swap in the next one between turns
     classifier = ReloadingClassifier(ModelRegistry(settings.resolved_registry_dir), classifier,
                                      interval_s=settings.learn.reload_interval_s)
     catalog = load_catalog(demo.catalog_path, csv_path=settings.store.catalog_csv, mode=settings.store.catalog_mode,
                            cache_dir=data_dir / "catalogs")
-    templates = Templates(store=settings.store.name)
+    templates = Templates.from_files(settings.store.templates_file, store_root, store=settings.store.name)
     retriever = HybridFAQRetriever.from_settings(
-        load_faqs(demo.faqs_path),
-        {"en": retrieval_embedder(embedder, settings.retrieval, models=models), "zh": zh_embedder},
+        load_faqs(settings.store.faqs_file or demo.faqs_path),
+        {"en": retrieval_embedder(embedder, settings.retrieval, share=shared,
+                                  cache_size=emb.cache_size, backend=emb.backend, threads=emb.threads),
+         "zh": zh_embedder},
         settings.retrieval,
         cache_dir=store_root / "indexes",
     )
@@ -141,6 +167,7 @@ def build_engine(settings: Settings, *, progress: bool = False, generator: Gener
             max_reasks=settings.dialogue.max_reasks,
             currency_symbol=settings.store.currency_symbol,
         ),
+        catalog=load_intent_catalog(settings.store.intent_catalog_file, overrides=store_catalog_overrides(store_root)),
         retriever=retriever,
         generator=generator if generator is not None else build_generator(
             settings.generation, data_dir=data_dir, names=_catalog_names(catalog), store=settings.store.name),
@@ -150,6 +177,6 @@ def build_engine(settings: Settings, *, progress: bool = False, generator: Gener
     )
     store, locks = build_tracker(settings.tracker, data_dir, privacy=settings.privacy)  # tracker.kind / tracker.lock
     nlu = NLUPipeline(classifier, _sentiment(settings.nlu),
-                      RuleEntityExtractor(_product_linker(settings, catalog, models, embedder, data_dir),
+                      RuleEntityExtractor(_product_linker(settings, catalog, [intent_embedder, zh_embedder], data_dir),
                                           brands=BrandLinker(catalog)))
     return Engine(settings, nlu=nlu, router=router, store=store, templates=templates, locks=locks, orders=orders)

@@ -21,6 +21,7 @@ import asyncio
 import hashlib
 import logging
 import time
+from datetime import date, datetime, timezone
 from pathlib import Path
 from typing import Any
 
@@ -46,6 +47,7 @@ from engine.state.stores import TrackerStore
 from engine.state.tracker import DialogueState
 from engine.text import clean_text, detect_language
 from engine.types import Reply, SentimentPrediction
+from knowledge.kernel.policies import ReturnVerdict, return_verdict
 
 __all__ = ["Engine", "conversation_key"]
 
@@ -217,6 +219,18 @@ class Engine:
             log.info("conversation %s now belongs to customer %s", state.session_id, me)
             state = self.store.commit(state, [ConversationBound(me)])
         return state
+
+    # -- for integrations that run their own dialogue (the Rasa face) ---------------------------
+    def return_verdict(self, order: Any, today: date | None = None) -> ReturnVerdict:
+        """Whether ``order`` may be returned today, by the store's return rule and window (the same
+        rule the engine's flows and the business system apply)."""
+        day = today if today is not None else datetime.now(timezone.utc).date()
+        return return_verdict(order, day, self.settings.dialogue.return_window_days)
+
+    def decide(self, turn: Turn) -> Decision:
+        """The router's decision for one analysed turn, without recording anything: for a caller
+        that owns the conversation's state itself."""
+        return self.router.route(turn)
 
     def warm_up(self) -> None:
         """Load models and indexes now rather than on the first turn."""

@@ -54,7 +54,6 @@ import time
 from abc import ABC, abstractmethod
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import replace
-from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from rasa_sdk import Action, FormValidationAction, Tracker
@@ -397,7 +396,7 @@ def _decide(engine: "Engine", intent: str, text: str, tracker: Tracker, customer
         context = {}  # the slots were filled for another customer on this sender id
     state = DialogueState(session_for(tracker.sender_id), slots=context,
                           window=engine.settings.tracker.history_window)
-    return engine.router.route(Turn(nlu=nlu, state=state, actor=_actor(customer)))
+    return engine.decide(Turn(nlu=nlu, state=state, actor=_actor(customer)))
 
 
 class _FocusedAction(_EngineAction):
@@ -456,14 +455,8 @@ def _order_service(engine: "Engine") -> Any:
 
 
 def _return_problem(engine: "Engine", order: Any) -> bool:
-    """True when ``order`` cannot be returned now (not delivered, outside the window, open return)."""
-    if order.returns or order.status != "delivered" or order.delivered_at is None:
-        return True
-    delivered = order.delivered_at
-    if isinstance(delivered, datetime):
-        delivered = delivered.date()
-    deadline = delivered + timedelta(days=engine.settings.dialogue.return_window_days)
-    return deadline < datetime.now(timezone.utc).date()
+    """True when ``order`` cannot be returned now (the store's rule: :meth:`Engine.return_verdict`)."""
+    return not engine.return_verdict(order).eligible
 
 
 class ValidateReturnForm(FormValidationAction):

@@ -4,12 +4,17 @@ Order of precedence (first match wins):
 
 1. an explicit request for a human, or a strongly negative customer who is complaining or stuck
    → hand-off;
-2. an active flow that this turn continues (an order id, a yes/no) → that flow;
-3. greetings, thanks, goodbyes → templates;
+2. an active flow that this turn continues (an order id, a yes/no, the answer to its step) → that flow;
+3. template intents (greetings, thanks, goodbyes, complaints) → templates;
 4. order intents → :class:`engine.flows.OrderFlows` (through connectors, ownership-checked);
 5. product questions / comparisons / recommendations → the catalog graph;
 6. policy questions and anything else → hybrid FAQ retrieval, answered only when the fused score
    clears ``min_score``; otherwise a fallback, and a hand-off after repeated fallbacks.
+
+Which intent is which comes from the intent catalog (:mod:`engine.nlu.catalog`): its route, its
+template and its flags (a digression while a flow waits, stops or continues a flow, ...). What a
+waiting flow expects comes from its spec (:mod:`engine.flows.specs`): any step a spec declares is
+fed to the flow, so the router names no intent and no step.
 
 Example:
     >>> router.route(turn).route          # doctest: +SKIP
@@ -20,11 +25,13 @@ from __future__ import annotations
 
 import re
 
+from engine.errors import ConfigError
 from engine.flows.base import Decision, Turn, pick_listed
-from engine.flows.orders import ORDER_INTENTS, OrderFlows
-from engine.flows.writes import FLOW_SLOTS, WRITE_FLOWS, looks_like_question
+from engine.flows.orders import OrderFlows
+from engine.flows.writes import looks_like_question
 from engine.generation.base import Answer, Generator
 from engine.nlu.base import OUT_OF_SCOPE
+from engine.nlu.catalog import IntentCatalog, load_intent_catalog
 from engine.responses.templates import Templates
 from engine.settings import DialogueSettings, RetrievalSettings
 from engine.state.events import FlowCompleted, FlowStarted, SlotSet
@@ -33,22 +40,14 @@ from knowledge.graph.query import ProductQA
 
 __all__ = ["Router"]
 
-TEMPLATE_INTENTS = frozenset({"greet", "goodbye", "thanks", "affirm", "deny"})
-# intents that may interrupt a flow with a question; the flow resumes after the answer
-DIGRESSION_INTENTS = frozenset({"policy_question", "product_question", "product_compare", "recommend",
-                                "greet", "thanks", "complaint", OUT_OF_SCOPE})
 _ACCESSORY_RE = re.compile(r"accessor|配件|\bcases?\b|charger|充电", re.IGNORECASE)
 _STOP_RE = re.compile(r"never ?mind|forget (?:it|that|about it)|cancel (?:that|this|it)|\bstop\b|算了|不用了|不要了|取消吧",
                       re.IGNORECASE)
-PRODUCT_INTENTS = frozenset({"product_question", "product_compare", "recommend"})
-_READ_ORDER_INTENTS = frozenset({"track_order", "refund_status"})
-# slots a waiting write flow owns: a digression's answer leaves them as they are
-_FLOW_OWNED = frozenset({"order_id", "listed_orders", *FLOW_SLOTS})
 
 
-def _moves_flow(event: object) -> bool:
-    return isinstance(event, (FlowStarted, FlowCompleted)) or (
-        isinstance(event, SlotSet) and event.name in _FLOW_OWNED)
+def _moves_flow(event: object, owned: frozenset[str]) -> bool:
+    """Whether ``event`` would move a waiting flow (start or end one, or set a slot it owns)."""
+    return isinstance(event, (FlowStarted, FlowCompleted)) or (isinstance(event, SlotSet) and event.name in owned)
 # out-of-scope turns must clear a higher bar before retrieval answers them: this share of the
 # distance between the language's threshold and a perfect score
 _OOS_MARGIN = 0.1
@@ -76,6 +75,10 @@ class Router:
         products: product question answering over the catalog graph.
         dialogue: dialogue settings (hand-off policy).
         retrieval: retrieval settings (top_k, answerability threshold).
+        catalog: how each intent is answered (default: the packaged intent catalog).
+
+    Raises:
+        ConfigError: the catalog names an order intent that ``orders`` neither looks up nor runs.
     """
 
     def __init__(
@@ -88,7 +91,12 @@ class Router:
         products: ProductQA,
         dialogue: DialogueSettings,
         retrieval: RetrievalSettings,
+        catalog: IntentCatalog | None = None,
     ) -> None:
+        self._catalog = catalog if catalog is not None else load_intent_catalog()
+        unknown = sorted(i for i in self._catalog.order_intents if not orders.handles(i))
+        if unknown:
+            raise ConfigError(f"intent catalog: no order look-up or flow spec for {', '.join(unknown)}")
         self._t = templates
         self._orders = orders
         self._retriever = retriever
@@ -112,14 +120,15 @@ class Router:
         state = turn.state
         sentiment = turn.nlu.sentiment.score
 
-        if intent == "human_agent":
-            return self._handoff("handoff", lang, "customer asked for a human agent")
+        entry = self._catalog.entry(intent)
+        if entry.route == "handoff":
+            return self._handoff(entry.template or "handoff", lang, entry.reason or f"{intent}: hand-off")
         upset = sentiment <= self._dialogue.negative_handoff_score
-        if upset and (intent == "complaint" or state.consecutive_fallbacks > 0):
+        if upset and (entry.escalates_when_upset or state.consecutive_fallbacks > 0):
             return self._handoff("handoff_upset", lang, "customer is upset")
 
         flow = state.active_flow
-        if flow in ORDER_INTENTS:
+        if flow in self._catalog.order_intents:
             # a write this flow confirmed may have happened in a turn that was not recorded
             decision = self._orders.reconcile(flow, turn)
             if decision is not None:
@@ -129,10 +138,11 @@ class Router:
                 return decision
             # a digression: answer the question, then repeat what the flow is waiting for
             decision = self._free(turn)
-            if state.slots.get("flow_step") and flow in WRITE_FLOWS:
+            if state.slots.get("flow_step") and self._orders.is_write(flow):
                 # the answer must not move the flow: its order and steps stay those the question
                 # names (a digression about another order would otherwise become the order written)
-                decision.events = [e for e in decision.events if not _moves_flow(e)]
+                owned = frozenset({"order_id", "listed_orders", *self._orders.flow_slots})
+                decision.events = [e for e in decision.events if not _moves_flow(e, owned)]
             if decision.route != "handoff":
                 resume = self._t.render("flow_resume", lang, question=self._orders.waiting_prompt(flow, turn))
                 decision.text = decision.text + ("" if lang == "zh" else " ") + resume
@@ -142,52 +152,53 @@ class Router:
     def _in_flow(self, flow: str, turn: Turn) -> Decision | None:
         """Continue, switch or cancel the active flow; None when the turn is a digression."""
         intent, ents, text = turn.intent, turn.nlu.entities, turn.nlu.text
+        entry, catalog = self._catalog.entry(intent), self._catalog
         # a step belongs to a write flow; one left behind by a flow a hand-off ended must not
         # steer a read flow (track_order has no steps: that was a KeyError in WriteSteps)
-        step = turn.state.slots.get("flow_step") if flow in WRITE_FLOWS else None
+        step = turn.state.slots.get("flow_step") if self._orders.is_write(flow) else None
         if step == "confirm" and self._orders.confirmation(flow, turn).answer != "unclear":
             return self._orders.continue_flow(flow, turn)  # a clear yes or no: the gate decides
-        stop = intent == "deny" or bool(_STOP_RE.search(text))
+        stop = entry.stops_flow or bool(_STOP_RE.search(text))
         if stop and not ents.order_ids and step != "confirm":
-            events = [SlotSet(name, None) for name in FLOW_SLOTS]
+            events = [SlotSet(name, None) for name in self._orders.flow_slots]
             return Decision(self._t.render("flow_cancelled", turn.lang), "flow",
                             events=[*events, FlowCompleted(flow, outcome="cancelled")],
                             decided_by=f"{flow}:cancelled")
-        if step and intent in _READ_ORDER_INTENTS and looks_like_question(text):
+        if step and intent in catalog.read_order_intents and looks_like_question(text):
             return None  # a question about an order while a change waits: answered, then resumed
-        if intent in ORDER_INTENTS and intent != flow:
+        if intent in catalog.order_intents and intent != flow:
             # the customer switched to another order request: close this flow, handle that
             decision = self._orders.handle(intent, turn)
-            decision.events[:0] = [*(SlotSet(name, None) for name in FLOW_SLOTS),
+            decision.events[:0] = [*(SlotSet(name, None) for name in self._orders.flow_slots),
                                    FlowCompleted(flow, outcome="switched")]
             return decision
-        question = intent in DIGRESSION_INTENTS and looks_like_question(text)
+        question = entry.digression and looks_like_question(text)
         if step == "confirm":  # unclear: a question is answered first; anything else asks again
             return None if question else self._orders.continue_flow(flow, turn)
-        if step in ("reason", "address"):
-            return None if question else self._orders.continue_flow(flow, turn)
-        if ents.order_ids or ents.malformed_order_ids or ents.ordinal or intent in (OUT_OF_SCOPE, "affirm", flow):
+        awaited = self._orders.awaiting(flow, step)
+        if awaited is not None:  # any step the flow's spec declares takes the answer
+            return None if question and not awaited.question_is_answer else self._orders.continue_flow(flow, turn)
+        if ents.order_ids or ents.malformed_order_ids or ents.ordinal or entry.continues_flow or intent == flow:
             return self._orders.handle(flow, turn)
         return None
 
     def _free(self, turn: Turn) -> Decision:
         """Route a turn that no active flow claims."""
         intent, lang, ents = turn.intent, turn.lang, turn.nlu.entities
-        if intent in TEMPLATE_INTENTS:
-            return Decision(self._t.render(intent, lang), "template", decided_by=intent)
-        if intent in ORDER_INTENTS:
+        entry = self._catalog.entry(intent)
+        if entry.route == "template":
+            return Decision(self._t.render(entry.template or intent, lang), "template", decided_by=intent)
+        if entry.route == "order":
             general = self._general_order_question(intent, turn)
             return general if general is not None else self._orders.handle(intent, turn)
-        if intent == "complaint":
-            return Decision(self._t.render("complaint", lang), "template", decided_by="complaint")
-        if intent in PRODUCT_INTENTS:
+        if entry.route == "product":
             decision = self._product(intent, turn)
             if decision is not None:
                 return decision
-        if intent == OUT_OF_SCOPE and (ents.order_ids or ents.malformed_order_ids):
-            return self._orders.handle("track_order", turn)
-        if intent == OUT_OF_SCOPE and (ents.product_ids or (ents.ordinal and turn.state.slots.get("listed_products"))):
-            decision = self._product("product_question", turn)
+        if entry.with_order_id and (ents.order_ids or ents.malformed_order_ids):
+            return self._orders.handle(entry.with_order_id, turn)
+        if entry.with_product and (ents.product_ids or (ents.ordinal and turn.state.slots.get("listed_products"))):
+            decision = self._product(entry.with_product, turn)
             if decision is not None:
                 return decision
         return self._retrieve(turn)
@@ -213,7 +224,8 @@ class Router:
         if ents.order_ids or ents.malformed_order_ids or state.slots.get("order_id"):
             return None
         anonymous = turn.actor.role == "anonymous"
-        if not anonymous and (intent == "track_order" or not looks_like_question(turn.nlu.text)):
+        if not anonymous and (not self._catalog.entry(intent).faq_for_customers
+                              or not looks_like_question(turn.nlu.text)):
             return None  # a request ("I want to cancel an order"): list their recent orders instead
         passages = self._retriever.retrieve(turn.nlu.text, top_k=self._retrieval.top_k, language=turn.lang)
         if not passages or passages[0].score < self._bar(turn.lang, strict=True):

@@ -1,6 +1,6 @@
-"""Transactional flows: order status, returns, refunds, cancellation and address changes."""
+"""Transactional flows: order look-ups and the write flows (cancel, return, address change, ...)."""
 
 from .base import Decision, Turn
-from .orders import ORDER_INTENTS, OrderFlows
+from .orders import OrderFlows
 
-__all__ = ["Decision", "Turn", "OrderFlows", "ORDER_INTENTS"]
+__all__ = ["Decision", "Turn", "OrderFlows"]

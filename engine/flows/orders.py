@@ -1,11 +1,14 @@
-"""Order flows: track an order, return eligibility, refund status, cancel, change address.
+"""Order flows: the order look-ups (track an order, refund status) and the write flows.
 
 All calls go through the connectors with the acting customer, so ownership is enforced by the
-connector; a foreign order reads exactly like a missing one. Cancelling, opening a return and
-changing an address are write flows (:mod:`engine.flows.writes`): they ask what is missing,
-confirm explicitly and only then call the connector, once. With a read-only backend those
-requests are handed to an agent instead. An order status is only ever stated from the
-connector's answer.
+connector; a foreign order reads exactly like a missing one. The write flows (cancel, return,
+change the address, replacement, ...) are the :class:`engine.flows.specs.FlowSpec` definitions:
+this module resolves the order, checks it against the spec's eligibility rule and answers a
+refusal with the spec's template; :mod:`engine.flows.writes` then asks what is missing, confirms
+explicitly and only then calls the connector, once. With a backend that lacks a flow's method
+the request is handed to an agent instead. An order status is only ever stated from the
+connector's answer. Intents are dispatched through a table (the look-ups by name, every flow
+spec by its name), never by attribute lookup.
 
 Example:
     >>> flows = OrderFlows(order_service, Templates(store="Brightcart"))   # doctest: +SKIP
@@ -14,8 +17,8 @@ Example:
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from datetime import date, datetime, timedelta, timezone
+from collections.abc import Callable, Mapping
+from datetime import date, datetime, timezone
 
 from connectors.base import (
     ConnectorUnavailable,
@@ -30,13 +33,10 @@ from engine.state.events import FlowCompleted, FlowStarted, SlotSet
 from engine.types import Source
 
 from .base import Decision, Turn, pick_listed
+from .specs import FLOWS, Eligibility, FlowSpec, SlotSpec
 from .writes import WriteSteps
 
-__all__ = ["OrderFlows", "ORDER_INTENTS"]
-
-ORDER_INTENTS = frozenset(
-    {"track_order", "return_item", "refund_status", "cancel_order", "change_address"}
-)
+__all__ = ["OrderFlows"]
 
 _SHIPMENT_STATUS = {
     "en": {"label_created": "label created", "in_transit": "in transit",
@@ -78,6 +78,7 @@ class OrderFlows:
         templates: reply templates.
         return_window_days: days after delivery a return is accepted.
         today: clock used for return windows (injectable for tests).
+        flows: the write flow definitions (default :data:`engine.flows.specs.FLOWS`).
     """
 
     def __init__(
@@ -89,6 +90,7 @@ class OrderFlows:
         today: Callable[[], date] = _today,
         currency_symbol: str = "$",
         max_reasks: int = 3,
+        flows: Mapping[str, FlowSpec] | None = None,
     ) -> None:
         if return_window_days <= 0:
             raise ValueError(f"return_window_days must be > 0, got {return_window_days}")
@@ -97,7 +99,28 @@ class OrderFlows:
         self._window = return_window_days
         self._today = today
         self._cur = currency_symbol
-        self._writes = WriteSteps(orders, templates, max_reasks=max_reasks)
+        self._flows = FLOWS if flows is None else flows
+        self._writes = WriteSteps(orders, templates, max_reasks=max_reasks, flows=self._flows)
+        # the look-ups, by intent; every write flow is dispatched by its spec (see _handler)
+        self._reads: dict[str, Callable[[Order, Turn], Decision]] = {
+            "track_order": self._track_order, "refund_status": self._refund_status}
+
+    def handles(self, intent: str) -> bool:
+        """True when ``intent`` is an order look-up or a write flow this instance runs."""
+        return intent in self._reads or intent in self._flows
+
+    def is_write(self, flow: str) -> bool:
+        """True when ``flow`` is a write flow (it has steps; a look-up has none)."""
+        return flow in self._flows
+
+    @property
+    def flow_slots(self) -> tuple[str, ...]:
+        """The slots a waiting write flow owns: cleared when it ends, kept by a digression."""
+        return self._writes.flow_slots
+
+    def awaiting(self, flow: str, step: str | None) -> SlotSpec | None:
+        """The slot ``flow`` waits for at ``step`` (None at the confirmation or a look-up)."""
+        return self._writes.awaiting(flow, step)
 
     def confirmation(self, flow: str, turn: Turn) -> Confirmation:
         """The confirmation gate's verdict on this turn as an answer to ``flow``'s question."""
@@ -154,7 +177,7 @@ class OrderFlows:
             events.append(SlotSet("product_id", order.items[0].product_id))
         if listed:
             events.append(SlotSet("listed_orders", None))
-        decision = getattr(self, f"_{intent}")(order, turn)
+        decision = self._handler(intent)(order, turn)
         if decision.keep_flow and not in_flow:
             events.append(FlowStarted(intent))
         elif not decision.keep_flow and in_flow:
@@ -163,6 +186,15 @@ class OrderFlows:
         decision.sources.insert(0, Source(id=order.order_id, kind="order", title=f"Order {order.order_id}"))
         decision.decided_by = f"{intent}:{order.status}"
         return decision
+
+    def _handler(self, intent: str) -> Callable[[Order, Turn], Decision]:
+        read = self._reads.get(intent)
+        if read is not None:
+            return read
+        spec = self._flows.get(intent)
+        if spec is None:
+            raise KeyError(f"no order look-up or flow named {intent!r}")
+        return lambda order, turn: self._write(spec, order, turn)
 
     # -- asking ---------------------------------------------------------------------------
     def _ask(self, intent: str, turn: Turn, text: str) -> Decision:
@@ -209,31 +241,6 @@ class OrderFlows:
             key = "order_processing"
         return Decision(self._t.render(key, lang, **values), "flow")
 
-    def _return_item(self, order: Order, turn: Turn) -> Decision:
-        lang = turn.lang
-        base = dict(order_id=order.order_id, items=_items(order, lang), window=self._window,
-                    status=_ORDER_STATUS_ZH.get(order.status, order.status) if lang == "zh" else order.status)
-        if order.returns:
-            r = order.returns[-1]
-            status = _RETURN_STATUS_ZH.get(r.status, r.status) if lang == "zh" else r.status
-            return Decision(self._t.render("return_exists", lang, return_status=status,
-                                           opened=_fmt_date(r.created_at, lang), **base), "flow")
-        delivered = order.delivered_at
-        if order.status != "delivered" or delivered is None:
-            return Decision(self._t.render("return_not_delivered", lang, **base), "flow")
-        deadline = delivered.date() + timedelta(days=self._window)
-        days_left = (deadline - self._today()).days
-        values = dict(delivered=_fmt_date(delivered, lang), deadline=_fmt_date(deadline, lang), **base)
-        if days_left < 0:
-            return Decision(self._t.render("return_expired", lang, **values), "flow")
-        if self._writes.supports("return_item"):
-            decision = self._writes.start("return_item", turn, order.order_id, _items(order, lang))
-            decision.text = self._t.render("return_window", lang, days_left=days_left, **values) + (
-                "" if lang == "zh" else " ") + decision.text
-            return decision
-        return Decision(self._t.render("return_eligible", lang, days_left=days_left, **values),
-                        "handoff", handoff_reason=f"create a return for order {order.order_id}")
-
     def _refund_status(self, order: Order, turn: Turn) -> Decision:
         lang = turn.lang
         status = _ORDER_STATUS_ZH.get(order.status, order.status) if lang == "zh" else order.status
@@ -253,33 +260,33 @@ class OrderFlows:
         return {"shipped": "shipped", "delivered": "been delivered", "cancelled": "been cancelled",
                 "returned": "been returned"}.get(order.status, order.status)
 
-    def _cancel_order(self, order: Order, turn: Turn) -> Decision:
+    def _write(self, spec: FlowSpec, order: Order, turn: Turn) -> Decision:
+        """A write flow on a resolved order: refuse it (the spec's template for the eligibility
+        verdict), hand it to an agent (no connector method), or start its first step."""
         lang = turn.lang
-        if order.status == "processing" and self._writes.supports("cancel_order"):
-            return self._writes.start("cancel_order", turn, order.order_id, _items(order, lang))
-        if order.status == "processing":
-            return Decision(self._t.render("cancel_possible", lang, order_id=order.order_id),
-                            "handoff", handoff_reason=f"cancel order {order.order_id}")
-        if order.status in ("shipped", "delivered"):
-            key = "cancel_too_late" if order.status == "shipped" else "cancel_delivered"
-            return Decision(self._t.render(key, lang, order_id=order.order_id, window=self._window), "flow")
-        return self._closed("cancel_closed", order, lang)
+        verdict = spec.eligible(order, self._today(), self._window)
+        values = self._values(order, lang, verdict)
+        if not verdict.ok:
+            key = spec.refusals.get(verdict.reason, "write_refused")
+            return Decision(self._t.render(key, lang, reason=verdict.reason, **values), "flow")
+        if not self._writes.supports(spec.name):
+            return Decision(self._t.render(spec.unsupported, lang, **values), "handoff",
+                            handoff_reason=spec.handoff_reason.format(flow=spec.name, order_id=order.order_id))
+        decision = self._writes.start(spec.name, turn, order.order_id, values["items"])
+        if spec.intro:
+            decision.text = self._t.render(spec.intro, lang, **values) + ("" if lang == "zh" else " ") + decision.text
+        return decision
 
-    def _closed(self, key: str, order: Order, lang: str) -> Decision:
-        """A cancelled or returned order: nothing can be changed on it."""
-        return Decision(self._t.render(key, lang, order_id=order.order_id,
-                                       status_verb=self._status_verb(order, lang)), "flow")
-
-    def _change_address(self, order: Order, turn: Turn) -> Decision:
-        lang = turn.lang
-        if order.status == "processing" and self._writes.supports("change_address"):
-            return self._writes.start("change_address", turn, order.order_id, _items(order, lang))
-        if order.status == "processing":
-            return Decision(self._t.render("address_possible", lang, order_id=order.order_id),
-                            "handoff", handoff_reason=f"change address of order {order.order_id}")
-        ship = order.shipment
-        if ship is None or order.status in ("cancelled", "returned"):
-            return self._closed("address_closed", order, lang)
-        return Decision(self._t.render("address_too_late", lang, order_id=order.order_id,
-                                       status_verb=self._status_verb(order, lang),
-                                       carrier=ship.carrier, tracking=ship.tracking_number), "flow")
+    def _values(self, order: Order, lang: str, verdict: Eligibility) -> dict:
+        """What a flow's refusal, intro or hand-off template may say about the order."""
+        values = dict(order_id=order.order_id, items=_items(order, lang), window=self._window,
+                      status=_ORDER_STATUS_ZH.get(order.status, order.status) if lang == "zh" else order.status,
+                      status_verb=self._status_verb(order, lang), delivered=_fmt_date(order.delivered_at, lang),
+                      deadline=_fmt_date(verdict.deadline, lang), days_left=verdict.days_left)
+        if verdict.blocking is not None:  # an open return
+            r = verdict.blocking
+            values.update(return_status=_RETURN_STATUS_ZH.get(r.status, r.status) if lang == "zh" else r.status,
+                          opened=_fmt_date(r.created_at, lang))
+        if order.shipment is not None:
+            values.update(carrier=order.shipment.carrier, tracking=order.shipment.tracking_number)
+        return values

@@ -1,12 +1,15 @@
-"""Typed definitions of the write flows: what each one asks, how it reads and checks the answers,
-what it confirms, and which connector call it makes.
+"""Typed definitions of the write flows: what each one needs from the order, what it asks, how it
+reads and checks the answers, what it confirms, and which connector call it makes.
 
-A flow runs in three phases: the order is resolved and validated by :mod:`engine.flows.orders`
-(ownership, status, return window); then each :class:`SlotSpec` is filled in turn — taken from
-the customer's first message when it is already there, asked for otherwise, re-asked when an
-answer does not validate; then the customer confirms and :attr:`FlowSpec.act` calls the
-connector once, with an idempotency key. Adding a flow means adding a :class:`FlowSpec` here and
-its templates, not new control flow.
+A flow runs in three phases: the order is resolved by :mod:`engine.flows.orders` (ownership) and
+checked against :attr:`FlowSpec.eligible` (its status, the return window), whose refusal is
+answered with the template :attr:`FlowSpec.refusals` names; then each :class:`SlotSpec` is
+filled in turn — taken from the customer's first message when it is already there, asked for
+otherwise, re-asked when an answer does not validate; then the customer confirms and
+:attr:`FlowSpec.act` calls the connector once, with an idempotency key. The router and the flow
+runner read everything from here (step names included), so adding a flow means adding a
+:class:`FlowSpec`, its templates, its intent (catalog line and examples) and the connector
+method — no new control flow.
 
 Example:
     >>> FLOWS["change_address"].slots[0].slot
@@ -17,12 +20,16 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date
 from typing import Any
 
 from connectors.auth import Actor
+from knowledge.kernel.policies import return_verdict
 
-__all__ = ["SlotSpec", "FlowSpec", "FLOWS", "extract_reason", "extract_address", "valid_address"]
+__all__ = ["SlotSpec", "FlowSpec", "Eligibility", "FLOWS", "while_processing", "within_return_window",
+           "extract_reason", "extract_address", "valid_address"]
 
 _REASON_RE = re.compile(
     r"because|since|too (?:small|big|large|tight|loose|short|long)|doesn'?t fit|don'?t fit|"
@@ -70,6 +77,10 @@ class SlotSpec:
         from_first_message: reads the value out of the message that started the flow, if there.
         from_answer: reads the value out of an answer to the question (None: not understood).
         invalid: template explaining what a valid answer looks like.
+        confirm_as: the placeholder the value fills in the ``<flow>_confirm`` template (default:
+            the slot name).
+        question_is_answer: a question-shaped reply is taken as the answer; False (the default):
+            a question about the store or a product is answered first, then this step is asked again.
     """
 
     step: str
@@ -79,6 +90,43 @@ class SlotSpec:
     from_first_message: Callable[[str], str | None]
     from_answer: Callable[[str], str | None]
     invalid: str | None = None
+    confirm_as: str | None = None
+    question_is_answer: bool = False
+
+
+@dataclass(frozen=True)
+class Eligibility:
+    """Whether an order allows a flow now; ``reason`` picks the refusal template otherwise.
+
+    Attributes:
+        ok: the flow may go on.
+        reason: ``eligible``, or why not (``shipped``, ``closed``, ``window_expired``, ...).
+        deadline: the last day the change is accepted, when there is one.
+        days_left: whole days until ``deadline``.
+        blocking: the record in the way (an open return), for the refusal's wording.
+    """
+
+    ok: bool
+    reason: str
+    deadline: date | None = None
+    days_left: int | None = None
+    blocking: Any = None
+
+
+def while_processing(order: Any, today: date, window_days: int) -> Eligibility:
+    """Changes before dispatch: only a ``processing`` order. A shipped or delivered order (with
+    its shipment) is refused by its status; any other (cancelled, returned) is ``closed``."""
+    if order.status == "processing":
+        return Eligibility(True, "eligible")
+    if order.status in ("shipped", "delivered") and order.shipment is not None:
+        return Eligibility(False, order.status)
+    return Eligibility(False, "closed")
+
+
+def within_return_window(order: Any, today: date, window_days: int) -> Eligibility:
+    """After delivery: the store's return rule (:func:`knowledge.kernel.policies.return_verdict`)."""
+    v = return_verdict(order, today, window_days)
+    return Eligibility(v.eligible, v.reason, v.deadline, v.days_left, v.open_return)
 
 
 @dataclass(frozen=True)
@@ -89,6 +137,12 @@ class FlowSpec:
         name: the intent that starts it.
         method: the connector method it needs; without it the request is handed to an agent.
         slots: what to collect, in order, after the order is validated.
+        eligible: what it needs from the order (the order, today, the return window in days).
+        refusals: the template answering each refusal reason of ``eligible`` (they get the order's
+            id, items, status, dates, return window and shipment).
+        intro: a template put before the first question once the order is eligible.
+        unsupported: the template telling the customer an agent will do it, when the connector
+            lacks ``method``; ``handoff_reason`` (with ``{order_id}``) is what the agent sees.
         act: makes the connector call and returns the values for the ``<name>_done`` template.
             Templates used: ``<name>_confirm``, ``<name>_done`` and ``<name>_kept``.
         recover: the ``<name>_done`` values from the business system's record of the write
@@ -103,6 +157,11 @@ class FlowSpec:
     act: Callable[[Any, Actor, str, dict[str, Any], str], dict[str, Any]]
     recover: Callable[[dict[str, Any], dict[str, Any]], dict[str, Any]] = lambda result, slots: {}
     actions: tuple[str, ...] = ()
+    eligible: Callable[[Any, date, int], Eligibility] = while_processing
+    refusals: Mapping[str, str] = field(default_factory=dict)
+    intro: str | None = None
+    unsupported: str = "handoff"
+    handoff_reason: str = "{flow} for order {order_id}"
 
 
 def _cancel(backend: Any, actor: Actor, order_id: str, values: dict[str, Any], key: str) -> dict[str, Any]:
@@ -115,6 +174,13 @@ def _open_return(backend: Any, actor: Actor, order_id: str, values: dict[str, An
     return {"return_id": record.return_id}
 
 
+def _request_replacement(backend: Any, actor: Actor, order_id: str, values: dict[str, Any],
+                         key: str) -> dict[str, Any]:
+    request = backend.request_replacement(actor, order_id, values.get("replacement_problem") or "not given",
+                                          idempotency_key=key)
+    return {"replacement_id": request.replacement_id}
+
+
 def _change_address(backend: Any, actor: Actor, order_id: str, values: dict[str, Any], key: str) -> dict[str, Any]:
     address = values.get("new_address") or ""
     backend.change_address(actor, address, idempotency_key=key, order_id=order_id)
@@ -122,24 +188,47 @@ def _change_address(backend: Any, actor: Actor, order_id: str, values: dict[str,
 
 
 FLOWS: dict[str, FlowSpec] = {
-    "cancel_order": FlowSpec("cancel_order", "cancel_order", (), _cancel, actions=("cancel", "取消")),
+    "cancel_order": FlowSpec(
+        "cancel_order", "cancel_order", (), _cancel, actions=("cancel", "取消"),
+        refusals={"shipped": "cancel_too_late", "delivered": "cancel_delivered", "closed": "cancel_closed"},
+        unsupported="cancel_possible", handoff_reason="cancel order {order_id}",
+    ),
     "return_item": FlowSpec(
         "return_item",
         "create_return",
         (SlotSpec("reason", "return_reason", "return_ask_reason", "return_ask_reason_short",
-                  extract_reason, _any_text),),
+                  extract_reason, _any_text, confirm_as="reason"),),
         _open_return,
         recover=lambda result, slots: {"return_id": result.get("return_id", "")},
         actions=("return", "send", "open", "退"),
+        eligible=within_return_window,
+        refusals={"return_exists": "return_exists", "not_delivered": "return_not_delivered",
+                  "window_expired": "return_expired"},
+        intro="return_window", unsupported="return_eligible", handoff_reason="create a return for order {order_id}",
     ),
     "change_address": FlowSpec(
         "change_address",
         "change_address",
         (SlotSpec("address", "new_address", "address_ask", "address_ask",
                   extract_address, lambda t: extract_address(t) or (t.strip() if valid_address(t) else None),
-                  invalid="address_invalid"),),
+                  invalid="address_invalid", confirm_as="address"),),
         _change_address,
         recover=lambda result, slots: {"address": result.get("address") or slots.get("new_address", "")},
         actions=("change", "update", "改", "换"),
+        refusals={"shipped": "address_too_late", "delivered": "address_too_late", "closed": "address_closed"},
+        unsupported="address_possible", handoff_reason="change address of order {order_id}",
+    ),
+    "request_replacement": FlowSpec(
+        "request_replacement",
+        "request_replacement",
+        (SlotSpec("problem", "replacement_problem", "replacement_ask_problem", "replacement_ask_problem_short",
+                  extract_reason, _any_text, confirm_as="reason"),),
+        _request_replacement,
+        recover=lambda result, slots: {"replacement_id": result.get("replacement_id", "")},
+        actions=("replace", "replacement", "send", "换", "补发"),
+        eligible=within_return_window,
+        refusals={"return_exists": "replacement_return_exists", "not_delivered": "replacement_not_delivered",
+                  "window_expired": "replacement_expired"},
+        unsupported="replacement_possible", handoff_reason="send a replacement for order {order_id}",
     ),
 }

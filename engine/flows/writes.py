@@ -26,6 +26,7 @@ import hashlib
 import json
 import logging
 import re
+from collections.abc import Mapping
 from typing import Any
 
 from connectors.base import ActionRefused, ConnectorError, ConnectorUnavailable, NotFound
@@ -36,24 +37,23 @@ from engine.state.events import FlowCompleted, SlotSet
 from .base import Decision, Turn
 from .specs import FLOWS, FlowSpec, SlotSpec, extract_address, extract_reason
 
-__all__ = ["WriteSteps", "WRITE_FLOWS", "FLOW_SLOTS", "extract_reason", "extract_address", "looks_like_question",
-           "write_key"]
+__all__ = ["WriteSteps", "WRITE_FLOWS", "FLOW_SLOTS", "flow_slots", "extract_reason", "extract_address",
+           "looks_like_question", "write_key"]
 
 log = logging.getLogger("shopassist.flows")
 
+_RUN_SLOTS = ("flow_step", "order_items", "reasks")  # what any waiting write flow keeps
+
+
+def flow_slots(flows: Mapping[str, FlowSpec]) -> tuple[str, ...]:
+    """Every slot a waiting write flow of ``flows`` owns (cleared when it ends)."""
+    return (*_RUN_SLOTS, *sorted({s.slot for f in flows.values() for s in f.slots}))
+
+
 WRITE_FLOWS = frozenset(FLOWS)
-FLOW_SLOTS = ("flow_step", "order_items", "reasks", *sorted({s.slot for f in FLOWS.values() for s in f.slots}))
+FLOW_SLOTS = flow_slots(FLOWS)
 
 _QUESTION_RE = re.compile(r"\?|？|吗|呢$|^(?:what|how|when|where|why|which|who|do|does|can|is|are)\b", re.IGNORECASE)
-_REFUSALS = {
-    "already_shipped": ("it has already shipped", "已发货"),
-    "already_delivered": ("it has already been delivered", "已送达"),
-    "already_cancelled": ("it is already cancelled", "已取消"),
-    "already_returned": ("it has already been returned", "已退货"),
-    "not_delivered": ("it hasn't been delivered yet", "尚未送达"),
-    "window_expired": ("its return window has ended", "已超过退货期"),
-    "return_exists": ("a return is already open for it", "已有退货申请"),
-}
 
 
 def looks_like_question(text: str) -> bool:
@@ -72,19 +72,24 @@ def write_key(conversation: str, version: int, flow: str, order_id: str, values:
 
 
 class WriteSteps:
-    """Runs the :data:`engine.flows.specs.FLOWS` definitions.
+    """Runs write flow definitions (:data:`engine.flows.specs.FLOWS` unless ``flows`` is given).
+
+    A refusal from the business system (:class:`ActionRefused`) is worded by the template
+    ``refused_<reason>`` when there is one, else by the reason code itself.
 
     Args:
         backend: a connector with the methods the flows name (``cancel_order``, ...).
         templates: reply templates.
         max_reasks: unanswered questions in a row before the flow hands off to a human.
         gate: reads a reply to the confirmation question as yes, no or unclear.
+        flows: the flow definitions, by name.
     """
 
     def __init__(self, backend: Any, templates: Templates, *, max_reasks: int = 3,
-                 gate: ConfirmationGate | None = None) -> None:
+                 gate: ConfirmationGate | None = None, flows: Mapping[str, FlowSpec] | None = None) -> None:
         if max_reasks <= 0:
             raise ValueError(f"max_reasks must be > 0, got {max_reasks}")
+        self._flows = FLOWS if flows is None else flows
         self._backend = backend
         self._t = templates
         self._max = max_reasks
@@ -98,16 +103,26 @@ class WriteSteps:
         asked = turn.state.slots.get("order_id")
         if any(oid != asked for oid in turn.nlu.entities.order_ids):
             return Confirmation("unclear", "another order")
-        return self._gate.judge(turn.nlu.text, actions=FLOWS[flow].actions)
+        return self._gate.judge(turn.nlu.text, actions=self._flows[flow].actions)
+
+    @property
+    def flow_slots(self) -> tuple[str, ...]:
+        """The slots a waiting flow owns (read each time: a flow may be registered later)."""
+        return flow_slots(self._flows)
+
+    def awaiting(self, flow: str, step: str | None) -> SlotSpec | None:
+        """The slot ``flow`` asks for at ``step`` (None at the confirmation or an unknown step)."""
+        spec = self._flows.get(flow)
+        return self._slot(spec, step) if spec is not None else None
 
     def supports(self, flow: str) -> bool:
-        spec = FLOWS.get(flow)
+        spec = self._flows.get(flow)
         return spec is not None and callable(getattr(self._backend, spec.method, None))
 
     # -- starting -------------------------------------------------------------------------
     def start(self, flow: str, turn: Turn, order_id: str, items: str) -> Decision:
         """First step after the order was validated: ask what is missing, or confirm."""
-        spec = FLOWS[flow]
+        spec = self._flows[flow]
         events: list = [SlotSet("reasks", 0), SlotSet("order_items", items)]
         values: dict[str, Any] = {}
         for slot in spec.slots:
@@ -119,7 +134,7 @@ class WriteSteps:
 
     def prompt(self, flow: str, turn: Turn) -> str:
         """The question the flow is waiting on (to repeat it after a digression)."""
-        spec, slots = FLOWS[flow], turn.state.slots
+        spec, slots = self._flows[flow], turn.state.slots
         order_id = slots.get("order_id", "")
         items = slots.get("order_items") or order_id
         slot = self._slot(spec, slots.get("flow_step"))
@@ -130,7 +145,7 @@ class WriteSteps:
     # -- continuing ------------------------------------------------------------------------
     def advance(self, flow: str, turn: Turn) -> Decision:
         """Continue the flow with this turn's answer."""
-        spec, slots, lang, intent = FLOWS[flow], turn.state.slots, turn.lang, turn.intent
+        spec, slots, lang, intent = self._flows[flow], turn.state.slots, turn.lang, turn.intent
         step, order_id = slots.get("flow_step"), slots.get("order_id")
         items = slots.get("order_items") or order_id
         if not order_id:
@@ -154,7 +169,7 @@ class WriteSteps:
         if value is None:
             text = self._t.render(slot.invalid or slot.reask, lang, order_id=order_id, items=items)
             return self._reask(flow, turn, text)
-        values = {**{k: v for k, v in slots.items() if k in FLOW_SLOTS}, slot.slot: value}
+        values = {**{k: v for k, v in slots.items() if k in self.flow_slots}, slot.slot: value}
         events = [SlotSet(slot.slot, value), SlotSet("reasks", 0)]
         return self._next(spec, lang, order_id, items, values, events)
 
@@ -168,7 +183,7 @@ class WriteSteps:
         asked again or told it was not. None when nothing happened (or it cannot be known now:
         then a yes repeats the write under the same key, which the system answers idempotently).
         """
-        spec, slots = FLOWS.get(flow), turn.state.slots
+        spec, slots = self._flows.get(flow), turn.state.slots
         ledger = getattr(self._backend, "write_outcome", None)
         order_id = slots.get("order_id")
         if spec is None or ledger is None or slots.get("flow_step") != "confirm" or not order_id:
@@ -208,18 +223,16 @@ class WriteSteps:
         return self._step(spec.name, "confirm", events, self._confirm_text(spec, lang, order_id, items, values))
 
     def _confirm_text(self, spec: FlowSpec, lang: str, order_id: str, items: str, values: dict[str, Any]) -> str:
-        fields = {s.slot: values.get(s.slot) or "" for s in spec.slots}
-        return self._t.render(f"{spec.name}_confirm", lang, order_id=order_id, items=items,
-                              reason=fields.get("return_reason", ""), address=fields.get("new_address", ""))
+        fields = {s.confirm_as or s.slot: values.get(s.slot) or "" for s in spec.slots}
+        return self._t.render(f"{spec.name}_confirm", lang, order_id=order_id, items=items, **fields)
 
     @staticmethod
     def _step(flow: str, step: str, events: list, text: str) -> Decision:
         return Decision(text, "flow", events=[SlotSet("flow_step", step), *events],
                         decided_by=f"{flow}:{step}", keep_flow=True)
 
-    @staticmethod
-    def _clear() -> list:
-        return [SlotSet(name, None) for name in FLOW_SLOTS]
+    def _clear(self) -> list:
+        return [SlotSet(name, None) for name in self.flow_slots]
 
     def _end(self, flow: str, outcome: str, text: str) -> Decision:
         return Decision(text, "flow", events=[*self._clear(), FlowCompleted(flow, outcome=outcome)],
@@ -244,9 +257,10 @@ class WriteSteps:
         try:
             values = spec.act(self._backend, turn.actor, order_id, dict(turn.state.slots), key)
         except ActionRefused as exc:
-            en, zh = _REFUSALS.get(exc.reason, (exc.reason.replace("_", " "), exc.reason))
+            key = f"refused_{exc.reason}"
+            reason = self._t.render(key, lang) if self._t.has(key) else exc.reason.replace("_", " ")
             return self._end(flow, "failed", self._t.render("write_refused", lang, order_id=order_id,
-                                                            reason=zh if lang == "zh" else en))
+                                                            reason=reason))
         except ConnectorUnavailable:
             return self._handoff(flow, self._t.render("service_unavailable", lang),
                                  f"{flow}: business system unavailable", "unavailable")

@@ -324,3 +324,66 @@ def test_chinese_retrieval_asks_in_chinese(router, retriever):
     retriever.passages = [passage(STRONG, pid="zh-returns", lang="zh")]
     router.route(turn("退货期限是多久", "policy_question", lang="zh"))
     assert retriever.queries[-1][2] == "zh"
+
+
+# -- flows and intents as data --------------------------------------------------------------------------
+
+
+def test_a_flow_with_a_new_step_name_is_routed_from_its_spec(service, retriever, qa):
+    """A write flow and its intent declared as data only (a spec, a catalog entry, templates): the
+    router feeds its step the answers, lets a question digress, and confirms — no router change."""
+    from engine.flows.specs import FLOWS, FlowSpec, SlotSpec
+    from engine.nlu.catalog import load_intent_catalog
+
+    calls = []
+
+    class Backend(FakeOrderService):
+        def add_gift_note(self, actor, order_id, note, *, idempotency_key):
+            calls.append((order_id, note))
+
+    def act(backend, actor, order_id, values, key):
+        backend.add_gift_note(actor, order_id, values["gift_note"], idempotency_key=key)
+        return {"note": values["gift_note"]}
+
+    spec = FlowSpec("gift_note", "add_gift_note", (
+        SlotSpec("wording", "gift_note", "gift_ask", "gift_ask", lambda t: None, lambda t: t.strip() or None,
+                 confirm_as="note"),), act, actions=("add",), refusals={"closed": "cancel_closed"})
+    templates = Templates(store="B", overrides={
+        "gift_ask": {"en": "What should the note on {order_id} say?"},
+        "gift_note_confirm": {"en": "Add \"{note}\" to order {order_id}? (yes / no)"},
+        "gift_note_done": {"en": "Added \"{note}\"."}, "gift_note_kept": {"en": "No note added."}})
+    backend = Backend(dict(service.orders))
+    catalog = load_intent_catalog().merged({"gift_note": {"route": "order", "order": "write"}})
+    router = Router(templates=templates,
+                    orders=OrderFlows(backend, templates, today=lambda: TODAY, flows={**FLOWS, "gift_note": spec}),
+                    retriever=retriever, generator=ExtractiveGenerator(), products=qa,
+                    dialogue=DialogueSettings(), retrieval=RetrievalSettings(min_score=MIN_SCORE),
+                    catalog=catalog)
+    state = DialogueState("g")
+
+    def say(text, intent="out_of_scope", **kw):
+        nonlocal state
+        d = router.route(Turn(nlu=nlu(text, intent, **kw), state=state, actor=Actor.customer("C002")))
+        state = state.apply_all(d.events)
+        return d
+
+    assert say("add a gift note to 100031", "gift_note", order_ids=("100031",)).text == \
+        "What should the note on 100031 say?"
+    assert state.slots["flow_step"] == "wording"
+    digression = say("do you ship to Canada?", "policy_question")
+    assert digression.text.endswith("What should the note on 100031 say?")  # answered, then asked again
+    assert say("Happy birthday Ann").text == 'Add "Happy birthday Ann" to order 100031? (yes / no)'
+    assert say("yes", "affirm").text == 'Added "Happy birthday Ann".' and calls == [("100031", "Happy birthday Ann")]
+    assert state.active_flow is None and "gift_note" not in state.slots
+
+
+def test_a_catalog_order_intent_without_a_flow_is_refused_at_start(service, retriever, qa):
+    from engine.errors import ConfigError
+    from engine.nlu.catalog import load_intent_catalog
+
+    catalog = load_intent_catalog().merged({"gift_note": {"route": "order", "order": "write"}})
+    templates = Templates(store="B")
+    with pytest.raises(ConfigError, match="gift_note"):
+        Router(templates=templates, orders=OrderFlows(service, templates), retriever=retriever,
+               generator=ExtractiveGenerator(), products=qa, dialogue=DialogueSettings(),
+               retrieval=RetrievalSettings(), catalog=catalog)
