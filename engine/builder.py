@@ -12,7 +12,6 @@ from pathlib import Path
 
 from engine.services import build_services
 from engine.engine import Engine
-from engine.errors import ModelError
 from engine.flows.orders import OrderFlows
 from engine.generation.base import Generator
 from engine.generation.factory import build_generator
@@ -34,8 +33,9 @@ from engine.responses.templates import Templates
 from engine.router import Router
 from engine.settings import Settings
 from engine.state.factory import build_tracker
-from knowledge.embedders import Embedder, build_embedder
+from knowledge.embedders import Embedder
 from knowledge.ensemble import retrieval_embedder
+from knowledge.models import ModelRegistry as Models
 from knowledge.faq.index import HybridFAQRetriever
 from knowledge.faq.store import load_faqs
 from knowledge.graph.brands import BrandLinker
@@ -50,36 +50,21 @@ __all__ = ["build_engine"]
 log = logging.getLogger("shopassist.builder")
 
 
-def _named_embedder(name: str, settings: Settings, default: Embedder) -> Embedder:
-    """``name`` as an embedder, sharing ``default`` when it names the same model."""
-    if name in ("default", settings.embedder.model):
-        return default
-    emb = build_embedder(name, cache_size=settings.embedder.cache_size, backend=settings.embedder.backend,
-                         threads=settings.embedder.threads)
-    try:
-        if hasattr(emb, "warm_up"):
-            emb.warm_up()
-    except ModelError as exc:
-        log.warning("embedder %r unavailable (%s); using %s", name, exc, default.name)
-        return default
-    return emb
-
-
-def _product_linker(settings: Settings, catalog: Catalog, built: list[Embedder], data_dir: Path) -> ProductLinker:
+def _product_linker(settings: Settings, catalog: Catalog, models: Models, default: Embedder,
+                    data_dir: Path) -> ProductLinker:
     """Alias + fuzzy linking, with the embedding fallback when ``nlu.product_link_embedder`` names a model
-    (an already built embedder of that name is shared: one model, one query cache)."""
+    (from ``models``: the intent model's instance when it is the same model)."""
     nlu = settings.nlu
     if not nlu.product_link_embedder:
         return ProductLinker(catalog)
-    emb = _named_embedder(nlu.product_link_embedder, settings, built[0])
-    emb = next((e for e in built if e.name == emb.name), emb)
+    emb = models.loaded(nlu.product_link_embedder, fallback=default)
     semantic = EmbeddingProductMatcher(catalog, emb, threshold=nlu.product_link_threshold,
                                        margin=nlu.product_link_margin, cache_dir=data_dir / "catalogs")
     return ProductLinker(catalog, semantic=semantic)
 
 
 def _with_fast_stage(full: EmbeddingIntentClassifier, examples: list[IntentExample], settings: Settings,
-                     built: list[Embedder], data_dir: Path, head_params: dict):
+                     models: Models, data_dir: Path, head_params: dict):
     """``full`` behind a fast English stage when ``nlu.fast_embedder`` names a model (else ``full``)."""
     name = settings.nlu.fast_embedder
     if not name:
@@ -88,11 +73,9 @@ def _with_fast_stage(full: EmbeddingIntentClassifier, examples: list[IntentExamp
     if len({e.label for e in fast_examples}) < 2:
         log.info("fast intent stage off: the intent examples have fewer than two English intents")
         return full
-    emb = next((e for e in built if e.name == name), None)
+    emb = models.loaded(name)
     if emb is None:
-        emb = _named_embedder(name, settings, built[0])
-        if emb is built[0] and name not in ("default", settings.embedder.model):
-            return full  # the fast model is unavailable (logged): the full stage alone
+        return full  # the fast model is unavailable (logged): the full stage alone
     if emb.name == full.embedder.name:
         return full  # one model: a second stage would only repeat the first
     fast = load_or_train(emb, fast_examples, data_dir / "models", **head_params)
@@ -126,23 +109,17 @@ def build_engine(settings: Settings, *, progress: bool = False, generator: Gener
     # rebuild would throw away; `shopassist demo build` starts it afresh on purpose
     demo = ensure_demo_store(store_root, seed=settings.store.seed, progress=progress)
 
-    emb = settings.embedder
-    embedder = build_embedder(emb.model, device=emb.device, batch_size=emb.batch_size, cache_size=emb.cache_size,
-                              backend=emb.backend, threads=emb.threads)
+    # every model from one registry: settings that name the same model share one instance and cache
+    models = Models.from_settings(settings)
+    embedder = models.embedder("default")
     nlu_cfg = settings.nlu
-    intent_embedder = _named_embedder(settings.nlu.embedder, settings, embedder)
-    zh_embedder = _named_embedder(settings.retrieval.zh_embedder, settings, embedder)
-    if zh_embedder.name == intent_embedder.name:
-        zh_embedder = intent_embedder  # one model, one query cache: NLU and retrieval share it
+    intent_embedder = models.loaded(nlu_cfg.embedder, fallback=embedder)
+    zh_embedder = models.loaded(settings.retrieval.zh_embedder, fallback=embedder)
     examples = load_intent_examples(nlu_cfg.intents_file)
     head_params = dict(confidence_threshold=nlu_cfg.confidence_threshold, min_similarity=nlu_cfg.min_similarity,
                        max_iter=nlu_cfg.max_iter, weight_decay=nlu_cfg.weight_decay, seed=nlu_cfg.seed)
     classifier = load_or_train(intent_embedder, examples, data_dir / "models", **head_params)
-    classifier = _with_fast_stage(classifier, examples, settings, [embedder, intent_embedder], data_dir, head_params)
-    # with retrieval.int8_queries the fast stage's model also embeds English FAQ queries: one model, one cache
-    shared = [intent_embedder, zh_embedder]
-    if isinstance(classifier, CascadeIntentClassifier):
-        shared.append(classifier.fast.embedder)
+    classifier = _with_fast_stage(classifier, examples, settings, models, data_dir, head_params)
     # serve the registry's promoted intent model, and swap in the next one between turns
     classifier = ReloadingClassifier(ModelRegistry(settings.resolved_registry_dir), classifier,
                                      interval_s=settings.learn.reload_interval_s)
@@ -151,9 +128,7 @@ def build_engine(settings: Settings, *, progress: bool = False, generator: Gener
     templates = Templates.from_files(settings.store.templates_file, store_root, store=settings.store.name)
     retriever = HybridFAQRetriever.from_settings(
         load_faqs(settings.store.faqs_file or demo.faqs_path),
-        {"en": retrieval_embedder(embedder, settings.retrieval, share=shared,
-                                  cache_size=emb.cache_size, backend=emb.backend, threads=emb.threads),
-         "zh": zh_embedder},
+        {"en": retrieval_embedder(embedder, settings.retrieval, models=models), "zh": zh_embedder},
         settings.retrieval,
         cache_dir=store_root / "indexes",
     )
@@ -177,6 +152,6 @@ def build_engine(settings: Settings, *, progress: bool = False, generator: Gener
     )
     store, locks = build_tracker(settings.tracker, data_dir, privacy=settings.privacy)  # tracker.kind / tracker.lock
     nlu = NLUPipeline(classifier, _sentiment(settings.nlu),
-                      RuleEntityExtractor(_product_linker(settings, catalog, [intent_embedder, zh_embedder], data_dir),
+                      RuleEntityExtractor(_product_linker(settings, catalog, models, embedder, data_dir),
                                           brands=BrandLinker(catalog)))
     return Engine(settings, nlu=nlu, router=router, store=store, templates=templates, locks=locks, orders=orders)
