@@ -4,6 +4,12 @@ Precedence, declared here once: explicit overrides > environment > YAML file > d
 Nested fields use ``__`` in environment names (``SHOPASSIST_NLU__CONFIDENCE_THRESHOLD=0.6``).
 Any invalid file or value raises :class:`engine.errors.ConfigError` naming the field.
 
+Two shapes keep the tree honest. Sections whose fields depend on a choice (``tracker.kind``,
+``connectors.kind``, ``generation.backend``) have one class per choice, a discriminated union: a
+field of another kind is an error naming it, and each kind's class documents its own fields.
+Embedding models are named once, in ``models`` (:mod:`knowledge.models`); every other setting that
+needs a model refers to it by name, and the registry built from them gives one instance per model.
+
 Example:
     >>> s = load_settings()                                  # configs/default.yaml
     >>> s = load_settings("configs/zh.yaml", retrieval={"top_k": 5})   # doctest: +SKIP
