@@ -52,6 +52,14 @@ _FEEDBACK_TEXTS = ("text", "comment", "correction")
 _MIN_SECRET = 4  # shorter slot values are not searched for in texts (they would mangle words)
 
 
+
+
+@functools.lru_cache(maxsize=8192)
+def _masked(text: str) -> str:
+    """:func:`mask_pii`, remembered: a snapshot carries the conversation's recent history, so each
+    commit would otherwise mask the same texts again."""
+    return mask_pii(text)
+
 class _Opened(str):
     """A decrypted string that remembers when it was first sealed (for retention on re-sealing)."""
 
@@ -122,7 +130,7 @@ class Sealer:
         """``text`` with the ``(value, placeholder)`` secrets replaced, then :func:`mask_pii`."""
         for value, placeholder in secrets:
             text = text.replace(value, placeholder)
-        return mask_pii(text)
+        return _masked(text)
 
     def _secrets(self, *slot_sources: Any) -> list[tuple[str, str]]:
         found: dict[str, str] = {}
