@@ -35,6 +35,7 @@ Example:
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -84,6 +85,8 @@ __all__ = [
     "WriteLedger",
     # validation
     "ORDER_ID_RE",
+    "DEFAULT_ORDER_ID_PATTERN",
+    "order_id_regex",
     "validate_order_id",
     "validate_return_id",
     "validate_product_id",
@@ -93,7 +96,9 @@ __all__ = [
     "validate_limit",
 ]
 
+DEFAULT_ORDER_ID_PATTERN = "[0-9]{6}"
 ORDER_ID_RE = re.compile(r"^[0-9]{6}$")
+_MAX_ORDER_ID = 40  # longer text is never an order id, whatever a store's pattern (bounds the match)
 _RETURN_ID_RE = re.compile(r"^R[0-9]{4,10}$")
 _PRODUCT_ID_RE = re.compile(r"^P[0-9]{3,8}$")
 _VARIANT_ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,31}$")
@@ -153,10 +158,10 @@ class InvalidRequest(ConnectorError):
 
 
 class InvalidOrderId(InvalidRequest):
-    """The order id does not have the store's shape (six digits)."""
+    """The order id does not have the store's shape (six digits unless the store says otherwise)."""
 
-    def __init__(self, order_id: str) -> None:
-        super().__init__(f"order id {str(order_id)[:40]!r} is not six digits")
+    def __init__(self, order_id: str, shape: str = "six digits") -> None:
+        super().__init__(f"order id {str(order_id)[:40]!r} is not {shape[:60]}")
         self.order_id = order_id
 
 
@@ -188,12 +193,40 @@ class IdempotencyConflict(ConnectorError):
 # -- validation -----------------------------------------------------------------------------------
 
 
-def validate_order_id(order_id: str) -> str:
-    """Return the order id stripped of ``#`` and spaces, or raise :class:`InvalidOrderId`."""
-    cleaned = str(order_id).strip().lstrip("#").strip()
-    if not ORDER_ID_RE.match(cleaned):
-        raise InvalidOrderId(str(order_id))
-    return cleaned
+@functools.lru_cache(maxsize=32)
+def order_id_regex(pattern: str | None = None) -> re.Pattern[str]:
+    """The whole-id regex of a store's ``order_id_pattern`` (None: six digits), ASCII-only.
+
+    ``\\d`` and ``\\w`` then match ASCII alone, so full-width or Arabic-Indic digits are never an id.
+
+    Raises:
+        ValueError: ``pattern`` is not a regular expression.
+    """
+    if pattern is None or pattern == DEFAULT_ORDER_ID_PATTERN:
+        return ORDER_ID_RE
+    try:
+        return re.compile(f"^(?:{pattern})$", re.ASCII)
+    except re.error as exc:
+        raise ValueError(f"order_id_pattern {pattern!r} is not a regular expression: {exc}") from exc
+
+
+def validate_order_id(order_id: str, pattern: str | None = None) -> str:
+    """Return the order id stripped of spaces and a leading ``#`` (kept when the store's ``pattern``
+    needs it, as Shopify's ``#1001`` may), or raise :class:`InvalidOrderId`.
+
+    Args:
+        order_id: the id as given.
+        pattern: the store's ``order_id_pattern`` (a regex for the whole id; None: six digits).
+    """
+    raw = str(order_id).strip()
+    if len(raw) <= _MAX_ORDER_ID:
+        rx = order_id_regex(pattern)
+        bare = raw.lstrip("#").strip()
+        for candidate in (bare, raw):
+            if rx.match(candidate):
+                return candidate
+    raise InvalidOrderId(str(order_id), "six digits" if pattern in (None, DEFAULT_ORDER_ID_PATTERN)
+                         else f"in the store's order-id form ({pattern})")
 
 
 def _match(rx: re.Pattern[str], value: object, name: str, shape: str) -> str:

@@ -51,6 +51,7 @@ from .base import (
     WriteOutcome,
     validate_idempotency_key,
     validate_limit,
+    order_id_regex,
     validate_order_id,
     validate_product_id,
     validate_return_id,
@@ -98,7 +99,7 @@ class _Api:
 
     def __init__(self, base_url: str, token: str, *, timeout_s: float, connect_timeout_s: float, retries: int,
                  backoff_base_s: float, backoff_cap_s: float, breaker: CircuitBreaker | None,
-                 rng: Callable[[], float]) -> None:
+                 rng: Callable[[], float], order_id_pattern: str | None = None) -> None:
         if not base_url.startswith(("http://", "https://")):
             raise ValueError(f"base_url must be an http(s) URL, got {base_url!r}")
         if not token:
@@ -109,6 +110,8 @@ class _Api:
             raise ValueError(f"retries must be >= 0, got {retries}")
         if backoff_base_s < 0 or backoff_cap_s < 0:
             raise ValueError("backoff times must be >= 0")
+        order_id_regex(order_id_pattern)  # a bad pattern fails here, not on the first order
+        self._order_pattern = order_id_pattern
         self.base_url = base_url.rstrip("/")
         self._headers = {"Authorization": f"Bearer {token}", "Accept": "application/json",
                          "User-Agent": "shopassist-connector/1"}
@@ -179,7 +182,7 @@ class _Api:
 
     # -- orders ---------------------------------------------------------------------------------
     def get_order(self, actor: Actor, order_id: str) -> Order:
-        oid = validate_order_id(order_id)
+        oid = validate_order_id(order_id, self._order_pattern)
         return self._run(_Call("GET", f"/orders/{_seg(oid)}", actor, Order))
 
     def list_orders(self, actor: Actor, limit: int = 5) -> list[Order]:
@@ -187,21 +190,21 @@ class _Api:
         return self._run(_Call("GET", "/orders", actor, list[Order], params={"limit": limit}))
 
     def cancel_order(self, actor: Actor, order_id: str, *, idempotency_key: str) -> Cancellation:
-        oid = validate_order_id(order_id)
+        oid = validate_order_id(order_id, self._order_pattern)
         key = validate_idempotency_key(idempotency_key)
         return self._run(_Call("POST", f"/orders/{_seg(oid)}/cancel", actor, Cancellation, key=key))
 
     # -- shipping, returns, refunds -------------------------------------------------------------
     def track_shipment(self, actor: Actor, order_id: str) -> Shipment | None:
-        oid = validate_order_id(order_id)
+        oid = validate_order_id(order_id, self._order_pattern)
         return self._run(_Call("GET", f"/orders/{_seg(oid)}/shipment", actor, Shipment | None))
 
     def check_return(self, actor: Actor, order_id: str) -> ReturnEligibility:
-        oid = validate_order_id(order_id)
+        oid = validate_order_id(order_id, self._order_pattern)
         return self._run(_Call("GET", f"/orders/{_seg(oid)}/return-eligibility", actor, ReturnEligibility))
 
     def create_return(self, actor: Actor, order_id: str, reason: str, *, idempotency_key: str) -> ReturnRecord:
-        oid = validate_order_id(order_id)
+        oid = validate_order_id(order_id, self._order_pattern)
         why = validate_text("reason", reason, max_chars=500)
         key = validate_idempotency_key(idempotency_key)
         return self._run(_Call("POST", f"/orders/{_seg(oid)}/returns", actor, ReturnRecord, body={"reason": why},
@@ -209,7 +212,7 @@ class _Api:
 
     def request_replacement(self, actor: Actor, order_id: str, reason: str, *,
                             idempotency_key: str) -> ReplacementRequest:
-        oid = validate_order_id(order_id)
+        oid = validate_order_id(order_id, self._order_pattern)
         why = validate_text("reason", reason, max_chars=500)
         key = validate_idempotency_key(idempotency_key)
         return self._run(_Call("POST", f"/orders/{_seg(oid)}/replacements", actor, ReplacementRequest,
@@ -220,7 +223,7 @@ class _Api:
         return self._run(_Call("GET", f"/returns/{_seg(rid)}", actor, ReturnRecord))
 
     def get_refund(self, actor: Actor, order_id: str) -> RefundStatus:
-        oid = validate_order_id(order_id)
+        oid = validate_order_id(order_id, self._order_pattern)
         return self._run(_Call("GET", f"/orders/{_seg(oid)}/refund", actor, RefundStatus))
 
     # -- inventory and customers ----------------------------------------------------------------
@@ -236,7 +239,7 @@ class _Api:
         self, actor: Actor, address: str, *, idempotency_key: str, order_id: str | None = None
     ) -> AddressChange:
         new = validate_text("address", address, max_chars=300)
-        oid = validate_order_id(order_id) if order_id is not None else None
+        oid = validate_order_id(order_id, self._order_pattern) if order_id is not None else None
         key = validate_idempotency_key(idempotency_key)
         return self._run(_Call("PUT", "/customers/me/address", actor, AddressChange,
                                body={"address": new, "order_id": oid}, key=key))
@@ -260,14 +263,17 @@ class RestBackend(_Api):
         breaker: the circuit breaker (default: 5 failures, 30 s).
         client: an ``httpx.Client`` to use (tests, custom transports); closed by :meth:`close`.
         sleep, rng: injectable for tests.
+        order_id_pattern: the store's order-id regex (None: six digits), checked before any request.
     """
 
     def __init__(self, base_url: str, token: str, *, timeout_s: float = 2.0, connect_timeout_s: float = 1.0,
                  retries: int = 2, backoff_base_s: float = 0.1, backoff_cap_s: float = 1.0,
                  breaker: CircuitBreaker | None = None, client: httpx.Client | None = None,
-                 sleep: Callable[[float], None] = time.sleep, rng: Callable[[], float] = random.random) -> None:
+                 sleep: Callable[[float], None] = time.sleep, rng: Callable[[], float] = random.random,
+                 order_id_pattern: str | None = None) -> None:
         super().__init__(base_url, token, timeout_s=timeout_s, connect_timeout_s=connect_timeout_s, retries=retries,
-                         backoff_base_s=backoff_base_s, backoff_cap_s=backoff_cap_s, breaker=breaker, rng=rng)
+                         backoff_base_s=backoff_base_s, backoff_cap_s=backoff_cap_s, breaker=breaker, rng=rng,
+                         order_id_pattern=order_id_pattern)
         self._client = client or httpx.Client(timeout=self._timeout, follow_redirects=False)
         self._sleep = sleep
 
@@ -314,9 +320,11 @@ class AsyncRestBackend(_Api):
     def __init__(self, base_url: str, token: str, *, timeout_s: float = 2.0, connect_timeout_s: float = 1.0,
                  retries: int = 2, backoff_base_s: float = 0.1, backoff_cap_s: float = 1.0,
                  breaker: CircuitBreaker | None = None, client: httpx.AsyncClient | None = None,
-                 sleep: Callable[[float], Any] = asyncio.sleep, rng: Callable[[], float] = random.random) -> None:
+                 sleep: Callable[[float], Any] = asyncio.sleep, rng: Callable[[], float] = random.random,
+                 order_id_pattern: str | None = None) -> None:
         super().__init__(base_url, token, timeout_s=timeout_s, connect_timeout_s=connect_timeout_s, retries=retries,
-                         backoff_base_s=backoff_base_s, backoff_cap_s=backoff_cap_s, breaker=breaker, rng=rng)
+                         backoff_base_s=backoff_base_s, backoff_cap_s=backoff_cap_s, breaker=breaker, rng=rng,
+                         order_id_pattern=order_id_pattern)
         self._client = client or httpx.AsyncClient(timeout=self._timeout, follow_redirects=False)
         self._sleep = sleep
 

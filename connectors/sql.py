@@ -59,6 +59,7 @@ from .base import (
     WriteOutcome,
     validate_idempotency_key,
     validate_limit,
+    order_id_regex,
     validate_order_id,
     validate_product_id,
     validate_return_id,
@@ -130,6 +131,7 @@ class SqlBackend:
         timeout_s: how long to wait for a locked database or a connection before giving up.
         return_window_days: days after delivery a return is accepted.
         now: the clock (UTC, injectable for tests).
+        order_id_pattern: the store's order-id regex (None: six digits), checked before any query.
 
     Example:
         >>> backend = SqlBackend("sqlite:///store.db")                                   # doctest: +SKIP
@@ -146,6 +148,7 @@ class SqlBackend:
         timeout_s: float = 2.0,
         return_window_days: int = 30,
         now: Callable[[], datetime] = _utcnow,
+        order_id_pattern: str | None = None,
     ) -> None:
         if not url:
             raise ValueError("url must be a database URL")
@@ -153,8 +156,10 @@ class SqlBackend:
             raise ValueError(f"timeout_s must be > 0, got {timeout_s}")
         if return_window_days <= 0:
             raise ValueError(f"return_window_days must be > 0, got {return_window_days}")
+        order_id_regex(order_id_pattern)  # a bad pattern fails here, not on the first order
         self.url = url
         self._window = return_window_days
+        self._order_pattern = order_id_pattern
         self._now = now
         if url.startswith("sqlite"):
             connect_args: dict[str, Any] = {"timeout": timeout_s, "check_same_thread": False}
@@ -312,7 +317,7 @@ class SqlBackend:
 
     # -- orders ---------------------------------------------------------------------------------
     def get_order(self, actor: Actor, order_id: str) -> Order:
-        oid = validate_order_id(order_id)
+        oid = validate_order_id(order_id, self._order_pattern)
         return self._read(lambda conn: self._load(conn, self._order_row(conn, actor, oid)))
 
     def list_orders(self, actor: Actor, limit: int = 5) -> list[Order]:
@@ -328,7 +333,7 @@ class SqlBackend:
         return self._read(lambda conn: self._load_many(conn, conn.execute(stmt).mappings().all()))
 
     def cancel_order(self, actor: Actor, order_id: str, *, idempotency_key: str) -> Cancellation:
-        oid = validate_order_id(order_id)
+        oid = validate_order_id(order_id, self._order_pattern)
         key = validate_idempotency_key(idempotency_key)
         if actor.role == "anonymous":
             raise OrderNotFound(oid)
@@ -346,7 +351,7 @@ class SqlBackend:
 
     # -- shipping, returns, refunds -------------------------------------------------------------
     def track_shipment(self, actor: Actor, order_id: str) -> Shipment | None:
-        oid = validate_order_id(order_id)
+        oid = validate_order_id(order_id, self._order_pattern)
 
         def read(conn: Connection) -> Shipment | None:
             self._order_row(conn, actor, oid)
@@ -359,7 +364,7 @@ class SqlBackend:
         return check_return_eligibility(order, self._now().date(), self._window)
 
     def create_return(self, actor: Actor, order_id: str, reason: str, *, idempotency_key: str) -> ReturnRecord:
-        oid = validate_order_id(order_id)
+        oid = validate_order_id(order_id, self._order_pattern)
         why = validate_text("reason", reason, max_chars=500)
         key = validate_idempotency_key(idempotency_key)
         if actor.role == "anonymous":
@@ -384,7 +389,7 @@ class SqlBackend:
                             idempotency_key: str) -> ReplacementRequest:
         """Record a request for a new unit: same rule as a return (delivered, inside the window, no
         open return), and one open replacement request per order."""
-        oid = validate_order_id(order_id)
+        oid = validate_order_id(order_id, self._order_pattern)
         why = validate_text("reason", reason, max_chars=500)
         key = validate_idempotency_key(idempotency_key)
         if actor.role == "anonymous":
@@ -462,7 +467,7 @@ class SqlBackend:
         self, actor: Actor, address: str, *, idempotency_key: str, order_id: str | None = None
     ) -> AddressChange:
         new = validate_text("address", address, max_chars=300)
-        oid = validate_order_id(order_id) if order_id is not None else None
+        oid = validate_order_id(order_id, self._order_pattern) if order_id is not None else None
         key = validate_idempotency_key(idempotency_key)
         if actor.role != "customer":
             raise CustomerNotFound()

@@ -282,10 +282,13 @@ TrackerConfig = _kind_union(TrackerSettings, MemoryTracker, SqliteTracker, Postg
 
 
 class StoreSettings(_Section):
-    """Where the store's data lives; ``demo`` builds the embedded demo store on first use."""
+    """Where the store's data lives: ``demo`` builds the embedded demo store on first use; ``kit``
+    reads a store kit (docs/store-kit.md) in ``root``, whose store.yaml wins over ``name``,
+    ``currency_symbol`` and ``dialogue.return_window_days``."""
 
-    kind: Literal["demo"] = "demo"
-    root: Path | None = None  # None: <data_dir>/demo-store
+    kind: Literal["demo", "kit"] = "demo"
+    # demo: the built store's folder (None: <data_dir>/demo-store); kit: the kit's folder (required)
+    root: Path | None = None
     seed: int = 7
     currency_symbol: str = "$"
     name: str = "Brightcart"
@@ -303,6 +306,16 @@ class StoreSettings(_Section):
         if path is not None and not Path(path).expanduser().is_file():
             raise ValueError(f"no such file: {path}")
         return path
+
+    @model_validator(mode="after")
+    def _kit_has_root(self) -> "StoreSettings":
+        if self.kind == "kit":
+            if self.root is None:
+                raise ValueError("store.root must name the kit's folder when store.kind is kit")
+            if not (Path(self.root).expanduser() / "store.yaml").is_file():
+                raise ValueError(f"store.root {self.root}: no store.yaml there (create a kit with "
+                                 f"`shopassist store init {self.root}`)")
+        return self
 
 
 class DialogueSettings(_Section):

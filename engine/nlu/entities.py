@@ -1,7 +1,8 @@
 """Entity extraction: order ids (and ids of the wrong shape), products and brands, sizes, colors,
 quantities, dates, emails, phone numbers, anaphora and ordinals, English and Chinese.
 
-Order ids are six digits (``100023``, ``#100023``). A token that is clearly meant as an order
+Order ids are six digits (``100023``, ``#100023``) unless the store's ``order_id_pattern`` gives
+their own form (``LP[0-9]{5}``; typed in lower case they are still found). A token that is clearly meant as an order
 number but has the wrong shape ("order ABC12", "order 12345") is reported as malformed so the
 router can say what an order number looks like instead of guessing. Products and brands come
 from the catalog (:class:`~knowledge.graph.linker.ProductLinker`,
@@ -36,6 +37,24 @@ from .dates import find_dates
 __all__ = ["RuleEntityExtractor"]
 
 _ORDER_ID_RE = re.compile(r"(?<![A-Za-z0-9_.$€£¥])#?([0-9]{6})(?![A-Za-z0-9_]|\.\d)")
+_MAX_PATTERN = 200
+
+
+def _order_id_finder(pattern: str | None) -> tuple[re.Pattern[str], re.Pattern[str] | None]:
+    """The regex finding order ids in text, and the whole-id regex (None: the default six digits).
+
+    A store's pattern is found where no letter, digit or price sign touches it; ASCII-only (full-width
+    digits are not ids) and case-blind (the id is then upper-cased when only that form is whole)."""
+    if pattern is None or pattern == "[0-9]{6}":
+        return _ORDER_ID_RE, None
+    if len(pattern) > _MAX_PATTERN:
+        raise ValueError(f"order_id_pattern is longer than {_MAX_PATTERN} characters")
+    try:
+        whole = re.compile(f"(?:{pattern})", re.ASCII)
+        found = re.compile(rf"(?<![A-Za-z0-9_.$€£¥])#?({pattern})(?![A-Za-z0-9_]|\.\d)", re.ASCII | re.IGNORECASE)
+    except re.error as exc:
+        raise ValueError(f"order_id_pattern {pattern!r} is not a regular expression: {exc}") from exc
+    return found, whole
 # Chinese postcodes have six digits too: "邮编是200120" is not an order number
 _POSTCODE_LEAD_RE = re.compile(r"(?:邮编|邮政编码|zip(?:\s*code)?|post(?:al)?\s*code|postcode)\s*(?:是|为|is|[:：])?\s*$",
                                re.IGNORECASE)
@@ -67,6 +86,10 @@ class RuleEntityExtractor:
         linker: links product mentions to catalog ids; ``None`` extracts no products.
         brands: finds the catalog's brand names; ``None`` extracts no brands.
         clock: gives the day relative dates count from, when :meth:`extract` is not told.
+        order_id_pattern: the store's order-id regex (None: six digits).
+
+    Raises:
+        ValueError: ``order_id_pattern`` is not a regular expression (or longer than 200 characters).
     """
 
     def __init__(
@@ -75,7 +98,9 @@ class RuleEntityExtractor:
         *,
         brands: BrandLinker | None = None,
         clock: Callable[[], date] = date.today,
+        order_id_pattern: str | None = None,
     ) -> None:
+        self._order_ids, self._whole_id = _order_id_finder(order_id_pattern)
         self._linker = linker
         self._brands = brands
         self._clock = clock
@@ -85,20 +110,28 @@ class RuleEntityExtractor:
         if self._linker is not None and hasattr(self._linker, "warm_up"):
             self._linker.warm_up()
 
+    def _as_id(self, found: str) -> str:
+        """A found id in the store's own case: as typed when whole, else upper-cased when that is."""
+        if self._whole_id is None or self._whole_id.fullmatch(found):
+            return found
+        upper = found.upper()
+        return upper if self._whole_id.fullmatch(upper) else found
+
     def extract(self, text: str, *, today: date | None = None) -> Entities:
         """The entities of one message; relative dates count from ``today`` (default: the clock)."""
         text = text[:5000]
-        ids = tuple(dict.fromkeys(m.group(1) for m in _ORDER_ID_RE.finditer(text)
+        ids = tuple(dict.fromkeys(self._as_id(m.group(1)) for m in self._order_ids.finditer(text)
                                   if not _POSTCODE_LEAD_RE.search(text, 0, m.start())))
+        known = {i.lstrip("#").upper() for i in ids}
         malformed: list[str] = []
         for m in _NEAR_ORDER_RE.finditer(text):
             tok = m.group(1)
             if tok.lower() in _NOT_IDS or not any(c.isdigit() for c in tok):
                 continue
-            if tok.lstrip("#") not in ids:
+            if tok.lstrip("#").upper() not in known:
                 malformed.append(tok)
         bare = _BARE_NUMBER_RE.fullmatch(text)  # a message that is only a number: an order id attempt
-        if bare and bare.group(1) not in ids and bare.group(1) not in malformed:
+        if bare and bare.group(1) not in known and bare.group(1) not in malformed:
             malformed.append(bare.group(1))
         products = tuple(self._linker.link(text)) if self._linker else ()
         om = _ORDINAL_RE.search(text)

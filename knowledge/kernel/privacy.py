@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Callable
 
 from .contacts import ContactMatch, find_emails, find_phones
 
@@ -52,20 +53,29 @@ def _cn_id_valid(number: str) -> bool:
     return _CN_ID_CHECK[total % 11] == number[17].upper()
 
 
-def mask_pii(text: str) -> str:
+def mask_pii(text: str, *, order_ids: re.Pattern[str] | None = None) -> str:
     """Replace emails, national ids, phone numbers, card numbers and street addresses with placeholders.
 
-    Six-digit order numbers are left alone (they are not personal data and are needed to debug).
+    Six-digit order numbers are left alone (they are not personal data and are needed to debug), and
+    so is any whole match of ``order_ids`` (a store's own order-id form, e.g. ``order_id_regex(pattern)``
+    of :mod:`connectors.base`) that a phone or card pattern would otherwise take.
     """
+    if order_ids is None:
+        return _mask(str(text), lambda s: bool(_ORDER_IDS_RE.fullmatch(s)), lambda s: False)
+    store_id = lambda s: bool(order_ids.fullmatch(s) or order_ids.fullmatch(s.lstrip("#")))  # noqa: E731
+    return _mask(str(text), lambda s: bool(_ORDER_IDS_RE.fullmatch(s)) or store_id(s), store_id)
+
+
+def _mask(text: str, is_order_id: Callable[[str], bool], is_store_id: Callable[[str], bool]) -> str:
     out = _replace(str(text), find_emails(str(text)), "[email]")
     # an id ending in X is one whatever its checksum (a typo is still the customer's id); an
     # all-digit one with a wrong checksum is left to the card pattern, which masks it too
     out = _CN_ID_RE.sub(lambda m: "[national_id]" if m.group(0)[-1] in "Xx" or _cn_id_valid(m.group(0))
                         else m.group(0), out)
     out = _SSN_RE.sub("[national_id]", out)
-    out = _replace(out, find_phones(out), "[phone]")
+    out = _replace(out, [m for m in find_phones(out) if not is_store_id(m.text.strip())], "[phone]")
     for rx, repl in _PATTERNS:
-        out = rx.sub(lambda m, r=repl: m.group(0) if _ORDER_IDS_RE.fullmatch(m.group(0).strip()) else r, out)
+        out = rx.sub(lambda m, r=repl: m.group(0) if is_order_id(m.group(0).strip()) else r, out)
     return out
 
 
@@ -79,15 +89,19 @@ class PiiMaskingFilter(logging.Filter):
     """A logging filter that masks PII in the rendered message of every record, and in the
     traceback of one logged with ``exc_info`` (an exception's text may quote the customer)."""
 
+    def __init__(self, name: str = "", *, order_ids: re.Pattern[str] | None = None) -> None:
+        super().__init__(name)
+        self._order_ids = order_ids
+
     def filter(self, record: logging.LogRecord) -> bool:
         try:
             message = record.getMessage()
         except Exception:  # a malformed record still gets logged, masked
             message = str(record.msg)
-        record.msg, record.args = mask_pii(message), ()
+        record.msg, record.args = mask_pii(message, order_ids=self._order_ids), ()
         if record.exc_info and not record.exc_text:
             # formatters print a record's cached exc_text instead of formatting exc_info again
             record.exc_text = logging.Formatter().formatException(record.exc_info)
         if record.exc_text:
-            record.exc_text = mask_pii(record.exc_text)
+            record.exc_text = mask_pii(record.exc_text, order_ids=self._order_ids)
         return True
