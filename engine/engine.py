@@ -28,7 +28,7 @@ from typing import Any
 from connectors.auth import Actor
 from engine.errors import StoreError
 from engine.flows.base import Decision, Turn
-from engine.learn.capture import capture_reason, turn_record
+from engine.learn.capture import capture_reason, check_intent, turn_record
 from engine.nlu.pipeline import NLUPipeline
 from engine.privacy import PiiMaskingFilter, mask_pii
 from engine.responses.templates import Templates
@@ -167,6 +167,8 @@ class Engine:
             raise ValueError("give at least one of rating, correction, comment or handoff")
         if handoff and rating is None:
             rating = -1
+        if correction is not None:  # a correction names an intent of the catalog (UnknownIntent: the closest)
+            correction = check_intent(correction, self._intent_names())
         last_user: UserUttered | None = None
         last_bot: BotUttered | None = None
         events = self.store.events(conversation.session_id, last=64)  # the latest turn, not the whole log
@@ -187,6 +189,16 @@ class Engine:
             sources=last_bot.sources if last_bot else (),
             model_version=last_user.model if last_user else None,
         ))
+
+    def _intent_names(self) -> set[str]:
+        """The intents a correction may name: the router's catalog, or the intent catalog (the
+        classifier's own intents too: a store's extra intents)."""
+        from engine.nlu.catalog import load_intent_catalog
+
+        catalog = getattr(self.router, "catalog", None)
+        classifier = getattr(self.nlu, "classifier", None)
+        return {*(catalog if catalog is not None else load_intent_catalog()),
+                *getattr(classifier, "labels", ()), "out_of_scope"}
 
     def reset(self, session_id: str, *, customer_id: str | None = None) -> None:
         """Start the conversation afresh (the event log keeps its history)."""
@@ -300,8 +312,10 @@ class Engine:
                       "products": list(nlu.entities.product_ids),
                       **{k: list(v) for k in _TRACE_SLOTS if (v := getattr(nlu.entities, k))}},
         )
-        return self._finish(session_id, state, cleaned, nlu.intent.intent, nlu.intent.confidence,
-                            nlu.language, nlu.sentiment, decision, trace, started, model=nlu.intent.model)
+        # stored and shown as typed (full-width punctuation kept); the models read the folded form
+        return self._finish(session_id, state, clean_text(raw, fold=False), nlu.intent.intent,
+                            nlu.intent.confidence, nlu.language, nlu.sentiment, decision, trace, started,
+                            model=nlu.intent.model)
 
     def _finish(
         self,

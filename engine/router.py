@@ -105,6 +105,11 @@ class Router:
         self._dialogue = dialogue
         self._retrieval = retrieval
 
+    @property
+    def catalog(self) -> IntentCatalog:
+        """The intent catalog this router answers by."""
+        return self._catalog
+
     def warm_up(self) -> None:
         """Load the retriever's indexes and query models now rather than on the first question
         (a cached index loads without its embedding model, so one query per language is run)."""

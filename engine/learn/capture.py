@@ -20,7 +20,34 @@ from typing import Any
 
 from engine.settings import LearnSettings
 
-__all__ = ["capture_reason", "turn_record", "parse_sources"]
+__all__ = ["UnknownIntent", "check_intent", "capture_reason", "turn_record", "parse_sources"]
+
+
+class UnknownIntent(ValueError):
+    """A correction or label naming no intent of the catalog (the message suggests the closest)."""
+
+
+def check_intent(intent: str, known: Iterable[str]) -> str:
+    """``intent`` stripped, when it is one of ``known`` (the intent catalog's names).
+
+    Raises:
+        UnknownIntent: it is not; the message names the closest known intent, if one is close.
+
+    Example:
+        >>> check_intent("trak_order", ["track_order", "greet"])
+        Traceback (most recent call last):
+        ...
+        engine.learn.capture.UnknownIntent: unknown intent 'trak_order'; did you mean track_order?
+    """
+    import difflib
+
+    name = (intent or "").strip()
+    names = sorted(set(known))
+    if name in names:
+        return name
+    close = difflib.get_close_matches(name.lower(), names, n=1, cutoff=0.6)
+    hint = f"did you mean {close[0]}?" if close else f"one of: {', '.join(names)}"
+    raise UnknownIntent(f"unknown intent {name!r}; {hint}")
 
 
 def capture_reason(settings: LearnSettings, *, intent: str, confidence: float, handoff: bool) -> str | None:

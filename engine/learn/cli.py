@@ -1,14 +1,21 @@
-"""``shopassist learn review | label | retrain | rollback | versions``: learning from feedback.
+"""``shopassist learn review | label | unlabel | retrain | promote | rollback | versions``.
 
 Every command reads the configured tracker store (where feedback and labels live) and the model
 registry (``learn.registry_dir``). All of them are scriptable; ``review --interactive`` asks for
-labels one turn at a time on a terminal.
+labels one turn at a time on a terminal. Intents are checked against the intent catalog (an
+unknown one is refused with the closest name). ``retrain`` exits 0 when it promoted, 3 when it
+did not (rejected, nothing new, already decided), 1 on errors; ``--json -`` writes the decision
+to standard output (the human summary then goes to standard error). Long steps show progress on a
+terminal.
 
 Example:
     $ shopassist learn review --limit 10
     $ shopassist learn label 42 track_order --by ana
+    $ shopassist learn unlabel 42 --by ana
     $ shopassist learn retrain --json decision.json
-    $ shopassist learn rollback
+    $ shopassist learn promote v0003 --reason "accepted: the drop is on a retired intent" --by ana
+    $ shopassist learn rollback --reason "customers report wrong answers"
+    $ shopassist learn versions
 """
 
 from __future__ import annotations
@@ -22,7 +29,10 @@ from typing import Any
 
 from engine.errors import ShopAssistError
 
-__all__ = ["register", "LabelError"]
+__all__ = ["register", "LabelError", "NOT_PROMOTED"]
+
+#: ``learn retrain``'s exit status when it registered or promoted nothing new.
+NOT_PROMOTED = 3
 
 
 class LabelError(ShopAssistError):
@@ -58,10 +68,15 @@ def _registry(settings):
 
 
 def _known_intents(settings) -> set[str]:
+    """The intent catalog's names (the store's overrides included) and every intent with examples."""
     from engine.nlu.base import OUT_OF_SCOPE
+    from engine.nlu.catalog import load_intent_catalog, store_catalog_overrides
     from engine.nlu.intent import load_intent_examples
 
-    return {e.label for e in load_intent_examples(settings.nlu.intents_file)} | {OUT_OF_SCOPE}
+    store = settings.store
+    catalog = load_intent_catalog(getattr(store, "intent_catalog_file", None),
+                                  overrides=store_catalog_overrides(getattr(store, "root", None)))
+    return set(catalog) | {e.label for e in load_intent_examples(settings.nlu.intents_file)} | {OUT_OF_SCOPE}
 
 
 def _settings_embedder(settings, name: str):
@@ -106,11 +121,13 @@ def _fmt_item(item: Any) -> str:
 
 
 def _store_label(store, records: list[dict], item_id: int, intent: str, author: str, known: set[str]) -> int:
+    from .capture import UnknownIntent, check_intent
     from .review import group_turns, label_record
 
-    intent = intent.strip()
-    if intent not in known:
-        raise LabelError(f"unknown intent {intent!r}; one of: {', '.join(sorted(known))}")
+    try:
+        intent = check_intent(intent, known)
+    except UnknownIntent as exc:
+        raise LabelError(str(exc)) from None
     item = next((i for i in group_turns(records) if item_id in i.record_ids), None)
     if item is None:
         raise LabelError(f"no reviewable turn with feedback record #{item_id}")
@@ -175,6 +192,37 @@ def _cmd_label(args: argparse.Namespace) -> int:
     return 0
 
 
+class _Progress:
+    """A rich progress display on a terminal (standard error); one line per finished step otherwise."""
+
+    def __init__(self) -> None:
+        self._bar = None
+        self._tasks: dict[str, int] = {}
+
+    def __enter__(self) -> "_Progress":
+        if sys.stderr.isatty():
+            from rich.console import Console
+            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+            self._bar = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                                 TimeElapsedColumn(), console=Console(stderr=True), transient=True)
+            self._bar.__enter__()
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        if self._bar is not None:
+            self._bar.__exit__(*exc)
+
+    def __call__(self, step: str, done: int, total: int) -> None:
+        if self._bar is None:
+            if done == total:
+                print(f"{step}: {done}/{total}", file=sys.stderr)
+            return
+        if step not in self._tasks:
+            self._tasks[step] = self._bar.add_task(step, total=total)
+        self._bar.update(self._tasks[step], completed=done, total=total)
+
+
 def _cmd_retrain(args: argparse.Namespace) -> int:
     from engine.nlu.intent import load_intent_examples
 
@@ -182,54 +230,125 @@ def _cmd_retrain(args: argparse.Namespace) -> int:
 
     settings = _settings(args)
     tolerance = settings.learn.promote_tolerance if args.tolerance is None else args.tolerance
-    embedder = _intent_embedder(settings)
-    result = retrain(
-        embedder, load_intent_examples(settings.nlu.intents_file), _store(settings).feedback(),
-        _registry(settings), nlu=settings.nlu, tolerance=tolerance, author=_who(args), dry_run=args.dry_run,
-        fast_embedder=None if args.dry_run else _fast_embedder(settings, embedder),
-    )
+    out = sys.stderr if args.json == "-" else sys.stdout  # standard output holds the JSON alone
+    with _Progress() as progress:
+        embedder = _intent_embedder(settings)
+        result = retrain(
+            embedder, load_intent_examples(settings.nlu.intents_file), _store(settings).feedback(),
+            _registry(settings), nlu=settings.nlu, tolerance=tolerance, author=_who(args), dry_run=args.dry_run,
+            fast_embedder=None if args.dry_run else _fast_embedder(settings, embedder), progress=progress,
+        )
     cur, cand = result.current, result.candidate
     d = result.data
-    print(f"training data: {d['base_train']} base + {d['labels_used']} reviewed labels; held-out {d['heldout']}")
-    print(f"current   {cur.version:>9}  macro-F1 {cur.macro_f1:.4f}  accuracy {cur.accuracy:.4f}")
+    print(f"training data: {d['base_train']} base + {d['labels_used']} reviewed labels; compared on "
+          f"{d['heldout']} held-out + {d['regression']} regression-set turns", file=out)
     if cand is not None:
-        print(f"candidate {cand.version:>9}  macro-F1 {cand.macro_f1:.4f}  accuracy {cand.accuracy:.4f}")
+        print(f"current   {cur.version:>9}  macro-F1 {cur.macro_f1:.4f}  accuracy {cur.accuracy:.4f}  "
+              f"regression {cur.regression_right}/{cur.regression_n}  threshold {cur.threshold}", file=out)
+        print(f"candidate {cand.version:>9}  macro-F1 {cand.macro_f1:.4f}  accuracy {cand.accuracy:.4f}  "
+              f"regression {cand.regression_right}/{cand.regression_n}  threshold {cand.threshold}", file=out)
+        if result.candidate_version:
+            print(f"{result.candidate_version} trained on all {d['trained_on']} examples (held-out and "
+                  "regression set included)", file=out)
     for c, before, after in result.regressions:
-        print(f"  regressed: {c} F1 {before:.3f} -> {after:.3f}")
-    verdict = "PROMOTED" if result.promoted and not args.dry_run and cand else "not promoted"
-    print(f"{verdict}: {result.reason}")
+        texts = [f for f in result.flipped if f.gold == c and f.broken]
+        print(f"  regressed: {c} F1 {before:.3f} -> {after:.3f}"
+              + "".join(f"\n    {f.text[:80]!r}: {f.before} -> {f.after}" for f in texts[:5]), file=out)
+    for f in (f for f in result.flipped if f.source == "regression" and f.broken):
+        print(f"  regression-set turn broken: {f.text[:80]!r} {f.before} -> {f.after}", file=out)
+    for b in result.blamed:
+        print(f"  caused by label #{b.record_id} {b.text[:60]!r} -> {b.intent} (by {b.author or '-'}): {b.why}",
+              file=out)
+    promoted = result.promoted and not args.dry_run and cand is not None
+    verdict = "PROMOTED" if promoted else ("would promote" if result.promoted and args.dry_run else "not promoted")
+    print(f"{verdict}: {result.reason}", file=out)
+    if result.override and not result.decided:
+        print(f"to promote it anyway: {result.override}", file=out)
     if result.report:
-        print(f"report: {result.report}")
+        print(f"report: {result.report}", file=out)
     if args.json:
-        with open(args.json, "w", encoding="utf-8") as f:
-            json.dump(result.to_dict(), f, indent=1, ensure_ascii=False)
+        text = json.dumps(result.to_dict(), indent=1, ensure_ascii=False)
+        if args.json == "-":
+            print(text)
+        else:
+            with open(args.json, "w", encoding="utf-8") as f:
+                f.write(text)
+    if args.dry_run:
+        return 0 if result.promoted else NOT_PROMOTED
+    return 0 if promoted else NOT_PROMOTED
+
+
+def _cmd_promote(args: argparse.Namespace) -> int:
+    from engine.errors import ModelError
+
+    registry = _registry(_settings(args))
+    reason = (args.reason or "").strip()
+    if not reason:
+        raise ModelError("say why with --reason: it is logged with the promotion")
+    was = registry.current()
+    if args.version == was:
+        print(f"{was} already serves")
+        return 0
+    card = registry.get(args.version).card if args.version != "base" else {}
+    decision = card.get("decision")
+    note = reason if decision != "rejected" else f"override of the rejection ({card.get('reason', '-')}): {reason}"
+    registry.promote(args.version, by=_who(args), note=note)
+    action = registry.log()[-1]["action"]
+    print(f"now serving {args.version} (was {was}; {action}, logged with the reason); running engines switch "
+          "at their next check")
+    return 0
+
+
+def _cmd_unlabel(args: argparse.Namespace) -> int:
+    from .review import group_turns, unlabel_record
+
+    store = _store(_settings(args))
+    item = next((i for i in group_turns(store.feedback()) if args.id in i.record_ids), None)
+    if item is None:
+        raise LabelError(f"no reviewable turn with feedback record #{args.id}")
+    if item.label is None:
+        raise LabelError(f"turn #{item.id} has no label to withdraw")
+    author = _who(args)
+    store.add_feedback(unlabel_record(item, author=author))
+    print(f"turn #{item.id}: label {item.label.intent} (by {item.label.author or '-'}) withdrawn by {author}; "
+          "it is back in the review queue and out of the next retrain")
     return 0
 
 
 def _cmd_rollback(args: argparse.Namespace) -> int:
     registry = _registry(_settings(args))
     was = registry.current()
-    now = registry.rollback(by=_who(args))
-    print(f"now serving {now} (was {was}); running engines switch at their next check")
+    now = registry.rollback(by=_who(args), note=(args.reason or "").strip())
+    print(f"now serving {now} (was {was}); running engines switch at their next check; "
+          f"serve {was} again with: shopassist learn promote {was} --reason '...'")
     return 0
 
 
 def _cmd_versions(args: argparse.Namespace) -> int:
     registry = _registry(_settings(args))
     current = registry.current()
-    print(f"serving: {current}   rollback history: {' -> '.join(registry.history()) or '-'}")
+    print(f"serving: {current}   rollback goes to: {(registry.history() or ['-'])[-1]}")
+    print("versions:")
     for v in registry.versions():
         card = v.card
         when = time.strftime("%Y-%m-%d %H:%M", time.localtime(card.get("created_at", 0)))
         f1 = f"{v.macro_f1:.4f}" if v.macro_f1 is not None else "-"
         mark = "*" if v.version == current else " "
+        data = card.get("data") or {}
         print(f"{mark} {v.version}  {when}  macro-F1 {f1}  {card.get('decision', '-'):8}  "
-              f"labels {(card.get('data') or {}).get('labels_used', 0)}  by {card.get('by') or '-'}")
+              f"labels {data.get('labels_used', 0)}  trained on {data.get('trained_on', '-')}  "
+              f"by {card.get('by') or '-'}")
+    log = registry.log()
+    print("history:" if log else "history: nothing promoted yet")
+    for e in log:
+        when = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(e.get("at", 0)))
+        print(f"  {when}  {e.get('action', '-'):10} {e.get('from') or '-':>6} -> {e.get('version', '-'):6}  "
+              f"by {e.get('by') or '-'}: {str(e.get('note') or '-')[:160]}")
     return 0
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    """Add ``learn review | label | retrain | rollback | versions`` to the ``shopassist`` parser."""
+    """Add ``learn review | label | unlabel | retrain | promote | rollback | versions`` to the parser."""
     learn = sub.add_parser("learn", help="learn from feedback: review, label, retrain, promote, roll back")
     lsub = learn.add_subparsers(dest="learn_command", required=True)
     config_help = "YAML config (default: configs/default.yaml or $SHOPASSIST_CONFIG)"
@@ -256,15 +375,29 @@ def register(sub: argparse._SubParsersAction) -> None:
     retrain.add_argument("--tolerance", type=float, help="promote when macro-F1 >= current - this "
                          "(default: learn.promote_tolerance)")
     retrain.add_argument("--dry-run", action="store_true", help="compare only: register and promote nothing")
-    retrain.add_argument("--json", help="write the decision and its figures here")
+    retrain.add_argument("--json", help="write the decision and its figures here ('-': standard output)")
     retrain.add_argument("--by", help="who retrains (default: the login name)")
     retrain.set_defaults(func=_cmd_retrain)
+
+    promote = lsub.add_parser("promote", help="serve a registered version (again, or over a rejection), with a reason")
+    promote.add_argument("version", help="the version (`learn versions`), or base")
+    promote.add_argument("--reason", required=True, help="why: logged with the promotion")
+    promote.add_argument("--by", help="who promotes (default: the login name)")
+    promote.add_argument("--config", help=config_help)
+    promote.set_defaults(func=_cmd_promote)
+
+    unlabel = lsub.add_parser("unlabel", help="withdraw a turn's label (it returns to the review queue)")
+    unlabel.add_argument("id", type=int, help="the turn's id from `learn review --all`")
+    unlabel.add_argument("--by", help="who withdraws it (default: the login name)")
+    unlabel.add_argument("--config", help=config_help)
+    unlabel.set_defaults(func=_cmd_unlabel)
 
     rollback = lsub.add_parser("rollback", help="serve the previously serving model version again")
     rollback.add_argument("--config", help=config_help)
     rollback.add_argument("--by", help="who rolls back (default: the login name)")
+    rollback.add_argument("--reason", help="why: logged with the rollback")
     rollback.set_defaults(func=_cmd_rollback)
 
-    versions = lsub.add_parser("versions", help="registered model versions with their metrics")
+    versions = lsub.add_parser("versions", help="what serves, the registered versions and the serving history")
     versions.add_argument("--config", help=config_help)
     versions.set_defaults(func=_cmd_versions)

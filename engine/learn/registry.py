@@ -10,7 +10,11 @@ A folder (``learn.registry_dir``, by default ``<data_dir>/learn/registry``)::
                       one written before checksums existed loads with a logged warning
     reports/          one comparison report per promotion decision (markdown + per-class chart)
     CURRENT.json      {"current": "v0002", "history": ["base", ...]}: the serving version
-    log.jsonl         every promotion and rollback, who and when
+    log.jsonl         every promote, re-promote (a version that served before) and rollback:
+                      when, which version, from which, who and why (:meth:`ModelRegistry.log`)
+    regression.jsonl  the frozen regression set: real past turns confirmed right (a customer's
+                      ``/good``, a reviewer's label agreeing with the prediction), each with its
+                      intent as it was frozen; every candidate is checked against it
 
 ``base`` is the model the engine trains from its own intent examples at start-up (no registry
 version); it is what serves until a version is promoted and what a rollback past the first
@@ -124,6 +128,53 @@ class ModelRegistry:
         """Versions that served before the current one, oldest first (what rollback walks back)."""
         return list(self._read_pointer()["history"])
 
+    def log(self) -> list[dict[str, Any]]:
+        """Every serving change, oldest first: ``at``, ``action`` (promote, re-promote, rollback),
+        ``version`` (serving after it), ``from`` (serving before it), ``by`` and ``note`` (why)."""
+        try:
+            lines = (self.root / "log.jsonl").read_text(encoding="utf-8").splitlines()
+        except FileNotFoundError:
+            return []
+        out = []
+        for line in lines:
+            with contextlib.suppress(ValueError):
+                entry = json.loads(line)
+                if isinstance(entry, dict):
+                    out.append(entry)
+        return out
+
+    def regression_set(self) -> list[dict[str, Any]]:
+        """The frozen regression set: ``{"text", "intent", "source", "at"}`` per turn, oldest first."""
+        try:
+            lines = (self.root / "regression.jsonl").read_text(encoding="utf-8").splitlines()
+        except FileNotFoundError:
+            return []
+        out = []
+        for line in lines:
+            with contextlib.suppress(ValueError):
+                entry = json.loads(line)
+                if isinstance(entry, dict) and entry.get("text") and entry.get("intent"):
+                    out.append(entry)
+        return out
+
+    def freeze_regression(self, turns: list[tuple[str, str, str]]) -> int:
+        """Add ``(text, intent, source)`` turns not yet in the regression set; returns how many.
+
+        Frozen: a turn already there keeps the intent it was frozen with.
+        """
+        with self._locked():
+            have = {_norm(e["text"]) for e in self.regression_set()}
+            new = []
+            for text, intent, source in turns:
+                if text and intent and _norm(text) not in have:
+                    have.add(_norm(text))
+                    new.append(json.dumps({"text": text, "intent": intent, "source": source, "at": time.time()},
+                                          ensure_ascii=False))
+            if new:
+                with open(self.root / "regression.jsonl", "a", encoding="utf-8") as f:
+                    f.write("\n".join(new) + "\n")
+            return len(new)
+
     def versions(self) -> list[ModelVersion]:
         """Every registered version, oldest first."""
         if not self.versions_dir.is_dir():
@@ -219,9 +270,11 @@ class ModelRegistry:
             if pointer["current"] == version:
                 return
             history = [*pointer["history"], pointer["current"]]
-            self._set(version, history, action="promote", by=by, note=note)
+            served = version == BASE or any(e.get("version") == version for e in self.log())
+            self._set(version, history, action="re-promote" if served else "promote", by=by, note=note,
+                      previous=pointer["current"])
 
-    def rollback(self, *, by: str = "") -> str:
+    def rollback(self, *, by: str = "", note: str = "") -> str:
         """Serve the version that served before the current one; returns it.
 
         Raises:
@@ -232,12 +285,18 @@ class ModelRegistry:
             if not pointer["history"]:
                 raise ModelError(f"nothing to roll back to: {pointer['current']} is the first serving model")
             *history, previous = pointer["history"]
-            self._set(previous, history, action="rollback", by=by, note=f"from {pointer['current']}")
+            self._set(previous, history, action="rollback", by=by, note=note or f"from {pointer['current']}",
+                      previous=pointer["current"])
             return previous
 
-    def _set(self, version: str, history: list[str], *, action: str, by: str, note: str) -> None:
+    def _set(self, version: str, history: list[str], *, action: str, by: str, note: str, previous: str) -> None:
         now = time.time()
         _write_atomic(self.pointer, json.dumps({"current": version, "history": history, "updated_at": now,
                                                 "by": by}, indent=1))
         with open(self.root / "log.jsonl", "a", encoding="utf-8") as f:
-            f.write(json.dumps({"at": now, "action": action, "version": version, "by": by, "note": note}) + "\n")
+            f.write(json.dumps({"at": now, "action": action, "version": version, "from": previous, "by": by,
+                                "note": note}, ensure_ascii=False) + "\n")
+
+
+def _norm(text: str) -> str:
+    return " ".join(str(text).casefold().split())

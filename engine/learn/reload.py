@@ -42,7 +42,8 @@ class ReloadingClassifier:
     Args:
         registry: where promoted versions are.
         base: the engine's start-up classifier (version ``base``); promoted heads are served with
-            its embedder and out-of-scope thresholds. When it is two-stage
+            its embedder, and with the out-of-scope threshold retrain chose for them (its own when
+            a head names none). When it is two-stage
             (:class:`~engine.nlu.intent.CascadeIntentClassifier`), a promoted version registered with
             a fast-stage head serves two-stage too; one without is served by its full head alone.
         interval_s: at most one pointer check per this many seconds (0: before every turn).
@@ -127,7 +128,9 @@ class ReloadingClassifier:
         if head.meta.get("model") != want:
             raise ModelError(f"model version {version} was trained on embedder {head.meta.get('model')!r}, "
                              f"this engine embeds with {want!r}")
-        full = EmbeddingIntentClassifier(self.base.embedder, head, confidence_threshold=self.base.threshold,
+        # a version carries the out-of-scope threshold chosen for it (retrain); older ones use the engine's
+        threshold = float(head.meta.get("confidence_threshold", self.base.threshold))
+        full = EmbeddingIntentClassifier(self.base.embedder, head, confidence_threshold=threshold,
                                          min_similarity=self.base.min_similarity)
         if not isinstance(self.base, CascadeIntentClassifier):
             return full

@@ -1,5 +1,9 @@
 """The comparison report of one promotion decision: markdown plus a per-class F1 chart (PNG).
 
+The report states what both models were compared on (and held out), how many examples the
+registered version trained on, per-intent F1 with the texts that flipped either way, and for a
+rejection the labels behind it and the command that promotes anyway. Texts are shown masked.
+
 Written to the registry's ``reports/`` folder as ``<version>.md`` and ``<version>.png``. The chart
 needs matplotlib (``pip install 'shopassist[dev]'``); without it the report says so and still
 holds every figure as a table.
@@ -13,6 +17,8 @@ from __future__ import annotations
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING
+
+from engine.privacy import mask_pii
 
 if TYPE_CHECKING:
     from .retrain import RetrainResult
@@ -32,17 +38,26 @@ def render_markdown(result: "RetrainResult", chart_name: str | None = None, char
         "",
         f"- when: {time.strftime('%Y-%m-%d %H:%M:%S %Z')}",
         f"- decision: {result.reason}",
-        f"- training: {d.get('base_train', 0)} base examples (training split) + {d.get('labels_used', 0)} "
-        f"reviewed labels; labels not used: {d.get('labels_skipped_in_heldout', 0)} in the held-out split, "
+        f"- rule: blocks when held-out macro-F1 falls by more than {result.tolerance} or more regression-set "
+        "turns break than allowed; single intents dropping while macro-F1 holds are accepted and listed below",
+        f"- compared on: {d.get('heldout', cur.n)} held-out base examples + {d.get('regression', 0)} regression-set "
+        "turns (real past turns, frozen), the same for both models; both trained without them "
+        f"({d.get('base_train', 0)} base examples + their own reviewed labels: {d.get('labels_used', 0)} for the "
+        "candidate), each with its own out-of-scope threshold "
+        f"(current {_num(cur.threshold)}, candidate {_num(cand.threshold)}; out-of-scope set flagged "
+        f"{_num(cur.oos_recall)} / {_num(cand.oos_recall)})",
+        f"- {cand.version} as registered: trained on all {d.get('trained_on', 0)} examples ({d.get('base', 0)} base, "
+        f"held-out split included, + {d.get('labels_used', 0)} labels + {d.get('regression', 0)} regression-set "
+        f"turns); labels not used: {d.get('labels_skipped_in_heldout', 0)} in the held-out split, "
         f"{d.get('labels_skipped_out_of_scope', 0)} out of scope, {d.get('labels_skipped_unknown_intent', 0)} "
-        "unknown intent",
-        f"- held-out: {d.get('heldout', cur.n)} base examples, the same fixed split for both models "
-        "(reviewed feedback never enters it)",
+        f"unknown intent; {d.get('labels_contradicted', 0)} label(s) the candidate could not learn",
         "",
         f"| metric | current ({cur.version}) | candidate ({cand.version}) | change |",
         "|---|---:|---:|---:|",
         f"| macro-F1 | {cur.macro_f1:.4f} | {cand.macro_f1:.4f} | {cand.macro_f1 - cur.macro_f1:+.4f} |",
         f"| accuracy | {cur.accuracy:.4f} | {cand.accuracy:.4f} | {cand.accuracy - cur.accuracy:+.4f} |",
+        f"| regression set right | {cur.regression_right}/{cur.regression_n} | {cand.regression_right}/"
+        f"{cand.regression_n} | {cand.regression_right - cur.regression_right:+d} |",
         "",
         "## Per-intent F1",
         "",
@@ -59,11 +74,32 @@ def render_markdown(result: "RetrainResult", chart_name: str | None = None, char
     else:
         lines.append("Regressions: none")
     lines.append("")
+    if result.flipped:
+        lines += ["## Texts that flipped", "", "| intent | text | was | now | set | |", "|---|---|---|---|---|---|"]
+        for f in sorted(result.flipped, key=lambda f: (f.gold, not f.broken)):
+            lines.append(f"| {f.gold} | {_cell(mask_pii(f.text))} | {f.before} | {f.after} | {f.source} | "
+                         f"{'broken' if f.broken else 'fixed'} |")
+        lines.append("")
+    if result.blamed:
+        lines += ["## Labels behind the rejection", "", "| label | text | intent | by | why |", "|---:|---|---|---|---|"]
+        for b in result.blamed:
+            lines.append(f"| #{b.record_id} | {_cell(mask_pii(b.text))} | {b.intent} | {b.author or '-'} | {b.why} |")
+        lines += ["", "Withdraw one with `shopassist learn unlabel ID`.", ""]
+    if result.override:
+        lines += [f"To promote it anyway (the reason is logged): `{result.override}`", ""]
     if chart_name:
         lines += [f"![per-intent F1]({chart_name})", ""]
     elif chart_note:
         lines += [f"_{chart_note}_", ""]
     return "\n".join(lines)
+
+
+def _num(value: float | None) -> str:
+    return "-" if value is None else f"{value:.3f}"
+
+
+def _cell(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ")[:160]
 
 
 def write_chart(result: "RetrainResult", path: Path) -> Path:

@@ -5,7 +5,10 @@ are grouped into one :class:`ReviewItem` and scored by how much a label would te
 negative feedback first, then disagreement (a correction that differs from the prediction, or
 feedback that contradicts itself), hand-offs, and low confidence (lower ranks higher); recent
 turns break ties. A label is another feedback record (``kind="label"``) that refers to the
-item's id and names the reviewer, so labels are as durable as the store and carry who and when.
+item's id and names the reviewer, so labels are as durable as the store and carry who and when;
+a withdrawal (``kind="unlabel"``, :func:`unlabel_record`) takes the turn's label back, naming who
+withdrew it. Records of one turn are one item whatever their source wrote (the same session and
+turn number, the same text once masked and width-folded), so the queue holds each turn once.
 Texts are shown and labelled masked (placeholders such as ``[email]``, :func:`engine.privacy.mask_pii`),
 also those of records stored before the stores masked them.
 
@@ -16,6 +19,7 @@ Example:
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -25,7 +29,8 @@ from engine.privacy import mask_pii
 
 from .capture import parse_sources
 
-__all__ = ["ReviewItem", "Label", "group_turns", "rank_for_review", "label_record", "reviewed_labels"]
+__all__ = ["ReviewItem", "Label", "group_turns", "rank_for_review", "label_record", "unlabel_record",
+           "reviewed_labels", "confirmed_turns"]
 
 
 @dataclass(frozen=True)
@@ -66,17 +71,21 @@ class ReviewItem:
 
 
 def _key(r: dict[str, Any]) -> tuple:
-    # session + turn number + text: a reset conversation numbers its turns from 1 again
-    return (r.get("session_id"), r.get("turn"), r.get("text"))
+    # session + turn number + text: a reset conversation numbers its turns from 1 again; the text
+    # compared masked and width-folded, as a record stored before masking (or by another source)
+    # may hold it unmasked or with full-width punctuation
+    text = unicodedata.normalize("NFKC", mask_pii(str(r.get("text") or ""))).casefold()
+    return (r.get("session_id"), r.get("turn"), " ".join(text.split()))
 
 
-def _labels(records: list[dict[str, Any]]) -> dict[int, Label]:
-    """The latest label per referenced record id."""
-    out: dict[int, Label] = {}
-    for r in sorted((r for r in records if r.get("kind") == "label" and r.get("ref") is not None),
+def _labels(records: list[dict[str, Any]]) -> dict[int, tuple[int, Label | None]]:
+    """The latest word per referenced record id: (its record id, the label, or None: withdrawn)."""
+    out: dict[int, tuple[int, Label | None]] = {}
+    for r in sorted((r for r in records if r.get("kind") in ("label", "unlabel") and r.get("ref") is not None),
                     key=lambda r: int(r["id"])):
-        out[int(r["ref"])] = Label(str(r.get("correction")), str(r.get("author") or ""),
-                                   float(r.get("created_at") or 0.0), int(r["id"]))
+        label = None if r.get("kind") == "unlabel" else Label(
+            str(r.get("correction")), str(r.get("author") or ""), float(r.get("created_at") or 0.0), int(r["id"]))
+        out[int(r["ref"])] = (int(r["id"]), label)
     return out
 
 
@@ -109,7 +118,7 @@ def group_turns(records: Iterable[dict[str, Any]], *, low_below: float = 0.5) ->
     labels = _labels(records)
     groups: dict[tuple, list[dict[str, Any]]] = {}
     for r in records:
-        if r.get("kind") == "label" or not r.get("text"):
+        if r.get("kind") in ("label", "unlabel") or not r.get("text"):
             continue  # labels are attached below; feedback on no turn has nothing to learn from
         groups.setdefault(_key(r), []).append(r)
     items = []
@@ -122,7 +131,8 @@ def group_turns(records: Iterable[dict[str, Any]], *, low_below: float = 0.5) ->
         conf = next((float(r["confidence"]) for r in group if r.get("confidence") is not None), None)
         score, reasons = _score(first.get("intent"), conf, ratings, corrections, auto, low_below)
         ids = tuple(int(r["id"]) for r in group)
-        label = max((labels[i] for i in ids if i in labels), key=lambda lab: lab.record_id, default=None)
+        latest = max((labels[i] for i in ids if i in labels), key=lambda w: w[0], default=(0, None))
+        label = latest[1]
         items.append(ReviewItem(
             id=ids[0], session_id=str(first.get("session_id")), turn=first.get("turn"),
             text=mask_pii(str(first["text"])),
@@ -164,6 +174,37 @@ def label_record(item: ReviewItem, intent: str, *, author: str) -> dict[str, Any
             "model_version": item.model_version, "correction": intent.strip(), "author": author}
 
 
+def unlabel_record(item: ReviewItem, *, author: str) -> dict[str, Any]:
+    """The feedback record that withdraws ``item``'s label, naming who withdrew it.
+
+    Raises:
+        ValueError: the item has no label to withdraw, or no author is given.
+    """
+    if item.label is None:
+        raise ValueError(f"turn #{item.id} has no label to withdraw")
+    if not author:
+        raise ValueError("a withdrawal needs its author")
+    return {"session_id": item.session_id, "turn": item.turn, "kind": "unlabel", "ref": item.id,
+            "text": item.text, "intent": item.intent, "correction": None, "author": author,
+            "comment": f"withdrew {item.label.intent} (labelled by {item.label.author or '-'})"}
+
+
 def reviewed_labels(records: Iterable[dict[str, Any]]) -> list[tuple[str, Label]]:
     """(text, label) for every labelled turn: the latest label of each, oldest turn first."""
     return [(i.text, i.label) for i in sorted(group_turns(records), key=lambda i: i.id) if i.label is not None]
+
+
+def confirmed_turns(records: Iterable[dict[str, Any]]) -> list[tuple[str, str, str]]:
+    """(text, intent, source) of the turns known to be answered right, for the regression set: a
+    reviewer's label agreeing with the prediction (``label``), or a customer's ``/good`` on an
+    in-scope answer nobody corrected or labelled otherwise (``good``). Oldest first."""
+    out = []
+    for i in sorted(group_turns(records), key=lambda i: i.id):
+        if not i.intent or i.intent == OUT_OF_SCOPE:
+            continue
+        if i.label is not None:
+            if i.label.intent == i.intent:
+                out.append((i.text, i.intent, "label"))
+        elif i.ratings and all(r == 1 for r in i.ratings) and not i.corrections:
+            out.append((i.text, i.intent, "good"))
+    return out

@@ -38,9 +38,13 @@ def is_cjk(ch: str) -> bool:
     return bool(_CJK_RE.match(ch))
 
 
-def clean_text(text: str) -> str:
-    """NFKC-normalise, drop control/format characters and lone surrogates, squeeze whitespace."""
-    text = unicodedata.normalize("NFKC", text.encode("utf-8", "ignore").decode("utf-8"))
+def clean_text(text: str, *, fold: bool = True) -> str:
+    """NFKC-normalise, drop control/format characters and lone surrogates, squeeze whitespace.
+
+    ``fold=False`` keeps the text as typed (NFC: full-width "，" stays "，"), for what is stored
+    and shown; the models read the folded form.
+    """
+    text = unicodedata.normalize("NFKC" if fold else "NFC", text.encode("utf-8", "ignore").decode("utf-8"))
     kept = []
     for ch in text:
         cat = unicodedata.category(ch)
