@@ -36,6 +36,7 @@ class FAQEntry:
     tags: tuple[str, ...] = field(default_factory=tuple)
     valid_from: str | None = None  # ISO date, inclusive
     valid_until: str | None = None  # ISO date, inclusive
+    alternates: tuple[str, ...] = ()  # other ways customers ask the same question (a store kit's)
 
     def is_valid(self, on: _dt.date | None = None) -> bool:
         """Whether the entry may be answered with on ``on`` (default: today)."""
@@ -46,7 +47,10 @@ class FAQEntry:
 
     def content_hash(self) -> str:
         """What the index depends on: id, language and text (not tags or validity)."""
-        raw = json.dumps([self.id, self.lang, self.question, self.answer], ensure_ascii=False)
+        parts = [self.id, self.lang, self.question, self.answer]
+        if self.alternates:  # only then, so hashes (and indexes) of entries without them stay valid
+            parts.append(list(self.alternates))
+        raw = json.dumps(parts, ensure_ascii=False)
         return hashlib.sha256(raw.encode("utf-8", "surrogatepass")).hexdigest()[:32]
 
 

@@ -40,9 +40,12 @@ class Attribute:
     label: str = ""
     label_zh: str = ""
     note: str = ""
+    value_zh: str = ""  # the value as the catalog words it in Chinese, when it does
 
     def render(self, lang: str = "en") -> str:
         """The value as a customer reads it: ``30 h``, ``iOS and Android``, ``yes``."""
+        if lang == "zh" and self.value_zh:
+            return self.value_zh
         v = self.value
         if isinstance(v, bool):
             text = ("是" if v else "否") if lang == "zh" else ("yes" if v else "no")
@@ -83,9 +86,17 @@ class Product:
     name_zh: str = ""
     aliases: tuple[str, ...] = ()
     attributes: dict[str, Attribute] = field(default_factory=dict)
+    # other languages' wording: {lang: {"name" | "brand" | "category" | "description": text}}
+    translations: dict[str, dict[str, str]] = field(default_factory=dict)
 
     def display_name(self, lang: str = "en") -> str:
-        return self.name_zh if lang == "zh" and self.name_zh else self.name
+        if lang == "zh" and self.name_zh:
+            return self.name_zh
+        return self.translations.get(lang, {}).get("name") or self.name
+
+    def text(self, field_name: str, lang: str = "en") -> str:
+        """``name``, ``brand``, ``category`` or ``description`` in ``lang`` when the catalog has it."""
+        return self.translations.get(lang, {}).get(field_name) or getattr(self, field_name)
 
 
 def _product(raw: Any) -> Product:
@@ -100,6 +111,7 @@ def _product(raw: Any) -> Product:
                 label=a.get("label") or key.replace("_", " "),
                 label_zh=a.get("label_zh") or "",
                 note=a.get("note") or "",
+                value_zh=a.get("value_zh") or "",
             )
             for key, a in (raw.get("attributes") or {}).items()
         }
@@ -116,6 +128,8 @@ def _product(raw: Any) -> Product:
             name_zh=str(raw.get("name_zh", "")),
             aliases=tuple(str(a) for a in raw.get("aliases") or ()),
             attributes=attrs,
+            translations={str(lang): {str(k): str(v) for k, v in texts.items()}
+                          for lang, texts in (raw.get("translations") or {}).items()},
         )
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
         raise KnowledgeError(f"malformed product {raw.get('id', '?')!r}: {exc}") from exc
@@ -281,10 +295,11 @@ def _product_dict(p: Product) -> dict[str, Any]:
         if isinstance(a.value, tuple):
             d["value_type"] = "tuple"
         d.update({k: v for k, v in (("unit", a.unit), ("label", a.label), ("label_zh", a.label_zh),
-                                     ("note", a.note)) if v})
+                                     ("note", a.note), ("value_zh", a.value_zh)) if v})
         attrs[key] = d
     return {
         "id": p.id, "name": p.name, "brand": p.brand, "category": p.category, "price": p.price,
         "currency": p.currency, "stock": p.stock, "rating": p.rating, "description": p.description,
         "name_zh": p.name_zh, "aliases": list(p.aliases), "attributes": attrs,
+        **({"translations": p.translations} if p.translations else {}),
     }
