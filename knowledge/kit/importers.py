@@ -21,13 +21,13 @@ binary, larger than the bounds, a required column missing, malformed XML) raises
 Safety: sizes are checked before reading and lines, rows and items are counted while reading, so
 a huge file is refused in bounded memory; XML with a DOCTYPE or entity declaration is refused
 (no entity expansion, no external fetches); cells are kept as literal text and never evaluated — a
-cell such as ``=HYPERLINK(...)`` becomes that text, and a formula where a number belongs is a
-problem.
+cell such as ``=HYPERLINK(...)`` becomes that text (not escaped with a leading ``'``: the kit is data
+the engine reads and shows customers), and a formula where a number belongs is a problem.
 
 Example:
     >>> result = import_shopify("products_export.csv", currency="USD")   # doctest: +SKIP
     >>> [str(p) for p in result.problems]                                # doctest: +SKIP
-    ['products_export.csv:7: Variant Price: "abc" is not a number; product skipped']
+    ["products_export.csv:8: Variant Price: product 'mug' has no valid variant price; skipped"]
     >>> write_catalog_rows(result.rows, "my-kit")                         # doctest: +SKIP
     CatalogMerge(path=PosixPath('my-kit/catalog.csv'), added=41, replaced=0, total=41)
 """
@@ -40,6 +40,7 @@ import os
 import re
 import tempfile
 from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from decimal import Decimal, InvalidOperation
@@ -99,6 +100,12 @@ _AVAILABILITY = {
     "available for order": "backorder",
 }
 _MERCHANT_OPTIONS = ("color", "size", "material", "pattern")
+_SHOPIFY_COLUMNS = frozenset({
+    "Title", "Body (HTML)", "Vendor", "Product Category", "Type", "Status", "SEO Description",
+    "Option1 Name", "Option1 Value", "Option2 Name", "Option2 Value", "Option3 Name", "Option3 Value",
+    "Variant SKU", "Variant Grams", "Variant Weight Unit", "Variant Inventory Qty", "Variant Price",
+    "Variant Barcode",
+})
 
 
 class _Refused(Exception):
@@ -128,7 +135,12 @@ class ImportResult:
 
 @dataclass(frozen=True)
 class CatalogMerge:
-    """What :func:`write_catalog_rows` did: the file, rows added and replaced, rows in it now."""
+    """What :func:`write_catalog_rows` did: the file, rows added and replaced, rows in it now.
+
+    Example:
+        >>> CatalogMerge(Path("kit/catalog.csv"), added=3, replaced=1, total=5).added
+        3
+    """
 
     path: Path
     added: int
@@ -247,8 +259,8 @@ def _check_file(path: Path, max_bytes: int) -> tuple[bytes, str]:
             raise _Refused(f"{path} is not a readable file")
         size = path.stat().st_size
         if size > max_bytes:
-            raise _Refused(f"the file is {size:,} bytes, more than the {max_bytes:,} an import reads; "
-                           "export fewer products per file")
+            raise _Refused(f"the file is {size:,} bytes, more than the {max_bytes:,} accepted; "
+                           "split it into smaller files")
         with path.open("rb") as fh:
             head = fh.read(64 * 1024)
     except OSError as exc:
@@ -295,7 +307,7 @@ def _records(path: Path, *, delimiter: str, max_bytes: int, max_rows: int,
                                f"{', '.join(missing)} (found {', '.join(header[:8])}...)")
             for number, cells in enumerate(reader, start=2):
                 if number - 1 > max_rows:
-                    raise _Refused(f"more than {max_rows:,} rows; export fewer products per file")
+                    raise _Refused(f"more than {max_rows:,} rows; split it into smaller files")
                 if not any(c.strip() for c in cells):
                     continue
                 if tsv:
@@ -317,19 +329,13 @@ def _unquote(cell: str) -> str:
     return cell
 
 
-def _refusing(file: str):
+@contextmanager
+def _refusing(file: str) -> Iterator[None]:
     """Turn a file-level refusal into :class:`KitInvalid` naming the file."""
-
-    class _Boundary:
-        def __enter__(self):
-            return self
-
-        def __exit__(self, kind, exc, tb):
-            if isinstance(exc, _Refused):
-                raise KitInvalid([Problem(file, None, None, str(exc), "error")]) from exc
-            return False
-
-    return _Boundary()
+    try:
+        yield
+    except _Refused as exc:
+        raise KitInvalid([Problem(file, None, None, str(exc), "error")]) from exc
 
 
 def _check_args(currency: str, languages: tuple[str, ...] | list[str]) -> None:
@@ -396,7 +402,8 @@ def import_shopify(csv_path: str | Path, *, currency: str, languages: tuple[str,
             if not handle:
                 out.problem(number, "Handle", "no Handle; row skipped")
                 continue
-            groups.setdefault(handle, []).append((number, row))
+            kept = {k: v for k, v in row.items() if v and k in _SHOPIFY_COLUMNS}  # memory: what is used
+            groups.setdefault(handle, []).append((number, kept))
     for handle, rows in groups.items():
         product = _shopify_product(handle, rows, out, currency, languages[0])
         if product is not None:
@@ -667,7 +674,7 @@ def _xml_items(path: Path, max_rows: int) -> Iterator[tuple[int, dict[str, str]]
             if local in ("item", "entry"):
                 state["count"] += 1
                 if state["count"] > max_rows:
-                    raise _Refused(f"more than {max_rows:,} items; export fewer products per file")
+                    raise _Refused(f"more than {max_rows:,} items; split it into smaller files")
                 state["item"], state["item_depth"] = ({}, {}), state["depth"]
                 state["line"] = parser.CurrentLineNumber
         elif state["depth"] == state["item_depth"] + 1 and ns in ("", _G_NS, _ATOM_NS):
@@ -736,7 +743,7 @@ def write_catalog_rows(rows: list[dict[str, str]], kit_dir: str | Path) -> Catal
     existing: list[dict[str, str]] = []
     if target.exists():
         with _refusing(target.name):
-            for _, row in _records(target, delimiter=",", max_bytes=MAX_BYTES, max_rows=10 * MAX_ROWS,
+            for _, row in _records(target, delimiter=",", max_bytes=MAX_BYTES, max_rows=MAX_ROWS,
                                    required=("id",), header_key=str.strip):
                 existing.append(row)
             with target.open(encoding="utf-8-sig", newline="") as fh:
