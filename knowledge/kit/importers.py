@@ -191,8 +191,11 @@ def html_to_text(html: str) -> str:
         >>> html_to_text("<p>Soft &amp; <b>warm</b></p><ul><li>Wool</li></ul>")
         'Soft & warm Wool'
     """
+    html = html or ""
+    if "<" not in html and "&" not in html:  # plain text: no parser needed
+        return _one_line(html)
     parser = _HtmlText()
-    parser.feed(html or "")
+    parser.feed(html)
     parser.close()
     return _one_line("".join(parser.parts))
 
