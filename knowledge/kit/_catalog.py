@@ -149,6 +149,44 @@ def _header(cells: list[str], profile: StoreProfile, log: ProblemLog) -> _Column
     return cols
 
 
+@dataclass(frozen=True)
+class _Plan:
+    """Where each value of a product is, worked out once from the header (rows are many)."""
+
+    fields: dict[str, tuple[int | None, int]]  # name/brand/category/description -> (main pos, base pos)
+    name_zh: int | None
+    attrs: list[tuple[str, int | None, int, int | None, str, str]]  # name, main, base, zh, label, label_zh
+    others: list[tuple[str, list[tuple[str, int]]]]  # lang -> [(field, pos)]
+    aliases: list[int]
+
+
+def _plan(cols: _Columns, profile: StoreProfile) -> _Plan:
+    main = "en" if "en" in profile.languages else cols.base_lang
+    base = cols.base_lang
+
+    def pos(col: str, lang: str) -> int | None:
+        return cols.index.get(col) if lang == base else cols.trans.get((col, lang))
+
+    fields = {f: (pos(f, main) if main != base else None, cols.index[f])
+              for f in ("name", "brand", "category", "description")}
+    name_zh = pos("name", "zh") if "zh" in profile.languages else None
+    attrs = []
+    for name in cols.attrs:
+        labels = profile.attribute_labels.get(name, {})
+        col = f"attr:{name}"
+        attrs.append((name, pos(col, main) if main != base else None, cols.index[col],
+                      pos(col, "zh") if main != "zh" else None,
+                      labels.get(main) or name.replace("_", " "), labels.get("zh", "")))
+    others = []
+    for lang in profile.languages:
+        if lang != main:
+            found = [(f, p) for f in ("name", "brand", "category", "description") if (p := pos(f, lang)) is not None]
+            if found:
+                others.append((lang, found))
+    aliases = [p for lang in profile.languages if (p := pos("aliases", lang)) is not None]
+    return _Plan(fields, name_zh, attrs, others, aliases)
+
+
 def read_catalog_rows(path: Path, profile: StoreProfile, log: ProblemLog) -> CatalogRows | None:
     """Check and convert every row; None when the file cannot be read at all (logged)."""
     out = CatalogRows()
@@ -161,22 +199,19 @@ def read_catalog_rows(path: Path, profile: StoreProfile, log: ProblemLog) -> Cat
     cols = _header(first[1], profile, log)
     if not cols.ok:
         return None
-    main = "en" if "en" in profile.languages else cols.base_lang
-    others = [lang for lang in profile.languages if lang != main]
-    labels = {name: (profile.attribute_labels.get(name, {}).get(main) or name.replace("_", " "),
-                     profile.attribute_labels.get(name, {}).get("zh", "")) for name in cols.attrs}
+    plan = _plan(cols, profile)
     first_row: dict[str, int] = {}
     refs: list[tuple[int, str, str, str]] = []  # (row, field, source id, target id)
     width = len(first[1])
     idx = cols.index
-    trans = cols.trans
+    values: dict[tuple[str, str, str], Attribute] = {}
     for row, cells in rows:
-        if not any(c.strip() for c in cells):
-            continue
         if len(cells) != width:
+            if not any(c.strip() for c in cells):
+                continue
             log.error(FILE, row, None, f"{len(cells)} cells, but the header has {width} columns")
             continue
-        product = _row(row, cells, cols, idx, trans, main, others, labels, profile, log, out)
+        product = _row(row, cells, idx, plan, profile, log, out, values)
         if product is None:
             continue
         if product.id in first_row:
@@ -186,9 +221,9 @@ def read_catalog_rows(path: Path, profile: StoreProfile, log: ProblemLog) -> Cat
         out.products.append(product)
         out.ids.add(product.id)
         for fld in ("accessories", "compatible_with"):
-            pos = idx.get(fld)
-            if pos is not None and cells[pos].strip():
-                refs.extend((row, fld, product.id, t.strip()) for t in cells[pos].split(";") if t.strip())
+            p = idx.get(fld)
+            if p is not None and cells[p].strip():
+                refs.extend((row, fld, product.id, t.strip()) for t in cells[p].split(";") if t.strip())
     if not out.products and not log.has_errors:
         log.error(FILE, None, None, "no products: a catalog needs at least one")
     for row, fld, src, target in refs:
@@ -203,27 +238,21 @@ def read_catalog_rows(path: Path, profile: StoreProfile, log: ProblemLog) -> Cat
     return out
 
 
-def _row(row: int, cells: list[str], cols: _Columns, idx: dict[str, int], trans: dict[tuple[str, str], int],
-         main: str, others: list[str], labels: dict[str, tuple[str, str]], profile: StoreProfile,
-         log: ProblemLog, out: CatalogRows) -> Product | None:
-    bad = log.error_count
+def _row(row: int, cells: list[str], idx: dict[str, int], plan: _Plan, profile: StoreProfile, log: ProblemLog,
+         out: CatalogRows, values: dict[tuple[str, str, str], Attribute]) -> Product | None:
     pid = cells[idx["id"]].strip()
+    if not pid and not any(c.strip() for c in cells):
+        return None  # a blank row
+    bad = log.error_count
     if not pid:
         log.error(FILE, row, "id", "empty: every product needs an id")
     elif any(ch in pid for ch in ";\n\r\t"):
         log.error(FILE, row, "id", f"{pid!r}: ids may not hold ';', tabs or line breaks")
-
-    def text(col: str, lang: str) -> str:
-        if lang == cols.base_lang:
-            return cells[idx[col]].strip()
-        pos = trans.get((col, lang))
-        return cells[pos].strip() if pos is not None else ""
-
-    def main_text(col: str) -> str:
-        return text(col, main) or text(col, cols.base_lang)
-
-    name = main_text("name")
-    if not name:
+    texts = {}
+    for f, (main_pos, base_pos) in plan.fields.items():
+        t = cells[main_pos].strip() if main_pos is not None else ""
+        texts[f] = t or cells[base_pos].strip()
+    if not texts["name"]:
         log.error(FILE, row, "name", "empty: every product needs a name")
     price_text = cells[idx["price"]].strip()
     price = _float(price_text)
@@ -236,46 +265,51 @@ def _row(row: int, cells: list[str], cols: _Columns, idx: dict[str, int], trans:
         log.error(FILE, row, "stock", f"{stock_text!r} is not a whole number >= 0" if stock_text
                   else "empty: every product needs a stock count (0 when sold out)")
     rating = 0.0
-    if "rating" in idx and cells[idx["rating"]].strip():
-        r_text = cells[idx["rating"]].strip()
+    r_pos = idx.get("rating")
+    if r_pos is not None and (r_text := cells[r_pos].strip()):
         r = _float(r_text)
         if r is None or not 0 <= r <= 5:
             log.error(FILE, row, "rating", f"{r_text!r} is not a number from 0 to 5")
         else:
             rating = r
-    if "returnable" in idx and cells[idx["returnable"]].strip():
-        flag = cells[idx["returnable"]].strip().lower()
+    ret_pos = idx.get("returnable")
+    if ret_pos is not None and (flag := cells[ret_pos].strip().lower()):
         if flag in _TRUE or flag in _FALSE:
             out.returnable[pid] = flag in _TRUE
         else:
-            log.error(FILE, row, "returnable", f"{cells[idx['returnable']].strip()!r} is not true or false")
+            log.error(FILE, row, "returnable", f"{cells[ret_pos].strip()!r} is not true or false")
     if log.error_count > bad:
         return None
     aliases: list[str] = []
-    for lang in profile.languages:
-        if "aliases" in idx or ("aliases", lang) in trans:
-            raw = cells[idx["aliases"]] if lang == cols.base_lang and "aliases" in idx else text("aliases", lang)
-            aliases += [a.strip() for a in raw.split(";") if a.strip() and a.strip() not in aliases]
+    for p in plan.aliases:
+        for a in cells[p].split(";"):
+            a = a.strip()
+            if a and a not in aliases:
+                aliases.append(a)
     attrs: dict[str, Attribute] = {}
-    for attr in cols.attrs:
-        col = f"attr:{attr}"
-        raw = main_text(col)
+    for name, main_pos, base_pos, zh_pos, label, label_zh in plan.attrs:
+        raw = (cells[main_pos].strip() if main_pos is not None else "") or cells[base_pos].strip()
         if not raw:
             continue
-        value, unit = parse_value(raw)
-        zh = text(col, "zh") if "zh" != main else ""
-        attrs[attr] = Attribute(key=attr, value=value, unit=unit, label=labels[attr][0], label_zh=labels[attr][1],
-                                value_zh=zh)
+        zh = cells[zh_pos].strip() if zh_pos is not None else ""
+        key = (name, raw, zh)
+        attr = values.get(key)  # attributes are frozen and values repeat: share one object per value
+        if attr is None:
+            value, unit = parse_value(raw)
+            attr = Attribute(key=name, value=value, unit=unit, label=label, label_zh=label_zh, value_zh=zh)
+            if not isinstance(value, list) and len(values) < 200_000:
+                values[key] = attr
+        attrs[name] = attr
     translations: dict[str, dict[str, str]] = {}
-    for lang in others:
-        texts = {f: t for f in ("name", "brand", "category", "description") if (t := text(f, lang))}
-        if texts:
-            translations[lang] = texts
+    for lang, found in plan.others:
+        t = {f: v for f, p in found if (v := cells[p].strip())}
+        if t:
+            translations[lang] = t
     return Product(
-        id=pid, name=name, brand=main_text("brand"), category=main_text("category"), price=float(price),
-        currency=profile.currency, stock=stock, rating=rating, description=main_text("description"),
-        name_zh=text("name", "zh") if "zh" in profile.languages else "", aliases=tuple(aliases),
-        attributes=attrs, translations=translations,
+        id=pid, name=texts["name"], brand=texts["brand"], category=texts["category"], price=float(price),
+        currency=profile.currency, stock=stock, rating=rating, description=texts["description"],
+        name_zh=(cells[plan.name_zh].strip() if plan.name_zh is not None else "") or "",
+        aliases=tuple(aliases), attributes=attrs, translations=translations,
     )
 
 
