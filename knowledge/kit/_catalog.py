@@ -206,24 +206,25 @@ def read_catalog_rows(path: Path, profile: StoreProfile, log: ProblemLog) -> Cat
     idx = cols.index
     values: dict[tuple[str, str, str], Attribute] = {}
     for row, cells in rows:
+        if not any(c.strip() for c in cells):
+            continue  # a blank row
         if len(cells) != width:
-            if not any(c.strip() for c in cells):
-                continue
             log.error(FILE, row, None, f"{len(cells)} cells, but the header has {width} columns")
             continue
-        product = _row(row, cells, idx, plan, profile, log, out, values)
-        if product is None:
+        pid = cells[idx["id"]].strip()
+        if pid in first_row:
+            log.error(FILE, row, "id", f"duplicate product id {pid!r} (first on row {first_row[pid]})")
             continue
-        if product.id in first_row:
-            log.error(FILE, row, "id", f"duplicate product id {product.id!r} (first on row {first_row[product.id]})")
-            continue
-        first_row[product.id] = row
-        out.products.append(product)
-        out.ids.add(product.id)
+        if pid:
+            first_row[pid] = row
+            out.ids.add(pid)  # known even when the row has errors: links to it are not errors too
         for fld in ("accessories", "compatible_with"):
             p = idx.get(fld)
             if p is not None and cells[p].strip():
-                refs.extend((row, fld, product.id, t.strip()) for t in cells[p].split(";") if t.strip())
+                refs.extend((row, fld, pid, t.strip()) for t in cells[p].split(";") if t.strip())
+        product = _row(row, cells, idx, plan, profile, log, out, values)
+        if product is not None:
+            out.products.append(product)
     if not out.products and not log.has_errors:
         log.error(FILE, None, None, "no products: a catalog needs at least one")
     for row, fld, src, target in refs:
@@ -241,8 +242,6 @@ def read_catalog_rows(path: Path, profile: StoreProfile, log: ProblemLog) -> Cat
 def _row(row: int, cells: list[str], idx: dict[str, int], plan: _Plan, profile: StoreProfile, log: ProblemLog,
          out: CatalogRows, values: dict[tuple[str, str, str], Attribute]) -> Product | None:
     pid = cells[idx["id"]].strip()
-    if not pid and not any(c.strip() for c in cells):
-        return None  # a blank row
     bad = log.error_count
     if not pid:
         log.error(FILE, row, "id", "empty: every product needs an id")

@@ -73,7 +73,7 @@ def scan(path: Path, file: str, log: ProblemLog, limits: KitLimits, *, max_bytes
     current = 0  # length of the line being read
     longest = (0, 0)  # (length, line number)
     offset = 0
-    cut = False
+    quoted = False  # a CSV without quotes has one record per line: no need to count records
     try:
         with path.open("rb") as fh:
             while chunk := fh.read(CHUNK):
@@ -90,18 +90,25 @@ def scan(path: Path, file: str, log: ProblemLog, limits: KitLimits, *, max_bytes
                     log.error(file, line, None, f"not UTF-8 text (invalid byte at offset {offset + exc.start:,}); "
                                                 "save the file as UTF-8")
                     return False
-                parts = chunk.split(b"\n")
-                current += len(parts[0])
-                for part in parts[1:]:
-                    lines += 1
+                quoted = quoted or b'"' in chunk
+                newlines = chunk.count(b"\n")
+                if not newlines:
+                    current += len(chunk)
+                else:
+                    first = chunk.find(b"\n")
+                    current += first
                     if current > longest[0]:
-                        longest = (current, lines)
-                    current = len(part)
-                if current > limits.max_line_bytes:  # a line still growing: stop before reading on
-                    longest, cut = (current, lines + 1), True
-                    break
+                        longest = (current, lines + 1)
+                    if limits.max_line_bytes < len(chunk):  # a line inside this chunk may be too long
+                        for i, part in enumerate(chunk[first + 1:].split(b"\n")[:-1]):
+                            if len(part) > longest[0]:
+                                longest = (len(part), lines + 2 + i)
+                    lines += newlines
+                    current = len(chunk) - chunk.rfind(b"\n") - 1
                 offset += len(chunk)
-            if not cut:
+                if current > limits.max_line_bytes or longest[0] > limits.max_line_bytes:
+                    break  # stop before reading on
+            else:
                 decoder.decode(b"", final=True)
     except UnicodeDecodeError:
         log.error(file, lines + 1, None, "not UTF-8 text (the file ends inside a character)")
@@ -115,8 +122,9 @@ def scan(path: Path, file: str, log: ProblemLog, limits: KitLimits, *, max_bytes
         log.error(file, longest[1], None, f"a line longer than {_human(limits.max_line_bytes)}; "
                                           "is this the right file?")
         return False
-    if max_rows is not None and lines + (1 if current else 0) > max_rows + (1 if csv_rows else 0):
-        count = _count_rows(path, csv_rows)
+    records = lines + (1 if current else 0)
+    if max_rows is not None and records > max_rows + (1 if csv_rows else 0):
+        count = _count_rows(path, csv_rows) if quoted or not csv_rows else records - 1
         if count > max_rows:
             log.error(file, None, None, f"holds {count:,} {what}, more than this reader accepts "
                                         f"({max_rows:,}); split the shop or raise the limit")
