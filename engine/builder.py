@@ -8,6 +8,7 @@ indexes are cached under the data directory so later starts skip the work.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from pathlib import Path
 
 from engine.services import build_services
@@ -17,7 +18,7 @@ from engine.generation.base import Generator
 from engine.generation.factory import build_generator
 from engine.learn.registry import ModelRegistry
 from engine.learn.reload import ReloadingClassifier
-from engine.nlu.catalog import load_intent_catalog, store_catalog_overrides
+from engine.nlu.catalog import load_intent_catalog
 from engine.nlu.entities import RuleEntityExtractor
 from engine.nlu.intent import (
     CascadeIntentClassifier,
@@ -29,21 +30,19 @@ from engine.nlu.intent import (
 )
 from engine.nlu.pipeline import NLUPipeline
 from engine.nlu.sentiment import LexiconSentimentAnalyzer
-from engine.responses.templates import Templates
 from engine.router import Router
 from engine.settings import Settings
 from engine.state.factory import build_tracker
+from engine.store import SupportHours, open_store
 from knowledge.embedders import Embedder
 from knowledge.ensemble import retrieval_embedder
 from knowledge.models import ModelRegistry as Models
 from knowledge.faq.index import HybridFAQRetriever
-from knowledge.faq.store import load_faqs
 from knowledge.graph.brands import BrandLinker
 from knowledge.graph.catalog import Catalog
 from knowledge.graph.linker import ProductLinker
 from knowledge.graph.query import ProductQA
 from knowledge.graph.semantic import EmbeddingProductMatcher
-from knowledge.graph.sources import load_catalog
 
 __all__ = ["build_engine"]
 
@@ -97,17 +96,18 @@ def _catalog_names(catalog: Catalog) -> set[str]:
     return {n for p in catalog for n in (p.name, p.name_zh, p.brand, *p.aliases) if n}
 
 
-def build_engine(settings: Settings, *, progress: bool = False, generator: Generator | None = None) -> Engine:
-    """Wire every stage for ``settings``; builds the demo store on first use.
+def build_engine(settings: Settings, *, progress: bool = False, generator: Generator | None = None,
+                 index_progress: Callable[[str, int, int], None] | None = None) -> Engine:
+    """Wire every stage for ``settings``; builds the demo store on first use, or reads the store kit.
 
-    ``generator`` replaces the one ``settings.generation`` names (benchmarks, tests)."""
-    from knowledge.demo import ensure_demo_store
+    ``generator`` replaces the one ``settings.generation`` names (benchmarks, tests);
+    ``index_progress(stage, done, total)`` hears how the FAQ index build goes (``shopassist store build``).
 
+    Raises:
+        KitInvalid: ``store.kind`` is kit and the kit has errors (every problem listed; nothing loaded).
+    """
     data_dir = settings.resolved_data_dir
-    store_root = Path(settings.store.root) if settings.store.root else data_dir / "demo-store"
-    # built once and kept: the orders database is live data (cancellations, returns) that a
-    # rebuild would throw away; `shopassist demo build` starts it afresh on purpose
-    demo = ensure_demo_store(store_root, seed=settings.store.seed, progress=progress)
+    store = open_store(settings, progress=progress)
 
     # every model from one registry: settings that name the same model share one instance and cache
     models = Models.from_settings(settings)
@@ -115,7 +115,8 @@ def build_engine(settings: Settings, *, progress: bool = False, generator: Gener
     nlu_cfg = settings.nlu
     intent_embedder = models.loaded(nlu_cfg.embedder, fallback=embedder)
     zh_embedder = models.loaded(settings.retrieval.zh_embedder, fallback=embedder)
-    examples = load_intent_examples(nlu_cfg.intents_file)
+    # a kit's examples join the base data: the cached head is keyed by the combined examples
+    examples = load_intent_examples(nlu_cfg.intents_file) + store.intent_examples
     head_params = dict(confidence_threshold=nlu_cfg.confidence_threshold, min_similarity=nlu_cfg.min_similarity,
                        max_iter=nlu_cfg.max_iter, weight_decay=nlu_cfg.weight_decay, seed=nlu_cfg.seed)
     classifier = load_or_train(intent_embedder, examples, data_dir / "models", **head_params)
@@ -123,35 +124,40 @@ def build_engine(settings: Settings, *, progress: bool = False, generator: Gener
     # serve the registry's promoted intent model, and swap in the next one between turns
     classifier = ReloadingClassifier(ModelRegistry(settings.resolved_registry_dir), classifier,
                                      interval_s=settings.learn.reload_interval_s)
-    catalog = load_catalog(demo.catalog_path, csv_path=settings.store.catalog_csv, mode=settings.store.catalog_mode,
-                           cache_dir=data_dir / "catalogs")
-    templates = Templates.from_files(settings.store.templates_file, store_root, store=settings.store.name)
+    catalog = store.catalog
+    templates = store.templates(settings)
     retriever = HybridFAQRetriever.from_settings(
-        load_faqs(settings.store.faqs_file or demo.faqs_path),
+        store.faqs,
         {"en": retrieval_embedder(embedder, settings.retrieval, models=models), "zh": zh_embedder},
         settings.retrieval,
-        cache_dir=store_root / "indexes",
+        cache_dir=store.index_dir,
+        progress=index_progress,
     )
-    orders = build_services(settings, demo.db_url).orders
+    orders = build_services(settings, store.db_url, return_window_days=store.return_window_days,
+                            order_id_pattern=store.order_id_pattern).orders
+    support = SupportHours(store.profile, templates) if store.profile is not None else None
     router = Router(
         templates=templates,
         orders=OrderFlows(
             orders,
             templates,
-            return_window_days=settings.dialogue.return_window_days,
+            return_window_days=store.return_window_days,
             max_reasks=settings.dialogue.max_reasks,
-            currency_symbol=settings.store.currency_symbol,
+            currency_symbol=store.currency_symbol,
         ),
-        catalog=load_intent_catalog(settings.store.intent_catalog_file, overrides=store_catalog_overrides(store_root)),
+        catalog=load_intent_catalog(settings.store.intent_catalog_file, overrides=store.intent_catalog_overrides),
         retriever=retriever,
         generator=generator if generator is not None else build_generator(
-            settings.generation, data_dir=data_dir, names=_catalog_names(catalog), store=settings.store.name),
-        products=ProductQA(catalog, currency_symbol=settings.store.currency_symbol),
+            settings.generation, data_dir=data_dir, names=_catalog_names(catalog), store=store.name),
+        products=ProductQA(catalog, currency_symbol=store.currency_symbol),
         dialogue=settings.dialogue,
         retrieval=settings.retrieval,
+        handoff_note=support.note if support is not None else None,
     )
-    store, locks = build_tracker(settings.tracker, data_dir, privacy=settings.privacy)  # tracker.kind / tracker.lock
+    tracker, locks = build_tracker(settings.tracker, data_dir, privacy=settings.privacy)  # tracker.kind / tracker.lock
     nlu = NLUPipeline(classifier, _sentiment(settings.nlu),
                       RuleEntityExtractor(_product_linker(settings, catalog, models, embedder, data_dir),
-                                          brands=BrandLinker(catalog)))
-    return Engine(settings, nlu=nlu, router=router, store=store, templates=templates, locks=locks, orders=orders)
+                                          brands=BrandLinker(catalog), order_id_pattern=store.order_id_pattern),
+                      languages=store.languages)
+    return Engine(settings, nlu=nlu, router=router, store=tracker, templates=templates, locks=locks, orders=orders)
+

@@ -1,4 +1,4 @@
-"""The ``shopassist`` command: chat REPL, demo store build.
+"""The ``shopassist`` command: chat REPL, demo store build, store kits (:mod:`engine.store_cli`).
 
 ``shopassist chat`` is a rich REPL on a terminal; when stdin is not a terminal it reads one user
 turn per line and prints one reply per line (``--debug`` then prints one JSON object per line).
@@ -281,8 +281,10 @@ def _parser() -> argparse.ArgumentParser:
     from engine.learn.cli import register as register_learn
     from engine.nlu.cli import register as register_nlu
     from engine.knowledge_cli import register as register_knowledge
+    from engine.store_cli import register as register_store
 
     register_knowledge(sub)  # shopassist knowledge build | eval
+    register_store(sub)  # shopassist store init | check | build | import
     register_nlu(sub)  # shopassist nlu train | eval
     register_learn(sub)  # shopassist learn review | label | retrain | rollback | versions
     return p

@@ -24,6 +24,7 @@ Example:
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 from engine.errors import ConfigError
 from engine.flows.base import Decision, Turn, pick_listed
@@ -76,6 +77,7 @@ class Router:
         dialogue: dialogue settings (hand-off policy).
         retrieval: retrieval settings (top_k, answerability threshold).
         catalog: how each intent is answered (default: the packaged intent catalog).
+        handoff_note: text added to every hand-off in a language (a store's support hours: open now or not).
 
     Raises:
         ConfigError: the catalog names an order intent that ``orders`` neither looks up nor runs.
@@ -92,7 +94,9 @@ class Router:
         dialogue: DialogueSettings,
         retrieval: RetrievalSettings,
         catalog: IntentCatalog | None = None,
+        handoff_note: Callable[[str], str] | None = None,
     ) -> None:
+        self._note = handoff_note
         self._catalog = catalog if catalog is not None else load_intent_catalog()
         unknown = sorted(i for i in self._catalog.order_intents if not orders.handles(i))
         if unknown:
@@ -121,6 +125,14 @@ class Router:
             self._retriever.retrieve("warm-up query", top_k=1, language=lang)
 
     def route(self, turn: Turn) -> Decision:
+        decision = self._route(turn)
+        if self._note is not None and decision.route == "handoff":
+            note = self._note(turn.lang)
+            if note:
+                decision.text = decision.text + ("" if turn.lang == "zh" else " ") + note
+        return decision
+
+    def _route(self, turn: Turn) -> Decision:
         intent, lang = turn.intent, turn.lang
         state = turn.state
         sentiment = turn.nlu.sentiment.score

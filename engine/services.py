@@ -74,8 +74,10 @@ class Services:
         self.backend.close()
 
 
-def build_backend(cfg: ConnectorSettings, demo_db_url: str | None, *, return_window_days: int = 30) -> BusinessBackend:
-    """One backend for the ``connectors`` settings section (see module docstring)."""
+def build_backend(cfg: ConnectorSettings, demo_db_url: str | None, *, return_window_days: int = 30,
+                  order_id_pattern: str | None = None) -> BusinessBackend:
+    """One backend for the ``connectors`` settings section (see module docstring); order ids are
+    checked against ``order_id_pattern`` (the store's; None: six digits)."""
     if isinstance(cfg, RestConnectors):
         from connectors.rest import RestBackend
         from knowledge.kernel.resilience import CircuitBreaker
@@ -89,22 +91,27 @@ def build_backend(cfg: ConnectorSettings, demo_db_url: str | None, *, return_win
             backoff_base_s=cfg.backoff_base_s,
             backoff_cap_s=cfg.backoff_cap_s,
             breaker=CircuitBreaker(cfg.breaker_failures, cfg.breaker_reset_s),
+            order_id_pattern=order_id_pattern,
         )
     from connectors.sql import SqlBackend
 
     url = cfg.url or demo_db_url
     if not url:
         raise ValueError("connectors.url is not set and there is no demo store to fall back on")
-    backend = SqlBackend(url, timeout_s=cfg.timeout_s, return_window_days=return_window_days)
+    backend = SqlBackend(url, timeout_s=cfg.timeout_s, return_window_days=return_window_days,
+                         order_id_pattern=order_id_pattern)
     if cfg.migrate:
         backend.migrate()
     return backend
 
 
-def build_services(settings: Settings, demo_db_url: str | None) -> Services:
-    """:class:`Services` for ``settings.connectors``; ``demo_db_url`` is the SQL fallback."""
-    return Services(build_backend(settings.connectors, demo_db_url,
-                                  return_window_days=settings.dialogue.return_window_days))
+def build_services(settings: Settings, demo_db_url: str | None, *, return_window_days: int | None = None,
+                   order_id_pattern: str | None = None) -> Services:
+    """:class:`Services` for ``settings.connectors``; ``demo_db_url`` is the SQL fallback; a store
+    kit's return window and order-id form win over ``dialogue.return_window_days`` and six digits."""
+    window = return_window_days if return_window_days is not None else settings.dialogue.return_window_days
+    return Services(build_backend(settings.connectors, demo_db_url, return_window_days=window,
+                                  order_id_pattern=order_id_pattern))
 
 
 def run_demo_service(settings: Any, *, host: str = "127.0.0.1", port: int = 8766, token: str | None = None) -> None:

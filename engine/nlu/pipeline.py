@@ -25,10 +25,19 @@ class NLUPipeline:
         classifier: IntentClassifier,
         sentiment: SentimentAnalyzer,
         entities: EntityExtractor,
+        *,
+        languages: tuple[str, ...] | None = None,
     ) -> None:
+        self._languages = tuple(languages) if languages else None
         self.classifier = classifier
         self.sentiment = sentiment
         self.entities = entities
+
+    def reply_language(self, detected: str) -> str:
+        """``detected`` when the store lists it (or lists none), else the store's first language."""
+        if self._languages is None or detected in self._languages:
+            return detected
+        return self._languages[0]
 
     def parse(self, text: str, trace: dict[str, Any] | None = None) -> NLUResult:
         """Analyse ``text``; per-stage milliseconds go into ``trace`` when given."""
@@ -45,7 +54,7 @@ class NLUPipeline:
             trace["entities_ms"] = round((t3 - t2) * 1000, 3)
         return NLUResult(
             text=text,
-            language=detect_language(text),
+            language=self.reply_language(detect_language(text)),
             intent=intent,
             sentiment=sentiment,
             entities=entities,

@@ -48,7 +48,7 @@ class Templates:
     Args:
         overrides: ``{key: {language: text}}`` replacing single languages of keys, or adding keys.
         path: a templates file replacing the packaged one (None: the packaged ``templates.yaml``).
-        **defaults: values every template may use (``store``).
+        **defaults: values every template may use (``store``; ``refund_days``, default "5–7").
     """
 
     def __init__(self, overrides: dict[str, dict[str, str]] | None = None, *, path: str | Path | None = None,
@@ -60,7 +60,8 @@ class Templates:
             self._t = read_templates(path)
         for key, langs in (overrides or {}).items():
             self._t.setdefault(key, {}).update(langs)
-        self._defaults = defaults
+        # refund time in business days, as a store's policies state it (store kit: refund_business_days)
+        self._defaults = {"refund_days": "5–7", **defaults}
 
     @classmethod
     def from_files(cls, path: str | Path | None = None, store_root: str | Path | None = None,
@@ -72,6 +73,10 @@ class Templates:
 
     def has(self, key: str) -> bool:
         return key in self._t
+
+    def entry(self, key: str) -> dict[str, str]:
+        """A copy of one template's texts by language (``KeyError`` when there is no such key)."""
+        return dict(self._t[key])
 
     def render(self, key: str, lang: str = "en", **values: Any) -> str:
         entry = self._t[key]

@@ -1,0 +1,232 @@
+"""The store the engine serves, the demo or a kit: :func:`open_store` gives the builder its parts.
+
+``store.kind: demo`` builds (or reuses) the embedded demo store as before. ``store.kind: kit`` reads
+the kit in ``store.root`` with :func:`knowledge.kit.read_kit`: a kit with any error refuses to load
+(:class:`knowledge.kit.KitInvalid` lists every problem, file, row and field), so an engine never
+serves half a kit. What the kit's ``store.yaml`` states wins over the settings: the store's name,
+currency symbol, return window, reply languages, order-id form and support hours. The kit's
+working files (FAQ indexes, and the SQLite order database when ``connectors.url`` names none) live
+under ``<data_dir>/kits/<key>/``, keyed by the kit's folder; the indexes inside are keyed by the
+FAQs' content, so an edited FAQ re-embeds only what changed. The order database is live data: it is
+filled with the kit's trial data when it is first created and never rebuilt over afterwards
+(``shopassist store build`` reloads it, refusing one with customers' writes).
+
+Which languages answer fully: English and Chinese (intents, templates, retrieval). A kit listing
+others loads with a warning; a customer writing in a language the kit does not list gets replies in
+the kit's first language.
+
+Example:
+    >>> parts = open_store(load_settings(store={"kind": "kit", "root": "my-shop"}))   # doctest: +SKIP
+    >>> parts.name, parts.currency_symbol, parts.order_id_pattern                     # doctest: +SKIP
+    ('Harbor Lane Home', '$', 'HL[0-9]{5}')
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import hashlib
+import logging
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import date, datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from engine.nlu.catalog import store_catalog_overrides
+from engine.nlu.intent import IntentExample
+from engine.responses.templates import Templates, read_templates
+from engine.settings import Settings
+from knowledge.faq.store import FAQEntry, load_faqs
+from knowledge.graph.catalog import Catalog
+from knowledge.graph.sources import load_catalog
+
+__all__ = ["StoreParts", "SupportHours", "open_store", "kit_work_dir", "kit_db_url", "FULL_LANGUAGES"]
+
+log = logging.getLogger("shopassist.store")
+
+#: languages the engine answers fully in (intent examples, templates, retrieval models)
+FULL_LANGUAGES = ("en", "zh")
+
+
+@dataclass(frozen=True)
+class StoreParts:
+    """What the builder needs of a store, whichever its kind.
+
+    Attributes:
+        name: shown to customers (``{store}`` in templates).
+        catalog: the products.
+        faqs: the FAQ entries the hybrid index is built from.
+        index_dir: where the FAQ indexes are cached.
+        db_url: the SQL order database when ``connectors.url`` names none.
+        currency_symbol, return_window_days: what prices and the return flows use.
+        languages: the reply languages, first = default (None: reply in the customer's language).
+        order_id_pattern: the shop's order-id regex (None: six digits).
+        template_overrides: reply wording laid over the engine's templates.
+        intent_examples: examples joined to the engine's intent training data.
+        intent_catalog_overrides: the ``catalog:`` of the store's intents.yaml.
+        profile: the kit's store.yaml (None for the demo).
+    """
+
+    name: str
+    catalog: Catalog
+    faqs: list[FAQEntry]
+    index_dir: Path
+    db_url: str
+    currency_symbol: str
+    return_window_days: int
+    languages: tuple[str, ...] | None = None
+    order_id_pattern: str | None = None
+    template_overrides: dict[str, dict[str, str]] = field(default_factory=dict)
+    intent_examples: list[IntentExample] = field(default_factory=list)
+    intent_catalog_overrides: dict[str, Any] = field(default_factory=dict)
+    profile: Any = None
+
+    def templates(self, settings: Settings) -> Templates:
+        """The engine's templates (or ``store.templates_file``) with this store's wording over them."""
+        days = getattr(getattr(self.profile, "policies", None), "refund_business_days", None)
+        extra = {"refund_days": f"{days[0]}–{days[1]}" if days[0] != days[1] else str(days[0])} if days else {}
+        return Templates(self.template_overrides, path=settings.store.templates_file, store=self.name, **extra)
+
+
+class SupportHours:
+    """What a hand-off adds about the people taking over: open now or not, and their hours.
+
+    Args:
+        profile: the kit's :class:`knowledge.kit.StoreProfile` (``is_open``, ``hours_text``).
+        templates: renders ``handoff_open`` / ``handoff_closed`` with ``{hours}``.
+        clock: the current time (aware), injectable for tests.
+
+    Example:
+        >>> SupportHours(profile, templates).note("en")                  # doctest: +SKIP
+        "Our team is offline right now. They're available Mon-Fri 09:00-17:00 ET and will pick this up then."
+    """
+
+    def __init__(self, profile: Any, templates: Templates,
+                 clock: Callable[[], datetime] = lambda: datetime.now(timezone.utc)) -> None:
+        self._profile = profile
+        self._t = templates
+        self._clock = clock
+
+    def note(self, lang: str) -> str:
+        hours = self._profile.hours_text(lang)
+        if not hours:
+            return ""
+        key = "handoff_open" if self._profile.is_open(self._clock()) else "handoff_closed"
+        return self._t.render(key, lang, hours=hours)
+
+
+def open_store(settings: Settings, *, progress: bool = False, today: date | None = None) -> StoreParts:
+    """The parts of the store ``settings.store`` names (see module docstring).
+
+    Raises:
+        KitInvalid: the kit has errors (every problem listed).
+        StoreHasWrites: the demo store needs a rebuild that would replace customers' writes.
+    """
+    if settings.store.kind == "kit":
+        return _kit_store(settings, today=today)
+    return _demo_store(settings, progress=progress)
+
+
+def _demo_store(settings: Settings, *, progress: bool) -> StoreParts:
+    from knowledge.demo import ensure_demo_store
+
+    data_dir = settings.resolved_data_dir
+    root = Path(settings.store.root) if settings.store.root else data_dir / "demo-store"
+    # built once and kept: the orders database is live data (cancellations, returns) that a
+    # rebuild would throw away; `shopassist demo build` starts it afresh on purpose
+    demo = ensure_demo_store(root, seed=settings.store.seed, progress=progress)
+    catalog = load_catalog(demo.catalog_path, csv_path=settings.store.catalog_csv, mode=settings.store.catalog_mode,
+                           cache_dir=data_dir / "catalogs")
+    kit_templates = root / "templates.yaml"
+    overrides = read_templates(kit_templates) if kit_templates.is_file() else {}
+    return StoreParts(
+        name=settings.store.name, catalog=catalog, faqs=load_faqs(settings.store.faqs_file or demo.faqs_path),
+        index_dir=root / "indexes", db_url=demo.db_url, currency_symbol=settings.store.currency_symbol,
+        return_window_days=settings.dialogue.return_window_days, template_overrides=overrides,
+        intent_catalog_overrides=store_catalog_overrides(root))
+
+
+def kit_work_dir(settings: Settings) -> Path:
+    """``<data_dir>/kits/<name>-<hash of the kit's folder>``: the kit's indexes and order database."""
+    root = Path(settings.store.root).expanduser().resolve()
+    key = hashlib.sha256(str(root).encode()).hexdigest()[:12]
+    slug = re.sub(r"[^A-Za-z0-9_-]+", "-", root.name).strip("-")[:40] or "kit"
+    return settings.resolved_data_dir / "kits" / f"{slug}-{key}"
+
+
+def kit_db_url(settings: Settings) -> str:
+    """The order database a kit's engine uses: ``connectors.url``, else the kit's own SQLite file."""
+    url = getattr(settings.connectors, "url", None)
+    return url or f"sqlite:///{kit_work_dir(settings) / 'orders.db'}"
+
+
+@contextlib.contextmanager
+def _locked(folder: Path) -> Iterator[None]:
+    folder.mkdir(parents=True, exist_ok=True)
+    with open(folder / ".build.lock", "a+") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _kit_store(settings: Settings, *, today: date | None) -> StoreParts:
+    from knowledge.kit import read_kit
+    from knowledge.kit.trial import load_trial_data
+
+    root = Path(settings.store.root).expanduser()
+    kit = read_kit(root)  # KitInvalid: every problem, nothing loaded
+    profile = kit.profile
+    others = [lang for lang in profile.languages if lang not in FULL_LANGUAGES]
+    if others:
+        log.warning("store kit %s lists %s: replies in those languages use the English wording and models "
+                    "(only %s answer fully)", root, ", ".join(others), " and ".join(FULL_LANGUAGES))
+    work = kit_work_dir(settings)
+    db_url = kit_db_url(settings)
+    if db_url.startswith("sqlite:///") and getattr(settings.connectors, "url", None) is None:
+        db_path = Path(db_url.removeprefix("sqlite:///"))
+        with _locked(work):
+            if not db_path.exists() or db_path.stat().st_size == 0:
+                # first start: the kit's trial data (none: an empty order database of the schema)
+                load_trial_data(kit, db_url, today=today or date.today())
+    return StoreParts(
+        name=profile.name, catalog=kit.catalog, faqs=list(kit.faqs), index_dir=work / "indexes", db_url=db_url,
+        currency_symbol=profile.currency_symbol, return_window_days=profile.policies.return_window_days,
+        languages=tuple(profile.languages), order_id_pattern=_pattern(profile.order_id_pattern),
+        template_overrides=_order_id_wording(settings, kit) | dict(kit.templates or {}),
+        intent_examples=_intent_examples(kit.intents),
+        intent_catalog_overrides=dict((kit.intents or {}).get("catalog") or {}), profile=profile)
+
+
+def _pattern(pattern: str) -> str | None:
+    from connectors.base import DEFAULT_ORDER_ID_PATTERN
+
+    return None if pattern == DEFAULT_ORDER_ID_PATTERN else pattern
+
+
+def _order_id_wording(settings: Settings, kit: Any) -> dict[str, dict[str, str]]:
+    """Where the shop's order ids are not six digits, the questions asking for one show its form
+    (an id of its trial orders, else none)."""
+    if _pattern(kit.profile.order_id_pattern) is None:
+        return {}
+    example = next((str(o["id"]) for o in kit.orders), "")
+    base = Templates(path=settings.store.templates_file)
+    out = {}
+    for key in ("ask_order_id", "malformed_order_id"):
+        source = f"{key}_example" if example else f"{key}_any"
+        out[key] = {lang: text.replace("{example}", example) for lang, text in base.entry(source).items()}
+    return out
+
+
+def _intent_examples(doc: dict | None) -> list[IntentExample]:
+    """The ``intents:`` of a kit's intents.yaml as training examples (English and Chinese)."""
+    out: list[IntentExample] = []
+    for label, spec in ((doc or {}).get("intents") or {}).items():
+        for lang in FULL_LANGUAGES:
+            for text in (spec or {}).get(lang) or ():
+                if isinstance(text, str) and text.strip():
+                    out.append(IntentExample(text.strip(), str(label), lang))
+    return out
