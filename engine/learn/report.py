@@ -38,8 +38,9 @@ def render_markdown(result: "RetrainResult", chart_name: str | None = None, char
         "",
         f"- when: {time.strftime('%Y-%m-%d %H:%M:%S %Z')}",
         f"- decision: {result.reason}",
-        f"- rule: blocks when held-out macro-F1 falls by more than {result.tolerance} or more regression-set "
-        "turns break than allowed; single intents dropping while macro-F1 holds are accepted and listed below",
+        f"- rule: blocks when held-out macro-F1 (of the intent picked) falls by more than {result.tolerance}, or "
+        "when more regression-set turns (or held-out examples) break than are fixed, by over 1% of the set; "
+        "single intents dropping while those hold are accepted, and listed below with the texts that flipped",
         f"- compared on: {d.get('heldout', cur.n)} held-out base examples + {d.get('regression', 0)} regression-set "
         "turns (real past turns, frozen), the same for both models; both trained without them "
         f"({d.get('base_train', 0)} base examples + their own reviewed labels: {d.get('labels_used', 0)} for the "
@@ -54,8 +55,8 @@ def render_markdown(result: "RetrainResult", chart_name: str | None = None, char
         "",
         f"| metric | current ({cur.version}) | candidate ({cand.version}) | change |",
         "|---|---:|---:|---:|",
-        f"| macro-F1 | {cur.macro_f1:.4f} | {cand.macro_f1:.4f} | {cand.macro_f1 - cur.macro_f1:+.4f} |",
-        f"| accuracy | {cur.accuracy:.4f} | {cand.accuracy:.4f} | {cand.accuracy - cur.accuracy:+.4f} |",
+        f"| macro-F1 (intent picked) | {cur.macro_f1:.4f} | {cand.macro_f1:.4f} | {cand.macro_f1 - cur.macro_f1:+.4f} |",
+        f"| accuracy (as answered, cut-off included) | {cur.accuracy:.4f} | {cand.accuracy:.4f} | {cand.accuracy - cur.accuracy:+.4f} |",
         f"| regression set right | {cur.regression_right}/{cur.regression_n} | {cand.regression_right}/"
         f"{cand.regression_n} | {cand.regression_right - cur.regression_right:+d} |",
         "",
