@@ -120,6 +120,11 @@ class _Api:
         self._base, self._cap, self._rng = backoff_base_s, backoff_cap_s, rng
         self.breaker = breaker or CircuitBreaker()
 
+    @property
+    def order_id_pattern(self) -> str | None:
+        """The store's order-id regex this backend checks ids against (None: six digits)."""
+        return self._order_pattern
+
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.base_url!r})"
 

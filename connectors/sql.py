@@ -302,6 +302,11 @@ class SqlBackend:
         return (row[0], row[1]) if row is not None and row[1] is not None else None
 
     # -- schema ---------------------------------------------------------------------------------
+    @property
+    def order_id_pattern(self) -> str | None:
+        """The store's order-id regex this backend checks ids against (None: six digits)."""
+        return self._order_pattern
+
     def migrate(self) -> int:
         """Create or upgrade the schema to :data:`connectors.schema.SCHEMA_VERSION`; returns it."""
         try:

@@ -96,6 +96,16 @@ def _catalog_names(catalog: Catalog) -> set[str]:
     return {n for p in catalog for n in (p.name, p.name_zh, p.brand, *p.aliases) if n}
 
 
+def _catalog_names_by_language(catalog: Catalog):
+    """``(product_id, lang) -> name`` from the catalog (None for a product it no longer has)."""
+
+    def name(product_id: str, lang: str) -> str | None:
+        product = catalog.get(product_id)
+        return product.display_name(lang) if product is not None else None
+
+    return name
+
+
 def build_engine(settings: Settings, *, progress: bool = False, generator: Generator | None = None,
                  index_progress: Callable[[str, int, int], None] | None = None) -> Engine:
     """Wire every stage for ``settings``; builds the demo store on first use, or reads the store kit.
@@ -144,6 +154,8 @@ def build_engine(settings: Settings, *, progress: bool = False, generator: Gener
             return_window_days=store.return_window_days,
             max_reasks=settings.dialogue.max_reasks,
             currency_symbol=store.currency_symbol,
+            # a kit's products in the customer's language; the demo keeps the names its orders record
+            product_names=_catalog_names_by_language(catalog) if store.profile is not None else None,
         ),
         catalog=load_intent_catalog(settings.store.intent_catalog_file, overrides=store.intent_catalog_overrides),
         retriever=retriever,

@@ -485,7 +485,7 @@ class ValidateReturnForm(FormValidationAction):
             return {"order_id": None, "requested_slot": None}
         raw = str(value) if value is not None else ""
         try:
-            order_id = validate_order_id(raw)
+            order_id = validate_order_id(raw, getattr(_order_service(engine), "order_id_pattern", None))
             order = await asyncio.to_thread(_order_service(engine).get_order, _actor(customer), order_id)
         except InvalidOrderId:
             dispatcher.utter_message(text=_render("malformed_order_id", lang, engine, order_id=raw[:40]))

@@ -58,8 +58,8 @@ def _fmt_date(d: date | datetime | None, lang: str) -> str:
     return f"{d:%b} {d.day}, {d.year}"
 
 
-def _items(order: Order, lang: str) -> str:
-    names = [i.name for i in order.items]
+def _items(order: Order, lang: str, product_names: Callable[[str, str], str | None] | None = None) -> str:
+    names = [(product_names(i.product_id, lang) if product_names else None) or i.name for i in order.items]
     if len(names) <= 2:
         return ("、" if lang == "zh" else " and ").join(names)
     more = len(names) - 2
@@ -79,6 +79,8 @@ class OrderFlows:
         return_window_days: days after delivery a return is accepted.
         today: clock used for return windows (injectable for tests).
         flows: the write flow definitions (default :data:`engine.flows.specs.FLOWS`).
+        product_names: a product's name in a language from the catalog (a store kit's ``name:<lang>``),
+            or None to keep the name the order records.
     """
 
     def __init__(
@@ -91,6 +93,7 @@ class OrderFlows:
         currency_symbol: str = "$",
         max_reasks: int = 3,
         flows: Mapping[str, FlowSpec] | None = None,
+        product_names: Callable[[str, str], str | None] | None = None,
     ) -> None:
         if return_window_days <= 0:
             raise ValueError(f"return_window_days must be > 0, got {return_window_days}")
@@ -99,6 +102,7 @@ class OrderFlows:
         self._window = return_window_days
         self._today = today
         self._cur = currency_symbol
+        self._names = product_names
         self._flows = FLOWS if flows is None else flows
         self._writes = WriteSteps(orders, templates, max_reasks=max_reasks, flows=self._flows)
         # the look-ups, by intent; every write flow is dispatched by its spec (see _handler)
@@ -212,8 +216,8 @@ class OrderFlows:
             extra = [SlotSet("listed_orders", [o.order_id for o in recent])]
             sep = "；" if lang == "zh" else "; "
             listing = sep.join(
-                f"{o.order_id}（{_items(o, lang)}，{_ORDER_STATUS_ZH.get(o.status, o.status)}）" if lang == "zh"
-                else f"{o.order_id} ({_items(o, lang)}, {o.status})"
+                f"{o.order_id}（{_items(o, lang, self._names)}，{_ORDER_STATUS_ZH.get(o.status, o.status)}）" if lang == "zh"
+                else f"{o.order_id} ({_items(o, lang, self._names)}, {o.status})"
                 for o in recent
             )
             text = self._t.render("ask_order_id_recent", lang, orders=listing)
@@ -227,7 +231,7 @@ class OrderFlows:
     def _track_order(self, order: Order, turn: Turn) -> Decision:
         lang = turn.lang
         ship = order.shipment
-        values = dict(order_id=order.order_id, items=_items(order, lang),
+        values = dict(order_id=order.order_id, items=_items(order, lang, self._names),
                       placed=_fmt_date(order.placed_at, lang))
         if order.status in ("shipped", "delivered") and ship is not None:
             values.update(carrier=ship.carrier, tracking=ship.tracking_number,
@@ -279,7 +283,7 @@ class OrderFlows:
 
     def _values(self, order: Order, lang: str, verdict: Eligibility) -> dict:
         """What a flow's refusal, intro or hand-off template may say about the order."""
-        values = dict(order_id=order.order_id, items=_items(order, lang), window=self._window,
+        values = dict(order_id=order.order_id, items=_items(order, lang, self._names), window=self._window,
                       status=_ORDER_STATUS_ZH.get(order.status, order.status) if lang == "zh" else order.status,
                       status_verb=self._status_verb(order, lang), delivered=_fmt_date(order.delivered_at, lang),
                       deadline=_fmt_date(verdict.deadline, lang), days_left=verdict.days_left)
