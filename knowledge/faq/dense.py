@@ -4,7 +4,8 @@
 benchmark uses it too, so what is measured is what runs). :class:`DenseIndex` keeps the vectors
 beside the FAISS index so that entries can be added, updated and deleted without re-embedding
 anything: a delete is a tombstone filtered at search time, and the ANN structure is compacted
-from the kept vectors once tombstones pile up.
+from the kept vectors once tombstones pile up. :class:`KeyedDenseIndex` holds several vectors per
+item (an FAQ's alternate phrasings), each item scored by its best row.
 
 Inner product on L2-normalised vectors = cosine similarity.
 
@@ -20,11 +21,12 @@ from __future__ import annotations
 
 import logging
 import math
+from collections.abc import Iterable, Sequence
 from typing import Literal
 
 import numpy as np
 
-__all__ = ["IndexKind", "choose_kind", "build_faiss_index", "DenseIndex", "gpu_available"]
+__all__ = ["IndexKind", "choose_kind", "build_faiss_index", "DenseIndex", "KeyedDenseIndex", "gpu_available"]
 
 log = logging.getLogger(__name__)
 
@@ -251,3 +253,98 @@ class DenseIndex:
         if not len(slots):
             return np.zeros(0, dtype=np.float32)
         return self._vecs[slots] @ np.asarray(query, dtype=np.float32).reshape(-1)
+
+
+class KeyedDenseIndex:
+    """Several vectors per item over one :class:`DenseIndex`; an item scores as its best row.
+
+    Each row carries its item's id (``owner``) and a content key (a hash of what was embedded), so
+    that a changed item re-embeds only its new rows and a saved index can be re-used row by row.
+
+    Args:
+        dense: the rows, in the order of ``owners`` and ``keys``.
+        owners: the item id of each row.
+        keys: the content key of each row.
+
+    Example:
+        >>> import numpy as np
+        >>> idx = KeyedDenseIndex(DenseIndex(np.eye(3, dtype=np.float32)), ["a", "a", "b"], ["k1", "k2", "k3"])
+        >>> idx.search(np.eye(3, dtype=np.float32)[1], 3)
+        {'a': 1.0, 'b': 0.0}
+    """
+
+    def __init__(self, dense: DenseIndex, owners: Sequence[str], keys: Sequence[str]) -> None:
+        if not len(owners) == len(keys) == dense.slots:
+            raise ValueError(f"need one owner and key per row: {dense.slots} rows, {len(owners)} owners, "
+                             f"{len(keys)} keys")
+        self.dense = dense
+        self._owners: list[str | None] = list(owners)
+        self._keys: list[str] = list(keys)
+        self._rows_of: dict[str, list[int]] = {}
+        for row, owner in enumerate(self._owners):
+            self._rows_of.setdefault(owner, []).append(row)
+
+    @property
+    def size(self) -> int:
+        """Live rows."""
+        return self.dense.size
+
+    @property
+    def keys(self) -> list[str]:
+        """The content key of every slot (deleted ones included): after :meth:`compact`, of every row."""
+        return list(self._keys)
+
+    def __contains__(self, owner: str) -> bool:
+        return owner in self._rows_of
+
+    def remove(self, owner: str) -> dict[str, np.ndarray]:
+        """Tombstone ``owner``'s rows; returns their vectors by key (for re-use by a new version)."""
+        rows = self._rows_of.pop(owner, [])
+        self.dense.delete(rows)
+        for r in rows:
+            self._owners[r] = None
+        return {self._keys[r]: self.dense.vectors[r] for r in rows}
+
+    def add(self, owner: str, vectors: np.ndarray, keys: Sequence[str]) -> None:
+        """Append ``owner``'s rows (after :meth:`remove` of its old ones)."""
+        if len(vectors) != len(keys):
+            raise ValueError(f"need one key per row, got {len(vectors)} rows and {len(keys)} keys")
+        if not len(keys):
+            return
+        if owner in self._rows_of:
+            raise ValueError(f"{owner!r} already has rows: remove them first")
+        rows = self.dense.add(vectors)
+        self._owners.extend([owner] * len(rows))
+        self._keys.extend(keys)
+        self._rows_of[owner] = rows
+
+    def compact(self) -> None:
+        """Drop tombstoned rows and re-index the rest (row numbers change; owners and keys follow)."""
+        if self.dense.slots == self.dense.size:
+            return
+        keep = self.dense.compact()
+        self._owners = [self._owners[i] for i in keep]
+        self._keys = [self._keys[i] for i in keep]
+        self._rows_of = {}
+        for row, owner in enumerate(self._owners):
+            self._rows_of.setdefault(owner, []).append(row)
+
+    def search(self, query: np.ndarray, k: int) -> dict[str, float]:
+        """The owners of the ``k`` nearest live rows to one query vector, each with its best score."""
+        scores, rows = self.dense.search(np.asarray(query, dtype=np.float32).reshape(1, -1), k)
+        out: dict[str, float] = {}
+        for score, row in zip(scores[0], rows[0]):
+            if row >= 0:
+                owner = self._owners[row]
+                out[owner] = max(out.get(owner, -np.inf), float(score))
+        return out
+
+    def best(self, query: np.ndarray, owners: Iterable[str]) -> np.ndarray:
+        """Exact best cosine of one query vector with each owner's rows (``-inf`` where it has none)."""
+        owners = list(owners)
+        out = np.full(len(owners), -np.inf, dtype=np.float32)
+        for i, owner in enumerate(owners):
+            rows = self._rows_of.get(owner)
+            if rows:
+                out[i] = float(self.dense.similarity(query, rows).max())
+        return out

@@ -14,11 +14,20 @@ Per language (MiniLM for English; multilingual E5 for Chinese when installed):
    than reciprocal rank fusion because BM25 alone is far weaker than the dense side on paraphrases.
 3. **Rerank** (:mod:`knowledge.faq.rerank`): lexical by default, a cross-encoder when configured.
 
+**Alternates** (other ways customers ask a FAQ's question, ``FAQEntry.alternates``) are extra keys
+of their FAQ: each is embedded as the question is ("alternate answer" plus the alternate alone,
+normalised), in a second dense index whose rows name their FAQ, and a FAQ's cosine is the best of
+its keys. Their words count as the FAQ's in coverage (idf from the question-and-answer index only)
+and a separate BM25 over them adds candidates. The question vectors, the BM25 index and the hub
+densities stay those of question and answer alone, so a FAQ without alternates scores exactly as
+it would in a store that had none; results stay one per FAQ.
+
 The final score is an answerability score (about 0..1; the router thresholds on the top one per
 language). Dense indexes are exact when small, HNSW or IVF by size (:mod:`knowledge.faq.dense`).
 :meth:`HybridFAQRetriever.upsert` and :meth:`~HybridFAQRetriever.delete` change the store without
 re-embedding the rest. Indexes are persisted beside a manifest (model, dimension, data hash,
-per-entry hashes, a checksum of the vectors, the SHA-256 of the vector and FAISS files as written); a
+per-entry hashes, a checksum of the vectors, the SHA-256 of the vector and FAISS files as written;
+alternates in a second set of files keyed per alternate, written only where a language has some); a
 stale, mismatched, edited or unreadable index is rebuilt, re-using only vectors whose checksum and
 entry hash still match, and never used as is (an index file that does not match its recorded
 checksum, or was written before they were recorded, is rebuilt from the verified vectors).
@@ -40,7 +49,7 @@ import re
 import threading
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Literal, Protocol, runtime_checkable
 
@@ -51,7 +60,7 @@ from knowledge.kernel.text import clip_for_model, detect_language
 from knowledge.kernel.types import Passage
 from knowledge.embedders import Embedder
 
-from .dense import DenseIndex, IndexKind
+from .dense import DenseIndex, IndexKind, KeyedDenseIndex
 from .lexical import BM25Index, analyse
 from .rerank import LexicalReranker, Reranker
 from .store import FAQEntry
@@ -75,18 +84,44 @@ class Retriever(Protocol):
     def retrieve(self, query: str, *, top_k: int = 3, language: str | None = None) -> list[Passage]: ...
 
 
-def _passage_texts(entries: Sequence[FAQEntry]) -> list[str]:
-    return [f"{e.question} {e.answer}" for e in entries] + [e.question for e in entries]
-
-
-def _embed_entries(embedder: Embedder, entries: Sequence[FAQEntry]) -> np.ndarray:
-    """One vector per FAQ: the normalised sum of its "question answer" and question embeddings
-    (the question alone sharpens near-duplicate FAQs whose answers read alike)."""
-    n = len(entries)
-    vecs = np.asarray(embedder.embed(_passage_texts(entries), kind="passage"), dtype=np.float32)
+def _embed_keys(embedder: Embedder, keys: Sequence[tuple[str, str]]) -> np.ndarray:
+    """One vector per (question, answer) key: the normalised sum of the "question answer" and
+    question embeddings (the question alone sharpens near-duplicate FAQs whose answers read alike).
+    An alternate is embedded the same way in place of the question, so its cosines are on the
+    question's scale."""
+    n = len(keys)
+    texts = [f"{q} {a}" for q, a in keys] + [q for q, _ in keys]
+    vecs = np.asarray(embedder.embed(texts, kind="passage"), dtype=np.float32)
     both = vecs[:n] + vecs[n:]
     norms = np.linalg.norm(both, axis=1, keepdims=True)
     return np.ascontiguousarray(both / np.maximum(norms, 1e-12), dtype=np.float32)
+
+
+def _question_hash(e: FAQEntry) -> str:
+    """What an entry's question vector depends on: its content hash without alternates (the same
+    hash as ever for entries without them, so indexes written before alternates stay valid)."""
+    return replace(e, alternates=()).content_hash() if e.alternates else e.content_hash()
+
+
+def _alternate_texts(e: FAQEntry) -> list[str]:
+    """The distinct alternates of ``e`` that are not its question (a repeat adds nothing)."""
+    seen = {e.question.strip().casefold()}
+    out = []
+    for text in e.alternates:
+        text = text.strip()
+        if text and text.casefold() not in seen:
+            seen.add(text.casefold())
+            out.append(text)
+    return out
+
+
+def _alternates(e: FAQEntry) -> list[tuple[str, str]]:
+    """(alternate, key hash) of each of ``e``'s alternates: the hash of what its vector depends on."""
+    out = []
+    for text in _alternate_texts(e):
+        raw = json.dumps(["alternate", e.lang, text, e.answer], ensure_ascii=False)
+        out.append((text, hashlib.sha256(raw.encode("utf-8", "surrogatepass")).hexdigest()[:32]))
+    return out
 
 
 def _data_hash(hashes: Sequence[str], model: str) -> str:
@@ -106,7 +141,8 @@ class _DensityCache:
 
 
 class _LanguageIndex:
-    """One language's FAQs: slot-aligned entries, the dense index and BM25 over live slots."""
+    """One language's FAQs: slot-aligned entries, the dense index and BM25 over live slots, and
+    their alternates (a keyed dense index by FAQ id, BM25 and term sets by slot) where any exist."""
 
     def __init__(self, lang: str, embedder: Embedder) -> None:
         self.lang = lang
@@ -117,6 +153,10 @@ class _LanguageIndex:
         self.bm25: BM25Index | None = None
         self.bm25_slots = np.zeros(0, dtype=np.int64)
         self.bm25_pos: dict[int, int] = {}
+        self.alt: KeyedDenseIndex | None = None  # alternates' vectors, rows named by FAQ id
+        self.alt_bm25: BM25Index | None = None
+        self.alt_bm25_slots = np.zeros(0, dtype=np.int64)
+        self.alt_terms: dict[int, frozenset[str]] = {}
         self._density: _DensityCache | None = None  # see density()
 
     def live(self) -> list[FAQEntry]:
@@ -133,7 +173,40 @@ class _LanguageIndex:
         self.bm25_slots = np.asarray(slots, dtype=np.int64)
         self.bm25_pos = {s: i for i, s in enumerate(slots)}
         self.bm25 = BM25Index([analyse(f"{self.entries[i].question} {self.entries[i].answer}", self.lang) for i in slots])
+        alt_docs = {i: analyse(" ".join(_alternate_texts(self.entries[i])), self.lang)
+                    for i in slots if self.entries[i].alternates}
+        alt_docs = {i: doc for i, doc in alt_docs.items() if doc}
+        self.alt_terms = {i: frozenset(doc) for i, doc in alt_docs.items()}
+        self.alt_bm25_slots = np.asarray(list(alt_docs), dtype=np.int64)
+        self.alt_bm25 = BM25Index(list(alt_docs.values())) if alt_docs else None
         self._density = None  # every change of entries passes here
+
+    def alternate_hits(self, qvec: np.ndarray, k: int) -> list[int]:
+        """Slots of the FAQs owning the ``k`` alternates nearest to ``qvec``, best first."""
+        if self.alt is None or not self.alt.size:
+            return []
+        found = self.alt.search(qvec, k)
+        return [self.slot_of[i] for i, _ in sorted(found.items(), key=lambda kv: -kv[1]) if i in self.slot_of]
+
+    def alternate_lexical_hits(self, terms: Sequence[str], k: int) -> list[int]:
+        """Slots of the ``k`` FAQs whose alternates score best on BM25 for ``terms``."""
+        if self.alt_bm25 is None:
+            return []
+        bm = self.alt_bm25.scores(terms)
+        return [int(self.alt_bm25_slots[i]) for i in np.argsort(-bm, kind="stable")[:k] if bm[i] > 0]
+
+    def key_cosines(self, qvec: np.ndarray, slots: Sequence[int], cos: np.ndarray) -> np.ndarray:
+        """``cos`` (the question vectors' cosines for ``slots``) raised to the best alternate's
+        where a FAQ has alternates; other values are returned untouched."""
+        if self.alt is None or not self.alt.size:
+            return cos
+        owned = [r for r, s in enumerate(slots) if self.entries[s].id in self.alt]
+        if not owned:
+            return cos
+        cos = np.array(cos, dtype=np.float32, copy=True)
+        best = self.alt.best(qvec, [self.entries[slots[r]].id for r in owned])
+        cos[owned] = np.maximum(cos[owned], best)
+        return cos
 
     def density(self, k: int, slots: Sequence[int]) -> np.ndarray:
         """For each of ``slots``: the FAQ's mean cosine to its ``k`` nearest other FAQs, minus the
@@ -328,11 +401,11 @@ class HybridFAQRetriever:
         return sum(idx.dense.size if idx.dense is not None else 0 for idx in self._indexes.values())
 
     def stats(self) -> dict[str, dict]:
-        """Per language: entries, dense index kind, model, dimension."""
+        """Per language: entries, dense index kind, model, dimension, alternates indexed."""
         self.warm_up()
         return {
             lang: {"entries": idx.dense.size, "index": idx.dense.kind, "model": idx.embedder.name,
-                   "dim": idx.dense.dim}
+                   "dim": idx.dense.dim, "alternates": idx.alt.size if idx.alt is not None else 0}
             for lang, idx in self._indexes.items()
         }
 
@@ -348,7 +421,7 @@ class HybridFAQRetriever:
                 return
             for lang, idx in self._indexes.items():
                 if lang in self._pending and language in (None, lang):
-                    idx.set_entries(self._pending[lang], self._load_or_build(lang, idx.embedder, self._pending[lang]))
+                    self._build(idx, self._pending[lang])
                     del self._pending[lang]
                     self._prepare_density(idx)
             self._ready = not self._pending
@@ -361,27 +434,53 @@ class HybridFAQRetriever:
         if self._hub_for(idx.lang) and idx.dense is not None and idx.dense.size:
             idx.prepare_density(self._hub_k)
 
-    def _paths(self, lang: str) -> tuple[Path, Path, Path]:
-        base = self._cache_dir / f"faq-{lang}"
+    def _build(self, idx: _LanguageIndex, entries: list[FAQEntry]) -> None:
+        """Load or build ``idx``'s question index and, where its FAQs have any, its alternates'."""
+        lang, embedder = idx.lang, idx.embedder
+        idx.set_entries(entries, self._load_or_build(
+            lang, lang, embedder, [_question_hash(e) for e in entries], [(e.question, e.answer) for e in entries]))
+        rows = [(e, text, h) for e in entries for text, h in _alternates(e)]
+        if rows:
+            dense = self._load_or_build(f"{lang}-alternates", f"{lang} alternates", embedder,
+                                        [h for _, _, h in rows], [(t, e.answer) for e, t, _ in rows])
+            idx.alt = KeyedDenseIndex(dense, [e.id for e, _, _ in rows], [h for _, _, h in rows])
+        else:
+            idx.alt = None
+            self._drop(f"{lang}-alternates")
+
+    def _paths(self, name: str) -> tuple[Path, Path, Path]:
+        base = self._cache_dir / f"faq-{name}"
         return base.with_suffix(".json"), base.with_suffix(".faiss"), base.with_suffix(".npy")
 
-    def _read_cache(self, lang: str, model: str):
-        """(manifest, vectors) when the cached vectors are intact and from ``model``, else None."""
+    def _drop(self, name: str) -> None:
+        """Remove a saved index that no longer has rows (a language's alternates, all gone)."""
+        if self._cache_dir is None:
+            return
+        for path in self._paths(name):  # the manifest first: never a manifest without its files
+            try:
+                if path.exists():
+                    path.unlink()
+            except OSError:
+                log.info("cannot remove the stale FAQ index file %s", path)
+
+    def _read_cache(self, name: str, model: str):
+        """(manifest, vectors) when the cached vectors of index ``name`` (a language, or
+        ``<lang>-alternates``) are intact and from ``model``, else None."""
         if self._cache_dir is None:
             return None
-        manifest_path, _, vectors_path = self._paths(lang)
+        manifest_path, _, vectors_path = self._paths(name)
         try:
             manifest = json.loads(manifest_path.read_text())
             if not isinstance(manifest, dict) or manifest.get("version") != INDEX_FORMAT_VERSION:
                 return None
             if manifest.get("model") != model:
-                log.info("FAQ index for %s was built with %r, not %r; rebuilding", lang, manifest.get("model"), model)
+                log.info("FAQ index for %s was built with %r, not %r; rebuilding", name, manifest.get("model"), model)
                 return None
             vecs = np.load(vectors_path, allow_pickle=False)
             hashes = manifest.get("entries")
             files = manifest.get("files")
             if isinstance(files, dict) and verify_checksums(vectors_path.parent, files, names=[vectors_path.name]):
-                log.info("FAQ vectors for %s do not match their checksum; rebuilding", lang)
+                log.info("FAQ vectors for %s do not match their checksum; rebuilding", name)
                 return None
             if (
                 not isinstance(hashes, list)
@@ -389,21 +488,24 @@ class HybridFAQRetriever:
                 or vecs.shape != (len(hashes), manifest.get("dim"))
                 or hashlib.sha256(vecs.tobytes()).hexdigest() != manifest.get("vectors_sha256")
             ):
-                log.info("FAQ vectors for %s do not match their manifest; rebuilding", lang)
+                log.info("FAQ vectors for %s do not match their manifest; rebuilding", name)
                 return None
             return manifest, vecs
         except (OSError, ValueError, TypeError, EOFError):
-            log.info("no usable FAQ index for %s; building", lang)
+            log.info("no usable FAQ index for %s; building", name)
             return None
 
-    def _load_or_build(self, lang: str, embedder: Embedder, entries: list[FAQEntry]) -> DenseIndex:
-        hashes = [e.content_hash() for e in entries]
+    def _load_or_build(self, name: str, label: str, embedder: Embedder, hashes: list[str],
+                       keys: list[tuple[str, str]]) -> DenseIndex:
+        """The dense index of ``keys`` ((question, answer) pairs, one per row, ``hashes`` theirs),
+        read from ``faq-<name>.*`` when it still matches, else built re-using the saved vectors
+        whose hash is still wanted. ``label`` names it in progress reports."""
         digest = _data_hash(hashes, embedder.name)
-        cached = self._read_cache(lang, embedder.name)
+        cached = self._read_cache(name, embedder.name)
         if cached is not None:
             manifest, vecs = cached
             if manifest.get("data_hash") == digest:
-                index_path = self._paths(lang)[1]
+                index_path = self._paths(name)[1]
                 files = manifest.get("files") if isinstance(manifest.get("files"), dict) else {}
                 problems = verify_checksums(index_path.parent, files, names=[index_path.name])
                 try:
@@ -411,58 +513,58 @@ class HybridFAQRetriever:
                         import faiss
 
                         index = faiss.read_index(str(index_path))
-                        if index.ntotal == len(entries) and index.d == vecs.shape[1]:
+                        if index.ntotal == len(keys) and index.d == vecs.shape[1]:
                             return DenseIndex(vecs, kind=self._kind, use_gpu=self._use_gpu, index=index)
                 except (RuntimeError, OSError, ValueError):
                     pass
                 log.info("FAQ index for %s is unreadable or does not match its checksum (%s); rebuilding it from "
-                         "the saved vectors", lang, "; ".join(problems) or "unreadable")
+                         "the saved vectors", label, "; ".join(problems) or "unreadable")
             reuse = {h: row for row, h in enumerate(manifest["entries"])}
         else:
             vecs, reuse = None, {}
         missing = [i for i, h in enumerate(hashes) if h not in reuse]
-        fresh = self._embed(lang, embedder, [entries[i] for i in missing]) if missing else None
+        fresh = self._embed(label, embedder, [keys[i] for i in missing]) if missing else None
         if vecs is not None and fresh is not None and fresh.shape[1] != vecs.shape[1]:
             vecs, reuse = None, {}
-            missing = list(range(len(entries)))
-            fresh = self._embed(lang, embedder, entries)
+            missing = list(range(len(keys)))
+            fresh = self._embed(label, embedder, keys)
         dim = fresh.shape[1] if fresh is not None else vecs.shape[1]
-        out = np.zeros((len(entries), dim), dtype=np.float32)
+        out = np.zeros((len(keys), dim), dtype=np.float32)
         if fresh is not None:
             out[missing] = fresh
         for i, h in enumerate(hashes):
             if h in reuse:
                 out[i] = vecs[reuse[h]]
         if self._progress:
-            self._progress(f"indexing {lang}", 0, 1)
+            self._progress(f"indexing {label}", 0, 1)
         dense = DenseIndex(out, kind=self._kind, use_gpu=self._use_gpu)
-        self._save(lang, embedder.name, hashes, dense)
+        self._save(name, embedder.name, hashes, dense)
         if self._progress:
-            self._progress(f"indexing {lang}", 1, 1)
+            self._progress(f"indexing {label}", 1, 1)
         return dense
 
-    def _embed(self, lang: str, embedder: Embedder, entries: list[FAQEntry], batch: int = 512) -> np.ndarray:
-        if not self._progress or len(entries) <= batch:
+    def _embed(self, lang: str, embedder: Embedder, keys: list[tuple[str, str]], batch: int = 512) -> np.ndarray:
+        if not self._progress or len(keys) <= batch:
             if self._progress:
-                self._progress(f"embedding {lang}", 0, len(entries))
-            out = _embed_entries(embedder, entries)
+                self._progress(f"embedding {lang}", 0, len(keys))
+            out = _embed_keys(embedder, keys)
         else:
             parts = []
-            for start in range(0, len(entries), batch):
-                self._progress(f"embedding {lang}", start, len(entries))
-                parts.append(_embed_entries(embedder, entries[start : start + batch]))
+            for start in range(0, len(keys), batch):
+                self._progress(f"embedding {lang}", start, len(keys))
+                parts.append(_embed_keys(embedder, keys[start : start + batch]))
             out = np.concatenate(parts)
         if self._progress:
-            self._progress(f"embedding {lang}", len(entries), len(entries))
+            self._progress(f"embedding {lang}", len(keys), len(keys))
         return out
 
-    def _save(self, lang: str, model: str, hashes: list[str], dense: DenseIndex) -> None:
+    def _save(self, name: str, model: str, hashes: list[str], dense: DenseIndex) -> None:
         if self._cache_dir is None:
             return
         import faiss
 
         self._cache_dir.mkdir(parents=True, exist_ok=True)
-        manifest_path, index_path, vectors_path = self._paths(lang)
+        manifest_path, index_path, vectors_path = self._paths(name)
         manifest_path.unlink(missing_ok=True)  # no manifest while the files change: never half-valid
         pid = os.getpid()
         tmp_v = vectors_path.with_suffix(f".tmp{pid}.npy")
@@ -494,7 +596,37 @@ class HybridFAQRetriever:
         if idx.dense.slots != idx.dense.size:
             idx.compact()  # saved vectors = live entries, in order
         live = idx.live()
-        self._save(idx.lang, idx.embedder.name, [e.content_hash() for e in live], idx.dense)
+        self._save(idx.lang, idx.embedder.name, [_question_hash(e) for e in live], idx.dense)
+        if idx.alt is not None and idx.alt.size:
+            idx.alt.compact()  # saved rows = live rows, in order
+            self._save(f"{idx.lang}-alternates", idx.embedder.name, idx.alt.keys, idx.alt.dense)
+        else:
+            idx.alt = None
+            self._drop(f"{idx.lang}-alternates")
+
+    def _update_alternates(self, idx: _LanguageIndex, changed: list[FAQEntry]) -> set[str]:
+        """Replace the alternates of ``changed`` FAQs, embedding only alternates (or answers) that
+        are new; returns the ids of the FAQs that needed embedding."""
+        rows = {e.id: _alternates(e) for e in changed}
+        if idx.alt is None and not any(rows.values()):
+            return set()
+        vec_of: dict[str, np.ndarray] = {}
+        if idx.alt is not None:
+            for e in changed:
+                vec_of.update(idx.alt.remove(e.id))
+        need = [(e, t, h) for e in changed for t, h in rows[e.id] if h not in vec_of]
+        if need:
+            fresh = self._embed(f"{idx.lang} alternates", idx.embedder, [(t, e.answer) for e, t, _ in need])
+            vec_of.update((h, v) for (_, _, h), v in zip(need, fresh))
+        if idx.alt is None:
+            idx.alt = KeyedDenseIndex(DenseIndex(np.zeros((0, idx.dense.dim), dtype=np.float32), kind=self._kind,
+                                                 use_gpu=self._use_gpu), [], [])
+        for e in changed:
+            if rows[e.id]:
+                idx.alt.add(e.id, np.stack([vec_of[h] for _, h in rows[e.id]]), [h for _, h in rows[e.id]])
+        if idx.alt.dense.needs_compaction():
+            idx.alt.compact()
+        return {e.id for e, _, _ in need}
 
     # -- changes without a full rebuild ------------------------------------------------------
     def upsert(self, entries: Iterable[FAQEntry]) -> int:
@@ -519,7 +651,7 @@ class HybridFAQRetriever:
                 idx = self._indexes.get(lang)
                 if idx is None:
                     idx = self._indexes[lang] = _LanguageIndex(lang, self._embedder_for(lang))
-                    idx.set_entries(items, self._load_or_build(lang, idx.embedder, items))
+                    self._build(idx, items)
                     self._prepare_density(idx)
                     embedded += len(items)
                     continue
@@ -528,16 +660,23 @@ class HybridFAQRetriever:
                 meta_only = [e for e in items if e not in changed]
                 for e in meta_only:  # tags/validity only: no re-embedding
                     idx.entries[idx.slot_of[e.id]] = e
-                if changed:
-                    vecs = self._embed(lang, idx.embedder, changed)
-                    idx.dense.delete([idx.slot_of[e.id] for e in changed if e.id in idx.slot_of])
-                    for e in changed:
+                # a FAQ whose question and answer are unchanged (its alternates changed) keeps its vector
+                rekey = [e for e in changed if e.id not in idx.slot_of
+                         or _question_hash(idx.entries[idx.slot_of[e.id]]) != _question_hash(e)]
+                rekeyed = {e.id for e in rekey}
+                for e in changed:
+                    if e.id not in rekeyed:
+                        idx.entries[idx.slot_of[e.id]] = e
+                if rekey:
+                    vecs = self._embed(lang, idx.embedder, [(e.question, e.answer) for e in rekey])
+                    idx.dense.delete([idx.slot_of[e.id] for e in rekey if e.id in idx.slot_of])
+                    for e in rekey:
                         if e.id in idx.slot_of:
                             idx.entries[idx.slot_of[e.id]] = None
-                    for e, slot in zip(changed, idx.dense.add(vecs)):
+                    for e, slot in zip(rekey, idx.dense.add(vecs)):
                         idx.entries.append(e)
                         idx.slot_of[e.id] = slot
-                    embedded += len(changed)
+                embedded += len(rekeyed | self._update_alternates(idx, changed))
                 idx.refresh_lexical()
                 if idx.dense.needs_compaction():
                     idx.compact()
@@ -562,6 +701,11 @@ class HybridFAQRetriever:
         idx.dense.delete(slots)
         for s in slots:
             idx.entries[s] = None
+        if idx.alt is not None:
+            for i in ids:
+                idx.alt.remove(i)
+            if idx.alt.dense.needs_compaction():
+                idx.alt.compact()
         idx.refresh_lexical()
         if idx.dense.needs_compaction():
             idx.compact()
@@ -610,22 +754,38 @@ class HybridFAQRetriever:
             bm = idx.bm25.scores(terms)
             order = [int(i) for i in np.argsort(-bm, kind="stable") if bm[i] > 0]
             slots = [(int(idx.bm25_slots[i]), float(bm[i])) for i in order]
+            if idx.alt_bm25 is not None:  # a FAQ's BM25 is the better of its text's and its alternates'
+                best = dict(slots)
+                alt = idx.alt_bm25.scores(terms)
+                for i in np.flatnonzero(alt > 0):
+                    s = int(idx.alt_bm25_slots[i])
+                    best[s] = max(best.get(s, 0.0), float(alt[i]))
+                slots = sorted(best.items(), key=lambda kv: (-kv[1], idx.bm25_pos[kv[0]]))
             return [self._passage(idx, s, sc) for s, sc in slots if valid(s)][:top_k]
 
         qvec = idx.embedder.embed([clip_for_model(query)], kind="query")  # bounded model time
         d_scores, d_slots = idx.dense.search(qvec, n_cand)
         dense_of = {int(s): float(c) for s, c in zip(d_slots[0], d_scores[0]) if valid(int(s))}
+        alt_top = [s for s in idx.alternate_hits(qvec[0], n_cand) if valid(s)]
         if mode == "dense":
+            if idx.alt is not None:  # each FAQ's cosine becomes the best of its question's and alternates'
+                extra = [s for s in alt_top if s not in dense_of]
+                slots = [*dense_of, *extra]
+                base = np.concatenate([np.asarray(list(dense_of.values()), dtype=np.float32),
+                                       idx.dense.similarity(qvec[0], extra)])
+                dense_of = {s: float(c) for s, c in zip(slots, idx.key_cosines(qvec[0], slots, base))}
             best = sorted(dense_of.items(), key=lambda kv: (-kv[1], kv[0]))[:top_k]
             return [self._passage(idx, s, sc) for s, sc in best]
 
         bm = idx.bm25.scores(terms)
         lex_top = [int(idx.bm25_slots[i]) for i in np.argsort(-bm, kind="stable")[:n_cand] if bm[i] > 0]
-        cand = list(dict.fromkeys([*dense_of, *(s for s in lex_top if valid(s))]))
+        lex_top += idx.alternate_lexical_hits(terms, n_cand)
+        cand = list(dict.fromkeys([*dense_of, *alt_top, *(s for s in lex_top if valid(s))]))
         if not cand:
             return []
-        cos = idx.dense.similarity(qvec[0], cand)
-        cov = idx.bm25.coverage(terms, [idx.bm25_pos[s] for s in cand])
+        cos = idx.key_cosines(qvec[0], cand, idx.dense.similarity(qvec[0], cand))
+        extra_terms = [idx.alt_terms.get(s) for s in cand] if idx.alt_terms else None
+        cov = idx.bm25.coverage(terms, [idx.bm25_pos[s] for s in cand], extra_terms)
         w = self._weights.get(idx.lang, self._weights["default"])
         fused = w * cos + (1.0 - w) * cov
         hub = self._hub_for(idx.lang)

@@ -23,7 +23,7 @@ from __future__ import annotations
 import logging
 import math
 import re
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from functools import lru_cache
 
 import numpy as np
@@ -149,11 +149,19 @@ class BM25Index:
             return np.zeros(self._n, dtype=np.float32)
         return np.asarray(self._bm25.get_scores_from_ids(qids), dtype=np.float32)
 
-    def coverage(self, query: Sequence[str], doc_ids: Sequence[int]) -> np.ndarray:
+    def coverage(
+        self,
+        query: Sequence[str],
+        doc_ids: Sequence[int],
+        extra: Sequence[Collection[str] | None] | None = None,
+    ) -> np.ndarray:
         """idf-weighted share of the query's distinct terms found in each of ``doc_ids``, in [0, 1].
 
         Terms the index has never seen count against every document (they are information the
-        store does not have), which is what makes this useful for answerability.
+        store does not have), which is what makes this useful for answerability. ``extra``, one
+        term set (or ``None``) per document, counts more terms as found in that document (an
+        FAQ's alternate phrasings) without changing any idf, so documents without extra terms
+        score exactly as they would without them.
         """
         terms = list(dict.fromkeys(query[:_MAX_QUERY_TOKENS]))
         out = np.zeros(len(doc_ids), dtype=np.float32)
@@ -164,5 +172,10 @@ class BM25Index:
         total = float(sum(w for _, w in weights))
         for row, d in enumerate(doc_ids):
             present = self._doc_sets[d]
-            out[row] = sum(w for tid, w in weights if tid is not None and tid in present) / total
+            more = extra[row] if extra is not None else None
+            if more:
+                out[row] = sum(w for t, (tid, w) in zip(terms, weights)
+                               if (tid is not None and tid in present) or t in more) / total
+            else:
+                out[row] = sum(w for tid, w in weights if tid is not None and tid in present) / total
         return out
