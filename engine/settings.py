@@ -389,7 +389,10 @@ class LearnSettings(_Section):
     capture_below: float = Field(0.5, ge=0.0, le=1.0)  # turns under this confidence are captured for review
     capture_handoffs: bool = True  # hand-offs are captured for review
     reload_interval_s: float = Field(2.0, ge=0.0, le=3600)  # how often a running engine checks for a promoted model
-    promote_tolerance: float = Field(0.0, ge=0.0, le=1.0)  # promote when candidate macro-F1 >= current - this
+    # how far held-out macro-F1 may fall when enough real past turns (regression_min) decide; with
+    # fewer it may not fall at all
+    promote_tolerance: float = Field(0.05, ge=0.0, le=1.0)
+    regression_min: int = Field(30, ge=1)  # real past turns (rated good) needed for them to decide a promotion
     review_limit: int = Field(20, gt=0, le=10_000)  # turns `learn review` lists
     review_days: float | None = Field(30.0, gt=0)  # only turns this recent; None: all
 

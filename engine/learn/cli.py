@@ -235,7 +235,8 @@ def _cmd_retrain(args: argparse.Namespace) -> int:
         embedder = _intent_embedder(settings)
         result = retrain(
             embedder, load_intent_examples(settings.nlu.intents_file), _store(settings).feedback(),
-            _registry(settings), nlu=settings.nlu, tolerance=tolerance, author=_who(args), dry_run=args.dry_run,
+            _registry(settings), nlu=settings.nlu, tolerance=tolerance, regression_min=settings.learn.regression_min,
+            strict_without_turns=args.tolerance is None, author=_who(args), dry_run=args.dry_run,
             fast_embedder=None if args.dry_run else _fast_embedder(settings, embedder), progress=progress,
         )
     cur, cand = result.current, result.candidate

@@ -255,6 +255,9 @@ def retrain(
     nlu: NLUSettings,
     tolerance: float = 0.0,
     max_broken: float = 0.01,
+    regression_min: int = 30,
+    heldout_collapse: float = 0.05,
+    strict_without_turns: bool = True,
     author: str = "",
     dry_run: bool = False,
     write_report: bool = True,
@@ -265,9 +268,16 @@ def retrain(
     when the rule (:func:`engine.learn.compare.decide`) allows.
 
     Args:
-        tolerance: how far held-out macro-F1 may fall.
+        tolerance: how far held-out macro-F1 may fall when real past turns decide (with fewer than
+            ``regression_min`` of them it may not fall at all).
         max_broken: the share of the regression set that may break (rounded down: under 100 turns
-            with the default 1%, none may).
+            with the default 1%, none may); also of the held-out split when it decides.
+        regression_min: real past turns (the frozen regression set) needed for them to decide.
+        heldout_collapse: the share of the held-out split that may break, net, when real turns
+            decide.
+        strict_without_turns: with fewer than ``regression_min`` real turns, hold the held-out split
+            to no fall at all whatever ``tolerance`` says (False: an operator's explicit tolerance
+            applies anyway).
 
     Raises:
         ModelError: the serving version cannot be loaded or was trained on another embedder.
@@ -347,9 +357,20 @@ def retrain(
         return sum(1 if f.broken else -1 for f in flipped if f.source == source)
 
     allowed = math.floor(max_broken * len(data.regression) + 1e-9)
+    # Real past turns decide once there are enough of them: the held-out split is our own written
+    # examples, which genuine labels teaching something new move a little; it then only guards
+    # against a collapse (``tolerance``, a share of it breaking). With too few real turns, the
+    # held-out split decides strictly, as the only evidence there is.
+    judged_by_turns = len(data.regression) >= regression_min
+    strict = not judged_by_turns and strict_without_turns
     promoted, reason, regressions = decide(
-        current, candidate, tolerance, net_broken=net("regression"), max_broken=allowed,
-        net_broken_heldout=net("heldout"), max_broken_heldout=math.floor(max_broken * len(data.heldout) + 1e-9))
+        current, candidate, 0.0 if strict else tolerance, net_broken=net("regression"),
+        max_broken=allowed, net_broken_heldout=net("heldout"),
+        max_broken_heldout=math.floor((max_broken if strict else heldout_collapse) * len(data.heldout) + 1e-9))
+    reason = (f"judged by {len(data.regression)} real past turns (held-out examples guard against a collapse); "
+              if judged_by_turns else
+              f"judged by the held-out examples (only {len(data.regression)} real past turns, "
+              f"{regression_min} needed to judge by them); ") + reason
     # labels the candidate could not learn: contradicted by the base examples around them
     own = predict(cand_head, x(data.labelled), threshold=0.0) if data.labelled else []
     label_rows = [(lab, e.text, e) for lab, e in zip(data.labels, data.labelled)]
