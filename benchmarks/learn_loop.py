@@ -294,7 +294,7 @@ def main() -> int:
     t4 = time.time()
     result = retrain(clf.base.embedder, load_intent_examples(settings.nlu.intents_file), store.feedback(), registry,
                      nlu=settings.nlu, tolerance=settings.learn.promote_tolerance,
-                     regression_min=settings.learn.regression_min, author="learn-loop")
+                     regression_min=settings.learn.regression_min, strict_without_turns=True, author="learn-loop")
     out["retrain_b_s"] = round(time.time() - t4, 1)
     named = {b.text for b in result.blamed}
     out["scenario_b"] = {"promoted": result.promoted, "reason": result.reason,

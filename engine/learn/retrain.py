@@ -257,7 +257,7 @@ def retrain(
     max_broken: float = 0.01,
     regression_min: int = 30,
     heldout_collapse: float = 0.05,
-    strict_without_turns: bool = True,
+    strict_without_turns: bool = False,
     author: str = "",
     dry_run: bool = False,
     write_report: bool = True,
@@ -276,8 +276,8 @@ def retrain(
         heldout_collapse: the share of the held-out split that may break, net, when real turns
             decide.
         strict_without_turns: with fewer than ``regression_min`` real turns, hold the held-out split
-            to no fall at all whatever ``tolerance`` says (False: an operator's explicit tolerance
-            applies anyway).
+            to no fall at all whatever ``tolerance`` says (what `learn retrain` does on the configured
+            default; an operator's explicit ``--tolerance`` applies either way).
 
     Raises:
         ModelError: the serving version cannot be loaded or was trained on another embedder.
@@ -366,7 +366,8 @@ def retrain(
     promoted, reason, regressions = decide(
         current, candidate, 0.0 if strict else tolerance, net_broken=net("regression"),
         max_broken=allowed, net_broken_heldout=net("heldout"),
-        max_broken_heldout=math.floor((max_broken if strict else heldout_collapse) * len(data.heldout) + 1e-9))
+        max_broken_heldout=math.floor((heldout_collapse if judged_by_turns else max_broken) * len(data.heldout)
+                                      + 1e-9))
     reason = (f"judged by {len(data.regression)} real past turns (held-out examples guard against a collapse); "
               if judged_by_turns else
               f"judged by the held-out examples (only {len(data.regression)} real past turns, "

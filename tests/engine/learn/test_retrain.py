@@ -101,7 +101,7 @@ def test_a_decision_is_registered_reported_and_followed(run):
 def test_a_forced_promotion_then_rollback(run):
     store, reg, go = run
     _labelled(store, "yo where my box at", "track_order")
-    result = go(tolerance=1.0, strict_without_turns=False)  # an operator's explicit override
+    result = go(tolerance=1.0)  # an explicit tolerance: a forced promotion
     assert result.promoted and reg.current() == "v0001"
     _labelled(store, "gimme my cash back", "refund_status", turn=2)
     dry = go(dry_run=True)
@@ -161,10 +161,10 @@ def test_real_past_turns_decide_once_there_are_enough_of_them(run):
     real turns decide and the held-out split only guards against a collapse."""
     store, reg, go = run
     _labelled(store, "yo where my box at", "track_order")
-    few = go(dry_run=True, regression_min=3)
+    few = go(dry_run=True, regression_min=3, strict_without_turns=True)
     assert "judged by the held-out examples" in few.reason and "tolerance 0.0" in few.reason
     for turn, (text, intent) in enumerate([("where is my parcel", "track_order"), ("hello there", "greet"),
                                            ("I want my money back", "refund_status")], start=10):
         _rated_good(store, text, intent, turn)
-    enough = go(tolerance=0.05, regression_min=3)
+    enough = go(tolerance=0.05, regression_min=3, strict_without_turns=True)
     assert "judged by 3 real past turns" in enough.reason and "tolerance 0.05" in enough.reason
