@@ -30,7 +30,6 @@ import contextlib
 import hashlib
 import json
 import os
-import shutil
 import sqlite3
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
@@ -41,6 +40,7 @@ from urllib.parse import quote
 from knowledge.kernel import schema
 from knowledge.kernel.errors import KnowledgeError
 from knowledge.kernel.integrity import folder_checksums, verify_checksums
+from knowledge.kernel.sqlite_backup import backup_sqlite
 
 from .catalog import dump_catalog, generate_catalog
 from .people import generate_records, write_store_db
@@ -134,7 +134,7 @@ def build_demo_store(root: Path, *, today: date | None = None, seed: int = 7, pr
         db = _Database.inspect(root / _DB)
         backup = None
         if force and db.status != "absent":
-            backup = _backup(root / _DB)
+            backup = backup_sqlite(root / _DB)
         elif db.at_risk:
             raise StoreHasWrites(f"not rebuilding the demo store in {root}: {db.describe()}, which a rebuild "
                                  f"would replace; run `{_FORCE}` to replace it (a backup copy is kept first)")
@@ -326,30 +326,6 @@ class _Database:
             return (f"{self.path} holds {self.writes} rows of customer writes (audit and idempotency: cancellations, "
                     f"returns, address changes)" + (f", built for {built}" if built else ""))
         return f"{self.path} may hold business data: {self.detail or 'its writes cannot be counted'}"
-
-
-def _backup(path: Path) -> Path:
-    """Copy ``path`` beside itself as ``<name>.bak-<UTC time>``: a consistent snapshot through
-    SQLite's backup API (a file that is not a database is copied byte for byte). Returns the copy."""
-    stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S%fZ")
-    target = path.with_name(f"{path.name}.bak-{stamp}")
-    tmp = target.with_name(f".{target.name}.tmp")
-    tmp.unlink(missing_ok=True)
-    try:
-        src = sqlite3.connect(f"file:{quote(str(path))}?mode=ro", uri=True)
-        try:
-            dst = sqlite3.connect(tmp)
-            try:
-                src.backup(dst)
-            finally:
-                dst.close()
-        finally:
-            src.close()
-    except sqlite3.Error:
-        tmp.unlink(missing_ok=True)
-        shutil.copyfile(path, tmp)
-    os.replace(tmp, target)
-    return target
 
 
 def _existing(root: Path, *, seed: int, today: date | None) -> tuple[dict[str, Any], DemoStore] | None:

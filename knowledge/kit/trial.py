@@ -23,15 +23,13 @@ from __future__ import annotations
 import datetime as _dt
 import hashlib
 import json
-import shutil
-import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
-from urllib.parse import quote
 
 from knowledge.kernel import schema
 from knowledge.kernel.errors import KnowledgeError
+from knowledge.kernel.sqlite_backup import backup_sqlite
 
 from ._trial import resolve_date
 
@@ -203,25 +201,8 @@ def load_trial_data(kit: "Kit", db_url: str, *, today: _dt.date, force: bool = F
 
 
 def _backup_sqlite(path: Path) -> Path | None:
-    """Move ``path`` aside as ``<name>.bak-<UTC time>`` (a consistent copy through SQLite's backup
-    API, then the original removed); None when there is no file."""
-    if not path.exists():
-        return None
-    stamp = _dt.datetime.now(_UTC).strftime("%Y%m%dT%H%M%S%fZ")
-    target = path.with_name(f"{path.name}.bak-{stamp}")
-    src = sqlite3.connect(f"file:{quote(str(path))}?mode=ro", uri=True)
-    try:
-        dst = sqlite3.connect(target)
-        try:
-            src.backup(dst)
-        finally:
-            dst.close()
-    except sqlite3.Error:
-        shutil.copyfile(path, target)
-    finally:
-        src.close()
-    path.unlink()
-    return target
+    """Move ``path`` aside as ``<name>.bak-<UTC time>`` (:func:`backup_sqlite`); None when there is no file."""
+    return backup_sqlite(path, remove=True) if path.exists() else None
 
 
 def _safe(url: str) -> str:
