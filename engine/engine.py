@@ -157,10 +157,10 @@ class Engine:
 
         The record names the turn (text, predicted intent, confidence, route, sources and the
         intent model version); ``handoff=True`` says the turn should have gone to a person.
-        ``customer_id``: whose conversation on ``session_id`` it is (None: the anonymous one).
+        ``customer_id``: whose conversation on ``session_id`` it is (None: the session id's own).
         """
         session_id = self._check_session(session_id)
-        conversation = self._conversation(session_id, self._actor(customer_id))
+        conversation = self._owned(session_id, customer_id)
         if rating is not None and rating not in (-1, 0, 1):
             raise ValueError(f"rating must be -1, 0 or 1, got {rating!r}")
         if rating is None and correction is None and comment is None and not handoff:
@@ -204,11 +204,20 @@ class Engine:
         """Start the conversation afresh (the event log keeps its history)."""
         session_id = self._check_session(session_id)
         with self._locks.hold(session_id):
-            self.store.commit(self._conversation(session_id, self._actor(customer_id)), [ConversationReset()])
+            self.store.commit(self._owned(session_id, customer_id), [ConversationReset()])
 
     def state(self, session_id: str, *, customer_id: str | None = None) -> DialogueState:
-        """The state of the conversation ``customer_id`` (None: anonymous) has on ``session_id``."""
-        return self._conversation(self._check_session(session_id), self._actor(customer_id))
+        """The state of the conversation ``customer_id`` has on ``session_id`` (None: the session
+        id's own conversation, whoever it belongs to)."""
+        return self._owned(self._check_session(session_id), customer_id)
+
+    def _owned(self, session_id: str, customer_id: str | None) -> DialogueState:
+        """For the integrator's own calls (``state``, ``reset``, ``feedback``): the conversation of
+        ``customer_id`` on ``session_id``, or with None the session id's own conversation (a
+        customer's turns are always read and written through :meth:`_conversation`)."""
+        if customer_id is None:
+            return self.store.load(session_id)
+        return self._conversation(session_id, self._actor(customer_id))
 
     @staticmethod
     def _actor(customer_id: str | None) -> Actor:

@@ -101,7 +101,8 @@ def test_another_customer_on_the_same_session_gets_a_fresh_conversation(shop):
         assert "100031" not in str(reply.slots) and "Harbour" not in str(reply.slots), reply.slots
         listing = eng.respond(session, "which orders do I have? the first one please", customer_id=who)
         assert "100031" not in listing.text
-        assert eng.state(session, customer_id=who).customer_id == who
+        if who is not None:
+            assert eng.state(session, customer_id=who).customer_id == who
     assert _writes(db) == 0
     # the owner's flow survived them: C002 confirms, the address changes once
     done = eng.respond(session, "yes", customer_id="C002")
@@ -118,7 +119,9 @@ def test_a_guest_conversation_becomes_the_customers(shop, caplog):
     assert any("now belongs to customer C001" in r.getMessage() for r in caplog.records)
     state = eng.state(session, customer_id="C001")
     assert state.customer_id == "C001" and state.turns == 2  # the guest's turn is part of it
-    assert eng.state(session).turns == 0  # a guest on it again starts afresh
+    assert eng.state(session).customer_id == "C001"  # the session id's own conversation is now theirs
+    again = eng.respond(session, "and that order?")  # a guest on it again starts afresh
+    assert "100023" not in again.text and "100023" not in str(again.slots)
 
 
 def test_a_session_picking_from_another_customers_listed_orders_gets_nothing(shop):
@@ -211,3 +214,17 @@ def test_a_question_about_another_order_never_changes_the_order_written(shop, li
     assert "100329" not in targets, reply.text
     assert _status(db, "100329") == "processing"
     assert targets in ([], ["100322"]), targets
+
+
+def test_integrator_calls_without_a_customer_act_on_the_session_ids_own_conversation(shop):
+    """``engine.feedback/reset/state(session)`` as DESIGN.md §3 shows them (no customer): the
+    integrator's calls reach the conversation the session id holds, whoever it belongs to."""
+    eng, _ = shop
+    session = f"int-{uuid.uuid4().hex[:8]}"
+    eng.respond(session, "where is my order 100023?", customer_id="C001")
+    record = eng.feedback(session, rating=-1, correction="track_order")
+    [row] = [f for f in eng.store.feedback() if f["id"] == record]
+    assert row["text"] and "100023" in row["text"]
+    assert eng.state(session).slots.get("order_id") == "100023"
+    eng.reset(session)
+    assert eng.state(session, customer_id="C001").slots == {}
