@@ -131,8 +131,16 @@ class ModelRegistry:
     def log(self) -> list[dict[str, Any]]:
         """Every serving change, oldest first: ``at``, ``action`` (promote, re-promote, rollback),
         ``version`` (serving after it), ``from`` (serving before it), ``by`` and ``note`` (why)."""
+        return self._jsonl("log.jsonl")
+
+    def regression_set(self) -> list[dict[str, Any]]:
+        """The frozen regression set: ``{"text", "intent", "source", "at"}`` per turn, oldest first."""
+        return [e for e in self._jsonl("regression.jsonl") if e.get("text") and e.get("intent")]
+
+    def _jsonl(self, name: str) -> list[dict[str, Any]]:
+        """The objects of a JSONL file of the registry, oldest first (unreadable lines skipped)."""
         try:
-            lines = (self.root / "log.jsonl").read_text(encoding="utf-8").splitlines()
+            lines = (self.root / name).read_text(encoding="utf-8").splitlines()
         except FileNotFoundError:
             return []
         out = []
@@ -140,20 +148,6 @@ class ModelRegistry:
             with contextlib.suppress(ValueError):
                 entry = json.loads(line)
                 if isinstance(entry, dict):
-                    out.append(entry)
-        return out
-
-    def regression_set(self) -> list[dict[str, Any]]:
-        """The frozen regression set: ``{"text", "intent", "source", "at"}`` per turn, oldest first."""
-        try:
-            lines = (self.root / "regression.jsonl").read_text(encoding="utf-8").splitlines()
-        except FileNotFoundError:
-            return []
-        out = []
-        for line in lines:
-            with contextlib.suppress(ValueError):
-                entry = json.loads(line)
-                if isinstance(entry, dict) and entry.get("text") and entry.get("intent"):
                     out.append(entry)
         return out
 
