@@ -299,6 +299,9 @@ class StoreSettings(_Section):
     templates_file: Path | None = None
     faqs_file: Path | None = None
     intent_catalog_file: Path | None = None
+    # a running engine picks up edits of the kit's FAQs and catalog (None: on for kits, off for the demo)
+    watch: bool | None = None
+    watch_interval_s: float = Field(1.0, gt=0, le=3600)  # seconds between looks at the kit's files
 
     @field_validator("catalog_csv")
     @classmethod
