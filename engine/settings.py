@@ -63,6 +63,7 @@ __all__ = [
     "OpenAIGeneration",
     "PrivacySettings",
     "HttpSettings",
+    "ActionsSettings",
     "load_settings",
     "default_config_path",
 ]
@@ -501,6 +502,14 @@ class HttpSettings(_Section):
     max_inflated_bytes: int = Field(16 * 1024 * 1024, gt=0, le=1024 ** 3)  # a compressed body, inflated
 
 
+class ActionsSettings(_Section):
+    """The Rasa action server (``shopassist actions``, :mod:`engine.action_server`)."""
+
+    # shared secret with Rasa (its action_endpoint `token`, sent as the `token` query parameter):
+    # when set, /webhook refuses calls without it; required to listen beyond loopback
+    token: SecretStr | None = None
+
+
 class Settings(BaseSettings):
     """Root of the settings tree (see module docstring for precedence)."""
 
@@ -527,6 +536,7 @@ class Settings(BaseSettings):
     generation: GenerationConfig = ExtractiveGeneration()
     privacy: PrivacySettings = PrivacySettings()
     http: HttpSettings = HttpSettings()
+    actions: ActionsSettings = ActionsSettings()
 
     @field_validator("models")
     @classmethod
