@@ -96,8 +96,11 @@ class Engine:
         templates: Templates,
         locks: ConversationLocks | None = None,
         orders: Any = None,
+        understanding: Any = None,
     ) -> None:
         self.settings = settings
+        # reads each turn in its context between NLU and the router (engine.dialogue.Understanding)
+        self.understanding = understanding
         self.orders = orders  # the business backend the flows use (connectors.base protocols)
         self.nlu = nlu
         self.router = router
@@ -304,7 +307,13 @@ class Engine:
             nlu = self.nlu.parse(cleaned, trace)
             trace["nlu_ms"] = _ms(t)
             t = time.perf_counter()
-            decision = self.router.route(Turn(nlu=nlu, state=state, actor=actor))
+            turn = Turn(nlu=nlu, state=state, actor=actor)
+            if self.understanding is not None:
+                turn = self.understanding.read(turn, trace)
+                nlu = turn.nlu
+            decision = self.router.route(turn)
+            if self.understanding is not None:
+                decision.events.extend(self.understanding.remember(turn, decision))
             trace["route_ms"] = _ms(t)
         except Exception as exc:  # the one place internal errors become a customer reply
             log.exception("turn failed in %s: %s", session_id, mask_pii(str(exc)))

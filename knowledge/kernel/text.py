@@ -86,12 +86,18 @@ def clip_for_model(text: str, max_tokens: int = MODEL_QUERY_TOKENS) -> str:
 
 
 def detect_language(text: str) -> str:
-    """``"zh"`` when CJK characters make up a fair share of the letters, else ``"en"``."""
+    """``"zh"`` when the Chinese carries a fair share of the words, else ``"en"``.
+
+    A Chinese word is one or two characters, an English one about five letters, so characters are
+    weighed against English *words*: "Sonique Air 3多少钱" and "ok 那refund多久到账" are Chinese
+    (product names, brand names and a loan word or two inside a Chinese sentence), "what does 包邮
+    mean" is English.
+    """
     cjk = len(_CJK_RE.findall(text))
     if not cjk:
         return "en"
-    latin = len(re.findall(r"[A-Za-z]", text))
-    return "zh" if cjk * 3 >= latin else "en"
+    words = len(re.findall(r"[A-Za-z]+", text))
+    return "zh" if cjk * 4 >= words * 3 else "en"
 
 
 def lexical_tokens(text: str) -> list[str]:

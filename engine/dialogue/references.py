@@ -1,0 +1,194 @@
+"""Resolve what a shopper refers to against the entities in the conversation (its salience list).
+
+A reference is resolved by what the store's own data says about each candidate, never by word lists
+about particular products: each candidate (an order, a product) carries *descriptors* — its items'
+names in every language the catalog has, brands, categories, status, price — and a turn's words are
+weighed against them like a tiny search engine whose documents are the candidates. A word that
+describes every candidate ("order", the one brand all of them share) tells nothing and weighs
+nothing; a word only one candidate has ("laptop", "水壶") picks it.
+
+Besides descriptions, three language-level forms are read here (they are about language, not about
+a store): recency ("my most recent order", "上一单"), the last digits of an id ("尾号284",
+"the one ending in 284") and comparison over the candidates ("the cheaper one", "便宜的那个", "the
+other one").
+
+Example:
+    >>> cands = [Candidate("100311", "air fryer smart bulb 空气炸锅"), Candidate("100284", "sneakers 运动鞋")]
+    >>> resolve_description("the sneakers one", cands).id
+    '100284'
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from knowledge.kernel.text import EN_STOPWORDS
+
+__all__ = [
+    "Candidate",
+    "Resolution",
+    "descriptor_tokens",
+    "resolve_description",
+    "resolve_recency",
+    "resolve_digits",
+    "resolve_comparison",
+    "resolve_other",
+]
+
+_WORD_RE = re.compile(r"[a-z][a-z0-9\-]*|\d+[a-z]+[a-z0-9]*")
+_CJK_RUN_RE = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
+# words that refer without describing: they never pick a candidate
+_REFERRING = frozenset(
+    "one ones order orders item items thing things stuff product products purchase purchases bought buy "
+    "ordered got get the that this those these my mine which about with for please thanks want need "
+    "still yet when what where how did does do is was are were arrive arrived deliver delivered "
+    "delivery ship shipped shipping status track return cancel refund change address".split()
+)
+_ZH_REFERRING = frozenset(["订单", "那个", "这个", "那单", "这单", "一单", "个订", "单的", "买的", "的那",
+                           "的订", "我的", "我买", "那件", "这件", "那款", "这款", "东西"])
+
+
+def _stem(word: str) -> str:
+    if len(word) > 4 and word.endswith("ies"):
+        return word[:-3] + "y"
+    if len(word) > 3 and word.endswith("es") and word[-3] in "sxz":
+        return word[:-2]
+    if len(word) > 3 and word.endswith("s") and not word.endswith("ss"):
+        return word[:-1]
+    return word
+
+
+def descriptor_tokens(text: str) -> set[str]:
+    """The describing tokens of ``text``: English word stems (stop words and referring words out)
+    and Chinese character bigrams (single characters only for one-character runs)."""
+    lowered = text.lower()
+    out = {_stem(w) for w in _WORD_RE.findall(lowered) if w not in EN_STOPWORDS and w not in _REFERRING}
+    for run in _CJK_RUN_RE.findall(lowered):
+        if len(run) == 1:
+            continue
+        out.update(run[i : i + 2] for i in range(len(run) - 1))
+    return {t for t in out if t not in _ZH_REFERRING}
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """One entity in the salience list: its id and the text that describes it."""
+
+    id: str
+    text: str
+    tokens: frozenset[str] = field(default=frozenset(), compare=False)
+
+    def __post_init__(self) -> None:
+        if not self.tokens:
+            object.__setattr__(self, "tokens", frozenset(descriptor_tokens(self.text)))
+
+
+@dataclass(frozen=True)
+class Resolution:
+    """The candidate a turn refers to and how it was found (``by``: description, recency, digits,
+    comparison, other)."""
+
+    id: str
+    by: str
+    score: float = 1.0
+
+
+def resolve_description(text: str, candidates: Sequence[Candidate], *, min_score: float = 0.5) -> Resolution | None:
+    """The one candidate the words of ``text`` describe best, or None when none or several tie."""
+    if len(candidates) == 0:
+        return None
+    words = descriptor_tokens(text)
+    if not words:
+        return None
+    n = len(candidates)
+    df = Counter(t for c in candidates for t in c.tokens & words)
+    scores = []
+    for c in candidates:
+        s = sum(math.log((n + 1) / df[t]) for t in c.tokens & words if df[t] < n or n == 1)
+        scores.append(s)
+    best = max(scores)
+    if best < min_score:
+        return None
+    winners = [c for c, s in zip(candidates, scores) if s == best]
+    if len(winners) != 1:
+        return None
+    return Resolution(winners[0].id, "description", round(best, 3))
+
+
+_RECENT_RE = re.compile(
+    r"\b(?:(?:my |the )?(?:most recent|latest|newest|last|recent)(?: one| order| purchase| thing| item)?"
+    r"|(?:the )?one i (?:just|last) (?:ordered|bought|got))\b"
+    r"|最近(?:的|那|一|下|买)|最新|上一单|上一个订单|上个订单|刚(?:买|下|拍|订)|最后(?:一|那)",
+    re.IGNORECASE,
+)
+_BEFORE_RE = re.compile(r"\b(?:the one before(?: that)?|previous one|the previous order|second(?:-| )?(?:most )?"
+                        r"(?:recent|latest|last))\b|上上(?:一?单|个)|倒数第二", re.IGNORECASE)
+_LAST_OF_LIST_RE = re.compile(r"\b(?:last one|last order)\b", re.IGNORECASE)
+
+
+def resolve_recency(text: str, newest_first: Sequence[str]) -> Resolution | None:
+    """"my latest order" → the newest id, "the one before" → the second newest (``newest_first`` is
+    the customer's orders by date, newest first)."""
+    if not newest_first:
+        return None
+    if _BEFORE_RE.search(text):
+        return Resolution(newest_first[1], "recency") if len(newest_first) > 1 else None
+    if _RECENT_RE.search(text):
+        return Resolution(newest_first[0], "recency")
+    return None
+
+
+_DIGITS_RE = re.compile(
+    r"(?:尾号|末尾|后\s*[三四五3-5]\s*位|结尾(?:是)?|ending(?: in| with)?|ends? (?:in|with)|last (?:\w+ )?digits?"
+    r"(?: are| is)?|the)\s*[:：是为]?\s*(\d{2,6})(?!\d)", re.IGNORECASE)
+_BARE_DIGITS_RE = re.compile(r"(?<![\d.$¥€£])(\d{3,5})(?![\d.])\s*(?:那个|那单|那笔|的那个|one\b|order\b)?",
+                             re.IGNORECASE)
+
+
+def resolve_digits(text: str, ids: Sequence[str], *, bare: bool = False) -> Resolution | None:
+    """"尾号284", "the one ending in 284" → the one id ending in those digits. With ``bare``, a lone
+    three-to-five-digit number that ends exactly one id counts too (an answer to "which order?")."""
+    matches = [m.group(1) for m in _DIGITS_RE.finditer(text)]
+    if bare and not matches:
+        matches = [m.group(1) for m in _BARE_DIGITS_RE.finditer(text)]
+    for digits in matches:
+        hits = [i for i in ids if re.sub(r"\D", "", i).endswith(digits) and re.sub(r"\D", "", i) != digits]
+        if len(hits) == 1:
+            return Resolution(hits[0], "digits")
+    return None
+
+
+_CHEAP_RE = re.compile(r"\b(?:the )?(?:cheaper|cheapest|less expensive|least expensive|lower[- ]priced|budget) "
+                       r"(?:one|option|model|pair|of (?:the|them))\b|(?:更)?便宜(?:的|点的|一点的)?(?:那|这)(?:个|款|台|双|件)|"
+                       r"便宜的那|价格低的那", re.IGNORECASE)
+_DEAR_RE = re.compile(r"\b(?:the )?(?:pricier|priciest|more expensive|most expensive|dearer|higher[- ]end|"
+                      r"premium) (?:one|option|model|pair|of (?:the|them))\b|(?:更)?贵(?:的|点的|一点的)?(?:那|这)"
+                      r"(?:个|款|台|双|件)|贵的那", re.IGNORECASE)
+
+
+def resolve_comparison(text: str, prices: dict[str, float]) -> Resolution | None:
+    """"the cheaper one" / "贵的那个" over the products in the conversation (id → price)."""
+    if len(prices) < 2:
+        return None
+    if _CHEAP_RE.search(text):
+        return Resolution(min(prices, key=lambda i: prices[i]), "comparison")
+    if _DEAR_RE.search(text):
+        return Resolution(max(prices, key=lambda i: prices[i]), "comparison")
+    return None
+
+
+_OTHER_RE = re.compile(r"\bthe other (?:one|order|model|pair|option)\b|\bthe other\b(?! \w+ \w+)|"
+                       r"\b(?:other|different) (?:one|order)\b|另(?:一|外)(?:个|款|单|笔|一个|那个|台|双)|另外那",
+                       re.IGNORECASE)
+
+
+def resolve_other(text: str, salient: Sequence[str], current: str | None) -> Resolution | None:
+    """"the other one" / "另一个": the salient entity that is not the current one, when exactly one is."""
+    if not _OTHER_RE.search(text) or current is None:
+        return None
+    others = [i for i in dict.fromkeys(salient) if i != current]
+    return Resolution(others[0], "other") if len(others) == 1 else None

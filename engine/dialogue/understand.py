@@ -1,0 +1,347 @@
+"""The dialogue-understanding stage: reads one turn in its context, between NLU and the router.
+
+NLU reads a message on its own; a conversation does not work that way. This stage looks at the
+turn together with what the conversation holds — the orders and products either side mentioned
+(the *salience list*: the orders the bot listed, the customer's own orders, the products the bot
+named or the customer asked about) and the previous turn's *frame* (intent, product, attributes) —
+and produces a :class:`Command`: what the turn asks the router to do. The router executes it through
+the turn it is handed: references resolved to ids in the entities, an elliptical turn's intent and
+attributes inherited, small talk told apart from a question the store cannot answer.
+
+What it reads (each driven by the store's data, see :mod:`engine.dialogue.references`):
+
+* references to an order by description ("the laptop one", "买手柄那单"), by recency ("my most
+  recent order", "上一单") or by its last digits ("尾号284"); to a product by comparison over the
+  products in the conversation ("the cheaper one"), "the other one", or by description;
+* ellipsis: a turn that names only an attribute ("and the weight?", "有GPS吗", "price?") keeps the
+  product in focus; a turn that names only a product ("what about the Wave 3?", "那X呢") keeps the
+  previous question;
+* small talk: a message with nothing of the store in it (no entity, no word of its FAQs, catalog
+  or order vocabulary) is chit-chat, answered as such rather than with "please rephrase".
+
+Example:
+    >>> stage = Understanding(catalog, orders, vocabulary=vocab)     # doctest: +SKIP
+    >>> turn = stage.read(turn, trace)                                # doctest: +SKIP
+    >>> trace["understanding"]                                        # doctest: +SKIP
+    {'command': 'answer_attribute', 'intent': 'product_question', 'product': 'P1018', ...}
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from connectors.base import ConnectorError, Order
+from engine.dialogue.references import (
+    Candidate,
+    Resolution,
+    descriptor_tokens,
+    resolve_comparison,
+    resolve_description,
+    resolve_digits,
+    resolve_other,
+    resolve_recency,
+)
+from engine.flows.base import Decision, Turn
+from engine.nlu.base import OUT_OF_SCOPE
+from engine.nlu.catalog import IntentCatalog
+from engine.state.events import Event, SlotSet
+from knowledge.graph.catalog import Catalog
+from knowledge.kernel.types import IntentPrediction
+
+__all__ = ["Command", "Understanding", "store_vocabulary", "SMALL_TALK"]
+
+log = logging.getLogger("shopassist.dialogue")
+
+SMALL_TALK = "small_talk"
+_ORDERS_LOOKED_AT = 10
+_STATUS_WORDS = {"processing": "processing not shipped yet 备货中 未发货 还没发",
+                 "shipped": "shipped on its way in transit 已发货 在路上 运输中",
+                 "delivered": "delivered arrived received 已送达 已签收 到了",
+                 "cancelled": "cancelled canceled 已取消", "returned": "returned 已退货"}
+_ORDER_CUE_RE = re.compile(
+    r"\b(?:orders?|purchases?|bought|ordered|package|parcel|delivery|deliver(?:ed)?|ship(?:ped|ping)?|arrive[ds]?|"
+    r"track(?:ing)?|return(?:ed)?|refund(?:ed)?|cancel(?:led)?)\b|订单|单|买的|包裹|快递|发货|到货|送到|退|取消|物流",
+    re.IGNORECASE)
+_PRICE_STOCK_RE = re.compile(
+    r"\b(?:price[sd]?|cost[s]?|how much|in stock|available|availability)\b|多少钱|价格|价钱|几块|什么价|多钱|有货|库存|有没有货",
+    re.IGNORECASE)
+# an elliptical turn: "what about X?", "and X?", "X呢", "那X的话"
+_ELLIPSIS_RE = re.compile(r"^\s*(?:and|what about|how about|what of|same (?:for|with)|and for|also|ok and|and the)\b|"
+                          r"呢\s*[?？]?\s*$|的话\s*[?？]?\s*$|^\s*那", re.IGNORECASE)
+_REFERS_RE = re.compile(r"\b(?:one|it|that|this|those|them|ones)\b|那(?:个|款|台|双|件|单|笔)|这(?:个|款|台|双|件|单|笔)|它",
+                        re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class Command:
+    """What the turn asks for, read in context: the router executes it.
+
+    ``kind``: ``pass`` (nothing added to what NLU read), ``fill_order`` (an order reference
+    resolved), ``answer_attribute`` (a question about product E, E possibly by reference),
+    ``follow_up`` (the previous question about another entity: ``attributes`` holds it),
+    ``small_talk``.
+    """
+
+    kind: str = "pass"
+    intent: str = ""
+    order_id: str | None = None
+    product_ids: tuple[str, ...] = ()
+    attributes: tuple[str, ...] = ()
+    resolved_by: str = ""
+
+    def trace(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"command": self.kind, "intent": self.intent}
+        if self.order_id:
+            out["order"] = self.order_id
+        if self.product_ids:
+            out["products"] = list(self.product_ids)
+        if self.attributes:
+            out["attributes"] = list(self.attributes)
+        if self.resolved_by:
+            out["resolved_by"] = self.resolved_by
+        return out
+
+
+@dataclass(frozen=True)
+class _Vocabulary:
+    """The store's words: what a message about the store contains (small talk contains none)."""
+
+    tokens: frozenset[str] = field(default=frozenset())
+
+    def share(self, text: str) -> tuple[int, int]:
+        words = descriptor_tokens(text)
+        return sum(1 for w in words if w in self.tokens), len(words)
+
+
+def store_vocabulary(texts: Iterable[str]) -> _Vocabulary:
+    """The describing tokens of every text the store has (FAQs, catalog, intent examples)."""
+    tokens: set[str] = set()
+    for text in texts:
+        tokens |= descriptor_tokens(text)
+    return _Vocabulary(frozenset(tokens))
+
+
+class Understanding:
+    """Reads turns in context (see the module docstring).
+
+    Args:
+        catalog: the store's product graph (descriptors of products, attribute labels).
+        orders: the order service (the signed-in customer's own orders, as descriptors).
+        intents: the intent catalog (which intents are order requests, templates, hand-offs).
+        vocabulary: the store's words (:func:`store_vocabulary`); None: small talk is not read.
+        asks_about: ``(text, product_id, lang) -> bool``: whether a question asks something specific
+            about a product (the product QA's own reading: an attribute, its price, stock,
+            compatibility); None: the catalog's attribute labels alone.
+    """
+
+    def __init__(self, catalog: Catalog, orders: Any, intents: IntentCatalog, *,
+                 vocabulary: _Vocabulary | None = None,
+                 asks_about: Callable[[str, str, str], bool] | None = None) -> None:
+        self._catalog = catalog
+        self._orders = orders
+        self._intents = intents
+        self._vocab = vocabulary
+        self._asks_about = asks_about
+        self._labels = self._attribute_labels(catalog)
+
+    # -- the stage ----------------------------------------------------------------------------
+    def read(self, turn: Turn, trace: dict[str, Any] | None = None) -> Turn:
+        """``turn`` with what its context resolves (never raises: a failure leaves the turn as NLU read it)."""
+        try:
+            command = self._read(turn)
+        except Exception as exc:  # understanding is an aid: the turn goes on as NLU read it
+            log.warning("understanding failed: %s", type(exc).__name__)
+            return turn
+        if trace is not None and command.kind != "pass":
+            trace["understanding"] = command.trace()
+        return self._apply(turn, command)
+
+    def remember(self, turn: Turn, decision: Decision) -> list[Event]:
+        """Events that keep this turn's frame for the next one (what an elliptical turn inherits)."""
+        if decision.route in ("fallback", "handoff"):
+            return []
+        events: list[Event] = []
+        products = [s.id for s in decision.sources if s.kind == "product"]
+        intent = turn.intent
+        if intent in ("product_question", "product_compare", "recommend") and products:
+            # the question as asked (with what it inherited): an elliptical next turn asks it again
+            asked = turn.nlu.text if self._asks(turn.nlu.text, products[0], turn.lang) else ""
+            events.append(SlotSet("frame", {"intent": intent, "question": asked[:300], "products": products[:4]}))
+        elif intent in self._intents.order_intents:
+            events.append(SlotSet("frame", {"intent": intent, "question": "", "products": []}))
+        if len(products) > 1:
+            events.append(SlotSet("mentioned_products", products[:6]))
+        return events
+
+    # -- reading ------------------------------------------------------------------------------
+    def _read(self, turn: Turn) -> Command:
+        nlu, state = turn.nlu, turn.state
+        text, ents, intent = nlu.text, nlu.entities, turn.intent
+        entry = self._intents.entry(intent)
+        if entry.route == "handoff":
+            return Command(intent=intent)
+        flow = state.active_flow
+        step = state.slots.get("flow_step")
+        in_order_flow = flow in self._intents.order_intents
+
+        # 1. an order by description, recency or its last digits
+        wants_order = (in_order_flow or entry.route == "order" or bool(state.slots.get("listed_orders"))
+                       or bool(_ORDER_CUE_RE.search(text)))
+        if (wants_order and not ents.order_ids and not ents.malformed_order_ids and turn.actor.role == "customer"
+                and not (ents.ordinal and state.slots.get("listed_orders"))):
+            found = self._order_reference(turn, bare=in_order_flow and step is None)
+            if found is not None and found.id != state.slots.get("order_id") or (
+                    found is not None and step is None):
+                return Command("fill_order", intent, order_id=found.id, resolved_by=found.by)
+
+        # 2. a product by comparison, "the other one" or description, among those in the conversation
+        salient = self._salient_products(state)
+        focus = state.slots.get("product_id")
+        picked: Resolution | None = None
+        if not ents.product_ids and salient:
+            prices = {i: p.price for i in salient if (p := self._catalog.get(i)) is not None}
+            picked = (resolve_comparison(text, prices) or resolve_other(text, salient, focus)
+                      or (self._product_description(text, salient) if _REFERS_RE.search(text) else None))
+        products = tuple(ents.product_ids) or ((picked.id,) if picked else ())
+        target = products[0] if products else focus
+        order_talk = in_order_flow and step is not None or bool(ents.order_ids)
+        if target and not order_talk and (intent == OUT_OF_SCOPE or entry.route == "product" or products):
+            if self._asks(text, target, turn.lang) and intent not in ("product_compare", "recommend"):
+                return Command("answer_attribute", "product_question", product_ids=products or (target,),
+                               resolved_by=picked.by if picked else "")
+            frame = state.slots.get("frame") or {}
+            elliptic = bool(_ELLIPSIS_RE.search(text)) or self._names_only(text, products)
+            if products and elliptic and frame.get("intent") == "product_question" and frame.get("question"):
+                return Command("follow_up", "product_question", product_ids=products,
+                               attributes=(str(frame["question"]),), resolved_by=picked.by if picked else "")
+            if picked is not None:
+                return Command("answer_attribute", intent if entry.route == "product" else "product_question",
+                               product_ids=products, resolved_by=picked.by)
+        # an order id alone after an order answer: the same question about that order
+        frame = state.slots.get("frame") or {}
+        if (ents.order_ids and intent == OUT_OF_SCOPE and not in_order_flow
+                and frame.get("intent") in self._intents.read_order_intents):
+            return Command("follow_up", frame["intent"], order_id=ents.order_ids[0])
+
+        # 3. small talk: nothing of the store in the message
+        if intent == OUT_OF_SCOPE and self._vocab is not None and not in_order_flow and self._chit_chat(turn):
+            return Command("small_talk", SMALL_TALK)
+        return Command(intent=intent)
+
+    def _apply(self, turn: Turn, command: Command) -> Turn:
+        if command.kind == "pass":
+            return turn
+        nlu = turn.nlu
+        ents = nlu.entities
+        if command.order_id:
+            ents = replace(ents, order_ids=(command.order_id, *ents.order_ids))
+        if command.product_ids:
+            ents = replace(ents, product_ids=command.product_ids, ordinal=None)
+        text = nlu.text
+        if command.kind == "follow_up" and command.attributes:
+            # the previous question, asked again about this entity ("and the Wave 3?" after "is it waterproof?")
+            text = text + " — " + " ".join(command.attributes)
+        prediction = nlu.intent
+        if command.intent and command.intent != prediction.intent:
+            prediction = IntentPrediction(intent=command.intent, confidence=prediction.confidence,
+                                          ranking=prediction.ranking, oos_reason=None, model=prediction.model,
+                                          stage=prediction.stage)
+        return replace(turn, nlu=replace(nlu, text=text, entities=ents, intent=prediction))
+
+    # -- orders -------------------------------------------------------------------------------
+    def _order_reference(self, turn: Turn, *, bare: bool) -> Resolution | None:
+        text = turn.nlu.text
+        try:
+            orders: list[Order] = self._orders.list_orders(turn.actor, limit=_ORDERS_LOOKED_AT)
+        except (ConnectorError, OSError) as exc:
+            log.info("orders unavailable for a reference: %s", type(exc).__name__)
+            return None
+        if not orders:
+            return None
+        ids = [o.order_id for o in orders]
+        found = resolve_digits(text, ids, bare=bare) or resolve_recency(text, ids)
+        if found is not None:
+            return found
+        listed = [i for i in (turn.state.slots.get("listed_orders") or []) if i in ids]
+        candidates = [Candidate(o.order_id, self._order_text(o)) for o in orders]
+        if listed:  # the orders the bot just listed come first: a description picks among them
+            shown = [c for c in candidates if c.id in listed]
+            found = resolve_description(text, shown)
+            if found is not None:
+                return found
+        return resolve_description(text, candidates)
+
+    def _order_text(self, order: Order) -> str:
+        parts = [_STATUS_WORDS.get(order.status, order.status)]
+        for item in order.items:
+            parts.append(item.name)
+            product = self._catalog.get(item.product_id)
+            if product is not None:
+                parts += [product.display_name("zh"), product.brand, product.category.replace("_", " "),
+                          *(t.get("name", "") for t in product.translations.values())]
+        return " ".join(p for p in parts if p)
+
+    # -- products -----------------------------------------------------------------------------
+    def _salient_products(self, state) -> list[str]:
+        out: list[str] = []
+        for key in ("listed_products", "mentioned_products"):
+            out += [i for i in (state.slots.get(key) or []) if isinstance(i, str)]
+        frame = state.slots.get("frame") or {}
+        out += [i for i in frame.get("products") or [] if isinstance(i, str)]
+        if isinstance(state.slots.get("product_id"), str):
+            out.append(state.slots["product_id"])
+        return list(dict.fromkeys(out))
+
+    def _product_description(self, text: str, salient: list[str]) -> Resolution | None:
+        cands = []
+        for pid in salient:
+            p = self._catalog.get(pid)
+            if p is None:
+                continue
+            values = " ".join(str(a.value) for a in p.attributes.values() if isinstance(a.value, str))
+            cands.append(Candidate(pid, " ".join([p.name, p.name_zh, p.brand, p.category, values])))
+        return resolve_description(text, cands, min_score=0.6)
+
+    def _names_only(self, text: str, products: tuple[str, ...]) -> bool:
+        """The turn is little more than a product's name ("Novu Edge 2的话", "the Wave 3?")."""
+        if not products:
+            return False
+        p = self._catalog.get(products[0])
+        if p is None:
+            return False
+        rest = descriptor_tokens(text) - descriptor_tokens(" ".join([p.name, p.name_zh, p.brand, *p.aliases]))
+        return len(rest) <= 1
+
+    @staticmethod
+    def _attribute_labels(catalog: Catalog) -> dict[str, tuple[str, str]]:
+        labels: dict[str, tuple[str, str]] = {}
+        for p in catalog:
+            for key, a in p.attributes.items():
+                if key not in labels:
+                    labels[key] = (a.label or key.replace("_", " "), a.label_zh or "")
+        return labels
+
+    def _asks(self, text: str, product_id: str, lang: str) -> bool:
+        """Whether ``text`` asks something specific about ``product_id``: the product QA's reading
+        when it has one, else a catalog attribute label found in the text."""
+        if _PRICE_STOCK_RE.search(text):
+            return True
+        if self._asks_about is not None:
+            return bool(self._asks_about(text, product_id, lang))
+        low = text.lower()
+        return any((en and re.search(r"\b" + re.escape(en.lower()) + r"\b", low)) or (zh and zh in text)
+                   for en, zh in self._labels.values())
+
+    # -- small talk ---------------------------------------------------------------------------
+    def _chit_chat(self, turn: Turn) -> bool:
+        ents = turn.nlu.entities
+        if ents.order_ids or ents.product_ids or ents.brands or ents.emails or ents.phones or ents.malformed_order_ids:
+            return False
+        if _ORDER_CUE_RE.search(turn.nlu.text) or _PRICE_STOCK_RE.search(turn.nlu.text):
+            return False
+        known, total = self._vocab.share(turn.nlu.text)
+        return total == 0 or known * 3 < total
