@@ -100,7 +100,7 @@ class Command:
         if self.product_ids:
             out["products"] = list(self.product_ids)
         if self.attributes:
-            out["attributes"] = list(self.attributes)
+            out["inherits"] = "previous question"  # its text stays out of the trace (it is logged)
         if self.resolved_by:
             out["resolved_by"] = self.resolved_by
         return out
@@ -173,7 +173,7 @@ class Understanding:
             events.append(SlotSet("frame", {"intent": intent, "question": asked[:300], "products": products[:4]}))
         elif intent in self._intents.order_intents:
             events.append(SlotSet("frame", {"intent": intent, "question": "", "products": []}))
-        if len(products) > 1:
+        if products:
             events.append(SlotSet("mentioned_products", products[:6]))
         return events
 
@@ -184,48 +184,74 @@ class Understanding:
         entry = self._intents.entry(intent)
         if entry.route == "handoff":
             return Command(intent=intent)
+        order_intents = self._intents.order_intents
         flow = state.active_flow
         step = state.slots.get("flow_step")
-        in_order_flow = flow in self._intents.order_intents
+        in_order_flow = flow in order_intents
+        frame = state.slots.get("frame") or {}
+        frame_intent = frame.get("intent") if isinstance(frame, dict) else None
+        elliptic = bool(_ELLIPSIS_RE.search(text))
+        refers = bool(_REFERS_RE.search(text))
+        about_product = intent == OUT_OF_SCOPE or entry.route == "product"
 
-        # 1. an order by description, recency or its last digits
+        # a product named with a question about it is a product question, even in an order's words
+        # ("field of view on the eye 6 cam i ordered?")
+        if ents.product_ids and intent not in order_intents and not ents.order_ids and not (in_order_flow and step):
+            if intent not in ("product_compare", "recommend") and self._asks(text, ents.product_ids[0], turn.lang):
+                return Command("answer_attribute", "product_question", product_ids=tuple(ents.product_ids))
+
+        # 1. an order by description, recency, comparison or its last digits
+        follows_order = frame_intent in order_intents and (refers or elliptic) and intent not in order_intents
         wants_order = (in_order_flow or entry.route == "order" or bool(state.slots.get("listed_orders"))
-                       or bool(_ORDER_CUE_RE.search(text)))
+                       or bool(_ORDER_CUE_RE.search(text)) or follows_order)
         if (wants_order and not ents.order_ids and not ents.malformed_order_ids and turn.actor.role == "customer"
                 and not (ents.ordinal and state.slots.get("listed_orders"))):
-            found = self._order_reference(turn, bare=in_order_flow and step is None)
-            if found is not None and found.id != state.slots.get("order_id") or (
-                    found is not None and step is None):
-                return Command("fill_order", intent, order_id=found.id, resolved_by=found.by)
+            orders = self._customer_orders(turn)
+            found = self._order_reference(turn, orders, bare=in_order_flow and step is None)
+            if found is not None and (found.id != state.slots.get("order_id") or step is None):
+                order = next((o for o in orders if o.order_id == found.id), None)
+                item = self._item_asked(turn, order) if intent not in order_intents else None
+                if item is not None:  # "the coffee maker in my latest order: how many litres?"
+                    return Command("answer_attribute", "product_question", order_id=found.id,
+                                   product_ids=(item,), resolved_by=found.by)
+                new_intent = intent
+                if intent not in order_intents and not in_order_flow and frame_intent in order_intents:
+                    new_intent = frame_intent  # "and the x200 one?" after an order answer
+                return Command("fill_order", new_intent, order_id=found.id, resolved_by=found.by)
 
-        # 2. a product by comparison, "the other one" or description, among those in the conversation
+        # an order question without its order after an order answer: the same order ("who's delivering it?")
+        focus_order = state.slots.get("order_id")
+        if (intent == OUT_OF_SCOPE and not in_order_flow and frame_intent in self._intents.read_order_intents
+                and (ents.order_ids or (focus_order and _ORDER_CUE_RE.search(text)))):
+            return Command("follow_up", frame_intent, order_id=ents.order_ids[0] if ents.order_ids else focus_order)
+
+        # 2. a product by comparison, "the other one", the item the bot just named, or description
         salient = self._salient_products(state)
         focus = state.slots.get("product_id")
         picked: Resolution | None = None
         if not ents.product_ids and salient:
             prices = {i: p.price for i in salient if (p := self._catalog.get(i)) is not None}
-            picked = (resolve_comparison(text, prices) or resolve_other(text, salient, focus)
-                      or (self._product_description(text, salient) if _REFERS_RE.search(text) else None))
+            picked = resolve_comparison(text, prices) or resolve_other(text, salient, focus)
+            if picked is None and refers:
+                picked = self._product_description(text, salient) or self._named_by_bot(state, focus)
         products = tuple(ents.product_ids) or ((picked.id,) if picked else ())
+        if intent == "product_compare" and len(products) < 2 and len(salient) >= 2:
+            # "which of the two is cheaper?": the products in the conversation
+            pair = tuple(dict.fromkeys([*products, *salient[-2:]]))[:2] if products else tuple(salient[-2:])
+            return Command("compare", intent, product_ids=pair)
         target = products[0] if products else focus
-        order_talk = in_order_flow and step is not None or bool(ents.order_ids)
-        if target and not order_talk and (intent == OUT_OF_SCOPE or entry.route == "product" or products):
-            if self._asks(text, target, turn.lang) and intent not in ("product_compare", "recommend"):
+        order_talk = (in_order_flow and step is not None) or bool(ents.order_ids)
+        if target and not order_talk and (about_product or bool(products)):
+            if intent not in ("product_compare", "recommend") and self._asks(text, target, turn.lang):
                 return Command("answer_attribute", "product_question", product_ids=products or (target,),
                                resolved_by=picked.by if picked else "")
-            frame = state.slots.get("frame") or {}
-            elliptic = bool(_ELLIPSIS_RE.search(text)) or self._names_only(text, products)
-            if products and elliptic and frame.get("intent") == "product_question" and frame.get("question"):
+            elliptic = elliptic or self._names_only(text, products)
+            if products and elliptic and frame_intent == "product_question" and frame.get("question"):
                 return Command("follow_up", "product_question", product_ids=products,
                                attributes=(str(frame["question"]),), resolved_by=picked.by if picked else "")
             if picked is not None:
                 return Command("answer_attribute", intent if entry.route == "product" else "product_question",
                                product_ids=products, resolved_by=picked.by)
-        # an order id alone after an order answer: the same question about that order
-        frame = state.slots.get("frame") or {}
-        if (ents.order_ids and intent == OUT_OF_SCOPE and not in_order_flow
-                and frame.get("intent") in self._intents.read_order_intents):
-            return Command("follow_up", frame["intent"], order_id=ents.order_ids[0])
 
         # 3. small talk: nothing of the store in the message
         if intent == OUT_OF_SCOPE and self._vocab is not None and not in_order_flow and self._chit_chat(turn):
@@ -253,13 +279,15 @@ class Understanding:
         return replace(turn, nlu=replace(nlu, text=text, entities=ents, intent=prediction))
 
     # -- orders -------------------------------------------------------------------------------
-    def _order_reference(self, turn: Turn, *, bare: bool) -> Resolution | None:
-        text = turn.nlu.text
+    def _customer_orders(self, turn: Turn) -> list[Order]:
         try:
-            orders: list[Order] = self._orders.list_orders(turn.actor, limit=_ORDERS_LOOKED_AT)
+            return list(self._orders.list_orders(turn.actor, limit=_ORDERS_LOOKED_AT))
         except (ConnectorError, OSError) as exc:
             log.info("orders unavailable for a reference: %s", type(exc).__name__)
-            return None
+            return []
+
+    def _order_reference(self, turn: Turn, orders: list[Order], *, bare: bool) -> Resolution | None:
+        text = turn.nlu.text
         if not orders:
             return None
         ids = [o.order_id for o in orders]
@@ -270,19 +298,28 @@ class Understanding:
         candidates = [Candidate(o.order_id, self._order_text(o)) for o in orders]
         if listed:  # the orders the bot just listed come first: a description picks among them
             shown = [c for c in candidates if c.id in listed]
-            found = resolve_description(text, shown)
+            found = (resolve_comparison(text, {o.order_id: o.total for o in orders if o.order_id in listed})
+                     or resolve_other(text, listed, turn.state.slots.get("order_id"))
+                     or resolve_description(text, shown))
             if found is not None:
                 return found
         return resolve_description(text, candidates)
 
+    def _item_asked(self, turn: Turn, order: Order | None) -> str | None:
+        """The product of ``order`` a question asks about ("the coffee maker in my latest order"),
+        when the text describes one of its items and asks something about it."""
+        if order is None or not order.items:
+            return None
+        cands = [Candidate(i.product_id, self._product_text(i.product_id, i.name)) for i in order.items]
+        found = resolve_description(turn.nlu.text, cands) if len(cands) > 1 else None
+        pid = found.id if found is not None else (cands[0].id if len(cands) == 1 else None)
+        if pid is None or self._catalog.get(pid) is None:
+            return None
+        return pid if self._asks(turn.nlu.text, pid, turn.lang) else None
+
     def _order_text(self, order: Order) -> str:
         parts = [_STATUS_WORDS.get(order.status, order.status)]
-        for item in order.items:
-            parts.append(item.name)
-            product = self._catalog.get(item.product_id)
-            if product is not None:
-                parts += [product.display_name("zh"), product.brand, product.category.replace("_", " "),
-                          *(t.get("name", "") for t in product.translations.values())]
+        parts += [self._product_text(item.product_id, item.name) for item in order.items]
         return " ".join(p for p in parts if p)
 
     # -- products -----------------------------------------------------------------------------
@@ -296,15 +333,27 @@ class Understanding:
             out.append(state.slots["product_id"])
         return list(dict.fromkeys(out))
 
+    def _product_text(self, pid: str, fallback: str = "") -> str:
+        p = self._catalog.get(pid)
+        if p is None:
+            return fallback
+        values = " ".join(str(a.value) for a in p.attributes.values() if isinstance(a.value, str))
+        names = " ".join(t.get("name", "") for t in p.translations.values())
+        return " ".join([fallback, p.name, p.name_zh, names, p.brand, p.category.replace("_", " "), values])
+
     def _product_description(self, text: str, salient: list[str]) -> Resolution | None:
-        cands = []
-        for pid in salient:
-            p = self._catalog.get(pid)
-            if p is None:
-                continue
-            values = " ".join(str(a.value) for a in p.attributes.values() if isinstance(a.value, str))
-            cands.append(Candidate(pid, " ".join([p.name, p.name_zh, p.brand, p.category, values])))
+        cands = [Candidate(pid, self._product_text(pid)) for pid in salient if self._catalog.get(pid) is not None]
         return resolve_description(text, cands, min_score=0.6)
+
+    @staticmethod
+    def _named_by_bot(state, focus: str | None) -> Resolution | None:
+        """"this one" / "它" right after the bot named one other product about the one in focus (an
+        accessory it suggested, a compatible item): that product."""
+        frame = state.slots.get("frame") or {}
+        if not isinstance(frame, dict) or frame.get("intent") != "product_question":
+            return None
+        others = [i for i in state.slots.get("mentioned_products") or [] if i != focus]
+        return Resolution(others[0], "named") if len(others) == 1 else None
 
     def _names_only(self, text: str, products: tuple[str, ...]) -> bool:
         """The turn is little more than a product's name ("Novu Edge 2的话", "the Wave 3?")."""
