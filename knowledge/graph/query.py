@@ -18,9 +18,18 @@ import re
 from knowledge.kernel.types import Fact
 from knowledge.kernel.types import Source
 
+from . import answers as say
 from .catalog import Catalog, Product
+from .constraints import ProductQuery, comparison_key, understand
+from .meaning import WATER_USES, water_level, water_meaning, water_use
+from .search import ProductSearch, SearchResult
+from .vocabulary import CatalogVocabulary
 
 __all__ = ["ProductQA"]
+
+_WHICH_RE = re.compile(r"\bwhich\b|\bboth\b|\bvs\.?\b|versus|\beither\b|\bor\b|哪|两|俩|还是|比", re.IGNORECASE)
+_YES_NO = re.compile(r"^(?:does|do|is|are|can|will|would|could|has|have|did)\b|吗|么|能不能|可不可以|是不是|有没有|支不支持|防不防",
+                     re.IGNORECASE)
 
 # question keywords -> attribute keys that answer them (first present wins)
 _ATTRIBUTE_CUES: list[tuple[re.Pattern[str], tuple[str, ...]]] = [
@@ -50,26 +59,6 @@ _STOCK_RE = re.compile(r"stock|available|availability|sold out|有货|库存|缺
 _ACCESSORY_RE = re.compile(r"accessor|case|charger|配件|充电盒")
 _SIMILAR_RE = re.compile(r"similar|alternative|instead|comparable|like (?:it|this|that)|类似|相似|替代|差不多")
 _FIT_RE = re.compile(r"\bfit|go with|work with|works with|compatible|兼容|适配|配套|能用")
-_AMOUNT = r"(\d{1,3}(?:,\d{3})+|\d{2,6})"
-_BUDGET_RE = re.compile(
-    rf"(?:under|below|less than|max|budget|within|up to|以内|以下|不超过)\s*\$?\s*{_AMOUNT}"
-    rf"|\$?\s*{_AMOUNT}\s*(?:以内|以下|块|元|dollars)"
-)
-
-_CATEGORY_CUES = {
-    "audio": r"earbud|headphone|earphone|speaker|headset|audio|耳机|音箱|音响",
-    "mobile_accessories": r"phone case|charger|cable|power bank|screen protector|手机壳|充电器|数据线|充电宝",
-    "phones": r"(?<!head)(?<!ear)phone(?! case)s?\b|smartphone|手机(?!壳)|平板",
-    "computing": r"laptop|notebook|keyboard|mouse|monitor|tablet|computer|电脑|笔记本|键盘|鼠标|显示器",
-    "wearables": r"watch|smartwatch|fitness|tracker|band|手表|手环",
-    "footwear": r"shoe|sneaker|boot|running|trainer|鞋|跑鞋",
-    "apparel": r"jacket|shirt|hoodie|pants|clothes|衣服|外套|夹克|裤",
-    "kitchen": r"coffee|blender|kettle|kitchen|toaster|air fryer|咖啡|料理机|水壶|厨房|空气炸锅",
-    "outdoor": r"tent|backpack|hiking|camping|bottle|outdoor|帐篷|背包|露营|户外|水壶",
-    "smart_home": r"smart home|bulb|plug|camera|doorbell|thermostat|智能家居|灯泡|插座|摄像头|门铃",
-    "gaming": r"gaming|controller|console|game|游戏|手柄",
-}
-
 
 def _src(p: Product, score: float = 1.0) -> Source:
     return Source(id=p.id, kind="product", title=p.name, score=score)
@@ -78,9 +67,35 @@ def _src(p: Product, score: float = 1.0) -> Source:
 class ProductQA:
     """Answers product questions from a :class:`Catalog`."""
 
-    def __init__(self, catalog: Catalog, *, currency_symbol: str = "$") -> None:
+    def __init__(self, catalog: Catalog, *, currency_symbol: str = "$",
+                 synonyms: dict[str, str] | None = None) -> None:
         self._catalog = catalog
         self._cur = currency_symbol
+        self._synonyms = synonyms
+        self._vocab: CatalogVocabulary | None = None
+        self._search: ProductSearch | None = None
+
+    def warm_up(self) -> None:
+        """Learn the catalog's vocabulary (types, attribute cues, value arrays) now, not on the first question."""
+        self.vocabulary  # noqa: B018 - built on first access
+
+    @property
+    def vocabulary(self) -> CatalogVocabulary:
+        if self._vocab is None:
+            self._vocab = CatalogVocabulary(self._catalog, synonyms=self._synonyms)
+            self._search = ProductSearch(self._vocab)
+        return self._vocab
+
+    def understand(self, text: str, lang: str = "en", *, context_ids: list[str] | None = None,
+                   named_ids: list[str] | None = None) -> ProductQuery:
+        """What ``text`` asks of the catalog (:func:`knowledge.graph.constraints.understand`)."""
+        return understand(text, lang, self.vocabulary, context_ids=context_ids, named_ids=named_ids)
+
+    def search(self, query: ProductQuery, k: int = 5) -> SearchResult:
+        """Products meeting every constraint of ``query``, best first (or the closest, with what was let go)."""
+        self.vocabulary  # noqa: B018
+        assert self._search is not None
+        return self._search.search(query, k)
 
     def price(self, p: Product) -> str:
         return f"{self._cur}{p.price:,.2f}"
@@ -93,7 +108,8 @@ class ProductQA:
         p = products[0]
         q = question.lower()
         name = p.display_name(lang)
-        out: list[Fact] = []
+        relation = len(products) > 1 and bool(_FIT_RE.search(q) or _COMPAT_RE.search(q))
+        out, asked_keys = ([], set()) if relation else self._asked(p, question, lang)
         asked_platforms = [plat for plat, rx in _PLATFORMS.items() if rx.search(q)]
         os_attr = p.attributes.get("compatible_os") or p.attributes.get("os")
         if asked_platforms and (os_attr is not None or _COMPAT_RE.search(q)):
@@ -115,6 +131,8 @@ class ProductQA:
             if rx.search(q):
                 for key in keys:
                     a = p.attributes.get(key)
+                    if a is not None and key in asked_keys:
+                        break
                     if a is not None:
                         note = f" ({a.note})" if a.note and lang == "en" else ""
                         label = a.label_zh or a.label if lang == "zh" else a.label
@@ -136,6 +154,48 @@ class ProductQA:
         if not out:
             out.append(self.summary(p, lang))
         return out
+
+    def _asked(self, p: Product, question: str, lang: str) -> tuple[list[Fact], set[str]]:
+        """The asked fact first: a yes/no on water use or a feature with its reason, else the values
+        of the attributes the question names (the store's own labels, in either language)."""
+        out: list[Fact] = []
+        keys: set[str] = set()
+        name = p.display_name(lang)
+        use = water_use(question)
+        water = next((k for k, a in p.attributes.items() if water_level(a.value) is not None), None)
+        if use and water:
+            a = p.attributes[water]
+            ok = water_level(a.value) >= WATER_USES[use]
+            meaning = water_meaning(a.value, lang)
+            if lang == "zh":
+                text = (f"{'可以' if ok else '不行'}：{name}的{say.label(a, lang)}是{say.value(a, lang)}，"
+                        f"{'能' if ok else '只能'}{meaning}。" if use != "splash" else
+                        f"{'防水' if ok else '只能轻度防水'}：{name}的{say.label(a, lang)}是{say.value(a, lang)}（{meaning}）。")
+            else:
+                text = (f"{'Yes' if ok else 'No'}: the {name} is rated {say.value(a, lang)}, which stands {meaning}.")
+            out.append(Fact(text, (_src(p),)))
+            keys.add(water)
+        cues = self.vocabulary.cue_keys(question.lower(), set(p.attributes) - keys)
+        yes_no = bool(_YES_NO.search(question.strip()))
+        for key, strength, _ in cues[:2]:
+            if strength < 2 or (out and cues and strength < cues[0][1]):
+                continue
+            a = p.attributes[key]
+            lab = say.label(a, lang)
+            if isinstance(a.value, bool) and yes_no:
+                can = bool(re.search(r"能|可以|can", question))
+                if lang == "zh":
+                    text = (f"{'可以' if can else '是的'}，{name}的{lab}：是。" if a.value
+                            else f"不{'能' if can else '是'}，{name}的{lab}：否。")
+                else:
+                    text = (f"Yes: the {name} has {lab}." if a.value else f"No: the {name} does not have {lab}.")
+            elif lang == "zh":
+                text = f"{name}的{lab}：{say.rendered(a, lang)}。"
+            else:
+                text = f"{lab.capitalize()} of the {name}: {say.rendered(a, lang)}."
+            out.append(Fact(text, (_src(p),)))
+            keys.add(key)
+        return out, keys
 
     def _relation_facts(
         self, p: Product, others: list[Product], q: str, lang: str, *, asked_platforms: bool
@@ -192,50 +252,200 @@ class ProductQA:
             text = f"The {p.name} by {p.brand} costs {self.price(p)}. {details}."
         return Fact(text, (_src(p),))
 
-    def compare(self, product_ids: list[str], lang: str = "en") -> list[Fact]:
+    def compare(self, product_ids: list[str], lang: str = "en", question: str = "") -> list[Fact]:
+        """Two products side by side: the attribute the question asks about first ("which is cheaper /
+        lighter / has the bigger battery" answered directly), then the other attributes that differ."""
         products = [p for p in (self._catalog.get(i) for i in product_ids[:2]) if p is not None]
         if len(products) < 2:
             return []
         a, b = products
-        shared = [k for k in a.attributes if k in b.attributes][:4]
-        if lang == "zh":
-            parts = [f"{a.display_name('zh')}售价{self.price(a)}，评分{a.rating}；{b.display_name('zh')}售价{self.price(b)}，评分{b.rating}。"]
-            parts += [f"{a.attributes[k].label_zh or a.attributes[k].label}：{a.attributes[k].render('zh')} 对比 {b.attributes[k].render('zh')}。" for k in shared]
-        else:
-            parts = [f"The {a.name} costs {self.price(a)} (rated {a.rating}); the {b.name} costs {self.price(b)} (rated {b.rating})."]
-            parts += [f"{a.attributes[k].label.capitalize()}: {a.attributes[k].render()} vs {b.attributes[k].render()}." for k in shared]
-        return [Fact(" ".join(parts) if lang != "zh" else "".join(parts), (_src(a), _src(b)))]
+        shared = [k for k in a.attributes if k in b.attributes]
+        asked = comparison_key(question, self.vocabulary, set(shared)) if question else None
+        parts: list[str] = []
+        if asked is not None:
+            parts.append(self._decide(a, b, *asked, lang))
+        key_done = asked[0] if asked else None
+        if key_done != "price":
+            parts.append(f"{say.name(a, lang)}售价{self.price(a)}，{say.name(b, lang)}售价{self.price(b)}。" if lang == "zh"
+                         else f"The {a.display_name(lang)} costs {self.price(a)}; the {b.display_name(lang)} "
+                              f"costs {self.price(b)}.")
+        differ = [k for k in shared if k != key_done and a.attributes[k].value != b.attributes[k].value][:3]
+        for k in differ:
+            x, y = a.attributes[k], b.attributes[k]
+            parts.append(f"{say.label(x, 'zh')}：{say.value(x, 'zh')} 对比 {say.value(y, 'zh')}。" if lang == "zh"
+                         else f"{say.label(x, lang).capitalize()}: {say.value(x, lang)} vs {say.value(y, lang)}.")
+        return [Fact(("" if lang == "zh" else " ").join(parts), (_src(a), _src(b)))]
 
-    def recommend(self, question: str, lang: str = "en", *, context_ids: list[str] | None = None, k: int = 3) -> list[Fact]:
-        q = question.lower()
-        cats = [c for c, rx in _CATEGORY_CUES.items() if re.search(rx, q)]
-        pool: list[Product] = []
-        if cats:
-            pool = [p for c in cats for p in self._catalog.in_category(c)]
-        elif context_ids:
-            base = [self._catalog.get(i) for i in context_ids if self._catalog.get(i)]
-            pool = [s for b in base for s in self._catalog.similar(b.id)] or [
-                p for b in base for p in self._catalog.in_category(b.category) if p.id != b.id
-            ]
-        if not pool:
-            return []
-        m = _BUDGET_RE.search(q)
-        budget = float((m.group(1) or m.group(2)).replace(",", "")) if m else None
-        wants_accessory = bool(_ACCESSORY_RE.search(q))
-        pool = [
-            p for p in {p.id: p for p in pool}.values()
-            if p.stock > 0
-            and (budget is None or p.price <= budget)
-            and (wants_accessory or not self._catalog.is_accessory(p.id))
-        ]
-        pool.sort(key=lambda p: (-p.rating, p.price, p.id))
-        picks = pool[:k]
-        if not picks:
-            return []
-        if lang == "zh":
-            items = "；".join(f"{p.display_name('zh')}（{self.price(p)}，评分{p.rating}）" for p in picks)
-            text = f"为您推荐：{items}。"
+    def _decide(self, a: Product, b: Product, key: str, direction: str, lang: str) -> str:
+        """One sentence naming which of two products wins on ``key`` and by how much."""
+        na, nb = a.display_name(lang), b.display_name(lang)
+        if key in ("price", "rating"):
+            va, vb = (a.price, b.price) if key == "price" else (a.rating, b.rating)
+            show = (lambda p: self.price(p)) if key == "price" else (lambda p: f"{p.rating:g}")
+            word = {("price", "asc"): ("cheaper", "更便宜"), ("price", "desc"): ("more expensive", "更贵"),
+                    ("rating", "desc"): ("better rated", "评分更高"), ("rating", "asc"): ("lower rated", "评分更低")}[
+                (key, direction)]
         else:
-            items = "; ".join(f"{p.name} ({self.price(p)}, rated {p.rating})" for p in picks)
-            text = f"Top picks{f' under {self._cur}{budget:,.0f}' if budget else ''}: {items}."
-        return [Fact(text, tuple(_src(p) for p in picks))]
+            x, y = a.attributes[key], b.attributes[key]
+            col = self.vocabulary.numbers.get(key)
+            va = col[self.vocabulary.row[a.id]] if col is not None else None
+            vb = col[self.vocabulary.row[b.id]] if col is not None else None
+            info = self.vocabulary.attributes.get(key)
+            if info is not None and info.kind == "bool":
+                return self._both_flag(a, b, x, y, lang)
+            show = lambda p: say.rendered(p.attributes[key], lang)  # noqa: E731
+            lab = say.label(x, lang)
+            if info is not None and info.dimension == "mass":
+                word = ("lighter", "更轻") if direction == "asc" else ("heavier", "更重")
+            else:
+                word = (f"the {'lower' if direction == 'asc' else 'higher'} {lab}",
+                        f"{lab}更{'低' if direction == 'asc' else '高'}")
+            if va is None or vb is None or va != va or vb != vb:
+                return (f"{lab}：{na} {show(a)}，{nb} {show(b)}。" if lang == "zh"
+                        else f"{lab.capitalize()}: the {na} {show(a)}, the {nb} {show(b)}.")
+        if va == vb:
+            return (f"两款一样：{show(a)}。" if lang == "zh" else f"Both are the same here: {show(a)}.")
+        win, lose = (a, b) if (va < vb) == (direction == "asc") else (b, a)
+        en, zh = word
+        if lang == "zh":
+            return f"{win.display_name(lang)}{zh}：{show(win)}，{lose.display_name(lang)}是{show(lose)}。"
+        verb = "has" if en.startswith("the ") else "is"
+        return f"The {win.display_name(lang)} {verb} {en}: {show(win)} vs {show(lose)} for the {lose.display_name(lang)}."
+
+    @staticmethod
+    def _both_flag(a: Product, b: Product, x, y, lang: str) -> str:
+        lab = say.label(x, lang)
+        has = [p for p, attr in ((a, x), (b, y)) if attr.value is True]
+        if lang == "zh":
+            verb = "" if lab.startswith(("支持", "有", "带", "可")) else "有"
+            if len(has) == 2:
+                return f"两款都{verb}{lab}。"
+            if not has:
+                return f"两款都不{lab}。" if not verb else f"两款都没有{lab}。"
+            other = b if has[0] is a else a
+            return (f"只有{has[0].display_name(lang)}{verb}{lab}，{other.display_name(lang)}"
+                    f"{'不' + lab if not verb else '没有' + lab}。")
+        if len(has) == 2:
+            return f"Both have {lab}."
+        if not has:
+            return f"Neither has {lab}."
+        other = b if has[0] is a else a
+        return f"Only the {has[0].display_name(lang)} has {lab}; the {other.display_name(lang)} does not."
+
+    def asks_comparison(self, text: str) -> bool:
+        """Whether ``text`` asks which of several products wins on something ("which is lighter?", "哪个续航更久")."""
+        if not _WHICH_RE.search(text):
+            return False
+        return comparison_key(text, self.vocabulary, set(self.vocabulary.attributes)) is not None
+
+    def is_search(self, text: str, lang: str = "en", context_ids: list[str] | None = None) -> bool:
+        """Whether ``text`` asks for products (a type with a constraint, a budget, "something cheaper")
+        rather than about the product in context."""
+        q = self.understand(text, lang, context_ids=context_ids)
+        if q.relative_to is not None:
+            return True
+        bounded = q.price_max is not None or q.price_min is not None or q.order is not None
+        if not context_ids:
+            return bool(q.types) or bounded
+        heads = {self.vocabulary.head[self.vocabulary.row[i]] for i in context_ids if i in self.vocabulary.row}
+        return bool(q.types) and (bounded or not any(t in h or h in t for t in q.types for h in heads))
+
+    def recommend(self, question: str, lang: str = "en", *, context_ids: list[str] | None = None, k: int = 3,
+                  named_ids: list[str] | None = None, within: list[str] | None = None) -> list[Fact]:
+        """Products for a request: its constraints filter, the rest ranks (see :mod:`knowledge.graph.search`);
+        with no constraint but products in context, the graph's similar products; with ``within``, only
+        among those products ("which of them is the cheapest")."""
+        q = self.understand(question, lang, context_ids=context_ids, named_ids=named_ids)
+        if within:
+            q.within, q.types, q.relative_to = tuple(within), [], None
+            if q.order is None:
+                keys = set.intersection(*[set(p.attributes) for p in (self._catalog.get(i) for i in within) if p])
+                q.order = comparison_key(question, self.vocabulary, keys)
+        if not q.constrained and context_ids:
+            base = [p for p in (self._catalog.get(i) for i in context_ids) if p is not None]
+            similar = [s for b in base for s in self._catalog.similar(b.id) if s.stock > 0]
+            if similar:
+                picks = sorted({p.id: p for p in similar}.values(), key=lambda p: (-p.rating, p.price, p.id))[:k]
+                return [self._picks_fact(picks, lang)]
+            heads = [self.vocabulary.head[self.vocabulary.row[b.id]] for b in base]
+            q.types = [h for h in heads if h]
+            q.relative_to = base[0].id if base else None
+        if not q.constrained:
+            return []
+        result = self.search(q, k)
+        if not result.products:
+            return []
+        return [self._result_fact(result, lang)]
+
+    def _picks_fact(self, picks: list[Product], lang: str, extra: list[str] | None = None, heading: str = "",
+                    title: str = "") -> Fact:
+        items = []
+        for p in picks:
+            bits = [self.price(p)] + [say.value(p.attributes[key], lang) for key in (extra or []) if key in p.attributes]
+            if p.stock <= 0:
+                bits.append("缺货" if lang == "zh" else "out of stock")
+            items.append(f"{p.display_name(lang)}（{'，'.join(bits)}）" if lang == "zh"
+                         else f"{p.display_name(lang)} ({', '.join(bits)})")
+        if lang == "zh":
+            text = f"{title or (f'符合（{heading}）的推荐' if heading else '为您推荐')}：{'；'.join(items)}。"
+        else:
+            text = f"{title or 'Top picks'}{f' ({heading})' if heading else ''}: {'; '.join(items)}."
+        return Fact(text, tuple(_src(p) for p in picks))
+
+    def _result_fact(self, r: SearchResult, lang: str) -> Fact:
+        """The asked fact first: the best pick for an ordering, or what fits; or, honestly, the closest."""
+        q, picks = r.query, r.products
+        keys = [c.key for c in q.attrs] + ([q.order[0]] if q.order and q.order[0] not in ("price", "rating") else [])
+        keys = list(dict.fromkeys(k for k in keys if k in self.vocabulary.attributes))
+        first = picks[0]
+        lead = ""
+        if r.relaxed:
+            what = self._said(q, r.relaxed, lang)
+            lead = (f"没有完全符合（{what}）的商品，最接近的是{first.display_name(lang)}。" if lang == "zh"
+                    else f"Nothing matches all of that ({what}); the closest is the {first.display_name(lang)}.")
+        elif q.order is not None:
+            key, direction = q.order
+            if key == "price":
+                lead = (f"{'最便宜' if direction == 'asc' else '最贵'}的是{first.display_name(lang)}，售价{self.price(first)}。"
+                        if lang == "zh" else
+                        f"The {'cheapest' if direction == 'asc' else 'most expensive'} is the "
+                        f"{first.display_name(lang)} at {self.price(first)}.")
+            elif key == "rating":
+                lead = (f"评分最高的是{first.display_name(lang)}（{first.rating:g}分）。" if lang == "zh"
+                        else f"The best rated is the {first.display_name(lang)} ({first.rating:g}).")
+            elif key in first.attributes:
+                a = first.attributes[key]
+                lab = say.label(a, lang)
+                lead = (f"{lab}{'最低' if direction == 'asc' else '最高'}的是{first.display_name(lang)}："
+                        f"{say.rendered(a, lang)}。" if lang == "zh" else
+                        f"The {first.display_name(lang)} has the {'lowest' if direction == 'asc' else 'highest'} "
+                        f"{lab}: {say.rendered(a, lang)}.")
+        stated = [n for n in ("price", *(c.key for c in q.attrs)) if n != "price" or q.price_max or q.price_min]
+        heading = "" if r.relaxed or not stated else self._said(q, stated, lang)
+        title = ("其他接近的" if lang == "zh" else "Also close") if r.relaxed else ""
+        if r.relaxed and len(picks) > 1:
+            picks = picks[1:]
+        body = self._picks_fact(picks, lang, keys, heading, title) if not r.relaxed or len(r.products) > 1 else None
+        if body is None:
+            return Fact(lead, (_src(first),))
+        body = Fact(body.text, (_src(first), *body.sources) if r.relaxed else body.sources)
+        return Fact((lead + ("" if lang == "zh" else " ") + body.text).strip() if lead else body.text, body.sources)
+
+    def _said(self, q: ProductQuery, relaxed: list[str], lang: str) -> str:
+        bits = []
+        for name in relaxed:
+            if name == "price":
+                if q.price_min is not None and q.price_max is not None:
+                    bits.append(f"{self._cur}{q.price_min:g}-{self._cur}{q.price_max:g}")
+                elif q.price_max is not None:
+                    bits.append(f"{self._cur}{q.price_max:g}以内" if lang == "zh" else f"under {self._cur}{q.price_max:g}")
+                elif q.price_min is not None:
+                    bits.append(f"{self._cur}{q.price_min:g}以上" if lang == "zh" else f"over {self._cur}{q.price_min:g}")
+            elif name in ("brand", "type"):
+                continue
+            else:
+                c = next((c for c in q.attrs if c.key == name), None)
+                info = self.vocabulary.attributes.get(name)
+                lab = (info.label_zh or info.label) if info and lang == "zh" else (info.label if info else name)
+                bits.append(f"{lab} {c.said}" if c is not None and c.said and c.said != lab else lab)
+        return ("、" if lang == "zh" else ", ").join(bits) or ("条件" if lang == "zh" else "your request")

@@ -1,0 +1,331 @@
+"""Product query understanding: what a shopper's sentence asks of the catalog, en + zh.
+
+:func:`understand` reads a sentence with the store's :class:`~knowledge.graph.vocabulary.CatalogVocabulary`
+and returns a :class:`ProductQuery`: the product types it names (the store's own categories and
+name nouns, in every language the catalog has), a price range ("under $200", "200元以内", "between
+50 and 100", "一百美元以内", "cheaper than <product>", "便宜点的" next to the product in context),
+attribute constraints (a number with a unit bound to the attribute with that unit, "at least 20 h",
+"2L以上"; yes/no features the store lists, "with noise cancelling", "带主动降噪"; values such as
+colours and materials; water use -> the IP rating it needs), a brand, and an ordering ("cheapest",
+"best rated", "longest battery", "最轻"). Nothing here names a product, brand or category: every
+word comes from the catalog, the unit table or the ordering words.
+
+Example:
+    >>> q = understand("waterproof earbuds under $100, longest battery", "en", vocab)   # doctest: +SKIP
+    >>> q.price_max, [c.key for c in q.attrs], q.order                               # doctest: +SKIP
+    (100.0, ['water_resistance'], ('battery_life', 'desc'))
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from .meaning import CN_NUMBER, UNITS, WATER_USES, cn_number, unit_of, water_use
+from .vocabulary import CatalogVocabulary, norm_words
+
+__all__ = ["AttrConstraint", "ProductQuery", "understand", "comparison_key"]
+
+_NUM = r"(\d+(?:\.\d+)?)"
+_CUR_BEFORE = r"(?:\$|us\$|usd|¥|￥|€|£|rmb|cny)"
+_CUR_AFTER = r"(?:dollars?|bucks|usd|euros?|pounds?|元|块钱?|美元|美金|刀|人民币|rmb|cny|yuan)"
+_UNIT_ALT = "|".join(sorted((re.escape(u) for u in UNITS), key=len, reverse=True))
+_NUM_UNIT = re.compile(rf"{_NUM}\s*({_UNIT_ALT})(?![a-z])", re.IGNORECASE)
+_LESS = r"(?:under|below|less than|cheaper than|lower than|at most|max(?:imum)?|up to|no more than|not more than|within|<=?|≤|不超过|低于|少于|不到|小于|不高于|最多)"
+_MORE = r"(?:over|above|more than|at least|min(?:imum)?|from|>=?|≥|超过|高于|大于|至少|不低于|不少于|起码|最少)"
+_ABOUT = r"(?:about|around|roughly|approx(?:imately)?|~|budget(?: is| of)?(?: about| around)?|预算(?:是|在)?(?:大概|大约)?)"
+_ZH_LESS_AFTER = r"(?:以内|以下|之内|内|封顶)"
+_ZH_MORE_AFTER = r"(?:以上|起)"
+_ZH_ABOUT_AFTER = r"(?:左右|上下)"
+_BETWEEN = re.compile(rf"(?:between\s*)?{_CUR_BEFORE}?\s*{_NUM}\s*{_CUR_AFTER}?\s*(?:and|-|–|~|to|到|至)\s*"
+                      rf"{_CUR_BEFORE}?\s*{_NUM}\s*({_CUR_AFTER}|{_UNIT_ALT})?(?![a-z0-9])", re.IGNORECASE)
+_AMOUNT = re.compile(rf"({_LESS}|{_MORE}|{_ABOUT})?\s*({_CUR_BEFORE})?\s*{_NUM}\s*({_CUR_AFTER}|{_UNIT_ALT}"
+                     rf"|[a-z]+)?\s*({_ZH_LESS_AFTER}|{_ZH_MORE_AFTER}|{_ZH_ABOUT_AFTER})?", re.IGNORECASE)
+_PRICE_WORDS = re.compile(r"price|budget|cost|spend|cheap|expensive|afford|预算|价|钱|便宜|贵", re.IGNORECASE)
+_CHEAPER = re.compile(r"cheaper|less expensive|lower price|more affordable|budget option|便宜(?:一?点|些)|更便宜|"
+                      r"实惠一?点|价格低一?点", re.IGNORECASE)
+_IN_STOCK = re.compile(r"in stock|available now|ships? today|有货|现货", re.IGNORECASE)
+# superlatives: (pattern, direction, implied attribute: price | rating | a dimension | None)
+_SUPERLATIVES: list[tuple[re.Pattern[str], str, str | None]] = [
+    (re.compile(r"cheapest|least expensive|lowest price|最便宜|最实惠|价格最低", re.I), "asc", "price"),
+    (re.compile(r"most expensive|priciest|最贵", re.I), "desc", "price"),
+    (re.compile(r"best[- ]rated|highest[- ]rated|top[- ]rated|best reviewed|评分最高|评价最好|口碑最好|好评最多", re.I),
+     "desc", "rating"),
+    (re.compile(r"lightest|最轻", re.I), "asc", "mass"),
+    (re.compile(r"heaviest|最重", re.I), "desc", "mass"),
+    (re.compile(r"longest|most|biggest|largest|highest|strongest|brightest|best|maximum|最长|最久|最大|最高|最多|"
+                r"最强|最亮|最好|最耐用", re.I), "desc", None),
+    (re.compile(r"shortest|smallest|lowest|least|thinnest|最短|最小|最低|最少|最薄", re.I), "asc", None),
+]
+_SMALL = re.compile(r"\bsmall(?:er)?\b|compact|mini\b|小一?点|小巧|小的|小型|迷你|宿舍", re.I)
+_NOT_TOO_DEAR = re.compile(r"not too expensive|affordable|inexpensive|cheap\b|别太贵|不要太贵|便宜", re.I)
+
+
+@dataclass(frozen=True)
+class AttrConstraint:
+    """One stated attribute requirement: ``key op value`` (``value`` in base units or a level)."""
+
+    key: str
+    op: str  # "<=", ">=", "==" (numbers, levels, yes/no as 1/0) or "in" (text values)
+    value: float | str
+    said: str = ""  # the words that stated it, for replies ("IPX7", "at least 20 h")
+
+
+@dataclass
+class ProductQuery:
+    """What a product question asks: types, price range, attributes, brand, order."""
+
+    text: str
+    lang: str
+    types: list[str] = field(default_factory=list)
+    brands: list[str] = field(default_factory=list)
+    price_min: float | None = None
+    price_max: float | None = None
+    price_strict: bool = False  # price_max excluded ("cheaper than X")
+    attrs: list[AttrConstraint] = field(default_factory=list)
+    order: tuple[str, str] | None = None  # (price | rating | attribute key, asc | desc)
+    in_stock: bool = False
+    relative_to: str | None = None  # the product id a "cheaper" is relative to
+    soft_order: tuple[str, str] | None = None  # a preference that only breaks ties ("small", "not too dear")
+    within: tuple[str, ...] = ()  # only among these products ("which of those is cheapest")
+
+    @property
+    def constrained(self) -> bool:
+        return bool(self.types or self.brands or self.price_min is not None or self.price_max is not None
+                    or self.attrs or self.order)
+
+
+def _normalise(text: str) -> str:
+    """Lower case, full-width digits folded, Chinese numerals as digits, thousands commas dropped."""
+    t = text.lower().translate(str.maketrans("０１２３４５６７８９＄", "0123456789$"))
+    t = CN_NUMBER.sub(lambda m: _cn(m.group()), t)
+    return re.sub(r"(?<=\d),(?=\d{3}\b)", "", t)
+
+
+def _cn(run: str) -> str:
+    v = cn_number(run)
+    if v is None or (len(run) == 1 and run in "一两"):  # "一款", "两个" are not amounts
+        return run
+    return f"{v:g}"
+
+
+def _pool_keys(vocab: CatalogVocabulary, rows) -> set[str] | None:
+    if rows is None:
+        return None
+    keys: set[str] = set()
+    for i in rows[:400]:
+        keys.update(vocab.products[int(i)].attributes)
+    return keys
+
+
+def understand(text: str, lang: str, vocab: CatalogVocabulary, *, context_ids: list[str] | None = None,
+               named_ids: list[str] | None = None) -> ProductQuery:
+    """Read ``text`` into a :class:`ProductQuery` (see module docstring).
+
+    Args:
+        text: the customer's sentence.
+        lang: its language (``en``, ``zh``...).
+        vocab: the store's catalog vocabulary.
+        context_ids: products the conversation is about (what "cheaper" is relative to).
+        named_ids: products the sentence names ("cheaper than the X200").
+    """
+    t = _normalise(text)
+    q = ProductQuery(text=text, lang=lang)
+    q.types = vocab.types_in(t)
+    latin = " " + " ".join(norm_words(t)) + " "
+    q.brands = [b for b in vocab.brands if (f" {b} " in latin if b.isascii() else b in t)
+                and not any(b in ty for ty in q.types)]
+    q.in_stock = bool(_IN_STOCK.search(t))
+    rows = vocab.rows_for_types(q.types) if q.types else None
+    keys = _pool_keys(vocab, rows)
+    used: list[tuple[int, int]] = []
+
+    # ranges first ("between 50 and 100", "50-100元", "1-2 L")
+    for m in _BETWEEN.finditer(t):
+        lo, hi, unit = float(m.group(1)), float(m.group(2)), (m.group(3) or "").lower()
+        if lo >= hi:
+            continue
+        if unit and unit_of(unit) and not re.fullmatch(_CUR_AFTER, unit):
+            key = _unit_key(vocab, unit, t, keys)
+            if key:
+                f = unit_of(unit)[1]
+                q.attrs += [AttrConstraint(key, ">=", lo * f, m.group()), AttrConstraint(key, "<=", hi * f, m.group())]
+                used.append(m.span())
+            continue
+        if "between" in m.group() or unit or _PRICE_WORDS.search(t) or re.search(_CUR_BEFORE, m.group()):
+            q.price_min, q.price_max = lo, hi
+            used.append(m.span())
+    for m in _AMOUNT.finditer(t):
+        if any(a <= m.start(3) < b for a, b in used) or not m.group(3):
+            continue
+        before, cur, num, after, zh_after = m.group(1), m.group(2), float(m.group(3)), m.group(4), m.group(5)
+        after_l = (after or "").lower()
+        if f"{m.group(3)}{after_l}" in vocab.flag_words:
+            continue  # "5G" is a feature the store lists, not five grams
+        if after_l and unit_of(after_l) and not re.fullmatch(_CUR_AFTER, after_l):
+            key = _unit_key(vocab, after_l, t, keys)
+            if key:
+                op = _op(before, zh_after, t[max(0, m.start() - 20):m.start()], vocab.attributes[key].dimension)
+                q.attrs.append(AttrConstraint(key, op, num * unit_of(after_l)[1], m.group().strip()))
+            continue
+        is_money = bool(cur) or (after_l and re.fullmatch(_CUR_AFTER, after_l))
+        if after_l and not is_money:
+            continue  # "5 star", "3 ports": a number that is not an amount
+        if not is_money and not before and not zh_after:
+            continue
+        if not is_money and not _PRICE_WORDS.search(t) and not before:
+            continue
+        if num < 1 or (not is_money and num > 1_000_000):
+            continue
+        if (before and re.fullmatch(_MORE, before, re.I)) or (zh_after and re.fullmatch(_ZH_MORE_AFTER, zh_after)):
+            q.price_min = num
+        elif (before and re.fullmatch(_ABOUT, before, re.I)) or (zh_after and re.fullmatch(_ZH_ABOUT_AFTER, zh_after)):
+            q.price_max = round(num * 1.15, 2)
+        elif before or zh_after:
+            q.price_max = num
+            if before and "cheaper" in before.lower():
+                q.price_strict = True
+        elif is_money:
+            q.price_max = round(num * 1.15, 2)  # "a 50 dollar charger": about that much
+
+    # "cheaper than the X200" / "something cheaper" next to a product
+    if _CHEAPER.search(t) and q.price_max is None:
+        ref = (named_ids or [None])[-1] if re.search(r"than|比", t) and named_ids else None
+        ref = ref or (context_ids or [None])[0] or ((named_ids or [None])[0])
+        if ref in vocab.row:
+            p = vocab.products[vocab.row[ref]]
+            q.price_max, q.price_strict, q.relative_to = p.price, True, ref
+            if not q.types and vocab.head[vocab.row[ref]]:
+                q.types = [vocab.head[vocab.row[ref]]]
+
+    _features(q, t, vocab, keys)
+    _ordering(q, t, vocab, keys)
+    return q
+
+
+def _op(before: str | None, zh_after: str | None, left: str, dimension: str | None) -> str:
+    if (before and re.fullmatch(_LESS, before, re.I)) or (zh_after and re.fullmatch(_ZH_LESS_AFTER, zh_after)):
+        return "<="
+    if (before and re.fullmatch(_MORE, before, re.I)) or (zh_after and re.fullmatch(_ZH_MORE_AFTER, zh_after)):
+        return ">="
+    if re.search(r"lighter|smaller|shorter|less|under|below|以下|以内", left):
+        return "<="
+    return "<=" if dimension == "mass" else ">="
+
+
+def _unit_key(vocab: CatalogVocabulary, unit: str, text: str, keys: set[str] | None) -> str | None:
+    """The numeric attribute a unit points at: the one the text names, else the one most products carry."""
+    dim = unit_of(unit)[0]
+    cands = [k for k, a in vocab.attributes.items() if a.kind == "number" and a.dimension == dim
+             and (keys is None or k in keys)]
+    if not cands:
+        return None
+    named = [k for k, _, _ in vocab.cue_keys(text, set(cands))]
+    if named:
+        return named[0]
+    return max(cands, key=lambda k: int((vocab.numbers[k] == vocab.numbers[k]).sum()))
+
+
+def _features(q: ProductQuery, t: str, vocab: CatalogVocabulary, keys: set[str] | None) -> None:
+    """Yes/no features the text names, water use, and text values (colours, materials...)."""
+    have = {c.key for c in q.attrs}
+    use = water_use(t)
+    if use:
+        water = [k for k, a in vocab.attributes.items() if a.kind == "water" and (keys is None or k in keys)]
+        if water:
+            q.attrs.append(AttrConstraint(water[0], ">=", float(WATER_USES[use]), use))
+            have.add(water[0])
+        else:
+            flags = [k for k, a in vocab.attributes.items() if a.kind == "bool" and "water" in f"{k} {a.label}".lower()
+                     and (keys is None or k in keys)]
+            if flags:
+                q.attrs.append(AttrConstraint(flags[0], "==", 1.0, use))
+                have.add(flags[0])
+    code = re.search(r"\bip\s*([0-6x])\s*([0-9])\b", t)
+    if code:
+        water = [k for k, a in vocab.attributes.items() if a.kind == "water"]
+        if water:
+            q.attrs = [c for c in q.attrs if c.key not in water]
+            q.attrs.append(AttrConstraint(water[0], ">=", float(code.group(2)), code.group().upper().replace(" ", "")))
+            have.add(water[0])
+    bools = {k for k, a in vocab.attributes.items() if a.kind == "bool" and (keys is None or k in keys)}
+    for key, strength, pos in vocab.cue_keys(t, bools - have):
+        if strength >= 2:
+            neg = re.search(r"(?:without|no|not|non|不带|不要|无)\s*\S{0,3}$", t[:pos].strip()[-12:])
+            q.attrs.append(AttrConstraint(key, "==", 0.0 if neg else 1.0, vocab.attributes[key].label))
+            have.add(key)
+    latin = " " + " ".join(norm_words(t)) + " "
+    for key, values in vocab.values.items():
+        if key in have or (keys is not None and key not in keys):
+            continue
+        hits = [v for v in values if (f" {v} " in latin if v.isascii() else v in t)]
+        hits = [v for v in hits if not any(v != o and v in o for o in hits) and not any(v in ty for ty in q.types)]
+        if hits:
+            q.attrs.append(AttrConstraint(key, "in", "|".join(sorted(hits)), " ".join(hits)))
+
+
+def _ordering(q: ProductQuery, t: str, vocab: CatalogVocabulary, keys: set[str] | None) -> None:
+    numeric = {k for k, a in vocab.attributes.items() if a.kind in ("number", "water") and (keys is None or k in keys)}
+    for rx, direction, implied in _SUPERLATIVES:
+        m = rx.search(t)
+        if not m:
+            continue
+        if implied in ("price", "rating"):
+            q.order = (implied, direction)
+            return
+        named = vocab.cue_keys(t, numeric)
+        if implied and not named:
+            dims = [k for k in numeric if vocab.attributes[k].dimension == implied]
+            if dims:
+                q.order = (max(dims, key=lambda k: int((vocab.numbers[k] == vocab.numbers[k]).sum())), direction)
+                return
+            continue
+        if named:
+            key = min(named, key=lambda c: (abs(c[2] - m.start()), -c[1]))[0]
+            q.order = (key, direction)
+            return
+        if implied is None and re.search(r"best|最好", m.group()):
+            q.order = ("rating", "desc")
+            return
+    if _SMALL.search(t):
+        size = [k for k in numeric if vocab.attributes[k].dimension in ("volume", "length")]
+        if size:
+            q.soft_order = (max(size, key=lambda k: int((vocab.numbers[k] == vocab.numbers[k]).sum())), "asc")
+    elif _NOT_TOO_DEAR.search(t) and q.price_max is None:
+        q.soft_order = ("price", "asc")
+
+
+_COMPARATIVES: list[tuple[re.Pattern[str], str, str | None]] = [
+    (re.compile(r"cheaper|less expensive|more affordable|lower price|便宜|实惠|价格低", re.I), "asc", "price"),
+    (re.compile(r"pricier|more expensive|贵", re.I), "desc", "price"),
+    (re.compile(r"better rated|higher rated|rated higher|评分高|评价好|口碑好", re.I), "desc", "rating"),
+    (re.compile(r"lighter|weighs less|轻", re.I), "asc", "mass"),
+    (re.compile(r"heavier|weighs more|重", re.I), "desc", "mass"),
+    (re.compile(r"last(?:s)? longer|longer|more|bigger|larger|higher|stronger|brighter|better|faster|"
+                r"长|久|大|高|多|强|亮|好|快", re.I), "desc", None),
+    (re.compile(r"shorter|smaller|lower|less|fewer|thinner|短|小|低|少|薄", re.I), "asc", None),
+]
+
+
+def comparison_key(text: str, vocab: CatalogVocabulary, keys: set[str]) -> tuple[str, str] | None:
+    """What "which is cheaper / lighter / has the bigger battery" compares: ``(price | rating | key, direction)``,
+    among attribute ``keys`` both products carry; None when the text asks no such question."""
+    t = _normalise(text)
+    numeric = {k for k in keys if vocab.attributes.get(k) and vocab.attributes[k].kind in ("number", "water", "bool")}
+    named = vocab.cue_keys(t, numeric)
+    for rx, direction, implied in _COMPARATIVES:
+        m = rx.search(t)
+        if not m:
+            continue
+        if implied in ("price", "rating"):
+            return implied, direction
+        if implied:
+            dims = [k for k in numeric if vocab.attributes[k].dimension == implied]
+            if dims:
+                return dims[0], direction
+            continue
+        if named:
+            return named[0][0], direction
+    if named:
+        return named[0][0], "desc"
+    return None

@@ -1,0 +1,362 @@
+"""What a store's own catalog says about the words customers use for its products.
+
+:class:`CatalogVocabulary` is learned once from a :class:`~knowledge.graph.catalog.Catalog`, in every
+language the catalog carries, and is what :mod:`knowledge.graph.constraints` reads a query with:
+
+- **product types**: the levels of each category path (``Kitchen > Kettles``: ``kitchen``,
+  ``kettle``) and the head nouns of product names (the words after the last model number: "Aurora
+  X200 **Wireless Earbuds**" gives ``earbud`` and ``wireless earbud``; Chinese names and categories
+  give their tail runs: ``无线耳机`` gives ``耳机`` and ``无线耳机``), each pointing at its products;
+  a store may add ``synonyms`` (``{"earphones": "earbuds", "耳麦": "耳机"}``);
+- **attribute cues**: each attribute's key, label words, label initials (``active noise
+  cancelling`` -> ``anc``) and Chinese label fragments (``电池容量`` -> ``电池``, ``容量``);
+- **values**: categorical attribute values in both languages (``black``/``黑色``, ``IPX7``), brands;
+- **numbers**: price, rating, stock and every numeric attribute as arrays in base units
+  (:func:`knowledge.graph.meaning.to_base`), so filters are vector operations over 50,000 products;
+- **words**: an inverted index of name, category and description words (Chinese as bigrams) for
+  ranking what the filters keep.
+
+Example:
+    >>> vocab = CatalogVocabulary(catalog)            # doctest: +SKIP
+    >>> vocab.types_in("cheap wireless earbuds")      # doctest: +SKIP
+    ['wireless earbud']
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import defaultdict
+from dataclasses import dataclass
+
+import numpy as np
+
+from .catalog import CATEGORY_SEP, Catalog, Product
+from .fuzzy import COMMON_WORDS
+from .meaning import unit_of, water_level
+
+__all__ = ["CatalogVocabulary", "AttributeInfo", "norm_words", "singular"]
+
+_WORD = re.compile(r"[a-z0-9]+(?:[.'][a-z0-9]+)*")
+_CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff]+")
+_PAREN = re.compile(r"\([^)]*\)|（[^）]*）")
+_MAX_TYPE_WORDS = 3
+_MAX_ZH_TYPE = 6
+
+
+def singular(word: str) -> str:
+    """A crude English singular, the same on both sides of a match: shoes -> shoe, earbuds -> earbud."""
+    if len(word) > 3 and word.endswith("s") and not word.endswith("ss"):
+        return word[:-1]
+    return word
+
+
+def norm_words(text: str) -> list[str]:
+    """Lower-case Latin words, singular."""
+    return [singular(w) for w in _WORD.findall(text.lower())]
+
+
+def _cjk_bigrams(text: str) -> set[str]:
+    out: set[str] = set()
+    for run in _CJK.findall(text):
+        out.update(run[i:i + 2] for i in range(max(1, len(run) - 1)))
+    return out
+
+
+@dataclass
+class AttributeInfo:
+    """One attribute key across the catalog: its labels, kind and (numeric) dimension."""
+
+    key: str
+    label: str
+    label_zh: str
+    kind: str  # "number" | "bool" | "text" | "water"
+    dimension: str | None = None
+    unit: str | None = None
+
+
+class CatalogVocabulary:
+    """Types, attribute cues, values and numbers learned from one catalog (see module docstring).
+
+    Args:
+        catalog: the store's products.
+        synonyms: extra words for types or attributes, ``{word: word the catalog uses}``.
+    """
+
+    def __init__(self, catalog: Catalog, *, synonyms: dict[str, str] | None = None) -> None:
+        self.products: list[Product] = list(catalog)
+        self.row = {p.id: i for i, p in enumerate(self.products)}
+        n = len(self.products)
+        self.price = np.array([p.price for p in self.products], dtype=np.float64)
+        self.rating = np.array([p.rating for p in self.products], dtype=np.float64)
+        self.stock = np.array([p.stock for p in self.products], dtype=np.int64)
+        self.accessory = np.zeros(n, dtype=bool)
+        for i, p in enumerate(self.products):
+            if catalog.graph.has_node(p.id) and any(
+                    d.get("rel") == "accessory_of" for _, _, d in catalog.graph.out_edges(p.id, data=True)):
+                self.accessory[i] = True
+        types: dict[str, set[int]] = defaultdict(set)
+        self.head: list[str] = [""] * n  # each product's most specific type term
+        brands = {w for p in self.products for w in norm_words(p.brand)}
+        brand_zh = {p.brand for p in self.products if p.brand}
+        self.brands: dict[str, set[int]] = defaultdict(set)
+        for i, p in enumerate(self.products):
+            if p.brand:
+                self.brands[" ".join(norm_words(p.brand)) or p.brand].add(i)
+            for lang, name, category in self._texts(p):
+                for term in _category_terms(category):
+                    types[term].add(i)
+                for term in _name_terms(name, brands, brand_zh):
+                    types[term].add(i)
+                    if lang == "en" or not self.head[i]:
+                        if len(term) > len(self.head[i]):
+                            self.head[i] = term
+        # a Chinese type word stands for the products its own products' English type names, also those
+        # the catalog wrote no Chinese for ("耳机" -> every "earbud", not only those with a name:zh)
+        for term in [t for t in types if _CJK.search(t)]:
+            rows = types[term]
+            heads: dict[str, int] = defaultdict(int)
+            for i in rows:
+                if self.head[i] and not _CJK.search(self.head[i]):
+                    heads[self.head[i].split(" ")[-1]] += 1  # the head noun: "wireless earbud" -> "earbud"
+            if heads:
+                best = max(heads, key=heads.get)
+                if heads[best] >= 0.6 * len(rows) and best in types:
+                    types[term] = rows | types[best]
+        for word, target in (synonyms or {}).items():
+            key = " ".join(norm_words(target)) or target
+            if key in types:
+                types[" ".join(norm_words(word)) or word] |= types[key]
+        self.types: dict[str, np.ndarray] = {t: np.fromiter(sorted(rows), dtype=np.int64) for t, rows in types.items()
+                                             if t and t not in COMMON_WORDS and t not in brands}
+        self._en_types = {t for t in self.types if not _CJK.search(t)}
+        self._zh_types = sorted((t for t in self.types if _CJK.search(t)), key=len, reverse=True)
+        self.attributes: dict[str, AttributeInfo] = {}
+        self.numbers: dict[str, np.ndarray] = {}
+        self.values: dict[str, dict[str, set[int]]] = defaultdict(lambda: defaultdict(set))
+        self._collect_attributes()
+        self.cues = self._cues()
+        # feature labels written like a number and a unit ("5G"): never read as an amount
+        self.flag_words = {c for k, a in self.attributes.items() if a.kind == "bool"
+                           for c, _ in self.cues[k] if re.fullmatch(r"\d+[a-z]+", c)}
+        self._words: dict[str, np.ndarray] = {}
+        self._idf: dict[str, float] = {}
+        self._index_words()
+
+    # -- building -----------------------------------------------------------------------------------
+    @staticmethod
+    def _texts(p: Product) -> list[tuple[str, str, str]]:
+        out = [("base", p.name, p.category)]
+        if p.name_zh:
+            out.append(("zh", p.name_zh, p.translations.get("zh", {}).get("category", "")))
+        for lang, t in p.translations.items():
+            out.append((lang, t.get("name", ""), t.get("category", "")))
+        return out
+
+    def _collect_attributes(self) -> None:
+        n = len(self.products)
+        seen: dict[str, dict] = {}
+        for i, p in enumerate(self.products):
+            for key, a in p.attributes.items():
+                info = seen.setdefault(key, {"label": a.label, "label_zh": a.label_zh, "kinds": defaultdict(int),
+                                             "unit": None})
+                v = a.value
+                if isinstance(v, bool):
+                    info["kinds"]["bool"] += 1
+                elif isinstance(v, (int, float)) and unit_of(a.unit):
+                    info["kinds"]["number"] += 1
+                    info["unit"] = info["unit"] or a.unit
+                elif water_level(v) is not None:
+                    info["kinds"]["water"] += 1
+                else:
+                    info["kinds"]["text"] += 1
+                if not info["label_zh"] and a.label_zh:
+                    info["label_zh"] = a.label_zh
+        for key, info in seen.items():
+            kind = max(info["kinds"], key=info["kinds"].get)
+            u = unit_of(info["unit"]) if kind == "number" else None
+            self.attributes[key] = AttributeInfo(key, info["label"] or key.replace("_", " "), info["label_zh"], kind,
+                                                 u[0] if u else None, info["unit"])
+        for key, info in self.attributes.items():
+            if info.kind in ("number", "water", "bool"):
+                self.numbers[key] = np.full(n, np.nan)
+        for i, p in enumerate(self.products):
+            for key, a in p.attributes.items():
+                info = self.attributes[key]
+                v = a.value
+                if info.kind == "number" and isinstance(v, (int, float)) and not isinstance(v, bool):
+                    u = unit_of(a.unit)
+                    if u and u[0] == info.dimension:
+                        self.numbers[key][i] = float(v) * u[1]
+                elif info.kind == "water":
+                    level = water_level(v)
+                    if level is not None:
+                        self.numbers[key][i] = level
+                elif info.kind == "bool" and isinstance(v, bool):
+                    self.numbers[key][i] = 1.0 if v else 0.0
+                if info.kind == "text":
+                    items = v if isinstance(v, list) else [v]
+                    for item in items:
+                        word = " ".join(norm_words(str(item)))
+                        if len(word) >= 2 and word not in COMMON_WORDS:
+                            self.values[key][word].add(i)
+                    if a.value_zh:
+                        for item in re.split(r"[、;；,，/]", a.value_zh):
+                            if len(item.strip()) >= 2 or _CJK.search(item):
+                                self.values[key][item.strip()].add(i)
+
+    def _cues(self) -> dict[str, list[tuple[str, int]]]:
+        """attribute key -> [(cue, strength)]: label words and phrases, initials, Chinese fragments."""
+        cues: dict[str, list[tuple[str, int]]] = {}
+        for key, info in self.attributes.items():
+            out: set[tuple[str, int]] = set()
+            for text in {info.label.lower(), key.replace("_", " ").lower()}:
+                words = norm_words(text)
+                content = [w for w in words if w not in COMMON_WORDS or w in ("size", "color", "colour", "power")]
+                if content:
+                    out.add((" ".join(words), 3 * len(words)))
+                for w in content:
+                    if len(w) >= 3 and not w.isdigit():
+                        out.add((w, 2))
+                if len(words) >= 3:
+                    out.add(("".join(w[0] for w in words), 3))
+            zh = info.label_zh
+            if zh:
+                out.add((zh.lower(), 3 * len(zh)))
+                for size in range(2, len(zh)):
+                    for s in range(len(zh) - size + 1):
+                        frag = zh[s:s + size]
+                        if _CJK.fullmatch(frag):
+                            out.add((frag, size))
+            cues[key] = sorted(out, key=lambda c: -c[1])
+        return cues
+
+    def _index_words(self) -> None:
+        postings: dict[str, list[int]] = defaultdict(list)
+        for i, p in enumerate(self.products):
+            words: set[str] = set()
+            for _, name, category in self._texts(p):
+                words.update(norm_words(name))
+                words.update(norm_words(category))
+                words |= _cjk_bigrams(name) | _cjk_bigrams(category)
+            for lang in ("base", *p.translations):
+                desc = p.description if lang == "base" else p.translations[lang].get("description", "")
+                words.update(w for w in norm_words(desc) if w not in COMMON_WORDS)
+                words |= _cjk_bigrams(desc)
+            for w in words:
+                postings[w].append(i)
+        n = max(1, len(self.products))
+        for w, rows in postings.items():
+            if len(rows) < n * 0.5:
+                self._words[w] = np.asarray(rows, dtype=np.int64)
+                self._idf[w] = math.log(n / len(rows))
+
+    # -- reading queries ------------------------------------------------------------------------------
+    def types_in(self, text: str) -> list[str]:
+        """Product-type terms the text names, longest first, none inside a longer one."""
+        words = norm_words(text)
+        found: list[tuple[int, int, str]] = []
+        for size in range(_MAX_TYPE_WORDS, 0, -1):
+            for s in range(len(words) - size + 1):
+                term = " ".join(words[s:s + size])
+                if term in self._en_types and not any(a <= s and s + size <= b for a, b, _ in found):
+                    found.append((s, s + size, term))
+        low = text.lower()
+        taken: list[tuple[int, int]] = []
+        zh: list[str] = []
+        for term in self._zh_types:
+            at = low.find(term)
+            while at >= 0:
+                if not any(a <= at and at + len(term) <= b for a, b in taken):
+                    taken.append((at, at + len(term)))
+                    zh.append(term)
+                    break
+                at = low.find(term, at + 1)
+        out = [t for _, _, t in found] + zh
+        if out:
+            return out
+        # no whole type named: a word that starts a longer type ("coffee" -> "coffee maker", "保温" -> "保温水杯")
+        for w in set(words):
+            if len(w) >= 3 and w not in COMMON_WORDS:
+                out += [t for t in self._en_types if " " in t and t.split(" ")[0] == w]
+        for run in _CJK.findall(low):
+            for s in range(len(run) - 1):
+                bigram = run[s:s + 2]
+                out += [t for t in self._zh_types if len(t) >= 3 and t.startswith(bigram)]
+        return sorted(set(out), key=lambda t: (-len(t), t))
+
+    def rows_for_types(self, types: list[str]) -> np.ndarray:
+        """Products of every named type when some are ("running" + "shoe"), else of any ("earbuds or headphones")."""
+        sets = [self.types[t] for t in types if t in self.types]
+        if not sets:
+            return np.zeros(0, dtype=np.int64)
+        both = sets[0]
+        for rows in sets[1:]:
+            both = np.intersect1d(both, rows, assume_unique=True)
+        return both if len(both) else np.unique(np.concatenate(sets))
+
+    def cue_keys(self, text: str, keys: set[str] | None = None) -> list[tuple[str, int, int]]:
+        """``(attribute key, strength, position)`` of attributes the text names, strongest first."""
+        low = text.lower()
+        latin = " " + " ".join(norm_words(low)) + " "
+        out = []
+        for key, cues in self.cues.items():
+            if keys is not None and key not in keys:
+                continue
+            for cue, strength in cues:
+                pos = latin.find(f" {cue} ") if not _CJK.search(cue) else low.find(cue)
+                if pos >= 0:
+                    out.append((key, strength, pos))
+                    break
+        return sorted(out, key=lambda c: (-c[1], c[2]))
+
+    def word_scores(self, text: str, rows: np.ndarray) -> np.ndarray:
+        """A lexical relevance score (sum of idf of shared words) for each of ``rows``."""
+        score = np.zeros(len(self.products), dtype=np.float64)
+        words = set(norm_words(text)) | _cjk_bigrams(text)
+        for w in words:
+            post = self._words.get(w)
+            if post is not None:
+                score[post] += self._idf[w]
+        return score[rows]
+
+
+def _category_terms(category: str) -> set[str]:
+    out: set[str] = set()
+    for level in (category or "").split(CATEGORY_SEP.strip()):
+        level = level.strip()
+        if not level:
+            continue
+        words = norm_words(level)
+        if words:
+            out.add(" ".join(words))
+        for run in _CJK.findall(level):
+            out.update(run[s:] for s in range(len(run) - 1))
+    return out
+
+
+def _name_terms(name: str, brands: set[str], brand_zh: set[str]) -> set[str]:
+    """Head-noun terms of a product name: the Latin words after its last model number (up to three),
+    and the suffixes of its last Chinese run."""
+    name = _PAREN.sub(" ", name or "")
+    out: set[str] = set()
+    runs = _CJK.findall(name)
+    if runs:
+        run = runs[-1]
+        for b in brand_zh:
+            if run.startswith(b) and len(run) > len(b):
+                run = run[len(b):]
+        run = run[-_MAX_ZH_TYPE:]
+        out.update(run[s:] for s in range(len(run) - 1))
+        return out
+    words = norm_words(name)
+    tail: list[str] = []
+    for w in reversed(words):
+        if any(ch.isdigit() for ch in w) or w in brands or len(tail) >= _MAX_TYPE_WORDS:
+            break
+        tail.insert(0, w)
+    if len(tail) == len(words) and len(words) > 1:
+        tail = tail[1:]  # no model number: the first word is the product's own name
+    for s in range(len(tail)):
+        out.add(" ".join(tail[s:]))
+    return out
