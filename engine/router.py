@@ -264,30 +264,45 @@ class Router:
             ids = [picked]
         if intent == "recommend" and ids and _ACCESSORY_RE.search(text):
             intent = "product_question"  # "accessories for the X200": the graph's accessory_of edges
-        if intent == "recommend":
-            facts = self._products.recommend(text, lang, context_ids=ids or ([remembered] if remembered else []))
-            if not facts:
-                return None
-        elif intent == "product_compare":
-            if len(ids) == 1 and remembered and remembered != ids[0]:
-                ids = [remembered, ids[0]]
-            if len(ids) < 2:
-                return Decision(self._t.render("product_unknown", lang), "template", decided_by="compare:ask")
-            facts = self._products.compare(ids, lang)
-        else:
-            if not ids and remembered:
-                ids = [remembered]
-            if not ids:
-                return None  # no product in sight: let FAQ retrieval try ("do you price match?")
-            facts = self._products.facts(text, ids, lang)
+        facts, ids, intent = self._product_facts(intent, text, lang, ids, remembered, listed)
+        if facts is None:
+            return Decision(self._t.render("product_unknown", lang), "template", decided_by="compare:ask")
+        if not facts:
+            return None
         answer = self._gen.generate(text, [], facts, language=lang, history=turn.state.history)
         if not answer.grounded:
             return None
         events = [SlotSet("product_id", ids[-1] if intent == "product_compare" else ids[0])] if ids else []
         if intent == "recommend":
-            events.append(SlotSet("listed_products", [s.id for s in answer.sources if s.kind == "product"]))
+            found = [s.id for s in answer.sources if s.kind == "product"]
+            events = [SlotSet("product_id", found[0])] if found and not ids else events
+            events.append(SlotSet("listed_products", found))
         return Decision(answer.text, "retrieval", sources=list(answer.sources), events=events,
                         decided_by=f"product:{intent}", generation=_generation(answer))
+
+    def _product_facts(self, intent: str, text: str, lang: str, ids: list[str], remembered: str | None,
+                       listed: list[str]) -> tuple[list | None, list[str], str]:
+        """The product graph's facts for a turn: ``(facts, products the turn is about, intent answered)``;
+        facts None asks which products to compare. All product reasoning lives in ProductQA."""
+        qa = self._products
+        # "which is cheaper / lighter" over the products in sight: named, else the ones we just listed
+        pair = ids if len(ids) >= 2 else (listed if not ids and len(listed) >= 2 else [])
+        if pair and qa.asks_comparison(text):
+            if len(pair) > 2:
+                return qa.recommend(text, lang, within=pair), [], "recommend"
+            return qa.compare(pair, lang, text), pair, "product_compare"
+        if intent == "product_compare":
+            if len(ids) == 1 and remembered and remembered != ids[0]:
+                ids = [remembered, ids[0]]
+            if len(ids) < 2:
+                return None, ids, intent
+            return qa.compare(ids, lang, text), ids, intent
+        context = ids or ([remembered] if remembered else [])
+        if intent == "recommend" or (not ids and qa.is_search(text, lang, context)):
+            return qa.recommend(text, lang, context_ids=context, named_ids=ids), ids, "recommend"
+        if not context:
+            return [], ids, intent  # no product in sight: let FAQ retrieval try ("do you price match?")
+        return qa.facts(text, context, lang), context, intent
 
     def _retrieve(self, turn: Turn) -> Decision:
         lang = turn.lang
