@@ -12,6 +12,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from engine.services import build_services
+from engine.dialogue import Understanding, store_vocabulary
 from engine.engine import Engine
 from engine.flows.orders import OrderFlows
 from engine.generation.base import Generator
@@ -33,7 +34,7 @@ from engine.nlu.sentiment import LexiconSentimentAnalyzer
 from engine.router import Router
 from engine.settings import Settings
 from engine.state.factory import build_tracker
-from engine.store import SupportHours, open_store
+from engine.store import SupportHours, open_store, watch_store
 from knowledge.embedders import Embedder
 from knowledge.ensemble import retrieval_embedder
 from knowledge.models import ModelRegistry as Models
@@ -106,6 +107,35 @@ def _catalog_names_by_language(catalog: Catalog):
     return name
 
 
+def _asks_about(products: ProductQA, catalog: Catalog) -> Callable[[str, str, str], bool]:
+    """Whether a question asks something specific about a product: the product QA finds more to say
+    than the product's summary (an attribute, its price or stock, compatibility, accessories)."""
+
+    def asks(text: str, product_id: str, lang: str) -> bool:
+        product = catalog.get(product_id)
+        if product is None:
+            return False
+        facts = products.facts(text, [product_id], lang)
+        return bool(facts) and not (len(facts) == 1 and facts[0].text == products.summary(product, lang).text)
+
+    return asks
+
+
+def _store_texts(faqs, catalog: Catalog, examples: list[IntentExample]):
+    """Every text that asks about the store: FAQ questions, products, categories, attribute labels
+    and the intent examples of store requests (what a message about the store is made of)."""
+    for f in faqs:
+        yield f.question
+        yield from f.alternates
+    for p in catalog:
+        yield " ".join([p.name, p.name_zh, p.brand, p.category, *p.aliases])
+        for a in p.attributes.values():
+            yield f"{a.label} {a.label_zh}"
+    for e in examples:
+        if e.label not in ("greet", "goodbye", "thanks", "affirm", "deny", "out_of_scope", "complaint", "human_agent"):
+            yield e.text
+
+
 def build_engine(settings: Settings, *, progress: bool = False, generator: Generator | None = None,
                  index_progress: Callable[[str, int, int], None] | None = None) -> Engine:
     """Wire every stage for ``settings``; builds the demo store on first use, or reads the store kit.
@@ -136,13 +166,26 @@ def build_engine(settings: Settings, *, progress: bool = False, generator: Gener
                                      interval_s=settings.learn.reload_interval_s)
     catalog = store.catalog
     templates = store.templates(settings)
-    retriever = HybridFAQRetriever.from_settings(
-        store.faqs,
-        {"en": retrieval_embedder(embedder, settings.retrieval, models=models), "zh": zh_embedder},
-        settings.retrieval,
-        cache_dir=store.index_dir,
-        progress=index_progress,
-    )
+
+    def knowledge(catalog, faqs) -> dict:  # what a store's catalog and FAQs make (again, on a kit edit)
+        parts = {}
+        if faqs is not None:
+            parts["retriever"] = HybridFAQRetriever.from_settings(
+                faqs,
+                {"en": retrieval_embedder(embedder, settings.retrieval, models=models), "zh": zh_embedder},
+                settings.retrieval,
+                cache_dir=store.index_dir,
+                progress=index_progress,
+            )
+        if catalog is not None:
+            parts.update(catalog=catalog, products=ProductQA(catalog, currency_symbol=store.currency_symbol),
+                         entities=RuleEntityExtractor(_product_linker(settings, catalog, models, embedder, data_dir),
+                                                      brands=BrandLinker(catalog),
+                                                      order_id_pattern=store.order_id_pattern))
+        return parts
+
+    live = watch_store(settings, store, knowledge)  # store.watch: stand-ins that follow a kit's edits
+    retriever = live["retriever"]
     orders = build_services(settings, store.db_url, return_window_days=store.return_window_days,
                             order_id_pattern=store.order_id_pattern).orders
     support = SupportHours(store.profile, templates) if store.profile is not None else None
@@ -155,21 +198,23 @@ def build_engine(settings: Settings, *, progress: bool = False, generator: Gener
             max_reasks=settings.dialogue.max_reasks,
             currency_symbol=store.currency_symbol,
             # a kit's products in the customer's language; the demo keeps the names its orders record
-            product_names=_catalog_names_by_language(catalog) if store.profile is not None else None,
+            product_names=_catalog_names_by_language(live["catalog"]) if store.profile is not None else None,
         ),
         catalog=load_intent_catalog(settings.store.intent_catalog_file, overrides=store.intent_catalog_overrides),
         retriever=retriever,
         generator=generator if generator is not None else build_generator(
             settings.generation, data_dir=data_dir, names=_catalog_names(catalog), store=store.name),
-        products=ProductQA(catalog, currency_symbol=store.currency_symbol),
+        products=live["products"],
         dialogue=settings.dialogue,
         retrieval=settings.retrieval,
         handoff_note=support.note if support is not None else None,
     )
     tracker, locks = build_tracker(settings.tracker, data_dir, privacy=settings.privacy)  # tracker.kind / tracker.lock
-    nlu = NLUPipeline(classifier, _sentiment(settings.nlu),
-                      RuleEntityExtractor(_product_linker(settings, catalog, models, embedder, data_dir),
-                                          brands=BrandLinker(catalog), order_id_pattern=store.order_id_pattern),
-                      languages=store.languages)
-    return Engine(settings, nlu=nlu, router=router, store=tracker, templates=templates, locks=locks, orders=orders)
+    nlu = NLUPipeline(classifier, _sentiment(settings.nlu), live["entities"], languages=store.languages)
+    # references resolve against the live catalog; the store's words (for small talk) are read once
+    understanding = Understanding(live["catalog"], orders, router.catalog,
+                                  asks_about=_asks_about(live["products"], live["catalog"]),
+                                  vocabulary=store_vocabulary(_store_texts(store.faqs, catalog, examples)))
+    return Engine(settings, nlu=nlu, router=router, store=tracker, templates=templates, locks=locks, orders=orders,
+                  understanding=understanding)
 

@@ -42,7 +42,7 @@ from knowledge.faq.store import FAQEntry, load_faqs
 from knowledge.graph.catalog import Catalog
 from knowledge.graph.sources import load_catalog
 
-__all__ = ["StoreParts", "SupportHours", "open_store", "kit_work_dir", "kit_db_url", "FULL_LANGUAGES"]
+__all__ = ["StoreParts", "SupportHours", "open_store", "kit_work_dir", "kit_db_url", "watch_store", "FULL_LANGUAGES"]
 
 log = logging.getLogger("shopassist.store")
 
@@ -82,6 +82,7 @@ class StoreParts:
     intent_examples: list[IntentExample] = field(default_factory=list)
     intent_catalog_overrides: dict[str, Any] = field(default_factory=dict)
     profile: Any = None
+    root: Path | None = None
 
     def templates(self, settings: Settings) -> Templates:
         """The engine's templates (or ``store.templates_file``) with this store's wording over them."""
@@ -198,7 +199,7 @@ def _kit_store(settings: Settings, *, today: date | None) -> StoreParts:
         languages=tuple(profile.languages), order_id_pattern=_pattern(profile.order_id_pattern),
         template_overrides=_order_id_wording(settings, kit) | dict(kit.templates or {}),
         intent_examples=_intent_examples(kit.intents),
-        intent_catalog_overrides=dict((kit.intents or {}).get("catalog") or {}), profile=profile)
+        intent_catalog_overrides=dict((kit.intents or {}).get("catalog") or {}), profile=profile, root=root)
 
 
 def _pattern(pattern: str) -> str | None:
@@ -230,3 +231,39 @@ def _intent_examples(doc: dict | None) -> list[IntentExample]:
                 if isinstance(text, str) and text.strip():
                     out.append(IntentExample(text.strip(), str(label), lang))
     return out
+
+
+#: what the builder makes of a store's knowledge: ``knowledge(catalog, faqs)`` -> parts; an argument
+#: given as None is unchanged and its parts are not made
+Knowledge = Callable[[Catalog | None, list[FAQEntry] | None], dict[str, Any]]
+_FAQ_FILES = frozenset({"faqs.jsonl", "store.yaml"})          # store.yaml: the FAQs' languages
+_CATALOG_FILES = frozenset({"catalog.csv", "store.yaml"})     # store.yaml: currency, attribute labels
+
+
+def watch_store(settings: Settings, store: StoreParts, knowledge: Knowledge) -> dict[str, Any]:
+    """The parts ``knowledge`` makes of the store; with ``store.watch`` on a kit, stand-ins that
+    follow the kit's edits while the engine runs (:class:`knowledge.kit.live.LiveKit`).
+
+    An edited ``faqs.jsonl`` rebuilds the FAQ parts (the index re-embeds only the rows whose text
+    changed), an edited ``catalog.csv`` the catalog parts; a broken edit logs every problem and the
+    last good version keeps serving. Other files (templates, intents, trial data) apply at the next
+    start, which is logged.
+    """
+    parts = knowledge(store.catalog, store.faqs)
+    watch = settings.store.watch
+    if store.root is None or watch is False or (watch is None and store.profile is None):
+        return parts
+    from knowledge.kit.live import LiveKit
+
+    root = store.root
+
+    def rebuild(kit: Any, changed: frozenset[str]) -> dict[str, Any]:
+        later = sorted(changed - _FAQ_FILES - _CATALOG_FILES)
+        if later:
+            log.info("store kit %s: %s edited; that applies at the next start", root, ", ".join(later))
+        return knowledge(kit.catalog if changed & _CATALOG_FILES else None,
+                         list(kit.faqs) if changed & _FAQ_FILES else None)
+
+    live = LiveKit(root, rebuild, parts, interval_s=settings.store.watch_interval_s).start()
+    log.info("store kit %s: watching its files for edits (every %.1f s)", root, settings.store.watch_interval_s)
+    return {name: live.part(name) for name in parts}
