@@ -103,7 +103,11 @@ _ZH_YES = ("好的", "好滴", "好嘞", "好吧", "好", "行", "可以", "是�
 _ZH_FILLERS = ("麻烦", "帮我", "给我", "帮忙", "这个", "那个", "就这样", "这样", "那就", "一下", "订单", "单子", "现在",
                "马上", "直接", "谢谢", "谢了", "哈哈", "吧", "啊", "呀", "哦", "噢", "嗯", "了", "的", "我", "帮", "就",
                "那", "它", "吗", "啦", "呗", "嘞", "滴", "哈", "亲", "都", "也", "掉", "把", "给", "您", "你")
-_EN_FILLERS = frozenset({"oh", "well", "um", "umm", "uh", "hmm", "hi", "hey", "so", "and", "then", "ah", "haha", "lol"})
+_EN_FILLERS = frozenset({"oh", "well", "um", "umm", "uh", "hmm", "hi", "hey", "so", "and", "then", "ah", "haha", "lol",
+                         "sorry", "oops", "ugh"})
+# "I don't want it (any more)": about the item, not a refusal of the action, when the action itself
+# follows un-negated ("这个不要了，取消" is a yes to a cancellation; "不要了" alone stays a no)
+_ZH_ITEM_UNWANTED = re.compile(r"(?:不想要了|不要了|不想要|用不上了|用不着了)(?=[，,。.！!\s]|$)")
 
 _EMOJI_YES = ("👍", "✅", "👌", "🙆", "✔")
 _EMOJI_NO = ("👎", "❌", "🙅", "✖", "🚫")
@@ -230,6 +234,10 @@ class LexicalConfirmationGate:
             if phrase in rest:
                 cues.yes.append(phrase)
                 rest = rest.replace(phrase, " ")
+        verbs = [a for a in actions if a and _CJK.search(a)]
+        unwanted = _ZH_ITEM_UNWANTED.sub(" ", rest)
+        if unwanted != rest and any(v in unwanted for v in verbs):
+            rest = unwanted  # what follows decides: a refusal left there still negates the action
         refusal = [cue for cue in _ZH_NO if cue in rest]
         if refusal:  # a refusal word negates whatever action follows it ("不取消", "别退")
             cues.no += refusal
