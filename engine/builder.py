@@ -17,8 +17,6 @@ from engine.engine import Engine
 from engine.flows.orders import OrderFlows
 from engine.generation.base import Generator
 from engine.generation.factory import build_generator
-from engine.learn.registry import ModelRegistry
-from engine.learn.reload import ReloadingClassifier
 from engine.nlu.catalog import load_intent_catalog
 from engine.nlu.entities import RuleEntityExtractor
 from engine.nlu.intent import (
@@ -34,7 +32,7 @@ from engine.nlu.sentiment import LexiconSentimentAnalyzer
 from engine.router import Router
 from engine.settings import Settings
 from engine.state.factory import build_tracker
-from engine.store import SupportHours, open_store, watch_store
+from engine.store import SupportHours, open_store, serve_intents, watch_store
 from knowledge.embedders import Embedder
 from knowledge.ensemble import retrieval_embedder
 from knowledge.models import ModelRegistry as Models
@@ -162,8 +160,7 @@ def build_engine(settings: Settings, *, progress: bool = False, generator: Gener
     classifier = load_or_train(intent_embedder, examples, data_dir / "models", **head_params)
     classifier = _with_fast_stage(classifier, examples, settings, models, data_dir, head_params)
     # serve the registry's promoted intent model, and swap in the next one between turns
-    classifier = ReloadingClassifier(ModelRegistry(settings.resolved_registry_dir), classifier,
-                                     interval_s=settings.learn.reload_interval_s)
+    classifier = serve_intents(settings, store, classifier)  # promoted versions, checked against the store's examples
     catalog = store.catalog
     templates = store.templates(settings)
 

@@ -35,6 +35,7 @@ from pathlib import Path
 from typing import Any
 
 from engine.nlu.catalog import store_catalog_overrides
+from engine.learn.registry import BASE, ModelRegistry
 from engine.nlu.intent import IntentExample
 from engine.responses.templates import Templates, read_templates
 from engine.settings import Settings
@@ -42,7 +43,8 @@ from knowledge.faq.store import FAQEntry, load_faqs
 from knowledge.graph.catalog import Catalog
 from knowledge.graph.sources import load_catalog
 
-__all__ = ["StoreParts", "SupportHours", "open_store", "kit_work_dir", "kit_db_url", "watch_store", "FULL_LANGUAGES"]
+__all__ = ["StoreParts", "SupportHours", "StoreCheckedRegistry", "open_store", "kit_work_dir", "kit_db_url",
+           "serve_intents", "store_intent_examples", "watch_store", "FULL_LANGUAGES"]
 
 log = logging.getLogger("shopassist.store")
 
@@ -267,3 +269,95 @@ def watch_store(settings: Settings, store: StoreParts, knowledge: Knowledge) -> 
     live = LiveKit(root, rebuild, parts, interval_s=settings.store.watch_interval_s).start()
     log.info("store kit %s: watching its files for edits (every %.1f s)", root, settings.store.watch_interval_s)
     return {name: live.part(name) for name in parts}
+
+
+# -- the learning loop's promoted versions, checked against the store's own intent examples ---------
+_MAX_CHECKED_EXAMPLES = 2000  # the check runs at start-up: bounded whatever a kit lists
+
+
+class StoreCheckedRegistry(ModelRegistry):
+    """The learning loop's registry (:class:`engine.learn.registry.ModelRegistry`) as a store's engine
+    sees it: a promoted version serves only while it still answers the store's own intent examples.
+
+    A version is promoted by ``shopassist learn`` against the base data of its day; a kit's
+    ``intents.yaml`` that changed since (new examples, a new intent) makes that data another, and the
+    base model the engine trains at start-up learns it. So each promoted version is checked again,
+    once, against the store's examples: it must know every intent they name, and get them right
+    nearly as often as the base model does (at most ``tolerance`` below it, the ``learn`` rule's own
+    ``learn.promote_tolerance``). A version that fails is not served (:meth:`current` says
+    ``base``), and the log says why and what to run; the registry itself is left as it is.
+
+    Args:
+        root: the registry folder.
+        examples: the store's intent examples (a kit's ``intents.yaml``).
+        tolerance: how far below the base model's accuracy on them a version may be.
+    """
+
+    def __init__(self, root: str | Path, examples: list[IntentExample], *, tolerance: float = 0.05) -> None:
+        super().__init__(root)
+        if not 0.0 <= tolerance <= 1.0:
+            raise ValueError(f"tolerance must be in [0, 1], got {tolerance}")
+        self.examples = list(examples)[:_MAX_CHECKED_EXAMPLES]
+        self.tolerance = tolerance
+        self.verdicts: dict[str, tuple[bool, str]] = {}
+        self._serving: Any = None
+        self._base_accuracy: float | None = None
+
+    def bind(self, serving: Any) -> None:
+        """The :class:`engine.learn.reload.ReloadingClassifier` that serves this registry's versions
+        (its ``base`` and ``classifier_for`` make the classifiers that are checked)."""
+        self._serving = serving
+
+    def current(self) -> str:
+        version = super().current()
+        if version == BASE or not self.examples or self._serving is None:
+            return version
+        if version not in self.verdicts:
+            self.verdicts[version] = self._check(version)
+            ok, why = self.verdicts[version]
+            if not ok:
+                log.warning("intent model %s is not served: %s; the base model serves until `shopassist learn "
+                            "retrain` makes and promotes a version that has learnt the store's examples", version, why)
+        return version if self.verdicts[version][0] else BASE
+
+    def _check(self, version: str) -> tuple[bool, str]:
+        try:
+            classifier = self._serving.classifier_for(version)
+        except Exception as exc:  # ModelError: the reloader logs it and keeps serving what it has
+            return True, f"not checked ({exc})"
+        missing = sorted({e.label for e in self.examples} - set(classifier.labels))
+        if missing:
+            return False, f"it does not know the store's intent{'s' if len(missing) > 1 else ''} {', '.join(missing)}"
+        if self._base_accuracy is None:
+            self._base_accuracy = _accuracy(self._serving.base, self.examples)
+        got = _accuracy(classifier, self.examples)
+        if got < self._base_accuracy - self.tolerance:
+            return False, (f"it gets {got:.0%} of the store's {len(self.examples)} intent examples right, the base "
+                           f"model {self._base_accuracy:.0%}")
+        return True, f"{got:.0%} of the store's intent examples right (base {self._base_accuracy:.0%})"
+
+
+def _accuracy(classifier: Any, examples: list[IntentExample]) -> float:
+    return sum(classifier.classify(e.text).intent == e.label for e in examples) / len(examples)
+
+
+def serve_intents(settings: Settings, store: StoreParts, base: Any) -> Any:
+    """``base`` (the start-up intent model) behind the learning loop's reloader; with a store that has
+    its own intent examples, the promoted versions are checked against them (:class:`StoreCheckedRegistry`)."""
+    from engine.learn.reload import ReloadingClassifier
+
+    registry = StoreCheckedRegistry(settings.resolved_registry_dir, store.intent_examples,
+                                    tolerance=settings.learn.promote_tolerance)
+    serving = ReloadingClassifier(registry, base, interval_s=settings.learn.reload_interval_s)
+    registry.bind(serving)
+    return serving
+
+
+def store_intent_examples(settings: Settings) -> list[IntentExample]:
+    """The intent examples a store adds to the engine's base data (a kit's intents.yaml; [] for the
+    demo): what ``shopassist learn retrain`` trains on beside the base examples."""
+    if settings.store.kind != "kit":
+        return []
+    from knowledge.kit import read_kit
+
+    return _intent_examples(read_kit(Path(settings.store.root).expanduser()).intents)

@@ -225,6 +225,7 @@ class _Progress:
 
 def _cmd_retrain(args: argparse.Namespace) -> int:
     from engine.nlu.intent import load_intent_examples
+    from engine.store import store_intent_examples
 
     from .retrain import retrain
 
@@ -234,7 +235,9 @@ def _cmd_retrain(args: argparse.Namespace) -> int:
     with _Progress() as progress:
         embedder = _intent_embedder(settings)
         result = retrain(
-            embedder, load_intent_examples(settings.nlu.intents_file), _store(settings).feedback(),
+            # a store kit's intents.yaml examples join the base data, as in the engine
+            embedder, load_intent_examples(settings.nlu.intents_file) + store_intent_examples(settings),
+            _store(settings).feedback(),
             _registry(settings), nlu=settings.nlu, tolerance=tolerance, regression_min=settings.learn.regression_min,
             strict_without_turns=args.tolerance is None, author=_who(args), dry_run=args.dry_run,
             fast_embedder=None if args.dry_run else _fast_embedder(settings, embedder), progress=progress,
