@@ -227,16 +227,19 @@ def _cmd_demo_serve(args: argparse.Namespace) -> int:
 def _cmd_actions(args: argparse.Namespace) -> int:
     """The Rasa custom action server (rasa-sdk) over the engine; each worker builds one engine.
     Request bodies are limited (``http`` settings) before any handler reads or inflates them."""
-    from engine.action_server import run_action_server
+    from engine.action_server import ActionServerError, run_action_server
     from engine.http_limits import BodyLimit
     from engine.settings import load_settings
 
     if args.config:
         os.environ["SHOPASSIST_CONFIG"] = args.config  # read by the workers, which build the engine
-    if args.host:
-        os.environ["SANIC_HOST"] = args.host
     settings = load_settings()  # an invalid configuration stops start-up here, naming the field
-    run_action_server(args.port, limit=BodyLimit.from_settings(settings.http))
+    token = settings.actions.token.get_secret_value() if settings.actions.token else None
+    try:
+        run_action_server(args.port, limit=BodyLimit.from_settings(settings.http), host=args.host, token=token)
+    except ActionServerError as exc:
+        print(f"shopassist actions: {exc}", file=sys.stderr)
+        return 2
     return 0
 
 
@@ -275,7 +278,8 @@ def _parser() -> argparse.ArgumentParser:
     actions = sub.add_parser("actions", help="run the Rasa custom action server (rasa-sdk) over the engine")
     actions.add_argument("--config", help="YAML config (default: configs/default.yaml or $SHOPASSIST_CONFIG)")
     actions.add_argument("--port", type=int, default=5055)
-    actions.add_argument("--host", help="address to listen on (default: rasa-sdk's, $SANIC_HOST or 0.0.0.0)")
+    actions.add_argument("--host", default="127.0.0.1",
+                         help="address to listen on (default: loopback only; beyond it needs SHOPASSIST_ACTIONS__TOKEN)")
     actions.set_defaults(func=_cmd_actions)
 
     from engine.learn.cli import register as register_learn
@@ -287,6 +291,9 @@ def _parser() -> argparse.ArgumentParser:
     register_store(sub)  # shopassist store init | check | build | import
     register_nlu(sub)  # shopassist nlu train | eval
     register_learn(sub)  # shopassist learn review | label | retrain | rollback | versions
+    from engine.handoff import register as register_handoff
+
+    register_handoff(sub)  # shopassist handoff list | close
     return p
 
 

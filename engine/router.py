@@ -25,17 +25,21 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from dataclasses import replace as dc_replace
 
 from engine.errors import ConfigError
 from engine.flows.base import Decision, Turn, pick_listed
 from engine.flows.orders import OrderFlows
 from engine.flows.writes import looks_like_question
+from engine.generation.extractive import drop_affirmation
 from engine.generation.base import Answer, Generator
 from engine.nlu.base import OUT_OF_SCOPE
 from engine.nlu.catalog import IntentCatalog, load_intent_catalog
 from engine.responses.templates import Templates
 from engine.settings import DialogueSettings, RetrievalSettings
 from engine.state.events import FlowCompleted, FlowStarted, SlotSet
+from engine.types import Source
+from knowledge.faq.answerability import Verdict
 from knowledge.faq.index import Retriever
 from knowledge.graph.query import ProductQA
 
@@ -49,6 +53,17 @@ _STOP_RE = re.compile(r"never ?mind|forget (?:it|that|about it)|cancel (?:that|t
 def _moves_flow(event: object, owned: frozenset[str]) -> bool:
     """Whether ``event`` would move a waiting flow (start or end one, or set a slot it owns)."""
     return isinstance(event, (FlowStarted, FlowCompleted)) or (isinstance(event, SlotSet) and event.name in owned)
+# a defect or damage report (service recovery, not a delivery status or a policy quote)
+_DEFECT_RE = re.compile(
+    r"\b(?:broken|broke|damaged|defective|faulty|cracked?|smashed|shattered|dented|leak(?:s|ing|ed)?|"
+    r"stopped working|(?:does ?n.?t|won.?t|will not|wont|can.?t) (?:turn on|power on|charge|work|start)|"
+    r"dead on arrival|drifts?|no sound)\b"
+    r"|坏了|摔坏|碎了|破损|裂了|裂开|开不了机|开不开机|不能开机|充不进电|充不上电|漏水|漏电|没声音|不出声|不工作|失灵|质量问题",
+    re.IGNORECASE,
+)
+# a question nothing answers still gets the nearest FAQ when it scores within this share of the
+# distance below the language's threshold (offered as "the closest I know", never as a yes)
+_NEARBY_SHARE = 0.2
 # out-of-scope turns must clear a higher bar before retrieval answers them: this share of the
 # distance between the language's threshold and a perfect score
 _OOS_MARGIN = 0.1
@@ -241,6 +256,10 @@ class Router:
         if ents.order_ids or ents.malformed_order_ids or state.slots.get("order_id"):
             return None
         anonymous = turn.actor.role == "anonymous"
+        if not anonymous and intent in self._catalog.read_order_intents:
+            own = self._own_orders(intent, turn)
+            if own is not None:
+                return own
         if not anonymous and (not self._catalog.entry(intent).faq_for_customers
                               or not looks_like_question(turn.nlu.text)):
             return None  # a request ("I want to cancel an order"): list their recent orders instead
@@ -306,9 +325,88 @@ class Router:
 
     def _retrieve(self, turn: Turn) -> Decision:
         lang = turn.lang
+        if _DEFECT_RE.search(turn.nlu.text) and turn.intent != "policy_question":
+            return self._service_recovery(turn)
         passages = self._retriever.retrieve(turn.nlu.text, top_k=self._retrieval.top_k, language=lang)
-        if not passages or passages[0].score < self._bar(lang, strict=turn.intent == OUT_OF_SCOPE):
-            return self._fallback(turn, "fallback" if turn.intent == OUT_OF_SCOPE else "no_answer")
+        verdict = self._verdict(turn, passages)
+        if not verdict.answerable:
+            return self._not_covered(turn, passages)
         answer = self._gen.generate(turn.nlu.text, passages, [], language=lang, history=turn.state.history)
-        return Decision(answer.text, "retrieval", sources=list(answer.sources),
+        text = answer.text if verdict.affirm else drop_affirmation(answer.text, lang)
+        return Decision(text, "retrieval", sources=list(answer.sources),
                         decided_by=f"faq:{passages[0].id}", generation=_generation(answer))
+
+    # -- private helpers of _retrieve / _general_order_question --------------------------------
+    def _verdict(self, turn: Turn, passages: list) -> Verdict:
+        """The answerability decision on ``passages`` (the retriever's, else the score alone)."""
+        bar = self._bar(turn.lang, strict=turn.intent == OUT_OF_SCOPE)
+        judge = getattr(self._retriever, "answerable", None)
+        if judge is not None and passages:
+            return judge(turn.nlu.text, passages, language=turn.lang, bar=bar)
+        ok = bool(passages) and passages[0].score >= bar
+        return Verdict(ok, passages[0].score if passages else 0.0, affirm=False)
+
+    def _not_covered(self, turn: Turn, passages: list) -> Decision:
+        """Nothing the store knows answers the question: say so plainly, give the nearest thing
+        the store does cover when it is close, and offer a person. Small talk and gibberish
+        (no question, nothing close) keep the ordinary fallback."""
+        lang = turn.lang
+        base = self._retrieval.threshold(lang)
+        near = passages[0] if passages and passages[0].score >= base - _NEARBY_SHARE * (1.0 - base) else None
+        if near is None and not looks_like_question(turn.nlu.text):
+            return self._fallback(turn, "fallback" if turn.intent == OUT_OF_SCOPE else "no_answer")
+        if near is None:
+            return Decision(self._t.render("no_answer", lang), "fallback", decided_by="not_covered")
+        answer = drop_affirmation(near.answer, lang)
+        source = Source(id=near.id, kind="faq", title=near.question, score=near.score)
+        return Decision(self._t.render("no_answer_nearby", lang, answer=answer), "fallback", sources=[source],
+                        decided_by=f"not_covered:nearby:{near.id}")
+
+    def _service_recovery(self, turn: Turn) -> Decision:
+        """A defect or damage report: an apology first, what the store's FAQs say about it
+        (warranty, damaged items) when they answer it, then the replacement flow (which order;
+        replacement or refund, confirmed before anything is written)."""
+        lang = turn.lang
+        sep = "" if lang == "zh" else " "
+        parts = [self._t.render("defect_sorry", lang)]
+        sources: list = []
+        passages = self._retriever.retrieve(turn.nlu.text, top_k=self._retrieval.top_k, language=lang)
+        if self._verdict(turn, passages).answerable:
+            parts.append(drop_affirmation(passages[0].answer, lang))
+            sources.append(Source(id=passages[0].id, kind="faq", title=passages[0].question, score=passages[0].score))
+        flow = self._orders.handle("request_replacement", turn) if self._orders.handles("request_replacement") else None
+        if flow is None:
+            return Decision(sep.join(parts), "retrieval", sources=sources, decided_by="defect:faq")
+        flow.text = sep.join([*parts, flow.text])
+        flow.sources[:0] = sources
+        flow.decided_by = f"defect:{flow.decided_by}"
+        return flow
+
+    def _own_orders(self, intent: str, turn: Turn) -> Decision | None:
+        """A signed-in customer's question about "my refund"/"my order" with no order named:
+        their own orders that it can be about (a return for refund questions, an order on its way
+        for the rest). One → answered; several → listed to pick from; none → None (the FAQ or
+        the flow's own question answers)."""
+        backend = getattr(self._orders, "_orders", None)  # the flows' order connector
+        if backend is None:
+            return None
+        try:
+            recent = backend.list_orders(turn.actor, limit=10)
+        except Exception:  # noqa: BLE001 - an unavailable backend: the ordinary path answers
+            return None
+        if intent == "refund_status":
+            mine = [o for o in recent if o.returns]
+        else:
+            mine = [o for o in recent if o.status in ("processing", "shipped")]
+        if not mine:
+            return None
+        if len(mine) == 1:
+            slots = {**turn.state.slots, "order_id": mine[0].order_id}
+            return self._orders.handle(intent, dc_replace(turn, state=dc_replace(turn.state, slots=slots)))
+        listing = ("；" if turn.lang == "zh" else "; ").join(
+            f"{o.order_id}（{o.status}）" if turn.lang == "zh" else f"{o.order_id} ({o.status})" for o in mine[:5])
+        events = [SlotSet("listed_orders", [o.order_id for o in mine[:5]])]
+        if turn.state.active_flow != intent:
+            events.append(FlowStarted(intent))
+        return Decision(self._t.render("ask_order_id_recent", turn.lang, orders=listing), "flow", events=events,
+                        decided_by=f"{intent}:own_orders")

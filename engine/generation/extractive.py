@@ -13,13 +13,14 @@ Example:
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator, Sequence
 
 from engine.types import Passage, Source
 
 from .base import Answer, Fact, History
 
-__all__ = ["ExtractiveGenerator"]
+__all__ = ["ExtractiveGenerator", "drop_affirmation"]
 
 
 class ExtractiveGenerator:
@@ -78,3 +79,25 @@ class _Whole:
         self.answer = self._answer
         if self._answer.text:
             yield self._answer.text
+
+
+# an answer's opening affirmation ("Yes,", "Yes.", "可以，", "支持，") — said only when the source
+# is known to say it about what was asked (knowledge.faq.answerability.Verdict.affirm)
+_AFFIRM_RE = re.compile(r"^\s*(?:(?:yes|yep|sure|absolutely|of course)\b[\s,.!:;—-]*|(?:可以|支持|能|是的|有的|当然)[，,。！!：:\s]+)",
+                        re.IGNORECASE)
+
+
+def drop_affirmation(text: str, language: str = "en") -> str:
+    """``text`` without an opening "Yes"/"可以" (the rest capitalised), for an answer given
+    where the passage may not say yes to what was asked.
+
+    Example:
+        >>> drop_affirmation("Yes, we ship to 40+ countries.")
+        'We ship to 40+ countries.'
+        >>> drop_affirmation("可以，结账时选择门店自提。", "zh")
+        '结账时选择门店自提。'
+    """
+    rest = _AFFIRM_RE.sub("", text, count=1)
+    if not rest.strip() or rest == text:
+        return text
+    return rest[:1].upper() + rest[1:] if language != "zh" else rest

@@ -60,6 +60,7 @@ from knowledge.kernel.text import clip_for_model, detect_language
 from knowledge.kernel.types import Passage
 from knowledge.embedders import Embedder
 
+from .answerability import AnswerabilityJudge, AnswerFeatures, Verdict
 from .dense import DenseIndex, IndexKind, KeyedDenseIndex
 from .lexical import BM25Index, analyse
 from .rerank import LexicalReranker, Reranker
@@ -355,6 +356,8 @@ class HybridFAQRetriever:
         self._progress = progress
         self._lock = threading.RLock()
         self._ready = False
+        self._qcache: dict[tuple[str, str], np.ndarray] = {}
+        self._judge = AnswerabilityJudge()
 
     @classmethod
     def from_settings(
@@ -764,6 +767,7 @@ class HybridFAQRetriever:
             return [self._passage(idx, s, sc) for s, sc in slots if valid(s)][:top_k]
 
         qvec = idx.embedder.embed([clip_for_model(query)], kind="query")  # bounded model time
+        self._remember((idx.lang, query), qvec[0])
         d_scores, d_slots = idx.dense.search(qvec, n_cand)
         dense_of = {int(s): float(c) for s, c in zip(d_slots[0], d_scores[0]) if valid(int(s))}
         alt_top = [s for s in idx.alternate_hits(qvec[0], n_cand) if valid(s)]
@@ -795,6 +799,44 @@ class HybridFAQRetriever:
         passages = [self._passage(idx, s, float(f)) for s, f in ranked]
         reranker = self._rerankers.get(idx.lang, self._rerankers["default"])
         return reranker.rerank(query, passages, language=idx.lang)[:top_k]
+
+    def answer_features(self, query: str, passages: Sequence[Passage], *,
+                        language: str | None = None) -> AnswerFeatures | None:
+        """What the answerability decision reads about ``passages`` (this retriever's answer to
+        ``query``, best first): None when there is nothing to judge."""
+        query = query[:MAX_QUERY_CHARS]
+        idx = self._index_for(query, language) if passages else None
+        if idx is None or passages[0].id not in idx.slot_of:
+            return None
+        terms = list(dict.fromkeys(analyse(query, idx.lang)))[:256]
+        slot = idx.slot_of[passages[0].id]
+        qvec = self._query_vector(idx, query)
+        cos = float(idx.key_cosines(qvec, [slot], idx.dense.similarity(qvec, [slot]))[0])
+        extra = [idx.alt_terms.get(slot)] if idx.alt_terms else None
+        cov = float(idx.bm25.coverage(terms, [idx.bm25_pos[slot]], extra)[0]) if terms else 0.0
+        second = passages[1].score if len(passages) > 1 else 0.0
+        return AnswerFeatures(score=passages[0].score, margin=passages[0].score - second, cosine=cos,
+                              coverage=cov, terms=len(terms))
+
+    def answerable(self, query: str, passages: Sequence[Passage], *, language: str | None = None,
+                   bar: float | None = None) -> Verdict:
+        """Whether ``passages`` (best first) answer ``query``: :class:`AnswerabilityJudge` on
+        :meth:`answer_features`, with ``bar`` the language's answer threshold (None: the judge's)."""
+        features = self.answer_features(query, passages, language=language)
+        return self._judge.judge(features, bar=bar)
+
+    def _query_vector(self, idx: _LanguageIndex, query: str) -> np.ndarray:
+        key = (idx.lang, query)
+        vec = self._qcache.get(key)
+        if vec is None:
+            vec = idx.embedder.embed([clip_for_model(query)], kind="query")[0]
+            self._remember(key, vec)
+        return vec
+
+    def _remember(self, key: tuple[str, str], vec: np.ndarray) -> None:
+        if len(self._qcache) >= 64:  # the last few queries: a turn asks about the one it just retrieved
+            self._qcache.pop(next(iter(self._qcache)), None)
+        self._qcache[key] = vec
 
     @staticmethod
     def _passage(idx: _LanguageIndex, slot: int, score: float) -> Passage:
