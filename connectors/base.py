@@ -39,6 +39,7 @@ import functools
 import re
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from collections.abc import Sequence
 from typing import Any, Literal, Protocol, runtime_checkable
 
 from knowledge.kernel.errors import ShopAssistError
@@ -61,6 +62,8 @@ __all__ = [
     "IdempotencyConflict",
     # models
     "OrderItem",
+    "ReturnLine",
+    "ItemEligibility",
     "Shipment",
     "ReturnRecord",
     "Order",
@@ -94,6 +97,7 @@ __all__ = [
     "validate_idempotency_key",
     "validate_text",
     "validate_limit",
+    "validate_return_lines",
 ]
 
 DEFAULT_ORDER_ID_PATTERN = "[0-9]{6}"
@@ -279,6 +283,42 @@ def validate_limit(limit: int) -> int:
     return limit
 
 
+_MAX_RETURN_LINES = 100
+_MAX_QUANTITY = 9999
+
+
+def validate_return_lines(items: object) -> tuple[ReturnLine, ...] | None:
+    """The item lines of a return request (None: the whole order), or :class:`InvalidField`.
+
+    Accepts :class:`ReturnLine` values, ``(product_id, quantity)`` pairs or ``{"product_id",
+    "quantity"}`` mappings; the same product twice is one line with the quantities added.
+    """
+    if items is None:
+        return None
+    if isinstance(items, (str, bytes)) or not hasattr(items, "__iter__"):
+        raise InvalidField("items", "must be a list of {product_id, quantity}")
+    merged: dict[str, int] = {}
+    for raw in items:  # type: ignore[attr-defined]
+        if isinstance(raw, ReturnLine):
+            pid, qty = raw.product_id, raw.quantity
+        elif isinstance(raw, dict):
+            pid, qty = raw.get("product_id"), raw.get("quantity", 1)
+        elif isinstance(raw, (tuple, list)) and len(raw) == 2:
+            pid, qty = raw
+        else:
+            raise InvalidField("items", "each item must be {product_id, quantity}")
+        if not isinstance(pid, str) or not pid.strip() or len(pid.strip()) > 32 or _CONTROL_RE.search(pid):
+            raise InvalidField("items", f"{str(pid)[:30]!r} is not a product id")
+        if isinstance(qty, bool) or not isinstance(qty, int) or not 0 < qty <= _MAX_QUANTITY:
+            raise InvalidField("items", f"quantity must be a whole number 1..{_MAX_QUANTITY}, got {str(qty)[:12]}")
+        merged[pid.strip()] = merged.get(pid.strip(), 0) + qty
+        if len(merged) > _MAX_RETURN_LINES:
+            raise InvalidField("items", f"more than {_MAX_RETURN_LINES} lines")
+    if not merged:
+        raise InvalidField("items", "must not be empty (leave it out to return the whole order)")
+    return tuple(ReturnLine(pid, qty) for pid, qty in merged.items())
+
+
 class _InvalidLimit(InvalidField, ValueError):
     def __init__(self, limit: object) -> None:
         super().__init__("limit", f"must be 1..{MAX_LIMIT}, got {str(limit)[:20]}")
@@ -289,10 +329,41 @@ class _InvalidLimit(InvalidField, ValueError):
 
 @dataclass(frozen=True)
 class OrderItem:
+    """One line of an order: ``unit_price`` is what was paid for one unit (discounts taken off);
+    ``delivered_at`` is set when the line was delivered apart from the order's shipment."""
+
     product_id: str
     name: str
     quantity: int
     unit_price: float
+    delivered_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class ReturnLine:
+    """Units of one order line a return takes back; ``amount`` is what is (or will be) refunded
+    for them in the order's currency (None when the request does not say, as in a request)."""
+
+    product_id: str
+    quantity: int = 1
+    amount: float | None = None
+
+
+@dataclass(frozen=True)
+class ItemEligibility:
+    """Whether one line of an order may be returned now (see :func:`knowledge.kernel.policies.item_verdicts`).
+
+    ``reason``: ``eligible``, ``not_delivered``, ``window_expired``, ``return_exists`` (every unit is
+    in an open return) or ``non_returnable``; ``quantity``: units that may still be returned.
+    """
+
+    product_id: str
+    name: str
+    quantity: int
+    eligible: bool
+    reason: str
+    deadline: date | None = None
+    days_left: int | None = None
 
 
 @dataclass(frozen=True)
@@ -314,6 +385,7 @@ class ReturnRecord:
     created_at: datetime
     refund_amount: float | None = None
     refunded_at: datetime | None = None
+    items: tuple[ReturnLine, ...] = ()  # empty: a return of the whole order (written before item lines)
 
 
 @dataclass(frozen=True)
@@ -353,9 +425,10 @@ class Cancellation:
 
 @dataclass(frozen=True)
 class ReturnEligibility:
-    """Whether an order may be returned now.
+    """Whether an order may be returned now: eligible when at least one of its lines is.
 
-    ``reason`` is one of ``eligible``, ``not_delivered``, ``window_expired``, ``return_exists``.
+    ``reason`` is one of ``eligible``, ``not_delivered``, ``window_expired``, ``return_exists``,
+    ``non_returnable``; ``items`` holds the verdict of each line.
     """
 
     order_id: str
@@ -363,6 +436,7 @@ class ReturnEligibility:
     reason: str
     deadline: date | None = None
     days_left: int | None = None
+    items: tuple[ItemEligibility, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -455,8 +529,13 @@ class ReturnService(Protocol):
         """Whether the order may be returned today."""
         ...
 
-    def create_return(self, actor: Actor, order_id: str, reason: str, *, idempotency_key: str) -> ReturnRecord:
-        """Open a return (status ``requested``), or raise ActionRefused with the eligibility reason."""
+    def create_return(self, actor: Actor, order_id: str, reason: str, *, idempotency_key: str,
+                      items: Sequence[ReturnLine] | None = None) -> ReturnRecord:
+        """Open a return (status ``requested``) of ``items`` (None: every line that may still be
+        returned), or raise ActionRefused with the eligibility reason (of the first line that may
+        not be, or ``quantity_exceeds`` when more units are asked than may still be returned).
+        The record's lines carry the amount each will refund. One order may have several returns
+        over time; the idempotency key covers the lines."""
         ...
 
     def get_return(self, actor: Actor, return_id: str) -> ReturnRecord:

@@ -54,16 +54,33 @@ from .base import (
     WriteOutcome,
 )
 
-__all__ = ["create_app", "serve", "ServerThread", "ReturnRequest", "AddressRequest"]
+__all__ = ["create_app", "serve", "ServerThread", "ReturnRequest", "ReturnItemRequest", "ReplacementBody",
+           "AddressRequest"]
 
 log = logging.getLogger("shopassist.connectors.demo_service")
 API_PREFIX = "/v1"
 
 
-class ReturnRequest(BaseModel):
-    """Body of ``POST /v1/orders/{order_id}/returns`` and ``.../replacements``."""
+class ReturnItemRequest(BaseModel):
+    """One line of a return request: units of one product of the order."""
 
-    reason: str = Field(..., description="why the customer returns the order or wants a new unit (free text, ≤ 500 characters)")
+    product_id: str = Field(..., max_length=32, description="a product id of one of the order's lines")
+    quantity: int = Field(1, ge=1, le=9999, description="units of that line to send back")
+
+
+class ReturnRequest(BaseModel):
+    """Body of ``POST /v1/orders/{order_id}/returns``."""
+
+    reason: str = Field(..., description="why the customer returns the items (free text, ≤ 500 characters)")
+    items: list[ReturnItemRequest] | None = Field(
+        None, max_length=100,
+        description="the lines and units to send back; null or absent: every line that may still be returned")
+
+
+class ReplacementBody(BaseModel):
+    """Body of ``POST /v1/orders/{order_id}/replacements``."""
+
+    reason: str = Field(..., description="what is wrong with the item (free text, ≤ 500 characters)")
 
 
 class AddressRequest(BaseModel):
@@ -176,14 +193,15 @@ def create_app(backend: BusinessBackend, *, api_token: str, title: str = "shopas
         return wire.dump(b.check_return(who, order_id), ReturnEligibility)
 
     @app.post(f"{API_PREFIX}/orders/{{order_id}}/returns", response_model=ReturnRecord, responses=_ERRORS,
-              summary="Open a return (idempotent)")
+              summary="Open a return of some or all of the order's items (idempotent; the key covers the items)")
     def create_return(order_id: str, body: ReturnRequest, key: str = key_header, who: Actor = Depends(actor),
                       b=Depends(svc)):
-        return wire.dump(b.create_return(who, order_id, body.reason, idempotency_key=key), ReturnRecord)
+        items = None if body.items is None else [(i.product_id, i.quantity) for i in body.items]
+        return wire.dump(b.create_return(who, order_id, body.reason, idempotency_key=key, items=items), ReturnRecord)
 
     @app.post(f"{API_PREFIX}/orders/{{order_id}}/replacements", response_model=ReplacementRequest, responses=_ERRORS,
               summary="Request a new unit of a damaged or defective item (idempotent)")
-    def request_replacement(order_id: str, body: ReturnRequest, key: str = key_header, who: Actor = Depends(actor),
+    def request_replacement(order_id: str, body: ReplacementBody, key: str = key_header, who: Actor = Depends(actor),
                             b=Depends(svc)):
         return wire.dump(b.request_replacement(who, order_id, body.reason, idempotency_key=key), ReplacementRequest)
 

@@ -55,6 +55,7 @@ from .base import (
     validate_order_id,
     validate_product_id,
     validate_return_id,
+    validate_return_lines,
     validate_text,
     validate_variant_id,
 )
@@ -208,12 +209,16 @@ class _Api:
         oid = validate_order_id(order_id, self._order_pattern)
         return self._run(_Call("GET", f"/orders/{_seg(oid)}/return-eligibility", actor, ReturnEligibility))
 
-    def create_return(self, actor: Actor, order_id: str, reason: str, *, idempotency_key: str) -> ReturnRecord:
+    def create_return(self, actor: Actor, order_id: str, reason: str, *, idempotency_key: str,
+                      items: Any = None) -> ReturnRecord:
         oid = validate_order_id(order_id, self._order_pattern)
         why = validate_text("reason", reason, max_chars=500)
         key = validate_idempotency_key(idempotency_key)
-        return self._run(_Call("POST", f"/orders/{_seg(oid)}/returns", actor, ReturnRecord, body={"reason": why},
-                               key=key))
+        lines = validate_return_lines(items)
+        body: dict[str, Any] = {"reason": why}
+        if lines is not None:
+            body["items"] = [{"product_id": line.product_id, "quantity": line.quantity} for line in lines]
+        return self._run(_Call("POST", f"/orders/{_seg(oid)}/returns", actor, ReturnRecord, body=body, key=key))
 
     def request_replacement(self, actor: Actor, order_id: str, reason: str, *,
                             idempotency_key: str) -> ReplacementRequest:

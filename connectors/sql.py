@@ -29,7 +29,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.engine import Engine as SAEngine
 from sqlalchemy.exc import DisconnectionError, IntegrityError, SQLAlchemyError
 
-from knowledge.kernel.policies import return_verdict
+from knowledge.kernel.policies import item_verdicts, line_refund, return_verdict
 from knowledge.kernel.privacy import mask_pii
 
 from knowledge.kernel import schema
@@ -45,13 +45,16 @@ from .base import (
     Customer,
     CustomerNotFound,
     IdempotencyConflict,
+    InvalidField,
     Order,
     OrderItem,
     OrderNotFound,
     ProductNotFound,
     RefundStatus,
     ReplacementRequest,
+    ItemEligibility,
     ReturnEligibility,
+    ReturnLine,
     ReturnNotFound,
     ReturnRecord,
     Shipment,
@@ -63,6 +66,7 @@ from .base import (
     validate_order_id,
     validate_product_id,
     validate_return_id,
+    validate_return_lines,
     validate_text,
     validate_variant_id,
 )
@@ -74,11 +78,12 @@ from knowledge.kernel.schema import (
     order_items,
     orders,
     replacements,
+    return_items,
     returns,
     shipments,
 )
 
-__all__ = ["SqlBackend", "SqlOrderService", "check_return_eligibility"]
+__all__ = ["SqlBackend", "SqlOrderService", "check_return_eligibility", "return_lines"]
 
 log = logging.getLogger("shopassist.connectors.sql")
 T = TypeVar("T")
@@ -100,10 +105,47 @@ def _ts(moment: datetime) -> str:
     return moment.astimezone(timezone.utc).isoformat(timespec="seconds")
 
 
-def check_return_eligibility(order: Order, today: date, window_days: int) -> ReturnEligibility:
-    """The return rule (:func:`knowledge.kernel.policies.return_verdict`) as the wire's model."""
-    v = return_verdict(order, today, window_days)
-    return ReturnEligibility(order.order_id, v.eligible, v.reason, v.deadline, v.days_left)
+def check_return_eligibility(order: Order, today: date, window_days: int,
+                             non_returnable: Callable[[str], bool] | None = None) -> ReturnEligibility:
+    """The return rule (:func:`knowledge.kernel.policies.return_verdict`) as the wire's model,
+    with each line's verdict."""
+    v = return_verdict(order, today, window_days, non_returnable)
+    items = tuple(ItemEligibility(i.product_id, i.name, i.returnable if i.eligible else 0, i.eligible, i.reason,
+                                  i.deadline, i.days_left) for i in v.items)
+    return ReturnEligibility(order.order_id, v.eligible, v.reason, v.deadline, v.days_left, items)
+
+
+def return_lines(order: Order, requested: tuple[ReturnLine, ...] | None, today: date, window_days: int,
+                 non_returnable: Callable[[str], bool] | None = None) -> tuple[ReturnLine, ...]:
+    """The lines a return of ``requested`` (None: every line that may still be returned) takes
+    back, each with the amount it refunds; raises what a backend raises for a refused request.
+
+    Raises:
+        InvalidField: a product that is not a line of the order.
+        ActionRefused: the order (``requested`` None) or a requested line may not be returned now
+            (its reason), or more units are asked than may still be returned (``quantity_exceeds``).
+    """
+    verdicts = {v.product_id: v for v in item_verdicts(order, today, window_days, non_returnable)}
+    if requested is None:
+        if not verdicts:  # an order without lines: the whole-order rule
+            verdict = return_verdict(order, today, window_days, non_returnable)
+            if not verdict.eligible:
+                raise ActionRefused("create_return", verdict.reason)
+            return ()
+        chosen = [ReturnLine(v.product_id, v.returnable) for v in verdicts.values() if v.eligible]
+        if not chosen:
+            raise ActionRefused("create_return", return_verdict(order, today, window_days, non_returnable).reason)
+    else:
+        for line in requested:
+            v = verdicts.get(line.product_id)
+            if v is None:
+                raise InvalidField("items", f"{line.product_id[:30]!r} is not an item of this order")
+            if not v.eligible:
+                raise ActionRefused("create_return", v.reason)
+            if line.quantity > v.returnable:
+                raise ActionRefused("create_return", "quantity_exceeds")
+        chosen = list(requested)
+    return tuple(ReturnLine(c.product_id, c.quantity, line_refund(order, c.product_id, c.quantity)) for c in chosen)
 
 
 # The reads every order turn makes, built once: constructing a select and its clauses on every call
@@ -120,6 +162,8 @@ def _children(table, *order_by) -> tuple:
 
 _ITEMS = _children(order_items, order_items.c.order_id, order_items.c.id)
 _RETURNS = _children(returns, returns.c.order_id, returns.c.created_at, returns.c.return_id)
+_RETURN_ITEMS = select(return_items).where(
+    return_items.c.return_id.in_(bindparam("rids", expanding=True))).order_by(return_items.c.id)
 _SHIPMENTS = _children(shipments, shipments.c.order_id)
 
 
@@ -132,6 +176,8 @@ class SqlBackend:
         return_window_days: days after delivery a return is accepted.
         now: the clock (UTC, injectable for tests).
         order_id_pattern: the store's order-id regex (None: six digits), checked before any query.
+        non_returnable: product id -> True for products the store does not take back (its
+            non-returnable categories); None: any product may be returned.
 
     Example:
         >>> backend = SqlBackend("sqlite:///store.db")                                   # doctest: +SKIP
@@ -149,6 +195,7 @@ class SqlBackend:
         return_window_days: int = 30,
         now: Callable[[], datetime] = _utcnow,
         order_id_pattern: str | None = None,
+        non_returnable: Callable[[str], bool] | None = None,
     ) -> None:
         if not url:
             raise ValueError("url must be a database URL")
@@ -160,6 +207,7 @@ class SqlBackend:
         self.url = url
         self._window = return_window_days
         self._order_pattern = order_id_pattern
+        self._non_returnable = non_returnable
         self._now = now
         if url.startswith("sqlite"):
             connect_args: dict[str, Any] = {"timeout": timeout_s, "check_same_thread": False}
@@ -366,28 +414,35 @@ class SqlBackend:
 
     def check_return(self, actor: Actor, order_id: str) -> ReturnEligibility:
         order = self.get_order(actor, order_id)
-        return check_return_eligibility(order, self._now().date(), self._window)
+        return check_return_eligibility(order, self._now().date(), self._window, self._non_returnable)
 
-    def create_return(self, actor: Actor, order_id: str, reason: str, *, idempotency_key: str) -> ReturnRecord:
+    def create_return(self, actor: Actor, order_id: str, reason: str, *, idempotency_key: str,
+                      items: Any = None) -> ReturnRecord:
         oid = validate_order_id(order_id, self._order_pattern)
         why = validate_text("reason", reason, max_chars=500)
         key = validate_idempotency_key(idempotency_key)
+        lines = validate_return_lines(items)
         if actor.role == "anonymous":
             raise OrderNotFound(oid)
 
         def apply(conn: Connection) -> ReturnRecord:
             order = self._load(conn, self._order_row(conn, actor, oid, lock=True))
-            verdict = check_return_eligibility(order, self._now().date(), self._window)
-            if not verdict.eligible:
-                raise ActionRefused("create_return", verdict.reason)
+            taken = return_lines(order, lines, self._now().date(), self._window, self._non_returnable)
             ids = [int(r[0][1:]) for r in conn.execute(select(returns.c.return_id)) if r[0][1:].isdigit()]
             record = ReturnRecord(return_id=f"R{max(ids, default=10000) + 1}", order_id=oid, status="requested",
-                                  reason=why, created_at=self._now())
+                                  reason=why, created_at=self._now(), items=taken)
             conn.execute(returns.insert().values(return_id=record.return_id, order_id=oid, status=record.status,
                                                  reason=why, created_at=_ts(record.created_at)))
+            if taken:
+                conn.execute(return_items.insert(), [
+                    {"return_id": record.return_id, "product_id": t.product_id, "quantity": t.quantity,
+                     "amount": t.amount} for t in taken])
             return record
 
-        return self._write(actor, "create_return", oid, key, {"order_id": oid, "reason": why}, ReturnRecord, apply,
+        request = {"order_id": oid, "reason": why}
+        if lines is not None:  # the key covers the lines: the same key for other lines conflicts
+            request["items"] = [[line.product_id, line.quantity] for line in lines]
+        return self._write(actor, "create_return", oid, key, request, ReturnRecord, apply,
                            lambda: OrderNotFound(oid))
 
     def request_replacement(self, actor: Actor, order_id: str, reason: str, *,
@@ -402,7 +457,7 @@ class SqlBackend:
 
         def apply(conn: Connection) -> ReplacementRequest:
             order = self._load(conn, self._order_row(conn, actor, oid, lock=True))
-            verdict = check_return_eligibility(order, self._now().date(), self._window)
+            verdict = check_return_eligibility(order, self._now().date(), self._window, self._non_returnable)
             if not verdict.eligible:
                 raise ActionRefused("request_replacement", verdict.reason)
             taken = conn.execute(select(replacements.c.replacement_id).where(
@@ -433,7 +488,7 @@ class SqlBackend:
             row = conn.execute(stmt).mappings().first()
             if row is None:
                 raise ReturnNotFound(rid)
-            return self._return(row)
+            return self._return(row, self._return_lines(conn, [rid]).get(rid, ()))
 
         return self._read(read)
 
@@ -507,10 +562,20 @@ class SqlBackend:
                         delivered_at=_dt(row["delivered_at"]))
 
     @staticmethod
-    def _return(row) -> ReturnRecord:
+    def _return(row, lines: tuple[ReturnLine, ...] = ()) -> ReturnRecord:
         return ReturnRecord(return_id=row["return_id"], order_id=row["order_id"], status=row["status"],
                             reason=row["reason"], created_at=_dt(row["created_at"]),
-                            refund_amount=row["refund_amount"], refunded_at=_dt(row["refunded_at"]))
+                            refund_amount=row["refund_amount"], refunded_at=_dt(row["refunded_at"]), items=lines)
+
+    @staticmethod
+    def _return_lines(conn: Connection, rids: list[str]) -> dict[str, tuple[ReturnLine, ...]]:
+        out: dict[str, list[ReturnLine]] = {}
+        if rids:
+            for r in conn.execute(_RETURN_ITEMS, {"rids": rids}).mappings():
+                amount = r["amount"]
+                out.setdefault(r["return_id"], []).append(
+                    ReturnLine(r["product_id"], int(r["quantity"]), None if amount is None else float(amount)))
+        return {rid: tuple(lines) for rid, lines in out.items()}
 
     def _load(self, conn: Connection, row) -> Order:
         return self._load_many(conn, [row])[0]
@@ -530,10 +595,13 @@ class SqlBackend:
 
         items: dict[str, list[OrderItem]] = {oid: [] for oid in oids}
         for r in rows_of(_ITEMS).mappings():
-            items[r["order_id"]].append(OrderItem(r["product_id"], r["name"], int(r["quantity"]), float(r["unit_price"])))
+            items[r["order_id"]].append(OrderItem(r["product_id"], r["name"], int(r["quantity"]), float(r["unit_price"]),
+                                                  _dt(r["delivered_at"])))
         rets: dict[str, list[ReturnRecord]] = {oid: [] for oid in oids}
-        for r in rows_of(_RETURNS).mappings():
-            rets[r["order_id"]].append(self._return(r))
+        return_rows = list(rows_of(_RETURNS).mappings())
+        lines = self._return_lines(conn, [r["return_id"] for r in return_rows])
+        for r in return_rows:
+            rets[r["order_id"]].append(self._return(r, lines.get(r["return_id"], ())))
         ships: dict[str, Shipment] = {}
         for r in rows_of(_SHIPMENTS).mappings():
             ships.setdefault(r["order_id"], self._shipment_of(r))

@@ -102,6 +102,7 @@ class StoreRecords:
     shipments: tuple[dict[str, Any], ...]
     returns: tuple[dict[str, Any], ...]
     inventory: tuple[dict[str, Any], ...] = ()
+    return_items: tuple[dict[str, Any], ...] = ()  # the lines each return takes back
 
     def counts(self) -> dict[str, int]:
         """Number of rows per table."""
@@ -286,7 +287,8 @@ class _People:
         self.returns.append((created, {
             "order_id": order["order_id"], "status": status, "reason": rng.choice(_RETURN_REASONS),
             "created_at": _ts(created), "refund_amount": None if status in ("requested", "rejected") else amount,
-            "refunded_at": _ts(refunded) if status == "refunded" else None}))
+            "refunded_at": _ts(refunded) if status == "refunded" else None,
+            "_lines": [(product["id"], quantity, amount)]}))
 
     def _tracking(self, carrier: str) -> str:
         digits = lambda n: "".join(self.rng.choice("0123456789") for _ in range(n))  # noqa: E731
@@ -298,15 +300,20 @@ class _People:
         return digits(10)
 
     def records(self) -> StoreRecords:
-        returns = [row for _, row in sorted(self.returns, key=lambda pair: (pair[0], pair[1]["order_id"]))]
+        returns = [dict(row) for _, row in sorted(self.returns, key=lambda pair: (pair[0], pair[1]["order_id"]))]
+        return_items = []
         for n, row in enumerate(returns):
             row["return_id"] = f"R{10001 + n}"
+            for pid, quantity, amount in row.pop("_lines"):
+                return_items.append({"id": len(return_items) + 1, "return_id": row["return_id"], "product_id": pid,
+                                     "quantity": quantity, "amount": amount})
         return StoreRecords(
             customers=tuple(self.customers),
             orders=tuple(self.orders),
             order_items=tuple(sorted(self.items, key=lambda i: (i["order_id"], i["id"]))),
             shipments=tuple(sorted(self.shipments, key=lambda s: s["order_id"])),
             returns=tuple(returns),
+            return_items=tuple(return_items),
         )
 
 
@@ -336,7 +343,12 @@ def generate_records(catalog: list[dict[str, Any]], *, today: date, seed: int) -
     people.customers_()
     people.fixtures()
     people.orders_()
-    return replace(people.records(), inventory=_inventory(catalog, today=today, seed=seed))
+    records = people.records()
+    extra = _ItemLevelOrders(catalog, today, seed, records).build()
+    return replace(records, customers=records.customers + extra.customers, orders=records.orders + extra.orders, order_items=records.order_items + extra.order_items,
+                   shipments=records.shipments + extra.shipments, returns=records.returns + extra.returns,
+                   return_items=records.return_items + extra.return_items,
+                   inventory=_inventory(catalog, today=today, seed=seed))
 
 
 def _inventory(catalog: list[dict[str, Any]], *, today: date, seed: int) -> tuple[dict[str, Any], ...]:
@@ -388,9 +400,121 @@ def write_store_db(path: Path, records: StoreRecords, meta: Mapping[str, str]) -
         with engine.begin() as conn:
             conn.execute(schema.meta.insert(), [{"key": k, "value": v} for k, v in sorted(rows.items())])
             for table in (schema.customers, schema.orders, schema.order_items, schema.shipments, schema.returns,
-                          schema.inventory):
-                batch = [dict(row) for row in getattr(records, table.name)]
+                          schema.return_items, schema.inventory):
+                rows = getattr(records, table.name)
+                keys = sorted(set().union(*rows)) if rows else []
+                batch = [{k: row.get(k) for k in keys} for row in rows]  # one shape for executemany
                 if batch:
                     conn.execute(table.insert(), batch)
     finally:
         engine.dispose()
+
+
+class _ItemLevelOrders:
+    """A few customers whose orders show item-level service: several lines (one with two units),
+    a return of part of an order refunded in part, two returns of one order over time (one
+    refunded, one still open), a line delivered apart from the rest, a refused return, and orders
+    that have not shipped or are on their way with several lines. Drawn from their own ``random.Random`` and placed after every
+    other customer and order, so the rows :class:`_People` draws keep their meaning."""
+
+    _CUSTOMERS = (("Grace Whitfield", "en", "4410 Cedar Lane, Portland, OR 97205", "+1 503-555-0142"),
+                  ("周雨晴", "zh", "88 Mission Street, Apt 12C, San Francisco, CA 94110", "+1 415-555-0187"))
+
+    def __init__(self, catalog: list[dict[str, Any]], today: date, seed: int, base: StoreRecords) -> None:
+        self.rng = random.Random(f"shopassist-demo-item-orders:{seed}")
+        self.now = datetime.combine(today, time(0, 0), tzinfo=_UTC)
+        self.products = sorted((p for p in catalog if p["stock"] > 0), key=lambda p: p["id"])
+        self.next_order = max(int(o["order_id"]) for o in base.orders) + 1
+        self.next_return = 10001 + len(base.returns)
+        self.next_item = len(base.order_items) + 1
+        self.next_return_item = len(base.return_items) + 1
+        self.first_customer = len(base.customers) + 1
+        self.out: dict[str, list[dict[str, Any]]] = {k: [] for k in (
+            "customers", "orders", "order_items", "shipments", "returns", "return_items")}
+
+    def at(self, days_ago: float) -> datetime:
+        return self.now - timedelta(days=days_ago)
+
+    def _pick(self, k: int, cheap: bool = False) -> list[dict[str, Any]]:
+        pool = [p for p in self.products if p["price"] < 40] if cheap else self.products
+        categories: set[str] = set()
+        chosen: list[dict[str, Any]] = []
+        for p in self.rng.sample(pool, len(pool)):
+            if p["category"] not in categories:  # lines of different kinds, so each can be named
+                chosen.append(p)
+                categories.add(p["category"])
+            if len(chosen) == k:
+                break
+        return chosen
+
+    def _order(self, cid: str, address: str, status: str, placed: float, lines: list[tuple[dict, int]],
+               ) -> str:
+        oid = str(self.next_order)
+        self.next_order += 1
+        total = round(sum(p["price"] * q for p, q in lines), 2)
+        self.out["orders"].append({"order_id": oid, "customer_id": cid, "status": status, "placed_at": _ts(self.at(placed)),
+                                   "total": total, "currency": "USD", "shipping_address": address})
+        for p, q in lines:
+            self.out["order_items"].append({"id": self.next_item, "order_id": oid, "product_id": p["id"], "name": p["name"],
+                                            "quantity": q, "unit_price": p["price"], "delivered_at": None})
+            self.next_item += 1
+        return oid
+
+    def _ship(self, oid: str, shipped: float, delivered: float | None) -> None:
+        digits = "".join(self.rng.choice("0123456789") for _ in range(18))
+        eta = (self.at(delivered if delivered is not None else shipped - 4)).date()
+        self.out["shipments"].append({
+            "order_id": oid, "carrier": "USPS", "tracking_number": f"9400{digits}",
+            "status": "delivered" if delivered is not None else "in_transit", "shipped_at": _ts(self.at(shipped)),
+            "estimated_delivery": eta.isoformat(), "delivered_at": _ts(self.at(delivered)) if delivered is not None else None})
+
+    def _return(self, oid: str, lines: list[tuple[dict, int, float]], status: str, created: float,
+                refunded: float | None = None, reason: str = "Changed my mind") -> None:
+        rid = f"R{self.next_return}"
+        self.next_return += 1
+        amount = round(sum(a for _, _, a in lines), 2)
+        self.out["returns"].append({"return_id": rid, "order_id": oid, "status": status, "reason": reason,
+                                    "created_at": _ts(self.at(created)),
+                                    "refund_amount": amount if status in ("received", "refunded") else None,
+                                    "refunded_at": _ts(self.at(refunded)) if refunded is not None else None})
+        for p, q, a in lines:
+            self.out["return_items"].append({"id": self.next_return_item, "return_id": rid, "product_id": p["id"],
+                                             "quantity": q, "amount": a})
+            self.next_return_item += 1
+
+    def build(self) -> StoreRecords:
+        cids = []
+        for n, (name, lang, address, phone) in enumerate(self._CUSTOMERS):
+            cid = f"C{self.first_customer + n:03d}"
+            cids.append((cid, address))
+            user = "".join(ch for ch in name.lower().replace(" ", ".") if ch.isascii()) or f"member{n + 1}"
+            self.out["customers"].append({"customer_id": cid, "name": name, "email": f"{user.strip('.')}@example.com",
+                                          "phone": phone, "address": address, "language": lang,
+                                          "created_at": _ts(self.at(300 + 40 * n))})
+        (c1, a1), (c2, a2) = cids
+        # several lines, one with two units; one of the two units returned and refunded
+        big, small, other = self._pick(2) + self._pick(1, cheap=True)
+        oid = self._order(c1, a1, "returned", 14, [(big, 1), (small, 1), (other, 2)])
+        self._ship(oid, 13, 9)
+        self._return(oid, [(other, 1, other["price"])], "refunded", 7, refunded=1, reason="Ordered two by mistake")
+        # two returns over time (one refunded, one open); one line delivered apart, later
+        first, second, late = self._pick(3)
+        oid = self._order(c1, a1, "returned", 26, [(first, 1), (second, 1), (late, 1)])
+        self._ship(oid, 25, 22)
+        self.out["order_items"][-1]["delivered_at"] = _ts(self.at(6))
+        self._return(oid, [(first, 1, first["price"])], "refunded", 19, refunded=8, reason="Not as described")
+        self._return(oid, [(second, 1, second["price"])], "requested", 2, reason="Doesn't fit")
+        # outside the window, one line refunded; a refused return of the other
+        kept, sent = self._pick(2)
+        oid = self._order(c2, a2, "returned", 62, [(kept, 1), (sent, 1)])
+        self._ship(oid, 61, 57)
+        self._return(oid, [(sent, 1, sent["price"])], "refunded", 50, refunded=38, reason="Quality not as expected")
+        self._return(oid, [(kept, 1, kept["price"])], "rejected", 30, reason="Changed my mind")
+        # not shipped yet, several lines; on its way, several lines
+        self._order(c2, a2, "processing", 0.5, [(p, 1) for p in self._pick(2)])
+        oid = self._order(c2, a2, "shipped", 3, [(p, 1) for p in self._pick(2)])
+        self._ship(oid, 2, None)
+        o = self.out
+        return StoreRecords(customers=tuple(o["customers"]), orders=tuple(o["orders"]),
+                            order_items=tuple(o["order_items"]), shipments=tuple(o["shipments"]),
+                            returns=tuple(o["returns"]), return_items=tuple(o["return_items"]))

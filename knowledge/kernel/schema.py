@@ -1,6 +1,8 @@
 """SQL schema of the store's business data, its version, and create/migrate.
 
-Tables: customers, orders, order_items, shipments, returns, replacements (requests for a new unit
+Tables: customers, orders, order_items (each line with its own delivery day when it came apart
+from the order's shipment), shipments, returns, return_items (which lines and how many units each
+return takes back, with the amount refunded for them), replacements (requests for a new unit
 of a damaged or defective item), inventory (stock per product variant),
 audit (append-only: who did what, when, with which idempotency key) and idempotency (the stored
 result of every applied write, per acting party and key). Defined once with SQLAlchemy Core; the
@@ -14,11 +16,13 @@ History:
     1. customers, orders, order_items, shipments, returns.
     2. inventory, audit, idempotency.
     3. replacements.
+    4. return_items; ``order_items.delivered_at`` (a line delivered apart from its order's shipment).
+       A return without item rows (written before version 4) takes back the whole order.
 
 Example:
     >>> from sqlalchemy import create_engine
     >>> create_or_migrate(create_engine("sqlite://"))
-    3
+    4
 """
 
 from __future__ import annotations
@@ -49,6 +53,7 @@ __all__ = [
     "order_items",
     "shipments",
     "returns",
+    "return_items",
     "replacements",
     "inventory",
     "audit",
@@ -59,7 +64,7 @@ __all__ = [
     "copy_rows",
 ]
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 metadata = MetaData()
 
@@ -102,7 +107,8 @@ order_items = Table(
     Column("product_id", String(32), nullable=False),
     Column("name", String(200), nullable=False),
     Column("quantity", Integer, nullable=False),
-    Column("unit_price", Float, nullable=False),
+    Column("unit_price", Float, nullable=False),  # what was paid for one unit, discounts taken off
+    Column("delivered_at", String(32)),  # None: delivered with the order's shipment (schema 4)
 )
 
 shipments = Table(
@@ -127,6 +133,16 @@ returns = Table(
     Column("created_at", String(32), nullable=False),
     Column("refund_amount", Float),
     Column("refunded_at", String(32)),
+)
+
+return_items = Table(
+    "return_items",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("return_id", String(16), ForeignKey("returns.return_id"), nullable=False, index=True),
+    Column("product_id", String(32), nullable=False),
+    Column("quantity", Integer, nullable=False),
+    Column("amount", Float),  # what is (or will be) refunded for these units, in the order's currency
 )
 
 replacements = Table(
@@ -207,9 +223,9 @@ def schema_version(conn: Connection) -> int:
 def create_or_migrate(engine: Engine) -> int:
     """Create every missing table and record :data:`SCHEMA_VERSION`; returns the version.
 
-    Migrations only add tables so far, so ``create_all`` (which skips existing tables) is each
-    step; a data migration would go here, keyed on the version read first. Runs in one
-    transaction.
+    ``create_all`` (which skips existing tables) adds the tables of every step; version 4 also adds
+    ``order_items.delivered_at`` to an older database (``ALTER TABLE``, the same on SQLite and
+    PostgreSQL). Runs in one transaction.
 
     Raises:
         SchemaTooNew: the database is newer than this code.
@@ -221,6 +237,10 @@ def create_or_migrate(engine: Engine) -> int:
         if found == SCHEMA_VERSION:
             return found
         metadata.create_all(conn)
+        if 0 < found < 4:
+            columns = {c["name"] for c in inspect(conn).get_columns("order_items")}
+            if "delivered_at" not in columns:
+                conn.exec_driver_sql("ALTER TABLE order_items ADD COLUMN delivered_at VARCHAR(32)")
         if found == 0:
             conn.execute(meta.insert(), [{"key": "schema_version", "value": str(SCHEMA_VERSION)}])
         else:
@@ -233,14 +253,14 @@ def copy_rows(source: Engine, target: Engine) -> dict[str, int]:
     demo store into PostgreSQL); ``meta`` is not copied. Returns rows copied per table."""
     counts: dict[str, int] = {}
     with source.connect() as src, target.begin() as dst:
-        for table in (customers, orders, order_items, shipments, returns, replacements, inventory, audit,
-                      idempotency):
+        for table in (customers, orders, order_items, shipments, returns, return_items, replacements, inventory,
+                      audit, idempotency):
             rows = [dict(r) for r in src.execute(select(table)).mappings()]
             if rows:
                 dst.execute(table.insert(), rows)
             counts[table.name] = len(rows)
         if target.dialect.name == "postgresql":  # keep serial columns ahead of the copied ids
-            for table in (order_items, audit):
+            for table in (order_items, return_items, audit):
                 dst.exec_driver_sql(
                     f"SELECT setval(pg_get_serial_sequence('{table.name}', 'id'), "
                     f"COALESCE((SELECT MAX(id) FROM {table.name}), 0) + 1, false)"

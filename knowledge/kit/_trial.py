@@ -215,6 +215,8 @@ def _items(items: Any, row: int, where: str, product_ids: set[str], log: Problem
             log.error(ORDERS, row, f"{w}.quantity", f"{q!r} is not a whole number >= 1")
         if priced and "price" in it and (not _is_number(it["price"]) or it["price"] < 0):
             log.error(ORDERS, row, f"{w}.price", f"{it['price']!r} is not a number >= 0")
+        if priced:  # a line delivered apart from the order's shipment
+            _check_date(it.get("delivered"), ORDERS, row, f"{w}.delivered", log, required=False)
     return out
 
 

@@ -1,7 +1,9 @@
 """A kit's trial data into the SQL order database: :func:`load_trial_data`.
 
 ``customers.csv`` and ``orders.jsonl`` (checked by :func:`knowledge.kit.read_kit`) become rows of the
-tables in :mod:`knowledge.kernel.schema`, so a new store can be tried end to end, orders included.
+tables in :mod:`knowledge.kernel.schema`, so a new store can be tried end to end, orders included:
+an item's optional ``delivered`` (a line delivered apart from the order's shipment) and each
+return's ``items`` (the lines it takes back, each refunding what was paid for it) are kept.
 Relative days (``"-12d"``, ``"+2d"``) count from ``today``, the build day, which the ``meta`` table
 keeps as ``built_on`` (as the demo store does). Times of day are fixed (placed 10:00, shipped 16:00,
 delivered 14:00 UTC) so a build is deterministic.
@@ -41,8 +43,8 @@ __all__ = ["TrialCounts", "TrialDataHasWrites", "load_trial_data", "database_wri
 _UTC = _dt.timezone.utc
 _PLACED, _SHIPPED, _DELIVERED = _dt.time(10, 0), _dt.time(16, 0), _dt.time(14, 0)
 # business rows a load replaces, children first
-_TABLES = (schema.returns, schema.replacements, schema.shipments, schema.order_items, schema.orders,
-           schema.inventory, schema.customers)
+_TABLES = (schema.return_items, schema.returns, schema.replacements, schema.shipments, schema.order_items,
+           schema.orders, schema.inventory, schema.customers)
 
 
 class TrialDataHasWrites(KnowledgeError):
@@ -124,7 +126,8 @@ def _rows(kit: "Kit", today: _dt.date) -> dict[str, list[dict[str, Any]]]:
             product = kit.catalog.get(it["product_id"])
             price = float(it["price"]) if it.get("price") is not None else (product.price if product else 0.0)
             lines.append({"order_id": oid, "product_id": it["product_id"], "name": product.name if product else
-                          it["product_id"], "quantity": int(it.get("quantity", 1)), "unit_price": price})
+                          it["product_id"], "quantity": int(it.get("quantity", 1)), "unit_price": price,
+                          "delivered_at": _at(it.get("delivered"), today, _DELIVERED)})
         out["order_items"].extend(lines)
         address = customers.get(o["customer_id"], {}).get("address", "") or ""
         out["orders"].append({"order_id": oid, "customer_id": o["customer_id"], "status": o["status"],
@@ -139,11 +142,19 @@ def _rows(kit: "Kit", today: _dt.date) -> dict[str, list[dict[str, Any]]]:
             out["shipments"].append({"order_id": oid, "carrier": s["carrier"], "tracking_number": s["tracking"],
                                      "status": status, "shipped_at": shipped,
                                      "estimated_delivery": _day(s.get("eta"), today), "delivered_at": delivered})
+        paid = {x["product_id"]: x["unit_price"] for x in lines}
         for r in o.get("returns") or []:
             out["returns"].append({"return_id": r["id"], "order_id": oid, "status": r["status"],
                                    "reason": r.get("reason") or "", "created_at": _at(r["requested"], today, _PLACED),
                                    "refund_amount": r.get("refund_amount"),
                                    "refunded_at": _at(r.get("refunded"), today, _PLACED)})
+            # the lines it takes back, each refunding what was paid for it (a sole line: the refund stated)
+            taken = [(it["product_id"], int(it.get("quantity", 1))) for it in r.get("items") or []]
+            for pid, qty in taken:
+                amount = r.get("refund_amount") if len(taken) == 1 and r.get("refund_amount") is not None \
+                    else round(paid.get(pid, 0.0) * qty, 2)
+                out["return_items"].append({"return_id": r["id"], "product_id": pid, "quantity": qty,
+                                            "amount": amount})
     updated = created
     out["inventory"] = [{"product_id": p.id, "variant_id": "default", "available": int(p.stock),
                          "updated_at": updated} for p in kit.catalog]

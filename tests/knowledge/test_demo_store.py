@@ -146,7 +146,7 @@ def test_fixture_products_do_not_depend_on_seed() -> None:
 def test_fixture_customers(db) -> None:
     people = {r["customer_id"]: r for r in _rows(db, "SELECT * FROM customers")}
     assert people["C001"]["name"] == "Alice Chen" and people["C002"]["name"] == "Bob Li"
-    assert set(people) == {f"C{i:03d}" for i in range(1, 61)}
+    assert {f"C{i:03d}" for i in range(1, 61)} <= set(people)  # and a few showing item-level returns
     assert {r["language"] for r in people.values()} == {"en", "zh"}
     assert all(r["email"].endswith(("@example.com", "@example.net")) for r in people.values())
     assert all("555" in r["phone"] for r in people.values())
@@ -290,7 +290,8 @@ def test_returns_consistent(db) -> None:
         assert (r["refunded_at"] is not None) == (r["status"] == "refunded")
         if r["status"] in ("approved", "received", "refunded"):
             assert r["refund_amount"] > 0
-        assert (r["order_status"] == "returned") == (r["status"] in ("received", "refunded"))
+        taken = [x["status"] for x in returns if x["order_id"] == r["order_id"]]  # one order, several returns
+        assert (r["order_status"] == "returned") == any(s in ("received", "refunded") for s in taken)
     returned = db.execute("SELECT COUNT(*) FROM orders WHERE status = 'returned' AND order_id NOT IN "
                           "(SELECT order_id FROM returns)").fetchone()[0]
     assert returned == 0
