@@ -313,7 +313,7 @@ class Engine:
                 nlu = turn.nlu
             decision = self.router.route(turn)
             if self.understanding is not None:
-                decision.events.extend(self.understanding.remember(turn, decision))
+                decision = self.understanding.settle(turn, decision)
             trace["route_ms"] = _ms(t)
         except Exception as exc:  # the one place internal errors become a customer reply
             log.exception("turn failed in %s: %s", session_id, mask_pii(str(exc)))

@@ -95,7 +95,8 @@ class Command:
     ``kind``: ``pass`` (nothing added to what NLU read), ``fill_order`` (an order reference
     resolved), ``answer_attribute`` (a question about product E, E possibly by reference),
     ``follow_up`` (the previous question about another entity: ``attributes`` holds it),
-    ``small_talk``.
+    ``compare`` (the products in the conversation), ``small_talk`` ("are you a bot?"),
+    ``chit_chat`` (small talk unless the store's FAQs answer it).
     """
 
     kind: str = "pass"
@@ -146,6 +147,7 @@ class Understanding:
         orders: the order service (the signed-in customer's own orders, as descriptors).
         intents: the intent catalog (which intents are order requests, templates, hand-offs).
         vocabulary: the store's words (:func:`store_vocabulary`); None: small talk is not read.
+        render: ``(template, lang) -> text``: the store's reply templates (small talk).
         asks_about: ``(text, product_id, lang) -> bool``: whether a question asks something specific
             about a product (the product QA's own reading: an attribute, its price, stock,
             compatibility); None: the catalog's attribute labels alone.
@@ -153,7 +155,9 @@ class Understanding:
 
     def __init__(self, catalog: Catalog, orders: Any, intents: IntentCatalog, *,
                  vocabulary: _Vocabulary | None = None,
-                 asks_about: Callable[[str, str, str], bool] | None = None) -> None:
+                 asks_about: Callable[[str, str, str], bool] | None = None,
+                 render: Callable[[str, str], str] | None = None) -> None:
+        self._render = render
         self._catalog = catalog
         self._orders = orders
         self._intents = intents
@@ -171,7 +175,17 @@ class Understanding:
             return turn
         if trace is not None and command.kind != "pass":
             trace["understanding"] = command.trace()
-        return self._apply(turn, command)
+        return replace(self._apply(turn, command), understood=command)
+
+    def settle(self, turn: Turn, decision: Decision) -> Decision:
+        """The router's decision, with what this stage adds: small talk instead of "please rephrase"
+        when nothing of the store answered a chit-chat message, and the turn's frame for the next one."""
+        command = turn.understood
+        if (isinstance(command, Command) and command.kind == "chit_chat" and decision.route == "fallback"
+                and self._render is not None and not decision.events):
+            decision = Decision(self._render(SMALL_TALK, turn.lang), "template", decided_by=SMALL_TALK)
+        decision.events.extend(self.remember(turn, decision))
+        return decision
 
     def remember(self, turn: Turn, decision: Decision) -> list[Event]:
         """Events that keep this turn's frame for the next one (what an elliptical turn inherits)."""
@@ -270,7 +284,7 @@ class Understanding:
 
         # 3. small talk: nothing of the store in the message
         if intent == OUT_OF_SCOPE and self._vocab is not None and not in_order_flow and self._chit_chat(turn):
-            return Command("small_talk", SMALL_TALK)
+            return Command("chit_chat", intent)  # small talk, unless the store's FAQs answer it after all
         return Command(intent=intent)
 
     def _apply(self, turn: Turn, command: Command) -> Turn:
@@ -408,4 +422,4 @@ class Understanding:
         if _ORDER_CUE_RE.search(turn.nlu.text) or _PRICE_STOCK_RE.search(turn.nlu.text):
             return False
         known, total = self._vocab.share(turn.nlu.text)
-        return total == 0 or known * 2 < total
+        return total == 0 or known * 3 < total

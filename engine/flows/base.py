@@ -30,6 +30,8 @@ class Turn:
     nlu: NLUResult
     state: DialogueState
     actor: Actor
+    # what the dialogue-understanding stage read in context (engine.dialogue.Command), when it ran
+    understood: Any = None
 
     @property
     def lang(self) -> str:
