@@ -211,6 +211,7 @@ def build_engine(settings: Settings, *, progress: bool = False, generator: Gener
     # references resolve against the live catalog; the store's words (for small talk) are read once
     understanding = Understanding(live["catalog"], orders, router.catalog,
                                   asks_about=_asks_about(live["products"], live["catalog"]),
+                                  render=lambda key, lang: templates.render(key, lang),
                                   vocabulary=store_vocabulary(_store_texts(store.faqs, catalog, examples)))
     return Engine(settings, nlu=nlu, router=router, store=tracker, templates=templates, locks=locks, orders=orders,
                   understanding=understanding)
