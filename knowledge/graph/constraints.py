@@ -39,8 +39,8 @@ _ZH_MORE_AFTER = r"(?:以上|起)"
 _ZH_ABOUT_AFTER = r"(?:左右|上下)"
 _BETWEEN = re.compile(rf"(?:between\s*)?{_CUR_BEFORE}?\s*{_NUM}\s*{_CUR_AFTER}?\s*(?:and|-|–|~|to|到|至)\s*"
                       rf"{_CUR_BEFORE}?\s*{_NUM}\s*({_CUR_AFTER}|{_UNIT_ALT})?(?![a-z0-9])", re.IGNORECASE)
-_AMOUNT = re.compile(rf"({_LESS}|{_MORE}|{_ABOUT})?\s*({_CUR_BEFORE})?\s*{_NUM}\s*({_CUR_AFTER}|{_UNIT_ALT}"
-                     rf"|[a-z]+)?\s*({_ZH_LESS_AFTER}|{_ZH_MORE_AFTER}|{_ZH_ABOUT_AFTER})?", re.IGNORECASE)
+_AMOUNT = re.compile(rf"({_LESS}|{_MORE}|{_ABOUT})?\s*({_CUR_BEFORE})?\s*{_NUM}\s*((?:{_CUR_AFTER}|{_UNIT_ALT})"
+                     rf"(?![a-z])|[a-z]+)?\s*({_ZH_LESS_AFTER}|{_ZH_MORE_AFTER}|{_ZH_ABOUT_AFTER})?", re.IGNORECASE)
 _PRICE_WORDS = re.compile(r"price|budget|cost|spend|cheap|expensive|afford|预算|价|钱|便宜|贵", re.IGNORECASE)
 _CHEAPER = re.compile(r"cheaper|less expensive|lower price|more affordable|budget option|便宜(?:一?点|些)|更便宜|"
                       r"实惠一?点|价格低一?点", re.IGNORECASE)

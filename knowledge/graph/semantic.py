@@ -13,7 +13,14 @@ the text, and links the product whose best name is closest by cosine. Guards kee
   products, not every bottle);
 - **threshold**: the best cosine must reach ``threshold``;
 - **margin**: it must beat the runner-up candidate by ``margin`` ("the aurora earbuds" is two
-  products, so it links none).
+  products, so it links none);
+- **specific**: when even the text's rarest word is shared by more than ``max_candidates`` products
+  ("kettle" in a store of 1,000 kettles), the text names no one product, and nothing is embedded.
+
+A large catalog is not embedded up front: beyond ``eager_limit`` names, :meth:`warm_up` only loads
+vectors cached on disk, and a turn embeds the few candidates it meets the first time they come up
+(at most ``max_candidates`` products), so ``store build`` of a 50,000-product kit does not spend
+minutes embedding names most customers never mention.
 
 ``threshold`` and ``margin`` were chosen on benchmarks/data/product_linking.csv (see
 benchmarks/product_linking.py, which reports precision and recall).
@@ -86,7 +93,14 @@ class EmbeddingProductMatcher:
         threshold: float = DEFAULT_THRESHOLD,
         margin: float = DEFAULT_MARGIN,
         cache_dir: str | Path | None = None,
+        max_candidates: int = 48,
+        eager_limit: int = 20_000,
     ) -> None:
+        if max_candidates <= 0:
+            raise ValueError(f"max_candidates must be > 0, got {max_candidates}")
+        if eager_limit < 0:
+            raise ValueError(f"eager_limit must be >= 0, got {eager_limit}")
+        self.max_candidates, self.eager_limit = max_candidates, eager_limit
         if not -1.0 <= threshold <= 1.0:
             raise ValueError(f"threshold must be within [-1, 1], got {threshold}")
         if not 0.0 <= margin <= 1.0:
@@ -122,8 +136,17 @@ class EmbeddingProductMatcher:
         return h.hexdigest()
 
     def warm_up(self) -> None:
-        """Embed every product name now (or load them from ``cache_dir`` when model and names match)."""
-        self._ensure(np.arange(len(self._texts)))
+        """Embed every product name now (or load them from ``cache_dir`` when model and names match);
+        beyond ``eager_limit`` names, only load a matching cache (the rest is embedded as met)."""
+        if len(self._texts) <= self.eager_limit:
+            self._ensure(np.arange(len(self._texts)))
+            return
+        with self._lock:
+            if self._vectors is None:
+                self._digest = self._data_hash()
+                cached = self._load(self._digest)
+                if cached is not None:
+                    self._vectors, self._have = cached, np.ones(len(self._texts), dtype=bool)
 
     def _ensure(self, rows: np.ndarray) -> None:
         """Make sure the names in ``rows`` are embedded: from the disk cache on first use, else
@@ -194,6 +217,8 @@ class EmbeddingProductMatcher:
         if not shared:
             return []
         rarest = min(len(self._by_word[w]) for w in shared)
+        if rarest > self.max_candidates:
+            return []  # even the rarest word is everywhere: the text names no one product
         out: set[int] = set()
         for w in shared:
             if len(self._by_word[w]) == rarest:

@@ -28,6 +28,7 @@ import math
 import re
 from collections import defaultdict
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 
@@ -44,6 +45,7 @@ _MAX_TYPE_WORDS = 3
 _MAX_ZH_TYPE = 6
 
 
+@lru_cache(maxsize=1 << 18)
 def singular(word: str) -> str:
     """A crude English singular, the same on both sides of a match: shoes -> shoe, earbuds -> earbud."""
     if len(word) > 3 and word.endswith("s") and not word.endswith("ss"):
@@ -54,6 +56,11 @@ def singular(word: str) -> str:
 def norm_words(text: str) -> list[str]:
     """Lower-case Latin words, singular."""
     return [singular(w) for w in _WORD.findall(text.lower())]
+
+
+def _word_set(text: str) -> set[str]:
+    """The distinct singular Latin words of ``text`` (one regex pass; repeated words cost nothing)."""
+    return {singular(w) for w in set(_WORD.findall(text.lower()))}
 
 
 def _cjk_bigrams(text: str) -> set[str]:
@@ -98,7 +105,6 @@ class CatalogVocabulary:
         types: dict[str, set[int]] = defaultdict(set)
         self.head: list[str] = [""] * n  # each product's most specific type term
         brands = {w for p in self.products for w in norm_words(p.brand)}
-        brand_zh = {p.brand for p in self.products if p.brand}
         self.brands: dict[str, set[int]] = defaultdict(set)
         for i, p in enumerate(self.products):
             if p.brand:
@@ -106,7 +112,7 @@ class CatalogVocabulary:
             for lang, name, category in self._texts(p):
                 for term in _category_terms(category):
                     types[term].add(i)
-                for term in _name_terms(name, brands, brand_zh):
+                for term in _name_terms(name, brands, p.brand):
                     types[term].add(i)
                     if lang == "en" or not self.head[i]:
                         if len(term) > len(self.head[i]):
@@ -236,12 +242,12 @@ class CatalogVocabulary:
         for i, p in enumerate(self.products):
             words: set[str] = set()
             for _, name, category in self._texts(p):
-                words.update(norm_words(name))
-                words.update(norm_words(category))
-                words |= _cjk_bigrams(name) | _cjk_bigrams(category)
+                words |= _word_set(name)
+                words |= _category_words(category)
+                words |= _cjk_bigrams(name)
             for lang in ("base", *p.translations):
                 desc = p.description if lang == "base" else p.translations[lang].get("description", "")
-                words.update(w for w in norm_words(desc) if w not in COMMON_WORDS)
+                words |= _word_set(desc) - COMMON_WORDS
                 words |= _cjk_bigrams(desc)
             for w in words:
                 postings[w].append(i)
@@ -321,7 +327,13 @@ class CatalogVocabulary:
         return score[rows]
 
 
-def _category_terms(category: str) -> set[str]:
+@lru_cache(maxsize=4096)
+def _category_words(category: str) -> frozenset[str]:
+    return frozenset(_word_set(category) | _cjk_bigrams(category))
+
+
+@lru_cache(maxsize=4096)
+def _category_terms(category: str) -> frozenset[str]:
     out: set[str] = set()
     for level in (category or "").split(CATEGORY_SEP.strip()):
         level = level.strip()
@@ -332,10 +344,10 @@ def _category_terms(category: str) -> set[str]:
             out.add(" ".join(words))
         for run in _CJK.findall(level):
             out.update(run[s:] for s in range(len(run) - 1))
-    return out
+    return frozenset(out)
 
 
-def _name_terms(name: str, brands: set[str], brand_zh: set[str]) -> set[str]:
+def _name_terms(name: str, brands: set[str], brand: str) -> set[str]:
     """Head-noun terms of a product name: the Latin words after its last model number (up to three),
     and the suffixes of its last Chinese run."""
     name = _PAREN.sub(" ", name or "")
@@ -343,9 +355,8 @@ def _name_terms(name: str, brands: set[str], brand_zh: set[str]) -> set[str]:
     runs = _CJK.findall(name)
     if runs:
         run = runs[-1]
-        for b in brand_zh:
-            if run.startswith(b) and len(run) > len(b):
-                run = run[len(b):]
+        if brand and run.startswith(brand) and len(run) > len(brand):
+            run = run[len(brand):]
         run = run[-_MAX_ZH_TYPE:]
         out.update(run[s:] for s in range(len(run) - 1))
         return out
