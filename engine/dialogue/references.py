@@ -120,7 +120,7 @@ def resolve_description(text: str, candidates: Sequence[Candidate], *, min_score
 
 
 _RECENT_RE = re.compile(
-    r"\b(?:(?:my |the )?(?:most recent|latest|newest|last|recent)(?: one| order| purchase| thing| item)?"
+    r"\b(?:(?:my |the )?(?:most recent|latest|newest|last|recent)(?: one| order| purchase| thing| item)?(?!s\b| orders)"
     r"|(?:the )?one i (?:just|last) (?:ordered|bought|got))\b"
     r"|最近(?:的|那|一|下|买)|最新|上一单|上一个订单|上个订单|刚(?:买|下|拍|订)|最后(?:一|那)",
     re.IGNORECASE,
@@ -162,21 +162,35 @@ def resolve_digits(text: str, ids: Sequence[str], *, bare: bool = False) -> Reso
     return None
 
 
-_CHEAP_RE = re.compile(r"\b(?:the )?(?:cheaper|cheapest|less expensive|least expensive|lower[- ]priced|budget) "
-                       r"(?:one|option|model|pair|of (?:the|them))\b|(?:更)?便宜(?:的|点的|一点的)?(?:那|这)(?:个|款|台|双|件)|"
-                       r"便宜的那|价格低的那", re.IGNORECASE)
-_DEAR_RE = re.compile(r"\b(?:the )?(?:pricier|priciest|more expensive|most expensive|dearer|higher[- ]end|"
-                      r"premium) (?:one|option|model|pair|of (?:the|them))\b|(?:更)?贵(?:的|点的|一点的)?(?:那|这)"
-                      r"(?:个|款|台|双|件)|贵的那", re.IGNORECASE)
+_UNIT = r"(?:one|ones|option|model|pair|order|of (?:the|them|those|these))"
+_CHEAPER_RE = re.compile(r"\b(?:cheaper|less expensive|lower[- ]priced) " + _UNIT + r"\b|(?:更)?便宜(?:点|一点|些)?的?(?:那|这)"
+                         r"(?:个|款|台|双|件|单|笔)", re.IGNORECASE)
+_CHEAPEST_RE = re.compile(r"\b(?:cheapest|least expensive|cheap|budget|lowest[- ]priced) " + _UNIT
+                          + r"\b|最便宜|便宜的那|价格低的那", re.IGNORECASE)
+_DEARER_RE = re.compile(r"\b(?:pricier|more expensive|dearer|higher[- ]priced) " + _UNIT + r"\b|(?:更)?贵(?:点|一点|些)?的?"
+                        r"(?:那|这)(?:个|款|台|双|件|单|笔)", re.IGNORECASE)
+_DEAREST_RE = re.compile(r"\b(?:priciest|most expensive|expensive|premium|highest[- ]priced|big|bigger) " + _UNIT
+                         + r"\b|最贵|贵的那", re.IGNORECASE)
 
 
-def resolve_comparison(text: str, prices: dict[str, float]) -> Resolution | None:
-    """"the cheaper one" / "贵的那个" over the products in the conversation (id → price)."""
+def resolve_comparison(text: str, prices: dict[str, float], current: str | None = None) -> Resolution | None:
+    """"the cheaper one" / "贵的那个" over the entities in the conversation (id → price or total).
+
+    A comparative ("the cheaper one") is relative to the one in focus (``current``): the nearest
+    price on that side of it; a superlative ("the cheapest", "the expensive one") is over them all.
+    """
     if len(prices) < 2:
         return None
-    if _CHEAP_RE.search(text):
+    others = {i: v for i, v in prices.items() if i != current}
+    if current in prices and (_CHEAPER_RE.search(text) or _DEARER_RE.search(text)):
+        cheaper = bool(_CHEAPER_RE.search(text))
+        side = {i: v for i, v in others.items() if (v < prices[current] if cheaper else v > prices[current])}
+        if side:
+            pick = max(side, key=side.get) if cheaper else min(side, key=side.get)
+            return Resolution(pick, "comparison")
+    if _CHEAPEST_RE.search(text) or _CHEAPER_RE.search(text):
         return Resolution(min(prices, key=lambda i: prices[i]), "comparison")
-    if _DEAR_RE.search(text):
+    if _DEAREST_RE.search(text) or _DEARER_RE.search(text):
         return Resolution(max(prices, key=lambda i: prices[i]), "comparison")
     return None
 

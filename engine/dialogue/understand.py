@@ -50,6 +50,7 @@ from engine.nlu.base import OUT_OF_SCOPE
 from engine.nlu.catalog import IntentCatalog
 from engine.state.events import Event, SlotSet
 from knowledge.graph.catalog import Catalog
+from knowledge.kernel.text import detect_language
 from knowledge.kernel.types import IntentPrediction
 
 __all__ = ["Command", "Understanding", "store_vocabulary", "SMALL_TALK"]
@@ -57,13 +58,14 @@ __all__ = ["Command", "Understanding", "store_vocabulary", "SMALL_TALK"]
 log = logging.getLogger("shopassist.dialogue")
 
 SMALL_TALK = "small_talk"
+_CJK_RE = re.compile(r"[\u3400-\u9fff]")
 _ORDERS_LOOKED_AT = 10
 _STATUS_WORDS = {"processing": "processing not shipped yet 备货中 未发货 还没发",
                  "shipped": "shipped on its way in transit 已发货 在路上 运输中",
                  "delivered": "delivered arrived received 已送达 已签收 到了",
                  "cancelled": "cancelled canceled 已取消", "returned": "returned 已退货"}
 _ORDER_CUE_RE = re.compile(
-    r"\b(?:orders?|purchases?|bought|ordered|package|parcel|delivery|deliver(?:ed)?|ship(?:ped|ping)?|arrive[ds]?|"
+    r"\b(?:orders?|purchases?|bought|ordered|package|parcel|deliver\w*|ship(?:ped|ping)?|arrive[ds]?|"
     r"track(?:ing)?|return(?:ed)?|refund(?:ed)?|cancel(?:led)?|eta|carrier|courier|arriv\w*|where is it|when will)\b|"
     r"订单|单|买的|包裹|快递|发货|到货|送到|退|取消|物流|到哪|什么时候到|几号到|到了吗|签收",
     re.IGNORECASE)
@@ -72,7 +74,8 @@ _PRICE_STOCK_RE = re.compile(
     re.IGNORECASE)
 # an elliptical turn: "what about X?", "and X?", "X呢", "那X的话"
 _ELLIPSIS_RE = re.compile(r"^\s*(?:and|what about|how about|what of|same (?:for|with)|and for|also|ok and|and the)\b|"
-                          r"呢\s*[?？]?\s*$|的话\s*[?？]?\s*$|^\s*那", re.IGNORECASE)
+                          r"\b(?:same (?:question|thing|for|with)|as well|too)\s*[?？]?\s*$|"
+                          r"呢\s*[?？]?\s*$|的话\s*[?？]?\s*$|^\s*那|也(?:说|讲|看|查|问)|同样|一样吗|也是吗", re.IGNORECASE)
 _REFERS_RE = re.compile(r"\b(?:one|it|that|this|those|them|ones)\b|那(?:个|款|台|双|件|单|笔)|这(?:个|款|台|双|件|单|笔)|它",
                         re.IGNORECASE)
 
@@ -169,6 +172,7 @@ class Understanding:
     def read(self, turn: Turn, trace: dict[str, Any] | None = None) -> Turn:
         """``turn`` with what its context resolves (never raises: a failure leaves the turn as NLU read it)."""
         try:
+            turn = self._language(turn)
             command = self._read(turn)
         except Exception as exc:  # understanding is an aid: the turn goes on as NLU read it
             log.warning("understanding failed: %s", type(exc).__name__)
@@ -221,7 +225,10 @@ class Understanding:
         frame_intent = frame.get("intent") if isinstance(frame, dict) else None
         elliptic = bool(_ELLIPSIS_RE.search(text))
         refers = bool(_REFERS_RE.search(text))
-        about_product = intent == OUT_OF_SCOPE or entry.route == "product"
+        # a bare attribute ("resolution", "hot?") may come out as a greeting or a goodbye
+        short = len(text.split()) <= 3 and len(text) <= 24
+        about_product = (intent == OUT_OF_SCOPE or entry.route == "product"
+                         or (short and intent in self._intents.template_intents))
 
         # a product named with a question about it is a product question, even in an order's words
         # ("field of view on the eye 6 cam i ordered?")
@@ -260,7 +267,7 @@ class Understanding:
         picked: Resolution | None = None
         if not ents.product_ids and salient:
             prices = {i: p.price for i in salient if (p := self._catalog.get(i)) is not None}
-            picked = resolve_comparison(text, prices) or resolve_other(text, salient, focus)
+            picked = resolve_comparison(text, prices, focus) or resolve_other(text, salient, focus)
             if picked is None and refers:
                 picked = self._product_description(text, salient) or self._named_by_bot(state, focus)
         products = tuple(ents.product_ids) or ((picked.id,) if picked else ())
@@ -286,6 +293,17 @@ class Understanding:
         if intent == OUT_OF_SCOPE and self._vocab is not None and not in_order_flow and self._chit_chat(turn):
             return Command("chit_chat", intent)  # small talk, unless the store's FAQs answer it after all
         return Command(intent=intent)
+
+    @staticmethod
+    def _language(turn: Turn) -> Turn:
+        """A message with a little Chinese around English names ("Hearthstone Drip 80 呢") in a
+        conversation held in Chinese is Chinese (the last reply was: so the store answers it)."""
+        if turn.lang == "zh" or not _CJK_RE.search(turn.nlu.text):
+            return turn
+        previous = next((text for who, text in reversed(turn.state.history) if who == "bot"), "")
+        if detect_language(previous) != "zh":
+            return turn
+        return replace(turn, nlu=replace(turn.nlu, language="zh"))
 
     def _apply(self, turn: Turn, command: Command) -> Turn:
         if command.kind == "pass":
@@ -327,7 +345,8 @@ class Understanding:
         candidates = [Candidate(o.order_id, self._order_text(o)) for o in orders]
         if listed:  # the orders the bot just listed come first: a description picks among them
             shown = [c for c in candidates if c.id in listed]
-            found = (resolve_comparison(text, {o.order_id: o.total for o in orders if o.order_id in listed})
+            found = (resolve_comparison(text, {o.order_id: o.total for o in orders if o.order_id in listed},
+                                        turn.state.slots.get("order_id"))
                      or resolve_other(text, listed, turn.state.slots.get("order_id"))
                      or resolve_description(text, shown))
             if found is not None:
