@@ -55,7 +55,7 @@ def _moves_flow(event: object, owned: frozenset[str]) -> bool:
     return isinstance(event, (FlowStarted, FlowCompleted)) or (isinstance(event, SlotSet) and event.name in owned)
 # a defect or damage report (service recovery, not a delivery status or a policy quote)
 _DEFECT_RE = re.compile(
-    r"\b(?:broken|broke|damaged|defective|faulty|cracked?|smashed|shattered|dented|leak(?:s|ing|ed)?|"
+    r"\b(?:broken|broke|damaged|defective|faulty|cracked?|smashed|shattered|leak(?:s|ing|ed)?|"
     r"stopped working|(?:does ?n.?t|won.?t|will not|wont|can.?t) (?:turn on|power on|charge|work|start)|"
     r"dead on arrival|drifts?|no sound)\b"
     r"|坏了|摔坏|碎了|破损|裂了|裂开|开不了机|开不开机|不能开机|充不进电|充不上电|漏水|漏电|没声音|不出声|不工作|失灵|质量问题",
@@ -140,7 +140,7 @@ class Router:
             self._retriever.retrieve("warm-up query", top_k=1, language=lang)
 
     def route(self, turn: Turn) -> Decision:
-        decision = self._route(turn)
+        decision = self._recovery(turn) or self._route(turn)
         if self._note is not None and decision.route == "handoff":
             note = self._note(turn.lang)
             if note:
@@ -256,7 +256,7 @@ class Router:
         if ents.order_ids or ents.malformed_order_ids or state.slots.get("order_id"):
             return None
         anonymous = turn.actor.role == "anonymous"
-        if not anonymous and intent in self._catalog.read_order_intents:
+        if not anonymous and intent == "refund_status":  # "is my refund through?": their own returns
             own = self._own_orders(intent, turn)
             if own is not None:
                 return own
@@ -296,6 +296,8 @@ class Router:
             found = [s.id for s in answer.sources if s.kind == "product"]
             events = [SlotSet("product_id", found[0])] if found and not ids else events
             events.append(SlotSet("listed_products", found))
+        elif intent == "product_compare":
+            events.append(SlotSet("listed_products", list(ids)))  # "which of the two ..." next
         return Decision(answer.text, "retrieval", sources=list(answer.sources), events=events,
                         decided_by=f"product:{intent}", generation=_generation(answer))
 
@@ -317,8 +319,10 @@ class Router:
                 return None, ids, intent
             return qa.compare(ids, lang, text), ids, intent
         context = ids or ([remembered] if remembered else [])
-        if intent == "recommend" or (not ids and qa.is_search(text, lang, context)):
-            return qa.recommend(text, lang, context_ids=context, named_ids=ids), ids, "recommend"
+        if intent == "recommend" or qa.is_search(text, lang, context):
+            facts = qa.recommend(text, lang, context_ids=context, named_ids=ids)
+            if facts or intent == "recommend" or not context:
+                return facts, ids, "recommend"
         if not context:
             return [], ids, intent  # no product in sight: let FAQ retrieval try ("do you price match?")
         return qa.facts(text, context, lang), context, intent
@@ -337,6 +341,13 @@ class Router:
                         decided_by=f"faq:{passages[0].id}", generation=_generation(answer))
 
     # -- private helpers of _retrieve / _general_order_question --------------------------------
+    def _recovery(self, turn: Turn) -> Decision | None:
+        """A defect report read as a complaint, with no flow waiting: service recovery rather
+        than the complaint template (other intents reach it through :meth:`_retrieve`)."""
+        if turn.intent == "complaint" and not turn.state.active_flow and _DEFECT_RE.search(turn.nlu.text):
+            return self._service_recovery(turn)
+        return None
+
     def _verdict(self, turn: Turn, passages: list) -> Verdict:
         """The answerability decision on ``passages`` (the retriever's, else the score alone)."""
         bar = self._bar(turn.lang, strict=turn.intent == OUT_OF_SCOPE)
@@ -348,15 +359,13 @@ class Router:
 
     def _not_covered(self, turn: Turn, passages: list) -> Decision:
         """Nothing the store knows answers the question: say so plainly, give the nearest thing
-        the store does cover when it is close, and offer a person. Small talk and gibberish
-        (no question, nothing close) keep the ordinary fallback."""
+        the store does cover when it is close, and offer a person. With nothing close, the
+        ordinary fallback (and a hand-off after repeated ones)."""
         lang = turn.lang
         base = self._retrieval.threshold(lang)
         near = passages[0] if passages and passages[0].score >= base - _NEARBY_SHARE * (1.0 - base) else None
-        if near is None and not looks_like_question(turn.nlu.text):
+        if near is None:  # nothing close: off-topic or unclear (the ordinary fallback) or not covered
             return self._fallback(turn, "fallback" if turn.intent == OUT_OF_SCOPE else "no_answer")
-        if near is None:
-            return Decision(self._t.render("no_answer", lang), "fallback", decided_by="not_covered")
         answer = drop_affirmation(near.answer, lang)
         source = Source(id=near.id, kind="faq", title=near.question, score=near.score)
         return Decision(self._t.render("no_answer_nearby", lang, answer=answer), "fallback", sources=[source],
@@ -383,10 +392,9 @@ class Router:
         return flow
 
     def _own_orders(self, intent: str, turn: Turn) -> Decision | None:
-        """A signed-in customer's question about "my refund"/"my order" with no order named:
-        their own orders that it can be about (a return for refund questions, an order on its way
-        for the rest). One → answered; several → listed to pick from; none → None (the FAQ or
-        the flow's own question answers)."""
+        """A signed-in customer's question about "my refund" with no order named: their own
+        orders with a return. One → answered; several → listed to pick from; none → None (the
+        FAQ or the flow's own question answers)."""
         backend = getattr(self._orders, "_orders", None)  # the flows' order connector
         if backend is None:
             return None
@@ -394,10 +402,7 @@ class Router:
             recent = backend.list_orders(turn.actor, limit=10)
         except Exception:  # noqa: BLE001 - an unavailable backend: the ordinary path answers
             return None
-        if intent == "refund_status":
-            mine = [o for o in recent if o.returns]
-        else:
-            mine = [o for o in recent if o.status in ("processing", "shipped")]
+        mine = [o for o in recent if o.returns]
         if not mine:
             return None
         if len(mine) == 1:
