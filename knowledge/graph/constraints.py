@@ -249,9 +249,10 @@ def _features(q: ProductQuery, t: str, vocab: CatalogVocabulary, keys: set[str] 
             q.attrs.append(AttrConstraint(water[0], ">=", float(code.group(2)), code.group().upper().replace(" ", "")))
             have.add(water[0])
     bools = {k for k, a in vocab.attributes.items() if a.kind == "bool" and (keys is None or k in keys)}
-    for key, strength, pos in vocab.cue_keys(t, bools - have):
+    for key, strength, _ in vocab.cue_keys(t, bools - have):
         if strength >= 2:
-            neg = re.search(r"(?:without|no|not|non|不带|不要|无)\s*\S{0,3}$", t[:pos].strip()[-12:])
+            at = _cue_at(t, vocab, key)
+            neg = _NEGATION.search(t[max(0, at - 24):at]) if at >= 0 else None
             q.attrs.append(AttrConstraint(key, "==", 0.0 if neg else 1.0, vocab.attributes[key].label))
             have.add(key)
     latin = " " + " ".join(norm_words(t)) + " "
@@ -262,6 +263,20 @@ def _features(q: ProductQuery, t: str, vocab: CatalogVocabulary, keys: set[str] 
         hits = [v for v in hits if not any(v != o and v in o for o in hits) and not any(v in ty for ty in q.types)]
         if hits:
             q.attrs.append(AttrConstraint(key, "in", "|".join(sorted(hits)), " ".join(hits)))
+
+
+_NEGATION = re.compile(r"(?:without|\bno\b|\bnot\b|\bnon\b|n'?t (?:need|have|require|want)|no need for|free of|"
+                       r"不带|不要|不用|不需要|无需|免|无)[^,，。;；]{0,12}$")
+
+
+def _cue_at(t: str, vocab: CatalogVocabulary, key: str) -> int:
+    """Where in ``t`` the first of ``key``'s cues starts (-1: none)."""
+    for cue, _ in vocab.cues.get(key, ()):
+        first = cue.split(" ")[0]
+        m = re.search(rf"(?<![a-z]){re.escape(first)}" if first.isascii() else re.escape(first), t)
+        if m:
+            return m.start()
+    return -1
 
 
 def _ordering(q: ProductQuery, t: str, vocab: CatalogVocabulary, keys: set[str] | None) -> None:

@@ -27,7 +27,8 @@ from .vocabulary import CatalogVocabulary
 
 __all__ = ["ProductQA"]
 
-_WHICH_RE = re.compile(r"\bwhich\b|\bboth\b|\bvs\.?\b|versus|\beither\b|\bor\b|哪|两|俩|还是|比", re.IGNORECASE)
+_WHICH_RE = re.compile(r"\bwhich\b|\bboth\b|\bvs\.?\b|versus|\beither\b|\bor\b|\bsame\b|differen|哪|两|俩|还是|比|"
+                       r"一样|相同|差多少|差距|区别", re.IGNORECASE)
 _YES_NO = re.compile(r"^(?:does|do|is|are|can|will|would|could|has|have|did)\b|吗|么|能不能|可不可以|是不是|有没有|支不支持|防不防",
                      re.IGNORECASE)
 
@@ -53,7 +54,8 @@ _PLATFORMS = {
     "Windows": re.compile(r"windows|\bpc\b"),
     "macOS": re.compile(r"\bmac\b|macbook|macos"),
 }
-_COMPAT_RE = re.compile(r"work with|works with|compatible|support|connect|pair|兼容|支持|能用|适配|连接")
+_COMPAT_RE = re.compile(r"work with|works with|compatible|support|connect|pair|use (?:it |this |that )?with|ok with|"
+                        r"兼容|支持|能用|适配|连接|能连|能套|能配|能给")
 _PRICE_RE = re.compile(r"price|cost|how much|\$|多少钱|价格|价钱")
 _STOCK_RE = re.compile(r"stock|available|availability|sold out|有货|库存|缺货|还有吗")
 _ACCESSORY_RE = re.compile(r"accessor|case|charger|配件|充电盒")
@@ -175,6 +177,10 @@ class ProductQA:
                 text = (f"{'Yes' if ok else 'No'}: the {name} is rated {say.value(a, lang)}, which stands {meaning}.")
             out.append(Fact(text, (_src(p),)))
             keys.add(water)
+        listed = self._listed_value(p, question, lang)
+        if listed is not None:
+            out.append(listed[0])
+            keys.add(listed[1])
         cues = self.vocabulary.cue_keys(question.lower(), set(p.attributes) - keys)
         yes_no = bool(_YES_NO.search(question.strip()))
         for key, strength, _ in cues[:2]:
@@ -196,6 +202,24 @@ class ProductQA:
             out.append(Fact(text, (_src(p),)))
             keys.add(key)
         return out, keys
+
+    def _listed_value(self, p: Product, question: str, lang: str) -> tuple[Fact, str] | None:
+        """"Do they come in 13.5 / wide / navy?": a value the question names, among the values a
+        list attribute of the product holds (sizes, widths, colours) -- yes, and the whole list."""
+        low = question.lower()
+        if _COMPAT_RE.search(low) or any(rx.search(low) for rx in _PLATFORMS.values()):
+            return None  # "does it work with iOS": the platform answer says it with its reason
+        for key, a in p.attributes.items():
+            if not isinstance(a.value, list):
+                continue
+            for item in a.value:
+                word = str(item).lower()
+                if len(word) >= 2 and re.search(rf"(?<![0-9a-z.]){re.escape(word)}(?![0-9a-z]|\.\d)", low):
+                    name, lab = p.display_name(lang), say.label(a, lang)
+                    text = (f"有的，{name}有{item}（{lab}：{say.value(a, lang)}）。" if lang == "zh"
+                            else f"Yes: the {name} comes in {item} ({lab}: {say.value(a, lang)}).")
+                    return Fact(text, (_src(p),)), key
+        return None
 
     def _relation_facts(
         self, p: Product, others: list[Product], q: str, lang: str, *, asked_platforms: bool
@@ -339,43 +363,85 @@ class ProductQA:
         return comparison_key(text, self.vocabulary, set(self.vocabulary.attributes)) is not None
 
     def is_search(self, text: str, lang: str = "en", context_ids: list[str] | None = None) -> bool:
-        """Whether ``text`` asks for products (a type with a constraint, a budget, "something cheaper")
-        rather than about the product in context."""
+        """Whether ``text`` asks for products (a type with a constraint, a budget, "something cheaper",
+        "the brightest one", a type of accessory) rather than about the product in context."""
         q = self.understand(text, lang, context_ids=context_ids)
         if q.relative_to is not None:
             return True
         bounded = q.price_max is not None or q.price_min is not None or q.order is not None
         if not context_ids:
             return bool(q.types) or bounded
-        heads = {self.vocabulary.head[self.vocabulary.row[i]] for i in context_ids if i in self.vocabulary.row}
-        return bool(q.types) and (bounded or not any(t in h or h in t for t in q.types for h in heads))
+        own = self._own_types(q.types, context_ids)
+        if [t for t in q.types if t not in own]:
+            return True  # another kind of product than the one in context ("a case for it")
+        if _YES_NO.search(text.strip()) and not q.order:
+            return False
+        return bounded or (bool(q.types) and bool(q.attrs) and bool(_WHICH_RE.search(text)))
+
+    def _own_types(self, types: list[str], context_ids: list[str]) -> set[str]:
+        """The named types that the products in context are themselves ("平板" when a tablet is in context)."""
+        rows = [self.vocabulary.row[i] for i in context_ids if i in self.vocabulary.row]
+        heads = [self.vocabulary.head[r] for r in rows]
+        return {t for t in types if any(t in h or h in t for h in heads if h)
+                or (t in self.vocabulary.types and bool(set(rows) & set(self.vocabulary.types[t].tolist())))}
+
+    def _related(self, context_ids: list[str]) -> list[str]:
+        """Accessories of, and products compatible with, the products in context (the graph's edges)."""
+        out: list[str] = []
+        for i in context_ids:
+            out += [p.id for p in self._catalog.accessories(i)] + [p.id for p in self._catalog.compatible(i)]
+        return list(dict.fromkeys(out))
 
     def recommend(self, question: str, lang: str = "en", *, context_ids: list[str] | None = None, k: int = 3,
                   named_ids: list[str] | None = None, within: list[str] | None = None) -> list[Fact]:
-        """Products for a request: its constraints filter, the rest ranks (see :mod:`knowledge.graph.search`);
-        with no constraint but products in context, the graph's similar products; with ``within``, only
-        among those products ("which of them is the cheapest")."""
+        """Products for a request: its constraints filter, the rest ranks (see :mod:`knowledge.graph.search`).
+
+        With products in context: a type of accessory is looked for among their accessories and
+        compatible products (and, when none is listed, the reply says so); an ordering or constraint
+        without a type ("the brightest one") keeps to their kind; nothing stated at all: the graph's
+        similar products. With ``within``, only among those products ("which of them is cheapest").
+        """
         q = self.understand(question, lang, context_ids=context_ids, named_ids=named_ids)
+        context = list(dict.fromkeys([*(named_ids or []), *(context_ids or [])]))
         if within:
             q.within, q.types, q.relative_to = tuple(within), [], None
             if q.order is None:
                 keys = set.intersection(*[set(p.attributes) for p in (self._catalog.get(i) for i in within) if p])
                 q.order = comparison_key(question, self.vocabulary, keys)
-        if not q.constrained and context_ids:
-            base = [p for p in (self._catalog.get(i) for i in context_ids) if p is not None]
-            similar = [s for b in base for s in self._catalog.similar(b.id) if s.stock > 0]
+        elif context and q.types:
+            own = self._own_types(q.types, context)
+            wanted = [t for t in q.types if t not in own]
+            if wanted and q.relative_to is None:
+                q.types = wanted
+                rows = set(self.vocabulary.rows_for_types(wanted).tolist())
+                fit = [i for i in self._related(context) if self.vocabulary.row.get(i) in rows]
+                if fit:
+                    q.within = tuple(fit)
+                elif rows and self.vocabulary.accessory[sorted(rows)].mean() >= 0.5:
+                    return [self._none_listed(wanted[0], context[0], lang)]
+        elif context and q.constrained and q.relative_to is None:
+            heads = [self.vocabulary.head[self.vocabulary.row[i]] for i in context if i in self.vocabulary.row]
+            q.types = [h for h in heads if h]
+        elif context and not q.constrained:
+            similar = [s for i in context for s in self._catalog.similar(i) if s.stock > 0]
             if similar:
                 picks = sorted({p.id: p for p in similar}.values(), key=lambda p: (-p.rating, p.price, p.id))[:k]
                 return [self._picks_fact(picks, lang)]
-            heads = [self.vocabulary.head[self.vocabulary.row[b.id]] for b in base]
-            q.types = [h for h in heads if h]
-            q.relative_to = base[0].id if base else None
+            heads = [self.vocabulary.head[self.vocabulary.row[i]] for i in context if i in self.vocabulary.row]
+            q.types, q.relative_to = [h for h in heads if h], context[0]
         if not q.constrained:
             return []
         result = self.search(q, k)
         if not result.products:
             return []
         return [self._result_fact(result, lang)]
+
+    def _none_listed(self, kind: str, product_id: str, lang: str) -> Fact:
+        p = self._catalog.get(product_id)
+        name = p.display_name(lang) if p else product_id
+        text = (f"目前没有列出适用于{name}的{kind}。" if lang == "zh"
+                else f"No {kind} is listed for the {name} in our catalog.")
+        return Fact(text, (_src(p),) if p else ())
 
     def _picks_fact(self, picks: list[Product], lang: str, extra: list[str] | None = None, heading: str = "",
                     title: str = "") -> Fact:
