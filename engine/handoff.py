@@ -155,9 +155,9 @@ class HandoffTickets:
             return []
         with self._lock, self._connect() as con:
             if status is None:
-                rows = con.execute("SELECT * FROM tickets ORDER BY created, ticket_id").fetchall()
+                rows = con.execute("SELECT * FROM tickets ORDER BY rowid").fetchall()
             else:
-                rows = con.execute("SELECT * FROM tickets WHERE status=? ORDER BY created, ticket_id",
+                rows = con.execute("SELECT * FROM tickets WHERE status=? ORDER BY rowid",
                                    (status,)).fetchall()
         return [Ticket(*r) for r in rows]
 
