@@ -132,7 +132,7 @@ class Router:
     def warm_up(self) -> None:
         """Load the retriever's indexes and query models now rather than on the first question
         (a cached index loads without its embedding model, so one query per language is run)."""
-        for part in (self._retriever, self._gen):  # the generator's model, when it has one
+        for part in (self._retriever, self._gen, self._products):  # the generator's model; the catalog vocabulary
             warm = getattr(part, "warm_up", None)
             if warm is not None:
                 warm()

@@ -265,7 +265,8 @@ def _features(q: ProductQuery, t: str, vocab: CatalogVocabulary, keys: set[str] 
             q.attrs.append(AttrConstraint(key, "in", "|".join(sorted(hits)), " ".join(hits)))
 
 
-_NEGATION = re.compile(r"(?:without|\bno\b|\bnot\b|\bnon\b|n'?t (?:need|have|require|want)|no need for|free of|"
+_NEGATION = re.compile(r"(?:without|\bno\b|\bnot\b|\bnon\b|\bnever\b|\b(?:is|are|does|do|did|was|were|wo|ca|has|have)n'?t\b|"
+                       r"\b(?:is|are|does|do|was|has|have)\s+not\b|no need for|free of|"
                        r"不带|不要|不用|不需要|无需|免|无)[^,，。;；]{0,12}$")
 
 

@@ -27,6 +27,8 @@ from .vocabulary import CatalogVocabulary
 
 __all__ = ["ProductQA"]
 
+_USE_WORDS = {"splash": ("splashes", "防溅"), "sweat": ("sweat", "防汗"), "rain": ("rain", "防雨"),
+              "shower": ("the shower", "淋浴"), "dunk": ("a dunk in water", "浸水"), "swim": ("swimming", "游泳")}
 _WHICH_RE = re.compile(r"\bwhich\b|\bboth\b|\bvs\.?\b|versus|\beither\b|\bor\b|\bsame\b|differen|哪|两|俩|还是|比|"
                        r"一样|相同|差多少|差距|区别", re.IGNORECASE)
 _YES_NO = re.compile(r"^(?:does|do|is|are|can|will|would|could|has|have|did)\b|吗|么|能不能|可不可以|是不是|有没有|支不支持|防不防",
@@ -139,8 +141,8 @@ class ProductQA:
                         note = f" ({a.note})" if a.note and lang == "en" else ""
                         label = a.label_zh or a.label if lang == "zh" else a.label
                         out.append(Fact(
-                            f"{name}的{label}：{a.render(lang)}。" if lang == "zh"
-                            else f"{label.capitalize()} of the {name}: {a.render(lang)}{note}.", (_src(p),)))
+                            f"{name}的{label}：{say.rendered(a, lang)}。" if lang == "zh"
+                            else f"{label.capitalize()} of the {name}: {say.rendered(a, lang)}.", (_src(p),)))
                         break
         if _PRICE_RE.search(q):
             out.append(Fact(f"{name}售价{self.price(p)}。" if lang == "zh"
@@ -269,10 +271,10 @@ class ProductQA:
     def summary(self, p: Product, lang: str = "en") -> Fact:
         attrs = list(p.attributes.values())[:4]
         if lang == "zh":
-            details = "，".join(f"{a.label_zh or a.label}{a.render('zh')}" for a in attrs)
+            details = "，".join(f"{say.label(a, 'zh')}{say.value(a, 'zh')}" for a in attrs)
             text = f"{p.display_name('zh')}（{p.brand}）售价{self.price(p)}，{details}。"
         else:
-            details = "; ".join(f"{a.label}: {a.render()}" for a in attrs)
+            details = "; ".join(f"{a.label}: {say.value(a, lang)}" for a in attrs)
             text = f"The {p.name} by {p.brand} costs {self.price(p)}. {details}."
         return Fact(text, (_src(p),))
 
@@ -317,7 +319,8 @@ class ProductQA:
             info = self.vocabulary.attributes.get(key)
             if info is not None and info.kind == "bool":
                 return self._both_flag(a, b, x, y, lang)
-            show = lambda p: say.rendered(p.attributes[key], lang)  # noqa: E731
+            unit = say.common_unit(x, y)
+            show = lambda p: say.rendered(p.attributes[key], lang, unit)  # noqa: E731
             lab = say.label(x, lang)
             if info is not None and info.dimension == "mass":
                 word = ("lighter", "更轻") if direction == "asc" else ("heavier", "更重")
@@ -513,5 +516,8 @@ class ProductQA:
                 c = next((c for c in q.attrs if c.key == name), None)
                 info = self.vocabulary.attributes.get(name)
                 lab = (info.label_zh or info.label) if info and lang == "zh" else (info.label if info else name)
-                bits.append(f"{lab} {c.said}" if c is not None and c.said and c.said != lab else lab)
+                said = c.said if c is not None else ""
+                if said in WATER_USES:
+                    said = _USE_WORDS[said][1 if lang == "zh" else 0]
+                bits.append(f"{lab}: {said}" if said and said != lab else lab)
         return ("、" if lang == "zh" else ", ").join(bits) or ("条件" if lang == "zh" else "your request")

@@ -1,0 +1,157 @@
+"""Product reasoning as a shopper meets it: constrained searches, comparisons, yes/no with reasons.
+
+The store here is invented for the test (a small outdoor shop, English with Chinese translations):
+nothing in the code under test knows its words, so these tests also show the reasoning comes from
+the catalog's own categories, labels, units and values.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from knowledge.graph.catalog import Catalog
+from knowledge.graph.constraints import understand
+from knowledge.graph.meaning import cn_number, to_base, water_level, water_meaning
+from knowledge.graph.query import ProductQA
+from tests.fakes import write_catalog
+
+
+def _p(pid, name, name_zh, category, price, attrs, *, stock=10, rating=4.0, relations=(), category_zh=""):
+    return {"id": pid, "name": name, "name_zh": name_zh, "brand": name.split()[0], "category": category,
+            "price": price, "stock": stock, "rating": rating, "attributes": attrs, "relations": list(relations),
+            "translations": {"zh": {"category": category_zh}} if category_zh else {}}
+
+
+def _a(value, unit=None, label="", label_zh=""):
+    return {"value": value, "unit": unit, "label": label, "label_zh": label_zh}
+
+
+WATER = ("water rating", "防水等级")
+STORE = [
+    _p("L1", "Fernlo Beam 2 Head Torch", "Fernlo Beam 2 头灯", "Lights > Head Torches", 35.0,
+       {"brightness": _a(300, "lm", "brightness", "亮度"), "water": _a("IPX4", None, *WATER),
+        "weight": _a(80, "g", "weight", "重量"), "rechargeable": _a(True, None, "rechargeable", "可充电")},
+       rating=4.5, category_zh="灯具 > 头灯"),
+    _p("L2", "Fernlo Beam 9 Head Torch", "Fernlo Beam 9 头灯", "Lights > Head Torches", 79.0,
+       {"brightness": _a(900, "lm", "brightness", "亮度"), "water": _a("IPX8", None, *WATER),
+        "weight": _a(120, "g", "weight", "重量"), "rechargeable": _a(True, None, "rechargeable", "可充电")},
+       rating=4.8, category_zh="灯具 > 头灯"),
+    _p("L3", "Glimra Spark 1 Head Torch", "Glimra Spark 1 头灯", "Lights > Head Torches", 19.0,
+       {"brightness": _a(150, "lm", "brightness", "亮度"), "water": _a("IPX7", None, *WATER),
+        "weight": _a(0.06, "kg", "weight", "重量"), "rechargeable": _a(False, None, "rechargeable", "可充电")},
+       rating=3.9, category_zh="灯具 > 头灯"),
+    _p("S1", "Glimra Haul 40 Backpack", "Glimra Haul 40 背包", "Packs > Backpacks", 120.0,
+       {"capacity": _a(40, "L", "capacity", "容量"), "weight": _a(1.1, "kg", "weight", "重量"),
+        "colour": {"value": "olive", "label": "colour", "label_zh": "颜色", "value_zh": "橄榄绿"}},
+       category_zh="背包 > 双肩包"),
+    _p("S2", "Fernlo Day 20 Backpack", "Fernlo Day 20 背包", "Packs > Backpacks", 60.0,
+       {"capacity": _a(20, "L", "capacity", "容量"), "weight": _a(700, "g", "weight", "重量"),
+        "colour": {"value": "black", "label": "colour", "label_zh": "颜色", "value_zh": "黑色"}},
+       stock=0, category_zh="背包 > 双肩包"),
+    _p("A1", "Fernlo Beam Headband", "Fernlo Beam 头带", "Lights > Spares", 9.0, {},
+       relations=[{"type": "accessory_of", "target": "L1"}, {"type": "accessory_of", "target": "L2"}],
+       category_zh="灯具 > 配件"),
+]
+
+
+@pytest.fixture(scope="module")
+def qa(tmp_path_factory) -> ProductQA:
+    return ProductQA(Catalog.from_file(write_catalog(tmp_path_factory.mktemp("shop"), STORE)))
+
+
+def ids(facts) -> list[str]:
+    return [s.id for f in facts for s in f.sources]
+
+
+# -- what the words mean ----------------------------------------------------------------------------
+
+def test_units_numbers_and_ratings_mean_what_they_say():
+    assert to_base(1.2, "kg") == (1200.0, "mass") and to_base(500, "毫升") == (500.0, "volume")
+    assert [cn_number(t) for t in ("一百", "三百五", "两千", "十五", "一百零五")] == [100, 350, 2000, 15, 105]
+    assert water_level("IPX7") == 7 and water_level("IP68") == 8 and water_level("blue") is None
+    assert "not swimming" in water_meaning("IPX7") and "swimming" in water_meaning("IP68")
+
+
+# -- searching: every stated constraint holds -------------------------------------------------------
+
+@pytest.mark.parametrize("text, lang, expected", [
+    ("head torch under $50", "en", {"L1", "L3"}),
+    ("头灯 五十元以内", "zh", {"L1", "L3"}),
+    ("a head torch between 30 and 100 dollars", "en", {"L1", "L2"}),
+    ("head torch at least 250 lumens", "en", {"L1", "L2"}),
+    ("a head torch lighter than 100 g", "en", {"L1", "L3"}),  # 0.06 kg is 60 g
+    ("头灯 重量100克以下", "zh", {"L1", "L3"}),
+    ("backpack of at least 30 litres", "en", {"S1"}),
+    ("黑色的双肩包", "zh", {"S2"}),
+    ("a rechargeable head torch under 50", "en", {"L1"}),
+    ("head torch that isn't rechargeable", "en", {"L3"}),
+    ("a head torch I can swim with", "en", {"L2"}),
+])
+def test_a_search_returns_only_products_meeting_every_constraint(qa, text, lang, expected):
+    q = qa.understand(text, lang)
+    result = qa.search(q, 5)
+    assert not result.relaxed
+    assert {p.id for p in result.products} == expected
+
+
+def test_orderings_put_the_asked_extreme_first(qa):
+    assert qa.search(qa.understand("the cheapest head torch", "en")).products[0].id == "L3"
+    assert qa.search(qa.understand("最亮的头灯", "zh")).products[0].id == "L2"
+    assert qa.search(qa.understand("best rated head torch", "en")).products[0].id == "L2"
+    # the lightest backpack is sold out: the lightest one to buy comes first, and the sold-out one says so
+    assert [p.id for p in qa.search(qa.understand("lightest backpack", "en")).products] == ["S1", "S2"]
+    assert "out of stock" in qa.recommend("lightest backpack", "en")[0].text
+
+
+def test_nothing_fits_is_said_and_the_closest_named(qa):
+    facts = qa.recommend("head torch for swimming under $40", "en")
+    assert facts[0].text.startswith("Nothing matches")
+    assert "swimming" in facts[0].text
+    # under budget, the nearest to swimming first (IPX7), then the rest under budget
+    assert ids(facts) == ["L3", "L1"]
+    over = qa.recommend("head torch for swimming under $10", "en")[0]
+    assert "Nothing matches" in over.text and [s.id for s in over.sources][0] == "L2"
+
+
+def test_something_cheaper_than_the_product_in_context(qa):
+    facts = qa.recommend("anything cheaper?", "en", context_ids=["L2"])
+    assert set(ids(facts)) == {"L1", "L3"}
+    zh = qa.recommend("有没有便宜点的", "zh", context_ids=["L2"])
+    assert set(ids(zh)) == {"L1", "L3"}
+
+
+def test_an_accessory_type_is_looked_for_among_the_context_products_accessories(qa):
+    assert ids(qa.recommend("do you have a headband for it?", "en", context_ids=["L1"])) == ["A1"]
+
+
+def test_a_number_that_names_a_feature_is_not_an_amount(tmp_path):
+    phones = [_p("T1", "Velo One 5 Phone", "", "Phones", 300.0, {"five_g": _a(True, None, "5G", "支持5G")}),
+              _p("T2", "Velo Two 6 Phone", "", "Phones", 200.0, {"five_g": _a(False, None, "5G", "支持5G")})]
+    qa = ProductQA(Catalog.from_file(write_catalog(tmp_path, phones)))
+    q = qa.understand("a 5G phone under $400", "en")
+    assert [c.key for c in q.attrs] == ["five_g"] and q.price_max == 400
+    assert [p.id for p in qa.search(q).products] == ["T1"]
+
+
+# -- comparing and answering ------------------------------------------------------------------------
+
+def test_a_comparison_answers_the_asked_question_first(qa):
+    text = qa.compare(["L1", "L3"], "en", "which one is lighter?")[0].text
+    assert text.startswith("The Glimra Spark 1 Head Torch is lighter")
+    assert "60 g" in text and "80 g" in text
+    zh = qa.compare(["L1", "L2"], "zh", "哪个更便宜")[0].text
+    assert zh.startswith("Fernlo Beam 2 头灯更便宜")
+
+
+def test_water_questions_get_yes_or_no_with_the_reason(qa):
+    no = qa.facts("can I swim with it?", ["L1"], "en")[0].text
+    assert no.startswith("No") and "IPX4" in no and "splashes" in no
+    yes = qa.facts("can I take it swimming?", ["L2"], "en")[0].text
+    assert yes.startswith("Yes") and "IPX8" in yes
+    zh = qa.facts("能游泳吗", ["L3"], "zh")[0].text
+    assert zh.startswith("不行") and "IPX7" in zh
+
+
+def test_chinese_replies_carry_chinese_units(qa):
+    text = qa.facts("多重", ["L1"], "zh")[0].text
+    assert "80克" in text and " g" not in text
