@@ -204,7 +204,10 @@ class Router:
             decision.events[:0] = [*(SlotSet(name, None) for name in self._orders.flow_slots),
                                    FlowCompleted(flow, outcome="switched")]
             return decision
-        question = entry.digression and looks_like_question(text)
+        # a question: written as one, or read as one in context ("我那副X200续航多久来着" names a
+        # product and asks about it, question mark or not)
+        asked = getattr(turn.understood, "kind", "") in ("answer_attribute", "compare", "follow_up", "small_talk")
+        question = entry.digression and (looks_like_question(text) or asked)
         if step == "confirm":  # unclear: a question is answered first; anything else asks again
             return None if question else self._orders.continue_flow(flow, turn)
         awaited = self._orders.awaiting(flow, step)
