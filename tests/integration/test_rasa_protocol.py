@@ -29,14 +29,19 @@ from rasa_sdk.executor import ActionExecutor
 from sanic import Sanic
 
 from engine import rasa_actions
+from engine.action_server import ActionServerError, check_action_call, create_action_app, is_loopback, run_action_server
+from engine.http_limits import BodyLimit
 from engine.responses.templates import Templates
 from engine.types import Reply
 
 pytestmark = [pytest.mark.integration,
               pytest.mark.filterwarnings("ignore:Your versions of rasa and rasa_sdk:UserWarning")]
 
-ACTIONS = {"action_shopassist_respond", "action_order_status", "action_faq_answer", "action_product_answer",
+ACTIONS = {"action_shopassist_respond", "action_shopassist_fallback", "action_order_status", "action_faq_answer",
+           "action_product_answer", "action_recommend", "action_cancel_order", "action_change_address",
+           "action_ask_order_id", "action_ask_return_reason", "action_ask_return_confirmed",
            "action_submit_return", "validate_return_form"}
+TOKEN = "s3cret-shared-with-rasa"
 DOMAIN = {
     "slots": {
         "customer_id": {"type": "text", "mappings": [{"type": "custom"}]},
@@ -53,12 +58,18 @@ def _free_port() -> int:
 
 
 @contextlib.contextmanager
-def serve_actions() -> Iterator[str]:
-    """rasa-sdk's app over ``engine.rasa_actions`` on a loopback port, in a background thread."""
+def serve_actions(*, token: str | None = None, plain: bool = False,
+                  limit: BodyLimit | None = None) -> Iterator[str]:
+    """The action server's app over ``engine.rasa_actions`` (``shopassist actions``'s, or with
+    ``plain`` rasa-sdk's own) on a loopback port, in a background thread."""
     executor = ActionExecutor()
     executor.register_package("engine.rasa_actions")
     previous, Sanic.test_mode = Sanic.test_mode, True  # lets each test module build its own app
-    app = create_app(executor)
+    if plain:
+        app = create_app(executor)
+    else:
+        app = create_action_app(executor, limit=limit or BodyLimit(), token=token, endpoints="")
+        app.config.MOTD = False
     port = _free_port()
     loop = asyncio.new_event_loop()
     ready, failed = threading.Event(), []
@@ -100,18 +111,28 @@ def serve_actions() -> Iterator[str]:
 
 
 class FakeEngine:
-    """Echoes the text it gets and records (session, text, customer) per turn."""
+    """Echoes the text it gets and records (session, text, customer) per turn, the intent a
+    focused action handed it (``hints``) and the context Rasa's slots brought (``written``)."""
 
     def __init__(self) -> None:
         self.calls: list[tuple[str, str, str | None]] = []
+        self.hints: list[str | None] = []
+        self.written: list[tuple[str, object]] = []
         self.templates = Templates(store="Testshop")
         self.handoff = False
+        self.orders = None
+        self.store = SimpleNamespace(commit=self._commit)
+
+    def _commit(self, state: SimpleNamespace, events: list) -> SimpleNamespace:
+        self.written += [(e.name, e.value) for e in events]
+        return state
 
     def state(self, session_id: str, *, customer_id: str | None = None) -> SimpleNamespace:
-        return SimpleNamespace(slots={})
+        return SimpleNamespace(slots={}, customer_id=customer_id, active_flow=None)
 
     def respond(self, session_id: str, text: str, *, customer_id: str | None = None) -> Reply:
         self.calls.append((session_id, text, customer_id))
+        self.hints.append(rasa_actions._HINT.get())
         return Reply(text=f"echo: {text}", intent="greet", confidence=0.9, route="template",
                      slots={"order_id": "100023"}, session_id=session_id, handoff=self.handoff,
                      trace={"decided_by": "fake"})
@@ -289,21 +310,30 @@ def test_python_m_rasa_sdk_serves_the_actions_without_building_an_engine(tmp_pat
     assert "Traceback" not in out, out[-3000:]
 
 
-def test_shopassist_actions_serves_the_actions(tmp_path):
+@pytest.mark.slow
+def test_shopassist_actions_answers_health_only_with_its_engine_built(demo_store, data_dir, engine):
+    """Warm start: /health is green only once the engine is built, so the first turn is quick."""
     port = _free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("SHOPASSIST_")}
-    env.update(SHOPASSIST_DATA_DIR=str(tmp_path))
-    proc = subprocess.Popen([sys.executable, "-m", "engine.cli", "actions", "--port", str(port), "--host", "127.0.0.1"],
+    env.update(SHOPASSIST_DATA_DIR=str(data_dir), SHOPASSIST_STORE__ROOT=str(demo_store.root), HF_HUB_OFFLINE="1")
+    proc = subprocess.Popen([sys.executable, "-m", "engine.cli", "actions", "--port", str(port)],
                             env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     try:
-        names: set[str] = set()
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline and not names and proc.poll() is None:
+        healthy = False
+        deadline = time.monotonic() + 300
+        while time.monotonic() < deadline and not healthy and proc.poll() is None:
             with contextlib.suppress(httpx.HTTPError):
-                names = {a["name"] for a in httpx.get(f"http://127.0.0.1:{port}/actions", timeout=5).json()}
-            time.sleep(0.5)
+                healthy = httpx.get(f"http://127.0.0.1:{port}/health", timeout=5).status_code == 200
+            time.sleep(0.2)
+        assert healthy
+        names = {a["name"] for a in httpx.get(f"http://127.0.0.1:{port}/actions", timeout=5).json()}
         assert ACTIONS <= names
-        assert list(tmp_path.iterdir()) == []  # nothing built yet: the engine waits for the first call
+        started = time.perf_counter()
+        r = httpx.post(f"http://127.0.0.1:{port}/webhook", timeout=60,
+                       json=call("action_shopassist_respond", tracker(f"w-{uuid.uuid4().hex[:6]}", "hi")))
+        first_turn = time.perf_counter() - started
+        assert r.status_code == 200 and "Brightcart" in r.json()["responses"][0]["text"]
+        assert first_turn < 10, first_turn  # the engine was built before /health (a cold build takes ~30 s+)
     finally:
         proc.terminate()
         out = proc.communicate(timeout=30)[0].decode(errors="replace")
@@ -335,3 +365,118 @@ def test_ten_thousand_events_over_the_real_engine(server, engine):
     assert "UPS" in r.json()["responses"][0]["text"]
     assert elapsed < 10.0, elapsed
     assert engine.state(sender, customer_id="C001").turns == 1  # one turn: the history was never replayed into the engine
+
+
+# -- what a caller that is not Rasa can do ------------------------------------------------------------
+@pytest.fixture(scope="module")
+def guarded() -> Iterator[str]:
+    with serve_actions(token=TOKEN) as url:
+        yield url
+
+
+def test_a_token_is_required_when_set(guarded, fake):
+    body = call("action_shopassist_respond", tracker("t-1", "where is my order 100023?", customer="C001"))
+    for url in (f"{guarded}/webhook", f"{guarded}/webhook?token=wrong", f"{guarded}/webhook?token="):
+        r = httpx.post(url, json=body, timeout=30)
+        assert r.status_code == 401, (url, r.text)
+        assert "100023" not in r.text and "C001" not in r.text
+    assert httpx.get(f"{guarded}/actions").status_code == 401
+    assert fake.calls == []  # nobody acted as C001
+    assert httpx.get(f"{guarded}/health").json() == {"status": "ok"}  # health stays open
+    ok = httpx.post(f"{guarded}/webhook", params={"token": TOKEN}, json=body, timeout=30)
+    assert ok.status_code == 200 and ok.json()["responses"][0]["text"].startswith("echo:")
+    assert fake.calls == [("t-1", "where is my order 100023?", "C001")]
+
+
+@pytest.mark.parametrize("mangle", [
+    lambda b: b.update(domain="a domain as a string"),
+    lambda b: b["tracker"].update(latest_message=["not", "an", "object"]),
+    lambda b: b["tracker"].update(slots="slots"),
+    lambda b: b["tracker"].update(events={"not": "a list"}),
+    lambda b: b.update(tracker="a tracker as a string"),
+    lambda b: b.update(next_action=12),
+])
+def test_malformed_action_calls_are_400_and_never_echoed(server, fake, mangle):
+    body = call("action_shopassist_respond", tracker("m-1", "PRIVATE-TEXT-4711", customer="C001"))
+    mangle(body)
+    r = post(server, body)
+    assert r.status_code == 400, r.text
+    assert "PRIVATE-TEXT-4711" not in r.text and "request_body" not in r.text
+    assert fake.calls == []
+
+
+def test_an_internal_error_answers_without_the_request(server, fake):
+    # the turn fails, and so does the apology: the server's last-resort answer quotes nothing
+    def broken(*_args, **_kwargs):
+        raise RuntimeError("PRIVATE-TEXT-4712 in an error message")
+
+    fake.respond, fake.templates = broken, None
+    r = post(server, call("action_shopassist_respond", tracker("m-2", "PRIVATE-TEXT-4712", customer="C001")))
+    assert r.status_code == 500
+    assert r.json() == {"error": "internal error"}
+
+
+def test_a_deflate_bomb_is_refused_in_bounded_time(fake):
+    with serve_actions(limit=BodyLimit(max_bytes=1 << 20, max_inflated_bytes=2 << 20)) as url:
+        bomb = zlib.compress(b"[" + b"0," * (8 << 20) + b"0]", 9)  # ~16 MB of JSON in ~16 KB
+        assert len(bomb) < 100_000
+        started = time.perf_counter()
+        r = post(url, bomb, **{"Content-Encoding": "deflate"})
+        assert r.status_code == 413 and time.perf_counter() - started < 5
+        assert post(url, b"x" * (2 << 20)).status_code == 413  # too large on the wire
+    assert fake.calls == []
+
+
+def test_the_action_call_shape_check():
+    good = call("action_shopassist_respond", tracker("s-1"))
+    assert check_action_call(json.dumps(good).encode(), None) is None
+    assert check_action_call(zlib.compress(json.dumps(good).encode()), "deflate") is None
+    assert check_action_call(b"{", None) == "the body is not a JSON action call"
+    assert check_action_call(b"[1]", None) == "the action call must be a JSON object"
+    assert check_action_call(b"[" * 100_000, None) == "the body is not a JSON action call"  # too deep
+
+
+def test_listening_beyond_loopback_needs_a_token():
+    assert is_loopback("127.0.0.1") and is_loopback("localhost") and is_loopback("::1") and is_loopback("127.3.2.1")
+    assert not is_loopback("0.0.0.0") and not is_loopback("10.0.0.5") and not is_loopback("example.com")
+    with pytest.raises(ActionServerError, match="SHOPASSIST_ACTIONS__TOKEN"):
+        run_action_server(_free_port(), limit=BodyLimit(), host="0.0.0.0")
+    env = {k: v for k, v in os.environ.items() if k != "SHOPASSIST_ACTIONS__TOKEN"}
+    proc = subprocess.run([sys.executable, "-m", "engine.cli", "actions", "--host", "0.0.0.0", "--port",
+                           str(_free_port())], env=env, capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 2
+    assert "refusing to listen on 0.0.0.0" in proc.stderr and "Traceback" not in proc.stderr
+
+
+# -- one conversation: what Rasa knows reaches the engine ---------------------------------------------
+def test_focused_actions_hand_the_engine_rasas_intent(server, fake):
+    for action, intent in (("action_order_status", "track_order"), ("action_faq_answer", "policy_question"),
+                           ("action_product_answer", "product_question"), ("action_recommend", "recommend"),
+                           ("action_cancel_order", "cancel_order"), ("action_change_address", "change_address"),
+                           ("action_shopassist_respond", None), ("action_shopassist_fallback", None)):
+        r = post(server, call(action, tracker("f-1", "something", customer="C001")))
+        assert r.status_code == 200 and r.json()["responses"][0]["text"] == "echo: something"
+        assert fake.hints[-1] == intent, action
+    assert rasa_actions._HINT.get() is None  # nothing stays behind for the next call
+
+
+def test_rasas_order_and_product_reach_the_engine(server, fake):
+    post(server, call("action_faq_answer", tracker("f-2", "has it shipped?", customer="C001",
+                                                   slots={"order_id": "100023", "product_id": "P-1",
+                                                          "return_reason": "not context"})))
+    assert sorted(fake.written) == [("order_id", "100023"), ("product_id", "P-1")]
+    fake.written.clear()
+    # filled for another customer on this sender id, or not an order number: nothing is handed over
+    post(server, call("action_faq_answer", tracker("f-3", "hm", customer="C002",
+                                                   slots={"customer_id": "C001", "order_id": "100023"})))
+    post(server, call("action_faq_answer", tracker("f-4", "hm", customer="C001", slots={"order_id": "DROP TABLE"})))
+    assert fake.written == []
+
+
+def test_the_fallback_resumes_an_active_form(server, fake):
+    track = tracker("f-5", "blah", customer="C001", slots={"requested_slot": "order_id"})
+    track["active_loop"] = {"name": "return_form"}
+    body = post(server, call("action_shopassist_fallback", track)).json()
+    assert {"event": "followup", "timestamp": None, "name": "return_form"} in body["events"]
+    # the answer carries the form's question, in one message
+    assert body["responses"][0]["text"] == "echo: blah\n" + Templates(store="Testshop").render("ask_order_id", "en")
