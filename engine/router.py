@@ -226,6 +226,9 @@ class Router:
         if entry.route == "order":
             general = self._general_order_question(intent, turn)
             return general if general is not None else self._orders.handle(intent, turn)
+        claimed = self._orders.claim(turn)
+        if claimed is not None:  # a request about the customer's own order the classifier missed
+            return self._orders.handle(claimed, turn)
         if entry.route == "product":
             decision = self._product(intent, turn)
             if decision is not None:

@@ -17,6 +17,7 @@ Example:
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping
 from datetime import date, datetime, timezone
 
@@ -33,7 +34,10 @@ from engine.state.events import FlowCompleted, FlowStarted, SlotSet
 from engine.types import Source
 
 from .base import Decision, Turn, pick_listed
+from .items import amounts_in, item_infos, mentions, pick_lines
+from .returns import ItemReturns
 from .specs import FLOWS, Eligibility, FlowSpec, SlotSpec
+from .wording import FlowTemplates
 from .writes import WriteSteps
 
 __all__ = ["OrderFlows"]
@@ -60,6 +64,8 @@ def _fmt_date(d: date | datetime | None, lang: str) -> str:
 
 def _items(order: Order, lang: str, product_names: Callable[[str, str], str | None] | None = None) -> str:
     names = [(product_names(i.product_id, lang) if product_names else None) or i.name for i in order.items]
+    names = [(f"{n}×{i.quantity}" if lang == "zh" else f"{i.quantity} × {n}") if i.quantity > 1 else n
+             for n, i in zip(names, order.items)]
     if len(names) <= 2:
         return ("、" if lang == "zh" else " and ").join(names)
     more = len(names) - 2
@@ -68,6 +74,41 @@ def _items(order: Order, lang: str, product_names: Callable[[str, str], str | No
 
 def _today() -> date:
     return datetime.now(timezone.utc).date()
+
+
+_ITEMS_STEP = "items"  # the step of a flow that asks which of the order's items
+_LATEST_RE = re.compile(r"\b(?:last|latest|most recent|newest|recent)\b (?:order|purchase|one)|上次|最近(?:一|的)?(?:单|次|个订单)|"
+                        r"最新(?:的)?(?:订单|一单)|刚买的|刚下的", re.IGNORECASE)
+
+
+# What the customer asks to do with their order, in the language's own words: read only where the
+# intent classifier did not name an order request (a turn routed to a look-up by its order id, or
+# no order intent at all) and the words name one of the customer's orders or its items.
+_CUES = (
+    ("refund_status", re.compile(r"\brefund|money back|\bgot\b.{0,20}\bback\b|\bonly\b.{0,25}\bback\b|"
+                                 r"\bwhere'?s the rest|退款|退钱|钱.{0,6}退|退了多少|怎么才退|只退了|到账", re.IGNORECASE)),
+    ("cancel_order", re.compile(r"\bcancel|\bremove\b|\bdelete\b|\btake\b.{0,20}\boff\b|取消|删掉|删除|去掉|"
+                                r"不要了", re.IGNORECASE)),
+    ("return_item", re.compile(r"\breturn|send (?:it |them |that |this |one |\w+ )?back|\bbring\b.{0,20}\bback|"
+                               r"退(?!款|钱)|退货", re.IGNORECASE)),
+    ("track_order", re.compile(r"\bship(?:ped)? (?:together|separately|with)|same (?:box|package|parcel|shipment)|"
+                               r"\btracking\b|签收|一起发|分开发|到了吗|到哪了|啥时候到|什么时候到", re.IGNORECASE)),
+)
+_MONEY_RE = re.compile(r"how much|\bmoney\b|\bback\b.{0,10}\$|多少钱|能退多少|退多少|多少", re.IGNORECASE)
+
+
+def _cue(text: str) -> str | None:
+    for intent, rx in _CUES:
+        if rx.search(text):
+            return intent
+    return None
+
+
+def _amount_of(order: Order, amount: float) -> bool:
+    """``amount`` is the order's total, one of its lines (a unit or the line) or one of its refunds."""
+    near = lambda v: v is not None and abs(float(v) - amount) < 0.005  # noqa: E731
+    return (near(order.total) or any(near(i.unit_price) or near(i.unit_price * i.quantity) for i in order.items)
+            or any(near(r.refund_amount) for r in order.returns))
 
 
 class OrderFlows:
@@ -81,6 +122,10 @@ class OrderFlows:
         flows: the write flow definitions (default :data:`engine.flows.specs.FLOWS`).
         product_names: a product's name in a language from the catalog (a store kit's ``name:<lang>``),
             or None to keep the name the order records.
+        product: product id -> the catalog's product (its names in every language, category,
+            aliases), so that "the kettle" / "水壶" finds the order line; None: the order's names only.
+        non_returnable: product id -> True for what the store does not take back (its
+            non-returnable categories, the catalog's ``returnable`` flag); None: everything.
     """
 
     def __init__(
@@ -94,17 +139,24 @@ class OrderFlows:
         max_reasks: int = 3,
         flows: Mapping[str, FlowSpec] | None = None,
         product_names: Callable[[str, str], str | None] | None = None,
+        product: Callable[[str], object] | None = None,
+        non_returnable: Callable[[str], bool] | None = None,
     ) -> None:
         if return_window_days <= 0:
             raise ValueError(f"return_window_days must be > 0, got {return_window_days}")
         self._orders = orders
+        templates = FlowTemplates(templates)  # type: ignore[assignment]
         self._t = templates
+        self._product = product
         self._window = return_window_days
         self._today = today
         self._cur = currency_symbol
         self._names = product_names
         self._flows = FLOWS if flows is None else flows
-        self._writes = WriteSteps(orders, templates, max_reasks=max_reasks, flows=self._flows)
+        self._writes = WriteSteps(orders, templates, max_reasks=max_reasks, flows=self._flows)  # type: ignore[arg-type]
+        self._returns = ItemReturns(templates, currency_symbol=currency_symbol, window_days=return_window_days,
+                                    today=today, product=product, non_returnable=non_returnable,
+                                    names=product_names)
         # the look-ups, by intent; every write flow is dispatched by its spec (see _handler)
         self._reads: dict[str, Callable[[Order, Turn], Decision]] = {
             "track_order": self._track_order, "refund_status": self._refund_status}
@@ -135,8 +187,25 @@ class OrderFlows:
         return self._writes.reconcile(flow, turn) if self._writes.supports(flow) else None
 
     def continue_flow(self, flow: str, turn: Turn) -> Decision:
-        """Feed this turn to a write flow waiting on a reason, an address or a yes/no."""
+        """Feed this turn to a write flow waiting on a reason, an address, which items or a yes/no."""
+        slots = turn.state.slots
+        if slots.get("flow_step") == _ITEMS_STEP and slots.get("order_id") and turn.intent != "deny":
+            return self._items_answer(flow, turn)
         return self._writes.advance(flow, turn)
+
+    def _items_answer(self, flow: str, turn: Turn) -> Decision:
+        """An answer to "which items?": read against the order's lines, then on to the next step."""
+        try:
+            order = self._orders.get_order(turn.actor, turn.state.slots["order_id"])
+        except ConnectorUnavailable:
+            return Decision(self._t.render("service_unavailable", turn.lang), "handoff",
+                            handoff_reason="order system unavailable", decided_by=f"{flow}:unavailable")
+        except (OrderNotFound, InvalidOrderId):
+            return self._writes.advance(flow, turn)
+        values = self._returns.answer(order, turn)
+        if values is None:
+            return self._writes.advance(flow, turn)  # re-asked with the lines listed
+        return self._writes.proceed(flow, turn, values)
 
     def waiting_prompt(self, flow: str, turn: Turn) -> str:
         """What the active flow is waiting for, to repeat after a digression."""
@@ -146,7 +215,42 @@ class OrderFlows:
             question = self._t.render("ask_order_id", turn.lang)
         return question
 
+    def claim(self, turn: Turn) -> str | None:
+        """The order request a turn the classifier gave no order intent makes about the customer's
+        own order ("why only $16.99 back?", "the kettle, can I send it back"), or None: it needs
+        the request's words and an order it names (by id, by its items, by an amount)."""
+        if turn.actor.role != "customer":
+            return None
+        intent = _cue(turn.nlu.text)
+        if intent is None and turn.state.slots.get("order_id") and amounts_in(turn.nlu.text):
+            # "when did the 979.99 go out": an amount of the order the conversation is about
+            try:
+                order = self._orders.get_order(turn.actor, turn.state.slots["order_id"])
+            except (ConnectorUnavailable, OrderNotFound, InvalidOrderId):
+                return None
+            refunds = [r.refund_amount for r in order.returns if r.refund_amount is not None]
+            hit = any(abs(a - x) < 0.005 for a in amounts_in(turn.nlu.text) for x in refunds)
+            return "refund_status" if hit and self.handles("refund_status") else None
+        if intent is None or not self.handles(intent):
+            return None
+        if turn.nlu.entities.order_ids:
+            return intent
+        found, candidates = self._find_order(intent, turn)
+        return intent if found is not None or candidates else None
+
+    def _redirect(self, intent: str, turn: Turn) -> str:
+        """An order look-up reached by its order id alone (the classifier named no order request),
+        or a refund question that asks to send an item back: the request the words make."""
+        cue = _cue(turn.nlu.text)
+        if intent == "track_order" and turn.intent != intent and cue and cue != intent and self.handles(cue):
+            return cue
+        if intent == "refund_status" and not _MONEY_RE.search(turn.nlu.text) and self.handles("return_item") \
+                and _CUES[2][1].search(turn.nlu.text) and not _CUES[0][1].search(turn.nlu.text):
+            return "return_item"
+        return intent
+
     def handle(self, intent: str, turn: Turn) -> Decision:
+        intent = self._redirect(intent, turn)
         lang = turn.lang
         ents = turn.nlu.entities
         in_flow = turn.state.active_flow == intent
@@ -157,12 +261,16 @@ class OrderFlows:
         listed = turn.state.slots.get("listed_orders") or []
         if order_id is None:
             order_id = pick_listed(listed, ents.ordinal)  # "the second one" of the orders we listed
-        if order_id is None:
-            order_id = turn.state.slots.get("order_id")
         if turn.actor.role == "anonymous":
             return Decision(self._t.render("sign_in_needed", lang), "flow", decided_by=f"{intent}:anonymous")
+        candidates: list[Order] = []
+        if order_id is None:  # "the toaster one", "got 979.99 back": the customer's own orders say which
+            found, candidates = self._find_order(intent, turn)
+            order_id = found
+        if order_id is None and not candidates:
+            order_id = turn.state.slots.get("order_id")
         if order_id is None:
-            return self._ask_for_order(intent, turn)
+            return self._ask_for_order(intent, turn, candidates)
         try:
             order = self._orders.get_order(turn.actor, order_id)
         except InvalidOrderId:
@@ -205,10 +313,51 @@ class OrderFlows:
         events = [] if turn.state.active_flow == intent else [FlowStarted(intent)]
         return Decision(text, "flow", events=events, decided_by=f"{intent}:ask")
 
-    def _ask_for_order(self, intent: str, turn: Turn) -> Decision:
+    # -- which order -----------------------------------------------------------------------
+    def _find_order(self, intent: str, turn: Turn) -> tuple[str | None, list[Order]]:
+        """The order the customer's words point at among their recent orders: the items they name
+        (catalog-linked products, names, categories, in any of the store's languages), an amount
+        they quote (a total, a line, a refund), "my last order". Returns ``(order id, [])`` when one
+        order fits (several: the one this request can act on, when only one can), ``(None,
+        candidates)`` when several fit, ``(None, [])`` when the words name none."""
+        text, ents = turn.nlu.text, turn.nlu.entities
+        try:
+            recent = self._orders.list_orders(turn.actor, limit=20)
+        except ConnectorUnavailable:
+            return None, []
+        if not recent:
+            return None, []
+        scored = [(mentions(text, item_infos(o, self._product), ents.product_ids), o) for o in recent]
+        top = max(s for s, _ in scored)
+        named = [o for s, o in scored if s and s == top]
+        amounts = amounts_in(text)
+        if amounts:
+            by_amount = [o for o in (named or recent) if any(_amount_of(o, a) for a in amounts)]
+            named = by_amount or named
+        if not named and _LATEST_RE.search(text):
+            named = recent[:1]
+        if not named:
+            return None, []
+        if len(named) > 1:
+            fit = [o for o in named if self._fits(intent, o)]
+            named = fit or named
+        if len(named) == 1:
+            return named[0].order_id, []
+        return None, named[:3]
+
+    def _fits(self, intent: str, order: Order) -> bool:
+        """Whether ``intent`` can act on ``order`` (to choose among orders the words fit alike)."""
+        spec = self._flows.get(intent)
+        if spec is not None:
+            return spec.eligible(order, self._today(), self._window).ok
+        if intent == "refund_status":
+            return bool(order.returns)
+        return True
+
+    def _ask_for_order(self, intent: str, turn: Turn, candidates: list[Order] | None = None) -> Decision:
         lang = turn.lang
         try:
-            recent = self._orders.list_orders(turn.actor, limit=3)
+            recent = candidates or self._orders.list_orders(turn.actor, limit=3)
         except ConnectorUnavailable:
             recent = []
         extra = []
@@ -247,6 +396,14 @@ class OrderFlows:
 
     def _refund_status(self, order: Order, turn: Turn) -> Decision:
         lang = turn.lang
+        detailed = self._returns.refund_status(order, turn)  # several lines or returns: line by line
+        if detailed is not None:
+            return detailed
+        if order.returns and order.returns[-1].status == "rejected":  # never a refund promise after a refusal
+            r = order.returns[-1]
+            return Decision(self._t.render("refund_line_rejected", lang, lines=_items(order, lang, self._names),
+                                           return_id=r.return_id, amount="", refunded="", return_status=r.status),
+                            "flow")
         status = _ORDER_STATUS_ZH.get(order.status, order.status) if lang == "zh" else order.status
         if not order.returns:
             return Decision(self._t.render("refund_none", lang, order_id=order.order_id, status=status), "flow")
@@ -270,15 +427,31 @@ class OrderFlows:
         lang = turn.lang
         verdict = spec.eligible(order, self._today(), self._window)
         values = self._values(order, lang, verdict)
+        by_item = any(s.step == _ITEMS_STEP for s in spec.slots)
+        plan = self._returns.plan(order, turn) if by_item else {}
+        if "refusal" in plan:  # the items named may not go back: say which and why, from the order
+            return Decision(plan["refusal"], "flow", decided_by=f"{spec.name}:item_refused")
         if not verdict.ok:
             key = spec.refusals.get(verdict.reason, "write_refused")
             return Decision(self._t.render(key, lang, reason=verdict.reason, **values), "flow")
         if not self._writes.supports(spec.name):
             return Decision(self._t.render(spec.unsupported, lang, **values), "handoff",
                             handoff_reason=spec.handoff_reason.format(flow=spec.name, order_id=order.order_id))
-        decision = self._writes.start(spec.name, turn, order.order_id, values["items"])
+        sep = "" if lang == "zh" else " "
+        if by_item:  # a flow on some of the order's items
+            if plan:
+                decision = self._writes.start(spec.name, turn, order.order_id, plan["items"], preset=plan["preset"])
+                intro = plan["intro"] or (self._t.render(spec.intro, lang, **values) if spec.intro else "")
+                decision.text = (intro + sep + decision.text).strip()
+                return decision
+        decision = self._writes.start(spec.name, turn, order.order_id, values["items"],
+                                      preset={s.slot: [] for s in spec.slots if s.step == _ITEMS_STEP})
         if spec.intro:
-            decision.text = self._t.render(spec.intro, lang, **values) + ("" if lang == "zh" else " ") + decision.text
+            decision.text = self._t.render(spec.intro, lang, **values) + sep + decision.text
+        if spec.name == "cancel_order" and len(order.items) > 1:
+            pick = pick_lines(turn.nlu.text, item_infos(order, self._product), turn.nlu.entities.product_ids)
+            if pick.indexes and not pick.all and len(pick.indexes) < len(order.items):  # "just the phone"
+                decision.text = self._t.render("cancel_whole_only", lang, **values) + sep + decision.text
         return decision
 
     def _values(self, order: Order, lang: str, verdict: Eligibility) -> dict:

@@ -149,6 +149,11 @@ class FlowSpec:
             (its result fields) and the conversation's slots, when the turn that wrote was lost.
         actions: words that name the action in the confirmation question ("cancel", "取消"):
             said back un-negated they are a yes (see :mod:`engine.nlu.confirm`).
+        templates: template keys replacing ``<name>_confirm`` / ``<name>_done`` (keys ``confirm``,
+            ``done``).
+        shown: placeholder -> slot: flow slots (set by the order flows when the flow starts, or by
+            a step) whose values every question, confirmation and done template of the flow may
+            show; cleared with the flow's own slots.
     """
 
     name: str
@@ -162,6 +167,8 @@ class FlowSpec:
     intro: str | None = None
     unsupported: str = "handoff"
     handoff_reason: str = "{flow} for order {order_id}"
+    templates: Mapping[str, str] = field(default_factory=dict)
+    shown: Mapping[str, str] = field(default_factory=dict)
 
 
 def _cancel(backend: Any, actor: Actor, order_id: str, values: dict[str, Any], key: str) -> dict[str, Any]:
@@ -170,7 +177,13 @@ def _cancel(backend: Any, actor: Actor, order_id: str, values: dict[str, Any], k
 
 
 def _open_return(backend: Any, actor: Actor, order_id: str, values: dict[str, Any], key: str) -> dict[str, Any]:
-    record = backend.create_return(actor, order_id, values.get("return_reason") or "not given", idempotency_key=key)
+    lines = values.get("return_lines") or None  # [[product id, units], ...]; empty: the whole order
+    items = [(str(pid), int(qty)) for pid, qty in lines] if lines else None
+    reason = values.get("return_reason") or "not given"
+    if items is None:
+        record = backend.create_return(actor, order_id, reason, idempotency_key=key)
+    else:
+        record = backend.create_return(actor, order_id, reason, idempotency_key=key, items=items)
     return {"return_id": record.return_id}
 
 
@@ -196,8 +209,11 @@ FLOWS: dict[str, FlowSpec] = {
     "return_item": FlowSpec(
         "return_item",
         "create_return",
-        (SlotSpec("reason", "return_reason", "return_ask_reason", "return_ask_reason_short",
-                  extract_reason, _any_text, confirm_as="reason"),),
+        # which items: the order flows read the answer against the order's lines (engine.flows.items)
+        (SlotSpec("items", "return_lines", "return_ask_items", "return_ask_items_short",
+                  lambda text: None, lambda text: None, invalid="return_items_unclear"),
+         SlotSpec("reason", "return_reason", "return_ask_reason", "return_ask_reason_short",
+                  extract_reason, _any_text, confirm_as="reason")),
         _open_return,
         recover=lambda result, slots: {"return_id": result.get("return_id", "")},
         actions=("return", "send", "open", "退"),
@@ -205,6 +221,8 @@ FLOWS: dict[str, FlowSpec] = {
         refusals={"return_exists": "return_exists", "not_delivered": "return_not_delivered",
                   "window_expired": "return_expired"},
         intro="return_window", unsupported="return_eligible", handoff_reason="create a return for order {order_id}",
+        templates={"confirm": "return_items_confirm", "done": "return_items_done"},
+        shown={"lines": "return_summary", "amount": "return_amount", "choices": "return_choices"},
     ),
     "change_address": FlowSpec(
         "change_address",

@@ -47,7 +47,8 @@ _RUN_SLOTS = ("flow_step", "order_items", "reasks")  # what any waiting write fl
 
 def flow_slots(flows: Mapping[str, FlowSpec]) -> tuple[str, ...]:
     """Every slot a waiting write flow of ``flows`` owns (cleared when it ends)."""
-    return (*_RUN_SLOTS, *sorted({s.slot for f in flows.values() for s in f.slots}))
+    return (*_RUN_SLOTS, *sorted({s.slot for f in flows.values() for s in f.slots}
+                                 | {slot for f in flows.values() for slot in f.shown.values()}))
 
 
 WRITE_FLOWS = frozenset(FLOWS)
@@ -120,17 +121,44 @@ class WriteSteps:
         return spec is not None and callable(getattr(self._backend, spec.method, None))
 
     # -- starting -------------------------------------------------------------------------
-    def start(self, flow: str, turn: Turn, order_id: str, items: str) -> Decision:
-        """First step after the order was validated: ask what is missing, or confirm."""
+    def start(self, flow: str, turn: Turn, order_id: str, items: str,
+              preset: Mapping[str, Any] | None = None) -> Decision:
+        """First step after the order was validated: ask what is missing, or confirm.
+
+        ``preset``: slot values the caller already knows (what the order flows read against the
+        order's data, such as the items a return takes back and what they refund).
+        """
         spec = self._flows[flow]
         events: list = [SlotSet("reasks", 0), SlotSet("order_items", items)]
         values: dict[str, Any] = {}
+        for name, value in (preset or {}).items():
+            events.append(SlotSet(name, value))
+            values[name] = value
         for slot in spec.slots:
+            if values.get(slot.slot) is not None:
+                continue
             value = slot.from_first_message(turn.nlu.text)
             if value is not None:
                 events.append(SlotSet(slot.slot, value))
                 values[slot.slot] = value
         return self._next(spec, turn.lang, order_id, items, values, events)
+
+    def proceed(self, flow: str, turn: Turn, values: Mapping[str, Any], text: str | None = None) -> Decision:
+        """Store ``values`` (an answer the caller read, e.g. which items) and go on to the next
+        missing slot or the confirmation; ``text`` goes before the next question."""
+        spec, slots = self._flows[flow], turn.state.slots
+        order_id = slots.get("order_id") or ""
+        items = values.get("order_items") or slots.get("order_items") or order_id
+        current = {**{k: v for k, v in slots.items() if k in self.flow_slots}, **values}
+        events = [SlotSet(k, v) for k, v in values.items()] + [SlotSet("reasks", 0)]
+        decision = self._next(spec, turn.lang, order_id, items, current, events)
+        if text:
+            decision.text = text + ("" if turn.lang == "zh" else " ") + decision.text
+        return decision
+
+    def reask(self, flow: str, turn: Turn, text: str) -> Decision:
+        """Ask the waiting question again with ``text`` (a hand-off after too many tries)."""
+        return self._reask(flow, turn, text)
 
     def prompt(self, flow: str, turn: Turn) -> str:
         """The question the flow is waiting on (to repeat it after a digression)."""
@@ -139,7 +167,7 @@ class WriteSteps:
         items = slots.get("order_items") or order_id
         slot = self._slot(spec, slots.get("flow_step"))
         if slot is not None:
-            return self._t.render(slot.reask, turn.lang, order_id=order_id, items=items)
+            return self._t.render(slot.reask, turn.lang, order_id=order_id, items=items, **self._shown(spec, slots))
         return self._confirm_text(spec, turn.lang, order_id, items, slots)
 
     # -- continuing ------------------------------------------------------------------------
@@ -167,7 +195,8 @@ class WriteSteps:
             return self._end(flow, "cancelled", self._t.render(f"{flow}_kept", lang, order_id=order_id))
         value = slot.from_answer(turn.nlu.text)
         if value is None:
-            text = self._t.render(slot.invalid or slot.reask, lang, order_id=order_id, items=items)
+            text = self._t.render(slot.invalid or slot.reask, lang, order_id=order_id, items=items,
+                                  **self._shown(spec, slots))
             return self._reask(flow, turn, text)
         values = {**{k: v for k, v in slots.items() if k in self.flow_slots}, slot.slot: value}
         events = [SlotSet(slot.slot, value), SlotSet("reasks", 0)]
@@ -197,7 +226,8 @@ class WriteSteps:
             return None
         log.warning("%s of order %s was written in a turn that was not recorded; the conversation now says so",
                     flow, order_id)
-        done = self._t.render(f"{flow}_done", turn.lang, order_id=order_id, **spec.recover(outcome.result, slots))
+        done = self._t.render(spec.templates.get("done", f"{flow}_done"), turn.lang, order_id=order_id,
+                              **{**self._shown(spec, slots), **spec.recover(outcome.result, slots)})
         decision = self._end(flow, "done", self._t.render("write_reconciled", turn.lang, done=done))
         decision.decided_by = f"{flow}:reconciled"
         return decision
@@ -210,6 +240,10 @@ class WriteSteps:
         return write_key(state.session_id, state.version, spec.name, order_id, values)
 
     @staticmethod
+    def _shown(spec: FlowSpec, values: Mapping[str, Any]) -> dict[str, Any]:
+        return {name: values.get(slot) or "" for name, slot in spec.shown.items()}
+
+    @staticmethod
     def _slot(spec: FlowSpec, step: str | None) -> SlotSpec | None:
         return next((s for s in spec.slots if s.step == step), None)
 
@@ -218,13 +252,14 @@ class WriteSteps:
         """Ask for the first slot still missing, or for confirmation when all are filled."""
         for slot in spec.slots:
             if values.get(slot.slot) is None:
-                text = self._t.render(slot.ask, lang, order_id=order_id, items=items)
+                text = self._t.render(slot.ask, lang, order_id=order_id, items=items, **self._shown(spec, values))
                 return self._step(spec.name, slot.step, events, text)
         return self._step(spec.name, "confirm", events, self._confirm_text(spec, lang, order_id, items, values))
 
     def _confirm_text(self, spec: FlowSpec, lang: str, order_id: str, items: str, values: dict[str, Any]) -> str:
         fields = {s.confirm_as or s.slot: values.get(s.slot) or "" for s in spec.slots}
-        return self._t.render(f"{spec.name}_confirm", lang, order_id=order_id, items=items, **fields)
+        return self._t.render(spec.templates.get("confirm", f"{spec.name}_confirm"), lang, order_id=order_id,
+                              items=items, **{**self._shown(spec, values), **fields})
 
     @staticmethod
     def _step(flow: str, step: str, events: list, text: str) -> Decision:
@@ -269,6 +304,7 @@ class WriteSteps:
         except ConnectorError:
             return self._handoff(flow, self._t.render("internal_error", lang),
                                  f"{flow}: the business system refused the request", "error")
-        text = self._t.render(f"{flow}_done", lang, order_id=order_id, **values)
+        text = self._t.render(spec.templates.get("done", f"{flow}_done"), lang, order_id=order_id,
+                              **{**self._shown(spec, turn.state.slots), **values})
         return Decision(text, "flow", events=[*self._clear(), FlowCompleted(flow, outcome="done")],
                         decided_by=f"{flow}:done", write=key)

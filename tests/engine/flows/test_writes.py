@@ -33,6 +33,7 @@ class WritableService(FakeOrderService):
     writes: list[tuple[str, str, str]] = field(default_factory=list)  # (action, order_id, key)
     results: dict[str, object] = field(default_factory=dict)
     fail_writes: bool = False
+    return_items: dict[str, object] = field(default_factory=dict)  # key -> the item lines asked
 
     def _write(self, action: str, actor: Actor, order_id: str, key: str, make):
         if self.fail_writes:
@@ -53,8 +54,9 @@ class WritableService(FakeOrderService):
             return Cancellation(order_id, "cancelled", datetime.now(timezone.utc))
         return self._write("cancel", actor, order_id, idempotency_key, make)
 
-    def create_return(self, actor, order_id, reason, *, idempotency_key):
+    def create_return(self, actor, order_id, reason, *, idempotency_key, items=None):
         def make(order):
+            self.return_items[idempotency_key] = items
             return ReturnRecord(f"R{len(self.writes) + 1:05d}", order_id, "requested", reason,
                                 datetime.now(timezone.utc))
         return self._write("return", actor, order_id, idempotency_key, make)
