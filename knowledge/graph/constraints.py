@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from .meaning import CN_NUMBER, UNITS, WATER_USES, cn_number, unit_of, water_use
 from .vocabulary import CatalogVocabulary, norm_words
 
-__all__ = ["AttrConstraint", "ProductQuery", "understand", "comparison_key"]
+__all__ = ["AttrConstraint", "ProductQuery", "understand", "comparison_key", "asked_dimension"]
 
 _NUM = r"(\d+(?:\.\d+)?)"
 _CUR_BEFORE = r"(?:\$|us\$|usd|¥|￥|€|£|rmb|cny)"
@@ -345,3 +345,21 @@ def comparison_key(text: str, vocab: CatalogVocabulary, keys: set[str]) -> tuple
     if named:
         return named[0][0], "desc"
     return None
+
+
+# how customers ask for a measure without naming the catalog's label: the dimension of its unit
+_DIMENSION_WORDS: list[tuple[str, re.Pattern[str]]] = [
+    ("volume", re.compile(r"\bhold|how much (?:water|liquid|coffee|tea|milk)|how many (?:cups|litres|liters)|"
+                          r"装多少|装得|能装|多少毫升|几升|多大容量", re.I)),
+    ("mass", re.compile(r"heavy|weigh|多重|重不重|几斤|几克|多少克", re.I)),
+    ("power", re.compile(r"watt|how powerful|功率|几瓦|多少瓦", re.I)),
+    ("time", re.compile(r"how long (?:does|will|can) (?:it|the battery|they) (?:last|run|go)|between charges|"
+                        r"能用多久|用多久|续航", re.I)),
+    ("length", re.compile(r"how (?:long|tall|high|wide|big|thick) is|多长|多高|多宽|多厚|多大", re.I)),
+    ("temperature", re.compile(r"how (?:warm|cold)|what temperature|多少度|几度|温度", re.I)),
+]
+
+
+def asked_dimension(text: str) -> list[str]:
+    """The measures a question asks about in everyday words ("how much water does it hold" -> volume)."""
+    return [dim for dim, rx in _DIMENSION_WORDS if rx.search(text)]

@@ -20,7 +20,7 @@ from knowledge.kernel.types import Source
 
 from . import answers as say
 from .catalog import Catalog, Product
-from .constraints import ProductQuery, comparison_key, understand
+from .constraints import ProductQuery, asked_dimension, comparison_key, understand
 from .meaning import WATER_USES, water_level, water_meaning, water_use
 from .search import ProductSearch, SearchResult
 from .vocabulary import CatalogVocabulary
@@ -203,6 +203,17 @@ class ProductQA:
                 text = f"{lab.capitalize()} of the {name}: {say.rendered(a, lang)}."
             out.append(Fact(text, (_src(p),)))
             keys.add(key)
+        if not out:
+            for dim in asked_dimension(question):
+                key = next((k for k in p.attributes if k in self.vocabulary.attributes
+                            and self.vocabulary.attributes[k].dimension == dim), None)
+                if key is not None:
+                    a = p.attributes[key]
+                    lab = say.label(a, lang)
+                    out.append(Fact(f"{name}的{lab}：{say.rendered(a, lang)}。" if lang == "zh"
+                                    else f"{lab.capitalize()} of the {name}: {say.rendered(a, lang)}.", (_src(p),)))
+                    keys.add(key)
+                    break
         return out, keys
 
     def _listed_value(self, p: Product, question: str, lang: str) -> tuple[Fact, str] | None:

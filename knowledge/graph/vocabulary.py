@@ -41,6 +41,7 @@ __all__ = ["CatalogVocabulary", "AttributeInfo", "norm_words", "singular"]
 _WORD = re.compile(r"[a-z0-9]+(?:[.'][a-z0-9]+)*")
 _CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff]+")
 _PAREN = re.compile(r"\([^)]*\)|（[^）]*）")
+_ZH_HEAD = re.compile(r"(?:个|款|只|把|双|件|台|套|种|什么|啥|哪个|哪款)([\u4e00-\u9fff])|([\u4e00-\u9fff])子")
 _MAX_TYPE_WORDS = 3
 _MAX_ZH_TYPE = 6
 
@@ -135,8 +136,18 @@ class CatalogVocabulary:
                 types[" ".join(norm_words(word)) or word] |= types[key]
         self.types: dict[str, np.ndarray] = {t: np.fromiter(sorted(rows), dtype=np.int64) for t, rows in types.items()
                                              if t and t not in COMMON_WORDS and t not in brands}
+        # one-character Chinese head nouns (壶, 罐, 杯) only count where grammar marks them as a noun
+        # ("什么罐子", "一把壶"), never inside other words ("包邮" is not a bag)
+        heads_zh: dict[str, set[int]] = defaultdict(set)
+        for i, p in enumerate(self.products):
+            for name in (p.name_zh, p.name if _CJK.search(p.name[-1:] or "") else ""):
+                if name and _CJK.fullmatch(name[-1]):
+                    heads_zh[name[-1]].add(i)
+        self._zh_heads = {c: np.fromiter(sorted(r), dtype=np.int64) for c, r in heads_zh.items() if len(r) >= 3}
+        for c, rows in self._zh_heads.items():
+            self.types.setdefault(c, rows)
         self._en_types = {t for t in self.types if not _CJK.search(t)}
-        self._zh_types = sorted((t for t in self.types if _CJK.search(t)), key=len, reverse=True)
+        self._zh_types = sorted((t for t in self.types if _CJK.search(t) and len(t) > 1), key=len, reverse=True)
         self.attributes: dict[str, AttributeInfo] = {}
         self.numbers: dict[str, np.ndarray] = {}
         self.values: dict[str, dict[str, set[int]]] = defaultdict(lambda: defaultdict(set))
@@ -278,7 +289,11 @@ class CatalogVocabulary:
                     zh.append(term)
                     break
                 at = low.find(term, at + 1)
-        out = [t for _, _, t in found] + zh
+        for m in _ZH_HEAD.finditer(low):
+            c = m.group(1) or m.group(2)
+            if c in self._zh_heads and not any(a <= m.start() < b for a, b in taken):
+                zh.append(c)
+        out = [t for _, _, t in found] + list(dict.fromkeys(zh))
         if out:
             return out
         # no whole type named: a word that starts a longer type ("coffee" -> "coffee maker", "保温" -> "保温水杯")
