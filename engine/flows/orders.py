@@ -94,7 +94,8 @@ _CUES = (
     ("track_order", re.compile(r"\bship(?:ped)? (?:together|separately|with)|same (?:box|package|parcel|shipment)|"
                                r"\btracking\b|签收|一起发|分开发|到了吗|到哪了|啥时候到|什么时候到", re.IGNORECASE)),
 )
-_MONEY_RE = re.compile(r"how much|\bmoney\b|\bback\b.{0,10}\$|多少钱|能退多少|退多少|多少", re.IGNORECASE)
+_MONEY_RE = re.compile(r"how much|\bmoney\b|\bback\b.{0,10}\$|\bwhen\b|\bwhere\b|多少|钱|多久|哪天|哪里|哪儿|"
+                       r"到哪|什么时候|几天", re.IGNORECASE)
 
 
 def _cue(text: str) -> str | None:
@@ -244,10 +245,19 @@ class OrderFlows:
         cue = _cue(turn.nlu.text)
         if intent == "track_order" and turn.intent != intent and cue and cue != intent and self.handles(cue):
             return cue
-        if intent == "refund_status" and not _MONEY_RE.search(turn.nlu.text) and self.handles("return_item") \
-                and _CUES[2][1].search(turn.nlu.text) and not _CUES[0][1].search(turn.nlu.text):
-            return "return_item"
         return intent
+
+    def _wants_return(self, intent: str, order: Order, turn: Turn) -> str:
+        """A refund question that asks to send back items no return holds yet ("那灯泡我也想退了"):
+        the return request; any other: ``intent``."""
+        text = turn.nlu.text
+        if intent != "refund_status" or not self.handles("return_item") or _MONEY_RE.search(text) \
+                or _CUES[0][1].search(text) or not _CUES[2][1].search(text):
+            return intent
+        pick = pick_lines(text, item_infos(order, self._product), turn.nlu.entities.product_ids)
+        held = {line.product_id for r in order.returns if r.status != "rejected" for line in r.items}
+        fresh = [i for i in pick.indexes if order.items[i].product_id not in held]
+        return "return_item" if fresh and not pick.all and all(r.items for r in order.returns) else intent
 
     def handle(self, intent: str, turn: Turn) -> Decision:
         intent = self._redirect(intent, turn)
@@ -284,6 +294,8 @@ class OrderFlows:
         except ConnectorUnavailable:
             return Decision(self._t.render("service_unavailable", lang), "handoff",
                             handoff_reason="order system unavailable", decided_by=f"{intent}:unavailable")
+        intent = self._wants_return(intent, order, turn)
+        in_flow = turn.state.active_flow == intent
         events = [SlotSet("order_id", order.order_id)]
         if order.items:
             events.append(SlotSet("product_id", order.items[0].product_id))
@@ -336,6 +348,8 @@ class OrderFlows:
             named = by_amount or named
         if not named and _LATEST_RE.search(text):
             named = recent[:1]
+        if not named and intent == "refund_status":  # "any news on my refund?": the orders with returns
+            named = [o for o in recent if o.returns][:3]
         if not named:
             return None, []
         if len(named) > 1:
@@ -361,6 +375,12 @@ class OrderFlows:
         except ConnectorUnavailable:
             recent = []
         extra = []
+        if intent == "refund_status" and candidates and all(o.returns for o in candidates):
+            sep = "；" if lang == "zh" else "; "
+            listing = sep.join(f"{o.order_id}: {self._returns.brief(o, lang)}" for o in candidates)
+            decision = self._ask(intent, turn, self._t.render("refund_overview", lang, orders=listing))
+            decision.events.append(SlotSet("listed_orders", [o.order_id for o in candidates]))
+            return decision
         if recent:
             extra = [SlotSet("listed_orders", [o.order_id for o in recent])]
             sep = "；" if lang == "zh" else "; "

@@ -197,6 +197,26 @@ class ItemReturns:
                             "flow")
         if len(order.items) == 1 and len(order.returns) == 1 and order.returns[0].status != "rejected":
             return None
+        pieces, taken = self._pieces(order, lang)
+        sep = "；" if lang == "zh" else "; "
+        text = self._t.render("refund_items_summary", lang, order_id=order.order_id,
+                              total=self.money(float(order.total)), returns=sep.join(pieces))
+        kept = [(i.product_id, i.quantity - taken.get(i.product_id, 0)) for i in order.items
+                if i.quantity - taken.get(i.product_id, 0) > 0]
+        if kept and taken:
+            plural = len(kept) > 1 or kept[0][1] > 1
+            text += ("" if lang == "zh" else " ") + self._t.render(
+                "refund_items_kept", lang, kept=self.lines_text(order, kept, lang),
+                verb="were" if plural else "was", pronoun="they aren't" if plural else "it isn't")
+        if any(r.status != "rejected" for r in order.returns):
+            text += ("" if lang == "zh" else " ") + self._t.render("refund_items_where", lang)
+        return Decision(text, "flow")
+
+    def brief(self, order: Any, lang: str) -> str:
+        """One order's returns in a clause each ("$29.99 for X (return R10012, refunded on ...)")."""
+        return ("；" if lang == "zh" else "; ").join(self._pieces(order, lang)[0])
+
+    def _pieces(self, order: Any, lang: str) -> tuple[list[str], dict[str, int]]:
         pieces = []
         taken: dict[str, int] = {}
         for r in order.returns:
@@ -218,19 +238,7 @@ class ItemReturns:
                 key, amount = "refund_line_pending", estimate
             pieces.append(self._t.render(key, lang, lines=lines, return_id=r.return_id, amount=self.money(amount),
                                          refunded=fmt_date(r.refunded_at, lang), return_status=status))
-        sep = "；" if lang == "zh" else "; "
-        text = self._t.render("refund_items_summary", lang, order_id=order.order_id,
-                              total=self.money(float(order.total)), returns=sep.join(pieces))
-        kept = [(i.product_id, i.quantity - taken.get(i.product_id, 0)) for i in order.items
-                if i.quantity - taken.get(i.product_id, 0) > 0]
-        if kept and taken:
-            plural = len(kept) > 1 or kept[0][1] > 1
-            text += ("" if lang == "zh" else " ") + self._t.render(
-                "refund_items_kept", lang, kept=self.lines_text(order, kept, lang),
-                verb="were" if plural else "was", pronoun="they aren't" if plural else "it isn't")
-        if any(r.status != "rejected" for r in order.returns):
-            text += ("" if lang == "zh" else " ") + self._t.render("refund_items_where", lang)
-        return Decision(text, "flow")
+        return pieces, taken
 
     def refused_only(self, order: Any) -> bool:
         """The order's latest return was refused and nothing else is open or refunded."""
