@@ -26,9 +26,11 @@ from pathlib import Path
 from typing import Any
 
 from connectors.auth import Actor
+from engine.dialogue.split import split_requests
 from engine.errors import StoreError
 from engine.flows.base import Decision, Turn
 from engine.learn.capture import capture_reason, check_intent, turn_record
+from engine.nlu.base import OUT_OF_SCOPE
 from engine.nlu.pipeline import NLUPipeline
 from engine.privacy import PiiMaskingFilter, mask_pii
 from engine.responses.templates import Templates
@@ -46,7 +48,7 @@ from engine.state.locks import ConversationLocks, SessionLocks
 from engine.state.stores import TrackerStore
 from engine.state.tracker import DialogueState
 from engine.text import clean_text, detect_language
-from engine.types import Reply, SentimentPrediction
+from engine.types import NLUResult, Reply, SentimentPrediction
 from knowledge.kernel.policies import ReturnVerdict, return_verdict
 
 __all__ = ["Engine", "conversation_key"]
@@ -307,13 +309,12 @@ class Engine:
             nlu = self.nlu.parse(cleaned, trace)
             trace["nlu_ms"] = _ms(t)
             t = time.perf_counter()
-            turn = Turn(nlu=nlu, state=state, actor=actor)
-            if self.understanding is not None:
-                turn = self.understanding.read(turn, trace)
-                nlu = turn.nlu
-            decision = self.router.route(turn)
-            if self.understanding is not None:
-                decision = self.understanding.settle(turn, decision)
+            parts = split_requests(cleaned) if self._may_split(state) else [cleaned]
+            several = self._several(parts, nlu, state, actor, trace) if len(parts) > 1 else None
+            if several is not None:
+                nlu, decision = several
+            else:
+                nlu, decision = self._decide(Turn(nlu=nlu, state=state, actor=actor), trace)
             trace["route_ms"] = _ms(t)
         except Exception as exc:  # the one place internal errors become a customer reply
             log.exception("turn failed in %s: %s", session_id, mask_pii(str(exc)))
@@ -334,6 +335,66 @@ class Engine:
         return self._finish(session_id, state, clean_text(raw, fold=False), nlu.intent.intent,
                             nlu.intent.confidence, nlu.language, nlu.sentiment, decision, trace, started,
                             model=nlu.intent.model)
+
+    def _decide(self, turn: Turn, trace: dict[str, Any] | None) -> tuple[NLUResult, Decision]:
+        """The understanding stage's reading of ``turn`` (when there is one), then the router's decision."""
+        if self.understanding is not None:
+            turn = self.understanding.read(turn, trace)
+        decision = self.router.route(turn)
+        if self.understanding is not None:
+            decision = self.understanding.settle(turn, decision)
+        return turn.nlu, decision
+
+    def _may_split(self, state: DialogueState) -> bool:
+        """Several requests are read apart only outside a flow's step: an answer to "the reason?" or
+        "shall I cancel it?" is one answer, whatever its words."""
+        return self.understanding is not None and not state.slots.get("flow_step")
+
+    def _several(self, parts: list[str], whole: NLUResult, state: DialogueState, actor: Actor,
+                 trace: dict[str, Any]) -> tuple[NLUResult, Decision] | None:
+        """Each request of a message answered in turn ("cancel 100031 and when does 100023 come?"),
+        or None when the pieces are not separate requests (the message is then read whole).
+
+        A request that starts a change (a cancellation, a return) goes last, so its question ends
+        the reply; each piece is read against the state the pieces before it leave."""
+        readings = [(part, self.nlu.parse(part)) for part in parts]
+        if all(n.intent.intent == OUT_OF_SCOPE and not n.entities.order_ids and not n.entities.product_ids
+               for _, n in readings):
+            return None
+        writes = self.router.catalog.order_intents - self.router.catalog.read_order_intents
+        readings.sort(key=lambda r: r[1].intent.intent in writes)  # stable: the others keep their order
+        decided: list[tuple[NLUResult, Decision]] = []
+        current = state
+        for _, nlu in readings:
+            nlu, decision = self._decide(Turn(nlu=nlu, state=current, actor=actor), None)
+            if decision.route == "fallback":
+                continue  # a piece that is no request of its own ("two things")
+            if decided and decision.text == decided[-1][1].text:
+                continue  # two pieces asking the same thing
+            decided.append((nlu, decision))
+            for event in decision.events:
+                current = current.apply(event)
+            if decision.route == "handoff":
+                break
+        if len(decided) > 1:  # a greeting or thanks beside a real request adds nothing to its answer
+            decided = [(n, d) for n, d in decided if d.route != "template" or d.events] or decided
+        if len(decided) < 2:
+            return None
+        lang = decided[0][0].language
+        trace["requests"] = [{"intent": n.intent.intent, "decided_by": d.decided_by} for n, d in decided]
+        first = decided[0][1]
+        combined = Decision(
+            ("" if lang == "zh" else " ").join(d.text for _, d in decided),
+            next((d.route for _, d in decided if d.route == "handoff"), first.route),
+            sources=[src for _, d in decided for src in d.sources],
+            events=[e for _, d in decided for e in d.events],
+            handoff_reason=next((d.handoff_reason for _, d in decided if d.handoff_reason), None),
+            decided_by="+".join(d.decided_by for _, d in decided),
+            keep_flow=any(d.keep_flow for _, d in decided),
+            generation=next((d.generation for _, d in decided if d.generation), None),
+            write=next((d.write for _, d in decided if d.write), None),
+        )
+        return decided[0][0], combined
 
     def _finish(
         self,
