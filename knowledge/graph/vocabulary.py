@@ -153,6 +153,13 @@ class CatalogVocabulary:
         self.values: dict[str, dict[str, set[int]]] = defaultdict(lambda: defaultdict(set))
         self._collect_attributes()
         self.cues = self._cues()
+        # cues by their first word (Latin) or first two characters (Chinese): a question looks up
+        # only the cues that can start in it, not every cue of every attribute
+        self._cue_index: dict[str, list[tuple[str, str, int]]] = defaultdict(list)
+        for key, cues in self.cues.items():
+            for cue, strength in cues:
+                lead = cue[:2] if _CJK.match(cue) else cue.split(" ")[0]
+                self._cue_index[lead].append((cue, key, strength))
         # feature labels written like a number and a unit ("5G"): never read as an amount
         self.flag_words = {c for k, a in self.attributes.items() if a.kind == "bool"
                            for c, _ in self.cues[k] if re.fullmatch(r"\d+[a-z]+", c)}
@@ -319,17 +326,18 @@ class CatalogVocabulary:
     def cue_keys(self, text: str, keys: set[str] | None = None) -> list[tuple[str, int, int]]:
         """``(attribute key, strength, position)`` of attributes the text names, strongest first."""
         low = text.lower()
-        latin = " " + " ".join(norm_words(low)) + " "
-        out = []
-        for key, cues in self.cues.items():
-            if keys is not None and key not in keys:
-                continue
-            for cue, strength in cues:
-                pos = latin.find(f" {cue} ") if not _CJK.search(cue) else low.find(cue)
+        words = norm_words(low)
+        latin = " " + " ".join(words) + " "
+        leads = set(words) | {low[i:i + 2] for i in range(len(low) - 1) if _CJK.match(low[i])}
+        best: dict[str, tuple[int, int]] = {}
+        for lead in leads:
+            for cue, key, strength in self._cue_index.get(lead, ()):
+                if (keys is not None and key not in keys) or best.get(key, (0, 0))[0] >= strength:
+                    continue
+                pos = latin.find(f" {cue} ") if not _CJK.match(cue) else low.find(cue)
                 if pos >= 0:
-                    out.append((key, strength, pos))
-                    break
-        return sorted(out, key=lambda c: (-c[1], c[2]))
+                    best[key] = (strength, pos)
+        return sorted(((k, st, pos) for k, (st, pos) in best.items()), key=lambda c: (-c[1], c[2]))
 
     def word_scores(self, text: str, rows: np.ndarray) -> np.ndarray:
         """A lexical relevance score (sum of idf of shared words) for each of ``rows``."""
