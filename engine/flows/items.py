@@ -134,6 +134,8 @@ def _score(text: str, en_words: set[str], info_terms: tuple[set[str], set[str]],
         return 100
     en, zh = info_terms
     score = len(en_words & en) * 10
+    if not score:  # "watch" for a smartwatch, "bud" for earbuds: a word that ends one of the line's
+        score = 5 * sum(1 for w in en_words if len(w) >= 4 and any(t.endswith(w) and t != w for t in en))
     best_zh = max((len(t) for t in zh if t in text), default=0)
     return score + best_zh * 5
 

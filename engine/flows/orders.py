@@ -87,6 +87,8 @@ _LATEST_RE = re.compile(r"\b(?:last|latest|most recent|newest|recent)\b (?:order
 _CUES = (
     ("refund_status", re.compile(r"\brefund|money back|\bgot\b.{0,20}\bback\b|\bonly\b.{0,25}\bback\b|"
                                  r"\bwhere'?s the rest|退款|退钱|钱.{0,6}退|退了多少|怎么才退|只退了|到账", re.IGNORECASE)),
+    ("change_address", re.compile(r"\baddress\b|\bship(?:s|ped)?\b.{0,30}\bto\b\s*\d|where .{0,30}\bships\b|"
+                                  r"地址|改寄|寄到.{0,4}\d|送到.{0,4}\d", re.IGNORECASE)),
     ("cancel_order", re.compile(r"\bcancel|\bremove\b|\bdelete\b|\btake\b.{0,20}\boff\b|取消|删掉|删除|去掉|"
                                 r"不要了", re.IGNORECASE)),
     ("return_item", re.compile(r"\breturn|send (?:it |them |that |this |one |\w+ )?back|\bbring\b.{0,20}\bback|"
@@ -425,6 +427,9 @@ class OrderFlows:
                                            return_id=r.return_id, amount="", refunded="", return_status=r.status),
                             "flow")
         status = _ORDER_STATUS_ZH.get(order.status, order.status) if lang == "zh" else order.status
+        if not order.returns and order.status == "cancelled":  # paid, never shipped: the payment goes back
+            return Decision(self._t.render("refund_cancelled", lang, order_id=order.order_id,
+                                           amount=f"{self._cur}{order.total:,.2f}"), "flow")
         if not order.returns:
             return Decision(self._t.render("refund_none", lang, order_id=order.order_id, status=status), "flow")
         r = order.returns[-1]

@@ -40,6 +40,11 @@ _REASON_RE = re.compile(
 _ADDRESS_LEAD_RE = re.compile(
     r"(?:address\b.*?\bto|ship it to|deliver it to|send it to|改成|改为|改到|换成)\s*[:：]?\s*(.+)$", re.IGNORECASE
 )
+# other ways of leading into the new address ("ship my toaster order to ...", "新地址是 ...", "改寄到我公司：...")
+_ADDRESS_LEADS_RE = re.compile(
+    r"(?:\b(?:ship|deliver|send|redirect|move)\b[^.?!]*?\bto\b|new address(?: is)?|address is|address[:：]|"
+    r"寄到|送到|发到|改寄|新地址(?:是|为)?|地址(?:是|为)|[:：])\s*[:：]?\s*", re.IGNORECASE)
+_STREET_RE = re.compile(r"\d+[A-Za-z]?\s+[A-Za-z]{2,}|[\u4e00-\u9fff].{0,20}(?:路|街|道|号|巷|弄|区|市|省)")
 
 
 def extract_reason(text: str) -> str | None:
@@ -48,17 +53,25 @@ def extract_reason(text: str) -> str | None:
 
 
 def valid_address(text: str) -> bool:
-    """A plausible delivery address: long enough, with a number and some letters."""
+    """A plausible delivery address: long enough, a number and some letters, and a street (a
+    number followed by a word, or a Chinese road / number / district word)."""
     t = text.strip()
-    return 8 <= len(t) <= 300 and bool(re.search(r"\d", t)) and bool(re.search(r"[A-Za-z\u4e00-\u9fff]{2}", t))
+    return (8 <= len(t) <= 300 and bool(re.search(r"\d", t)) and bool(re.search(r"[A-Za-z\u4e00-\u9fff]{2}", t))
+            and bool(_STREET_RE.search(t)))
 
 
 def extract_address(text: str) -> str | None:
-    """The new address when the message states it ("change the address to 12 Oak St, ...")."""
+    """The new address when the message states it ("change the address to 12 Oak St, ...",
+    "ship my order to 500 Market St, ...", "新地址是 15 Orchard Road ...")."""
     m = _ADDRESS_LEAD_RE.search(text)
     if m and valid_address(m.group(1)):
         return m.group(1).strip().rstrip(".。")
-    return None
+    found = None
+    for lead in _ADDRESS_LEADS_RE.finditer(text):  # the last lead before an address: "改寄到我公司：<address>"
+        tail = text[lead.end():].strip()
+        if valid_address(tail) and re.match(r"[\w#\u4e00-\u9fff]", tail):
+            found = tail.rstrip(".。 ").strip()
+    return found
 
 
 def _any_text(text: str) -> str | None:

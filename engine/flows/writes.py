@@ -54,7 +54,8 @@ def flow_slots(flows: Mapping[str, FlowSpec]) -> tuple[str, ...]:
 WRITE_FLOWS = frozenset(FLOWS)
 FLOW_SLOTS = flow_slots(FLOWS)
 
-_QUESTION_RE = re.compile(r"\?|？|吗|呢$|^(?:what|how|when|where|why|which|who|do|does|can|is|are)\b", re.IGNORECASE)
+_QUESTION_RE = re.compile(r"\?|？|吗|呢$|了没有?$|没有$|有没有|是不是|^(?:what|how|when|where|why|which|who|do|does|can|is|are)\b",
+                          re.IGNORECASE)
 
 
 def looks_like_question(text: str) -> bool:
@@ -194,6 +195,9 @@ class WriteSteps:
         if intent == "deny":
             return self._end(flow, "cancelled", self._t.render(f"{flow}_kept", lang, order_id=order_id))
         value = slot.from_answer(turn.nlu.text)
+        if value is None and self._gate.judge(turn.nlu.text, actions=spec.actions).answer == "no":
+            # "nvm, keep the old one": no answer to the question but a clear no to the change
+            return self._end(flow, "cancelled", self._t.render(f"{flow}_kept", lang, order_id=order_id))
         if value is None:
             text = self._t.render(slot.invalid or slot.reask, lang, order_id=order_id, items=items,
                                   **self._shown(spec, slots))
