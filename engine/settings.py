@@ -292,7 +292,7 @@ class StoreSettings(_Section):
     root: Path | None = None
     seed: int = 7
     currency_symbol: str = "$"
-    name: str = "Brightcart"
+    name: str | None = None  # not read: a store names itself in its store.yaml (kept so older configs load)
     catalog_csv: Path | None = None  # an Amazon-format product CSV (knowledge/graph/amazon.py); None: demo only
     catalog_mode: Literal["merge", "replace"] = "merge"  # merge into the demo catalog, or replace it
     # reply templates / FAQs / intent catalog replacing the packaged ones (None: packaged, the demo

@@ -1,6 +1,8 @@
 """The store the engine serves, the demo or a kit: :func:`open_store` gives the builder its parts.
 
-``store.kind: demo`` builds (or reuses) the embedded demo store as before. ``store.kind: kit`` reads
+``store.kind: demo`` builds (or reuses) the embedded demo store, a kit that
+:func:`knowledge.demo.ensure_demo_store` writes, and reads it with the kit reader; its name, currency,
+return window and refund days come from its store.yaml. ``store.kind: kit`` reads
 the kit in ``store.root`` with :func:`knowledge.kit.read_kit`: a kit with any error refuses to load
 (:class:`knowledge.kit.KitInvalid` lists every problem, file, row and field), so an engine never
 serves half a kit. What the kit's ``store.yaml`` states wins over the settings: the store's name,
@@ -68,7 +70,10 @@ class StoreParts:
         template_overrides: reply wording laid over the engine's templates.
         intent_examples: examples joined to the engine's intent training data.
         intent_catalog_overrides: the ``catalog:`` of the store's intents.yaml.
-        profile: the kit's store.yaml (None for the demo).
+        profile: the kit's store.yaml (None for the demo, whose replies keep its own order wording
+            and which is not watched: its files are generated).
+        root: the store's folder.
+        refund_days: ``policies.refund_business_days`` (the demo's; a kit's come with its profile).
     """
 
     name: str
@@ -85,10 +90,11 @@ class StoreParts:
     intent_catalog_overrides: dict[str, Any] = field(default_factory=dict)
     profile: Any = None
     root: Path | None = None
+    refund_days: tuple[int, int] | None = None
 
     def templates(self, settings: Settings) -> Templates:
         """The engine's templates (or ``store.templates_file``) with this store's wording over them."""
-        days = getattr(getattr(self.profile, "policies", None), "refund_business_days", None)
+        days = self.refund_days or getattr(getattr(self.profile, "policies", None), "refund_business_days", None)
         extra = {"refund_days": f"{days[0]}–{days[1]}" if days[0] != days[1] else str(days[0])} if days else {}
         return Templates(self.template_overrides, path=settings.store.templates_file, store=self.name, **extra)
 
@@ -133,22 +139,28 @@ def open_store(settings: Settings, *, progress: bool = False, today: date | None
 
 
 def _demo_store(settings: Settings, *, progress: bool) -> StoreParts:
+    """The demo store: a kit that ``ensure_demo_store`` writes (and keeps), read like any kit."""
     from knowledge.demo import ensure_demo_store
+    from knowledge.kit import read_kit
 
     data_dir = settings.resolved_data_dir
     root = Path(settings.store.root) if settings.store.root else data_dir / "demo-store"
     # built once and kept: the orders database is live data (cancellations, returns) that a
     # rebuild would throw away; `shopassist demo build` starts it afresh on purpose
     demo = ensure_demo_store(root, seed=settings.store.seed, progress=progress)
-    catalog = load_catalog(demo.catalog_path, csv_path=settings.store.catalog_csv, mode=settings.store.catalog_mode,
-                           cache_dir=data_dir / "catalogs")
-    kit_templates = root / "templates.yaml"
-    overrides = read_templates(kit_templates) if kit_templates.is_file() else {}
+    kit = read_kit(root)  # KitInvalid: every problem, nothing loaded
+    profile = kit.profile
+    catalog = kit.catalog
+    if settings.store.catalog_csv is not None:  # an Amazon-format CSV merged into (or replacing) it
+        catalog = load_catalog(demo.catalog_path, csv_path=settings.store.catalog_csv,
+                               mode=settings.store.catalog_mode, cache_dir=data_dir / "catalogs")
+    faqs = load_faqs(settings.store.faqs_file) if settings.store.faqs_file else list(kit.faqs)
     return StoreParts(
-        name=settings.store.name, catalog=catalog, faqs=load_faqs(settings.store.faqs_file or demo.faqs_path),
-        index_dir=root / "indexes", db_url=demo.db_url, currency_symbol=settings.store.currency_symbol,
-        return_window_days=settings.dialogue.return_window_days, template_overrides=overrides,
-        intent_catalog_overrides=store_catalog_overrides(root))
+        name=profile.name, catalog=catalog, faqs=faqs, index_dir=root / "indexes", db_url=demo.db_url,
+        currency_symbol=profile.currency_symbol, return_window_days=profile.policies.return_window_days,
+        refund_days=profile.policies.refund_business_days, template_overrides=dict(kit.templates or {}),
+        intent_examples=_intent_examples(kit.intents), intent_catalog_overrides=store_catalog_overrides(root),
+        root=root)
 
 
 def kit_work_dir(settings: Settings) -> Path:
@@ -239,7 +251,7 @@ def _intent_examples(doc: dict | None) -> list[IntentExample]:
 #: given as None is unchanged and its parts are not made
 Knowledge = Callable[[Catalog | None, list[FAQEntry] | None], dict[str, Any]]
 _FAQ_FILES = frozenset({"faqs.jsonl", "store.yaml"})          # store.yaml: the FAQs' languages
-_CATALOG_FILES = frozenset({"catalog.csv", "store.yaml"})     # store.yaml: currency, attribute labels
+_CATALOG_FILES = frozenset({"catalog.csv", "catalog.json", "store.yaml"})  # store.yaml: currency, labels
 
 
 def watch_store(settings: Settings, store: StoreParts, knowledge: Knowledge) -> dict[str, Any]:
@@ -350,6 +362,8 @@ def serve_intents(settings: Settings, store: StoreParts, base: Any) -> Any:
                                     tolerance=settings.learn.promote_tolerance)
     serving = ReloadingClassifier(registry, base, interval_s=settings.learn.reload_interval_s)
     registry.bind(serving)
+    if registry.examples:
+        serving.refresh(force=True)  # the promoted version is checked now, not in a customer's first turn
     return serving
 
 

@@ -1,7 +1,11 @@
 """Build, verify and cache the demo store on disk, never losing the orders written to it.
 
-This module owns the demo store's *files*: ``catalog.json`` (products), ``faqs.jsonl`` (one FAQ
-per line, from :mod:`knowledge.demo.faqs`), ``store.db`` (SQLite through
+This module owns the demo store's *files*, a store kit (docs/store-kit.md) that the engine reads
+with the kit reader like any shop's: ``store.yaml`` (the shop's name, currency, languages and
+policies, from :data:`PROFILE`), ``faqs.jsonl`` (one FAQ per line and language in the kit format,
+from :mod:`knowledge.demo.faqs`), ``catalog.json`` (the products in the product graph's own
+format, which the kit reader takes in place of ``catalog.csv``: typed attribute values, notes and
+every relation type), ``store.db`` (the order database, SQLite through
 :mod:`knowledge.kernel.schema`) and ``manifest.json`` (version, seed, build day, row counts and the
 SHA-256 of each file). Each file is written under a temporary name and moved into place with
 ``os.replace`` (a server holding the old database open keeps a whole file, and the SQL connector
@@ -45,14 +49,29 @@ from knowledge.kernel.sqlite_backup import backup_sqlite
 from .catalog import dump_catalog, generate_catalog
 from .people import generate_records, write_store_db
 
-__all__ = ["DEMO_VERSION", "DemoStore", "StoreHasWrites", "build_demo_store", "ensure_demo_store"]
+__all__ = ["DEMO_VERSION", "PROFILE", "DemoStore", "StoreHasWrites", "build_demo_store", "ensure_demo_store"]
 
 #: Bump whenever generated content changes, so cached stores are rebuilt.
 DEMO_VERSION: int = 2  # 2: schema v2 (inventory, audit, idempotency tables)
 
 _CATALOG, _FAQS, _DB, _MANIFEST, _LOCK = "catalog.json", "faqs.jsonl", "store.db", "manifest.json", ".build.lock"
-_FILES = (_CATALOG, _FAQS, _DB)
-_STATIC = (_CATALOG, _FAQS)  # generated files; the database is live data and is not hashed
+_PROFILE = "store.yaml"
+_FILES = (_PROFILE, _CATALOG, _FAQS, _DB)
+_STATIC = (_PROFILE, _CATALOG, _FAQS)  # generated files; the database is live data and is not hashed
+
+#: The demo shop's store.yaml (docs/store-kit.md): what the engine says of the shop and reasons with.
+PROFILE: dict[str, Any] = {
+    "name": "Brightcart",
+    "currency": "USD",
+    "languages": ["en", "zh"],
+    "timezone": "America/Los_Angeles",
+    "policies": {
+        "return_window_days": 30,
+        "free_shipping_over": 49,
+        "refund_business_days": [5, 7],
+        "cancel_after_shipping": False,
+    },
+}
 _FORCE = "shopassist demo build --force"
 
 
@@ -96,8 +115,13 @@ class DemoStore:
 
     @property
     def faqs_path(self) -> Path:
-        """``faqs.jsonl``: one FAQ object per line."""
+        """``faqs.jsonl``: one FAQ per line and language, in the store-kit format."""
         return self.root / _FAQS
+
+    @property
+    def profile_path(self) -> Path:
+        """``store.yaml``: the shop's name, currency, languages and policies (:data:`PROFILE`)."""
+        return self.root / _PROFILE
 
     @property
     def db_path(self) -> Path:
@@ -244,8 +268,26 @@ def _load_faqs() -> list[dict[str, Any]]:
     return list(FAQS)
 
 
+def _kit_faq(faq: dict[str, Any]) -> dict[str, Any]:
+    """One demo FAQ as a kit's faqs.jsonl line: the kit names it ``<language>-<id>`` again, so the
+    engine's FAQ ids stay the demo's own (``en-returns-window``). The shopper paraphrases are not
+    alternates: they are the retrieval benchmark's queries."""
+    lang, prefix = faq["lang"], f"{faq['lang']}-"
+    if not faq["id"].startswith(prefix):
+        raise ValueError(f"demo FAQ {faq['id']!r} must start with its language ({prefix!r})")
+    return {"id": faq["id"][len(prefix):], "language": lang, "question": faq["question"], "answer": faq["answer"],
+            "kind": faq.get("kind", "faq"), "tags": list(faq.get("tags") or ())}
+
+
 def _faqs_text(faqs: list[dict[str, Any]]) -> str:
-    return "".join(json.dumps(f, ensure_ascii=False, sort_keys=True) + "\n" for f in faqs)
+    return "".join(json.dumps(_kit_faq(f), ensure_ascii=False, sort_keys=True) + "\n" for f in faqs)
+
+
+def _profile_text() -> str:
+    import yaml
+
+    head = "# The demo shop (docs/store-kit.md), written by `shopassist demo build`.\n"
+    return head + yaml.safe_dump(PROFILE, allow_unicode=True, sort_keys=False)
 
 
 def _read_manifest(root: Path) -> dict[str, Any] | None:
@@ -356,6 +398,8 @@ def _cached(root: Path, *, seed: int, today: date | None, db: "_Database | None"
         return None
     if hashes.get(_FAQS) != hashlib.sha256(_faqs_text(_load_faqs()).encode()).hexdigest():
         return None  # the FAQ source changed since the build
+    if hashes.get(_PROFILE) != hashlib.sha256(_profile_text().encode()).hexdigest():
+        return None  # the shop's profile changed since the build (or was written before it existed)
     if verify_checksums(root, hashes, names=_STATIC):
         return None
     return store
@@ -406,6 +450,7 @@ def _refresh_files(root: Path, *, seed: int, today: date | None, db: _Database) 
                  DemoStore(root, built_on, seed))
     manifest, store = found
     catalog, faqs = generate_catalog(seed), _load_faqs()
+    _write_text(root / _PROFILE, _profile_text())
     _write_text(store.catalog_path, dump_catalog(catalog))
     _write_text(store.faqs_path, _faqs_text(faqs))
     if not isinstance(manifest.get("counts"), dict):
@@ -433,6 +478,7 @@ def _build(root: Path, *, today: date | None, seed: int, progress: bool) -> Demo
     steps = _Steps(progress, total=5)
     try:
         (root / _MANIFEST).unlink(missing_ok=True)  # the store is incomplete until the manifest returns
+        _write_text(root / _PROFILE, _profile_text())
         catalog = generate_catalog(seed)
         _write_text(store.catalog_path, dump_catalog(catalog))
         steps.step("catalog")

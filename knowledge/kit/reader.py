@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from knowledge.faq.store import FAQEntry
+from knowledge.kernel.errors import KnowledgeError
 from knowledge.graph.catalog import Catalog, Product
 
 from ._catalog import read_catalog_rows
@@ -40,7 +41,9 @@ __all__ = ["Kit", "KitLimits", "check_kit", "read_kit", "KIT_FILES"]
 log = logging.getLogger(__name__)
 
 KIT_FILES = ("store.yaml", "faqs.jsonl", "catalog.csv", "customers.csv", "orders.jsonl",
-             "templates.yaml", "intents.yaml")
+             "templates.yaml", "intents.yaml", "catalog.json")
+#: the product graph's own JSON, read in place of catalog.csv where a kit has no CSV (the demo store)
+CATALOG_JSON = "catalog.json"
 
 
 @dataclass
@@ -111,9 +114,10 @@ def _run(root: Path, limits: KitLimits, templates_base: Mapping[str, Mapping[str
             if fully and lang not in fully:
                 plog.warn("store.yaml", None, "languages", f"the engine's replies exist in {', '.join(sorted(fully))}; "
                                                            f"customers writing {lang!r} get its wording only from the kit")
-    for name in ("faqs.jsonl", "catalog.csv"):
-        if not (root / name).exists():
-            plog.error(name, None, None, "missing (a kit needs store.yaml, faqs.jsonl and catalog.csv)")
+    if not (root / "faqs.jsonl").exists():
+        plog.error("faqs.jsonl", None, None, "missing (a kit needs store.yaml, faqs.jsonl and catalog.csv)")
+    if not (root / "catalog.csv").exists() and not (root / CATALOG_JSON).exists():
+        plog.error("catalog.csv", None, None, "missing (a kit needs store.yaml, faqs.jsonl and catalog.csv)")
     if out.profile is None:
         return out, plog  # every other file is read against the profile
     profile = out.profile
@@ -126,6 +130,11 @@ def _run(root: Path, limits: KitLimits, templates_base: Mapping[str, Mapping[str
         if rows is not None:
             out.products, out.relations, out.returnable = rows.products, rows.relations, rows.returnable
             product_ids = rows.ids
+    elif not path.exists() and (root / CATALOG_JSON).exists():
+        graph = _read_catalog_json(root / CATALOG_JSON, plog, limits)
+        if graph is not None:
+            out.products, out.relations = list(graph), graph.relations()
+            product_ids = {p.id for p in out.products}
     path = root / "faqs.jsonl"
     if path.exists() and scan(path, "faqs.jsonl", plog, limits, max_rows=limits.max_faqs, what="FAQs"):
         out.faqs = read_faq_rows(path, profile, plog)
@@ -146,6 +155,23 @@ def _run(root: Path, limits: KitLimits, templates_base: Mapping[str, Mapping[str
     keys = set(base) | set(out.templates or {})
     out.intents = check_intents(idoc, profile, plog, engine_intents(), keys)
     return out, plog
+
+
+def _read_catalog_json(path: Path, plog: ProblemLog, limits: KitLimits) -> Catalog | None:
+    """``catalog.json``, the product graph's own format (a list of products with typed attribute
+    values, notes and relations of any type), read where a kit has no ``catalog.csv``: what a
+    generated store (the demo) writes when its catalog says more than the CSV columns hold."""
+    if not scan(path, CATALOG_JSON, plog, limits, max_rows=None, what="lines"):
+        return None
+    try:
+        graph = Catalog.from_file(path)
+    except (KnowledgeError, KeyError, TypeError, ValueError, AttributeError) as exc:
+        plog.error(CATALOG_JSON, None, None, f"not a product list of the catalog format: {exc}")
+        return None
+    if not len(graph):
+        plog.error(CATALOG_JSON, None, None, "empty: a kit needs at least one product")
+        return None
+    return graph
 
 
 def check_kit(root: str | Path, *, limits: KitLimits | None = None,

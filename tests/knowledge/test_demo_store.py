@@ -84,7 +84,7 @@ def test_store_paths_and_manifest(store: DemoStore, products, db) -> None:
     assert store.db_url == f"sqlite:///{store.root / 'store.db'}"
     manifest = json.loads((store.root / "manifest.json").read_text())
     assert manifest["version"] == DEMO_VERSION and manifest["seed"] == 7 and manifest["built_on"] == "2025-03-01"
-    assert set(manifest["hashes"]) == {"catalog.json", "faqs.jsonl", "store.db"}
+    assert set(manifest["hashes"]) == {"store.yaml", "catalog.json", "faqs.jsonl", "store.db"}
     assert manifest["counts"]["products"] == len(products)
     assert manifest["counts"]["orders"] == db.execute("SELECT COUNT(*) FROM orders").fetchone()[0]
     meta = {r["key"]: r["value"] for r in _rows(db, "SELECT * FROM meta")}
@@ -108,7 +108,7 @@ def test_faqs_file(store: DemoStore) -> None:
     lines = store.faqs_path.read_text(encoding="utf-8").splitlines()
     faqs = [json.loads(line) for line in lines]
     assert len(faqs) >= 20
-    assert {f["lang"] for f in faqs} == {"en", "zh"}
+    assert {f["language"] for f in faqs} == {"en", "zh"}  # the store-kit format
     assert all(f["id"] and f["question"] and f["answer"] for f in faqs)
 
 
