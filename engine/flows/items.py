@@ -40,6 +40,8 @@ _ALL_RE = re.compile(r"\b(?:all|both|everything|every(?: single)? (?:item|thing|
 _KEEP_RE = re.compile(r"\b(?:keep(?:ing)?|hold on to|hang on to|want to keep|(?:i'?ll|will) keep|not the)\b|"
                       r"留着|留下|保留|还要|不退|要留|我还要|继续要", re.IGNORECASE)
 _CLAUSE_SPLIT_RE = re.compile(r"[,，。;；!！?？]|\bbut\b|\bbut\b|\band keep\b|但是?|不过", re.IGNORECASE)
+_ORDER_CLAUSE_RE = re.compile(r"(?:那|这|那个|这个)(?:单|订单)$|的订单$|\border$|\border (?:with|of)\b", re.IGNORECASE)
+_ONLY_RE = re.compile(r"\b(?:only|just|solely)\b|只|仅|就退", re.IGNORECASE)
 _NUMBER_WORDS = {"one": 1, "a single": 1, "single": 1, "two": 2, "three": 3, "四": 4, "一": 1, "两": 2, "二": 2,
                  "三": 3}
 _ONE_OF_RE = re.compile(r"\b(one|two|three|\d+) (?:of (?:the|my|them|those)|unit|piece|pair)|"
@@ -169,7 +171,10 @@ def pick_lines(text: str, lines: Sequence[ItemInfo], product_ids: Sequence[str] 
     chosen: dict[int, int | None] = {}
     excluded: list[int] = []
     scores: dict[int, int] = {}
+    only: set[int] = set()
     for clause in _clauses(text):
+        if _ORDER_CLAUSE_RE.search(clause):  # "游戏机水壶扫地机那单": describes the order, not the items
+            continue
         low = clause.lower()
         words = _en_terms(low)
         found = {}
@@ -188,6 +193,10 @@ def pick_lines(text: str, lines: Sequence[ItemInfo], product_ids: Sequence[str] 
         for i in named:
             chosen.setdefault(i, qty)
             scores[i] = max(scores.get(i, 0), top)
+        if _ONLY_RE.search(clause):
+            only.update(named)
+    if only:  # "just the kettle" wins over the other lines named around it
+        chosen = {i: q for i, q in chosen.items() if i in only}
     if not chosen and product_ids:
         for i, info in enumerate(lines):
             if info.product_id in product_ids and i not in excluded:

@@ -100,6 +100,9 @@ _MONEY_RE = re.compile(r"how much|\bmoney\b|\bback\b.{0,10}\$|\bwhen\b|\bwhere\b
                        r"到哪|什么时候|几天", re.IGNORECASE)
 
 
+_CUE = dict(_CUES)
+
+
 def _cue(text: str) -> str | None:
     for intent, rx in _CUES:
         if rx.search(text):
@@ -254,12 +257,24 @@ class OrderFlows:
         the return request; any other: ``intent``."""
         text = turn.nlu.text
         if intent != "refund_status" or not self.handles("return_item") or _MONEY_RE.search(text) \
-                or _CUES[0][1].search(text) or not _CUES[2][1].search(text):
+                or _CUE["refund_status"].search(text) or not _CUE["return_item"].search(text):
             return intent
         pick = pick_lines(text, item_infos(order, self._product), turn.nlu.entities.product_ids)
         held = {line.product_id for r in order.returns if r.status != "rejected" for line in r.items}
         fresh = [i for i in pick.indexes if order.items[i].product_id not in held]
         return "return_item" if fresh and not pick.all and all(r.items for r in order.returns) else intent
+
+    def _wants_refund(self, intent: str, order: Order, turn: Turn) -> str:
+        """A return request that asks when or where the money of a refunded return went ("退回哪了"):
+        the refund look-up; any other: ``intent``."""
+        text = turn.nlu.text
+        if intent != "return_item" or not self.handles("refund_status") or not order.returns \
+                or not (_MONEY_RE.search(text) or _CUE["refund_status"].search(text)):
+            return intent
+        pick = pick_lines(text, item_infos(order, self._product), turn.nlu.entities.product_ids)
+        held = {line.product_id for r in order.returns if r.status != "rejected" for line in r.items}
+        fresh = [i for i in pick.indexes if order.items[i].product_id not in held and not pick.all]
+        return intent if fresh else "refund_status"
 
     def handle(self, intent: str, turn: Turn) -> Decision:
         intent = self._redirect(intent, turn)
@@ -281,6 +296,8 @@ class OrderFlows:
             order_id = found
         if order_id is None and not candidates:
             order_id = turn.state.slots.get("order_id")
+        if order_id is None and not candidates and intent in self._flows:
+            order_id, candidates = self._only_fit(intent, turn)
         if order_id is None:
             return self._ask_for_order(intent, turn, candidates)
         try:
@@ -296,7 +313,7 @@ class OrderFlows:
         except ConnectorUnavailable:
             return Decision(self._t.render("service_unavailable", lang), "handoff",
                             handoff_reason="order system unavailable", decided_by=f"{intent}:unavailable")
-        intent = self._wants_return(intent, order, turn)
+        intent = self._wants_refund(self._wants_return(intent, order, turn), order, turn)
         in_flow = turn.state.active_flow == intent
         events = [SlotSet("order_id", order.order_id)]
         if order.items:
@@ -356,10 +373,23 @@ class OrderFlows:
             return None, []
         if len(named) > 1:
             fit = [o for o in named if self._fits(intent, o)]
+            if intent == "refund_status" and any(o.returns for o in fit):
+                fit = [o for o in fit if o.returns]
             named = fit or named
         if len(named) == 1:
             return named[0].order_id, []
         return None, named[:3]
+
+    def _only_fit(self, intent: str, turn: Turn) -> tuple[str | None, list[Order]]:
+        """"Cancel my order": the one recent order the change can act on, or those it can (None, [] if none)."""
+        try:
+            recent = self._orders.list_orders(turn.actor, limit=10)
+        except ConnectorUnavailable:
+            return None, []
+        fit = [o for o in recent if self._fits(intent, o)]
+        if len(fit) == 1:
+            return fit[0].order_id, []
+        return None, fit[:3]
 
     def _fits(self, intent: str, order: Order) -> bool:
         """Whether ``intent`` can act on ``order`` (to choose among orders the words fit alike)."""
@@ -367,7 +397,7 @@ class OrderFlows:
         if spec is not None:
             return spec.eligible(order, self._today(), self._window).ok
         if intent == "refund_status":
-            return bool(order.returns)
+            return bool(order.returns) or order.status == "delivered"
         return True
 
     def _ask_for_order(self, intent: str, turn: Turn, candidates: list[Order] | None = None) -> Decision:

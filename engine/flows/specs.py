@@ -229,7 +229,7 @@ FLOWS: dict[str, FlowSpec] = {
                   extract_reason, _any_text, confirm_as="reason")),
         _open_return,
         recover=lambda result, slots: {"return_id": result.get("return_id", "")},
-        actions=("return", "send", "open", "退"),
+        actions=("return", "send", "open", "submit", "退", "提交", "申请"),
         eligible=within_return_window,
         refusals={"return_exists": "return_exists", "not_delivered": "return_not_delivered",
                   "window_expired": "return_expired"},

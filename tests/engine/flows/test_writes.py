@@ -208,10 +208,19 @@ def test_backend_down_during_the_write_hands_off_and_keeps_nothing_half_done(rou
     assert service.orders["100030"].status == "processing"
 
 
+def test_cancel_my_order_with_one_order_that_can_be_cancelled_asks_about_that_one(router, service):
+    chat = Chat(router)
+    d = chat.say("I want to cancel my order", "cancel_order")
+    assert "100030" in d.text and "(yes / no)" in d.text and "100023" not in d.text
+    assert service.writes == []  # asked, never written without a yes
+
+
 def test_the_second_one_picks_from_the_listed_orders(router, service):
+    service.orders["100029"] = make_order("100029", "processing", placed_days_ago=3)
     chat = Chat(router)
     d = chat.say("I want to cancel an order", "cancel_order")
     assert "100030" in d.text and chat.state.slots["listed_orders"][0] == "100030"
+    assert "100023" not in d.text  # only the orders that can still be cancelled are offered
     turn_nlu = nlu("the first one", "out_of_scope")
     turn_nlu = replace(turn_nlu, entities=replace(turn_nlu.entities, ordinal=1))
     decision = router.route(Turn(nlu=turn_nlu, state=chat.state, actor=ALICE))
