@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import math
 import re
+import threading
 from collections import defaultdict
 from dataclasses import dataclass
 from functools import lru_cache
@@ -99,10 +100,9 @@ class CatalogVocabulary:
         self.rating = np.array([p.rating for p in self.products], dtype=np.float64)
         self.stock = np.array([p.stock for p in self.products], dtype=np.int64)
         self.accessory = np.zeros(n, dtype=bool)
-        for i, p in enumerate(self.products):
-            if catalog.graph.has_node(p.id) and any(
-                    d.get("rel") == "accessory_of" for _, _, d in catalog.graph.out_edges(p.id, data=True)):
-                self.accessory[i] = True
+        for u, _, d in catalog.graph.edges(data=True):
+            if d.get("rel") == "accessory_of" and u in self.row:
+                self.accessory[self.row[u]] = True
         types: dict[str, set[int]] = defaultdict(set)
         self.head: list[str] = [""] * n  # each product's most specific type term
         brands = {w for p in self.products for w in norm_words(p.brand)}
@@ -165,7 +165,25 @@ class CatalogVocabulary:
                            for c, _ in self.cues[k] if re.fullmatch(r"\d+[a-z]+", c)}
         self._words: dict[str, np.ndarray] = {}
         self._idf: dict[str, float] = {}
-        self._index_words()
+        # the word index (names, categories, descriptions) is the slow part on a big catalog and only
+        # ranking without an asked order reads it: built on a thread, waited for on first use
+        self._indexed = threading.Event()
+        self._index_error: BaseException | None = None
+        threading.Thread(target=self._index_in_background, name="catalog-word-index", daemon=True).start()
+
+    def _index_in_background(self) -> None:
+        try:
+            self._index_words()
+        except BaseException as exc:  # noqa: BLE001 - re-raised to the first caller of word_scores
+            self._index_error = exc
+        finally:
+            self._indexed.set()
+
+    def wait_indexed(self) -> None:
+        """Block until the word index is built (ranking calls this itself)."""
+        self._indexed.wait()
+        if self._index_error is not None:
+            raise self._index_error
 
     # -- building -----------------------------------------------------------------------------------
     @staticmethod
@@ -180,20 +198,22 @@ class CatalogVocabulary:
     def _collect_attributes(self) -> None:
         n = len(self.products)
         seen: dict[str, dict] = {}
-        for i, p in enumerate(self.products):
+        kinds: dict[int, str] = {}  # per attribute object: catalogs share equal values, so most repeat
+        for p in self.products:
             for key, a in p.attributes.items():
-                info = seen.setdefault(key, {"label": a.label, "label_zh": a.label_zh, "kinds": defaultdict(int),
-                                             "unit": None})
-                v = a.value
-                if isinstance(v, bool):
-                    info["kinds"]["bool"] += 1
-                elif isinstance(v, (int, float)) and unit_of(a.unit):
-                    info["kinds"]["number"] += 1
-                    info["unit"] = info["unit"] or a.unit
-                elif water_level(v) is not None:
-                    info["kinds"]["water"] += 1
-                else:
-                    info["kinds"]["text"] += 1
+                kind = kinds.get(id(a))
+                if kind is None:
+                    v = a.value
+                    kind = kinds[id(a)] = ("bool" if isinstance(v, bool) else
+                                           "number" if isinstance(v, (int, float)) and unit_of(a.unit) else
+                                           "water" if water_level(v) is not None else "text")
+                info = seen.get(key)
+                if info is None:
+                    info = seen[key] = {"label": a.label, "label_zh": a.label_zh, "kinds": defaultdict(int),
+                                        "unit": None}
+                info["kinds"][kind] += 1
+                if kind == "number" and info["unit"] is None:
+                    info["unit"] = a.unit
                 if not info["label_zh"] and a.label_zh:
                     info["label_zh"] = a.label_zh
         for key, info in seen.items():
@@ -204,30 +224,20 @@ class CatalogVocabulary:
         for key, info in self.attributes.items():
             if info.kind in ("number", "water", "bool"):
                 self.numbers[key] = np.full(n, np.nan)
+        memo: dict[tuple[int, str], object] = {}  # (attribute object, kind) -> number or value words
         for i, p in enumerate(self.products):
             for key, a in p.attributes.items():
                 info = self.attributes[key]
-                v = a.value
-                if info.kind == "number" and isinstance(v, (int, float)) and not isinstance(v, bool):
-                    u = unit_of(a.unit)
-                    if u and u[0] == info.dimension:
-                        self.numbers[key][i] = float(v) * u[1]
-                elif info.kind == "water":
-                    level = water_level(v)
-                    if level is not None:
-                        self.numbers[key][i] = level
-                elif info.kind == "bool" and isinstance(v, bool):
-                    self.numbers[key][i] = 1.0 if v else 0.0
+                got = memo.get((id(a), info.kind), _MISSING)
+                if got is _MISSING:
+                    got = memo[(id(a), info.kind)] = _reading(a, info)
+                if got is None:
+                    continue
                 if info.kind == "text":
-                    items = v if isinstance(v, list) else [v]
-                    for item in items:
-                        word = " ".join(norm_words(str(item)))
-                        if len(word) >= 2 and word not in COMMON_WORDS:
-                            self.values[key][word].add(i)
-                    if a.value_zh:
-                        for item in re.split(r"[、;；,，/]", a.value_zh):
-                            if len(item.strip()) >= 2 or _CJK.search(item):
-                                self.values[key][item.strip()].add(i)
+                    for word in got:
+                        self.values[key][word].add(i)
+                else:
+                    self.numbers[key][i] = got
 
     def _cues(self) -> dict[str, list[tuple[str, int]]]:
         """attribute key -> [(cue, strength)]: label words and phrases, initials, Chinese fragments."""
@@ -341,6 +351,7 @@ class CatalogVocabulary:
 
     def word_scores(self, text: str, rows: np.ndarray) -> np.ndarray:
         """A lexical relevance score (sum of idf of shared words) for each of ``rows``."""
+        self.wait_indexed()
         score = np.zeros(len(self.products), dtype=np.float64)
         words = set(norm_words(text)) | _cjk_bigrams(text)
         for w in words:
@@ -348,6 +359,35 @@ class CatalogVocabulary:
             if post is not None:
                 score[post] += self._idf[w]
         return score[rows]
+
+
+_MISSING = object()
+
+
+def _reading(a, info: AttributeInfo):
+    """What the vocabulary keeps of one attribute value: a number in base units (numbers, IP water
+    levels, yes/no as 1/0) or the words of a text value in both languages; None when it has none."""
+    v = a.value
+    if info.kind == "number":
+        u = unit_of(a.unit)
+        if isinstance(v, (int, float)) and not isinstance(v, bool) and u and u[0] == info.dimension:
+            return float(v) * u[1]
+        return None
+    if info.kind == "water":
+        level = water_level(v)
+        return None if level is None else float(level)
+    if info.kind == "bool":
+        return (1.0 if v else 0.0) if isinstance(v, bool) else None
+    words = []
+    for item in (v if isinstance(v, list) else [v]):
+        word = " ".join(norm_words(str(item)))
+        if len(word) >= 2 and word not in COMMON_WORDS:
+            words.append(word)
+    for item in re.split(r"[、;；,，/]", a.value_zh or ""):
+        item = item.strip()
+        if len(item) >= 2 or _CJK.search(item):
+            words.append(item)
+    return words
 
 
 @lru_cache(maxsize=4096)
