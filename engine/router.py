@@ -262,6 +262,8 @@ class Router:
         if ents.order_ids or ents.malformed_order_ids or state.slots.get("order_id"):
             return None
         anonymous = turn.actor.role == "anonymous"
+        if not anonymous and self._orders.names_own_order(intent, turn):
+            return None  # their own order answers (the flows find it), never a generic FAQ
         if not anonymous and intent == "refund_status":  # "is my refund through?": their own returns
             own = self._own_orders(intent, turn)
             if own is not None:

@@ -211,7 +211,8 @@ class OrderFlows:
         values = self._returns.answer(order, turn)
         if values is None:
             return self._writes.advance(flow, turn)  # re-asked with the lines listed
-        return self._writes.proceed(flow, turn, values)
+        intro = values.pop("_intro", None)
+        return self._writes.proceed(flow, turn, values, text=intro)
 
     def waiting_prompt(self, flow: str, turn: Turn) -> str:
         """What the active flow is waiting for, to repeat after a digression."""
@@ -243,6 +244,15 @@ class OrderFlows:
             return intent
         found, candidates = self._find_order(intent, turn)
         return intent if found is not None or candidates else None
+
+    def names_own_order(self, intent: str, turn: Turn) -> bool:
+        """Whether the words point at one or more of the customer's own orders (the items they
+        name, an amount, "my last order"; for a refund question, orders with returns), so that the
+        order's data answers rather than a general FAQ."""
+        if turn.actor.role != "customer" or not self.handles(intent):
+            return False
+        found, candidates = self._find_order(intent, turn)
+        return found is not None or bool(candidates)
 
     def _redirect(self, intent: str, turn: Turn) -> str:
         """An order look-up reached by its order id alone (the classifier named no order request),

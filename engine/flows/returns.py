@@ -175,7 +175,12 @@ class ItemReturns:
         if not pick.indexes:
             return None
         picked = {eligible[j]: q for j, q in zip(pick.indexes, pick.quantities)}
-        return self.chosen(order, verdicts, picked, turn.lang)
+        values = self.chosen(order, verdicts, picked, turn.lang)
+        first = min((verdicts[i] for i in picked), key=lambda v: v.deadline or date.max)
+        values["_intro"] = self._t.render("return_items_window", turn.lang, order_id=order.order_id,
+                                          lines=values["return_summary"], deadline=fmt_date(first.deadline, turn.lang),
+                                          days_left=first.days_left, amount=values["return_amount"])
+        return values
 
     # -- refunds ---------------------------------------------------------------------------------
     def refund_status(self, order: Any, turn: Turn) -> Decision | None:
