@@ -44,6 +44,8 @@ engine = build_engine(settings)
 engine.warm_up()
 first = engine.respond("warm", "hi")
 start_s = time.perf_counter() - t0
+ru = resource.getrusage(resource.RUSAGE_SELF)
+start_cpu_s = ru.ru_utime + ru.ru_stime
 turns = json.loads(sys.argv[1])
 lat = []
 for i, (session, text) in enumerate(turns):
@@ -55,7 +57,8 @@ def peak():
         if line.startswith("VmHWM:"):
             return int(line.split()[1]) / 1024
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-print("RESULT " + json.dumps({"start_s": start_s, "latencies_ms": lat, "rss_peak_mb": peak()}))
+print("RESULT " + json.dumps({"start_s": start_s, "start_cpu_s": start_cpu_s, "latencies_ms": lat,
+                              "rss_peak_mb": peak(), "loadavg": os.getloadavg()}))
 """
 
 
@@ -138,6 +141,11 @@ def main(argv: list[str] | None = None) -> int:
             proc = subprocess.run([sys.executable, "-m", "engine.cli", "store", "build", "--root", str(args.kit)],
                                   env=env, cwd=ROOT, capture_output=True, text=True)
             result["build_s"] = round(time.perf_counter() - t, 1)
+            import resource
+
+            ru = resource.getrusage(resource.RUSAGE_CHILDREN)
+            result["build_cpu_s"] = round(ru.ru_utime + ru.ru_stime, 1)
+            result["loadavg_after_build"] = [round(x, 2) for x in os.getloadavg()]
             result["build_rss_peak_mb"] = round(_peak_children_mb(), 1)
             result["build_rc"] = proc.returncode
             if proc.returncode != 0:
@@ -152,7 +160,8 @@ def main(argv: list[str] | None = None) -> int:
         print(proc.stdout[-3000:], proc.stderr[-3000:], file=sys.stderr)
         return 1
     served = json.loads(line[7:])
-    result.update({"start_s": round(served["start_s"], 2), "serve_rss_peak_mb": round(served["rss_peak_mb"], 1),
+    result.update({"start_s": round(served["start_s"], 2), "start_cpu_s": round(served["start_cpu_s"], 2),
+                   "loadavg_while_serving": [round(x, 2) for x in served["loadavg"]], "serve_rss_peak_mb": round(served["rss_peak_mb"], 1),
                    "turns": len(turns), "turn_ms": summary_ms(served["latencies_ms"])})
     print(json.dumps(result, indent=1))
     write("kit_scale_demo" if args.demo else "kit_scale", result)
