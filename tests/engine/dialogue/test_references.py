@@ -1,0 +1,82 @@
+"""Resolving references against the entities of a conversation, from what their data says."""
+
+from __future__ import annotations
+
+import pytest
+
+from engine.dialogue.references import (
+    Candidate,
+    resolve_comparison,
+    resolve_description,
+    resolve_digits,
+    resolve_other,
+    resolve_recency,
+)
+from engine.dialogue.split import split_requests
+
+# a store unlike the demo: the words come from its data, nothing is listed for it
+ORDERS = [
+    Candidate("A-7781", "Fjord Wool Blanket 羊毛毯 home textiles delivered"),
+    Candidate("A-7702", "Ceramic Pour-Over Kettle 手冲壶 kitchen shipped"),
+    Candidate("A-7650", "Linen Apron 亚麻围裙 kitchen delivered"),
+]
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("the blanket one", "A-7781"),
+    ("what about the kettle order", "A-7702"),
+    ("手冲壶那个订单", "A-7702"),
+    ("围裙那单", "A-7650"),
+])
+def test_a_description_picks_the_one_candidate_it_fits(text, expected):
+    assert resolve_description(text, ORDERS).id == expected
+
+
+@pytest.mark.parametrize("text", ["the kitchen one", "that order", "the one", "厨房那个"])
+def test_words_several_candidates_share_pick_nothing(text):
+    # two orders are kitchen things: guessing one would answer about the wrong order
+    assert resolve_description(text, ORDERS) is None
+
+
+def test_recency_and_the_one_before():
+    newest_first = ["A-7781", "A-7702", "A-7650"]
+    assert resolve_recency("where is my most recent order", newest_first).id == "A-7781"
+    assert resolve_recency("上一单到了吗", newest_first).id == "A-7781"
+    assert resolve_recency("the one before that", newest_first).id == "A-7702"
+    assert resolve_recency("can you pull up my recent orders", newest_first) is None  # a list, not one
+
+
+def test_last_digits_pick_the_one_id_that_ends_so():
+    ids = ["#1042", "#1187", "#1203"]
+    assert resolve_digits("尾号187的", ids).id == "#1187"
+    assert resolve_digits("the one ending in 03", ids).id == "#1203"
+    assert resolve_digits("it cost 187 dollars", ids) is None  # a number is no reference without a cue
+    assert resolve_digits("187", ids, bare=True).id == "#1187"  # an answer to "which order?"
+
+
+def test_comparatives_are_relative_to_the_focus_superlatives_to_all():
+    prices = {"a": 30.0, "b": 120.0, "c": 75.0}
+    assert resolve_comparison("the cheapest one", prices).id == "a"
+    assert resolve_comparison("the expensive one", prices).id == "b"
+    assert resolve_comparison("no wait, the cheaper one", prices, current="b").id == "c"
+    assert resolve_comparison("便宜的那个", prices).id == "a"
+    assert resolve_comparison("how much is it", prices) is None
+
+
+def test_the_other_one_needs_exactly_one_other():
+    assert resolve_other("what about the other one", ["a", "b"], "a").id == "b"
+    assert resolve_other("另一个呢", ["a", "b"], "b").id == "a"
+    assert resolve_other("the other one", ["a", "b", "c"], "a") is None
+
+
+@pytest.mark.parametrize("text, parts", [
+    ("cancel #1042 and tell me when #1187 arrives", 2),
+    ("退这个，顺便问下运费", 2),
+    ("two things: do you gift wrap, and do you ship to canada", 2),
+    ("X200多少钱？满多少包邮？", 2),
+    ("price of the blanket and the apron", 1),  # one request about two products
+    ("yes please cancel it", 1),
+    ("好的，取消吧", 1),
+])
+def test_several_requests_are_cut_where_the_language_joins_them(text, parts):
+    assert len(split_requests(text)) == parts
