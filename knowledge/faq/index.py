@@ -125,6 +125,12 @@ def _alternates(e: FAQEntry) -> list[tuple[str, str]]:
     return out
 
 
+def _answer_hash(e: FAQEntry) -> str:
+    """What an entry's answer vector depends on: its language and answer."""
+    raw = json.dumps(["answer", e.lang, e.answer], ensure_ascii=False)
+    return hashlib.sha256(raw.encode("utf-8", "surrogatepass")).hexdigest()[:32]
+
+
 def _data_hash(hashes: Sequence[str], model: str) -> str:
     h = hashlib.sha256(f"v{INDEX_FORMAT_VERSION}|{model}".encode())
     for x in hashes:
@@ -159,6 +165,7 @@ class _LanguageIndex:
         self.alt_bm25_slots = np.zeros(0, dtype=np.int64)
         self.alt_terms: dict[int, frozenset[str]] = {}
         self._density: _DensityCache | None = None  # see density()
+        self.answer_vecs: dict[str, np.ndarray] = {}  # FAQ id -> its answer's own vector (see answer_cosines)
 
     def live(self) -> list[FAQEntry]:
         return [e for e in self.entries if e is not None]
@@ -181,6 +188,15 @@ class _LanguageIndex:
         self.alt_bm25_slots = np.asarray(list(alt_docs), dtype=np.int64)
         self.alt_bm25 = BM25Index(list(alt_docs.values())) if alt_docs else None
         self._density = None  # every change of entries passes here
+
+    def answer_cosines(self, qvec: np.ndarray, slots: Sequence[int]) -> np.ndarray:
+        """Cosine of ``qvec`` with each FAQ's answer alone (0 where a FAQ has no answer vector)."""
+        out = np.zeros(len(slots), dtype=np.float32)
+        for r, s in enumerate(slots):
+            vec = self.answer_vecs.get(self.entries[s].id)
+            if vec is not None:
+                out[r] = float(vec @ qvec)
+        return out
 
     def alternate_hits(self, qvec: np.ndarray, k: int) -> list[int]:
         """Slots of the FAQs owning the ``k`` alternates nearest to ``qvec``, best first."""
@@ -307,6 +323,8 @@ class HybridFAQRetriever:
         progress: Progress | None = None,
         hub_weight: float | Mapping[str, float] = 0.0,
         hub_k: int = 20,
+        answer_weight: float | Mapping[str, float] = 0.0,
+        answer_depth: int = 5,
     ) -> None:
         if not entries:
             raise ValueError("entries must not be empty")
@@ -322,6 +340,13 @@ class HybridFAQRetriever:
         hubs.setdefault("default", 0.0)
         if hub_k <= 0:
             raise ValueError(f"hub_k must be > 0, got {hub_k}")
+        answers = dict(answer_weight) if isinstance(answer_weight, Mapping) else {"default": answer_weight}
+        for a in answers.values():
+            if not 0.0 <= a <= 10.0:
+                raise ValueError(f"answer_weight must be in [0, 10], got {a}")
+        answers.setdefault("default", 0.0)
+        if answer_depth <= 0:
+            raise ValueError(f"answer_depth must be > 0, got {answer_depth}")
         rerankers = dict(reranker) if isinstance(reranker, Mapping) else {"default": reranker}
         rerankers = {k: v if v is not None else LexicalReranker() for k, v in rerankers.items()}
         rerankers.setdefault("default", LexicalReranker())
@@ -349,6 +374,8 @@ class HybridFAQRetriever:
         self._weights = weights
         self._hubs = hubs
         self._hub_k = hub_k
+        self._answer_weights = answers
+        self._answer_depth = answer_depth
         self._rerankers = rerankers
         self._kind = index_kind
         self._candidates = candidates
@@ -390,6 +417,8 @@ class HybridFAQRetriever:
             progress=progress,
             hub_weight={"default": getattr(retrieval, "hub_weight", 0.0), **lang_hub},
             hub_k=getattr(retrieval, "hub_k", 20),
+            answer_weight=getattr(retrieval, "answer_weight", 0.0),
+            answer_depth=getattr(retrieval, "answer_depth", 5),
         )
 
     def _embedder_for(self, lang: str) -> Embedder:
@@ -442,6 +471,7 @@ class HybridFAQRetriever:
         lang, embedder = idx.lang, idx.embedder
         idx.set_entries(entries, self._load_or_build(
             lang, lang, embedder, [_question_hash(e) for e in entries], [(e.question, e.answer) for e in entries]))
+        self._build_answers(idx, entries)
         rows = [(e, text, h) for e in entries for text, h in _alternates(e)]
         if rows:
             dense = self._load_or_build(f"{lang}-alternates", f"{lang} alternates", embedder,
@@ -450,6 +480,30 @@ class HybridFAQRetriever:
         else:
             idx.alt = None
             self._drop(f"{lang}-alternates")
+
+    def _build_answers(self, idx: _LanguageIndex, entries: list[FAQEntry]) -> None:
+        """Each FAQ's answer embedded on its own (``faq-<lang>-answers.*``), for the answer-side
+        rerank of :meth:`retrieve`: a question phrased as its situation ("the box came crushed")
+        often reads closer to the answer ("...arrived damaged...") than to the FAQ's question.
+        Loaded, built or re-used per answer like the question index."""
+        if not self._answer_weight_for(idx.lang) or not entries:
+            idx.answer_vecs = {}
+            return
+        hashes = [_answer_hash(e) for e in entries]
+        # (answer, "") embeds "answer " and "answer": the answer's own vector, normalised
+        dense = self._load_or_build(f"{idx.lang}-answers", f"{idx.lang} answers", idx.embedder, hashes,
+                                    [(e.answer, "") for e in entries])
+        idx.answer_vecs = {e.id: dense.vectors[i] for i, e in enumerate(entries)}
+
+    def _update_answers(self, idx: _LanguageIndex, changed: list[FAQEntry]) -> None:
+        """New answer vectors for ``changed`` FAQs (kept in memory; the next start saves them)."""
+        if not self._answer_weight_for(idx.lang) or not changed:
+            return
+        vecs = _embed_keys(idx.embedder, [(e.answer, "") for e in changed])
+        idx.answer_vecs.update((e.id, v) for e, v in zip(changed, vecs))
+
+    def _answer_weight_for(self, lang: str) -> float:
+        return self._answer_weights.get(lang, self._answer_weights["default"])
 
     def _paths(self, name: str) -> tuple[Path, Path, Path]:
         base = self._cache_dir / f"faq-{name}"
@@ -680,6 +734,7 @@ class HybridFAQRetriever:
                         idx.entries.append(e)
                         idx.slot_of[e.id] = slot
                 embedded += len(rekeyed | self._update_alternates(idx, changed))
+                self._update_answers(idx, changed)
                 idx.refresh_lexical()
                 if idx.dense.needs_compaction():
                     idx.compact()
@@ -701,6 +756,8 @@ class HybridFAQRetriever:
 
     def _delete_in(self, idx: _LanguageIndex, ids: list[str]) -> int:
         slots = [idx.slot_of.pop(i) for i in ids]
+        for i in ids:
+            idx.answer_vecs.pop(i, None)
         idx.dense.delete(slots)
         for s in slots:
             idx.entries[s] = None
@@ -798,7 +855,19 @@ class HybridFAQRetriever:
         ranked = sorted(zip(cand, fused), key=lambda kv: (-kv[1], kv[0]))[:n_cand]
         passages = [self._passage(idx, s, float(f)) for s, f in ranked]
         reranker = self._rerankers.get(idx.lang, self._rerankers["default"])
-        return reranker.rerank(query, passages, language=idx.lang)[:top_k]
+        return self._answer_rerank(idx, qvec[0], reranker.rerank(query, passages, language=idx.lang))[:top_k]
+
+    def _answer_rerank(self, idx: _LanguageIndex, qvec: np.ndarray, passages: list[Passage]) -> list[Passage]:
+        """The best ``answer_depth`` of ``passages`` re-ordered by
+        ``score + answer_weight * cosine(query, answer alone)``; scores stay as they were (the
+        answerability threshold's scale), the rest keep their order."""
+        a = self._answer_weight_for(idx.lang)
+        if not a or not idx.answer_vecs or len(passages) < 2:
+            return passages
+        head, tail = passages[: self._answer_depth], passages[self._answer_depth:]
+        cos = idx.answer_cosines(qvec, [idx.slot_of[p.id] for p in head])
+        order = sorted(range(len(head)), key=lambda i: (-(head[i].score + a * float(cos[i])), head[i].id))
+        return [head[i] for i in order] + tail
 
     def answer_features(self, query: str, passages: Sequence[Passage], *,
                         language: str | None = None) -> AnswerFeatures | None:

@@ -82,3 +82,22 @@ def test_no_passages_no_features(retriever):
 ])
 def test_an_unsure_answer_never_opens_with_yes(text, lang, expected):
     assert drop_affirmation(text, lang) == expected
+
+
+def test_answer_side_rerank_is_off_by_default_and_reorders_only_the_head(tmp_path):
+    plain = HybridFAQRetriever(ENTRIES, HashEmbedder(), cache_dir=tmp_path / "a")
+    assert plain.retrieve("return an item", top_k=1, language="en")[0].id == "en-return"
+    assert not any(p.name.startswith("faq-en-answers") for p in (tmp_path / "a").iterdir())
+    with_answers = HybridFAQRetriever(ENTRIES, HashEmbedder(), cache_dir=tmp_path / "b", answer_weight=1.0,
+                                      answer_depth=2)
+    got = with_answers.retrieve("within 30 days of delivery", top_k=3, language="en")
+    assert {p.id for p in got} <= {e.id for e in ENTRIES}
+    assert any(p.name.startswith("faq-en-answers") for p in (tmp_path / "b").iterdir())
+    # scores stay the fused ones: the answerability threshold's scale does not move
+    assert got == sorted(got, key=lambda p: -p.score) or len({p.score for p in got}) > 1
+
+
+@pytest.mark.parametrize("bad", [{"answer_weight": -1.0}, {"answer_depth": 0}])
+def test_bad_answer_rerank_settings_are_refused(bad):
+    with pytest.raises(ValueError):
+        HybridFAQRetriever(ENTRIES, HashEmbedder(), **bad)
