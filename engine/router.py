@@ -315,7 +315,7 @@ class Router:
         facts None asks which products to compare. All product reasoning lives in ProductQA."""
         qa = self._products
         # "which is cheaper / lighter" over the products in sight: named, else the ones we just listed
-        pair = ids if len(ids) >= 2 else (listed if not ids and len(listed) >= 2 else [])
+        pair = ids if len(ids) >= 2 else (listed if len(listed) >= 2 and set(ids) <= set(listed) else [])
         if pair and qa.asks_comparison(text):
             if len(pair) > 2:
                 return qa.recommend(text, lang, within=pair), [], "recommend"

@@ -43,6 +43,7 @@ _WORD = re.compile(r"[a-z0-9]+(?:[.'][a-z0-9]+)*")
 _CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff]+")
 _PAREN = re.compile(r"\([^)]*\)|（[^）]*）")
 _ZH_HEAD = re.compile(r"(?:个|款|只|把|双|件|台|套|种|什么|啥|哪个|哪款)([\u4e00-\u9fff])|([\u4e00-\u9fff])子")
+_FOR = re.compile(r"\s+(?:for|fits|compatible with)\s+|适用于|适配|专用", re.IGNORECASE)
 _MAX_TYPE_WORDS = 3
 _MAX_ZH_TYPE = 6
 
@@ -413,7 +414,7 @@ def _category_terms(category: str) -> frozenset[str]:
 def _name_terms(name: str, brands: set[str], brand: str) -> set[str]:
     """Head-noun terms of a product name: the Latin words after its last model number (up to three),
     and the suffixes of its last Chinese run."""
-    name = _PAREN.sub(" ", name or "")
+    name = _FOR.split(_PAREN.sub(" ", name or ""))[0]  # "Watch Band for Tempo W8": the band is the noun
     out: set[str] = set()
     runs = _CJK.findall(name)
     if runs:
