@@ -36,6 +36,7 @@ from engine.store import SupportHours, open_store, serve_intents, watch_store
 from knowledge.embedders import Embedder
 from knowledge.ensemble import retrieval_embedder
 from knowledge.models import ModelRegistry as Models
+from engine.handoff import tickets_for
 from knowledge.faq.index import HybridFAQRetriever
 from knowledge.graph.brands import BrandLinker
 from knowledge.graph.catalog import Catalog
@@ -185,7 +186,8 @@ def build_engine(settings: Settings, *, progress: bool = False, generator: Gener
     retriever = live["retriever"]
     orders = build_services(settings, store.db_url, return_window_days=store.return_window_days,
                             order_id_pattern=store.order_id_pattern).orders
-    support = SupportHours(store.profile, templates) if store.profile is not None else None
+    support = (SupportHours(store.profile, templates, tickets=tickets_for(settings))
+               if store.profile is not None else None)
     router = Router(
         templates=templates,
         orders=OrderFlows(

@@ -32,7 +32,8 @@ from typing import Any, Literal
 
 from engine.privacy import mask_pii
 
-__all__ = ["next_opening", "HandoffTickets", "Ticket", "TicketKind", "valid_contact"]
+__all__ = ["next_opening", "HandoffTickets", "Ticket", "TicketKind", "valid_contact", "find_contact",
+           "format_opening", "tickets_for"]
 
 log = logging.getLogger(__name__)
 
@@ -81,6 +82,43 @@ def valid_contact(kind: TicketKind, contact: str) -> bool:
     """Whether ``contact`` is a plausible email address (``email``) or phone number (``callback``)."""
     contact = contact.strip()
     return bool(_EMAIL_RE.match(contact) if kind == "email" else _PHONE_RE.match(contact))
+
+
+_FIND_EMAIL_RE = re.compile(r"[^@\s<>()\[\],;:'\"]{1,64}@[^@\s<>()\[\],;:'\"]{1,255}\.[A-Za-z]{2,}")
+_FIND_PHONE_RE = re.compile(r"(?<![\w.])\+?\d[\d\s().-]{5,22}\d(?![\w.])")
+_WEEKDAYS = {"en": ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"),
+             "zh": ("周一", "周二", "周三", "周四", "周五", "周六", "周日")}
+
+
+def find_contact(text: str) -> tuple[TicketKind, str] | None:
+    """The email address (→ an email ticket) or phone number (→ a callback) a message gives,
+    if it gives one; an order number (no separators, the store's id form) is not a phone."""
+    m = _FIND_EMAIL_RE.search(text)
+    if m and valid_contact("email", m.group(0)):
+        return "email", m.group(0)
+    for m in _FIND_PHONE_RE.finditer(text):
+        digits = re.sub(r"\D", "", m.group(0))
+        if len(digits) >= 7 and (m.group(0).startswith("+") or len(digits) >= 10 or not m.group(0).isdigit()):
+            return "callback", m.group(0).strip()
+    return None
+
+
+def format_opening(moment: datetime, lang: str, now: datetime | None = None) -> str:
+    """``moment`` (aware, the store's zone) as a customer reads it: "Monday 09:00" (today /
+    tomorrow by name in the same week), with the zone's abbreviation or offset."""
+    now = (now or datetime.now(timezone.utc)).astimezone(moment.tzinfo)
+    days = (moment.date() - now.date()).days
+    names = _WEEKDAYS.get(lang, _WEEKDAYS["en"])
+    if days == 0:
+        day = "今天" if lang == "zh" else "today"
+    elif days == 1:
+        day = "明天" if lang == "zh" else "tomorrow"
+    else:
+        day = names[moment.weekday()]
+    zone = moment.tzname() or moment.strftime("%z")
+    if zone and (zone.startswith("+") or zone.startswith("-")):
+        zone = f"UTC{zone[:3]}" if zone[3:] == "00" else f"UTC{zone[:3]}:{zone[3:]}"
+    return f"{day} {moment:%H:%M} ({zone})" if lang != "zh" else f"{day}{moment:%H:%M}（{zone}）"
 
 
 @dataclass(frozen=True)
@@ -217,3 +255,17 @@ def _cmd_close(args: Any) -> int:
         return 0
     print(f"shopassist: no open ticket {args.ticket_id!r}", file=sys.stderr)
     return 1
+
+
+def closed_note(profile: Any, templates: Any, lang: str, hours: str, now: datetime, *, offer: bool) -> str:
+    """What a hand-off says while support is off duty: when a person will answer (the next
+    opening in the store's time zone) and, with ``offer``, that an email address or phone number
+    left here becomes a ticket or a callback."""
+    at = next_opening(profile, now)
+    if at is None:
+        text = templates.render("handoff_closed", lang, hours=hours)
+    else:
+        text = templates.render("handoff_closed_next", lang, hours=hours, when=format_opening(at, lang, now))
+    if offer:
+        text += ("" if lang == "zh" else " ") + templates.render("handoff_ticket_offer", lang)
+    return text

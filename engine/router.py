@@ -29,9 +29,12 @@ from dataclasses import replace as dc_replace
 
 from engine.errors import ConfigError
 from engine.flows.base import Decision, Turn, pick_listed
+from engine.dialogue.questions import is_question
 from engine.flows.orders import OrderFlows
 from engine.flows.writes import looks_like_question
 from engine.generation.extractive import drop_affirmation
+from engine.handoff import find_contact, format_opening, next_opening
+from engine.privacy import mask_pii
 from engine.generation.base import Answer, Generator
 from engine.nlu.base import OUT_OF_SCOPE
 from engine.nlu.catalog import IntentCatalog, load_intent_catalog
@@ -61,6 +64,8 @@ _DEFECT_RE = re.compile(
     r"|坏了|摔坏|碎了|破损|裂了|裂开|开不了机|开不开机|不能开机|充不进电|充不上电|漏水|漏电|没声音|不出声|不工作|失灵|质量问题",
     re.IGNORECASE,
 )
+# the slot that says an off-duty hand-off offered a ticket (the next message may leave a contact)
+_TICKET_OFFER = "handoff_ticket_offer"
 # a question nothing answers still gets the nearest FAQ when it scores within this share of the
 # distance below the language's threshold (offered as "the closest I know", never as a yes)
 _NEARBY_SHARE = 0.2
@@ -140,12 +145,44 @@ class Router:
             self._retriever.retrieve("warm-up query", top_k=1, language=lang)
 
     def route(self, turn: Turn) -> Decision:
-        decision = self._recovery(turn) or self._route(turn)
+        decision = self._recovery(turn) or self._ticket(turn) or self._route(turn)
         if self._note is not None and decision.route == "handoff":
             note = self._note(turn.lang)
             if note:
                 decision.text = decision.text + ("" if turn.lang == "zh" else " ") + note
+            desk = self._desk()
+            if desk is not None and desk.off_duty():  # the next message may leave a contact
+                decision.events.append(SlotSet(_TICKET_OFFER, True))
         return decision
+
+    def _desk(self):
+        """The store's support desk behind the hand-off note (hours, tickets), when it has one."""
+        desk = getattr(self._note, "__self__", None)
+        return desk if getattr(desk, "tickets", None) is not None else None
+
+    def _ticket(self, turn: Turn) -> Decision | None:
+        """After an off-duty hand-off offered one: an email address or phone number in this
+        message becomes a stored ticket (the customer gave it for this), confirmed with the
+        contact masked and when the team will answer."""
+        if not turn.state.slots.get(_TICKET_OFFER):
+            return None
+        desk = self._desk()
+        found = find_contact(turn.nlu.text)
+        if desk is None or found is None:
+            return None
+        kind, contact = found
+        lang = turn.lang
+        history = [text for who, text in turn.state.history if who == "user"][-3:]
+        ticket = desk.tickets.open(turn.state.session_id, kind=kind, contact=contact, language=lang,
+                                   customer_id=turn.actor.customer_id,
+                                   reason=mask_pii(" / ".join(history) or turn.nlu.text)[:500])
+        at = next_opening(desk.profile)
+        when = format_opening(at, lang) if at is not None else desk.profile.hours_text(lang)
+        how = {("en", "email"): "email you at", ("en", "callback"): "call you back on",
+               ("zh", "email"): "通过邮箱", ("zh", "callback"): "致电"}[("zh" if lang == "zh" else "en", kind)]
+        text = self._t.render("handoff_ticket_taken", lang, ticket_id=ticket.ticket_id, how=how,
+                              contact=mask_pii(contact), when=when)
+        return Decision(text, "template", events=[SlotSet(_TICKET_OFFER, None)], decided_by=f"ticket:{kind}")
 
     def _route(self, turn: Turn) -> Decision:
         intent, lang = turn.intent, turn.lang
@@ -196,7 +233,7 @@ class Router:
             return Decision(self._t.render("flow_cancelled", turn.lang), "flow",
                             events=[*events, FlowCompleted(flow, outcome="cancelled")],
                             decided_by=f"{flow}:cancelled")
-        if step and intent in catalog.read_order_intents and looks_like_question(text):
+        if step and intent in catalog.read_order_intents and is_question(text):
             return None  # a question about an order while a change waits: answered, then resumed
         if intent in catalog.order_intents and intent != flow:
             # the customer switched to another order request: close this flow, handle that
@@ -207,7 +244,7 @@ class Router:
         # a question: written as one, or read as one in context ("我那副X200续航多久来着" names a
         # product and asks about it, question mark or not)
         asked = getattr(turn.understood, "kind", "") in ("answer_attribute", "compare", "follow_up", "small_talk")
-        question = entry.digression and (looks_like_question(text) or asked)
+        question = entry.digression and (is_question(text) or asked)
         if step == "confirm":  # unclear: a question is answered first; anything else asks again
             return None if question else self._orders.continue_flow(flow, turn)
         awaited = self._orders.awaiting(flow, step)

@@ -113,17 +113,29 @@ class SupportHours:
     """
 
     def __init__(self, profile: Any, templates: Templates,
-                 clock: Callable[[], datetime] = lambda: datetime.now(timezone.utc)) -> None:
+                 clock: Callable[[], datetime] = lambda: datetime.now(timezone.utc), *, tickets: Any = None) -> None:
         self._profile = profile
         self._t = templates
         self._clock = clock
+        self.tickets = tickets  # engine.handoff.HandoffTickets: off duty, a customer may leave a contact
 
     def note(self, lang: str) -> str:
+        from engine.handoff import closed_note
+
         hours = self._profile.hours_text(lang)
         if not hours:
             return ""
-        key = "handoff_open" if self._profile.is_open(self._clock()) else "handoff_closed"
-        return self._t.render(key, lang, hours=hours)
+        if self._profile.is_open(self._clock()):
+            return self._t.render("handoff_open", lang, hours=hours)
+        return closed_note(self._profile, self._t, lang, hours, self._clock(), offer=self.tickets is not None)
+
+    @property
+    def profile(self) -> Any:
+        return self._profile
+
+    def off_duty(self) -> bool:
+        """Whether support is closed now (a hand-off then offers a ticket when tickets are kept)."""
+        return self.tickets is not None and bool(self._profile.hours_text()) and not self._profile.is_open(self._clock())
 
 
 def open_store(settings: Settings, *, progress: bool = False, today: date | None = None) -> StoreParts:
