@@ -344,6 +344,10 @@ def comparison_key(text: str, vocab: CatalogVocabulary, keys: set[str]) -> tuple
             return named[0][0], direction
     if named:
         return named[0][0], "desc"
+    for dim in asked_dimension(t):
+        dims = [k for k in numeric if vocab.attributes[k].dimension == dim]
+        if dims:
+            return dims[0], "asc" if dim == "mass" and re.search(r"light|轻", t) else "desc"
     return None
 
 
@@ -356,6 +360,7 @@ _DIMENSION_WORDS: list[tuple[str, re.Pattern[str]]] = [
     ("time", re.compile(r"how long (?:does|will|can) (?:it|the battery|they) (?:last|run|go)|between charges|"
                         r"能用多久|用多久|续航", re.I)),
     ("length", re.compile(r"how (?:long|tall|high|wide|big|thick) is|多长|多高|多宽|多厚|多大", re.I)),
+    ("pixels", re.compile(r"photo|picture|camera|拍照|拍摄|像素|摄像", re.I)),
     ("temperature", re.compile(r"how (?:warm|cold)|what temperature|多少度|几度|温度", re.I)),
 ]
 

@@ -23,7 +23,7 @@ from .catalog import Catalog, Product
 from .constraints import ProductQuery, asked_dimension, comparison_key, understand
 from .meaning import WATER_USES, water_level, water_meaning, water_use
 from .search import ProductSearch, SearchResult
-from .vocabulary import CatalogVocabulary
+from .vocabulary import CatalogVocabulary, norm_words
 
 __all__ = ["ProductQA"]
 
@@ -176,7 +176,7 @@ class ProductQA:
                         f"{'能' if ok else '只能'}{meaning}。" if use != "splash" else
                         f"{'防水' if ok else '只能轻度防水'}：{name}的{say.label(a, lang)}是{say.value(a, lang)}（{meaning}）。")
             else:
-                text = (f"{'Yes' if ok else 'No'}: the {name} is rated {say.value(a, lang)}, which stands {meaning}.")
+                text = (f"{'Yes' if ok else 'No'}: the {name} is rated {say.value(a, lang)}, which protects against {meaning}.")
             out.append(Fact(text, (_src(p),)))
             keys.add(water)
         listed = self._listed_value(p, question, lang)
@@ -306,7 +306,8 @@ class ProductQA:
             parts.append(f"{say.name(a, lang)}售价{self.price(a)}，{say.name(b, lang)}售价{self.price(b)}。" if lang == "zh"
                          else f"The {a.display_name(lang)} costs {self.price(a)}; the {b.display_name(lang)} "
                               f"costs {self.price(b)}.")
-        differ = [k for k in shared if k != key_done and a.attributes[k].value != b.attributes[k].value][:3]
+        differ = [k for k in shared if k != key_done and a.attributes[k].value != b.attributes[k].value]
+        differ = differ[:2] if asked is not None else differ[:3]
         for k in differ:
             x, y = a.attributes[k], b.attributes[k]
             parts.append(f"{say.label(x, 'zh')}：{say.value(x, 'zh')} 对比 {say.value(y, 'zh')}。" if lang == "zh"
@@ -417,6 +418,9 @@ class ProductQA:
         """
         q = self.understand(question, lang, context_ids=context_ids, named_ids=named_ids)
         context = list(dict.fromkeys([*(named_ids or []), *(context_ids or [])]))
+        # a brand said as part of a product's name ("my Tempo W8") is not asked of the answer
+        own_brands = {" ".join(norm_words(p.brand)) for p in (self._catalog.get(i) for i in context) if p and p.brand}
+        q.brands = [b for b in q.brands if b not in own_brands]
         if within:
             q.within, q.types, q.relative_to = tuple(within), [], None
             if q.order is None:
