@@ -155,3 +155,24 @@ def test_water_questions_get_yes_or_no_with_the_reason(qa):
 def test_chinese_replies_carry_chinese_units(qa):
     text = qa.facts("多重", ["L1"], "zh")[0].text
     assert "80克" in text and " g" not in text
+
+
+def test_which_of_the_listed_products_is_answered_among_them(qa):
+    facts = qa.recommend("which of those is the cheapest?", "en", within=["L1", "L2"])
+    assert ids(facts)[0] == "L1"
+    assert qa.asks_comparison("which one is lighter?") and qa.asks_comparison("哪个更便宜")
+    assert not qa.asks_comparison("how heavy is it?")
+
+
+def test_a_search_is_told_from_a_question_about_the_product_in_context(qa):
+    assert qa.is_search("head torches under $50", "en")
+    assert qa.is_search("anything cheaper?", "en", ["L2"])
+    assert qa.is_search("do you have a headband for it?", "en", ["L1"])
+    assert not qa.is_search("how heavy is it?", "en", ["L1"])
+    assert not qa.is_search("is the head torch rechargeable?", "en", ["L1"])
+
+
+def test_bad_input_is_refused_clearly(qa):
+    with pytest.raises(ValueError, match="k must be > 0"):
+        qa.search(qa.understand("head torch", "en"), 0)
+    assert qa.recommend("", "en") == [] and qa.recommend("🙂" * 3000, "en") == []
