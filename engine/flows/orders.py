@@ -243,7 +243,10 @@ class OrderFlows:
         if turn.nlu.entities.order_ids:
             return intent
         found, candidates = self._find_order(intent, turn)
-        return intent if found is not None or candidates else None
+        if found is not None or candidates:
+            return intent
+        # "那啥时候到", "send one back": a follow-up about the order the conversation is on
+        return intent if turn.state.slots.get("order_id") and turn.state.active_flow is None else None
 
     def names_own_order(self, intent: str, turn: Turn) -> bool:
         """Whether the words point at one or more of the customer's own orders (the items they
@@ -252,7 +255,15 @@ class OrderFlows:
         if turn.actor.role != "customer" or not self.handles(intent):
             return False
         found, candidates = self._find_order(intent, turn)
-        return found is not None or bool(candidates)
+        if found is not None or candidates:
+            return True
+        if intent == "refund_status":  # "where's my refund?": their orders say whether there is one
+            try:
+                recent = self._orders.list_orders(turn.actor, limit=10)
+            except ConnectorUnavailable:
+                return False
+            return bool(recent) and not any(o.returns for o in recent)
+        return False
 
     def _redirect(self, intent: str, turn: Turn) -> str:
         """An order look-up reached by its order id alone (the classifier named no order request),
@@ -308,6 +319,10 @@ class OrderFlows:
             order_id = turn.state.slots.get("order_id")
         if order_id is None and not candidates and intent in self._flows:
             order_id, candidates = self._only_fit(intent, turn)
+        if order_id is None and not candidates and intent == "refund_status":
+            none = self._no_returns(turn)  # "where's my refund?" with no return on any recent order
+            if none is not None:
+                return none
         if order_id is None:
             return self._ask_for_order(intent, turn, candidates)
         try:
@@ -390,6 +405,19 @@ class OrderFlows:
             return named[0].order_id, []
         return None, named[:3]
 
+    def _no_returns(self, turn: Turn) -> Decision | None:
+        """The customer has recent orders and none has a return: say so, and when refunds come."""
+        try:
+            recent = self._orders.list_orders(turn.actor, limit=10)
+        except ConnectorUnavailable:
+            return None
+        if not recent or any(o.returns for o in recent):
+            return None
+        lang = turn.lang
+        text = self._t.render("refund_none_any", lang) + ("" if lang == "zh" else " ") + \
+            self._t.render("refund_timing", lang)
+        return Decision(text, "flow", decided_by="refund_status:no_returns")
+
     def _only_fit(self, intent: str, turn: Turn) -> tuple[str | None, list[Order]]:
         """"Cancel my order": the one recent order the change can act on, or those it can (None, [] if none)."""
         try:
@@ -471,7 +499,8 @@ class OrderFlows:
             return Decision(self._t.render("refund_cancelled", lang, order_id=order.order_id,
                                            amount=f"{self._cur}{order.total:,.2f}"), "flow")
         if not order.returns:
-            return Decision(self._t.render("refund_none", lang, order_id=order.order_id, status=status), "flow")
+            text = self._t.render("refund_none", lang, order_id=order.order_id, status=status)
+            return Decision(text + ("" if lang == "zh" else " ") + self._t.render("refund_timing", lang), "flow")
         r = order.returns[-1]
         if r.status == "refunded" and r.refunded_at is not None:
             amount = f"{self._cur}{(r.refund_amount or order.total):,.2f}"
