@@ -15,6 +15,7 @@ from engine.services import build_services
 from engine.dialogue import Understanding, store_vocabulary
 from engine.engine import Engine
 from engine.flows.orders import OrderFlows
+from engine.flows.returns import non_returnable_by_category
 from engine.generation.base import Generator
 from engine.generation.factory import build_generator
 from engine.nlu.catalog import load_intent_catalog
@@ -198,6 +199,11 @@ def build_engine(settings: Settings, *, progress: bool = False, generator: Gener
             currency_symbol=store.currency_symbol,
             # a kit's products in the customer's language; the demo keeps the names its orders record
             product_names=_catalog_names_by_language(live["catalog"]) if store.profile is not None else None,
+            # order lines named as customers name them; what the store does not take back (issue 31)
+            product=lambda pid: live["catalog"].get(pid),
+            non_returnable=non_returnable_by_category(
+                getattr(getattr(store.profile, "policies", None), "non_returnable_categories", ()),
+                lambda pid: live["catalog"].get(pid)),
         ),
         catalog=load_intent_catalog(settings.store.intent_catalog_file, overrides=store.intent_catalog_overrides),
         retriever=retriever,
