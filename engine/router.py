@@ -64,6 +64,9 @@ _DEFECT_RE = re.compile(
     r"|坏了|摔坏|碎了|破损|裂了|裂开|开不了机|开不开机|不能开机|充不进电|充不上电|漏水|漏电|没声音|不出声|不工作|失灵|质量问题",
     re.IGNORECASE,
 )
+# "do you sell / carry / stock ...?", "有卖…吗": a question about what the store sells
+_SELL_RE = re.compile(r"\b(?:do|does|can|will)\s+(?:you|u|ya|they|y'all)(?:\s+guys)?\s+(?:sell|carry|stock|have any|offer)\b"
+                      r"|\bany\b.{1,40}\bfor sale\b|卖|出售|在售|有货", re.IGNORECASE)
 # the slot that says an off-duty hand-off offered a ticket (the next message may leave a contact)
 _TICKET_OFFER = "handoff_ticket_offer"
 # a question nothing answers still gets the nearest FAQ when it scores within this share of the
@@ -378,6 +381,8 @@ class Router:
             return self._service_recovery(turn)
         passages = self._retriever.retrieve(turn.nlu.text, top_k=self._retrieval.top_k, language=lang)
         verdict = self._verdict(turn, passages)
+        if not verdict.affirm and self._not_in_catalog(turn):
+            return self._not_covered(turn, passages, key="not_in_catalog")
         if not verdict.answerable:
             return self._not_covered(turn, passages)
         answer = self._gen.generate(turn.nlu.text, passages, [], language=lang, history=turn.state.history)
@@ -402,19 +407,32 @@ class Router:
         ok = bool(passages) and passages[0].score >= bar
         return Verdict(ok, passages[0].score if passages else 0.0, affirm=False)
 
-    def _not_covered(self, turn: Turn, passages: list) -> Decision:
+    def _not_in_catalog(self, turn: Turn) -> bool:
+        """"Do you sell X?" where X is nothing in the store's catalog (no product, type or brand
+        it knows)."""
+        if not _SELL_RE.search(turn.nlu.text) or turn.nlu.entities.product_ids:
+            return False
+        try:
+            query = self._products.understand(turn.nlu.text, turn.lang)
+        except Exception:  # noqa: BLE001 - a catalog that cannot read the sentence: not decided here
+            return False
+        return not (query.types or query.brands)
+
+    def _not_covered(self, turn: Turn, passages: list, key: str = "no_answer") -> Decision:
         """Nothing the store knows answers the question: say so plainly, give the nearest thing
         the store does cover when it is close, and offer a person. With nothing close, the
         ordinary fallback (and a hand-off after repeated ones)."""
         lang = turn.lang
         base = self._retrieval.threshold(lang)
         near = passages[0] if passages and passages[0].score >= base - _NEARBY_SHARE * (1.0 - base) else None
+        if near is None and key != "no_answer":
+            return Decision(self._t.render(key, lang), "fallback", decided_by=f"not_covered:{key}")
         if near is None:  # nothing close: off-topic or unclear (the ordinary fallback) or not covered
             return self._fallback(turn, "fallback" if turn.intent == OUT_OF_SCOPE else "no_answer")
         answer = drop_affirmation(near.answer, lang)
         source = Source(id=near.id, kind="faq", title=near.question, score=near.score)
-        return Decision(self._t.render("no_answer_nearby", lang, answer=answer), "fallback", sources=[source],
-                        decided_by=f"not_covered:nearby:{near.id}")
+        return Decision(self._t.render(f"{key}_nearby", lang, answer=answer), "fallback", sources=[source],
+                        decided_by=f"not_covered:{key}:{near.id}")
 
     def _service_recovery(self, turn: Turn) -> Decision:
         """A defect or damage report: an apology first, what the store's FAQs say about it

@@ -137,3 +137,15 @@ def test_open_hours_hand_off_offers_no_ticket(service, qa, tmp_path):
     d = r.route(turn("let me talk to a person", "human_agent"))
     assert "available now" in d.text and not any(isinstance(e, SlotSet) and e.name == "handoff_ticket_offer"
                                                   for e in d.events)
+
+
+def test_do_you_sell_something_not_in_the_catalog_says_we_do_not_carry_it(service, qa):
+    r = _router(service, qa, FakeRetriever([passage(0.95)]))
+    d = r.route(turn("do you guys sell iphones? the 15 pro", "out_of_scope"))
+    assert "couldn't find that in our catalog" in d.text and not d.text.lower().startswith("yes")
+
+
+def test_do_you_sell_a_catalog_product_is_not_refused(service, qa):
+    r = _router(service, qa, FakeRetriever([passage(0.95)]))
+    d = r.route(turn("do you sell aurora earbuds?", "out_of_scope"))
+    assert "couldn't find" not in d.text
