@@ -595,8 +595,8 @@ class SqlBackend:
 
         items: dict[str, list[OrderItem]] = {oid: [] for oid in oids}
         for r in rows_of(_ITEMS).mappings():
-            items[r["order_id"]].append(OrderItem(r["product_id"], r["name"], int(r["quantity"]), float(r["unit_price"]),
-                                                  _dt(r["delivered_at"])))
+            items[r["order_id"]].append(OrderItem(r["product_id"], r["name"], int(r["quantity"]),
+                                                  float(r["unit_price"]), _dt(r["delivered_at"])))
         rets: dict[str, list[ReturnRecord]] = {oid: [] for oid in oids}
         return_rows = list(rows_of(_RETURNS).mappings())
         lines = self._return_lines(conn, [r["return_id"] for r in return_rows])

@@ -163,10 +163,9 @@ def pick_lines(text: str, lines: Sequence[ItemInfo], product_ids: Sequence[str] 
     """The lines ``text`` names (see the module docstring); an empty pick when it names none."""
     if not lines:
         return LinePick()
-    brands = {_stem(w) for info in lines for w in _WORD_RE.findall(info.name.lower())[:1]}
-    # a brand shared by every line names none of them; a brand of one line names it
-    shared = brands if len({_WORD_RE.findall(i.name.lower())[0] for i in lines if _WORD_RE.findall(i.name.lower())}) <= 1 \
-        else set()
+    firsts = {_stem(w) for info in lines for w in _WORD_RE.findall(info.name.lower())[:1]}
+    # a brand (first word) shared by every line names none of them; a brand of one line names it
+    shared = firsts if len(firsts) <= 1 else set()
     terms = [_line_terms(info, shared) for info in lines]
     chosen: dict[int, int | None] = {}
     excluded: list[int] = []

@@ -17,7 +17,6 @@ Example:
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Mapping
 from datetime import date, datetime, timezone
 
@@ -34,7 +33,8 @@ from engine.state.events import FlowCompleted, FlowStarted, SlotSet
 from engine.types import Source
 
 from .base import Decision, Turn, pick_listed
-from .items import amounts_in, item_infos, mentions, pick_lines
+from .finding import OrderFinder
+from .items import item_infos, pick_lines
 from .returns import ItemReturns
 from .specs import FLOWS, Eligibility, FlowSpec, SlotSpec
 from .wording import FlowTemplates
@@ -77,44 +77,6 @@ def _today() -> date:
 
 
 _ITEMS_STEP = "items"  # the step of a flow that asks which of the order's items
-_LATEST_RE = re.compile(r"\b(?:last|latest|most recent|newest|recent)\b (?:order|purchase|one)|上次|最近(?:一|的)?(?:单|次|个订单)|"
-                        r"最新(?:的)?(?:订单|一单)|刚买的|刚下的", re.IGNORECASE)
-
-
-# What the customer asks to do with their order, in the language's own words: read only where the
-# intent classifier did not name an order request (a turn routed to a look-up by its order id, or
-# no order intent at all) and the words name one of the customer's orders or its items.
-_CUES = (
-    ("refund_status", re.compile(r"\brefund|money back|\bgot\b.{0,20}\bback\b|\bonly\b.{0,25}\bback\b|"
-                                 r"\bwhere'?s the rest|退款|退钱|钱.{0,6}退|退了多少|怎么才退|只退了|到账", re.IGNORECASE)),
-    ("change_address", re.compile(r"\baddress\b|\bship(?:s|ped)?\b.{0,30}\bto\b\s*\d|where .{0,30}\bships\b|"
-                                  r"地址|改寄|寄到.{0,4}\d|送到.{0,4}\d", re.IGNORECASE)),
-    ("cancel_order", re.compile(r"\bcancel|\bremove\b|\bdelete\b|\btake\b.{0,20}\boff\b|取消|删掉|删除|去掉|"
-                                r"不要了", re.IGNORECASE)),
-    ("return_item", re.compile(r"\breturn|send (?:it |them |that |this |one |\w+ )?back|\bbring\b.{0,20}\bback|"
-                               r"退(?!款|钱)|退货", re.IGNORECASE)),
-    ("track_order", re.compile(r"\bship(?:ped)? (?:together|separately|with)|same (?:box|package|parcel|shipment)|"
-                               r"\btracking\b|签收|一起发|分开发|到了吗|到哪了|啥时候到|什么时候到", re.IGNORECASE)),
-)
-_MONEY_RE = re.compile(r"how much|\bmoney\b|\bback\b.{0,10}\$|\bwhen\b|\bwhere\b|多少|钱|多久|哪天|哪里|哪儿|"
-                       r"到哪|什么时候|几天", re.IGNORECASE)
-
-
-_CUE = dict(_CUES)
-
-
-def _cue(text: str) -> str | None:
-    for intent, rx in _CUES:
-        if rx.search(text):
-            return intent
-    return None
-
-
-def _amount_of(order: Order, amount: float) -> bool:
-    """``amount`` is the order's total, one of its lines (a unit or the line) or one of its refunds."""
-    near = lambda v: v is not None and abs(float(v) - amount) < 0.005  # noqa: E731
-    return (near(order.total) or any(near(i.unit_price) or near(i.unit_price * i.quantity) for i in order.items)
-            or any(near(r.refund_amount) for r in order.returns))
 
 
 class OrderFlows:
@@ -160,6 +122,7 @@ class OrderFlows:
         self._names = product_names
         self._flows = FLOWS if flows is None else flows
         self._writes = WriteSteps(orders, templates, max_reasks=max_reasks, flows=self._flows)  # type: ignore[arg-type]
+        self._finder = OrderFinder(orders, product=product, handles=self.handles, fits=self._fits)
         self._returns = ItemReturns(templates, currency_symbol=currency_symbol, window_days=return_window_days,
                                     today=today, product=product, non_returnable=non_returnable,
                                     names=product_names)
@@ -224,81 +187,16 @@ class OrderFlows:
 
     def claim(self, turn: Turn) -> str | None:
         """The order request a turn the classifier gave no order intent makes about the customer's
-        own order ("why only $16.99 back?", "the kettle, can I send it back"), or None: it needs
-        the request's words and an order it names (by id, by its items, by an amount)."""
-        if turn.actor.role != "customer":
-            return None
-        intent = _cue(turn.nlu.text)
-        if intent is None and turn.state.slots.get("order_id") and amounts_in(turn.nlu.text):
-            # "when did the 979.99 go out": an amount of the order the conversation is about
-            try:
-                order = self._orders.get_order(turn.actor, turn.state.slots["order_id"])
-            except (ConnectorUnavailable, OrderNotFound, InvalidOrderId):
-                return None
-            refunds = [r.refund_amount for r in order.returns if r.refund_amount is not None]
-            hit = any(abs(a - x) < 0.005 for a in amounts_in(turn.nlu.text) for x in refunds)
-            return "refund_status" if hit and self.handles("refund_status") else None
-        if intent is None or not self.handles(intent):
-            return None
-        if turn.nlu.entities.order_ids:
-            return intent
-        found, candidates = self._find_order(intent, turn)
-        if found is not None or candidates:
-            return intent
-        # "那啥时候到", "send one back": a follow-up about the order the conversation is on
-        return intent if turn.state.slots.get("order_id") and turn.state.active_flow is None else None
+        own order (see :meth:`engine.flows.finding.OrderFinder.claim`), or None."""
+        return self._finder.claim(turn)
 
     def names_own_order(self, intent: str, turn: Turn) -> bool:
-        """Whether the words point at one or more of the customer's own orders (the items they
-        name, an amount, "my last order"; for a refund question, orders with returns), so that the
-        order's data answers rather than a general FAQ."""
-        if turn.actor.role != "customer" or not self.handles(intent):
-            return False
-        found, candidates = self._find_order(intent, turn)
-        if found is not None or candidates:
-            return True
-        if intent == "refund_status":  # "where's my refund?": their orders say whether there is one
-            try:
-                recent = self._orders.list_orders(turn.actor, limit=10)
-            except ConnectorUnavailable:
-                return False
-            return bool(recent) and not any(o.returns for o in recent)
-        return False
-
-    def _redirect(self, intent: str, turn: Turn) -> str:
-        """An order look-up reached by its order id alone (the classifier named no order request),
-        or a refund question that asks to send an item back: the request the words make."""
-        cue = _cue(turn.nlu.text)
-        if intent == "track_order" and turn.intent != intent and cue and cue != intent and self.handles(cue):
-            return cue
-        return intent
-
-    def _wants_return(self, intent: str, order: Order, turn: Turn) -> str:
-        """A refund question that asks to send back items no return holds yet ("那灯泡我也想退了"):
-        the return request; any other: ``intent``."""
-        text = turn.nlu.text
-        if intent != "refund_status" or not self.handles("return_item") or _MONEY_RE.search(text) \
-                or _CUE["refund_status"].search(text) or not _CUE["return_item"].search(text):
-            return intent
-        pick = pick_lines(text, item_infos(order, self._product), turn.nlu.entities.product_ids)
-        held = {line.product_id for r in order.returns if r.status != "rejected" for line in r.items}
-        fresh = [i for i in pick.indexes if order.items[i].product_id not in held]
-        return "return_item" if fresh and not pick.all and all(r.items for r in order.returns) else intent
-
-    def _wants_refund(self, intent: str, order: Order, turn: Turn) -> str:
-        """A return request that asks when or where the money of a refunded return went ("退回哪了"):
-        the refund look-up; any other: ``intent``."""
-        text = turn.nlu.text
-        if intent != "return_item" or not self.handles("refund_status") or not order.returns \
-                or not (_MONEY_RE.search(text) or _CUE["refund_status"].search(text)):
-            return intent
-        pick = pick_lines(text, item_infos(order, self._product), turn.nlu.entities.product_ids)
-        held = {line.product_id for r in order.returns if r.status != "rejected" for line in r.items}
-        fresh = [i for i in pick.indexes if order.items[i].product_id not in held and not pick.all]
-        return intent if fresh else "refund_status"
+        """Whether the words point at the customer's own orders, so that their data answers
+        rather than a general FAQ (see :meth:`engine.flows.finding.OrderFinder.names_own_order`)."""
+        return self._finder.names_own_order(intent, turn)
 
     def handle(self, intent: str, turn: Turn) -> Decision:
-        intent = self._redirect(intent, turn)
+        intent = self._finder.redirect(intent, turn)
         lang = turn.lang
         ents = turn.nlu.entities
         in_flow = turn.state.active_flow == intent
@@ -313,12 +211,12 @@ class OrderFlows:
             return Decision(self._t.render("sign_in_needed", lang), "flow", decided_by=f"{intent}:anonymous")
         candidates: list[Order] = []
         if order_id is None:  # "the toaster one", "got 979.99 back": the customer's own orders say which
-            found, candidates = self._find_order(intent, turn)
+            found, candidates = self._finder.find(intent, turn)
             order_id = found
         if order_id is None and not candidates:
             order_id = turn.state.slots.get("order_id")
         if order_id is None and not candidates and intent in self._flows:
-            order_id, candidates = self._only_fit(intent, turn)
+            order_id, candidates = self._finder.only_fit(intent, turn)
         if order_id is None and not candidates and intent == "refund_status":
             none = self._no_returns(turn)  # "where's my refund?" with no return on any recent order
             if none is not None:
@@ -338,7 +236,7 @@ class OrderFlows:
         except ConnectorUnavailable:
             return Decision(self._t.render("service_unavailable", lang), "handoff",
                             handoff_reason="order system unavailable", decided_by=f"{intent}:unavailable")
-        intent = self._wants_refund(self._wants_return(intent, order, turn), order, turn)
+        intent = self._finder.wants_refund(self._finder.wants_return(intent, order, turn), order, turn)
         in_flow = turn.state.active_flow == intent
         events = [SlotSet("order_id", order.order_id)]
         if order.items:
@@ -369,42 +267,6 @@ class OrderFlows:
         events = [] if turn.state.active_flow == intent else [FlowStarted(intent)]
         return Decision(text, "flow", events=events, decided_by=f"{intent}:ask")
 
-    # -- which order -----------------------------------------------------------------------
-    def _find_order(self, intent: str, turn: Turn) -> tuple[str | None, list[Order]]:
-        """The order the customer's words point at among their recent orders: the items they name
-        (catalog-linked products, names, categories, in any of the store's languages), an amount
-        they quote (a total, a line, a refund), "my last order". Returns ``(order id, [])`` when one
-        order fits (several: the one this request can act on, when only one can), ``(None,
-        candidates)`` when several fit, ``(None, [])`` when the words name none."""
-        text, ents = turn.nlu.text, turn.nlu.entities
-        try:
-            recent = self._orders.list_orders(turn.actor, limit=20)
-        except ConnectorUnavailable:
-            return None, []
-        if not recent:
-            return None, []
-        scored = [(mentions(text, item_infos(o, self._product), ents.product_ids), o) for o in recent]
-        top = max(s for s, _ in scored)
-        named = [o for s, o in scored if s and s == top]
-        amounts = amounts_in(text)
-        if amounts:
-            by_amount = [o for o in (named or recent) if any(_amount_of(o, a) for a in amounts)]
-            named = by_amount or named
-        if not named and _LATEST_RE.search(text):
-            named = recent[:1]
-        if not named and intent == "refund_status":  # "any news on my refund?": the orders with returns
-            named = [o for o in recent if o.returns][:3]
-        if not named:
-            return None, []
-        if len(named) > 1:
-            fit = [o for o in named if self._fits(intent, o)]
-            if intent == "refund_status" and any(o.returns for o in fit):
-                fit = [o for o in fit if o.returns]
-            named = fit or named
-        if len(named) == 1:
-            return named[0].order_id, []
-        return None, named[:3]
-
     def _no_returns(self, turn: Turn) -> Decision | None:
         """The customer has recent orders and none has a return: say so, and when refunds come."""
         try:
@@ -417,17 +279,6 @@ class OrderFlows:
         text = self._t.render("refund_none_any", lang) + ("" if lang == "zh" else " ") + \
             self._t.render("refund_timing", lang)
         return Decision(text, "flow", decided_by="refund_status:no_returns")
-
-    def _only_fit(self, intent: str, turn: Turn) -> tuple[str | None, list[Order]]:
-        """"Cancel my order": the one recent order the change can act on, or those it can (None, [] if none)."""
-        try:
-            recent = self._orders.list_orders(turn.actor, limit=10)
-        except ConnectorUnavailable:
-            return None, []
-        fit = [o for o in recent if self._fits(intent, o)]
-        if len(fit) == 1:
-            return fit[0].order_id, []
-        return None, fit[:3]
 
     def _fits(self, intent: str, order: Order) -> bool:
         """Whether ``intent`` can act on ``order`` (to choose among orders the words fit alike)."""

@@ -146,8 +146,8 @@ class ItemReturns:
             intro = self._t.render("return_items_window", lang, order_id=order.order_id, lines=items,
                                    deadline=fmt_date(first.deadline, lang), days_left=first.days_left,
                                    amount=values["return_amount"])
-        return {"preset": preset, "intro": " ".join(notes + [intro]).strip() if lang != "zh" else "".join(notes + [intro]),
-                "items": items}
+        joined = "".join(notes + [intro]) if lang == "zh" else " ".join(notes + [intro]).strip()
+        return {"preset": preset, "intro": joined, "items": items}
 
     def chosen(self, order: Any, verdicts: tuple[ItemVerdict, ...], picked: dict[int, int | None],
                lang: str) -> dict[str, Any]:

@@ -20,7 +20,7 @@ from engine.router import Router
 from engine.settings import DialogueSettings, RetrievalSettings
 from knowledge.graph.catalog import Catalog, Product
 from knowledge.graph.query import ProductQA
-from tests.engine.flows.test_writes import ALICE, Chat, WritableService
+from tests.engine.flows.test_writes import Chat, WritableService
 from tests.fakes import TODAY, FakeRetriever, at, passage, shipment, write_catalog
 
 PRODUCTS = {
