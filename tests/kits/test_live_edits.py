@@ -281,3 +281,60 @@ def test_engine_keeps_the_old_answer_when_an_edit_is_broken(live_engine, caplog)
     assert eng.respond("live-bad-2", row["question"]).text == served
     rows[[r["id"] for r in rows].index("refund-timing")]["answer"] = served  # put it back
     _write_faqs(root, rows)
+
+
+# -- store.watch ------------------------------------------------------------------------------------
+def _store_parts(kit: Path, tmp_path: Path, *, profile: bool = True):
+    from engine.store import StoreParts
+
+    k = read_kit(kit)
+    return StoreParts(name=k.profile.name, catalog=k.catalog, faqs=list(k.faqs), index_dir=tmp_path / "idx",
+                      db_url="sqlite://", currency_symbol="$", return_window_days=30,
+                      profile=k.profile if profile else None, root=kit)
+
+
+def _knowledge(calls: list):
+    def knowledge(catalog, faqs):
+        calls.append((catalog is not None, faqs is not None))
+        parts = {}
+        if faqs is not None:
+            parts["faqs"] = faqs
+        if catalog is not None:
+            parts["catalog"] = catalog
+        return parts
+
+    return knowledge
+
+
+def test_store_watch_follows_a_kits_edits_and_rebuilds_only_what_changed(kit, tmp_path):
+    from engine.settings import load_settings
+    from engine.store import watch_store
+    from knowledge.kit.live import LivePart
+
+    calls: list = []
+    settings = load_settings(data_dir=tmp_path / "data", store={"kind": "kit", "root": kit, "watch_interval_s": 0.05})
+    parts = watch_store(settings, _store_parts(kit, tmp_path), _knowledge(calls))
+    assert isinstance(parts["faqs"], LivePart) and isinstance(parts["catalog"], LivePart)
+    catalog_before = parts["catalog"].current
+    _edit_faq(kit, "en", answer="A new answer, saved while serving.")
+    assert _until(lambda: any(f.answer == "A new answer, saved while serving." for f in parts["faqs"]), seconds=5)
+    assert calls == [(True, True), (False, True)]          # the FAQ edit rebuilt the FAQ parts only
+    assert parts["catalog"].current is catalog_before
+
+
+@pytest.mark.parametrize("watch, profile", [(False, True), (None, False)])
+def test_store_watch_off_or_the_demo_serves_what_it_started_with(kit, tmp_path, watch, profile):
+    from engine.settings import load_settings
+    from engine.store import watch_store
+    from knowledge.kit.live import LivePart
+
+    store = {"kind": "kit", "root": kit, "watch_interval_s": 0.05}
+    if watch is not None:
+        store["watch"] = watch
+    parts = watch_store(load_settings(data_dir=tmp_path / "data", store=store),
+                        _store_parts(kit, tmp_path, profile=profile), _knowledge([]))
+    assert not isinstance(parts["faqs"], LivePart)
+    first = parts["faqs"]
+    _edit_faq(kit, "en", answer="Not picked up.")
+    time.sleep(0.3)
+    assert parts["faqs"] is first
