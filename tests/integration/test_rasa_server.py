@@ -173,9 +173,11 @@ class RasaStack:
         events = self.tracker(sender)["events"]
         last_user = max(i for i, e in enumerate(events) if e["event"] == "user")
         after = events[last_user + 1:]
+        bot = [e for e in after if e["event"] == "bot"]
         return Turn(
             text=text,
-            bot=[e.get("text") or "" for e in after if e["event"] == "bot"],
+            bot=[e["text"] for e in bot if e.get("text")],
+            signals=[e.get("data") for e in bot if not e.get("text")],
             actions=[e["name"] for e in after if e["event"] == "action" and e["name"] not in INFRASTRUCTURE],
             messages=messages,
         )
@@ -190,11 +192,12 @@ class RasaStack:
 
 
 class Turn:
-    """What one customer message produced: Rasa's bot messages (tracker events), the actions it
-    ran (infrastructure left out) and the REST channel's messages."""
+    """What one customer message produced: Rasa's bot messages with text (tracker events), the
+    bot events without text (a hand-off signal for the channel), the actions it ran
+    (infrastructure left out) and the REST channel's messages."""
 
-    def __init__(self, text: str, bot: list[str], actions: list[str], messages: list[dict]) -> None:
-        self.text, self.bot, self.actions, self.messages = text, bot, actions, messages
+    def __init__(self, text: str, bot: list[str], signals: list, actions: list[str], messages: list[dict]) -> None:
+        self.text, self.bot, self.signals, self.actions, self.messages = text, bot, signals, actions, messages
 
     @property
     def reply(self) -> str:
@@ -206,7 +209,7 @@ class Turn:
                 if isinstance(m.get("custom"), dict) and "handoff" in m["custom"]]
 
     def __repr__(self) -> str:
-        return f"you> {self.text}\n  actions: {self.actions}\n  bot: {self.bot}"
+        return f"you> {self.text}\n  actions: {self.actions}\n  bot: {self.bot}\n  signals: {self.signals}"
 
 
 def start_stack(work: Path, store: Path, data_dir: Path, *, token: str) -> tuple[RasaStack, list[subprocess.Popen]]:
@@ -298,6 +301,8 @@ def test_conversation(rasa, conversation):
         where = f"{conversation['name']!r}: {turn!r}"
         assert len(turn.bot) == 1, f"{where}\nexactly one bot message per customer message\n{rasa.diagnostics()}"
         assert len(turn.actions) <= 4, f"{where}\nRasa ran actions in a loop"
+        assert all(isinstance(s, dict) and "handoff" in (s.get("custom") or {}) for s in turn.signals), where
+        assert bool(turn.signals) == bool(step.get("handoff")), f"{where}\na hand-off signal only with a hand-off"
         reply = turn.reply.lower()
         for text in step.get("expect", []):
             assert text.lower() in reply, f"{where}\nexpected {text!r}"
