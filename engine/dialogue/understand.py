@@ -45,6 +45,7 @@ from engine.dialogue.references import (
     resolve_other,
     resolve_recency,
 )
+from engine.dialogue.questions import is_question
 from engine.flows.base import Decision, Turn
 from engine.nlu.base import OUT_OF_SCOPE
 from engine.nlu.catalog import IntentCatalog
@@ -60,18 +61,20 @@ log = logging.getLogger("shopassist.dialogue")
 SMALL_TALK = "small_talk"
 _CJK_RE = re.compile(r"[\u3400-\u9fff]")
 _ORDERS_LOOKED_AT = 10
-_STATUS_WORDS = {"processing": "processing not shipped yet 备货中 未发货 还没发",
-                 "shipped": "shipped on its way in transit 已发货 在路上 运输中",
-                 "delivered": "delivered arrived received 已送达 已签收 到了",
-                 "cancelled": "cancelled canceled 已取消", "returned": "returned 已退货"}
 _ORDER_CUE_RE = re.compile(
     r"\b(?:orders?|purchases?|bought|ordered|package|parcel|deliver\w*|ship(?:ped|ping)?|arrive[ds]?|"
-    r"track(?:ing)?|return(?:ed)?|refund(?:ed)?|cancel(?:led)?|eta|carrier|courier|arriv\w*|where is it|when will)\b|"
-    r"订单|单|买的|包裹|快递|发货|到货|送到|退|取消|物流|到哪|什么时候到|几号到|到了吗|签收",
+    r"track(?:ing)?|return(?:ed)?|refund(?:ed)?|cancel(?:led)?|eta|carrier|courier|arriv\w*|where(?:'s| is| are)|when will)\b|"
+    r"订单|单|买的|包裹|快递|发货|到货|送到|退|取消|物流|到哪|(?:什么|啥)时候(?:能)?(?:到|发|送)|几(?:号|天)(?:能)?到|到了吗|签收",
     re.IGNORECASE)
 _PRICE_STOCK_RE = re.compile(
     r"\b(?:price[sd]?|cost[s]?|how much|in stock|available|availability)\b|多少钱|价格|价钱|几块|什么价|多钱|有货|库存|有没有货",
     re.IGNORECASE)
+_APOLOGY_RE = re.compile(r"\s*(?:(?:I'?m |we'?re |I am )?(?:so |really |very )?sorry|apolog|非常抱歉|抱歉|很抱歉|对不起|不好意思)",
+                         re.IGNORECASE)
+# a question about where an order stands, not about what a product is
+_STATUS_Q_RE = re.compile(
+    r"\b(?:when|arriv\w*|ship(?:ped|ping|s)?|deliver\w*|track\w*|where(?:'s| is| are)|eta|carrier|courier)\b|"
+    r"到哪|(?:啥|什么)时候|几号|发货|发了|快递|物流|送到|到了|签收|单号", re.IGNORECASE)
 # an elliptical turn: "what about X?", "and X?", "X呢", "那X的话"
 _ELLIPSIS_RE = re.compile(r"^\s*(?:and|what about|how about|what of|same (?:for|with)|and for|also|ok and|and the)\b|"
                           r"\b(?:same (?:question|thing|for|with)|as well|too)\s*[?？]?\s*$|"
@@ -150,7 +153,8 @@ class Understanding:
         orders: the order service (the signed-in customer's own orders, as descriptors).
         intents: the intent catalog (which intents are order requests, templates, hand-offs).
         vocabulary: the store's words (:func:`store_vocabulary`); None: small talk is not read.
-        render: ``(template, lang) -> text``: the store's reply templates (small talk).
+        render: ``(template, lang) -> text``: the store's reply templates (small talk, apology).
+        upset_score: a sentiment score at or below which a factual answer opens with an apology.
         asks_about: ``(text, product_id, lang) -> bool``: whether a question asks something specific
             about a product (the product QA's own reading: an attribute, its price, stock,
             compatibility); None: the catalog's attribute labels alone.
@@ -159,8 +163,9 @@ class Understanding:
     def __init__(self, catalog: Catalog, orders: Any, intents: IntentCatalog, *,
                  vocabulary: _Vocabulary | None = None,
                  asks_about: Callable[[str, str, str], bool] | None = None,
-                 render: Callable[[str, str], str] | None = None) -> None:
+                 render: Callable[[str, str], str] | None = None, upset_score: float = -0.3) -> None:
         self._render = render
+        self._upset = upset_score
         self._catalog = catalog
         self._orders = orders
         self._intents = intents
@@ -188,6 +193,11 @@ class Understanding:
         if (isinstance(command, Command) and command.kind == "chit_chat" and decision.route == "fallback"
                 and self._render is not None and not decision.events):
             decision = Decision(self._render(SMALL_TALK, turn.lang), "template", decided_by=SMALL_TALK)
+        elif (turn.nlu.sentiment.score <= self._upset and decision.route in ("flow", "retrieval")
+              and self._render is not None and not _APOLOGY_RE.match(decision.text)):
+            # an upset customer hears an apology before the facts
+            sep = "" if turn.lang == "zh" else " "
+            decision.text = self._render("apology", turn.lang) + sep + decision.text
         decision.events.extend(self.remember(turn, decision))
         return decision
 
@@ -236,12 +246,20 @@ class Understanding:
             if intent not in ("product_compare", "recommend") and self._asks(text, ents.product_ids[0], turn.lang):
                 return Command("answer_attribute", "product_question", product_ids=tuple(ents.product_ids))
 
+        # an attribute the catalog names, about the product in focus, read as an order request by its
+        # words ("有noise cancelling吗" is no cancellation)
+        focus_product = state.slots.get("product_id")
+        if (intent in order_intents and not in_order_flow and not ents.order_ids and isinstance(focus_product, str)
+                and self._names_label(text) and self._asks(text, focus_product, turn.lang)):
+            return Command("answer_attribute", "product_question", product_ids=(focus_product,))
+
         # 1. an order by description, recency, comparison or its last digits
         follows_order = frame_intent in order_intents and (refers or elliptic) and intent not in order_intents
         wants_order = (in_order_flow or entry.route == "order" or bool(state.slots.get("listed_orders"))
                        or bool(_ORDER_CUE_RE.search(text)) or follows_order)
-        if (wants_order and not ents.order_ids and not ents.malformed_order_ids and turn.actor.role == "customer"
-                and not (ents.ordinal and state.slots.get("listed_orders"))):
+        # at the confirmation only the gate reads the reply ("yes 确定取消" names no order)
+        if (wants_order and step != "confirm" and not ents.order_ids and not ents.malformed_order_ids
+                and turn.actor.role == "customer" and not (ents.ordinal and state.slots.get("listed_orders"))):
             orders = self._customer_orders(turn)
             found = self._order_reference(turn, orders, bare=in_order_flow and step is None)
             if found is not None and (found.id != state.slots.get("order_id") or step is None):
@@ -251,8 +269,12 @@ class Understanding:
                     return Command("answer_attribute", "product_question", order_id=found.id,
                                    product_ids=(item,), resolved_by=found.by)
                 new_intent = intent
-                if intent not in order_intents and not in_order_flow and frame_intent in order_intents:
-                    new_intent = frame_intent  # "and the x200 one?" after an order answer
+                if intent not in order_intents and not in_order_flow:
+                    if frame_intent in order_intents:
+                        new_intent = frame_intent  # "and the x200 one?" after an order answer
+                    elif intent != OUT_OF_SCOPE and _STATUS_Q_RE.search(text):
+                        # "ur useless. where are my earbuds": the question inside the complaint
+                        new_intent = self._intents.entry(OUT_OF_SCOPE).with_order_id or intent
                 return Command("fill_order", new_intent, order_id=found.id, resolved_by=found.by)
 
         # an order question without its order after an order answer: the same order ("who's delivering it?")
@@ -276,7 +298,10 @@ class Understanding:
             pair = tuple(dict.fromkeys([*products, *salient[-2:]]))[:2] if products else tuple(salient[-2:])
             return Command("compare", intent, product_ids=pair)
         target = products[0] if products else focus
-        order_talk = (in_order_flow and step is not None) or bool(ents.order_ids)
+        if not products and target and in_order_flow and step is not None and not self._mentions(text, target):
+            target = None  # while a flow waits, a question is about its product only when it names it
+        # a flow's step takes the answer, unless the turn asks something ("how much was that toaster?")
+        order_talk = (in_order_flow and step is not None and not is_question(text)) or bool(ents.order_ids)
         if target and not order_talk and (about_product or bool(products)):
             if intent not in ("product_compare", "recommend") and self._asks(text, target, turn.lang):
                 return Command("answer_attribute", "product_question", product_ids=products or (target,),
@@ -366,8 +391,9 @@ class Understanding:
         return pid if self._asks(turn.nlu.text, pid, turn.lang) else None
 
     def _order_text(self, order: Order) -> str:
-        parts = [_STATUS_WORDS.get(order.status, order.status)]
-        parts += [self._product_text(item.product_id, item.name) for item in order.items]
+        # what is in it, not where it stands: status words are what questions ask ("has it shipped?",
+        # "取消") and would pick an order by the question's own words
+        parts = [self._product_text(item.product_id, item.name) for item in order.items]
         return " ".join(p for p in parts if p)
 
     # -- products -----------------------------------------------------------------------------
@@ -422,9 +448,22 @@ class Understanding:
                     labels[key] = (a.label or key.replace("_", " "), a.label_zh or "")
         return labels
 
+    def _mentions(self, text: str, product_id: str) -> bool:
+        """Whether the text names the product by any word of its own ("that toaster")."""
+        return bool(descriptor_tokens(text) & descriptor_tokens(self._product_text(product_id)))
+
+    def _names_label(self, text: str) -> bool:
+        """Whether the text names one of the catalog's attributes by its label."""
+        low = text.lower()
+        return any((en and len(en) > 3 and re.search(r"\b" + re.escape(en.lower()) + r"\b", low)) or (zh and zh in text)
+                   for en, zh in self._labels.values())
+
     def _asks(self, text: str, product_id: str, lang: str) -> bool:
         """Whether ``text`` asks something specific about ``product_id``: the product QA's reading
-        when it has one, else a catalog attribute label found in the text."""
+        when it has one, else a catalog attribute label found in the text. Where an order stands
+        ("when does it arrive?") is never a product question."""
+        if _STATUS_Q_RE.search(text):
+            return False
         if _PRICE_STOCK_RE.search(text):
             return True
         if self._asks_about is not None:

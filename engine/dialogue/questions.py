@@ -1,0 +1,39 @@
+"""Is a message a question? Shoppers rarely type the question mark.
+
+"wait real quick, if i cancel how soon does the money come back", "对了我那副耳机续航多久来着",
+"does it come in blue" are questions: a question word near the start (after the fillers people open
+with), a hypothetical ("if I ..."), or a Chinese question word or particle anywhere.
+
+Example:
+    >>> is_question("oh btw do these run true to size"), is_question("3400 Wilshire Blvd, LA 90010")
+    (True, False)
+"""
+
+from __future__ import annotations
+
+import re
+
+__all__ = ["is_question"]
+
+_MARK = re.compile(r"[?？]")
+_FILLERS = frozenset("oh ok okay so and also btw wait hey hi well um uh hmm real quick quickly actually lol "
+                     "haha sorry but then one more thing q question".split())
+_EN_START = frozenset("what what's whats how how's why when where where's which who whose whom is are was were "
+                      "do does did can could will would should shall may might has have had isn't aren't doesn't "
+                      "don't can't won't if any anything".split())
+_ZH = re.compile(r"吗|呢\s*$|多久|多少|几(?:个|天|号|点|年|月|块|升|寸)?(?=[^\u4e00-\u9fff]|$|天|号)|什么|啥|怎么|怎样|哪|是否|"
+                 r"能不能|可不可以|会不会|有没有|要不要|是不是|如何|为啥|为什么|来着")
+_WORD = re.compile(r"[a-z']+")
+
+
+def is_question(text: str) -> bool:
+    """Whether ``text`` asks something (see the module docstring)."""
+    if _MARK.search(text):
+        return True
+    if _ZH.search(text):
+        return True
+    words = _WORD.findall(text.lower())
+    skipped = 0
+    while words and words[0] in _FILLERS and skipped < 4:
+        words, skipped = words[1:], skipped + 1
+    return bool(words) and words[0] in _EN_START
