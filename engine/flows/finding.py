@@ -28,7 +28,7 @@ __all__ = ["OrderFinder", "request_in"]
 
 _LATEST_RE = re.compile(r"\b(?:last|latest|most recent|newest|recent)\b (?:order|purchase|one)|上次|"
                         r"最近(?:一|的)?(?:单|次|个订单)|"
-                        r"最新(?:的)?(?:订单|一单)|刚买的|刚下的", re.IGNORECASE)
+                        r"最新(?:的)?(?:订单|一单)|刚买的|刚下的", re.IGNORECASE | re.ASCII)
 
 
 # What the customer asks to do with their order, in the language's own words: read only where the
@@ -36,18 +36,18 @@ _LATEST_RE = re.compile(r"\b(?:last|latest|most recent|newest|recent)\b (?:order
 # no order intent at all) and the words name one of the customer's orders or its items.
 _CUES = (
     ("refund_status", re.compile(r"\brefund|money back|\bgot\b.{0,20}\bback\b|\bonly\b.{0,25}\bback\b|"
-                                 r"\bwhere'?s the rest|退款|退钱|钱.{0,6}退|退了多少|怎么才退|只退了|到账", re.IGNORECASE)),
+                                 r"\bwhere'?s the rest|退款|退钱|钱.{0,6}退|退了多少|怎么才退|只退了|到账", re.IGNORECASE | re.ASCII)),
     ("change_address", re.compile(r"\baddress\b|\bship(?:s|ped)?\b.{0,30}\bto\b\s*\d|where .{0,30}\bships\b|"
-                                  r"地址|改寄|寄到.{0,4}\d|送到.{0,4}\d", re.IGNORECASE)),
+                                  r"地址|改寄|寄到.{0,4}\d|送到.{0,4}\d", re.IGNORECASE | re.ASCII)),
     ("cancel_order", re.compile(r"\bcancel|\bremove\b|\bdelete\b|\btake\b.{0,20}\boff\b|取消|删掉|删除|去掉|"
-                                r"不要了", re.IGNORECASE)),
+                                r"不要了", re.IGNORECASE | re.ASCII)),
     ("return_item", re.compile(r"\breturn|send (?:it |them |that |this |one |\w+ )?back|\bbring\b.{0,20}\bback|"
-                               r"退(?!款|钱)|退货", re.IGNORECASE)),
+                               r"退(?!款|钱)|退货", re.IGNORECASE | re.ASCII)),
     ("track_order", re.compile(r"\bship(?:ped)? (?:together|separately|with)|same (?:box|package|parcel|shipment)|"
-                               r"\btracking\b|签收|一起发|分开发|到了吗|到哪了|啥时候到|什么时候到", re.IGNORECASE)),
+                               r"\btracking\b|签收|一起发|分开发|到了吗|到哪了|啥时候到|什么时候到", re.IGNORECASE | re.ASCII)),
 )
-_MONEY_RE = re.compile(r"how much|\bmoney\b|\bback\b.{0,10}\$|\bwhen\b|\bwhere\b|多少|钱|多久|哪天|哪里|哪儿|"
-                       r"到哪|什么时候|几天", re.IGNORECASE)
+_MONEY_RE = re.compile(r"how much|\bmoney\b|\bback\b.{0,10}\$|\bwhen\b|\bwhere\b|多少|钱|多久|哪天|哪里|哪儿|哪了|回哪|"
+                       r"到哪|什么时候|几天", re.IGNORECASE | re.ASCII)
 
 
 _CUE = dict(_CUES)
@@ -109,8 +109,6 @@ class OrderFinder:
             named = by_amount or named
         if not named and _LATEST_RE.search(text):
             named = recent[:1]
-        if not named and intent == "refund_status":  # "any news on my refund?": the orders with returns
-            named = [o for o in recent if o.returns][:3]
         if not named:
             return None, []
         if len(named) > 1:
@@ -121,6 +119,15 @@ class OrderFinder:
         if len(named) == 1:
             return named[0].order_id, []
         return None, named[:3]
+
+    def with_returns(self, turn: Turn) -> tuple[str | None, list[Order]]:
+        """"Any news on my refund?": the one recent order with a return, or those with one."""
+        try:
+            recent = self._orders.list_orders(turn.actor, limit=20)
+        except ConnectorUnavailable:
+            return None, []
+        mine = [o for o in recent if o.returns]
+        return (mine[0].order_id, []) if len(mine) == 1 else (None, mine[:3])
 
     def only_fit(self, intent: str, turn: Turn) -> tuple[str | None, list[Order]]:
         """"Cancel my order": the one recent order the change can act on, or those it can (None, [] if none)."""
@@ -168,20 +175,20 @@ class OrderFinder:
         found, candidates = self.find(intent, turn)
         if found is not None or candidates:
             return True
-        if intent == "refund_status":  # "where's my refund?": their orders say whether there is one
-            try:
-                recent = self._orders.list_orders(turn.actor, limit=10)
+        if intent == "refund_status" and not turn.state.slots.get("order_id"):
+            try:  # "where's my refund?": their orders say whether there is one, and where it stands
+                return bool(self._orders.list_orders(turn.actor, limit=1))
             except ConnectorUnavailable:
                 return False
-            return bool(recent) and not any(o.returns for o in recent)
         return False
 
     def redirect(self, intent: str, turn: Turn) -> str:
         """An order look-up reached by its order id alone (the classifier named no order request),
         or a refund question that asks to send an item back: the request the words make."""
         cue = request_in(turn.nlu.text)
-        if intent == "track_order" and turn.intent != intent and cue and cue != intent and self._handles(cue):
-            return cue
+        if intent == "track_order" and cue and cue != intent and self._handles(cue) \
+                and (turn.intent != intent or not _CUE["track_order"].search(turn.nlu.text)):
+            return cue  # "can I return the camera? it hasn't arrived yet": a return question
         return intent
 
     def wants_return(self, intent: str, order: Order, turn: Turn) -> str:

@@ -36,16 +36,16 @@ _STOP = frozenset({
 })
 _ALL_RE = re.compile(r"\b(?:all|both|everything|every(?: single)? (?:item|thing|one)|whole (?:order|thing)|"
                      r"entire (?:order|thing)|all of (?:it|them)|the lot)\b|全部|所有|整单|都(?:要|不要|退|取消)|两个都|"
-                     r"两样都|三样都|全都|一起退", re.IGNORECASE)
+                     r"两样都|三样都|全都|一起退", re.IGNORECASE | re.ASCII)
 _KEEP_RE = re.compile(r"\b(?:keep(?:ing)?|hold on to|hang on to|want to keep|(?:i'?ll|will) keep|not the)\b|"
-                      r"留着|留下|保留|还要|不退|要留|我还要|继续要", re.IGNORECASE)
-_CLAUSE_SPLIT_RE = re.compile(r"[,，。;；!！?？]|\bbut\b|\bbut\b|\band keep\b|但是?|不过", re.IGNORECASE)
-_ORDER_CLAUSE_RE = re.compile(r"(?:那|这|那个|这个)(?:单|订单)$|的订单$|\border$|\border (?:with|of)\b", re.IGNORECASE)
-_ONLY_RE = re.compile(r"\b(?:only|just|solely)\b|只|仅|就退", re.IGNORECASE)
+                      r"留着|留下|保留|还要|不退|要留|我还要|继续要", re.IGNORECASE | re.ASCII)
+_CLAUSE_SPLIT_RE = re.compile(r"[,，。;；!！?？]|\bbut\b|\bbut\b|\band keep\b|但是?|不过", re.IGNORECASE | re.ASCII)
+_ORDER_CLAUSE_RE = re.compile(r"(?:那|这|那个|这个)(?:单|订单)$|的订单$|\border$|\border (?:with|of)\b", re.IGNORECASE | re.ASCII)
+_ONLY_RE = re.compile(r"\b(?:only|just|solely)\b|只|仅|就退", re.IGNORECASE | re.ASCII)
 _NUMBER_WORDS = {"one": 1, "a single": 1, "single": 1, "two": 2, "three": 3, "四": 4, "一": 1, "两": 2, "二": 2,
                  "三": 3}
 _ONE_OF_RE = re.compile(r"\b(one|two|three|\d+) (?:of (?:the|my|them|those)|unit|piece|pair)|"
-                        r"(一|两|二|三|\d+)\s*(?:个|件|双|台|只|套|支|把|条|副)", re.IGNORECASE)
+                        r"(一|两|二|三|\d+)\s*(?:个|件|双|台|只|套|支|把|条|副)", re.IGNORECASE | re.ASCII)
 
 
 @dataclass(frozen=True)

@@ -218,8 +218,9 @@ class OrderFlows:
         if order_id is None and not candidates and intent in self._flows:
             order_id, candidates = self._finder.only_fit(intent, turn)
         if order_id is None and not candidates and intent == "refund_status":
-            none = self._no_returns(turn)  # "where's my refund?" with no return on any recent order
-            if none is not None:
+            order_id, candidates = self._finder.with_returns(turn)  # "any news on my refund?"
+            none = self._no_returns(turn) if order_id is None and not candidates else None
+            if none is not None:  # no return on any recent order
                 return none
         if order_id is None:
             return self._ask_for_order(intent, turn, candidates)
@@ -378,6 +379,9 @@ class OrderFlows:
             return Decision(plan["refusal"], "flow", decided_by=f"{spec.name}:item_refused")
         if not verdict.ok:
             key = spec.refusals.get(verdict.reason, "write_refused")
+            shipped = f"{key}_shipped"  # on its way: neither cancel nor return yet, say what comes next
+            if order.status == "shipped" and self._t.has(shipped):
+                key = shipped
             return Decision(self._t.render(key, lang, reason=verdict.reason, **values), "flow")
         if not self._writes.supports(spec.name):
             return Decision(self._t.render(spec.unsupported, lang, **values), "handoff",

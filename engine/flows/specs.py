@@ -47,9 +47,23 @@ _ADDRESS_LEADS_RE = re.compile(
 _STREET_RE = re.compile(r"\d+[A-Za-z]?\s+[A-Za-z]{2,}|[\u4e00-\u9fff].{0,20}(?:路|街|道|号|巷|弄|区|市|省)")
 
 
+_CLAUSES_RE = re.compile(r"[,，.。;；!！?？]+")
+_REQUEST_RE = re.compile(r"return|send|refund|exchange|replace|order|thank|please|pls|退|换|订单|可以|能|吗|谢|麻烦",
+                         re.IGNORECASE)
+
+
 def extract_reason(text: str) -> str | None:
-    """The customer's return reason when the message gives one ("they're too small")."""
-    return text.strip()[:200] if _REASON_RE.search(text) else None
+    """The customer's return reason when the message gives one ("they're too small"), or a clause
+    beside the request that says what is wrong ("want to return my watch, the strap gives me a rash")."""
+    if _REASON_RE.search(text):
+        return text.strip()[:200]
+    for clause in _CLAUSES_RE.split(text)[1:]:
+        words = clause.split()
+        cjk = sum("\u4e00" <= ch <= "\u9fff" for ch in clause)
+        long_enough = len(words) >= 3 or cjk >= 4
+        if long_enough and not _REQUEST_RE.search(clause):
+            return clause.strip()[:200]
+    return None
 
 
 def valid_address(text: str) -> bool:

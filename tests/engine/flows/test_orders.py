@@ -236,8 +236,11 @@ def test_return_window_is_configurable(service):
 
 
 def test_return_of_an_undelivered_order(flows):
-    d = ask(flows, "return_item", "100023")
-    assert "hasn't been delivered" in d.text and d.route == "flow"
+    d = ask(flows, "return_item", "100023")  # shipped: on its way, neither cancel nor return yet
+    assert "on its way" in d.text and "30 days" in d.text and d.route == "flow"
+    assert "cancel it instead" not in d.text
+    d = ask(flows, "return_item", "100030")  # not shipped yet: cancelling is the way out
+    assert "hasn't been delivered" in d.text and "cancel" in d.text
 
 
 def test_return_already_exists(flows):
