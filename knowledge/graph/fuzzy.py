@@ -22,6 +22,7 @@ from difflib import SequenceMatcher
 __all__ = ["FuzzyAliasMatcher", "COMMON_WORDS"]
 
 _TOKEN_RE = re.compile(r"[0-9a-z]+")
+_SPLIT_POOL = 2000
 _DIGITS_RE = re.compile(r"\d+")
 
 # function words: a matched run never starts or ends with one
@@ -68,7 +69,11 @@ class FuzzyAliasMatcher:
         if min_len <= 0:
             raise ValueError(f"min_len must be > 0, got {min_len}")
         self._threshold = threshold
-        self._by_first: dict[str, list[tuple[str, int, tuple[str, ...], str]]] = defaultdict(list)
+        # pools by first letter and digit groups (both must agree anyway); a large catalog's pools
+        # (thousands of aliases per letter) are split further by the first two letters
+        self._by_first: dict[tuple[str, tuple[str, ...]], list[tuple[str, int, tuple[str, ...], str]]] = defaultdict(list)
+        self._by_two: dict[tuple[str, tuple[str, ...]], list[tuple[str, int, tuple[str, ...], str]]] = defaultdict(list)
+        self._letters: set[str] = set()
         self._max_tokens = 0
         for alias, pid in aliases:
             tokens = _TOKEN_RE.findall(alias)
@@ -76,7 +81,11 @@ class FuzzyAliasMatcher:
             # Chinese or mixed aliases are left to the exact pass
             if len(squashed) < min_len or len(" ".join(tokens)) != len(alias.strip()):
                 continue
-            self._by_first[squashed[0]].append((squashed, len(tokens), tuple(_DIGITS_RE.findall(squashed)), pid))
+            digits = tuple(_DIGITS_RE.findall(squashed))
+            entry = (squashed, len(tokens), digits, pid)
+            self._by_first[(squashed[0], digits)].append(entry)
+            self._by_two[(squashed[:2], digits)].append(entry)
+            self._letters.add(squashed[0])
             self._max_tokens = max(self._max_tokens, len(tokens))
 
     def match(self, norm: str) -> list[tuple[int, str]]:
@@ -86,9 +95,8 @@ class FuzzyAliasMatcher:
         candidates: list[tuple[float, int, int, str]] = []
         thr = self._threshold
         for i, first in enumerate(tokens):
-            if first in _FUNCTION_WORDS or first[0] not in self._by_first:
+            if first in _FUNCTION_WORDS or first[0] not in self._letters:
                 continue
-            pool = self._by_first[first[0]]
             for j in range(i + 1, min(i + self._max_tokens + 1, len(tokens)) + 1):
                 window = tokens[i:j]
                 if window[-1] in _FUNCTION_WORDS:
@@ -97,6 +105,9 @@ class FuzzyAliasMatcher:
                     continue
                 text = _squash(window)
                 digits = tuple(_DIGITS_RE.findall(text))
+                pool = self._by_first.get((first[0], digits), ())
+                if len(pool) > _SPLIT_POOL:
+                    pool = self._by_two.get((text[:2], digits), ())
                 for squashed, n_tokens, alias_digits, pid in pool:
                     if abs(n_tokens - len(window)) > 1 or alias_digits != digits:
                         continue
