@@ -51,6 +51,8 @@ _MONEY_RE = re.compile(r"how much|\bmoney\b|\bback\b.{0,10}\$|\bwhen\b|\bwhere\b
 
 
 _CUE = dict(_CUES)
+_FOLLOW_UPS = ("track_order", "refund_status", "return_item")  # may go on with the conversation's order
+_IF_RE = re.compile(r"\b(?:if|when|whenever|suppose|in case)\b|如果|要是|假如|万一", re.IGNORECASE | re.ASCII)
 
 
 def request_in(text: str) -> str | None:
@@ -163,8 +165,10 @@ class OrderFinder:
         found, candidates = self.find(intent, turn)
         if found is not None or candidates:
             return intent
-        # "那啥时候到", "send one back": a follow-up about the order the conversation is on
-        return intent if turn.state.slots.get("order_id") and turn.state.active_flow is None else None
+        # "那啥时候到", "send one back": a follow-up about the order the conversation is on; never a
+        # change on it ("if I cancel something, ..." is a question, not a request about that order)
+        follow_up = intent in _FOLLOW_UPS and not _IF_RE.search(turn.nlu.text)
+        return intent if follow_up and turn.state.slots.get("order_id") and turn.state.active_flow is None else None
 
     def names_own_order(self, intent: str, turn: Turn) -> bool:
         """Whether the words point at one or more of the customer's own orders (the items they
