@@ -52,7 +52,7 @@ _MONEY_RE = re.compile(r"how much|\bmoney\b|\bback\b.{0,10}\$|\bwhen\b|\bwhere\b
 
 _CUE = dict(_CUES)
 _FOLLOW_UPS = ("track_order", "refund_status", "return_item")  # may go on with the conversation's order
-_IF_RE = re.compile(r"\b(?:if|when|whenever|suppose|in case)\b|如果|要是|假如|万一", re.IGNORECASE | re.ASCII)
+_IF_RE = re.compile(r"\b(?:if|suppose|in case)\b|如果|要是|假如|万一", re.IGNORECASE | re.ASCII)
 
 
 def request_in(text: str) -> str | None:
