@@ -69,6 +69,7 @@ class AttrConstraint:
     op: str  # "<=", ">=", "==" (numbers, levels, yes/no as 1/0) or "in" (text values)
     value: float | str
     said: str = ""  # the words that stated it, for replies ("IPX7", "at least 20 h")
+    dimension: str | None = None  # of a number with a unit ("capacity" in grams, not litres)
 
 
 @dataclass
@@ -149,7 +150,8 @@ def understand(text: str, lang: str, vocab: CatalogVocabulary, *, context_ids: l
             key = _unit_key(vocab, unit, t, keys)
             if key:
                 f = unit_of(unit)[1]
-                q.attrs += [AttrConstraint(key, ">=", lo * f, m.group()), AttrConstraint(key, "<=", hi * f, m.group())]
+                d = unit_of(unit)[0]
+                q.attrs += [AttrConstraint(key, ">=", lo * f, m.group(), d), AttrConstraint(key, "<=", hi * f, m.group(), d)]
                 used.append(m.span())
             continue
         if "between" in m.group() or unit or _PRICE_WORDS.search(t) or re.search(_CUR_BEFORE, m.group()):
@@ -165,8 +167,9 @@ def understand(text: str, lang: str, vocab: CatalogVocabulary, *, context_ids: l
         if after_l and unit_of(after_l) and not re.fullmatch(_CUR_AFTER, after_l):
             key = _unit_key(vocab, after_l, t, keys)
             if key:
-                op = _op(before, zh_after, t[max(0, m.start() - 20):m.start()], vocab.attributes[key].dimension)
-                q.attrs.append(AttrConstraint(key, op, num * unit_of(after_l)[1], m.group().strip()))
+                dim = unit_of(after_l)[0]
+                op = _op(before, zh_after, t[max(0, m.start() - 20):m.start()], dim)
+                q.attrs.append(AttrConstraint(key, op, num * unit_of(after_l)[1], m.group().strip(), dim))
             continue
         is_money = bool(cur) or (after_l and re.fullmatch(_CUR_AFTER, after_l))
         if after_l and not is_money:
@@ -216,7 +219,7 @@ def _op(before: str | None, zh_after: str | None, left: str, dimension: str | No
 def _unit_key(vocab: CatalogVocabulary, unit: str, text: str, keys: set[str] | None) -> str | None:
     """The numeric attribute a unit points at: the one the text names, else the one most products carry."""
     dim = unit_of(unit)[0]
-    cands = [k for k, a in vocab.attributes.items() if a.kind == "number" and a.dimension == dim
+    cands = [k for k, a in vocab.attributes.items() if a.kind == "number" and a.measures(dim)
              and (keys is None or k in keys)]
     if not cands:
         return None
@@ -291,7 +294,7 @@ def _ordering(q: ProductQuery, t: str, vocab: CatalogVocabulary, keys: set[str] 
             return
         named = vocab.cue_keys(t, numeric)
         if implied and not named:
-            dims = [k for k in numeric if vocab.attributes[k].dimension == implied]
+            dims = [k for k in numeric if vocab.attributes[k].measures(implied)]
             if dims:
                 q.order = (max(dims, key=lambda k: int((vocab.numbers[k] == vocab.numbers[k]).sum())), direction)
                 return
@@ -304,7 +307,7 @@ def _ordering(q: ProductQuery, t: str, vocab: CatalogVocabulary, keys: set[str] 
             q.order = ("rating", "desc")
             return
     if _SMALL.search(t):
-        size = [k for k in numeric if vocab.attributes[k].dimension in ("volume", "length")]
+        size = [k for k in numeric if vocab.attributes[k].measures("volume") or vocab.attributes[k].measures("length")]
         if size:
             q.soft_order = (max(size, key=lambda k: int((vocab.numbers[k] == vocab.numbers[k]).sum())), "asc")
     elif _NOT_TOO_DEAR.search(t) and q.price_max is None:
@@ -336,7 +339,7 @@ def comparison_key(text: str, vocab: CatalogVocabulary, keys: set[str]) -> tuple
         if implied in ("price", "rating"):
             return implied, direction
         if implied:
-            dims = [k for k in numeric if vocab.attributes[k].dimension == implied]
+            dims = [k for k in numeric if vocab.attributes[k].measures(implied)]
             if dims:
                 return dims[0], direction
             continue
@@ -345,7 +348,7 @@ def comparison_key(text: str, vocab: CatalogVocabulary, keys: set[str]) -> tuple
     if named:
         return named[0][0], "desc"
     for dim in asked_dimension(t):
-        dims = [k for k in numeric if vocab.attributes[k].dimension == dim]
+        dims = [k for k in numeric if vocab.attributes[k].measures(dim)]
         if dims:
             return dims[0], "asc" if dim == "mass" and re.search(r"light|轻", t) else "desc"
     return None

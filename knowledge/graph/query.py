@@ -206,7 +206,7 @@ class ProductQA:
         if not out:
             for dim in asked_dimension(question):
                 key = next((k for k in p.attributes if k in self.vocabulary.attributes
-                            and self.vocabulary.attributes[k].dimension == dim), None)
+                            and self.vocabulary.attributes[k].measures(dim)), None)
                 if key is not None:
                     a = p.attributes[key]
                     lab = say.label(a, lang)

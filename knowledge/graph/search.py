@@ -93,10 +93,13 @@ class ProductSearch:
             return np.zeros(n, dtype=bool)
         with np.errstate(invalid="ignore"):
             if c.op == "<=":
-                return col <= float(c.value) + 1e-9
-            if c.op == ">=":
-                return col >= float(c.value) - 1e-9
-            return col == float(c.value)
+                m = col <= float(c.value) + 1e-9
+            elif c.op == ">=":
+                m = col >= float(c.value) - 1e-9
+            else:
+                m = col == float(c.value)
+        same = v.dimension_mask(c.key, c.dimension)
+        return m if same is None else m & same
 
     def search(self, q: ProductQuery, k: int = 5) -> SearchResult:
         """The ``k`` best products meeting ``q``; none meet it: the closest, with what was let go."""

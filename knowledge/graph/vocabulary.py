@@ -81,8 +81,12 @@ class AttributeInfo:
     label: str
     label_zh: str
     kind: str  # "number" | "bool" | "text" | "water"
-    dimension: str | None = None
+    dimension: str | None = None  # the most common one
     unit: str | None = None
+    dimensions: frozenset[str] = frozenset()  # every dimension its values come in ("capacity": L, g, persons)
+
+    def measures(self, dimension: str | None) -> bool:
+        return dimension is not None and (dimension == self.dimension or dimension in self.dimensions)
 
 
 class CatalogVocabulary:
@@ -114,23 +118,33 @@ class CatalogVocabulary:
             for lang, name, category in self._texts(p):
                 for term in _category_terms(category):
                     types[term].add(i)
-                for term in _name_terms(name, brands, p.brand):
+                terms = _name_terms(name, brands, p.brand)
+                for term in terms:
                     types[term].add(i)
-                    if lang == "en" or not self.head[i]:
-                        if len(term) > len(self.head[i]):
-                            self.head[i] = term
+                # the head is the longest English (else base-language) name term
+                if terms and (lang in ("en", "base") and not _CJK.search(max(terms, key=len)) or not self.head[i]):
+                    longest = max(terms, key=len)
+                    if not self.head[i] or _CJK.search(self.head[i]) or len(longest) > len(self.head[i]):
+                        self.head[i] = longest
         # a Chinese type word stands for the products its own products' English type names, also those
         # the catalog wrote no Chinese for ("耳机" -> every "earbud", not only those with a name:zh)
         for term in [t for t in types if _CJK.search(t)]:
             rows = types[term]
-            heads: dict[str, int] = defaultdict(int)
+            full: dict[str, int] = defaultdict(int)
+            last: dict[str, int] = defaultdict(int)
             for i in rows:
                 if self.head[i] and not _CJK.search(self.head[i]):
-                    heads[self.head[i].split(" ")[-1]] += 1  # the head noun: "wireless earbud" -> "earbud"
-            if heads:
+                    full[self.head[i]] += 1
+                    last[self.head[i].split(" ")[-1]] += 1  # the head noun: "wireless earbud" -> "earbud"
+            for heads in (full, last):
+                if not heads:
+                    continue
                 best = max(heads, key=heads.get)
-                if heads[best] >= 0.6 * len(rows) and best in types:
-                    types[term] = rows | types[best]
+                other = types.get(best, set())
+                # the English type must be mostly these same products, not a wider one ("set" for 积木套装)
+                if heads[best] >= 0.6 * len(rows) and other and heads[best] >= 0.6 * len(other):
+                    types[term] = rows | other
+                    break
         for word, target in (synonyms or {}).items():
             key = " ".join(norm_words(target)) or target
             if key in types:
@@ -151,6 +165,8 @@ class CatalogVocabulary:
         self._zh_types = sorted((t for t in self.types if _CJK.search(t) and len(t) > 1), key=len, reverse=True)
         self.attributes: dict[str, AttributeInfo] = {}
         self.numbers: dict[str, np.ndarray] = {}
+        self.dimension_of: dict[str, np.ndarray] = {}  # keys whose values come in several dimensions
+        self._dim_code: dict[str, int] = {}  # dimension -> the small code dimension_of arrays hold
         self.values: dict[str, dict[str, set[int]]] = defaultdict(lambda: defaultdict(set))
         self._collect_attributes()
         self.cues = self._cues()
@@ -213,18 +229,22 @@ class CatalogVocabulary:
                     info = seen[key] = {"label": a.label, "label_zh": a.label_zh, "kinds": defaultdict(int),
                                         "unit": None}
                 info["kinds"][kind] += 1
-                if kind == "number" and info["unit"] is None:
-                    info["unit"] = a.unit
+                if kind == "number":
+                    info["unit"] = info["unit"] or a.unit
+                    info.setdefault("dims", defaultdict(int))[unit_of(a.unit)[0]] += 1
                 if not info["label_zh"] and a.label_zh:
                     info["label_zh"] = a.label_zh
         for key, info in seen.items():
             kind = max(info["kinds"], key=info["kinds"].get)
-            u = unit_of(info["unit"]) if kind == "number" else None
+            dims = info.get("dims") or {}
+            main = max(dims, key=dims.get) if kind == "number" and dims else None
             self.attributes[key] = AttributeInfo(key, info["label"] or key.replace("_", " "), info["label_zh"], kind,
-                                                 u[0] if u else None, info["unit"])
+                                                 main, info["unit"], frozenset(dims) if kind == "number" else frozenset())
         for key, info in self.attributes.items():
             if info.kind in ("number", "water", "bool"):
                 self.numbers[key] = np.full(n, np.nan)
+            if len(info.dimensions) > 1:
+                self.dimension_of[key] = np.full(n, -1, dtype=np.int8)
         memo: dict[tuple[int, str], object] = {}  # (attribute object, kind) -> number or value words
         for i, p in enumerate(self.products):
             for key, a in p.attributes.items():
@@ -237,6 +257,10 @@ class CatalogVocabulary:
                 if info.kind == "text":
                     for word in got:
                         self.values[key][word].add(i)
+                elif isinstance(got, tuple):
+                    self.numbers[key][i] = got[0]
+                    if key in self.dimension_of:
+                        self.dimension_of[key][i] = self._dim_code.setdefault(got[1], len(self._dim_code))
                 else:
                     self.numbers[key][i] = got
 
@@ -324,6 +348,13 @@ class CatalogVocabulary:
                 out += [t for t in self._zh_types if len(t) >= 3 and t.startswith(bigram)]
         return sorted(set(out), key=lambda t: (-len(t), t))
 
+    def dimension_mask(self, key: str, dimension: str | None) -> np.ndarray | None:
+        """Which products hold ``key`` in ``dimension`` (None: the key has one dimension only)."""
+        col = self.dimension_of.get(key)
+        if col is None or dimension is None:
+            return None
+        return col == self._dim_code.get(dimension, -2)
+
     def rows_for_types(self, types: list[str]) -> np.ndarray:
         """Products of every named type when some are ("running" + "shoe"), else of any ("earbuds or headphones")."""
         sets = [self.types[t] for t in types if t in self.types]
@@ -371,8 +402,8 @@ def _reading(a, info: AttributeInfo):
     v = a.value
     if info.kind == "number":
         u = unit_of(a.unit)
-        if isinstance(v, (int, float)) and not isinstance(v, bool) and u and u[0] == info.dimension:
-            return float(v) * u[1]
+        if isinstance(v, (int, float)) and not isinstance(v, bool) and u:
+            return float(v) * u[1], u[0]
         return None
     if info.kind == "water":
         level = water_level(v)
