@@ -171,8 +171,8 @@ def _demo_store(settings: Settings, *, progress: bool) -> StoreParts:
         name=profile.name, catalog=catalog, faqs=faqs, index_dir=root / "indexes", db_url=demo.db_url,
         currency_symbol=profile.currency_symbol, return_window_days=profile.policies.return_window_days,
         refund_days=profile.policies.refund_business_days, template_overrides=dict(kit.templates or {}),
-        intent_examples=_intent_examples(kit.intents), intent_catalog_overrides=store_catalog_overrides(root),
-        root=root)
+        intent_examples=_name_examples(profile.name) + _intent_examples(kit.intents),
+        intent_catalog_overrides=store_catalog_overrides(root), root=root)
 
 
 def kit_work_dir(settings: Settings) -> Path:
@@ -224,7 +224,7 @@ def _kit_store(settings: Settings, *, today: date | None) -> StoreParts:
         currency_symbol=profile.currency_symbol, return_window_days=profile.policies.return_window_days,
         languages=tuple(profile.languages), order_id_pattern=_pattern(profile.order_id_pattern),
         template_overrides=_order_id_wording(settings, kit) | dict(kit.templates or {}),
-        intent_examples=_intent_examples(kit.intents),
+        intent_examples=_name_examples(profile.name) + _intent_examples(kit.intents),
         intent_catalog_overrides=dict((kit.intents or {}).get("catalog") or {}), profile=profile, root=root)
 
 
@@ -246,6 +246,20 @@ def _order_id_wording(settings: Settings, kit: Any) -> dict[str, dict[str, str]]
         source = f"{key}_example" if example else f"{key}_any"
         out[key] = {lang: text.replace("{example}", example) for lang, text in base.entry(source).items()}
     return out
+
+
+#: examples every store gets, made from its name: greeting the shop by name, and complaining about it
+_NAME_EXAMPLES = {
+    "greet": {"en": ("hi {name}", "hello {name} support"), "zh": ("{name} 你好",)},
+    "complaint": {"en": ("never ordering from {name} again", "so disappointed with {name}")},
+}
+
+
+def _name_examples(name: str, languages: tuple[str, ...] = FULL_LANGUAGES) -> list[IntentExample]:
+    """Intent examples naming the store (a greeting that names it is a greeting, not a product question)."""
+    return [IntentExample(text.format(name=name), label, lang)
+            for label, by_lang in _NAME_EXAMPLES.items() for lang, texts in by_lang.items()
+            if lang in languages for text in texts]
 
 
 def _intent_examples(doc: dict | None) -> list[IntentExample]:
@@ -380,10 +394,13 @@ def serve_intents(settings: Settings, store: StoreParts, base: Any) -> Any:
 
 
 def store_intent_examples(settings: Settings) -> list[IntentExample]:
-    """The intent examples a store adds to the engine's base data (a kit's intents.yaml; [] for the
-    demo): what ``shopassist learn retrain`` trains on beside the base examples."""
+    """The intent examples a store adds to the engine's base data (those naming the store, and a
+    kit's intents.yaml): what ``shopassist learn retrain`` trains on beside the base examples."""
     if settings.store.kind != "kit":
-        return []
+        from knowledge.demo.build import PROFILE
+
+        return _name_examples(PROFILE["name"])
     from knowledge.kit import read_kit
 
-    return _intent_examples(read_kit(Path(settings.store.root).expanduser()).intents)
+    kit = read_kit(Path(settings.store.root).expanduser())
+    return _name_examples(kit.profile.name) + _intent_examples(kit.intents)

@@ -339,6 +339,9 @@ def _policies(raw: Any, log: ProblemLog, file: str) -> Policies | None:
             ok = False
         else:
             refund = (days[0], days[1])
+    else:
+        log.warn(file, None, "policies.refund_business_days", "not stated: replies about refund timing say the "
+                 "engine's default, 5–7 business days (state the shop's own: [fewest, most], e.g. [3, 5])")
     cats = raw.get("non_returnable_categories") or []
     if not isinstance(cats, list) or not all(isinstance(c, str) for c in cats):
         log.error(file, None, "policies.non_returnable_categories", "expected a list of category names")

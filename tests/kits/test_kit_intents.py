@@ -69,8 +69,13 @@ def test_kit_intent_examples_join_the_base_data_in_both_languages(kit, tmp_path)
     from engine.settings import load_settings
 
     settings = load_settings(data_dir=tmp_path / "data", store={"kind": "kit", "root": kit})
-    assert store_intent_examples(settings) == examples           # what `shopassist learn retrain` adds
-    assert store_intent_examples(load_settings(data_dir=tmp_path / "data")) == []   # the demo adds none
+    added = store_intent_examples(settings)                      # what `shopassist learn retrain` adds
+    assert added[-len(examples):] == examples
+    name = read_kit(kit).profile.name
+    named = added[:-len(examples)]                               # greetings and complaints naming the shop
+    assert named and all(name in e.text for e in named) and {e.label for e in named} == {"greet", "complaint"}
+    demo = store_intent_examples(load_settings(data_dir=tmp_path / "data"))
+    assert demo and all("Brightcart" in e.text for e in demo)   # the demo's name, from its profile
 
 
 def _promote(registry_dir: Path, emb: HashEmbedder, examples: list[IntentExample]) -> str:
