@@ -261,14 +261,14 @@ class Router:
         """Route a turn that no active flow claims."""
         intent, lang, ents = turn.intent, turn.lang, turn.nlu.entities
         entry = self._catalog.entry(intent)
+        claimed = self._orders.claim(turn) if entry.route != "order" else None
+        if claimed is not None:  # a request about the customer's own order the classifier missed
+            return self._orders.handle(claimed, turn)
         if entry.route == "template":
             return Decision(self._t.render(entry.template or intent, lang), "template", decided_by=intent)
         if entry.route == "order":
             general = self._general_order_question(intent, turn)
             return general if general is not None else self._orders.handle(intent, turn)
-        claimed = self._orders.claim(turn)
-        if claimed is not None:  # a request about the customer's own order the classifier missed
-            return self._orders.handle(claimed, turn)
         if entry.route == "product":
             decision = self._product(intent, turn)
             if decision is not None:
