@@ -771,6 +771,8 @@ class ValidateReturnForm(FormValidationAction):
     async def validate_return_reason(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
                                      domain: dict[str, Any]) -> dict[str, Any]:
         reason = clean_text(value) if isinstance(value, str) else ""
+        if _wants_out(tracker):  # "never mind": the form ends, action_submit_return says nothing was opened
+            return {"return_reason": None, "requested_slot": None}
         if len(reason) < 3:
             return {"return_reason": None}  # the form asks again
         engine = await _engine()
@@ -818,6 +820,15 @@ class ValidateReturnForm(FormValidationAction):
         lang = _conversation_language(tracker, engine)
         prompt = _form_prompt(tracker, engine, lang, slot)
         dispatcher.utter_message(text=reply.text + _PARAGRAPH + prompt if prompt else reply.text)
+
+
+def _wants_out(tracker: Tracker) -> bool:
+    """A "never mind" where the form wanted free text: Rasa reads it as ``deny`` and the words say
+    no (the confirmation gate), both; either alone could be a reason ("no longer needed")."""
+    from engine.nlu.confirm import LexicalConfirmationGate
+
+    intent = ((tracker.latest_message or {}).get("intent") or {}).get("name")
+    return intent == "deny" and LexicalConfirmationGate().judge(_latest_text(tracker)).answer == "no"
 
 
 def _return_key(session: str, order_id: str, reason: str) -> str:

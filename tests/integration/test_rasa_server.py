@@ -237,8 +237,11 @@ def start_stack(work: Path, store: Path, data_dir: Path, *, token: str) -> tuple
         info["train_s"] = round(time.perf_counter() - started, 1)
 
     logs = {"actions": work / f"actions-{aport}.log", "rasa": work / f"rasa-{rport}.log"}
+    # the flood guard (dialogue.max_turns_per_minute) would answer the scripted 100-turn
+    # conversations "slow down": they test Rasa's dialogue, not the guard
     actions_env = dict(os.environ, SHOPASSIST_DATA_DIR=str(data_dir), SHOPASSIST_STORE__ROOT=str(store),
-                       HF_HUB_OFFLINE="1", SHOPASSIST_ACTIONS__TOKEN=token)
+                       HF_HUB_OFFLINE="1", SHOPASSIST_ACTIONS__TOKEN=token,
+                       SHOPASSIST_DIALOGUE__MAX_TURNS_PER_MINUTE="240")
     with open(logs["actions"], "w") as alog, open(logs["rasa"], "w") as rlog:
         actions = subprocess.Popen([sys.executable, "-m", "engine.cli", "actions", "--port", str(aport)],
                                    cwd=REPO, env=actions_env, stdout=alog, stderr=subprocess.STDOUT)
