@@ -45,9 +45,13 @@ _LABEL_EN = {"battery_life": "battery life", "blade_length": "blade length", "ma
              "comfort_temp": "comfort temperature"}
 
 
-def _num(cell: str) -> float | None:
-    m = re.match(r"(-?\d+(?:\.\d+)?)", cell or "")
-    return float(m.group(1)) if m else None
+# the benchmark's own unit table (independent of the engine's): a stated "1.3 L" also bounds a "500 ml"
+_FACTOR = {"L": 1000.0, "ml": 1.0, "kg": 1000.0, "g": 1.0, "m": 1000.0, "cm": 10.0, "mm": 1.0, "h": 60.0, "min": 1.0}
+
+
+def _base(cell: str) -> float | None:
+    m = re.match(r"(-?\d+(?:\.\d+)?)\s*([A-Za-z]*)", cell or "")
+    return float(m.group(1)) * _FACTOR.get(m.group(2), 1.0) if m else None
 
 
 def load_rows(kit: Path) -> list[dict]:
@@ -88,6 +92,7 @@ def make_queries(rows: list[dict], per_lang: int, seed: int, labels_zh: dict[str
                 v = int(v) if float(v).is_integer() else v
                 op = rng.choice([">=", "<="])
                 cons["attr"] = (key, op, float(v))
+                cons["unit"] = unit
                 lab = _LABEL_EN.get(key, key.replace("_", " "))
                 lab_zh = labels_zh.get(key, key)
                 uz = rng.choice([unit, _UNIT_ZH.get(unit, unit)])
@@ -111,7 +116,8 @@ def make_queries(rows: list[dict], per_lang: int, seed: int, labels_zh: dict[str
             if lang == "en":
                 head = {"cheapest": "the cheapest ", "best": "the best rated "}.get(order, rng.choice(["", "a ", "any "]))
                 colour = parts_en.pop(0) + " " if "colour" in cons else ""
-                text = f"{head}{colour}{noun.lower()}{'s' if not head and rng.random() < 0.5 else ''} " + " ".join(parts_en)
+                plural = "s" if not head and not noun.endswith("s") and rng.random() < 0.5 else ""
+                text = f"{head}{colour}{noun.lower()}{plural} " + " ".join(parts_en)
             else:
                 head = {"cheapest": "最便宜的", "best": "评分最高的"}.get(order, rng.choice(["", "推荐", "有没有"]))
                 colour = parts_zh.pop(0) if "colour" in cons else ""
@@ -130,7 +136,8 @@ def meets(r: dict, cons: dict) -> bool:
         return False
     if "attr" in cons:
         key, op, v = cons["attr"]
-        x = _num(r.get(f"attr:{key}", ""))
+        x = _base(r.get(f"attr:{key}", ""))
+        v = v * _FACTOR.get(cons.get("unit", ""), 1.0)
         if x is None or (op == ">=" and x < v - 1e-9) or (op == "<=" and x > v + 1e-9):
             return False
     if "colour" in cons and r["attr:colour"] != cons["colour"]:

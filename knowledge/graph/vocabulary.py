@@ -42,7 +42,8 @@ __all__ = ["CatalogVocabulary", "AttributeInfo", "norm_words", "singular"]
 _WORD = re.compile(r"[a-z0-9]+(?:[.'][a-z0-9]+)*")
 _CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff]+")
 _PAREN = re.compile(r"\([^)]*\)|（[^）]*）")
-_ZH_HEAD = re.compile(r"(?:个|款|只|把|双|件|台|套|种|什么|啥|哪个|哪款)([\u4e00-\u9fff])|([\u4e00-\u9fff])子")
+_ZH_HEAD = re.compile(r"(?:个|款|只|把|双|件|台|套|种|什么|啥|哪个|哪款|的)([\u4e00-\u9fff])|([\u4e00-\u9fff])子|"
+                      r"([\u4e00-\u9fff])(?=[吗呢吧啊呀？?！!。，,]|$)")
 _FOR = re.compile(r"\s+(?:for|fits|compatible with)\s+|适用于|适配|专用", re.IGNORECASE)
 _MAX_TYPE_WORDS = 3
 _MAX_ZH_TYPE = 6
@@ -332,7 +333,7 @@ class CatalogVocabulary:
                     break
                 at = low.find(term, at + 1)
         for m in _ZH_HEAD.finditer(low):
-            c = m.group(1) or m.group(2)
+            c = m.group(1) or m.group(2) or m.group(3)
             if c in self._zh_heads and not any(a <= m.start() < b for a, b in taken):
                 zh.append(c)
         out = [t for _, _, t in found] + list(dict.fromkeys(zh))

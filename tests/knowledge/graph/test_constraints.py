@@ -176,3 +176,13 @@ def test_bad_input_is_refused_clearly(qa):
     with pytest.raises(ValueError, match="k must be > 0"):
         qa.search(qa.understand("head torch", "en"), 0)
     assert qa.recommend("", "en") == [] and qa.recommend("🙂" * 3000, "en") == []
+
+
+def test_one_attribute_in_several_units_is_compared_within_the_stated_one(tmp_path):
+    # "capacity" is litres for a pack, persons for a tent: "at least 2 persons" never reads litres
+    items = [_p("K1", "Osto Trek 30 Pack", "", "Packs", 90.0, {"capacity": _a(30, "L", "capacity", "容量")}),
+             _p("K2", "Osto Dome 3 Tent", "", "Tents", 200.0, {"capacity": _a(3, "persons", "capacity", "容量")}),
+             _p("K3", "Osto Dome 1 Tent", "", "Tents", 120.0, {"capacity": _a(1, "persons", "capacity", "容量")})]
+    qa = ProductQA(Catalog.from_file(write_catalog(tmp_path, items)))
+    assert [p.id for p in qa.search(qa.understand("capacity at least 2 persons", "en")).products] == ["K2"]
+    assert [p.id for p in qa.search(qa.understand("容量20升以上", "zh")).products] == ["K1"]
