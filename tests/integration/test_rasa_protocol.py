@@ -480,3 +480,19 @@ def test_the_fallback_resumes_an_active_form(server, fake):
     assert {"event": "followup", "timestamp": None, "name": "return_form"} in body["events"]
     # the answer carries the form's question, in one message
     assert body["responses"][0]["text"] == "echo: blah\n" + Templates(store="Testshop").render("ask_order_id", "en")
+
+
+def test_the_form_asks_once_in_the_customers_language(server, fake):
+    templates = Templates(store="Testshop")
+    user = {"event": "user", "text": "我要退货"}
+    asked = post(server, call("action_ask_order_id", tracker("q-1", "我要退货", events=[user]))).json()
+    assert [m["text"] for m in asked["responses"]] == [templates.render("ask_order_id", "zh")]
+    # a bare order number shows no language: the conversation's latest one that does counts
+    later = [user, {"event": "bot", "text": "?"}, {"event": "user", "text": "100024"}]
+    track = tracker("q-2", "100024", events=later, slots={"order_id": "100024", "requested_slot": "return_reason"})
+    asked = post(server, call("action_ask_return_reason", track)).json()
+    assert [m["text"] for m in asked["responses"]] == [
+        templates.render("return_ask_reason_short", "zh", order_id="100024")]
+    # this turn already said something (a validation's reason, a digression's answer): silent
+    said = later + [{"event": "bot", "text": "订单100024已有退货申请"}]
+    assert post(server, call("action_ask_order_id", tracker("q-3", "100024", events=said))).json()["responses"] == []
