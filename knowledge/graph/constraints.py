@@ -57,6 +57,9 @@ _SUPERLATIVES: list[tuple[re.Pattern[str], str, str | None]] = [
                 r"最强|最亮|最好|最耐用", re.I), "desc", None),
     (re.compile(r"shortest|smallest|lowest|least|thinnest|最短|最小|最低|最少|最薄", re.I), "asc", None),
 ]
+# a superlative that names its measure ("brightest": light), for catalogs whose label says it otherwise
+_SUPERLATIVE_DIMENSIONS = [(re.compile(r"bright|最亮", re.I), "light"), (re.compile(r"strong|powerful|最强", re.I), "power"),
+                           (re.compile(r"longest|最长|最久", re.I), "time"), (re.compile(r"big|large|最大|最多", re.I), "volume")]
 _SMALL = re.compile(r"\bsmall(?:er)?\b|compact|mini\b|小一?点|小巧|小的|小型|迷你|宿舍", re.I)
 _NOT_TOO_DEAR = re.compile(r"not too expensive|affordable|inexpensive|cheap\b|别太贵|不要太贵|便宜", re.I)
 
@@ -89,6 +92,7 @@ class ProductQuery:
     relative_to: str | None = None  # the product id a "cheaper" is relative to
     soft_order: tuple[str, str] | None = None  # a preference that only breaks ties ("small", "not too dear")
     within: tuple[str, ...] = ()  # only among these products ("which of those is cheapest")
+    partial: bool = False  # the types come from a word that starts them ("coffee" -> coffee maker), not named
 
     @property
     def constrained(self) -> bool:
@@ -133,6 +137,8 @@ def understand(text: str, lang: str, vocab: CatalogVocabulary, *, context_ids: l
     t = _normalise(text)
     q = ProductQuery(text=text, lang=lang)
     q.types = vocab.types_in(t)
+    if not q.types:
+        q.types, q.partial = vocab.partial_types_in(t), True
     latin = " " + " ".join(norm_words(t)) + " "
     q.brands = [b for b in vocab.brands if (f" {b} " in latin if b.isascii() else b in t)
                 and not any(b in ty for ty in q.types)]
@@ -293,6 +299,8 @@ def _ordering(q: ProductQuery, t: str, vocab: CatalogVocabulary, keys: set[str] 
             q.order = (implied, direction)
             return
         named = vocab.cue_keys(t, numeric)
+        if not implied and not named:
+            implied = next((dim for rx_dim, dim in _SUPERLATIVE_DIMENSIONS if rx_dim.search(m.group())), None)
         if implied and not named:
             dims = [k for k in numeric if vocab.attributes[k].measures(implied)]
             if dims:

@@ -31,6 +31,11 @@ _USE_WORDS = {"splash": ("splashes", "防溅"), "sweat": ("sweat", "防汗"), "r
               "shower": ("the shower", "淋浴"), "dunk": ("a dunk in water", "浸水"), "swim": ("swimming", "游泳")}
 _WHICH_RE = re.compile(r"\bwhich\b|\bboth\b|\bvs\.?\b|versus|\beither\b|\bor\b|\bsame\b|differen|哪|两|俩|还是|比|"
                        r"一样|相同|差多少|差距|区别", re.IGNORECASE)
+# a request for products, as against a question about the one in context
+_REQUEST_RE = re.compile(r"recommend|suggest|option|looking for|\bany\b|do you (?:have|sell|carry)|got any|show me|"
+                         r"\bfor (?:it|this|that|my|her|him)\b|alternative|instead|"
+                         r"推荐|有没有|有哪些|有什么|想买|要买|想要|想换|哪些|配套|配什么|你们有|有卖|适合|换个|来个|"
+                         r"有\s*\S{0,12}\s*吗", re.IGNORECASE)
 _YES_NO = re.compile(r"^(?:does|do|is|are|can|will|would|could|has|have|did)\b|吗|么|能不能|可不可以|是不是|有没有|支不支持|防不防",
                      re.IGNORECASE)
 
@@ -384,14 +389,16 @@ class ProductQA:
         if q.relative_to is not None:
             return True
         bounded = q.price_max is not None or q.price_min is not None or q.order is not None
+        asks = bool(_REQUEST_RE.search(text))
         if not context_ids:
-            return bool(q.types) or bounded
-        own = self._own_types(q.types, context_ids)
-        if [t for t in q.types if t not in own]:
-            return True  # another kind of product than the one in context ("a case for it")
+            return (bool(q.types) and (not q.partial or asks or bounded)) or bounded
+        types = [] if q.partial and not asks else q.types
+        own = self._own_types(types, context_ids)
+        if [t for t in types if t not in own] and (asks or bounded):
+            return True  # another kind of product than the one in context ("a case for it?")
         if _YES_NO.search(text.strip()) and not q.order:
             return False
-        return bounded or (bool(q.types) and bool(q.attrs) and bool(_WHICH_RE.search(text)))
+        return bounded or (bool(types) and bool(q.attrs) and bool(_WHICH_RE.search(text)))
 
     def _own_types(self, types: list[str], context_ids: list[str]) -> set[str]:
         """The named types that the products in context are themselves ("平板" when a tablet is in context)."""

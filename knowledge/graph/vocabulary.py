@@ -336,10 +336,14 @@ class CatalogVocabulary:
             c = m.group(1) or m.group(2) or m.group(3)
             if c in self._zh_heads and not any(a <= m.start() < b for a, b in taken):
                 zh.append(c)
-        out = [t for _, _, t in found] + list(dict.fromkeys(zh))
-        if out:
-            return out
-        # no whole type named: a word that starts a longer type ("coffee" -> "coffee maker", "保温" -> "保温水杯")
+        return [t for _, _, t in found] + list(dict.fromkeys(zh))
+
+    def partial_types_in(self, text: str) -> list[str]:
+        """No whole type named: the types a word of the text starts ("coffee" -> "coffee maker",
+        "保温" -> "保温水杯"); weaker evidence, used only where a request asks for products."""
+        words = norm_words(text)
+        low = text.lower()
+        out: list[str] = []
         for w in set(words):
             if len(w) >= 3 and w not in COMMON_WORDS:
                 out += [t for t in self._en_types if " " in t and t.split(" ")[0] == w]
