@@ -1,4 +1,11 @@
-"""Questions about products answered from the catalog graph: attributes, compare, recommend.
+"""Questions about products answered from the catalog graph: attributes, compare, recommend, search.
+
+:class:`ProductQA` is what the router calls for products. ``facts`` answers a question about the
+products in context, the asked fact first (a yes/no with its reason for water use and features,
+values in the reply language's units); ``compare`` names the attribute the question asks about
+and which product wins on it ("which is lighter?"); ``recommend`` reads the request's constraints
+(:mod:`knowledge.graph.constraints`), searches (:mod:`knowledge.graph.search`) and says honestly
+when nothing fits; ``is_search`` and ``asks_comparison`` tell the router which of these a turn is.
 
 Everything returned is a :class:`engine.generation.Fact` carrying its source, stated with the
 catalog's own values and units, so a generator can only repeat what the catalog says. Every fact
