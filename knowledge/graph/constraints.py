@@ -26,6 +26,7 @@ from .vocabulary import CatalogVocabulary, norm_words
 
 __all__ = ["AttrConstraint", "ProductQuery", "understand", "comparison_key", "asked_dimension"]
 
+_MAX_TEXT = 1000
 _NUM = r"(\d+(?:\.\d+)?)"
 _CUR_BEFORE = r"(?:\$|us\$|usd|¥|￥|€|£|rmb|cny)"
 _CUR_AFTER = r"(?:dollars?|bucks|usd|euros?|pounds?|元|块钱?|美元|美金|刀|人民币|rmb|cny|yuan)"
@@ -134,6 +135,7 @@ def understand(text: str, lang: str, vocab: CatalogVocabulary, *, context_ids: l
         context_ids: products the conversation is about (what "cheaper" is relative to).
         named_ids: products the sentence names ("cheaper than the X200").
     """
+    text = text[:_MAX_TEXT]  # a product request is short; a pasted page is read no further
     t = _normalise(text)
     q = ProductQuery(text=text, lang=lang)
     q.types = vocab.types_in(t)
