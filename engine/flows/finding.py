@@ -36,7 +36,8 @@ _LATEST_RE = re.compile(r"\b(?:last|latest|most recent|newest|recent)\b (?:order
 # no order intent at all) and the words name one of the customer's orders or its items.
 _CUES = (
     ("refund_status", re.compile(r"\brefund|money back|\bgot\b.{0,20}\bback\b|\bonly\b.{0,25}\bback\b|"
-                                 r"\bwhere'?s the rest|退款|退钱|钱.{0,6}退|退了多少|怎么才退|只退了|到账", re.IGNORECASE | re.ASCII)),
+                                 r"\bwhere'?s the rest|\bhit my (?:account|card|bank)|\bwent back to my|\brejected\b|"
+                                 r"退款|退钱|钱.{0,6}退|退了多少|怎么才退|只退了|到账|被拒", re.IGNORECASE | re.ASCII)),
     ("change_address", re.compile(r"\baddress\b|\bship(?:s|ped)?\b.{0,30}\bto\b\s*\d|where .{0,30}\bships\b|"
                                   r"地址|改寄|寄到.{0,4}\d|送到.{0,4}\d", re.IGNORECASE | re.ASCII)),
     ("cancel_order", re.compile(r"\bcancel|\bremove\b|\bdelete\b|\btake\b.{0,20}\boff\b|取消|删掉|删除|去掉|"
