@@ -172,8 +172,11 @@ class OrderFlows:
         except (OrderNotFound, InvalidOrderId):
             return self._writes.advance(flow, turn)
         values = self._returns.answer(order, turn)
-        if values is None:
-            return self._writes.advance(flow, turn)  # re-asked with the lines listed
+        if values is None:  # asked again, the lines listed
+            slots = turn.state.slots
+            return self._writes.reask(flow, turn, self._t.render(
+                "return_items_unclear", turn.lang, order_id=order.order_id, choices=slots.get("return_choices") or
+                _items(order, turn.lang, self._names)))
         intro = values.pop("_intro", None)
         return self._writes.proceed(flow, turn, values, text=intro)
 

@@ -194,3 +194,17 @@ def test_pick_lines_and_amounts():
     assert pick_lines("both please", lines).all
     assert pick_lines("hello there", lines).indexes == ()
     assert amounts_in("got 979.99 back but paid $1,059.99, order 100153") == [979.99, 1059.99]
+
+
+def test_an_answer_naming_no_item_asks_again_with_the_items_listed(router, service):
+    chat = Chat(router)
+    chat.say("I want to return something from order 200001", "return_item", order_ids=("200001",))
+    d = chat.say("hmm the thing I don't use", "out_of_scope")
+    assert "Kettle" in d.text and "Headphones" in d.text and chat.state.active_flow == "return_item"
+    assert chat.state.slots["flow_step"] == "items" and service.writes == []
+
+
+def test_a_clause_keeping_other_items_is_not_the_reason(router, service):
+    chat = Chat(router)
+    d = chat.say("退那个水壶，耳机和收纳盒留着", "return_item", order_ids=("200001",), lang="zh")
+    assert "原因" in d.text and chat.state.slots["flow_step"] == "reason"
