@@ -172,6 +172,7 @@ class Understanding:
         self._vocab = vocabulary
         self._asks_about = asks_about
         self._labels = self._attribute_labels(catalog)
+        self._tokens: dict[str, tuple[Any, frozenset[str]]] = {}
 
     # -- the stage ----------------------------------------------------------------------------
     def read(self, turn: Turn, trace: dict[str, Any] | None = None) -> Turn:
@@ -260,7 +261,7 @@ class Understanding:
         # at the confirmation only the gate reads the reply ("yes 确定取消" names no order)
         if (wants_order and step != "confirm" and not ents.order_ids and not ents.malformed_order_ids
                 and turn.actor.role == "customer" and not (ents.ordinal and state.slots.get("listed_orders"))):
-            orders = self._customer_orders(turn)
+            orders = self._customer_orders(turn) if self._may_refer(text) else []
             found = self._order_reference(turn, orders, bare=in_order_flow and step is None)
             if found is not None and (found.id != state.slots.get("order_id") or step is None):
                 order = next((o for o in orders if o.order_id == found.id), None)
@@ -351,6 +352,13 @@ class Understanding:
         return replace(turn, nlu=replace(nlu, text=text, entities=ents, intent=prediction))
 
     # -- orders -------------------------------------------------------------------------------
+    @staticmethod
+    def _may_refer(text: str) -> bool:
+        """Whether the text could single out an order at all (a describing word, a recency, a
+        comparison or digits): the order system is asked only then."""
+        return bool(descriptor_tokens(text) or re.search(r"\d{2,}", text) or resolve_recency(text, ["a", "b"])
+                    or resolve_comparison(text, {"a": 1.0, "b": 2.0}) or resolve_other(text, ["a", "b"], "a"))
+
     def _customer_orders(self, turn: Turn) -> list[Order]:
         try:
             return list(self._orders.list_orders(turn.actor, limit=_ORDERS_LOOKED_AT))
@@ -367,7 +375,7 @@ class Understanding:
         if found is not None:
             return found
         listed = [i for i in (turn.state.slots.get("listed_orders") or []) if i in ids]
-        candidates = [Candidate(o.order_id, self._order_text(o)) for o in orders]
+        candidates = [Candidate(o.order_id, "", self._order_tokens(o)) for o in orders]
         if listed:  # the orders the bot just listed come first: a description picks among them
             shown = [c for c in candidates if c.id in listed]
             found = (resolve_comparison(text, {o.order_id: o.total for o in orders if o.order_id in listed},
@@ -383,18 +391,20 @@ class Understanding:
         when the text describes one of its items and asks something about it."""
         if order is None or not order.items:
             return None
-        cands = [Candidate(i.product_id, self._product_text(i.product_id, i.name)) for i in order.items]
+        cands = [Candidate(i.product_id, "", self._product_tokens(i.product_id, i.name)) for i in order.items]
         found = resolve_description(turn.nlu.text, cands) if len(cands) > 1 else None
         pid = found.id if found is not None else (cands[0].id if len(cands) == 1 else None)
         if pid is None or self._catalog.get(pid) is None:
             return None
         return pid if self._asks(turn.nlu.text, pid, turn.lang) else None
 
-    def _order_text(self, order: Order) -> str:
+    def _order_tokens(self, order: Order) -> frozenset[str]:
         # what is in it, not where it stands: status words are what questions ask ("has it shipped?",
         # "取消") and would pick an order by the question's own words
-        parts = [self._product_text(item.product_id, item.name) for item in order.items]
-        return " ".join(p for p in parts if p)
+        out: frozenset[str] = frozenset()
+        for item in order.items:
+            out |= self._product_tokens(item.product_id, item.name)
+        return out
 
     # -- products -----------------------------------------------------------------------------
     def _salient_products(self, state) -> list[str]:
@@ -415,8 +425,22 @@ class Understanding:
         names = " ".join(t.get("name", "") for t in p.translations.values())
         return " ".join([fallback, p.name, p.name_zh, names, p.brand, p.category.replace("_", " "), values])
 
+    def _product_tokens(self, pid: str, fallback: str = "") -> frozenset[str]:
+        """The describing tokens of a product, kept while the catalog holds the same product (a
+        live edit replaces it and the tokens are read again)."""
+        p = self._catalog.get(pid)
+        cached = self._tokens.get(pid)
+        if cached is not None and cached[0] is p and p is not None:
+            return cached[1] | descriptor_tokens(fallback) if fallback else cached[1]
+        tokens = frozenset(descriptor_tokens(self._product_text(pid)))
+        if p is not None:
+            if len(self._tokens) > 50_000:
+                self._tokens.clear()
+            self._tokens[pid] = (p, tokens)
+        return tokens | descriptor_tokens(fallback) if fallback else tokens
+
     def _product_description(self, text: str, salient: list[str]) -> Resolution | None:
-        cands = [Candidate(pid, self._product_text(pid)) for pid in salient if self._catalog.get(pid) is not None]
+        cands = [Candidate(pid, "", self._product_tokens(pid)) for pid in salient if self._catalog.get(pid) is not None]
         return resolve_description(text, cands, min_score=0.6)
 
     @staticmethod
@@ -450,7 +474,7 @@ class Understanding:
 
     def _mentions(self, text: str, product_id: str) -> bool:
         """Whether the text names the product by any word of its own ("that toaster")."""
-        return bool(descriptor_tokens(text) & descriptor_tokens(self._product_text(product_id)))
+        return bool(descriptor_tokens(text) & self._product_tokens(product_id))
 
     def _names_label(self, text: str) -> bool:
         """Whether the text names one of the catalog's attributes by its label."""
