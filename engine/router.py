@@ -425,6 +425,8 @@ class Router:
         lang = turn.lang
         base = self._retrieval.threshold(lang)
         near = passages[0] if passages and passages[0].score >= base - _NEARBY_SHARE * (1.0 - base) else None
+        if turn.state.consecutive_fallbacks + 1 >= self._dialogue.fallbacks_before_handoff:
+            return self._handoff("handoff_stuck", lang, "repeated fallbacks")
         if near is None and key != "no_answer":
             return Decision(self._t.render(key, lang), "fallback", decided_by=f"not_covered:{key}")
         if near is None:  # nothing close: off-topic or unclear (the ordinary fallback) or not covered

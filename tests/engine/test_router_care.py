@@ -149,3 +149,15 @@ def test_do_you_sell_a_catalog_product_is_not_refused(service, qa):
     r = _router(service, qa, FakeRetriever([passage(0.95)]))
     d = r.route(turn("do you sell aurora earbuds?", "out_of_scope"))
     assert "couldn't find" not in d.text
+
+
+def test_repeated_questions_nothing_answers_end_with_a_person(service, qa):
+    from engine.state.events import BotUttered, UserUttered
+
+    near = passage(MIN_SCORE - 0.05)
+    r = _router(service, qa, FakeRetriever([near]))
+    state = DialogueState("s")
+    for _ in range(2):
+        state = state.apply_all([UserUttered("??"), BotUttered("sorry", route="fallback")])
+    d = r.route(turn("is there a shop in miami?", "policy_question", state=state))
+    assert d.route == "handoff"
