@@ -52,6 +52,7 @@ _MONEY_RE = re.compile(r"how much|\bmoney\b|\bback\b.{0,10}\$|\bwhen\b|\bwhere\b
 
 
 _CUE = dict(_CUES)
+_HOW_MUCH_RE = re.compile(r"how much|多少钱|能退多少|退多少", re.IGNORECASE)
 _FOLLOW_UPS = ("track_order", "refund_status", "return_item")  # may go on with the conversation's order
 _IF_RE = re.compile(r"\b(?:if|suppose|in case)\b|如果|要是|假如|万一", re.IGNORECASE | re.ASCII)
 
@@ -161,6 +162,8 @@ class OrderFinder:
             return "refund_status" if hit and self._handles("refund_status") else None
         if intent is None or not self._handles(intent):
             return None
+        if intent == "return_item" and _HOW_MUCH_RE.search(turn.nlu.text) and self._handles("refund_status"):
+            intent = "refund_status"  # "how much do I get back if I send it back": what it would refund
         if turn.nlu.entities.order_ids:
             return intent
         found, candidates = self.find(intent, turn)
@@ -212,6 +215,9 @@ class OrderFinder:
         """A return request that asks when or where the money of a refunded return went ("退回哪了"):
         the refund look-up; any other: ``intent``."""
         text = turn.nlu.text
+        if intent == "return_item" and not order.returns and _HOW_MUCH_RE.search(text) \
+                and self._handles("refund_status") and not self._fits(intent, order):
+            return "refund_status"  # not returnable yet (on its way): what a return would refund
         if intent != "return_item" or not self._handles("refund_status") or not order.returns \
                 or not (_MONEY_RE.search(text) or _CUE["refund_status"].search(text)):
             return intent

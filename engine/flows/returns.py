@@ -15,6 +15,7 @@ Example:
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from datetime import date, datetime
 from typing import Any
@@ -25,6 +26,17 @@ from .base import Decision, Turn
 from .items import ItemInfo, LinePick, item_infos, pick_lines
 
 __all__ = ["ItemReturns", "fmt_date", "non_returnable_by_category"]
+
+_HOW_MUCH_RE = re.compile(r"how much|多少|几块|几钱", re.IGNORECASE)
+_UNITS_RE = re.compile(r"\b(one|a single|two|three)\b(?! of (?:them|those) (?:all|both))|(一|两|三)(?:个|件|双|台|只|副)",
+                       re.IGNORECASE | re.ASCII)
+_UNIT_WORDS = {"one": 1, "a single": 1, "two": 2, "three": 3, "一": 1, "两": 2, "三": 3}
+
+
+def _units_in(text: str) -> int | None:
+    m = _UNITS_RE.search(text)
+    return _UNIT_WORDS.get((m.group(1) or m.group(2)).lower()) if m else None
+
 
 _RETURN_STATUS_ZH = {"requested": "已申请", "approved": "已批准", "received": "仓库已收货",
                      "refunded": "已退款", "rejected": "未通过"}
@@ -192,10 +204,14 @@ class ItemReturns:
             return None
         if not order.returns:
             pick = self.pick(order, turn)
+            if not pick.indexes and _HOW_MUCH_RE.search(turn.nlu.text):
+                pick = self._implied(order, turn)
             if not pick.indexes or pick.all:
                 return None
-            pairs = [(order.items[i].product_id, q or order.items[i].quantity) for i, q in
-                     zip(pick.indexes, pick.quantities)]
+            units = _units_in(turn.nlu.text) if len(pick.indexes) == 1 else None  # "send one back"
+            pairs = [(order.items[i].product_id, q or (units if units and units < order.items[i].quantity
+                                                        else order.items[i].quantity))
+                     for i, q in zip(pick.indexes, pick.quantities)]
             amount = round(sum(line_refund(order, pid, qty) for pid, qty in pairs), 2)
             return Decision(self._t.render("refund_prospective", lang, order_id=order.order_id,
                                            lines=self.lines_text(order, pairs, lang), amount=self.money(amount)),
@@ -216,6 +232,19 @@ class ItemReturns:
         if any(r.status != "rejected" for r in order.returns):
             text += ("" if lang == "zh" else " ") + self._t.render("refund_items_where", lang)
         return Decision(text, "flow")
+
+    @staticmethod
+    def _implied(order: Any, turn: Turn) -> LinePick:
+        """"How much do I get back for one?" naming no item: the order's only line, or its only line
+        of several units when a number of units is said."""
+        if len(order.items) == 1:
+            return LinePick((0,), (None,))
+        said = pick_lines(turn.nlu.text, [ItemInfo(i.product_id, "", i.quantity) for i in order.items])
+        units = next((q for q in said.quantities if q), None) or _units_in(turn.nlu.text)
+        several = [n for n, i in enumerate(order.items) if i.quantity > 1]
+        if units and len(several) == 1 and units < order.items[several[0]].quantity:
+            return LinePick((several[0],), (units,))
+        return LinePick()
 
     def brief(self, order: Any, lang: str) -> str:
         """One order's returns in a clause each ("$29.99 for X (return R10012, refunded on ...)")."""

@@ -208,3 +208,10 @@ def test_a_clause_keeping_other_items_is_not_the_reason(router, service):
     chat = Chat(router)
     d = chat.say("退那个水壶，耳机和收纳盒留着", "return_item", order_ids=("200001",), lang="zh")
     assert "原因" in d.text and chat.state.slots["flow_step"] == "reason"
+
+
+def test_how_much_for_one_unit_of_an_order_on_its_way(router, service):
+    service.orders["200006"] = _order("200006", [("P12", 2), ("P13", 1)], status="shipped", delivered=None)
+    d = Chat(router).say("order 200006 has 2 carry cases, if I send one back when it comes how much do I get back",
+                         "return_item", order_ids=("200006",))
+    assert "$20.00" in d.text and "$85.00" not in d.text and service.writes == []
