@@ -8,8 +8,9 @@ Two parts:
 - :class:`HandoffTickets`: email tickets and callback requests a customer asked for while support
   was off duty, stored in SQLite in the data directory (``<data_dir>/handoff_tickets.db``) and
   listed by ``shopassist handoff list`` until the web channel's agent console shows them. The
-  contact (an email address or a phone number) is what the customer gave for this ticket; it is
-  shown to staff in full and masked in logs.
+  contact (an email address or a phone number) is what the customer gave for this ticket: sealed
+  at rest with the privacy key like conversation fields (it no longer opens after
+  ``privacy.retention_days``), shown to staff in full by the CLI, masked in logs.
 
 Example:
     >>> tickets = HandoffTickets(tmp_path / "t.db")                          # doctest: +SKIP
@@ -146,10 +147,28 @@ class HandoffTickets:
         ValueError: from :meth:`open` for an unknown kind or an implausible contact.
     """
 
-    def __init__(self, path: str | Path) -> None:
+    def __init__(self, path: str | Path, *, cipher: Any = None) -> None:
         self._path = Path(path)
+        self._cipher = cipher  # engine.state.cipher.FieldCipher: contacts and reasons sealed at rest
         self._lock = threading.Lock()
         self._ready = False
+
+    def _seal(self, value: str) -> str:
+        return self._cipher.encrypt(value) if self._cipher is not None else value
+
+    def _open(self, value: str) -> str:
+        if self._cipher is None or not value.startswith("gAAAA"):  # Fernet tokens start so
+            return value
+        from engine.state.cipher import Expired
+
+        try:
+            return self._cipher.decrypt(value)
+        except Expired:
+            return "(expired)"
+
+    def _ticket(self, row: tuple) -> Ticket:
+        t = Ticket(*row)
+        return Ticket(**{**t.__dict__, "contact": self._open(t.contact), "reason": self._open(t.reason)})
 
     def _connect(self) -> sqlite3.Connection:
         self._path.parent.mkdir(parents=True, exist_ok=True)
@@ -172,17 +191,18 @@ class HandoffTickets:
             what = "an email address" if kind == "email" else "a phone number"
             raise ValueError(f"{mask_pii(contact)!r} is not {what}")
         with self._lock, self._connect() as con:
-            row = con.execute("SELECT * FROM tickets WHERE session_id=? AND kind=? AND contact=? AND status='open'",
-                              (session_id, kind, contact)).fetchone()
-            if row is not None:
-                return Ticket(*row)
+            rows = con.execute("SELECT * FROM tickets WHERE session_id=? AND kind=? AND status='open'",
+                               (session_id, kind)).fetchall()
+            for row in rows:
+                if self._open(row[5]) == contact:
+                    return self._ticket(row)
             ticket = Ticket(ticket_id=f"T-{uuid.uuid4().hex[:8].upper()}",
                             created=datetime.now(timezone.utc).isoformat(timespec="seconds"),
                             session_id=session_id, customer_id=customer_id, kind=kind, contact=contact,
                             language=language, reason=reason[:500])
             con.execute("INSERT INTO tickets VALUES (?,?,?,?,?,?,?,?,?)",
                         (ticket.ticket_id, ticket.created, ticket.session_id, ticket.customer_id, ticket.kind,
-                         ticket.contact, ticket.language, ticket.reason, ticket.status))
+                         self._seal(ticket.contact), ticket.language, self._seal(ticket.reason), ticket.status))
         log.info("hand-off ticket %s (%s) for session %s: %s", ticket.ticket_id, kind, session_id,
                  mask_pii(contact))
         return ticket
@@ -197,7 +217,7 @@ class HandoffTickets:
             else:
                 rows = con.execute("SELECT * FROM tickets WHERE status=? ORDER BY rowid",
                                    (status,)).fetchall()
-        return [Ticket(*r) for r in rows]
+        return [self._ticket(r) for r in rows]
 
     def close(self, ticket_id: str) -> bool:
         """Mark a ticket done; False when there is no such open ticket."""
@@ -209,7 +229,10 @@ class HandoffTickets:
 # -- CLI: shopassist handoff list | close ------------------------------------------------------
 def tickets_for(settings: Any) -> HandoffTickets:
     """The ticket store of an engine's settings (in its data directory)."""
-    return HandoffTickets(Path(settings.resolved_data_dir) / "handoff_tickets.db")
+    from engine.state.cipher import FieldCipher
+
+    data_dir = Path(settings.resolved_data_dir)
+    return HandoffTickets(data_dir / "handoff_tickets.db", cipher=FieldCipher.from_settings(settings.privacy, data_dir))
 
 
 def register(sub: Any) -> None:

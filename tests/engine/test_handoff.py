@@ -75,3 +75,16 @@ def test_cli_lists_tickets(tmp_path, monkeypatch, capsys):
     assert main(["handoff", "list"]) == 0
     assert "z@example.com" in capsys.readouterr().out
     assert main(["handoff", "close", "T-NOPE"]) == 1
+
+
+def test_contacts_are_sealed_at_rest(tmp_path):
+    from engine.state.cipher import FieldCipher
+
+    import sqlite3
+
+    tickets = HandoffTickets(tmp_path / "t.db", cipher=FieldCipher.ephemeral())
+    t = tickets.open("s1", kind="email", contact="amy@example.com", language="en", reason="refund for amy")
+    assert tickets.open("s1", kind="email", contact="amy@example.com", language="en", reason="x").ticket_id == t.ticket_id
+    raw = sqlite3.connect(tmp_path / "t.db").execute("SELECT contact, reason FROM tickets").fetchone()
+    assert "amy" not in " ".join(raw)
+    assert tickets.list()[0].contact == "amy@example.com"
