@@ -403,42 +403,38 @@ def _context_values(engine: "Engine", tracker: Tracker, customer: str | None) ->
     return values
 
 
-def _bring_context(engine: "Engine", session: str, customer: str | None, context: dict[str, str]) -> dict[str, Any]:
+def _bring_context(engine: "Engine", session: str, customer: str | None,
+                   context: dict[str, str]) -> tuple[dict[str, Any], str | None]:
     """Writes Rasa's ``context`` into the engine's conversation (one ``SlotSet`` each where it
-    differs) and returns the conversation's slots before the turn. Rasa runs one action at a time
-    per conversation; a turn that moved on meanwhile wins (the store's version check)."""
+    differs); returns the conversation's slots before the turn and its active flow. Rasa runs one
+    action at a time per conversation; a turn that moved on meanwhile wins (the version check)."""
     from engine.errors import StoreError
     from engine.state.events import SlotSet as EngineSlotSet
 
     try:
         state = engine.state(session, customer_id=customer)
     except StoreError:
-        return {}  # the turn itself answers that the store is down
+        return {}, None  # the turn itself answers that the store is down
     if state.customer_id != customer:  # the session id's own conversation is someone else's
-        return dict(state.slots)
+        return dict(state.slots), None
     changes = [EngineSlotSet(k, v) for k, v in context.items() if state.slots.get(k) != v]
     if changes:
         try:
             state = engine.store.commit(state, changes)
         except StoreError as exc:
             log.warning("Rasa's context not handed to the engine for %s: %s", mask_pii(session[:80]), exc)
-    return dict(state.slots)
+    return dict(state.slots), state.active_flow
 
 
 def _engine_turn(engine: "Engine", session: str, text: str, customer: str | None, context: dict[str, str],
                  hint: str | None) -> tuple[dict[str, Any], "Reply"]:
     """One engine turn in the engine's conversation, with Rasa's context, and Rasa's intent when
     ``hint`` names one; returns the slots before the turn and the reply."""
-    before = _bring_context(engine, session, customer, context)
+    before, active_flow = _bring_context(engine, session, customer, context)
+    if active_flow:  # the engine waits for an answer it asked for: it reads the message itself
+        hint = None
     if hint is not None:
-        try:
-            active = engine.state(session, customer_id=customer).active_flow
-        except Exception:  # noqa: BLE001 - the turn reports a store problem itself
-            active = None
-        if active:  # the engine waits for an answer it asked for: it reads the message itself
-            hint = None
-        else:
-            _hintable(engine)
+        _hintable(engine)
     token = _HINT.set(hint)
     try:
         return before, engine.respond(session, text, customer_id=customer)
