@@ -149,12 +149,18 @@ class HandoffTickets:
 
     def __init__(self, path: str | Path, *, cipher: Any = None) -> None:
         self._path = Path(path)
-        self._cipher = cipher  # engine.state.cipher.FieldCipher: contacts and reasons sealed at rest
+        self._cipher = cipher  # a FieldCipher (or a factory of one): contacts and reasons sealed at rest
         self._lock = threading.Lock()
         self._ready = False
 
+    def _sealer(self) -> Any:
+        if callable(self._cipher) and not hasattr(self._cipher, "encrypt"):
+            self._cipher = self._cipher()  # a factory: the key is read (or made) on first need only
+        return self._cipher
+
     def _seal(self, value: str) -> str:
-        return self._cipher.encrypt(value) if self._cipher is not None else value
+        cipher = self._sealer()
+        return cipher.encrypt(value) if cipher is not None else value
 
     def _open(self, value: str) -> str:
         if self._cipher is None or not value.startswith("gAAAA"):  # Fernet tokens start so
@@ -162,7 +168,7 @@ class HandoffTickets:
         from engine.state.cipher import Expired
 
         try:
-            return self._cipher.decrypt(value)
+            return self._sealer().decrypt(value)
         except Expired:
             return "(expired)"
 
@@ -232,7 +238,8 @@ def tickets_for(settings: Any) -> HandoffTickets:
     from engine.state.cipher import FieldCipher
 
     data_dir = Path(settings.resolved_data_dir)
-    return HandoffTickets(data_dir / "handoff_tickets.db", cipher=FieldCipher.from_settings(settings.privacy, data_dir))
+    return HandoffTickets(data_dir / "handoff_tickets.db",
+                          cipher=lambda: FieldCipher.from_settings(settings.privacy, data_dir))
 
 
 def register(sub: Any) -> None:
