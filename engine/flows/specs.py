@@ -29,7 +29,7 @@ from connectors.auth import Actor
 from knowledge.kernel.policies import return_verdict
 
 __all__ = ["SlotSpec", "FlowSpec", "Eligibility", "FLOWS", "while_processing", "within_return_window",
-           "extract_reason", "extract_address", "valid_address"]
+           "extract_reason", "extract_address", "valid_address", "amend_address"]
 
 _REASON_RE = re.compile(
     r"because|since|too (?:small|big|large|tight|loose|short|long)|doesn'?t fit|don'?t fit|"
@@ -86,6 +86,26 @@ def extract_address(text: str) -> str | None:
         if valid_address(tail) and re.match(r"[\w#\u4e00-\u9fff]", tail):
             found = tail.rstrip(".。 ").strip()
     return found
+
+
+_DIGITS_RE = re.compile(r"(?<![0-9])[0-9]{4,}(?![0-9])")
+
+
+def amend_address(slots: Mapping[str, Any], text: str) -> dict[str, Any] | None:
+    """A correction of the address waiting for a yes: a whole new address, or one number of it
+    (a postcode, a house number) given again with the same number of digits."""
+    new = extract_address(text)
+    if new is not None:
+        return {"new_address": new}
+    pending = str(slots.get("new_address") or "")
+    numbers = _DIGITS_RE.findall(text)
+    if not pending or len(numbers) != 1:
+        return None
+    same = [m for m in _DIGITS_RE.finditer(pending) if len(m.group()) == len(numbers[0])]
+    if not same or same[-1].group() == numbers[0]:
+        return None
+    m = same[-1]
+    return {"new_address": pending[:m.start()] + numbers[0] + pending[m.end():]}
 
 
 def _any_text(text: str) -> str | None:
@@ -181,6 +201,9 @@ class FlowSpec:
         shown: placeholder -> slot: flow slots (set by the order flows when the flow starts, or by
             a step) whose values every question, confirmation and done template of the flow may
             show; cleared with the flow's own slots.
+        amend: reads a correction given at the confirmation ("the zip is 77010", a whole new
+            address) as new slot values (the slots, the text) -> values or None; the question is
+            then asked again with them, so the change still needs a yes.
     """
 
     name: str
@@ -196,6 +219,7 @@ class FlowSpec:
     handoff_reason: str = "{flow} for order {order_id}"
     templates: Mapping[str, str] = field(default_factory=dict)
     shown: Mapping[str, str] = field(default_factory=dict)
+    amend: Callable[[Mapping[str, Any], str], dict[str, Any] | None] | None = None
 
 
 def _cancel(backend: Any, actor: Actor, order_id: str, values: dict[str, Any], key: str) -> dict[str, Any]:
@@ -260,6 +284,7 @@ FLOWS: dict[str, FlowSpec] = {
         _change_address,
         recover=lambda result, slots: {"address": result.get("address") or slots.get("new_address", "")},
         actions=("change", "update", "改", "换"),
+        amend=amend_address,
         refusals={"shipped": "address_too_late", "delivered": "address_too_late", "closed": "address_closed"},
         unsupported="address_possible", handoff_reason="change address of order {order_id}",
     ),

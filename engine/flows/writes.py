@@ -185,6 +185,13 @@ class WriteSteps:
                 return self._execute(spec, turn, order_id)
             if verdict.answer == "no":
                 return self._end(flow, "cancelled", self._t.render(f"{flow}_kept", lang, order_id=order_id))
+            amended = None
+            if spec.amend is not None and not turn.nlu.entities.order_ids:  # an order number is no correction
+                amended = spec.amend(slots, turn.nlu.text)
+            if amended:  # "the zip is 77010": the question again with the corrected value, a yes still needed
+                values = {**{k: v for k, v in slots.items() if k in self.flow_slots}, **amended}
+                events = [*(SlotSet(k, v) for k, v in amended.items()), SlotSet("reasks", 0)]
+                return self._step(flow, "confirm", events, self._confirm_text(spec, lang, order_id, items, values))
             decision = self._reask(flow, turn, self._t.render("confirm_reask", lang,
                                                               question=self.prompt(flow, turn)))
             decision.decided_by += f":{verdict.reason}"

@@ -283,3 +283,13 @@ def test_a_new_flow_is_only_a_definition(monkeypatch):
     assert "(yes / no)" in say("Bob").text and calls == []
     assert say("yes", "affirm").text == "Note added to 100030."
     assert calls[0][:3] == ("100030", "Happy birthday!", "Bob")
+
+
+def test_a_corrected_postcode_at_the_confirmation_is_asked_again_and_written_only_after_yes(router, service):
+    chat = Chat(router)
+    chat.say("change the address of order 100030 to 12 Oak Street, Seattle, WA 98101", "change_address",
+             order_ids=("100030",))
+    d = chat.say("wait, the zip is 98109", "out_of_scope")
+    assert "12 Oak Street, Seattle, WA 98109" in d.text and "(yes / no)" in d.text and service.writes == []
+    chat.say("yes", "affirm")
+    assert [w[0] for w in service.writes] == ["address:12 Oak Street, Seattle, WA 98109"]
