@@ -448,13 +448,44 @@ class Router:
         if self._verdict(turn, passages).answerable:
             parts.append(drop_affirmation(passages[0].answer, lang))
             sources.append(Source(id=passages[0].id, kind="faq", title=passages[0].question, score=passages[0].score))
-        flow = self._orders.handle("request_replacement", turn) if self._orders.handles("request_replacement") else None
+        flow = None
+        if self._orders.handles("request_replacement"):
+            flow = self._received_order(turn) or self._orders.handle("request_replacement", turn)
         if flow is None:
             return Decision(sep.join(parts), "retrieval", sources=sources, decided_by="defect:faq")
         flow.text = sep.join([*parts, flow.text])
         flow.sources[:0] = sources
         flow.decided_by = f"defect:{flow.decided_by}"
         return flow
+
+    def _received_order(self, turn: Turn) -> Decision | None:
+        """For a signed-in customer's defect report that names no order: the delivered orders it
+        can be about (those holding a product the message names, when it names one). One → the
+        replacement flow on it; several → listed to pick from; none → None (the flow asks)."""
+        ents = turn.nlu.entities
+        if turn.actor.role == "anonymous" or ents.order_ids or ents.malformed_order_ids or turn.state.slots.get("order_id"):
+            return None
+        backend = getattr(self._orders, "_orders", None)
+        try:
+            recent = backend.list_orders(turn.actor, limit=10) if backend is not None else []
+        except Exception:  # noqa: BLE001 - an unavailable backend: the flow's own question answers
+            return None
+        got = [o for o in recent if o.status == "delivered"]
+        named = set(ents.product_ids)
+        if named:
+            got = [o for o in got if named & {i.product_id for i in o.items}] or got
+        if not got:
+            return None
+        intent = "request_replacement"
+        if len(got) == 1:  # as if named: the flow still shows the order and asks before any write
+            ents = dc_replace(turn.nlu.entities, order_ids=(got[0].order_id,))
+            return self._orders.handle(intent, dc_replace(turn, nlu=dc_replace(turn.nlu, entities=ents)))
+        listing = ("；" if turn.lang == "zh" else "; ").join(o.order_id for o in got[:5])
+        events = [SlotSet("listed_orders", [o.order_id for o in got[:5]])]
+        if turn.state.active_flow != intent:
+            events.append(FlowStarted(intent))
+        return Decision(self._t.render("ask_order_id_recent", turn.lang, orders=listing), "flow", events=events,
+                        decided_by=f"{intent}:received_orders")
 
     def _own_orders(self, intent: str, turn: Turn) -> Decision | None:
         """A signed-in customer's question about "my refund" with no order named: their own

@@ -81,6 +81,7 @@ def test_a_defect_report_is_met_with_an_apology_and_a_replacement_offer(service,
     d = r.route(turn("the earbuds arrived with a cracked case", "complaint", sentiment=-0.3))
     assert "sorry" in d.text.lower()
     assert d.decided_by.startswith("defect:")
+    assert "100024" in d.text and "100023" not in d.text  # the delivered order, not the one on its way
 
 
 def test_a_dented_box_alone_is_a_plain_complaint(service, qa):
