@@ -71,6 +71,13 @@ _PRICE_STOCK_RE = re.compile(
     re.IGNORECASE)
 _APOLOGY_RE = re.compile(r"\s*(?:(?:I'?m |we'?re |I am )?(?:so |really |very )?sorry|apolog|非常抱歉|抱歉|很抱歉|对不起|不好意思)",
                          re.IGNORECASE)
+_PUNCT_RE = re.compile(r"[.,!;:…]+")
+# "the one for the X", "X的那个配件", "适用于X的"
+_FOR_RE = re.compile(r"\b(?:one|case|cover|charger|strap|band|cable|thing|accessory) for\b|适用于|配(?:的|套)|给.{1,12}用的",
+                     re.IGNORECASE)
+# a correction of what was just said: "my bad, the glow 8 I mean", "打错了 是Air 2", "不是这个，是上周那个"
+_CORRECTION_RE = re.compile(r"\b(?:i mean|i meant|my bad|typo|wrong one|not that one|no,? the)\b|打错|说错|搞错|写错|"
+                            r"我是说|我指的是|不是.{0,16}[，,\s]\s*是|不对", re.IGNORECASE)
 # a question about where an order stands, not about what a product is
 _STATUS_Q_RE = re.compile(
     r"\b(?:when|arriv\w*|ship(?:ped|ping|s)?|deliver\w*|track\w*|where(?:'s| is| are)|eta|carrier|courier)\b|"
@@ -223,6 +230,7 @@ class Understanding:
     def _read(self, turn: Turn) -> Command:
         nlu, state = turn.nlu, turn.state
         text, ents, intent = nlu.text, nlu.entities, turn.intent
+        flat = _PUNCT_RE.sub(" ", text)  # "where. are. my. earbuds." reads as words
         entry = self._intents.entry(intent)
         if _IDENTITY_RE.search(text) and not ents.order_ids and not ents.product_ids:
             return Command("small_talk", SMALL_TALK)  # "are you a bot?" asks about us, not for a person
@@ -244,7 +252,8 @@ class Understanding:
         # a product named with a question about it is a product question, even in an order's words
         # ("field of view on the eye 6 cam i ordered?")
         if ents.product_ids and intent not in order_intents and not ents.order_ids and not (in_order_flow and step):
-            if intent not in ("product_compare", "recommend") and self._asks(text, ents.product_ids[0], turn.lang):
+            bare = self._without_name(text, ents.product_ids[0])  # "power bank" asks nothing about power
+            if intent not in ("product_compare", "recommend") and self._asks(bare, ents.product_ids[0], turn.lang):
                 return Command("answer_attribute", "product_question", product_ids=tuple(ents.product_ids))
 
         # an attribute the catalog names, about the product in focus, read as an order request by its
@@ -257,7 +266,7 @@ class Understanding:
         # 1. an order by description, recency, comparison or its last digits
         follows_order = frame_intent in order_intents and (refers or elliptic) and intent not in order_intents
         wants_order = (in_order_flow or entry.route == "order" or bool(state.slots.get("listed_orders"))
-                       or bool(_ORDER_CUE_RE.search(text)) or follows_order)
+                       or bool(_ORDER_CUE_RE.search(flat)) or follows_order)
         # at the confirmation only the gate reads the reply ("yes 确定取消" names no order)
         if (wants_order and step != "confirm" and not ents.order_ids and not ents.malformed_order_ids
                 and turn.actor.role == "customer" and not (ents.ordinal and state.slots.get("listed_orders"))):
@@ -265,7 +274,8 @@ class Understanding:
             found = self._order_reference(turn, orders, bare=in_order_flow and step is None)
             if found is not None and (found.id != state.slots.get("order_id") or step is None):
                 order = next((o for o in orders if o.order_id == found.id), None)
-                item = self._item_asked(turn, order) if intent not in order_intents else None
+                reads = intent not in order_intents or intent in self._intents.read_order_intents
+                item = self._item_asked(turn, order) if reads else None
                 if item is not None:  # "the coffee maker in my latest order: how many litres?"
                     return Command("answer_attribute", "product_question", order_id=found.id,
                                    product_ids=(item,), resolved_by=found.by)
@@ -273,13 +283,24 @@ class Understanding:
                 if intent not in order_intents and not in_order_flow:
                     if frame_intent in order_intents:
                         new_intent = frame_intent  # "and the x200 one?" after an order answer
-                    elif intent != OUT_OF_SCOPE and _STATUS_Q_RE.search(text):
+                    elif intent != OUT_OF_SCOPE and _STATUS_Q_RE.search(flat):
                         # "ur useless. where are my earbuds": the question inside the complaint
                         new_intent = self._intents.entry(OUT_OF_SCOPE).with_order_id or intent
                 return Command("fill_order", new_intent, order_id=found.id, resolved_by=found.by)
 
-        # an order question without its order after an order answer: the same order ("who's delivering it?")
+        # an item of the order in focus ("那单里的跑鞋防水吗")
         focus_order = state.slots.get("order_id")
+        if (isinstance(focus_order, str) and not ents.order_ids and not (in_order_flow and step)
+                and turn.actor.role == "customer" and intent not in order_intents - self._intents.read_order_intents
+                and descriptor_tokens(text)):
+            order = next((o for o in self._customer_orders(turn) if o.order_id == focus_order), None)
+            item = self._item_asked(turn, order) if order is not None and len(order.items) > 1 else None
+            if item is not None and item != state.slots.get("product_id") or (
+                    item is not None and intent in order_intents):
+                return Command("answer_attribute", "product_question", order_id=focus_order, product_ids=(item,),
+                               resolved_by="description")
+
+        # an order question without its order after an order answer: the same order ("who's delivering it?")
         if (intent == OUT_OF_SCOPE and not in_order_flow and frame_intent in self._intents.read_order_intents
                 and (ents.order_ids or (focus_order and _ORDER_CUE_RE.search(text)))):
             return Command("follow_up", frame_intent, order_id=ents.order_ids[0] if ents.order_ids else focus_order)
@@ -293,7 +314,15 @@ class Understanding:
             picked = resolve_comparison(text, prices, focus) or resolve_other(text, salient, focus)
             if picked is None and refers:
                 picked = self._product_description(text, salient) or self._named_by_bot(state, focus)
-        products = tuple(ents.product_ids) or ((picked.id,) if picked else ())
+        if ents.product_ids and _FOR_RE.search(text):
+            # "the one for the Air 8": the item in the conversation that goes with it
+            fits = [i for i in salient if i not in ents.product_ids
+                    and i in {p.id for p in self._catalog.accessories(ents.product_ids[0])}]
+            if len(fits) == 1:
+                picked = Resolution(fits[0], "accessory")
+        products = ((picked.id,) if picked and picked.by == "accessory" else tuple(ents.product_ids)) or (
+            (picked.id,) if picked else ())
+        correction = bool(_CORRECTION_RE.search(text))
         if intent == "product_compare" and len(products) < 2 and len(salient) >= 2:
             # "which of the two is cheaper?": the products in the conversation
             pair = tuple(dict.fromkeys([*products, *salient[-2:]]))[:2] if products else tuple(salient[-2:])
@@ -303,11 +332,11 @@ class Understanding:
             target = None  # while a flow waits, a question is about its product only when it names it
         # a flow's step takes the answer, unless the turn asks something ("how much was that toaster?")
         order_talk = (in_order_flow and step is not None and not is_question(text)) or bool(ents.order_ids)
-        if target and not order_talk and (about_product or bool(products)):
+        if target and not order_talk and (about_product or bool(products) or (correction and products)):
             if intent not in ("product_compare", "recommend") and self._asks(text, target, turn.lang):
                 return Command("answer_attribute", "product_question", product_ids=products or (target,),
                                resolved_by=picked.by if picked else "")
-            elliptic = elliptic or self._names_only(text, products)
+            elliptic = elliptic or correction or self._names_only(text, products)
             if products and elliptic and frame_intent == "product_question" and frame.get("question"):
                 return Command("follow_up", "product_question", product_ids=products,
                                attributes=(str(frame["question"]),), resolved_by=picked.by if picked else "")
@@ -394,6 +423,8 @@ class Understanding:
         cands = [Candidate(i.product_id, "", self._product_tokens(i.product_id, i.name)) for i in order.items]
         found = resolve_description(turn.nlu.text, cands) if len(cands) > 1 else None
         pid = found.id if found is not None else (cands[0].id if len(cands) == 1 else None)
+        if pid is None and len(cands) > 1:  # "买游戏机那单里的水壶": the item named last, next to the question
+            pid = self._named_last(turn.nlu.text, cands)
         if pid is None or self._catalog.get(pid) is None:
             return None
         return pid if self._asks(turn.nlu.text, pid, turn.lang) else None
@@ -416,6 +447,20 @@ class Understanding:
         if isinstance(state.slots.get("product_id"), str):
             out.append(state.slots["product_id"])
         return list(dict.fromkeys(out))
+
+    @staticmethod
+    def _named_last(text: str, cands: list[Candidate]) -> str | None:
+        """The candidate whose describing word comes last in ``text`` (None when none is named)."""
+        low = text.lower()
+        words = descriptor_tokens(text)
+        shared = {t for t in words if sum(t in c.tokens for c in cands) > 1}
+        best, where = None, -1
+        for c in cands:
+            hits = [low.rfind(t) for t in (c.tokens & words) - shared]
+            pos = max(hits, default=-1)
+            if pos > where:
+                best, where = c.id, pos
+        return best
 
     def _product_text(self, pid: str, fallback: str = "") -> str:
         p = self._catalog.get(pid)
@@ -471,6 +516,22 @@ class Understanding:
                 if key not in labels:
                     labels[key] = (a.label or key.replace("_", " "), a.label_zh or "")
         return labels
+
+    def _without_name(self, text: str, product_id: str) -> str:
+        """``text`` without the words of the product's names (what is left is what it asks)."""
+        p = self._catalog.get(product_id)
+        if p is None:
+            return text
+        out = text
+        for name in sorted({p.name, p.name_zh, *p.aliases, *(t.get("name", "") for t in p.translations.values())},
+                           key=len, reverse=True):
+            if name and _CJK_RE.search(name):
+                out = out.replace(name, " ")
+        words = {w for n in (p.name, *p.aliases) for w in re.findall(r"[a-z0-9]+", n.lower()) if len(w) > 1}
+        if words:
+            out = re.sub(r"\b(?:" + "|".join(map(re.escape, sorted(words, key=len, reverse=True))) + r")s?\b", " ",
+                         out, flags=re.IGNORECASE)
+        return out
 
     def _mentions(self, text: str, product_id: str) -> bool:
         """Whether the text names the product by any word of its own ("that toaster")."""
