@@ -37,7 +37,6 @@ from .finding import OrderFinder
 from .items import item_infos, pick_lines
 from .returns import ItemReturns
 from .specs import FLOWS, Eligibility, FlowSpec, SlotSpec
-from .wording import FlowTemplates
 from .writes import WriteSteps
 
 __all__ = ["OrderFlows"]
@@ -113,7 +112,6 @@ class OrderFlows:
         if return_window_days <= 0:
             raise ValueError(f"return_window_days must be > 0, got {return_window_days}")
         self._orders = orders
-        templates = FlowTemplates(templates)  # type: ignore[assignment]
         self._t = templates
         self._product = product
         self._window = return_window_days
@@ -121,7 +119,7 @@ class OrderFlows:
         self._cur = currency_symbol
         self._names = product_names
         self._flows = FLOWS if flows is None else flows
-        self._writes = WriteSteps(orders, templates, max_reasks=max_reasks, flows=self._flows)  # type: ignore[arg-type]
+        self._writes = WriteSteps(orders, templates, max_reasks=max_reasks, flows=self._flows)
         self._finder = OrderFinder(orders, product=product, handles=self.handles, fits=self._fits)
         self._returns = ItemReturns(templates, currency_symbol=currency_symbol, window_days=return_window_days,
                                     today=today, product=product, non_returnable=non_returnable,

@@ -54,7 +54,7 @@ class ItemReturns:
     """The item-level parts of the return flow and the refund look-up.
 
     Args:
-        templates: reply wording (:class:`engine.flows.wording.FlowTemplates`).
+        templates: reply wording (:class:`engine.responses.templates.Templates`).
         currency_symbol: put before amounts (the store's currency).
         window_days: the store's return window.
         today: the store's clock.
@@ -225,10 +225,8 @@ class ItemReturns:
         kept = [(i.product_id, i.quantity - taken.get(i.product_id, 0)) for i in order.items
                 if i.quantity - taken.get(i.product_id, 0) > 0]
         if kept and taken:
-            plural = len(kept) > 1 or kept[0][1] > 1
             text += ("" if lang == "zh" else " ") + self._t.render(
-                "refund_items_kept", lang, kept=self.lines_text(order, kept, lang),
-                verb="were" if plural else "was", pronoun="they aren't" if plural else "it isn't")
+                "refund_items_kept", lang, kept=self.lines_text(order, kept, lang))
         if any(r.status != "rejected" for r in order.returns):
             text += ("" if lang == "zh" else " ") + self._t.render("refund_items_where", lang)
         return Decision(text, "flow")
