@@ -77,6 +77,19 @@ _NEARBY_SHARE = 0.2
 _OOS_MARGIN = 0.1
 
 
+def _listing(orders: list, lang: str) -> str:
+    """Orders to pick from, each with what it holds: "100276 (Lumen S6 Smartphone and 2 more)"."""
+    def items(o) -> str:
+        names = [i.name for i in o.items]
+        if len(names) <= 1:
+            return names[0] if names else ""
+        return f"{names[0]}等{len(names)}件" if lang == "zh" else f"{names[0]} and {len(names) - 1} more"
+
+    if lang == "zh":
+        return "；".join(f"{o.order_id}（{items(o)}）" if o.items else o.order_id for o in orders)
+    return "; ".join(f"{o.order_id} ({items(o)})" if o.items else o.order_id for o in orders)
+
+
 def _generation(answer: Answer) -> dict:
     """What the reply's trace says about a generated answer: its backend, why a model's text
     was refused (then the text is the extractive answer) and the tokens generated."""
@@ -453,6 +466,8 @@ class Router:
             flow = self._received_order(turn) or self._orders.handle("request_replacement", turn)
         if flow is None:
             return Decision(sep.join(parts), "retrieval", sources=sources, decided_by="defect:faq")
+        if flow.decided_by.endswith((":ask", ":received_orders")):  # no order yet: say what happens next
+            parts.append(self._t.render("defect_offer", lang))
         flow.text = sep.join([*parts, flow.text])
         flow.sources[:0] = sources
         flow.decided_by = f"defect:{flow.decided_by}"
@@ -480,7 +495,7 @@ class Router:
         if len(got) == 1:  # as if named: the flow still shows the order and asks before any write
             ents = dc_replace(turn.nlu.entities, order_ids=(got[0].order_id,))
             return self._orders.handle(intent, dc_replace(turn, nlu=dc_replace(turn.nlu, entities=ents)))
-        listing = ("；" if turn.lang == "zh" else "; ").join(o.order_id for o in got[:5])
+        listing = _listing(got[:5], turn.lang)
         events = [SlotSet("listed_orders", [o.order_id for o in got[:5]])]
         if turn.state.active_flow != intent:
             events.append(FlowStarted(intent))
@@ -504,8 +519,7 @@ class Router:
         if len(mine) == 1:
             slots = {**turn.state.slots, "order_id": mine[0].order_id}
             return self._orders.handle(intent, dc_replace(turn, state=dc_replace(turn.state, slots=slots)))
-        listing = ("；" if turn.lang == "zh" else "; ").join(
-            f"{o.order_id}（{o.status}）" if turn.lang == "zh" else f"{o.order_id} ({o.status})" for o in mine[:5])
+        listing = _listing(mine[:5], turn.lang)
         events = [SlotSet("listed_orders", [o.order_id for o in mine[:5]])]
         if turn.state.active_flow != intent:
             events.append(FlowStarted(intent))
