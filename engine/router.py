@@ -405,9 +405,11 @@ class Router:
 
     # -- private helpers of _retrieve / _general_order_question --------------------------------
     def _recovery(self, turn: Turn) -> Decision | None:
-        """A defect report read as a complaint, with no flow waiting: service recovery rather
-        than the complaint template (other intents reach it through :meth:`_retrieve`)."""
-        if turn.intent == "complaint" and not turn.state.active_flow and _DEFECT_RE.search(turn.nlu.text):
+        """A defect report (a statement, not a question) read as a complaint or as nothing the
+        classifier knows, with no flow waiting: service recovery before any other reading of it
+        (other intents reach it through :meth:`_retrieve`)."""
+        if (turn.intent in ("complaint", OUT_OF_SCOPE) and not turn.state.active_flow
+                and _DEFECT_RE.search(turn.nlu.text) and not looks_like_question(turn.nlu.text)):
             return self._service_recovery(turn)
         return None
 
