@@ -706,6 +706,10 @@ class ActionAskReturnConfirmed(_AskAction):
         return "action_ask_return_confirmed"
 
 
+#: Rasa's intents that leave the return form where it takes free text -> the engine's intent that must agree
+_EXITS = {"deny": "deny", "goodbye": "goodbye", "human_agent": "human_agent", "cancel_order": "cancel_order",
+          "change_address": "change_address"}
+
 #: the engine's intents that make a message a question rather than a return reason
 _QUESTION_INTENTS = frozenset({"policy_question", "product_question", "product_compare", "recommend", "track_order",
                                "refund_status"})
@@ -767,11 +771,12 @@ class ValidateReturnForm(FormValidationAction):
     async def validate_return_reason(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
                                      domain: dict[str, Any]) -> dict[str, Any]:
         reason = clean_text(value) if isinstance(value, str) else ""
-        if _wants_out(tracker):  # "never mind": the form ends, action_submit_return says nothing was opened
-            return {"return_reason": None, "requested_slot": None}
+        engine = await _engine()
+        left = await self._leave(dispatcher, tracker, domain, engine)
+        if left is not None:
+            return {"return_reason": None, **left}
         if len(reason) < 3:
             return {"return_reason": None}  # the form asks again
-        engine = await _engine()
         if await asyncio.to_thread(self._is_question, engine, reason):
             await self._answer_digression(dispatcher, tracker, domain, engine, "return_reason")
             return {"return_reason": None}
@@ -791,9 +796,46 @@ class ValidateReturnForm(FormValidationAction):
         if verdict.answer == "no":
             return {"return_confirmed": False}
         engine = await _engine()
+        left = await self._leave(dispatcher, tracker, domain, engine)
+        if left is not None:
+            return {"return_confirmed": None, **left}
         if await asyncio.to_thread(self._is_question, engine, text):
             await self._answer_digression(dispatcher, tracker, domain, engine, "return_confirmed")
         return {"return_confirmed": None}
+
+    @staticmethod
+    async def _leave(dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any],
+                     engine: "Engine") -> dict[str, Any] | None:
+        """Where the form takes free text, a message that leaves it ("never mind", goodbye, a
+        person, a cancellation, an address change): Rasa's intent says so *and* the words agree
+        (the confirmation gate reads a no; the engine's NLU reads the same intent) — Rasa's small
+        classifier alone reads "the sole came loose" as goodbye. Returns the slots that end the
+        form (the engine's answer already sent), or None to stay."""
+        intent = ((tracker.latest_message or {}).get("intent") or {}).get("name")
+        if intent not in _EXITS:
+            return None
+        text = _latest_text(tracker)
+        if intent == "deny":
+            from engine.nlu.confirm import LexicalConfirmationGate
+
+            if LexicalConfirmationGate().judge(text).answer != "no":
+                return None
+            return {"requested_slot": None}  # action_submit_return says nothing was opened
+        if (await asyncio.to_thread(engine.nlu.parse, clean_text(text))).intent.intent != _EXITS[intent]:
+            return None
+        session = session_for(tracker.sender_id)
+        customer = acting_customer(tracker, domain)
+        context = _context_values(engine, tracker, customer)
+        hint = _EXITS[intent] if intent in ("cancel_order", "change_address") else None
+        _, reply = await asyncio.to_thread(_engine_turn, engine, session, text, customer, context, hint)
+        dispatcher.utter_message(text=reply.text)
+        left: dict[str, Any] = {"requested_slot": None}
+        if reply.handoff:
+            dispatcher.utter_message(json_message={"handoff": {"session_id": session, "intent": reply.intent,
+                                                               "decided_by": reply.trace.get("decided_by")}})
+            if "handoff" in _domain_slots(domain):
+                left["handoff"] = True
+        return left
 
     @staticmethod
     def _is_question(engine: "Engine", text: str) -> bool:
@@ -816,15 +858,6 @@ class ValidateReturnForm(FormValidationAction):
         lang = _conversation_language(tracker, engine)
         prompt = _form_prompt(tracker, engine, lang, slot)
         dispatcher.utter_message(text=reply.text + _PARAGRAPH + prompt if prompt else reply.text)
-
-
-def _wants_out(tracker: Tracker) -> bool:
-    """A "never mind" where the form wanted free text: Rasa reads it as ``deny`` and the words say
-    no (the confirmation gate), both; either alone could be a reason ("no longer needed")."""
-    from engine.nlu.confirm import LexicalConfirmationGate
-
-    intent = ((tracker.latest_message or {}).get("intent") or {}).get("name")
-    return intent == "deny" and LexicalConfirmationGate().judge(_latest_text(tracker)).answer == "no"
 
 
 def _return_key(session: str, order_id: str, reason: str) -> str:
@@ -853,8 +886,8 @@ class ActionSubmitReturn(_EngineAction):
         order_id, reason, confirmed = slots.get("order_id"), slots.get("return_reason"), slots.get("return_confirmed")
         customer = acting_customer(tracker, domain)
         clear = _slot_events({"order_id": None, "return_reason": None, "return_confirmed": None}, tracker, domain)
-        if customer is None and _replied_this_turn(tracker):
-            return clear  # the form ended with the sign-in message
+        if confirmed is not True and _replied_this_turn(tracker):
+            return clear  # the form ended with its own answer (sign in, goodbye, a person, ...)
         engine = await _engine()
         lang = _conversation_language(tracker, engine)
         if confirmed is not True or not order_id or not reason or customer is None:
