@@ -220,8 +220,11 @@ class Understanding:
             # the question as asked (with what it inherited): an elliptical next turn asks it again
             asked = turn.nlu.text if self._asks(turn.nlu.text, products[0], turn.lang) else ""
             events.append(SlotSet("frame", {"intent": intent, "question": asked[:300], "products": products[:4]}))
-        elif intent in self._intents.order_intents:
-            events.append(SlotSet("frame", {"intent": intent, "question": "", "products": []}))
+        else:
+            # an order answer, also to a turn the classifier missed (the flow that answered names it)
+            answered = decision.decided_by.split(":", 1)[0] if decision.route == "flow" else intent
+            if answered in self._intents.order_intents:
+                events.append(SlotSet("frame", {"intent": answered, "question": "", "products": []}))
         if products:
             events.append(SlotSet("mentioned_products", products[:6]))
         return events
@@ -230,7 +233,7 @@ class Understanding:
     def _read(self, turn: Turn) -> Command:
         nlu, state = turn.nlu, turn.state
         text, ents, intent = nlu.text, nlu.entities, turn.intent
-        flat = _PUNCT_RE.sub(" ", text)  # "where. are. my. earbuds." reads as words
+        flat = re.sub(r"\s+", " ", _PUNCT_RE.sub(" ", text))  # "where. are. my. earbuds." reads as words
         entry = self._intents.entry(intent)
         if _IDENTITY_RE.search(text) and not ents.order_ids and not ents.product_ids:
             return Command("small_talk", SMALL_TALK)  # "are you a bot?" asks about us, not for a person
@@ -333,7 +336,10 @@ class Understanding:
         # a flow's step takes the answer, unless the turn asks something ("how much was that toaster?")
         order_talk = (in_order_flow and step is not None and not is_question(text)) or bool(ents.order_ids)
         if target and not order_talk and (about_product or bool(products) or (correction and products)):
-            if intent not in ("product_compare", "recommend") and self._asks(text, target, turn.lang):
+            # a product picked by reference is asked about, whatever the words first suggested ("the
+            # cheapest one: how heavy is it?" is no new search)
+            if (intent not in ("product_compare", "recommend") or picked is not None) and self._asks(
+                    text, target, turn.lang):
                 return Command("answer_attribute", "product_question", product_ids=products or (target,),
                                resolved_by=picked.by if picked else "")
             elliptic = elliptic or correction or self._names_only(text, products)
@@ -551,11 +557,10 @@ class Understanding:
             return False
         if _PRICE_STOCK_RE.search(text):
             return True
-        if self._asks_about is not None:
-            return bool(self._asks_about(text, product_id, lang))
-        low = text.lower()
-        return any((en and re.search(r"\b" + re.escape(en.lower()) + r"\b", low)) or (zh and zh in text)
-                   for en, zh in self._labels.values())
+        if self._asks_about is not None and self._asks_about(text, product_id, lang):
+            return True
+        # an attribute the store's catalog names, even one this product lacks ("跑鞋防水吗": it says no)
+        return self._names_label(text)
 
     # -- small talk ---------------------------------------------------------------------------
     def _chit_chat(self, turn: Turn) -> bool:
