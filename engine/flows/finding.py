@@ -195,6 +195,7 @@ class OrderFinder:
         or a refund question that asks to send an item back: the request the words make."""
         cue = request_in(turn.nlu.text)
         if intent == "track_order" and cue and cue != intent and self._handles(cue) \
+                and not _IF_RE.search(turn.nlu.text) \
                 and (turn.intent != intent or not _CUE["track_order"].search(turn.nlu.text)):
             return cue  # "can I return the camera? it hasn't arrived yet": a return question
         return intent
