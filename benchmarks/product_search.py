@@ -208,6 +208,9 @@ def main(argv: list[str] | None = None) -> int:
             if result.relaxed:
                 empty += 1
                 empty_ok += not g
+                if g and shown < args.show:
+                    shown += 1
+                    print(f"[{lang}] said nothing fits: {item['text']!r} {cons} relaxed {result.relaxed}")
                 ndcgs.append(1.0 if not g else 0.0)
                 continue
             ids = [p.id for p in result.products]

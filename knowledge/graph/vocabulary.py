@@ -333,8 +333,9 @@ class CatalogVocabulary:
                     break
                 at = low.find(term, at + 1)
         for m in _ZH_HEAD.finditer(low):
-            c = m.group(1) or m.group(2) or m.group(3)
-            if c in self._zh_heads and not any(a <= m.start() < b for a, b in taken):
+            g = next(k for k in (1, 2, 3) if m.group(k))
+            c, at = m.group(g), m.start(g)
+            if c in self._zh_heads and not any(a <= at < b for a, b in taken):
                 zh.append(c)
         return [t for _, _, t in found] + list(dict.fromkeys(zh))
 
@@ -418,7 +419,8 @@ def _reading(a, info: AttributeInfo):
     words = []
     for item in (v if isinstance(v, list) else [v]):
         word = " ".join(norm_words(str(item)))
-        if len(word) >= 2 and word not in COMMON_WORDS:
+        # a bare number ("101" keys) is no word to match: "under $101" names a price, not a value
+        if len(word) >= 2 and word not in COMMON_WORDS and not re.fullmatch(r"[\d. ]+", word):
             words.append(word)
     for item in re.split(r"[、;；,，/]", a.value_zh or ""):
         item = item.strip()
