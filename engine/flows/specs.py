@@ -44,6 +44,9 @@ _ADDRESS_LEAD_RE = re.compile(
 _ADDRESS_LEADS_RE = re.compile(
     r"(?:\b(?:ship|deliver|send|redirect|move)\b[^.?!]*?\bto\b|new address(?: is)?|address is|address[:：]|"
     r"寄到|送到|发到|改寄|新地址(?:是|为)?|地址(?:是|为)|[:：])\s*[:：]?\s*", re.IGNORECASE)
+# "my office at 12 Oak St": words before the street number that are no part of an address
+_LEAD_WORDS_RE = re.compile(r"^((?!(?:apt|apartment|suite|unit|floor|building|bldg|room)\b)[A-Za-z][A-Za-z' ]*?\s+)"
+                            r"(\d+[A-Za-z]?\s+[A-Za-z]{2,}.*)$", re.IGNORECASE | re.DOTALL)
 _STREET_RE = re.compile(r"\d+[A-Za-z]?\s+[A-Za-z]{2,}|[\u4e00-\u9fff].{0,20}(?:路|街|道|号|巷|弄|区|市|省)")
 
 
@@ -79,13 +82,19 @@ def extract_address(text: str) -> str | None:
     "ship my order to 500 Market St, ...", "新地址是 15 Orchard Road ...")."""
     m = _ADDRESS_LEAD_RE.search(text)
     if m and valid_address(m.group(1)):
-        return m.group(1).strip().rstrip(".。")
+        return _from_street(m.group(1).strip().rstrip(".。"))
     found = None
     for lead in _ADDRESS_LEADS_RE.finditer(text):  # the last lead before an address: "改寄到我公司：<address>"
         tail = text[lead.end():].strip()
         if valid_address(tail) and re.match(r"[\w#\u4e00-\u9fff]", tail):
             found = tail.rstrip(".。 ").strip()
-    return found
+    return _from_street(found) if found is not None else None
+
+
+def _from_street(address: str) -> str:
+    """"my office at 12 Oak St, ...": the address from its street number on."""
+    m = _LEAD_WORDS_RE.match(address)
+    return m.group(2) if m is not None and valid_address(m.group(2)) else address
 
 
 _DIGITS_RE = re.compile(r"(?<![0-9])[0-9]{4,}(?![0-9])")

@@ -293,3 +293,18 @@ def test_a_corrected_postcode_at_the_confirmation_is_asked_again_and_written_onl
     assert "12 Oak Street, Seattle, WA 98109" in d.text and "(yes / no)" in d.text and service.writes == []
     chat.say("yes", "affirm")
     assert [w[0] for w in service.writes] == ["address:12 Oak Street, Seattle, WA 98109"]
+
+
+@pytest.mark.parametrize("text, address", [
+    ("can u ship my toaster order to 500 Market St, San Francisco, CA 94105", "500 Market St, San Francisco, CA 94105"),
+    ("显示器那单改寄到我公司：1200 Main St, Suite 300, Houston, TX 77002", "1200 Main St, Suite 300, Houston, TX 77002"),
+    ("新地址是 15 Orchard Road, #12-03, Singapore 238841", "15 Orchard Road, #12-03, Singapore 238841"),
+    ("deliver it to my office at 12 Oak Street, Seattle, WA 98101", "12 Oak Street, Seattle, WA 98101"),
+    ("change the address to Apt 5, 12 Oak Street, Seattle 98101", "Apt 5, 12 Oak Street, Seattle 98101"),
+])
+def test_the_new_address_is_read_wherever_the_message_leads_into_it(text, address):
+    assert extract_address(text) == address
+
+
+def test_a_correction_is_no_address():
+    assert extract_address("等下，邮编写错了，是77010") is None
