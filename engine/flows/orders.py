@@ -238,9 +238,12 @@ class OrderFlows:
         except ConnectorUnavailable:
             return Decision(self._t.render("service_unavailable", lang), "handoff",
                             handoff_reason="order system unavailable", decided_by=f"{intent}:unavailable")
+        asked = intent
         intent = self._finder.wants_refund(self._finder.wants_return(intent, order, turn), order, turn)
         in_flow = turn.state.active_flow == intent
         events = [SlotSet("order_id", order.order_id)]
+        if intent != asked and turn.state.active_flow == asked:  # the words asked for the other request
+            events.append(FlowCompleted(asked, outcome="switched"))
         if order.items:
             events.append(SlotSet("product_id", order.items[0].product_id))
         if listed:
