@@ -162,6 +162,8 @@ class Router:
 
     def route(self, turn: Turn) -> Decision:
         decision = self._recovery(turn) or self._ticket(turn) or self._route(turn)
+        if turn.state.slots.get(_TICKET_OFFER) and not decision.decided_by.startswith("ticket:"):
+            decision.events.append(SlotSet(_TICKET_OFFER, None))  # the offer stands for the next message only
         if self._note is not None and decision.route == "handoff":
             note = self._note(turn.lang)
             if note:

@@ -162,3 +162,14 @@ def test_repeated_questions_nothing_answers_end_with_a_person(service, qa):
         state = state.apply_all([UserUttered("??"), BotUttered("sorry", route="fallback")])
     d = r.route(turn("is there a shop in miami?", "policy_question", state=state))
     assert d.route == "handoff"
+
+
+def test_the_ticket_offer_stands_for_the_next_message_only(service, qa, tmp_path):
+    tickets = HandoffTickets(tmp_path / "t.db")
+    desk = SupportHours(PROFILE, Templates(store="Tea Shop"), clock=lambda: SUNDAY, tickets=tickets)
+    r = _router(service, qa, FakeRetriever([passage(0.1)]), note=desk.note)
+    state = DialogueState("s").apply_all(r.route(turn("let me talk to a person", "human_agent")).events)
+    later = r.route(turn("thanks", "thanks", state=state))
+    state = state.apply_all(later.events)
+    r.route(turn("my number is +1 555 010 0100", "out_of_scope", state=state))
+    assert tickets.list() == []
