@@ -74,6 +74,7 @@ class StoreParts:
             and which is not watched: its files are generated).
         root: the store's folder.
         refund_days: ``policies.refund_business_days`` (the demo's; a kit's come with its profile).
+        kit: the :class:`knowledge.kit.Kit` read (a kit's; what a live FAQ edit is checked against).
     """
 
     name: str
@@ -91,6 +92,7 @@ class StoreParts:
     profile: Any = None
     root: Path | None = None
     refund_days: tuple[int, int] | None = None
+    kit: Any = None
 
     def templates(self, settings: Settings) -> Templates:
         """The engine's templates (or ``store.templates_file``) with this store's wording over them."""
@@ -225,7 +227,8 @@ def _kit_store(settings: Settings, *, today: date | None) -> StoreParts:
         languages=tuple(profile.languages), order_id_pattern=_pattern(profile.order_id_pattern),
         template_overrides=_order_id_wording(settings, kit) | dict(kit.templates or {}),
         intent_examples=_name_examples(profile.name) + _intent_examples(kit.intents),
-        intent_catalog_overrides=dict((kit.intents or {}).get("catalog") or {}), profile=profile, root=root)
+        intent_catalog_overrides=dict((kit.intents or {}).get("catalog") or {}), profile=profile, root=root,
+        kit=kit)
 
 
 def _pattern(pattern: str) -> str | None:
@@ -304,7 +307,7 @@ def watch_store(settings: Settings, store: StoreParts, knowledge: Knowledge) -> 
         return knowledge(kit.catalog if changed & _CATALOG_FILES else None,
                          list(kit.faqs) if changed & _FAQ_FILES else None)
 
-    live = LiveKit(root, rebuild, parts, interval_s=settings.store.watch_interval_s).start()
+    live = LiveKit(root, rebuild, parts, interval_s=settings.store.watch_interval_s, kit=store.kit).start()
     log.info("store kit %s: watching its files for edits (every %.1f s)", root, settings.store.watch_interval_s)
     return {name: live.part(name) for name in parts}
 

@@ -39,7 +39,7 @@ from typing import Any
 from knowledge.kernel.privacy import mask_pii
 
 from .problems import KitInvalid
-from .reader import KIT_FILES, Kit, read_kit
+from .reader import KIT_FILES, Kit, read_kit, reread
 
 __all__ = ["LiveKit", "LivePart", "Build", "DEFAULT_INTERVAL_S"]
 
@@ -111,6 +111,8 @@ class LiveKit:
         interval_s: seconds between polls (> 0).
         files: the kit files watched (default: every file of the kit format).
         reader: reads a kit (default :func:`read_kit`; tests inject their own).
+        kit: the kit the initial parts were built from; with it (and the default reader), an edit
+            of ``faqs.jsonl`` alone re-reads only that file (:func:`knowledge.kit.reader.reread`).
 
     Attributes:
         version: 0 at start, +1 per edit swapped in.
@@ -119,7 +121,7 @@ class LiveKit:
 
     def __init__(self, root: str | Path, build: Build, initial: Mapping[str, Any], *,
                  interval_s: float = DEFAULT_INTERVAL_S, files: Iterable[str] = KIT_FILES,
-                 reader: Callable[[Path], Kit] = read_kit) -> None:
+                 reader: Callable[[Path], Kit] = read_kit, kit: Kit | None = None) -> None:
         if not interval_s > 0:
             raise ValueError(f"interval_s must be > 0, got {interval_s}")
         if not callable(build):
@@ -130,6 +132,7 @@ class LiveKit:
         self.problems: list = []
         self._build = build
         self._reader = reader
+        self._kit = kit if reader is read_kit else None   # the last good kit, for partial re-reads
         self._files = tuple(files)
         self._interval = float(interval_s)
         self._served = _signature(self.root, self._files)   # what the parts were built from
@@ -159,7 +162,7 @@ class LiveKit:
         changed = frozenset(n for n in self._files if before.get(n) != self._served.get(n))
         started = time.perf_counter()
         try:
-            kit = self._reader(self.root)
+            kit = reread(self._kit, changed) if self._kit is not None else self._reader(self.root)
         except KitInvalid as exc:
             return self._refuse(before, changed, exc.problems)
         except Exception as exc:  # an unreadable folder, a reader bug: keep serving
@@ -186,6 +189,8 @@ class LiveKit:
         self.parts = {**self.parts, **{k: v for k, v in new.items() if k in self.parts}}  # one swap
         self.version += 1
         self._served, self._refused, self.problems = before, None, []
+        if self._kit is not None:
+            self._kit = kit
         log.info("store kit %s: serving version %d (%s edited; %d products, %d FAQ entries) after %.2f s",
                  self.root, self.version, ", ".join(sorted(changed)), len(kit.catalog), len(kit.faqs),
                  time.perf_counter() - started)

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -36,7 +36,7 @@ from ._trial import read_customers, read_orders
 from .problems import KitInvalid, Problem
 from .profile import StoreProfile, parse_profile
 
-__all__ = ["Kit", "KitLimits", "check_kit", "read_kit", "KIT_FILES"]
+__all__ = ["Kit", "KitLimits", "check_kit", "read_kit", "reread", "KIT_FILES"]
 
 log = logging.getLogger(__name__)
 
@@ -172,6 +172,33 @@ def _read_catalog_json(path: Path, plog: ProblemLog, limits: KitLimits) -> Catal
         plog.error(CATALOG_JSON, None, None, "empty: a kit needs at least one product")
         return None
     return graph
+
+
+def reread(kit: Kit, changed: frozenset[str] | set[str], *, limits: KitLimits | None = None) -> Kit:
+    """``kit`` after an edit of the files in ``changed``: where only ``faqs.jsonl`` changed, that file
+    alone is checked again (against the kit's store.yaml; nothing else refers to FAQs), else the whole
+    kit is read again. A live engine's FAQ edit so costs what its FAQs cost, not its catalog.
+
+    Raises:
+        KitInvalid: the edit has errors (every problem found).
+    """
+    if set(changed) != {"faqs.jsonl"}:
+        return read_kit(kit.root, limits=limits)
+    limits = limits or KitLimits()
+    plog = ProblemLog()
+    path = kit.root / "faqs.jsonl"
+    faqs: list[FAQEntry] = []
+    if not path.exists():
+        plog.error("faqs.jsonl", None, None, "missing (a kit needs store.yaml, faqs.jsonl and catalog.csv)")
+    elif scan(path, "faqs.jsonl", plog, limits, max_rows=limits.max_faqs, what="FAQs"):
+        faqs = read_faq_rows(path, kit.profile, plog)
+    problems = plog.problems()
+    if plog.has_errors:
+        raise KitInvalid(problems, kit.root)
+    for p in problems:
+        log.warning("store kit %s: %s", kit.root, p)
+    others = [p for p in kit.warnings if p.file != "faqs.jsonl"]
+    return replace(kit, faqs=faqs, warnings=others + problems)
 
 
 def check_kit(root: str | Path, *, limits: KitLimits | None = None,

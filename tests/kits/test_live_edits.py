@@ -338,3 +338,33 @@ def test_store_watch_off_or_the_demo_serves_what_it_started_with(kit, tmp_path, 
     _edit_faq(kit, "en", answer="Not picked up.")
     time.sleep(0.3)
     assert parts["faqs"] is first
+
+
+def test_a_faq_only_edit_rereads_the_faqs_alone_and_still_checks_them(kit):
+    from knowledge.kit.problems import KitInvalid
+    from knowledge.kit.reader import reread
+
+    first = read_kit(kit)
+    _edit_faq(kit, "zh", answer="新的答案。")
+    again = reread(first, {"faqs.jsonl"})
+    assert again.catalog is first.catalog and again.profile is first.profile   # not read again
+    assert any(f.answer == "新的答案。" for f in again.faqs) and len(again.faqs) == len(first.faqs)
+    # another file changed too: the whole kit is read again
+    assert reread(first, {"faqs.jsonl", "catalog.csv"}).catalog is not first.catalog
+    _edit_faq(kit, "en", answer="   ")
+    with pytest.raises(KitInvalid) as err:
+        reread(again, {"faqs.jsonl"})
+    assert [(p.file, p.row, p.field) for p in err.value.problems if p.is_error] == [("faqs.jsonl", 1, "answer")]
+
+
+def test_live_kit_with_its_kit_serves_a_faq_edit_and_refuses_a_broken_one(kit):
+    live = LiveKit(kit, lambda k, changed: {"faqs": k.faqs}, {"faqs": []}, interval_s=0.05, kit=read_kit(kit))
+    _edit_faq(kit, "en", answer="Served from a partial re-read.")
+    assert _poll_until_new(live)
+    assert any(f.answer == "Served from a partial re-read." for f in live.parts["faqs"])
+    rows = _faq_rows(kit)
+    rows[1]["question"] = ""
+    _write_faqs(kit, rows)
+    for _ in range(4):
+        assert not live.poll()
+    assert [(p.file, p.row, p.field) for p in live.problems if p.is_error] == [("faqs.jsonl", 2, "question")]
