@@ -43,7 +43,7 @@ _BETWEEN = re.compile(rf"(?:between\s*)?{_CUR_BEFORE}?\s*{_NUM}\s*{_CUR_AFTER}?\
 _AMOUNT = re.compile(rf"({_LESS}|{_MORE}|{_ABOUT})?\s*({_CUR_BEFORE})?\s*{_NUM}\s*((?:{_CUR_AFTER}|{_UNIT_ALT})"
                      rf"(?![a-z])|[a-z]+)?\s*({_ZH_LESS_AFTER}|{_ZH_MORE_AFTER}|{_ZH_ABOUT_AFTER})?", re.IGNORECASE)
 _PRICE_WORDS = re.compile(r"price|budget|cost|spend|cheap|expensive|afford|预算|价|钱|便宜|贵", re.IGNORECASE)
-_CHEAPER = re.compile(r"cheaper|less expensive|lower price|more affordable|budget option|便宜(?:一?点|些)|更便宜|"
+_CHEAPER = re.compile(r"cheaper|less expensive|比.{1,30}?便宜|lower price|more affordable|budget option|便宜(?:一?点|些)|更便宜|"
                       r"实惠一?点|价格低一?点", re.IGNORECASE)
 _IN_STOCK = re.compile(r"in stock|available now|ships? today|有货|现货", re.IGNORECASE)
 # superlatives: (pattern, direction, implied attribute: price | rating | a dimension | None)
@@ -60,7 +60,7 @@ _SUPERLATIVES: list[tuple[re.Pattern[str], str, str | None]] = [
 ]
 # a superlative that names its measure ("brightest": light), for catalogs whose label says it otherwise
 _SUPERLATIVE_DIMENSIONS = [(re.compile(r"bright|最亮", re.I), "light"), (re.compile(r"strong|powerful|最强", re.I), "power"),
-                           (re.compile(r"longest|最长|最久", re.I), "time"), (re.compile(r"big|large|最大|最多", re.I), "volume")]
+                           (re.compile(r"longest|最长|最久|耐用|lasting", re.I), "time"), (re.compile(r"big|large|最大|最多", re.I), "volume")]
 _SMALL = re.compile(r"\bsmall(?:er)?\b|compact|mini\b|小一?点|小巧|小的|小型|迷你|宿舍", re.I)
 _NOT_TOO_DEAR = re.compile(r"not too expensive|affordable|inexpensive|cheap\b|别太贵|不要太贵|便宜", re.I)
 
@@ -98,7 +98,7 @@ class ProductQuery:
     @property
     def constrained(self) -> bool:
         return bool(self.types or self.brands or self.price_min is not None or self.price_max is not None
-                    or self.attrs or self.order)
+                    or self.attrs or self.order or self.within)
 
 
 def _normalise(text: str) -> str:
@@ -370,8 +370,8 @@ _DIMENSION_WORDS: list[tuple[str, re.Pattern[str]]] = [
                           r"装多少|装得|能装|多少毫升|几升|多大容量", re.I)),
     ("mass", re.compile(r"heavy|weigh|多重|重不重|几斤|几克|多少克", re.I)),
     ("power", re.compile(r"watt|how powerful|功率|几瓦|多少瓦", re.I)),
-    ("time", re.compile(r"how long (?:does|will|can) (?:it|the battery|they) (?:last|run|go)|between charges|"
-                        r"能用多久|用多久|续航", re.I)),
+    ("time", re.compile(r"how long (?:does|will|can) (?:it|the battery|they) (?:last|run|go)|between charges|battery|"
+                        r"能用多久|用多久|续航|电池|耐用", re.I)),
     ("length", re.compile(r"how (?:long|tall|high|wide|big|thick) is|多长|多高|多宽|多厚|多大", re.I)),
     ("pixels", re.compile(r"photo|picture|camera|拍照|拍摄|像素|摄像", re.I)),
     ("temperature", re.compile(r"how (?:warm|cold)|what temperature|多少度|几度|温度", re.I)),

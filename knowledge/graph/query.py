@@ -414,6 +414,13 @@ class ProductQA:
         return {t for t in types if any(t in h or h in t for h in heads if h)
                 or (t in self.vocabulary.types and bool(set(rows) & set(self.vocabulary.types[t].tolist())))}
 
+    def _names(self, product_id: str) -> str:
+        p = self._catalog.get(product_id)
+        if p is None:
+            return ""
+        names = [p.name, p.name_zh, *(t.get("name", "") for t in p.translations.values())]
+        return " ".join(" ".join(norm_words(n)) + " " + n.lower() for n in names if n)
+
     def _related(self, context_ids: list[str]) -> list[str]:
         """Accessories of, and products compatible with, the products in context (the graph's edges)."""
         out: list[str] = []
@@ -446,9 +453,12 @@ class ProductQA:
             if wanted and q.relative_to is None:
                 q.types = wanted
                 rows = set(self.vocabulary.rows_for_types(wanted).tolist())
-                fit = [i for i in self._related(context) if self.vocabulary.row.get(i) in rows]
+                related = self._related(context)
+                fit = [i for i in related if self.vocabulary.row.get(i) in rows]
+                if not fit:  # "配套的键盘" for a "Keyboard Folio": the type's word inside a related product's name
+                    fit = [i for i in related if any(w in self._names(i) for w in wanted)]
                 if fit:
-                    q.within = tuple(fit)
+                    q.within, q.types = tuple(fit), []
                 elif rows and self.vocabulary.accessory[sorted(rows)].mean() >= 0.5:
                     return [self._none_listed(wanted[0], context[0], lang)]
         elif context and q.constrained and q.relative_to is None:

@@ -87,7 +87,11 @@ class AttributeInfo:
     dimensions: frozenset[str] = frozenset()  # every dimension its values come in ("capacity": L, g, persons)
 
     def measures(self, dimension: str | None) -> bool:
-        return dimension is not None and (dimension == self.dimension or dimension in self.dimensions)
+        if dimension is None:
+            return False
+        dims = {self.dimension, *self.dimensions}
+        # a battery that lasts "12 months" answers "how long does it last" as well as hours do
+        return dimension in dims or (dimension == "time" and "months" in dims)
 
 
 class CatalogVocabulary:
