@@ -186,3 +186,9 @@ def test_one_attribute_in_several_units_is_compared_within_the_stated_one(tmp_pa
     qa = ProductQA(Catalog.from_file(write_catalog(tmp_path, items)))
     assert [p.id for p in qa.search(qa.understand("capacity at least 2 persons", "en")).products] == ["K2"]
     assert [p.id for p in qa.search(qa.understand("容量20升以上", "zh")).products] == ["K1"]
+
+
+def test_cheaper_than_a_named_product_in_chinese(qa):
+    facts = qa.recommend("有没有比Fernlo Beam 9便宜的头灯", "zh", context_ids=["L2"], named_ids=["L2"])
+    assert set(ids(facts)) == {"L1", "L3"}
+
