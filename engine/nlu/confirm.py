@@ -93,7 +93,7 @@ _ZH_QUESTION = ("不确定", "不知道", "不清楚", "什么", "啥", "为什�
 _ZH_DOUBT = ("等一下", "等等", "等会", "等下", "稍等", "慢着", "再想想", "想想", "考虑", "再说", "回头", "晚点", "应该",
              "好像", "似乎", "问问", "商量",
              "以后", "纠结", "犹豫", "看看")
-_ZH_YES_PHRASES = ("没问题", "没错", "不错", "麻烦了", "麻烦你", "辛苦")
+_ZH_YES_PHRASES = ("没问题", "没错", "不错", "麻烦了", "麻烦你", "辛苦", "就这么办", "就这么定了", "这么办", "就这样吧")
 _ZH_NO = ("不要", "不用", "不了", "不必", "别", "算了", "不想", "不行", "不对", "不是", "先不", "保留", "留着",
           "否", "拒绝", "停", "撤回", "不同意", "不确认", "不", "没")
 _ZH_YES = ("好的", "好滴", "好嘞", "好吧", "好", "行", "可以", "是的", "是", "对的", "对", "嗯", "恩", "确认",
@@ -101,6 +101,7 @@ _ZH_YES = ("好的", "好滴", "好嘞", "好吧", "好", "行", "可以", "是�
 
 # words around a yes that add nothing to it ("嗯，帮我取消吧", "那就这样吧")
 _ZH_FILLERS = ("麻烦", "帮我", "给我", "帮忙", "这个", "那个", "就这样", "这样", "那就", "一下", "订单", "单子", "现在",
+               "整单", "全部", "所有", "两个", "这些", "那些", "一起",
                "马上", "直接", "谢谢", "谢了", "哈哈", "吧", "啊", "呀", "哦", "噢", "嗯", "了", "的", "我", "帮", "就",
                "那", "它", "吗", "啦", "呗", "嘞", "滴", "哈", "亲", "都", "也", "掉", "把", "给", "您", "你")
 _EN_FILLERS = frozenset({"oh", "well", "um", "umm", "uh", "hmm", "hi", "hey", "so", "and", "then", "ah", "haha", "lol",
@@ -225,19 +226,24 @@ class LexicalConfirmationGate:
 
     @staticmethod
     def _cjk(t: str, actions: Sequence[str], cues: _Cues) -> None:
-        hedge = next((h for h in _ZH_QUESTION if h in t), None)
-        if hedge:
-            cues.unclear = cues.unclear or f"question:{hedge}"
-        cues.doubt += [h for h in _ZH_DOUBT if h in t]
         rest = t
-        for phrase in _ZH_YES_PHRASES:  # "没问题" / "不错" hold a 没 / 不 that is no refusal
+        for phrase in _ZH_YES_PHRASES:  # "没问题" / "就这么办" hold a 没 / 么 that is no refusal or question
             if phrase in rest:
                 cues.yes.append(phrase)
                 rest = rest.replace(phrase, " ")
+        hedge = next((h for h in _ZH_QUESTION if h in rest), None)
+        if hedge:
+            cues.unclear = cues.unclear or f"question:{hedge}"
+        cues.doubt += [h for h in _ZH_DOUBT if h in rest]
         verbs = [a for a in actions if a and _CJK.search(a)]
         unwanted = _ZH_ITEM_UNWANTED.sub(" ", rest)
         if unwanted != rest and any(v in unwanted for v in verbs):
             rest = unwanted  # what follows decides: a refusal left there still negates the action
+        elif unwanted != rest and not any(c in unwanted for c in _ZH_NO) and (
+                cues.yes or any(c in unwanted for c in _ZH_YES if c != "要")):
+            # "确定，两个都不要了": a yes, and "don't want it" that may be the item or the action
+            cues.unclear = cues.unclear or "mixed:不要了"
+            return
         refusal = [cue for cue in _ZH_NO if cue in rest]
         if refusal:  # a refusal word negates whatever action follows it ("不取消", "别退")
             cues.no += refusal

@@ -105,7 +105,9 @@ def test_no_unclear_reply_is_ever_a_yes():
     ("cancel", RETURN, "no"),  # outside a cancellation, "cancel" calls the action off
     ("no wait, keep it", CANCEL, "no"),
     ("等一下，不要取消", CANCEL, "no"),
-    ("好的，不要了", CANCEL, "no"),
+    # "ok, don't want it": the item or the action? asked again, never a write
+    ("好的，不要了", CANCEL, "unclear"),
+    ("算了，不要了", CANCEL, "no"),
     ("cancel it?", CANCEL, "unclear"),
     ("真的要取消吗", CANCEL, "unclear"),
     ("maybe cancel it", CANCEL, "unclear"),
