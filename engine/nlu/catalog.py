@@ -50,6 +50,8 @@ class IntentEntry:
         reason: what a human agent is told (handoff route).
         with_order_id: the intent a turn of this intent naming an order id is read as.
         with_product: the intent a turn of this intent naming a product is read as.
+        classified: False for an intent the classifier never predicts: the dialogue-understanding
+            stage (engine/dialogue) reads it from the turn in context, so it has no training examples.
     """
 
     name: str
@@ -64,6 +66,7 @@ class IntentEntry:
     reason: str | None = None
     with_order_id: str | None = None
     with_product: str | None = None
+    classified: bool = True
 
     def __post_init__(self) -> None:
         if self.route not in _ROUTES:

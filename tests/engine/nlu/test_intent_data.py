@@ -21,8 +21,11 @@ CORE_INTENTS = {
     "cancel_order", "change_address", "product_question", "product_compare", "recommend",
     "policy_question", "human_agent", "complaint",
 }
-INTENTS = set(yaml.safe_load(resources.files("engine.nlu.data").joinpath("intent_catalog.yaml")
-                             .read_text("utf-8"))["intents"]) - {"out_of_scope"}
+# the catalog's intents the classifier predicts (an entry with `classified: false` is read in context
+# by the dialogue-understanding stage, and has no examples)
+INTENTS = {name for name, entry in yaml.safe_load(resources.files("engine.nlu.data").joinpath("intent_catalog.yaml")
+                                                  .read_text("utf-8"))["intents"].items()
+           if (entry or {}).get("classified", True)} - {"out_of_scope"}
 MIN_EXAMPLES = {"en": 32, "zh": 22}
 MIN_OOS = {"en": 80, "zh": 40}
 CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff]")
