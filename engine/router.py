@@ -49,7 +49,10 @@ from knowledge.graph.query import ProductQA
 __all__ = ["Router"]
 
 _ACCESSORY_RE = re.compile(r"accessor|配件|\bcases?\b|charger|充电", re.IGNORECASE)
-_STOP_RE = re.compile(r"never ?mind|forget (?:it|that|about it)|cancel (?:that|this|it)|\bstop\b|算了|不用了|不要了|取消吧",
+# what ends a waiting flow; "cancel it" / "取消吧" ask to cancel an order (a flow of its own, confirmed
+# before anything happens), so they are not read as "stop asking me"
+_STOP_RE = re.compile(r"never ?mind|forget (?:it|that|about it)|cancel (?:that request|this request)|\bstop\b|算了|不用了|"
+                      r"不要了|先不(?:办|弄|用)了",
                       re.IGNORECASE)
 
 
