@@ -78,6 +78,14 @@ _FOR_RE = re.compile(r"\b(?:one|case|cover|charger|strap|band|cable|thing|access
 # a correction of what was just said: "my bad, the glow 8 I mean", "打错了 是Air 2", "不是这个，是上周那个"
 _CORRECTION_RE = re.compile(r"\b(?:i mean|i meant|my bad|typo|wrong one|not that one|no,? the)\b|打错|说错|搞错|写错|"
                             r"我是说|我指的是|不是.{0,16}[，,\s]\s*是|不对", re.IGNORECASE)
+# the words a correction opens with, before the corrected value
+_FILLER_LEAD = r"(?:(?:no+|nope|oops|sorry|wait|hold on|my bad)[\s,.!]+)"
+_CORRECTION_LEAD_RE = re.compile(
+    r"^\s*" + _FILLER_LEAD + r"*(?:i meant|i mean|make (?:that|it)|correction:?|actually|should be)[\s,:]+"
+    r"|^\s*" + _FILLER_LEAD + r"*(?:it'?s|it is)\s+(?=\d)|^\s*" + _FILLER_LEAD + r"+(?=\d)"
+    r"|^\s*(?:(?:不对|错了|说错了|写错了|打错了|不是|等等)\s*)+[，,。!！]\s*(?:(?:应该)?是|改成|改为|换成)?[\s：:]*"
+    r"|^\s*(?:不对|不是|错了)\s*[，,]?\s*(?:应该是|是|改成|改为|换成)[\s：:]*",
+    re.IGNORECASE)
 # a question about where an order stands, not about what a product is
 _STATUS_Q_RE = re.compile(
     r"\b(?:when|arriv\w*|ship(?:ped|ping|s)?|deliver\w*|track\w*|where(?:'s| is| are)|eta|carrier|courier)\b|"
@@ -356,6 +364,18 @@ class Understanding:
         return Command(intent=intent)
 
     @staticmethod
+    def _without_correction(turn: Turn) -> Turn:
+        """At a flow's free-text step ("the new address?"), a correction's own words are not the
+        answer: "不对不对，是 350 Mass Ave" answers "350 Mass Ave"."""
+        step = turn.state.slots.get("flow_step")
+        if not step or step == "confirm":
+            return turn
+        stripped = _CORRECTION_LEAD_RE.sub("", turn.nlu.text, count=1).strip()
+        if not stripped or stripped == turn.nlu.text.strip():
+            return turn
+        return replace(turn, nlu=replace(turn.nlu, text=stripped))
+
+    @staticmethod
     def _language(turn: Turn) -> Turn:
         """A message with a little Chinese around English names ("Hearthstone Drip 80 呢") in a
         conversation held in Chinese is Chinese (the last reply was: so the store answers it)."""
@@ -367,6 +387,7 @@ class Understanding:
         return replace(turn, nlu=replace(turn.nlu, language="zh"))
 
     def _apply(self, turn: Turn, command: Command) -> Turn:
+        turn = self._without_correction(turn)
         if command.kind == "pass":
             return turn
         nlu = turn.nlu
