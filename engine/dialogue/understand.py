@@ -188,6 +188,7 @@ class Understanding:
         self._asks_about = asks_about
         self._labels = self._attribute_labels(catalog)
         self._tokens: dict[str, tuple[Any, frozenset[str]]] = {}
+        self._words: frozenset[str] | None = None
 
     # -- the stage ----------------------------------------------------------------------------
     def read(self, turn: Turn, trace: dict[str, Any] | None = None) -> Turn:
@@ -408,12 +409,22 @@ class Understanding:
         return replace(turn, nlu=replace(nlu, text=text, entities=ents, intent=prediction))
 
     # -- orders -------------------------------------------------------------------------------
-    @staticmethod
-    def _may_refer(text: str) -> bool:
-        """Whether the text could single out an order at all (a describing word, a recency, a
-        comparison or digits): the order system is asked only then."""
-        return bool(descriptor_tokens(text) or re.search(r"\d{2,}", text) or resolve_recency(text, ["a", "b"])
-                    or resolve_comparison(text, {"a": 1.0, "b": 2.0}) or resolve_other(text, ["a", "b"], "a"))
+    def _may_refer(self, text: str) -> bool:
+        """Whether the text could single out an order at all (a word of the catalog's products, a
+        recency, a comparison or digits): the order system is asked only then."""
+        return bool(descriptor_tokens(text) & self._catalog_words() or re.search(r"\d{2,}", text)
+                    or resolve_recency(text, ["a", "b"]) or resolve_comparison(text, {"a": 1.0, "b": 2.0})
+                    or resolve_other(text, ["a", "b"], "a"))
+
+    def _catalog_words(self) -> frozenset[str]:
+        """Every describing word of the catalog's products (read once, on first use)."""
+        if self._words is None:
+            words: set[str] = set()
+            for p in self._catalog:
+                words |= self._product_tokens(p.id)
+            self._words = frozenset(words)
+            self._tokens.clear()  # built for every product once; kept only for those conversations name
+        return self._words
 
     def _customer_orders(self, turn: Turn) -> list[Order]:
         try:
