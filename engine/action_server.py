@@ -90,6 +90,13 @@ def check_action_call(body: bytes, content_encoding: str | None) -> str | None:
     return None
 
 
+def _body_received(request: Any) -> bool:
+    """Whether the request's body was read to its end (Sanic leaves ``stream.request_body`` set
+    while some of it is still unread)."""
+    stream = getattr(request, "stream", None)
+    return stream is None or not getattr(stream, "request_body", None)
+
+
 def _error(status: int, message: str) -> Any:
     from sanic import response
 
@@ -102,6 +109,11 @@ def _guard(app: Any, token: str | None) -> Any:
 
     async def _check(request: Any) -> Any:
         if not request.path.startswith(_GUARDED_PATHS):
+            return None
+        if not _body_received(request):
+            # Sanic runs request middleware on its error path too: here it stopped reading the body
+            # (a stream cut off at the limit), so the error's own handler answers (413), and neither
+            # the token nor the shape is judged on a body that was never read in full
             return None
         if secret is not None:
             given = request.args.get("token") or ""

@@ -415,7 +415,9 @@ def _bring_context(engine: "Engine", session: str, customer: str | None,
         state = engine.state(session, customer_id=customer)
     except StoreError:
         return {}, None  # the turn itself answers that the store is down
-    if state.customer_id != customer:  # the session id's own conversation is someone else's
+    if state.customer_id is not None and state.customer_id != customer:
+        # the session id's own conversation is someone else's (an unbound one is the conversation
+        # this turn continues and binds: the engine's rule, so Rasa's context goes into it)
         return dict(state.slots), None
     changes = [EngineSlotSet(k, v) for k, v in context.items() if state.slots.get(k) != v]
     if changes:
