@@ -393,7 +393,8 @@ class Understanding:
             return turn
         nlu = turn.nlu
         ents = nlu.entities
-        if command.order_id:
+        if command.order_id and command.kind != "answer_attribute":
+            # a question about an item of an order is about the product: the order is only where it was found
             ents = replace(ents, order_ids=(command.order_id, *ents.order_ids))
         if command.product_ids:
             ents = replace(ents, product_ids=command.product_ids, ordinal=None)
