@@ -51,6 +51,7 @@ from engine.nlu.base import OUT_OF_SCOPE
 from engine.nlu.catalog import IntentCatalog
 from engine.state.events import Event, SlotSet
 from knowledge.graph.catalog import Catalog
+from knowledge.kernel.privacy import mask_pii
 from knowledge.kernel.text import detect_language
 from knowledge.kernel.types import IntentPrediction
 
@@ -227,7 +228,8 @@ class Understanding:
         intent = turn.intent
         if intent in ("product_question", "product_compare", "recommend") and products:
             # the question as asked (with what it inherited): an elliptical next turn asks it again
-            asked = turn.nlu.text if self._asks(turn.nlu.text, products[0], turn.lang) else ""
+            # (kept in the conversation's slots: personal data masked, as in every stored text)
+            asked = mask_pii(turn.nlu.text) if self._asks(turn.nlu.text, products[0], turn.lang) else ""
             events.append(SlotSet("frame", {"intent": intent, "question": asked[:300], "products": products[:4]}))
         else:
             # an order answer, also to a turn the classifier missed (the flow that answered names it)
