@@ -208,15 +208,18 @@ class Understanding:
         """The router's decision, with what this stage adds: small talk instead of "please rephrase"
         when nothing of the store answered a chit-chat message, and the turn's frame for the next one."""
         command = turn.understood
-        if (isinstance(command, Command) and command.kind == "chit_chat" and decision.route == "fallback"
-                and self._render is not None and not decision.events):
-            decision = Decision(self._render(SMALL_TALK, turn.lang), "template", decided_by=SMALL_TALK)
-        elif (turn.nlu.sentiment.score <= self._upset and decision.route in ("flow", "retrieval")
-              and self._render is not None and not _APOLOGY_RE.match(decision.text)):
-            # an upset customer hears an apology before the facts
-            sep = "" if turn.lang == "zh" else " "
-            decision.text = self._render("apology", turn.lang) + sep + decision.text
-        decision.events.extend(self.remember(turn, decision))
+        try:
+            if (isinstance(command, Command) and command.kind == "chit_chat" and decision.route == "fallback"
+                    and self._render is not None and not decision.events):
+                decision = Decision(self._render(SMALL_TALK, turn.lang), "template", decided_by=SMALL_TALK)
+            elif (turn.nlu.sentiment.score <= self._upset and decision.route in ("flow", "retrieval")
+                  and self._render is not None and not _APOLOGY_RE.match(decision.text)):
+                # an upset customer hears an apology before the facts
+                sep = "" if turn.lang == "zh" else " "
+                decision.text = self._render("apology", turn.lang) + sep + decision.text
+            decision.events.extend(self.remember(turn, decision))
+        except Exception as exc:  # an aid, as in read(): the router's decision stands as it was
+            log.warning("understanding could not settle the turn: %s", type(exc).__name__)
         return decision
 
     def remember(self, turn: Turn, decision: Decision) -> list[Event]:
