@@ -35,7 +35,7 @@ from engine.types import Source
 from .base import Decision, Turn, pick_listed
 from .finding import OrderFinder
 from .items import item_infos, pick_lines
-from .returns import ItemReturns
+from .returns import ItemReturns, fmt_date
 from .specs import FLOWS, Eligibility, FlowSpec, SlotSpec
 from .writes import WriteSteps
 
@@ -53,12 +53,6 @@ _RETURN_STATUS_ZH = {"requested": "已申请", "approved": "已批准", "receive
                      "refunded": "已退款", "rejected": "已拒绝"}
 
 
-def _fmt_date(d: date | datetime | None, lang: str) -> str:
-    if d is None:
-        return "未知" if lang == "zh" else "unknown"
-    if lang == "zh":
-        return f"{d.year}年{d.month}月{d.day}日"
-    return f"{d:%b} {d.day}, {d.year}"
 
 
 def _items(order: Order, lang: str, product_names: Callable[[str, str], str | None] | None = None) -> str:
@@ -327,12 +321,12 @@ class OrderFlows:
         lang = turn.lang
         ship = order.shipment
         values = dict(order_id=order.order_id, items=_items(order, lang, self._names),
-                      placed=_fmt_date(order.placed_at, lang))
+                      placed=fmt_date(order.placed_at, lang))
         if order.status in ("shipped", "delivered") and ship is not None:
             values.update(carrier=ship.carrier, tracking=ship.tracking_number,
                           shipment_status=_SHIPMENT_STATUS[lang].get(ship.status, ship.status),
-                          eta=_fmt_date(ship.estimated_delivery, lang),
-                          delivered=_fmt_date(ship.delivered_at, lang))
+                          eta=fmt_date(ship.estimated_delivery, lang),
+                          delivered=fmt_date(ship.delivered_at, lang))
             key = "order_delivered" if order.status == "delivered" else "order_shipped"
         elif order.status in ("cancelled", "returned"):
             key = f"order_{order.status}"
@@ -361,7 +355,7 @@ class OrderFlows:
         if r.status == "refunded" and r.refunded_at is not None:
             amount = f"{self._cur}{(r.refund_amount or order.total):,.2f}"
             return Decision(self._t.render("refund_done", lang, order_id=order.order_id, amount=amount,
-                                           refunded=_fmt_date(r.refunded_at, lang)), "flow")
+                                           refunded=fmt_date(r.refunded_at, lang)), "flow")
         rstatus = _RETURN_STATUS_ZH.get(r.status, r.status) if lang == "zh" else r.status
         return Decision(self._t.render("refund_pending", lang, order_id=order.order_id, return_status=rstatus), "flow")
 
@@ -411,12 +405,12 @@ class OrderFlows:
         """What a flow's refusal, intro or hand-off template may say about the order."""
         values = dict(order_id=order.order_id, items=_items(order, lang, self._names), window=self._window,
                       status=_ORDER_STATUS_ZH.get(order.status, order.status) if lang == "zh" else order.status,
-                      status_verb=self._status_verb(order, lang), delivered=_fmt_date(order.delivered_at, lang),
-                      deadline=_fmt_date(verdict.deadline, lang), days_left=verdict.days_left)
+                      status_verb=self._status_verb(order, lang), delivered=fmt_date(order.delivered_at, lang),
+                      deadline=fmt_date(verdict.deadline, lang), days_left=verdict.days_left)
         if verdict.blocking is not None:  # an open return
             r = verdict.blocking
             values.update(return_status=_RETURN_STATUS_ZH.get(r.status, r.status) if lang == "zh" else r.status,
-                          opened=_fmt_date(r.created_at, lang))
+                          opened=fmt_date(r.created_at, lang))
         if order.shipment is not None:
             values.update(carrier=order.shipment.carrier, tracking=order.shipment.tracking_number)
         return values
