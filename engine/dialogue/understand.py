@@ -187,7 +187,11 @@ class Understanding:
         self._intents = intents
         self._vocab = vocabulary
         self._asks_about = asks_about
-        self._labels = self._attribute_labels(catalog)
+        labels = self._attribute_labels(catalog).values()
+        # the catalog's attribute labels, matched in one pass (English as words, Chinese as written)
+        english = sorted({en.lower() for en, _ in labels if en and len(en) > 3}, key=len, reverse=True)
+        self._en_labels = re.compile(r"\b(?:" + "|".join(map(re.escape, english)) + r")\b") if english else None
+        self._zh_labels = tuple({zh for _, zh in labels if zh})
         self._tokens: dict[str, tuple[Any, frozenset[str]]] = {}
         self._words: frozenset[str] | None = None
 
@@ -583,9 +587,9 @@ class Understanding:
 
     def _names_label(self, text: str) -> bool:
         """Whether the text names one of the catalog's attributes by its label."""
-        low = text.lower()
-        return any((en and len(en) > 3 and re.search(r"\b" + re.escape(en.lower()) + r"\b", low)) or (zh and zh in text)
-                   for en, zh in self._labels.values())
+        if self._en_labels is not None and self._en_labels.search(text.lower()):
+            return True
+        return any(zh in text for zh in self._zh_labels)
 
     def _asks(self, text: str, product_id: str, lang: str) -> bool:
         """Whether ``text`` asks something specific about ``product_id``: the product QA's reading
