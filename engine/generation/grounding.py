@@ -1,18 +1,29 @@
-"""The grounding check: a generated answer may only state what its sources say.
+"""The grounding check: every claim of a generated answer must be supported by one source sentence.
 
-Every number (prices, durations, percentages, years; digits, English number words and Chinese
-numerals before a unit), every date word (months, weekdays), every model code (``X200``, ``IPX4``)
-and every catalog product or brand name in an answer must appear in the sources or facts it was
-given. An answer must not state an order's status at all (those come only from the connectors),
-must not open with "Yes" where the sources say "No" (or the reverse), must be in the customer's
-language and must share most of its content words with the sources.
-:meth:`GroundingChecker.check` lists what failed; an empty list means the answer is grounded.
+An answer is split into claims (:func:`engine.generation.claims.split_claims`: sentences, then
+clauses, in English and Chinese). Each claim is matched with the source unit (a clause or a whole
+sentence of one source) that shares most of its words; in that one unit the claim must find
+
+- every number with its unit (a "24-month warranty" is refused where the matching sentence says
+  12 months, and where 24 months is said of something else in another source);
+- the same polarity (negations counted in both languages: a flipped "not" / "不" is refused);
+- every e-mail address, URL and phone number (and, when the store's contacts are given, only
+  those), every date word and every promise-widening word ("every", "free", "worldwide", "所有",
+  "免费"...: an injected promise is refused);
+- most of its content words (``min_support``).
+
+Product names, brands and model codes must occur in the same source as that unit (a product's
+facts name it once). An answer must also not state an order's status (those come only from the
+connectors) and each sentence must be in the customer's language. :meth:`GroundingChecker.check`
+lists what failed; an empty tuple means the answer is grounded. The check of a whole answer is the
+union of the checks of its claims, so a stream that releases claim by claim
+(:mod:`engine.generation.llm`) never shows what the whole-answer check refuses.
 
 Example:
     >>> checker = GroundingChecker()
     >>> checker.check("Returns are accepted within 45 days.", ["Return within 30 days of delivery."])
     ('number 45',)
-    >>> checker.check("You can return it within thirty days.", ["Return within 30 days of delivery."])
+    >>> checker.check("You can return it within thirty days of delivery.", ["Return within 30 days of delivery."])
     ()
 """
 
@@ -20,33 +31,15 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Sequence
-from decimal import Decimal, InvalidOperation
+from dataclasses import dataclass
 
-from engine.text import detect_language, lexical_tokens
+from engine.text import detect_language
 
-__all__ = ["GroundingChecker", "CITATION_RE", "split_sentences", "take_sentences"]
+from .claims import (CITATION_RE, answer_word, content_words, contacts, negations, promises, quantities, split_claims,
+                     split_sentences, take_sentences)
 
-CITATION_RE = re.compile(r"\s*[\[【]\s*\d+(?:\s*[,，、]\s*\d+)*\s*[\]】]")
-_NUMBER_RE = re.compile(r"(?<![A-Za-z\d])\d+(?:,\d{3})*(?:\.\d+)?")  # not inside codes ("X200")
-_EN_UNITS = {
-    "zero": 0, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8,
-    "nine": 9, "ten": 10, "eleven": 11, "twelve": 12, "thirteen": 13, "fourteen": 14, "fifteen": 15,
-    "sixteen": 16, "seventeen": 17, "eighteen": 18, "nineteen": 19,
-}
-_EN_TENS = {"twenty": 20, "thirty": 30, "forty": 40, "fifty": 50, "sixty": 60, "seventy": 70,
-            "eighty": 80, "ninety": 90}
-_EN_WORD_RE = re.compile(
-    r"\b(" + "|".join([*_EN_TENS, *_EN_UNITS, "hundred", "dozen"]) + r")(?:[- ](" + "|".join(_EN_UNITS) + r"))?\b",
-    re.IGNORECASE,
-)
-_ZH_DIGITS = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
-_ZH_UNITS = {"十": 10, "百": 100, "千": 1000, "万": 10000}
-# a Chinese numeral counts as a claim before a unit or classifier ("七天", "三十个工作日", "第二"),
-# not inside ordinary words ("一般", "统一")
-_ZH_NUM_RE = re.compile(
-    r"(第)?([零〇一二两三四五六七八九十百千万]+)(?=(?:个)?(?:天|日|周|星期|月|年|小时|分钟|秒|元|美元|块|次|期|件|倍|种|家|层|%|％|工作日|折|寸|米|克|升))"
-    r"|(第)([零〇一二两三四五六七八九十百千万]+)"
-)
+__all__ = ["GroundingChecker", "CITATION_RE", "split_sentences", "take_sentences", "split_claims"]
+
 _DATE_WORDS = re.compile(
     r"\b(january|february|march|april|june|july|august|september|october|november|december|"
     r"jan|feb|mar|apr|jun|jul|aug|sep|sept|oct|nov|dec|"
@@ -55,7 +48,7 @@ _DATE_WORDS = re.compile(
 )
 _ZH_DATE_RE = re.compile(r"(?:星期|周|礼拜)[一二三四五六日天]|明天|后天|昨天|今天|周末")
 # model codes: letters and digits together (X200, IPX4, S5, 2E) — but not plain numbers or units ("30h")
-_CODE_RE = re.compile(r"(?<![\w.])(?=[A-Za-z0-9-]*[A-Za-z])(?=[A-Za-z0-9-]*\d)[A-Za-z0-9][A-Za-z0-9-]*[A-Za-z0-9](?![\w])")
+_CODE_RE = re.compile(r"(?<![\w.@/])(?=[A-Za-z0-9-]*[A-Za-z])(?=[A-Za-z0-9-]*\d)[A-Za-z0-9][A-Za-z0-9-]*[A-Za-z0-9](?![\w@.]\w)")
 _UNIT_SUFFIX_RE = re.compile(r"^\d+(?:h|hrs?|mah|w|gb|tb|mm|cm|kg|g|ml|l|am|pm|st|nd|rd|th|k|x|p|hz|khz|mhz|ghz|v)$", re.I)
 # an order's status is the connectors' to tell, never the generator's
 _ORDER_STATUS_RE = re.compile(
@@ -70,57 +63,13 @@ _ZH_ORDER_STATUS_RE = re.compile(
     r"(?:您|你)的(?:订单|包裹)[^。！？\n]{0,20}?(?:已发货|已经发货|已送达|已签收|运输中|配送中|派送中|处理中|已取消|已退款)"
     r"|订单(?:号)?\s*\d{5,}"
 )
-# an answer that opens with "Yes" where the sources say "No" (or the reverse) contradicts them,
-# however many of their words it borrows
-_POLARITY_RE = re.compile(r"(?:^|(?<=[.!?]\s))(yes|no)\b", re.IGNORECASE)
-# a sentence ends at . ! ? before white space (not inside "5.3" or "$129.99"), or at 。！？ or a newline
-_BOUNDARY_RE = re.compile(r"(?<=[.!?])\s+|(?<=[。！？\n])")
-_STEM = 5  # English words compare on their first letters ("returns" ~ "returned")
-_MIN_WORDS = 3  # shorter answers are judged on their numbers and names alone
 
 
-def _norm_number(text: str) -> str | None:
-    try:
-        value = Decimal(text.replace(",", ""))
-    except InvalidOperation:
-        return None
-    return format(value.normalize(), "f")
+_QUESTION_RE = re.compile(r"[?？]\s*$")
 
 
-def _zh_value(numeral: str) -> int | None:
-    total, section, digit = 0, 0, None
-    for ch in numeral:
-        if ch in _ZH_DIGITS:
-            digit = _ZH_DIGITS[ch]
-        elif ch in _ZH_UNITS:
-            unit = _ZH_UNITS[ch]
-            if unit == 10000:
-                total += (section + (digit or 0)) * unit
-                section, digit = 0, None
-            else:
-                section += (1 if digit is None else digit) * unit
-                digit = None
-        else:
-            return None
-    return total + section + (digit or 0)
-
-
-def _numbers(text: str) -> set[str]:
-    """Every number ``text`` states, normalised (``$1,299.00`` → ``1299``, ``thirty`` → ``30``)."""
-    found = {n for n in (_norm_number(m) for m in _NUMBER_RE.findall(text)) if n is not None}
-    for m in _EN_WORD_RE.finditer(text):
-        head, tail = m.group(1).lower(), (m.group(2) or "").lower()
-        if head == "hundred":
-            found.add("100")
-        elif head == "dozen":
-            found.add("12")
-        else:
-            found.add(str(_EN_TENS.get(head, _EN_UNITS.get(head, 0)) + _EN_UNITS.get(tail, 0)))
-    for m in _ZH_NUM_RE.finditer(text):
-        value = _zh_value(m.group(2) or m.group(4))
-        if value is not None:
-            found.add(str(value))
-    return found
+def _squash(text: str) -> str:
+    return re.sub(r"[\s\-_]+", "", text.lower())
 
 
 def _dates(text: str) -> set[str]:
@@ -128,52 +77,40 @@ def _dates(text: str) -> set[str]:
     return words | set(_ZH_DATE_RE.findall(text))
 
 
-def _squash(text: str) -> str:
-    return re.sub(r"[\s\-_]+", "", text.lower())
+@dataclass(frozen=True)
+class _Unit:
+    """One clause or sentence of one source, read once."""
+
+    source: int
+    text: str
+    words: frozenset[str]
+    numbers: frozenset[tuple[str, str | None]]
+    negations: int
+    answer: str | None
+    contacts: frozenset[str]
+    dates: frozenset[str]
+    promises: frozenset[str]
 
 
-def take_sentences(buffer: str) -> tuple[list[str], str]:
-    """The finished sentences at the start of ``buffer`` and the unfinished rest.
-
-    Example:
-        >>> take_sentences("One. Two 5.")
-        (['One.'], 'Two 5.')
-    """
-    end = 0
-    for m in _BOUNDARY_RE.finditer(buffer):
-        end = m.end()
-    return split_sentences(buffer[:end]), buffer[end:]
+def _unit(source: int, text: str) -> _Unit:
+    return _Unit(source, text, frozenset(content_words(text)), frozenset(quantities(text)), negations(text) % 2,
+                 answer_word(text)[0], frozenset(contacts(text)), frozenset(_dates(text)), frozenset(promises(text)))
 
 
-def split_sentences(text: str) -> list[str]:
-    """Sentences of ``text`` with their end punctuation (English or Chinese); the last one may
-    be unfinished (streaming keeps it until more text arrives).
-
-    Example:
-        >>> split_sentences("It costs $129.99. Bluetooth 5.3! 好的。再见")
-        ['It costs $129.99.', 'Bluetooth 5.3!', '好的。', '再见']
-    """
-    return [s.strip() for s in _BOUNDARY_RE.split(text) if s.strip()]
-
-
-def _content(tokens: Iterable[str]) -> set[str]:
-    out = set()
-    for t in tokens:
-        if t.isascii():
-            if len(t) >= 3 and not any(c.isdigit() for c in t):  # numbers have their own check
-                out.add(t[:_STEM])
-        elif len(t) == 2:  # CJK bigrams carry the meaning; unigrams are too common
-            out.add(t)
-    return out
+def _has_number(unit: _Unit, number: tuple[str, str | None]) -> bool:
+    value, unit_name = number
+    return any(v == value and (u == unit_name or u is None or unit_name is None) for v, u in unit.numbers)
 
 
 class GroundingChecker:
-    """Checks that an answer states nothing its sources do not.
+    """Checks that every claim of an answer is supported by one source sentence.
 
     Args:
         names: product and brand names the store knows (from the catalog): any of them in an
-            answer must appear in the sources too.
-        min_support: the share of the answer's content words that must occur in the sources.
+            answer must appear in the source that supports the claim.
+        min_support: the share of a claim's content words that its supporting unit must hold.
+        contacts: the contact details the store lists (store.yaml's support e-mail and phone,
+            its web addresses); when given, an answer may carry no other, even one a source holds.
 
     Example:
         >>> GroundingChecker(names=["Aurora X200"]).check("Try the Aurora X200.", ["Nimbus S5: 24 h."])
@@ -182,50 +119,98 @@ class GroundingChecker:
         ('order status',)
     """
 
-    def __init__(self, names: Iterable[str] = (), *, min_support: float = 0.4) -> None:
+    def __init__(self, names: Iterable[str] = (), *, min_support: float = 0.4,
+                 contacts: Iterable[str] | None = None) -> None:
         if not 0.0 <= min_support <= 1.0:
             raise ValueError(f"min_support must be in [0, 1], got {min_support}")
         self._min_support = min_support
         # longest first, so "Aurora X200 Charging Case" is matched before "Aurora X200"
         cleaned = sorted({n.strip() for n in names if n and len(n.strip()) >= 3}, key=len, reverse=True)
-        self._names_re = (re.compile(r"(?<!\w)(?:" + "|".join(map(re.escape, cleaned)) + r")(?!\w)")
+        self._names_re = (re.compile(r"(?<!\w)(?:" + "|".join(map(re.escape, cleaned)) + r")(?!\w)", re.IGNORECASE)
                           if cleaned else None)
+        self._listed = None if contacts is None else {c for raw in contacts for c in _contacts_of(raw)}
 
+    # -- public ---------------------------------------------------------------------------------
     def check(self, answer: str, sources: Sequence[str], *, language: str | None = None) -> tuple[str, ...]:
         """What in ``answer`` is not supported by ``sources`` (empty: grounded).
 
         Args:
             answer: the generated text (citation markers are ignored).
             sources: the texts the answer was generated from (passages, facts).
-            language: the customer's language; the answer must be in it (None: not checked).
+            language: the customer's language; each sentence must be in it (None: not checked).
         """
         text = CITATION_RE.sub("", answer).strip()
         if not text:
             return ("empty answer",)
-        joined = "\n".join(sources)
+        units = self.units(sources)
         problems: list[str] = []
-        if _ORDER_STATUS_RE.search(text) or _ZH_ORDER_STATUS_RE.search(text):
-            problems.append("order status")
-        have = _numbers(joined)
-        problems += [f"number {n}" for n in sorted(_numbers(text) - have)]
-        problems += [f"date {d}" for d in sorted(_dates(text) - _dates(joined))]
-        squashed = _squash(joined)
-        if self._names_re is not None:
-            for name in dict.fromkeys(self._names_re.findall(text)):
-                if _squash(name) not in squashed:
-                    problems.append(f"name {name}")
-        for code in dict.fromkeys(_CODE_RE.findall(text)):
-            if not _UNIT_SUFFIX_RE.match(code) and _squash(code) not in squashed:
-                problems.append(f"code {code}")
-        said = {m.lower() for m in _POLARITY_RE.findall(text)}
-        stated = {m.lower() for m in _POLARITY_RE.findall(joined)}
-        problems += [f"polarity {p}" for p in sorted(said) if stated and p not in stated]
-        if language is not None and detect_language(text) != language:
-            problems.append(f"language {detect_language(text)}")
-        words = _content(lexical_tokens(text))
-        if len(words) >= _MIN_WORDS:
-            known = _content(lexical_tokens(joined))
-            support = len(words & known) / len(words)
-            if support < self._min_support:
-                problems.append(f"support {support:.2f}")
-        return tuple(problems)
+        for sentence in split_sentences(text):
+            if _ORDER_STATUS_RE.search(sentence) or _ZH_ORDER_STATUS_RE.search(sentence):
+                problems.append("order status")
+            if language is not None and detect_language(sentence) != language:
+                problems.append(f"language {detect_language(sentence)}")
+        for claim in split_claims(text):
+            problems += self._claim(claim, units, sources)
+        return tuple(dict.fromkeys(problems))
+
+    def units(self, sources: Sequence[str]) -> list[_Unit]:
+        """The sources as support units: every sentence, and every clause of a longer sentence."""
+        out: list[_Unit] = []
+        for i, source in enumerate(sources):
+            for sentence in split_sentences(CITATION_RE.sub("", source)):
+                if _QUESTION_RE.search(sentence):
+                    continue  # a question claims nothing (an FAQ's own question is no support)
+                clauses = split_claims(sentence)
+                out.append(_unit(i, sentence))
+                if len(clauses) > 1:
+                    out += [_unit(i, c) for c in clauses]
+        return out
+
+    # -- one claim -----------------------------------------------------------------------------
+    def _names(self, text: str) -> list[str]:
+        return list(dict.fromkeys(self._names_re.findall(text))) if self._names_re is not None else []
+
+    def _claim(self, claim: str, units: list[_Unit], sources: Sequence[str]) -> list[str]:
+        names = self._names(claim)
+        bare = claim
+        for name in names:  # names are entities, checked on their own; their words are no support
+            bare = re.sub(re.escape(name), " ", bare, flags=re.IGNORECASE)
+        codes = [c for c in dict.fromkeys(_CODE_RE.findall(bare)) if not _UNIT_SUFFIX_RE.match(c)]
+        found = _unit(-1, bare)
+        said = contacts(claim)
+        problems: list[str] = []
+        if self._listed is not None:
+            problems += [f"contact {c} not listed by the store" for c in sorted(said - self._listed)]
+        if not units:
+            return problems + ["no sources"]
+        squashed = [_squash(s) for s in sources]
+
+        def missing(unit: _Unit) -> list[str]:
+            out = list(dict.fromkeys(f"number {v}" for v, u in sorted(found.numbers, key=str)
+                                     if not _has_number(unit, (v, u))))
+            out += [f"name {n}" for n in names if _squash(n) not in squashed[unit.source]]
+            out += [f"code {c}" for c in codes if _squash(c) not in squashed[unit.source]]
+            out += [f"contact {c}" for c in sorted(said - unit.contacts)]
+            out += [f"date {d}" for d in sorted(found.dates - unit.dates)]
+            out += [f"promise {p}" for p in sorted(found.promises - unit.promises)]
+            if found.negations != unit.negations:
+                out.append("polarity")
+            elif found.answer is not None and found.answer != (unit.answer or ("no" if unit.negations else "yes")):
+                out.append(f"polarity {found.answer}")
+            return out
+
+        def overlap(unit: _Unit) -> float:
+            return len(found.words & unit.words) / len(found.words) if found.words else 1.0
+
+        # the unit the claim is about: most shared words; then fewest misses; then the shortest
+        best = max(units, key=lambda u: (round(overlap(u), 6), -len(missing(u)), -len(u.text)))
+        misses = missing(best)
+        support = overlap(best)
+        if len(found.words) >= 2 and support < self._min_support:
+            misses.append(f"support {support:.2f}")
+        return problems + misses
+
+
+def _contacts_of(raw: str) -> set[str]:
+    found = contacts(raw)
+    return found or {raw.strip().lower()}
