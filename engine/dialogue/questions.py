@@ -21,9 +21,11 @@ _FILLERS = frozenset("oh ok okay so and also btw wait hey hi well um uh hmm real
 _EN_START = frozenset("what what's whats how how's why when where where's which who whose whom is are was were "
                       "do does did can could will would should shall may might has have had isn't aren't doesn't "
                       "don't can't won't if any anything".split())
-_ZH = re.compile(r"吗|呢\s*$|多久|多少|几(?:个|天|号|点|年|月|块|升|寸)?(?=[^\u4e00-\u9fff]|$|天|号)|什么|啥|怎么|怎样|哪|是否|"
+_ZH = re.compile(r"吗|呢\s*$|多久|多少|几(?:个|天|号|点|年|月|块|升|寸|种|款|次|件|斤|克|米|岁|小时|分钟|档|口|孔|寸)|"
+                 r"几(?=[^\u4e00-\u9fff]|$)|什么|啥|怎么|怎样|哪|是否|"
                  r"能不能|可不可以|会不会|有没有|要不要|是不是|如何|为啥|为什么|来着")
 _WORD = re.compile(r"[a-z']+")
+_SENTENCE = re.compile(r"[.!;。！；]+\s*")
 
 
 def is_question(text: str) -> bool:
@@ -32,8 +34,12 @@ def is_question(text: str) -> bool:
         return True
     if _ZH.search(text):
         return True
-    words = _WORD.findall(text.lower())
-    skipped = 0
-    while words and words[0] in _FILLERS and skipped < 4:
-        words, skipped = words[1:], skipped + 1
-    return bool(words) and words[0] in _EN_START
+    # each sentence may open the question ("nice. does it empty itself?")
+    for sentence in _SENTENCE.split(text.lower()):
+        words = _WORD.findall(sentence)
+        skipped = 0
+        while words and words[0] in _FILLERS and skipped < 4:
+            words, skipped = words[1:], skipped + 1
+        if words and words[0] in _EN_START:
+            return True
+    return False

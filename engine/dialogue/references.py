@@ -37,6 +37,7 @@ __all__ = [
     "resolve_digits",
     "resolve_comparison",
     "resolve_other",
+    "resolve_head",
 ]
 
 _WORD_RE = re.compile(r"[a-z][a-z0-9\-]*|\d+[a-z]+[a-z0-9]*")
@@ -206,3 +207,41 @@ def resolve_other(text: str, salient: Sequence[str], current: str | None) -> Res
         return None
     others = [i for i in dict.fromkeys(salient) if i != current]
     return Resolution(others[0], "other") if len(others) == 1 else None
+
+
+# a demonstrative and the noun it points with: "this case", "that cable", "这个盒子", "那条"
+_EN_HEAD_RE = re.compile(r"\b(?:this|that|these|those)\s+([a-z][a-z\-]{2,})", re.IGNORECASE)
+_ZH_HEAD_RE = re.compile(r"[这那](?:个|款|台|双|件|条|只|副|块|把|套|根|部|张|本)?([\u4e00-\u9fff]{1,3})")
+# characters that end a Chinese noun without describing it (盒子, 壶儿) or join it to what follows
+_ZH_HEAD_NOISE = frozenset("子儿的是么呢吗能可还也都就我你他她它们")
+
+
+def resolve_head(text: str, candidates: Sequence[tuple[str, str]]) -> Resolution | None:
+    """The one candidate the noun after a demonstrative names ("this case", "这个盒子": the
+    charging case, not the earbuds the same sentence mentions). ``candidates`` are ``(id, noun
+    text)`` pairs: each candidate's names and category in every language the catalog has. None
+    when no demonstrative points with a noun, or when the noun fits no candidate or several."""
+    if len(candidates) < 2:
+        return None
+    scores: dict[str, int] = {}
+    for m in _EN_HEAD_RE.finditer(text):
+        head = _stem(m.group(1).lower())
+        if head in _REFERRING or head in EN_STOPWORDS:
+            continue
+        for cid, nouns in candidates:
+            if head in {_stem(w) for w in _WORD_RE.findall(nouns.lower())}:
+                scores[cid] = scores.get(cid, 0) + 2
+    for m in _ZH_HEAD_RE.finditer(text):
+        chars = [c for c in m.group(1) if c not in _ZH_HEAD_NOISE]
+        # the head noun is the first characters after the measure word (这个盒子充满: 盒, then 充)
+        for weight, c in zip((2, 1, 1), chars):
+            for cid, nouns in candidates:
+                if c in nouns:
+                    scores[cid] = scores.get(cid, 0) + weight
+    if not scores:
+        return None
+    best = max(scores.values())
+    winners = [cid for cid, s in scores.items() if s == best]
+    if len(winners) != 1 or best < 2:
+        return None
+    return Resolution(winners[0], "head", float(best))

@@ -41,6 +41,7 @@ from engine.dialogue.references import (
     descriptor_tokens,
     resolve_comparison,
     resolve_description,
+    resolve_head,
     resolve_digits,
     resolve_other,
     resolve_recency,
@@ -95,7 +96,9 @@ _STATUS_Q_RE = re.compile(
 _ELLIPSIS_RE = re.compile(r"^\s*(?:and|what about|how about|what of|same (?:for|with)|and for|also|ok and|and the)\b|"
                           r"\b(?:same (?:question|thing|for|with)|as well|too)\s*[?？]?\s*$|"
                           r"呢\s*[?？]?\s*$|的话\s*[?？]?\s*$|^\s*那|也(?:说|讲|看|查|问)|同样|一样吗|也是吗", re.IGNORECASE)
-_REFERS_RE = re.compile(r"\b(?:one|it|that|this|those|them|ones)\b|那(?:个|款|台|双|件|单|笔)|这(?:个|款|台|双|件|单|笔)|它",
+_PRODUCT_INTENTS = frozenset({"product_question", "product_compare", "recommend"})
+_REFERS_RE = re.compile(r"\b(?:one|it|its|that|this|those|them|ones)\b|那(?:个|款|台|双|件|单|笔)|这(?:个|款|台|双|件|单|笔)|它|"
+                        r"这(?=[\u4e00-\u9fff])",
                         re.IGNORECASE)
 
 
@@ -233,11 +236,17 @@ class Understanding:
         events: list[Event] = []
         products = [s.id for s in decision.sources if s.kind == "product"]
         intent = turn.intent
+        if intent not in _PRODUCT_INTENTS and decision.decided_by.startswith("product:"):
+            # answered from the catalog, whatever the classifier first read ("does the v3 mop too?")
+            answered = decision.decided_by.split(":", 1)[1]
+            intent = answered if answered in _PRODUCT_INTENTS else "product_question"
         if intent in ("product_question", "product_compare", "recommend") and products:
             # the question as asked (with what it inherited): an elliptical next turn asks it again
             # (kept in the conversation's slots: personal data masked, as in every stored text)
             asked = mask_pii(turn.nlu.text) if self._asks(turn.nlu.text, products[0], turn.lang) else ""
-            events.append(SlotSet("frame", {"intent": intent, "question": asked[:300], "products": products[:4]}))
+            named = [i for i in turn.nlu.entities.product_ids if i in products][:4]  # the customer's, not the bot's
+            events.append(SlotSet("frame", {"intent": intent, "question": asked[:300], "products": products[:4],
+                                            "named": named}))
         else:
             # an order answer, also to a turn the classifier missed (the flow that answered names it)
             answered = decision.decided_by.split(":", 1)[0] if decision.route == "flow" else intent
@@ -334,7 +343,8 @@ class Understanding:
             prices = {i: p.price for i in salient if (p := self._catalog.get(i)) is not None}
             picked = resolve_comparison(text, prices, focus) or resolve_other(text, salient, focus)
             if picked is None and refers:
-                picked = self._product_description(text, salient) or self._named_by_bot(state, focus)
+                picked = (self._product_head(text, salient) or self._product_description(text, salient)
+                          or self._named_by_bot(state, focus))
         if ents.product_ids and _FOR_RE.search(text):
             # "the one for the Air 8": the item in the conversation that goes with it
             fits = [i for i in salient if i not in ents.product_ids
@@ -362,11 +372,18 @@ class Understanding:
                                resolved_by=picked.by if picked else "")
             elliptic = elliptic or correction or self._names_only(text, products)
             if products and elliptic and frame_intent == "product_question" and frame.get("question"):
+                products = self._relational(products, frame, focus)
                 return Command("follow_up", "product_question", product_ids=products,
                                attributes=(str(frame["question"]),), resolved_by=picked.by if picked else "")
             if picked is not None:
                 return Command("answer_attribute", intent if entry.route == "product" else "product_question",
                                product_ids=products, resolved_by=picked.by)
+            # a question about "it" (or a bare "colours?") right after a product answer: the product
+            # in focus, whatever attribute it asks for (its facts answer or say what is known)
+            bare_question = short and text.rstrip().endswith(("?", "？"))
+            if (not products and frame_intent in _PRODUCT_INTENTS and (refers or bare_question)
+                    and is_question(text) and intent in (OUT_OF_SCOPE, "product_question")):
+                return Command("answer_attribute", "product_question", product_ids=(target,), resolved_by="focus")
 
         # 3. small talk: nothing of the store in the message
         if intent == OUT_OF_SCOPE and self._vocab is not None and not in_order_flow and self._chit_chat(turn):
@@ -536,14 +553,40 @@ class Understanding:
         cands = [Candidate(pid, "", self._product_tokens(pid)) for pid in salient if self._catalog.get(pid) is not None]
         return resolve_description(text, cands, min_score=0.6)
 
+    def _product_head(self, text: str, salient: list[str]) -> Resolution | None:
+        """"这个盒子" / "this case": the product in the conversation the demonstrative's noun names."""
+        cands = []
+        for pid in salient:
+            p = self._catalog.get(pid)
+            if p is not None:
+                words = [p.name, p.name_zh, p.category.replace("_", " "), *p.aliases]
+                words += [t.get(k, "") for t in p.translations.values() for k in ("name", "category")]
+                cands.append((pid, " ".join(words)))
+        return resolve_head(text, cands)
+
+    def _relational(self, products: tuple[str, ...], frame: dict, focus: str | None) -> tuple[str, ...]:
+        """An elliptical turn after a question about two products ("does the Cell 50 charge my Quiet
+        60?" → "and the Novu S5?"): the new product takes the place of the one of its category, else
+        of the one not in focus; the question keeps its other product."""
+        before = [i for i in frame.get("named") or [] if isinstance(i, str)]
+        if len(products) != 1 or len(before) != 2 or products[0] in before:
+            return products
+        new = self._catalog.get(products[0])
+        kinds = {i: p.category for i in before if (p := self._catalog.get(i)) is not None}
+        same = [i for i in before if new is not None and kinds.get(i) == new.category]
+        replaced = same[0] if len(same) == 1 else next((i for i in before if i != focus), before[1])
+        kept = next(i for i in before if i != replaced)
+        return (kept, products[0])
+
     @staticmethod
     def _named_by_bot(state, focus: str | None) -> Resolution | None:
         """"this one" / "它" right after the bot named one other product about the one in focus (an
-        accessory it suggested, a compatible item): that product."""
+        accessory it suggested, a compatible item) -- one the customer did not name: that product."""
         frame = state.slots.get("frame") or {}
         if not isinstance(frame, dict) or frame.get("intent") != "product_question":
             return None
-        others = [i for i in state.slots.get("mentioned_products") or [] if i != focus]
+        named = set(frame.get("named") or [])
+        others = [i for i in state.slots.get("mentioned_products") or [] if i != focus and i not in named]
         return Resolution(others[0], "named") if len(others) == 1 else None
 
     def _names_only(self, text: str, products: tuple[str, ...]) -> bool:

@@ -71,6 +71,7 @@ _PLATFORMS = {
 _COMPAT_RE = re.compile(r"work with|works with|compatible|support|connect|pair|use (?:it |this |that )?with|ok with|"
                         r"兼容|支持|能用|适配|连接|能连|能套|能配|能给")
 _PRICE_RE = re.compile(r"price|cost|how much|\$|多少钱|价格|价钱")
+_RATING_RE = re.compile(r"\b(?:rating|rated|stars?|reviews?)\b|评分|评价|几星|星级|口碑|打分")
 _STOCK_RE = re.compile(r"stock|available|availability|sold out|有货|库存|缺货|还有吗")
 _ACCESSORY_RE = re.compile(r"accessor|case|charger|配件|充电盒")
 _SIMILAR_RE = re.compile(r"similar|alternative|instead|comparable|like (?:it|this|that)|类似|相似|替代|差不多")
@@ -156,7 +157,11 @@ class ProductQA:
                             f"{name}的{label}：{say.rendered(a, lang)}。" if lang == "zh"
                             else f"{label.capitalize()} of the {name}: {say.rendered(a, lang)}.", (_src(p),)))
                         break
-        if _PRICE_RE.search(q):
+        rating = bool(_RATING_RE.search(q)) and p.rating > 0
+        if rating:
+            out.append(Fact(f"{name}的评分：{p.rating:g}分（满分5分）。" if lang == "zh"
+                            else f"The {name} is rated {p.rating:g} out of 5.", (_src(p),)))
+        if _PRICE_RE.search(q) and not (rating and not re.search(r"price|cost|\$|钱|价", q)):
             out.append(Fact(f"{name}售价{self.price(p)}。" if lang == "zh"
                             else f"The {name} costs {self.price(p)}.", (_src(p),)))
         if _STOCK_RE.search(q):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from engine.dialogue.references import (
+    resolve_head,
     Candidate,
     resolve_comparison,
     resolve_description,
@@ -80,3 +81,23 @@ def test_the_other_one_needs_exactly_one_other():
 ])
 def test_several_requests_are_cut_where_the_language_joins_them(text, parts):
     assert len(split_requests(text)) == parts
+
+
+_HEADS = [("P-CASE", "Sonique Air 3 Charging Case 充电盒 charging case"),
+          ("P-BUDS", "Sonique Air 3 Wireless Earbuds 无线耳机 earbuds"),
+          ("P-CABLE", "Voltix Braid 7 USB-C Cable 数据线 cable")]
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("这个盒子充满能给耳机续多久", "P-CASE"),   # the noun after the demonstrative, not 耳机 later on
+    ("那根数据线多长", "P-CABLE"),
+    ("does this case charge wirelessly", "P-CASE"),
+    ("how long is that cable", "P-CABLE"),
+])
+def test_the_noun_after_a_demonstrative_picks_the_candidate_it_names(text, expected):
+    assert resolve_head(text, _HEADS).id == expected
+
+
+@pytest.mark.parametrize("text", ["那我收到以后再说", "is this waterproof", "这个多少钱", "that thing"])
+def test_a_demonstrative_without_a_naming_noun_picks_nothing(text):
+    assert resolve_head(text, _HEADS) is None
