@@ -243,6 +243,41 @@ def _cmd_actions(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_serve(args: argparse.Namespace) -> int:
+    """The web channel (chat widget, HTTP/WebSocket API, agent console): DESIGN §3c."""
+    from engine.settings import load_settings
+    from engine.web.server import ServeError, serve
+
+    if args.config:
+        os.environ["SHOPASSIST_CONFIG"] = args.config
+    settings = load_settings(args.config)  # an invalid configuration stops start-up here, naming the field
+    _setup_logging(settings.log_level)
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    try:
+        serve(settings, host=args.host, port=args.port)
+    except ServeError as exc:
+        print(f"shopassist serve: {exc}", file=sys.stderr)
+        return 2
+    return 0
+
+
+def _cmd_token(args: argparse.Namespace) -> int:
+    """A signed customer token for the web channel, printed as the last line."""
+    from engine.settings import load_settings
+    from engine.web.tokens import TokenSigner, load_secret
+
+    settings = load_settings(args.config)
+    secret = settings.web.secret.get_secret_value() if settings.web.secret else None
+    ttl = args.ttl if args.ttl is not None else settings.web.token_ttl_s
+    if ttl <= 0:
+        print("shopassist token: --ttl must be > 0", file=sys.stderr)
+        return 2
+    signer = TokenSigner(load_secret(secret, settings.resolved_data_dir))
+    print(signer.issue(args.customer, ttl_s=ttl))
+    return 0
+
+
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="shopassist", description="E-commerce customer-service dialogue engine")
     sub = p.add_subparsers(dest="command", required=True)
@@ -281,6 +316,19 @@ def _parser() -> argparse.ArgumentParser:
     actions.add_argument("--host", default="127.0.0.1",
                          help="address to listen on (default: loopback only; beyond it needs SHOPASSIST_ACTIONS__TOKEN)")
     actions.set_defaults(func=_cmd_actions)
+
+    web = sub.add_parser("serve", help="run the web channel: chat widget, HTTP/WebSocket API, agent console")
+    web.add_argument("--config", help="YAML config (default: configs/default.yaml or $SHOPASSIST_CONFIG)")
+    web.add_argument("--host", default="127.0.0.1",
+                     help="address to listen on (default: loopback only; beyond it needs SHOPASSIST_WEB__SECRET)")
+    web.add_argument("--port", type=int, default=8000)
+    web.set_defaults(func=_cmd_serve)
+
+    token = sub.add_parser("token", help="print a signed web-channel token for a customer (the last line)")
+    token.add_argument("--customer", required=True, help="the customer id the token names, e.g. C001")
+    token.add_argument("--ttl", type=int, help="seconds the token is valid (default: web.token_ttl_s)")
+    token.add_argument("--config")
+    token.set_defaults(func=_cmd_token)
 
     from engine.learn.cli import register as register_learn
     from engine.nlu.cli import register as register_nlu

@@ -64,6 +64,7 @@ __all__ = [
     "PrivacySettings",
     "HttpSettings",
     "ActionsSettings",
+    "WebSettings",
     "load_settings",
     "default_config_path",
 ]
@@ -510,6 +511,31 @@ class ActionsSettings(_Section):
     token: SecretStr | None = None
 
 
+class WebSettings(_Section):
+    """The web channel (``shopassist serve``, :mod:`engine.web`): tokens, limits, agents."""
+
+    # signs customer tokens and agent cookies; unset: a random one kept in <data_dir>/web_secret (0600)
+    secret: SecretStr | None = None
+    token_ttl_s: int = Field(3600, gt=0, le=366 * 24 * 3600)  # `shopassist token`'s default lifetime
+    max_body_bytes: int = Field(16 * 1024, gt=0, le=1024 ** 2)  # a POSTed message or a WebSocket frame
+    max_messages_per_minute: int = Field(20, gt=0, le=10_000)  # per conversation, per worker
+    max_requests_per_minute: int = Field(120, gt=0, le=100_000)  # per client address, per worker
+    # agent accounts: name -> password hash (`python -m engine.web.agents hash`); JSON in the environment
+    agents: dict[str, str] = {}
+    agent_session_s: int = Field(8 * 3600, gt=0, le=7 * 24 * 3600)  # an agent's login lasts this long
+    # Redis for live messages and the hand-off queue shared by several workers (None: the tracker's
+    # Redis when it has one, else this process only)
+    redis_url: str | None = None
+    secure_cookies: bool = False  # set behind HTTPS: the agent cookie is then sent over HTTPS only
+
+    @field_validator("redis_url")
+    @classmethod
+    def _redis_url(cls, url: str | None) -> str | None:
+        if url is not None and not url.startswith(_REDIS_SCHEMES):
+            raise ValueError(f"must start with one of {', '.join(_REDIS_SCHEMES)}")
+        return url
+
+
 class Settings(BaseSettings):
     """Root of the settings tree (see module docstring for precedence)."""
 
@@ -537,6 +563,7 @@ class Settings(BaseSettings):
     privacy: PrivacySettings = PrivacySettings()
     http: HttpSettings = HttpSettings()
     actions: ActionsSettings = ActionsSettings()
+    web: WebSettings = WebSettings()
 
     @field_validator("models")
     @classmethod
