@@ -7,7 +7,7 @@ sentences through these features, so both sides are read by the same code:
   nothing on its own ("Yes", "可以", "No") is joined to the clause after it, so its polarity travels
   with what it answers.
 - :func:`quantities`: every number with its unit (``30 days`` → ``(30, "day")``, ``$89.00`` →
-  ``(89, "usd")``, ``5–7个工作日`` → ``(5, "bday"), (7, "bday")``); English number words and
+  ``(89, "usd")``, a range as one: ``5–7个工作日`` → ``("5-7", "bday")``); English number words and
   Chinese numerals before a unit count as numbers.
 - :func:`negations`: how many negations a clause holds (not, no, never, n't, without, cannot,
   unavailable…; 不, 没, 没有, 无, 未, 非, 无法, 暂不…), so a flipped clause has the other parity.
@@ -17,7 +17,7 @@ sentences through these features, so both sides are read by the same code:
 
 Example:
     >>> sorted(quantities("Returns within thirty days; refunds in 5–7 business days."))
-    [('30', 'day'), ('5', 'bday'), ('7', 'bday')]
+    [('30', 'day'), ('5-7', 'bday')]
     >>> negations("We don't ship to P.O. boxes."), negations("我们暂不支持货到付款。")
     (1, 1)
     >>> split_claims("Yes, we ship to 40 countries. 可以。七天内退货。")
@@ -37,7 +37,8 @@ __all__ = ["split_sentences", "take_sentences", "split_claims", "quantities", "n
 CITATION_RE = re.compile(r"\s*[\[【]\s*\d+(?:\s*[,，、]\s*\d+)*\s*[\]】]")
 # a sentence ends at . ! ? before white space (not inside "5.3" or "$129.99"), or at 。！？ or a newline
 _BOUNDARY_RE = re.compile(r"(?<=[.!?])\s+|(?<=[。！？\n])")
-_CLAUSE_RE = re.compile(r"(?<=[;；，])\s*|(?<=,)\s+|\s+(?=—\s)")
+# clauses end at ; , ； ， and a dash — but not inside a list of numbers ("sizes 8, 8.5, 9")
+_CLAUSE_RE = re.compile(r"(?<=[;；])\s*|(?<=，)(?<!\d，)\s*(?!\d)|(?<=,)(?<!\d,)\s+(?!\d)|\s+(?=—\s)")
 
 # -- numbers -------------------------------------------------------------------------------------
 _EN_UNITS = {
@@ -80,7 +81,7 @@ _UNITS = {
 }
 _PREFIX_CURRENCY = {"$": "usd", "us$": "usd", "usd": "usd", "€": "eur", "eur": "eur", "£": "gbp", "gbp": "gbp",
                     "¥": "cny", "￥": "cny", "rmb": "cny", "cny": "cny"}
-_UNIT_RE = re.compile(r"\s*(?:(" + "|".join(f"(?P<{k}>{v})" for k, v in _UNITS.items()) + r"))(?![A-Za-z])",
+_UNIT_RE = re.compile(r"[\s-]*(?:(" + "|".join(f"(?P<{k}>{v})" for k, v in _UNITS.items()) + r"))(?![A-Za-z])",
                       re.IGNORECASE)
 _NUM_RE = re.compile(
     r"(?P<cur>US\$|\$|€|£|¥|￥|(?:USD|EUR|GBP|RMB|CNY)\s?)?"
@@ -253,10 +254,12 @@ def quantities(text: str) -> set[tuple[str, str | None]]:
         after = _UNIT_RE.match(text, m.end())
         if after is not None and unit is None:
             unit = next(k for k, v in after.groupdict().items() if v is not None and k in _UNITS)
-        for value in (m.group("a"), m.group("b")):
-            norm = _norm_number(value) if value else None
-            if norm is not None:
-                found.add((norm, unit))
+        a = _norm_number(m.group("a"))
+        b = _norm_number(m.group("b")) if m.group("b") else None
+        if a is not None and b is not None:
+            found.add((f"{a}-{b}", unit))  # a range is one claim: "5–5 days" is not "5–7 days"
+        elif a is not None:
+            found.add((a, unit))
     return found
 
 
@@ -306,13 +309,28 @@ def promises(text: str) -> set[str]:
     return {k for k, rx in _PROMISE_RES.items() if rx.search(text)}
 
 
+def _stem(word: str) -> str:
+    """A light English stem: "shipping", "shipped", "ships" → "ship"; "returns" → "retur"."""
+    for suffix in ("ing", "ed", "es", "s"):
+        if len(word) > len(suffix) + 2 and word.endswith(suffix):
+            word = word[: -len(suffix)]
+            if len(word) > 3 and word[-1] == word[-2] and word[-1] not in "aeiousl":
+                word = word[:-1]
+            break
+    return word[:_STEM]
+
+
 def content_words(text: str) -> set[str]:
-    """Words that carry meaning: English words of 3+ letters (first letters), CJK bigrams."""
+    """Words that carry meaning: English words of 3+ letters (stemmed), CJK bigrams and the CJK
+    characters that are not function words (so "价格" and "售价" share "价")."""
     out = set()
     for t in lexical_tokens(text):
         if t.isascii():
             if len(t) >= 3 and not any(c.isdigit() for c in t):  # numbers have their own check
-                out.add(t[:_STEM])
-        elif len(t) == 2:  # CJK bigrams carry the meaning; unigrams are too common
+                out.add(_stem(t))
+        elif len(t) == 2 or (len(t) == 1 and t not in _ZH_FUNCTION):
             out.add(t)
     return out
+
+
+_ZH_FUNCTION = set("的了是在和与或也都就而及把被我您你他她它们这那个有会要可以能吗呢吧啊着过很还并让给对从到为于后前内中上下里时")

@@ -65,6 +65,10 @@ _ZH_ORDER_STATUS_RE = re.compile(
 )
 
 
+_LATIN_RE = re.compile(r"[A-Za-z][A-Za-z0-9'-]*[A-Za-z0-9]")
+_CAPITAL_RE = re.compile(r"\b[A-Z][A-Za-z0-9'-]*\b")
+_CAPS_RE = re.compile(r"\b[A-Z][A-Z0-9]{1,}\b")
+_COMMON_CAPITALS = {"i", "i'm", "i'll", "i've", "i'd", "ok"}
 _QUESTION_RE = re.compile(r"[?？]\s*$")
 
 
@@ -90,16 +94,35 @@ class _Unit:
     contacts: frozenset[str]
     dates: frozenset[str]
     promises: frozenset[str]
+    status: frozenset[str]  # the order statuses it states ("your order is on its way")
+    squashed: str
 
 
-def _unit(source: int, text: str) -> _Unit:
-    return _Unit(source, text, frozenset(content_words(text)), frozenset(quantities(text)), negations(text) % 2,
-                 answer_word(text)[0], frozenset(contacts(text)), frozenset(_dates(text)), frozenset(promises(text)))
+def _unit(source: int, text: str, bare: str | None = None) -> _Unit:
+    """``text`` read as a support unit; ``bare`` is the text without product names (their words
+    and numbers are the name's, not claims)."""
+    bare = text if bare is None else bare
+    return _Unit(source, text, frozenset(content_words(bare)), frozenset(quantities(bare)), negations(bare) % 2,
+                 answer_word(bare)[0], frozenset(contacts(text)), frozenset(_dates(bare)), frozenset(promises(bare)),
+                 frozenset(_squash(m.group(0)) for rx in (_ORDER_STATUS_RE, _ZH_ORDER_STATUS_RE)
+                           for m in rx.finditer(text)), _squash(text))
 
 
 def _has_number(unit: _Unit, number: tuple[str, str | None]) -> bool:
+    """The unit states ``number`` with the same unit (a number said without one matches any)."""
     value, unit_name = number
-    return any(v == value and (u == unit_name or u is None or unit_name is None) for v, u in unit.numbers)
+    return any(v == value and (unit_name is None or u == unit_name) for v, u in unit.numbers)
+
+
+def _terms(text: str) -> set[str]:
+    """Proper names the lexicon does not know: capitalised words inside a sentence, all-capital
+    words, and Latin words inside Chinese text ("UPS", "PayPal", "Account > My Orders")."""
+    if detect_language(text) == "zh":
+        return {w for w in _LATIN_RE.findall(text)}
+    out = set()
+    for clause in re.split(r"(?<=[.!?:;\"“(])\s+|^\s*", text):
+        out |= {w for w in _CAPITAL_RE.findall(clause)[1:]} | {w for w in _CAPS_RE.findall(clause)}
+    return {w for w in out if w.lower() not in _COMMON_CAPITALS}
 
 
 class GroundingChecker:
@@ -126,7 +149,8 @@ class GroundingChecker:
         self._min_support = min_support
         # longest first, so "Aurora X200 Charging Case" is matched before "Aurora X200"
         cleaned = sorted({n.strip() for n in names if n and len(n.strip()) >= 3}, key=len, reverse=True)
-        self._names_re = (re.compile(r"(?<!\w)(?:" + "|".join(map(re.escape, cleaned)) + r")(?!\w)", re.IGNORECASE)
+        self._names_re = (re.compile(r"(?<![A-Za-z0-9])(?:" + "|".join(map(re.escape, cleaned)) + r")(?![A-Za-z0-9])",
+                                     re.IGNORECASE)
                           if cleaned else None)
         self._listed = None if contacts is None else {c for raw in contacts for c in _contacts_of(raw)}
 
@@ -145,8 +169,6 @@ class GroundingChecker:
         units = self.units(sources)
         problems: list[str] = []
         for sentence in split_sentences(text):
-            if _ORDER_STATUS_RE.search(sentence) or _ZH_ORDER_STATUS_RE.search(sentence):
-                problems.append("order status")
             if language is not None and detect_language(sentence) != language:
                 problems.append(f"language {detect_language(sentence)}")
         for claim in split_claims(text):
@@ -161,22 +183,25 @@ class GroundingChecker:
                 if _QUESTION_RE.search(sentence):
                     continue  # a question claims nothing (an FAQ's own question is no support)
                 clauses = split_claims(sentence)
-                out.append(_unit(i, sentence))
+                out.append(_unit(i, sentence, self._strip(sentence)))
                 if len(clauses) > 1:
-                    out += [_unit(i, c) for c in clauses]
+                    out += [_unit(i, c, self._strip(c)) for c in clauses]
         return out
 
     # -- one claim -----------------------------------------------------------------------------
     def _names(self, text: str) -> list[str]:
         return list(dict.fromkeys(self._names_re.findall(text))) if self._names_re is not None else []
 
+    def _strip(self, text: str) -> str:
+        """``text`` without product and brand names (entities, checked on their own)."""
+        return self._names_re.sub(" ", text) if self._names_re is not None else text
+
     def _claim(self, claim: str, units: list[_Unit], sources: Sequence[str]) -> list[str]:
         names = self._names(claim)
-        bare = claim
-        for name in names:  # names are entities, checked on their own; their words are no support
-            bare = re.sub(re.escape(name), " ", bare, flags=re.IGNORECASE)
+        bare = self._strip(claim)
         codes = [c for c in dict.fromkeys(_CODE_RE.findall(bare)) if not _UNIT_SUFFIX_RE.match(c)]
-        found = _unit(-1, bare)
+        terms = sorted(_terms(bare) - set(codes))
+        found = _unit(-1, claim, bare)
         said = contacts(claim)
         problems: list[str] = []
         if self._listed is not None:
@@ -190,6 +215,9 @@ class GroundingChecker:
                                      if not _has_number(unit, (v, u))))
             out += [f"name {n}" for n in names if _squash(n) not in squashed[unit.source]]
             out += [f"code {c}" for c in codes if _squash(c) not in squashed[unit.source]]
+            out += [f"term {t}" for t in terms if t not in sources[unit.source]]
+            if any(st not in unit.squashed for st in found.status):
+                out.append("order status")  # only a source may say it (an order's facts, an FAQ's words)
             out += [f"contact {c}" for c in sorted(said - unit.contacts)]
             out += [f"date {d}" for d in sorted(found.dates - unit.dates)]
             out += [f"promise {p}" for p in sorted(found.promises - unit.promises)]
@@ -202,8 +230,12 @@ class GroundingChecker:
         def overlap(unit: _Unit) -> float:
             return len(found.words & unit.words) / len(found.words) if found.words else 1.0
 
-        # the unit the claim is about: most shared words; then fewest misses; then the shortest
-        best = max(units, key=lambda u: (round(overlap(u), 6), -len(missing(u)), -len(u.text)))
+        def precision(unit: _Unit) -> float:
+            return len(found.words & unit.words) / len(unit.words) if unit.words else 0.0
+
+        # the unit the claim is about: the most of its words; then the tightest (a clause before
+        # its sentence); then the fewest misses
+        best = max(units, key=lambda u: (round(overlap(u), 6), round(precision(u), 6), -len(missing(u))))
         misses = missing(best)
         support = overlap(best)
         if len(found.words) >= 2 and support < self._min_support:
