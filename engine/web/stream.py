@@ -95,7 +95,7 @@ def add_stream(app: Any, state: Any) -> None:
                 return
             token = ws.query_params.get("token") or hello.get("token")
             try:
-                customer = state.auth.customer(token if isinstance(token, str) else "\x00bad")
+                customer = state.auth.customer(token if isinstance(token, str) or token is None else "\x00bad")
             except Unauthorized as exc:
                 await refuse(ws, CLOSE_UNAUTHORIZED, _error("unauthorized", str(exc)))
                 return
