@@ -38,6 +38,8 @@ __all__ = [
     "resolve_comparison",
     "resolve_other",
     "resolve_head",
+    "resolve_characters",
+    "describing_characters",
 ]
 
 _WORD_RE = re.compile(r"[a-z][a-z0-9\-]*|\d+[a-z]+[a-z0-9]*")
@@ -245,3 +247,31 @@ def resolve_head(text: str, candidates: Sequence[tuple[str, str]]) -> Resolution
     if len(winners) != 1 or best < 2:
         return None
     return Resolution(winners[0], "head", float(best))
+
+
+# Chinese characters that carry grammar or the talk about orders, not what an item is
+_ZH_CHAR_NOISE = frozenset("的了吗呢吧啊呀嘛哦我你他她它们这那个是在有和就也都还要会能可以不没么什哪里儿子"
+                           "单买到发送货快递订件款台双条只把给让被从对向到过着得地很太更最多少几吗么啥咋样呀")
+
+
+def describing_characters(text: str) -> frozenset[str]:
+    """The Chinese characters of ``text`` that may describe something (grammar and order talk out)."""
+    return frozenset(c for run in _CJK_RUN_RE.findall(text) for c in run if c not in _ZH_CHAR_NOISE)
+
+
+def resolve_characters(text: str, candidates: Sequence[Candidate], *, min_score: float = 0.6) -> Resolution | None:
+    """:func:`resolve_description` by single Chinese characters, for a short word the candidates'
+    names hold only inside longer ones ("鞋子" and 跑鞋, "盒" and 充电盒): the fallback when no
+    two-character word matched. The same weighing: a character every candidate has tells nothing."""
+    words = describing_characters(text)
+    if not words or len(candidates) == 0:
+        return None
+    chars = [(c, frozenset(ch for t in c.tokens for ch in t) & words) for c in candidates]
+    n = len(candidates)
+    df = Counter(ch for _, hit in chars for ch in hit)
+    scores = [sum(math.log((n + 1) / df[ch]) for ch in hit if df[ch] < n or n == 1) for _, hit in chars]
+    best = max(scores)
+    winners = [c for (c, _), sc in zip(chars, scores) if sc == best]
+    if best < min_score or len(winners) != 1:
+        return None
+    return Resolution(winners[0].id, "description", round(best, 3))

@@ -42,6 +42,8 @@ from engine.dialogue.references import (
     resolve_comparison,
     resolve_description,
     resolve_head,
+    resolve_characters,
+    describing_characters,
     resolve_digits,
     resolve_other,
     resolve_recency,
@@ -66,7 +68,8 @@ _ORDERS_LOOKED_AT = 10
 _ORDER_CUE_RE = re.compile(
     r"\b(?:orders?|purchases?|bought|ordered|package|parcel|deliver\w*|ship(?:ped|ping)?|arrive[ds]?|"
     r"track(?:ing)?|return(?:ed)?|refund(?:ed)?|cancel(?:led)?|eta|carrier|courier|arriv\w*|where(?:'s| is| are)|when will)\b|"
-    r"订单|单|买的|包裹|快递|发货|到货|送到|退|取消|物流|到哪|(?:什么|啥)时候(?:能)?(?:到|发|送)|几(?:号|天)(?:能)?到|到了吗|签收",
+    r"订单|单|买的|包裹|快递|发货|到货|送到|退|取消|物流|到哪|(?:什么|啥)时候(?:能)?(?:到|发|送)|几(?:号|天)(?:能)?到|到了吗|签收|"
+    r"能到|到吗|送达|寄到|到不了",
     re.IGNORECASE)
 _PRICE_STOCK_RE = re.compile(
     r"\b(?:price[sd]?|cost[s]?|how much|in stock|available|availability)\b|多少钱|价格|价钱|几块|什么价|多钱|有货|库存|有没有货",
@@ -96,6 +99,7 @@ _STATUS_Q_RE = re.compile(
 _ELLIPSIS_RE = re.compile(r"^\s*(?:and|what about|how about|what of|same (?:for|with)|and for|also|ok and|and the)\b|"
                           r"\b(?:same (?:question|thing|for|with)|as well|too)\s*[?？]?\s*$|"
                           r"呢\s*[?？]?\s*$|的话\s*[?？]?\s*$|^\s*那|也(?:说|讲|看|查|问)|同样|一样吗|也是吗", re.IGNORECASE)
+_CJK_RUN_RE = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff]{2,}")
 _PRODUCT_INTENTS = frozenset({"product_question", "product_compare", "recommend"})
 _REFERS_RE = re.compile(r"\b(?:one|it|its|that|this|those|them|ones)\b|那(?:个|款|台|双|件|单|笔)|这(?:个|款|台|双|件|单|笔)|它|"
                         r"这(?=[\u4e00-\u9fff])",
@@ -197,6 +201,7 @@ class Understanding:
         self._zh_labels = tuple({zh for _, zh in labels if zh})
         self._tokens: dict[str, tuple[Any, frozenset[str]]] = {}
         self._words: frozenset[str] | None = None
+        self._chars: frozenset[str] | None = None
 
     # -- the stage ----------------------------------------------------------------------------
     def read(self, turn: Turn, trace: dict[str, Any] | None = None) -> Turn:
@@ -281,7 +286,12 @@ class Understanding:
 
         # a product named with a question about it is a product question, even in an order's words
         # ("field of view on the eye 6 cam i ordered?")
-        if ents.product_ids and intent not in order_intents and not ents.order_ids and not (in_order_flow and step):
+        # (unless it names an order by its item right after order talk: "充电盒那单呢", "and the backpack one?")
+        order_by_item = (bool(_ORDER_CUE_RE.search(flat)) or refers or elliptic) and (
+            frame_intent in order_intents or bool(state.slots.get("listed_orders"))) and not is_question(
+            self._without_name(text, ents.product_ids[0]) if ents.product_ids else text)
+        if (ents.product_ids and intent not in order_intents and not ents.order_ids and not (in_order_flow and step)
+                and not order_by_item):
             bare = self._without_name(text, ents.product_ids[0])  # "power bank" asks nothing about power
             if intent not in ("product_compare", "recommend") and self._asks(bare, ents.product_ids[0], turn.lang):
                 return Command("answer_attribute", "product_question", product_ids=tuple(ents.product_ids))
@@ -309,7 +319,7 @@ class Understanding:
                 if item is not None:  # "the coffee maker in my latest order: how many litres?"
                     return Command("answer_attribute", "product_question", order_id=found.id,
                                    product_ids=(item,), resolved_by=found.by)
-                new_intent = intent
+                new_intent = flow if in_order_flow and intent not in order_intents else intent
                 if intent not in order_intents and not in_order_flow:
                     if frame_intent in order_intents:
                         new_intent = frame_intent  # "and the x200 one?" after an order answer
@@ -440,6 +450,7 @@ class Understanding:
         """Whether the text could single out an order at all (a word of the catalog's products, a
         recency, a comparison or digits): the order system is asked only then."""
         return bool(descriptor_tokens(text) & self._catalog_words() or re.search(r"\d{2,}", text)
+                    or describing_characters(text) & self._catalog_characters()
                     or resolve_recency(text, ["a", "b"]) or resolve_comparison(text, {"a": 1.0, "b": 2.0})
                     or resolve_other(text, ["a", "b"], "a"))
 
@@ -452,6 +463,12 @@ class Understanding:
             self._words = frozenset(words)
             self._tokens.clear()  # built for every product once; kept only for those conversations name
         return self._words
+
+    def _catalog_characters(self) -> frozenset[str]:
+        """Every Chinese character of the catalog's describing words (read once, on first use)."""
+        if self._chars is None:
+            self._chars = frozenset(ch for w in self._catalog_words() for ch in w if "\u3400" <= ch <= "\ufaff")
+        return self._chars
 
     def _customer_orders(self, turn: Turn) -> list[Order]:
         try:
@@ -478,7 +495,10 @@ class Understanding:
                      or resolve_description(text, shown))
             if found is not None:
                 return found
-        return resolve_description(text, candidates)
+        found = resolve_description(text, candidates)
+        if found is None and listed:  # "鞋子那个": a word inside an item's name, among the listed first
+            found = resolve_characters(text, [c for c in candidates if c.id in listed])
+        return found or resolve_characters(text, candidates)
 
     def _item_asked(self, turn: Turn, order: Order | None) -> str | None:
         """The product of ``order`` a question asks about ("the coffee maker in my latest order"),
@@ -492,7 +512,7 @@ class Understanding:
             pid = self._named_last(turn.nlu.text, cands)
         if pid is None or self._catalog.get(pid) is None:
             return None
-        return pid if self._asks(turn.nlu.text, pid, turn.lang) else None
+        return pid if self._asks(self._without_name(turn.nlu.text, pid), pid, turn.lang) else None
 
     def _order_tokens(self, order: Order) -> frozenset[str]:
         # what is in it, not where it stands: status words are what questions ask ("has it shipped?",
@@ -614,10 +634,11 @@ class Understanding:
         if p is None:
             return text
         out = text
-        for name in sorted({p.name, p.name_zh, *p.aliases, *(t.get("name", "") for t in p.translations.values())},
-                           key=len, reverse=True):
-            if name and _CJK_RE.search(name):
-                out = out.replace(name, " ")
+        names = {p.name, p.name_zh, *p.aliases, *(t.get(k, "") for t in p.translations.values() for k in ("name", "category"))}
+        # whole names first, then their Chinese words ("充电盒" of "Sonique Air 3 充电盒")
+        runs = {r for n in names if n for r in _CJK_RUN_RE.findall(n) if len(r) >= 2}
+        for name in sorted({n for n in names if n and _CJK_RE.search(n)} | runs, key=len, reverse=True):
+            out = out.replace(name, " ")
         words = {w for n in (p.name, *p.aliases) for w in re.findall(r"[a-z0-9]+", n.lower()) if len(w) > 1}
         if words:
             out = re.sub(r"\b(?:" + "|".join(map(re.escape, sorted(words, key=len, reverse=True))) + r")s?\b", " ",

@@ -6,6 +6,7 @@ import pytest
 
 from engine.dialogue.references import (
     resolve_head,
+    resolve_characters,
     Candidate,
     resolve_comparison,
     resolve_description,
@@ -101,3 +102,10 @@ def test_the_noun_after_a_demonstrative_picks_the_candidate_it_names(text, expec
 @pytest.mark.parametrize("text", ["那我收到以后再说", "is this waterproof", "这个多少钱", "that thing"])
 def test_a_demonstrative_without_a_naming_noun_picks_nothing(text):
     assert resolve_head(text, _HEADS) is None
+
+
+def test_a_short_chinese_word_inside_an_item_name_picks_its_order():
+    cands = [Candidate("100284", "Urbanstep Low 2 休闲鞋"), Candidate("100311", "Hearthstone AF60 空气炸锅 智能灯泡")]
+    assert resolve_description("鞋子那个", cands) is None  # no two-character word of it is in a name
+    assert resolve_characters("鞋子那个", cands).id == "100284"
+    assert resolve_characters("那个到了吗", cands) is None  # grammar and order talk describe nothing
