@@ -326,11 +326,16 @@ def content_words(text: str) -> set[str]:
     out = set()
     for t in lexical_tokens(text):
         if t.isascii():
-            if len(t) >= 3 and not any(c.isdigit() for c in t):  # numbers have their own check
+            # numbers and negations have their own checks
+            if len(t) >= 3 and not any(c.isdigit() for c in t) and not _EN_NEG_RE.search(t):
                 out.add(_stem(t))
-        elif len(t) == 2 or (len(t) == 1 and t not in _ZH_FUNCTION):
+        elif _ZH_NEG_CHARS.isdisjoint(t) and (len(t) == 2 and _ZH_FUNCTION.isdisjoint(t)
+                                               or len(t) == 1 and t not in _ZH_FUNCTION):
             out.add(t)
     return out
+
+
+_ZH_NEG_CHARS = set("不没无未非别勿否")
 
 
 _ZH_FUNCTION = set("的了是在和与或也都就而及把被我您你他她它们这那个有会要可以能吗呢吧啊着过很还并让给对从到为于后前内中上下里时")

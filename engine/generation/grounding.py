@@ -96,6 +96,7 @@ class _Unit:
     promises: frozenset[str]
     status: frozenset[str]  # the order statuses it states ("your order is on its way")
     squashed: str
+    terms: frozenset[str]
 
 
 def _unit(source: int, text: str, bare: str | None = None) -> _Unit:
@@ -105,7 +106,7 @@ def _unit(source: int, text: str, bare: str | None = None) -> _Unit:
     return _Unit(source, text, frozenset(content_words(bare)), frozenset(quantities(bare)), negations(bare) % 2,
                  answer_word(bare)[0], frozenset(contacts(text)), frozenset(_dates(bare)), frozenset(promises(bare)),
                  frozenset(_squash(m.group(0)) for rx in (_ORDER_STATUS_RE, _ZH_ORDER_STATUS_RE)
-                           for m in rx.finditer(text)), _squash(text))
+                           for m in rx.finditer(text)), _squash(text), frozenset(_terms(bare)))
 
 
 def _has_number(unit: _Unit, number: tuple[str, str | None]) -> bool:
@@ -120,8 +121,10 @@ def _terms(text: str) -> set[str]:
     if detect_language(text) == "zh":
         return {w for w in _LATIN_RE.findall(text)}
     out = set()
-    for clause in re.split(r"(?<=[.!?:;\"“(])\s+|^\s*", text):
-        out |= {w for w in _CAPITAL_RE.findall(clause)[1:]} | {w for w in _CAPS_RE.findall(clause)}
+    for part in re.split(r"(?<=[.!?:;\"“(])\s+", text):
+        lead = len(part) - len(part.lstrip(" \"'“‘(["))
+        out |= {m.group(0) for m in _CAPITAL_RE.finditer(part) if m.start() > lead}
+        out |= set(_CAPS_RE.findall(part))
     return {w for w in out if w.lower() not in _COMMON_CAPITALS}
 
 
@@ -215,7 +218,7 @@ class GroundingChecker:
                                      if not _has_number(unit, (v, u))))
             out += [f"name {n}" for n in names if _squash(n) not in squashed[unit.source]]
             out += [f"code {c}" for c in codes if _squash(c) not in squashed[unit.source]]
-            out += [f"term {t}" for t in terms if t not in sources[unit.source]]
+            out += [f"term {t}" for t in terms if t not in unit.terms]
             if any(st not in unit.squashed for st in found.status):
                 out.append("order status")  # only a source may say it (an order's facts, an FAQ's words)
             out += [f"contact {c}" for c in sorted(said - unit.contacts)]
@@ -238,7 +241,10 @@ class GroundingChecker:
         best = max(units, key=lambda u: (round(overlap(u), 6), round(precision(u), 6), -len(missing(u))))
         misses = missing(best)
         support = overlap(best)
-        if len(found.words) >= 2 and support < self._min_support:
+        # a claim anchored by its numbers (all found in the unit) may say the rest in its own words
+        anchored = bool(found.numbers) and not any(m.startswith("number ") for m in misses)
+        needed = self._min_support / 2 if anchored else self._min_support
+        if len(found.words) >= 2 and support < needed:
             misses.append(f"support {support:.2f}")
         return problems + misses
 
