@@ -53,7 +53,7 @@ _NUM_RE = re.compile(r"(?<![\w.])\$?\d+(?:\.\d+)?")
 _EN_REWORD = [
     (r"\bcan't\b", "cannot"), (r"\bcannot\b", "can't"), (r"\bdon't\b", "do not"), (r"\bdo not\b", "don't"),
     (r"\bwon't\b", "will not"), (r"\bisn't\b", "is not"), (r"\baren't\b", "are not"), (r"\bWe'll\b", "We will"),
-    (r"\bwe'll\b", "we will"), (r"\bYou can\b", "You are able to"), (r"\bitems\b", "products"),
+    (r"\bwe'll\b", "we will"), (r"\bYou can\b(?!['’])", "You are able to"), (r"\bitems\b", "products"),
     (r"\bcosts\b", "is priced at"), (r"\bpurchase\b", "order"), (r"\bcontact\b", "reach"), (r"\bJust\b", "Simply"),
     (r"\bjust\b", "simply"), (r"\bquickly\b", "fast"), (r"\bstarts\b", "begins"),
 ]

@@ -157,7 +157,8 @@ def take_sentences(buffer: str) -> tuple[list[str], str]:
 
 def _says_nothing(clause: str) -> bool:
     """A fragment with no number, contact and fewer than two content words ("Yes,", "可以。")."""
-    return not quantities(clause) and not contacts(clause) and len(content_words(clause)) < 2
+    words = [w for w in content_words(clause) if len(w) > 1]  # words and CJK bigrams, not characters
+    return not quantities(clause) and not contacts(clause) and len(words) < 2
 
 
 def split_claims(text: str) -> list[str]:

@@ -31,7 +31,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from engine.text import detect_language
 
@@ -97,6 +97,7 @@ class _Unit:
     status: frozenset[str]  # the order statuses it states ("your order is on its way")
     squashed: str
     terms: frozenset[str]
+    clauses: tuple["_Unit", ...] = ()  # a sentence's clauses (polarity is compared clause to clause)
 
 
 def _unit(source: int, text: str, bare: str | None = None) -> _Unit:
@@ -152,7 +153,7 @@ class GroundingChecker:
         self._min_support = min_support
         # longest first, so "Aurora X200 Charging Case" is matched before "Aurora X200"
         cleaned = sorted({n.strip() for n in names if n and len(n.strip()) >= 3}, key=len, reverse=True)
-        self._names_re = (re.compile(r"(?<![A-Za-z0-9])(?:" + "|".join(map(re.escape, cleaned)) + r")(?![A-Za-z0-9])",
+        self._names_re = (re.compile(r"(?<![A-Za-z0-9])(?:" + "|".join(map(re.escape, cleaned)) + r")(?![A-Za-z0-9]|\.\d)",
                                      re.IGNORECASE)
                           if cleaned else None)
         self._listed = None if contacts is None else {c for raw in contacts for c in _contacts_of(raw)}
@@ -186,9 +187,9 @@ class GroundingChecker:
                 if _QUESTION_RE.search(sentence):
                     continue  # a question claims nothing (an FAQ's own question is no support)
                 clauses = split_claims(sentence)
-                out.append(_unit(i, sentence, self._strip(sentence)))
-                if len(clauses) > 1:
-                    out += [_unit(i, c, self._strip(c)) for c in clauses]
+                parts = tuple(_unit(i, c, self._strip(c)) for c in clauses) if len(clauses) > 1 else ()
+                out.append(replace(_unit(i, sentence, self._strip(sentence)), clauses=parts))
+                out += parts
         return out
 
     # -- one claim -----------------------------------------------------------------------------
@@ -213,6 +214,12 @@ class GroundingChecker:
             return problems + ["no sources"]
         squashed = [_squash(s) for s in sources]
 
+        def overlap(unit: _Unit) -> float:
+            return len(found.words & unit.words) / len(found.words) if found.words else 1.0
+
+        def precision(unit: _Unit) -> float:
+            return len(found.words & unit.words) / len(unit.words) if unit.words else 0.0
+
         def missing(unit: _Unit) -> list[str]:
             out = list(dict.fromkeys(f"number {v}" for v, u in sorted(found.numbers, key=str)
                                      if not _has_number(unit, (v, u))))
@@ -224,21 +231,20 @@ class GroundingChecker:
             out += [f"contact {c}" for c in sorted(said - unit.contacts)]
             out += [f"date {d}" for d in sorted(found.dates - unit.dates)]
             out += [f"promise {p}" for p in sorted(found.promises - unit.promises)]
-            if found.negations != unit.negations:
+            # polarity against the clause of the unit the claim matches best
+            clause = max(unit.clauses, key=lambda c: (overlap(c), precision(c))) if unit.clauses else unit
+            if found.negations != clause.negations:
                 out.append("polarity")
-            elif found.answer is not None and found.answer != (unit.answer or ("no" if unit.negations else "yes")):
+            elif found.answer is not None and found.answer != (unit.answer or ("no" if clause.negations else "yes")):
                 out.append(f"polarity {found.answer}")
             return out
 
-        def overlap(unit: _Unit) -> float:
-            return len(found.words & unit.words) / len(found.words) if found.words else 1.0
+        # the unit the claim is about: one of the source naming its products; the most of its
+        # words; then the tightest (a clause before its sentence); then the fewest misses
+        def named(unit: _Unit) -> bool:  # a claim about a product is supported by that product's source
+            return all(_squash(n) in squashed[unit.source] for n in names)
 
-        def precision(unit: _Unit) -> float:
-            return len(found.words & unit.words) / len(unit.words) if unit.words else 0.0
-
-        # the unit the claim is about: the most of its words; then the tightest (a clause before
-        # its sentence); then the fewest misses
-        best = max(units, key=lambda u: (round(overlap(u), 6), round(precision(u), 6), -len(missing(u))))
+        best = max(units, key=lambda u: (named(u), round(overlap(u), 6), round(precision(u), 6), -len(missing(u))))
         misses = missing(best)
         support = overlap(best)
         # a claim anchored by its numbers (all found in the unit) may say the rest in its own words
