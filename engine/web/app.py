@@ -58,14 +58,16 @@ class WebState:
 
 
 def board_for(settings: Any) -> Board:
-    """Redis when ``web.redis_url`` (or the tracker's Redis) is set: workers share conversations."""
+    """Redis when ``web.redis_url`` (or the tracker's Redis, its store's or its locks') is set:
+    workers share conversations; else this process's memory."""
+    tracker = settings.tracker
     url = settings.web.redis_url
-    if url is None and settings.tracker.kind == "redis":
-        url = settings.tracker.url
+    if url is None and (tracker.kind == "redis" or tracker.lock == "redis"):
+        url = tracker.resolved_lock_url
     if url:
         from engine.web.redis_board import RedisBoard
 
-        return RedisBoard(url)
+        return RedisBoard(url, prefix=f"{tracker.key_prefix}web:")
     return MemoryBoard()
 
 

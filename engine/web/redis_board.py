@@ -1,6 +1,6 @@
 """:class:`engine.web.board.Board` in Redis, for several ``shopassist serve`` workers.
 
-Keys (prefix ``shopassist:web:``): ``conv:<id>`` the conversation (JSON), ``seq:<id>`` its message
+Keys (prefix ``<tracker.key_prefix>web:``, by default ``shopassist:web:``): ``conv:<id>`` the conversation (JSON), ``seq:<id>`` its message
 counter, ``msgs:<id>`` its transcript (a list of JSON, the last ``TRANSCRIPT_KEPT``), ``active``
 the set of handed-off conversations, ``counters`` a hash, ``latency`` a list. Live frames go to the
 channel ``ch:<id>``; each worker holds one pattern subscription and hands frames to its own
@@ -23,66 +23,66 @@ from engine.web.board import LATENCIES_KEPT, TRANSCRIPT_KEPT, Conversation, Loca
 __all__ = ["RedisBoard"]
 
 log = logging.getLogger("shopassist.web")
-_P = "shopassist:web:"
 
 
 class RedisBoard:
-    """The board in Redis (``url``: ``redis://host:port/db``)."""
+    """The board in Redis (``url``: ``redis://host:port/db``; ``prefix`` in front of every key)."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, *, prefix: str = "shopassist:web:") -> None:
         try:
             import redis.asyncio as aioredis
         except ImportError as exc:  # pragma: no cover - the extra names the fix
             raise ImportError("the shared web board needs redis: pip install 'shopassist[redis]'") from exc
         self._redis = aioredis.from_url(url, decode_responses=True)
+        self._p = prefix
         self._fanout = LocalFanout()
         self._listener: asyncio.Task | None = None
         self._ready: asyncio.Event | None = None
 
     async def get(self, session_id: str) -> Conversation | None:
-        raw = await self._redis.get(f"{_P}conv:{session_id}")
+        raw = await self._redis.get(f"{self._p}conv:{session_id}")
         return Conversation.from_dict(json.loads(raw)) if raw else None
 
     async def put(self, conversation: Conversation) -> None:
         sid = conversation.session_id
         pipe = self._redis.pipeline()
-        pipe.set(f"{_P}conv:{sid}", json.dumps(conversation.to_dict()))
+        pipe.set(f"{self._p}conv:{sid}", json.dumps(conversation.to_dict()))
         if conversation.status == "bot":
-            pipe.srem(f"{_P}active", sid)
+            pipe.srem(f"{self._p}active", sid)
         else:
-            pipe.sadd(f"{_P}active", sid)
+            pipe.sadd(f"{self._p}active", sid)
         await pipe.execute()
 
     async def claim(self, session_id: str, customer_id: str | None) -> Conversation:
         fresh = Conversation(session_id, customer_id=customer_id)
-        await self._redis.set(f"{_P}conv:{session_id}", json.dumps(fresh.to_dict()), nx=True)
+        await self._redis.set(f"{self._p}conv:{session_id}", json.dumps(fresh.to_dict()), nx=True)
         found = await self.get(session_id)
         return found if found is not None else fresh
 
     async def active(self) -> list[Conversation]:
-        ids = sorted(await self._redis.smembers(f"{_P}active"))
+        ids = sorted(await self._redis.smembers(f"{self._p}active"))
         if not ids:
             return []
-        raws = await self._redis.mget([f"{_P}conv:{i}" for i in ids])
+        raws = await self._redis.mget([f"{self._p}conv:{i}" for i in ids])
         convs = [Conversation.from_dict(json.loads(r)) for r in raws if r]
         return sorted((c for c in convs if c.status != "bot"), key=lambda c: c.updated)
 
     async def append(self, session_id: str, message: dict[str, Any]) -> dict[str, Any]:
-        seq = await self._redis.incr(f"{_P}seq:{session_id}")
+        seq = await self._redis.incr(f"{self._p}seq:{session_id}")
         message = {**message, "seq": seq, "ts": round(time.time(), 3)}
         text = json.dumps(message, ensure_ascii=False)
         pipe = self._redis.pipeline()
-        pipe.rpush(f"{_P}msgs:{session_id}", text)
-        pipe.ltrim(f"{_P}msgs:{session_id}", -TRANSCRIPT_KEPT, -1)
-        pipe.publish(f"{_P}ch:{session_id}", text)
+        pipe.rpush(f"{self._p}msgs:{session_id}", text)
+        pipe.ltrim(f"{self._p}msgs:{session_id}", -TRANSCRIPT_KEPT, -1)
+        pipe.publish(f"{self._p}ch:{session_id}", text)
         await pipe.execute()
         return message
 
     async def publish(self, session_id: str, frame: dict[str, Any]) -> None:
-        await self._redis.publish(f"{_P}ch:{session_id}", json.dumps(frame, ensure_ascii=False))
+        await self._redis.publish(f"{self._p}ch:{session_id}", json.dumps(frame, ensure_ascii=False))
 
     async def history(self, session_id: str, after: int = 0) -> list[dict[str, Any]]:
-        msgs = [json.loads(r) for r in await self._redis.lrange(f"{_P}msgs:{session_id}", 0, -1)]
+        msgs = [json.loads(r) for r in await self._redis.lrange(f"{self._p}msgs:{session_id}", 0, -1)]
         return sorted((m for m in msgs if m.get("seq", 0) > after), key=lambda m: m["seq"])
 
     async def subscribe(self, session_id: str) -> Subscription:
@@ -102,12 +102,12 @@ class RedisBoard:
         while True:
             pubsub = self._redis.pubsub()
             try:
-                await pubsub.psubscribe(f"{_P}ch:*")
+                await pubsub.psubscribe(f"{self._p}ch:*")
                 async for item in pubsub.listen():
                     if item["type"] == "psubscribe":
                         self._ready.set()
                     elif item["type"] == "pmessage":
-                        session_id = item["channel"][len(f"{_P}ch:"):]
+                        session_id = item["channel"][len(self._p) + 3:]
                         try:
                             self._fanout.deliver(session_id, json.loads(item["data"]))
                         except ValueError:
@@ -122,20 +122,20 @@ class RedisBoard:
     async def count(self, **fields: int) -> None:
         pipe = self._redis.pipeline()
         for k, v in fields.items():
-            pipe.hincrby(f"{_P}counters", k, v)
+            pipe.hincrby(f"{self._p}counters", k, v)
         await pipe.execute()
 
     async def counters(self) -> dict[str, int]:
-        return {k: int(v) for k, v in (await self._redis.hgetall(f"{_P}counters")).items()}
+        return {k: int(v) for k, v in (await self._redis.hgetall(f"{self._p}counters")).items()}
 
     async def latency(self, ms: float) -> None:
         pipe = self._redis.pipeline()
-        pipe.lpush(f"{_P}latency", round(ms, 2))
-        pipe.ltrim(f"{_P}latency", 0, LATENCIES_KEPT - 1)
+        pipe.lpush(f"{self._p}latency", round(ms, 2))
+        pipe.ltrim(f"{self._p}latency", 0, LATENCIES_KEPT - 1)
         await pipe.execute()
 
     async def latencies(self) -> list[float]:
-        return [float(x) for x in await self._redis.lrange(f"{_P}latency", 0, -1)]
+        return [float(x) for x in await self._redis.lrange(f"{self._p}latency", 0, -1)]
 
     async def close(self) -> None:
         if self._listener is not None:
