@@ -127,10 +127,11 @@ def _store_texts(faqs, catalog: Catalog, examples: list[IntentExample]):
     for f in faqs:
         yield f.question
         yield from f.alternates
+    labels: set[str] = set()
     for p in catalog:
         yield " ".join([p.name, p.name_zh, p.brand, p.category, *p.aliases])
-        for a in p.attributes.values():
-            yield f"{a.label} {a.label_zh}"
+        labels.update(f"{a.label} {a.label_zh}" for a in p.attributes.values())
+    yield from sorted(labels)  # each label once, not once per product (the words are a set)
     for e in examples:
         if e.label not in ("greet", "goodbye", "thanks", "affirm", "deny", "out_of_scope", "complaint", "human_agent"):
             yield e.text

@@ -45,7 +45,7 @@ from knowledge.faq.store import FAQEntry, load_faqs
 from knowledge.graph.catalog import Catalog
 from knowledge.graph.sources import load_catalog
 
-__all__ = ["StoreParts", "SupportHours", "StoreCheckedRegistry", "open_store", "kit_work_dir", "kit_db_url",
+__all__ = ["StoreParts", "SupportHours", "StoreCheckedRegistry", "open_store", "kit_work_dir", "kit_db_url", "save_built",
            "serve_intents", "store_intent_examples", "watch_store", "FULL_LANGUAGES"]
 
 log = logging.getLogger("shopassist.store")
@@ -185,6 +185,22 @@ def kit_work_dir(settings: Settings) -> Path:
     return settings.resolved_data_dir / "kits" / f"{slug}-{key}"
 
 
+def save_built(settings: Settings, kit: Any) -> bool:
+    """Save what starts need of ``kit`` (checked, its catalog learned) in its working folder
+    (:func:`knowledge.kit.built.write_built`), under the folder's build lock; False when not saved
+    (logged: starts then read the kit from its files)."""
+    from knowledge.kit.built import FOLDER, write_built
+
+    work = kit_work_dir(settings)
+    try:
+        with _locked(work):
+            return write_built(kit, work / FOLDER)
+    except OSError as exc:
+        log.warning("store kit %s: cannot save its build in %s (%s); starts read the kit from its files",
+                    kit.root, work / FOLDER, exc)
+        return False
+
+
 def kit_db_url(settings: Settings) -> str:
     """The order database a kit's engine uses: ``connectors.url``, else the kit's own SQLite file."""
     url = getattr(settings.connectors, "url", None)
@@ -204,16 +220,19 @@ def _locked(folder: Path) -> Iterator[None]:
 
 def _kit_store(settings: Settings, *, today: date | None) -> StoreParts:
     from knowledge.kit import read_kit
+    from knowledge.kit.built import FOLDER as BUILT_FOLDER, load_built
     from knowledge.kit.trial import load_trial_data
 
     root = Path(settings.store.root).expanduser()
-    kit = read_kit(root)  # KitInvalid: every problem, nothing loaded
+    work = kit_work_dir(settings)
+    # what `shopassist store build` saved of this very kit (files unchanged, same code, intact), else
+    # the kit read from its files: KitInvalid lists every problem, nothing loaded
+    kit = load_built(root, work / BUILT_FOLDER) or read_kit(root)
     profile = kit.profile
     others = [lang for lang in profile.languages if lang not in FULL_LANGUAGES]
     if others:
         log.warning("store kit %s lists %s: replies in those languages use the English wording and models "
                     "(only %s answer fully)", root, ", ".join(others), " and ".join(FULL_LANGUAGES))
-    work = kit_work_dir(settings)
     db_url = kit_db_url(settings)
     if db_url.startswith("sqlite:///") and getattr(settings.connectors, "url", None) is None:
         db_path = Path(db_url.removeprefix("sqlite:///"))

@@ -16,6 +16,7 @@ Example:
 from __future__ import annotations
 
 import json
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -142,22 +143,47 @@ class Catalog:
         self._products = {p.id: p for p in products}
         if len(self._products) != len(products):
             raise KnowledgeError("duplicate product ids in catalog")
+        # product relations as plain adjacency (what the lookups read); the networkx graph with
+        # brand and category nodes is built on first use of :attr:`graph` (a second on 50,000 products)
+        self._relations = [(src, rel, dst) for src, rel, dst in relations
+                           if src in self._products and dst in self._products and rel in RELATIONS]
+        self._out: dict[tuple[str, str], list[str]] = {}
+        self._in: dict[tuple[str, str], list[str]] = {}
+        for src, rel, dst in self._relations:
+            self._out.setdefault((src, rel), []).append(dst)
+            self._in.setdefault((dst, rel), []).append(src)
+        self._graph: nx.MultiDiGraph | None = None
+        self._graph_lock = threading.Lock()
+        #: tables derived from exactly these products, loaded from a store build (see
+        #: :mod:`knowledge.kit.built`): ``{"vocabulary": ..., "linker": ..., "names": ...}``; each
+        #: consumer checks its own table against its parameters and computes it itself without one
+        self.prebuilt: dict[str, Any] = {}
+
+    @property
+    def graph(self) -> nx.MultiDiGraph:
+        """Products, brands and categories as a networkx graph (see the module docstring)."""
+        if self._graph is None:
+            with self._graph_lock:
+                if self._graph is None:
+                    self._graph = self._build_graph()
+        return self._graph
+
+    def _build_graph(self) -> nx.MultiDiGraph:
         g = nx.MultiDiGraph()
-        for p in products:
+        for p in self._products.values():
             g.add_node(p.id, kind="product")
             if p.brand:  # imported catalogs often lack one; no shared "brand:" node for them
                 g.add_node(f"brand:{p.brand}", kind="brand", name=p.brand)
                 g.add_edge(p.id, f"brand:{p.brand}", rel="brand")
             g.add_edge(p.id, f"category:{p.category}", rel="category")
             _add_category_path(g, p.category)
-        for src, rel, dst in relations:
-            if src in self._products and dst in self._products and rel in RELATIONS:
-                g.add_edge(src, dst, rel=rel)
-        self.graph = g
+        for src, rel, dst in self._relations:
+            g.add_edge(src, dst, rel=rel)
+        return g
 
     def relations(self) -> list[tuple[str, str, str]]:
         """Every ``(source, relation, target)`` product relation, sorted."""
-        return sorted((u, d["rel"], v) for u, v, d in self.graph.edges(data=True) if d.get("rel") in RELATIONS)
+        return sorted(self._relations)
 
     def save(self, path: str | Path) -> Path:
         """Write products and relations as versioned JSON; :meth:`load` rebuilds the graph."""
@@ -230,15 +256,8 @@ class Catalog:
 
     def related(self, product_id: str, rel: str, *, incoming: bool = False) -> list[Product]:
         """Products linked to ``product_id`` by ``rel`` (outgoing edges, or incoming ones)."""
-        if product_id not in self.graph:
-            return []
-        edges = (
-            self.graph.in_edges(product_id, data=True)
-            if incoming
-            else self.graph.out_edges(product_id, data=True)
-        )
-        ids = sorted({(u if incoming else v) for u, v, d in edges if d.get("rel") == rel})
-        return [self._products[i] for i in ids if i in self._products]
+        ids = sorted(set((self._in if incoming else self._out).get((product_id, rel), ())))
+        return [self._products[i] for i in ids]
 
     def accessories(self, product_id: str) -> list[Product]:
         """Products that are accessories *of* this product."""

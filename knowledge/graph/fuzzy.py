@@ -53,6 +53,16 @@ def _squash(tokens: list[str]) -> str:
     return "".join(tokens)
 
 
+def _entry(alias: str, pid: str, min_len: int) -> tuple[str, int, tuple[str, ...], str] | None:
+    """``(squashed alias, word count, digit groups, product id)``; None for an alias left to the exact pass."""
+    tokens = _TOKEN_RE.findall(alias)
+    squashed = _squash(tokens)
+    # Chinese or mixed aliases are left to the exact pass
+    if len(squashed) < min_len or len(" ".join(tokens)) != len(alias.strip()):
+        return None
+    return squashed, len(tokens), tuple(_DIGITS_RE.findall(squashed)), pid
+
+
 class FuzzyAliasMatcher:
     """Finds near-miss alias mentions; ``match`` returns ``(offset, product_id)`` pairs.
 
@@ -63,7 +73,8 @@ class FuzzyAliasMatcher:
             another model, not a typo).
     """
 
-    def __init__(self, aliases: list[tuple[str, str]], *, threshold: float = 0.85, min_len: int = 6) -> None:
+    def __init__(self, aliases: list[tuple[str, str]], *, threshold: float = 0.85, min_len: int = 6,
+                 entries: dict | None = None) -> None:
         if not 0.5 <= threshold <= 1.0:
             raise ValueError(f"threshold must be within [0.5, 1], got {threshold}")
         if min_len <= 0:
@@ -75,18 +86,35 @@ class FuzzyAliasMatcher:
         self._by_two: dict[tuple[str, tuple[str, ...]], list[tuple[str, int, tuple[str, ...], str]]] = defaultdict(list)
         self._letters: set[str] = set()
         self._max_tokens = 0
-        for alias, pid in aliases:
-            tokens = _TOKEN_RE.findall(alias)
-            squashed = _squash(tokens)
-            # Chinese or mixed aliases are left to the exact pass
-            if len(squashed) < min_len or len(" ".join(tokens)) != len(alias.strip()):
-                continue
-            digits = tuple(_DIGITS_RE.findall(squashed))
-            entry = (squashed, len(tokens), digits, pid)
-            self._by_first[(squashed[0], digits)].append(entry)
-            self._by_two[(squashed[:2], digits)].append(entry)
-            self._letters.add(squashed[0])
-            self._max_tokens = max(self._max_tokens, len(tokens))
+        if entries is not None and entries.get("min_len") == min_len and entries.get("count") == len(aliases):
+            # a store build's reading of these same aliases (:meth:`entries_of`): no regex per alias
+            kept = entries["kept"]
+            tokens = entries["tokens"]
+            digits = entries["digits"]
+            found = [(aliases[k][0].replace(" ", ""), tokens[i], tuple(digits[i].split()) if digits[i] else (), aliases[k][1])
+                     for i, k in enumerate(kept)]
+        else:
+            found = [e for alias, pid in aliases if (e := _entry(alias, pid, min_len)) is not None]
+        by_first, by_two = self._by_first, self._by_two
+        for entry in found:
+            squashed = entry[0]
+            by_first[(squashed[0], entry[2])].append(entry)
+            by_two[(squashed[:2], entry[2])].append(entry)
+        self._letters = {key[0] for key in by_first}
+        self._max_tokens = max((e[1] for e in found), default=0)
+
+    @staticmethod
+    def entries_of(aliases: list[tuple[str, str]], *, min_len: int = 6) -> dict:
+        """Which aliases a matcher keeps and how it reads them, as JSON data (a store build saves it;
+        ``entries=`` takes it back for the same aliases)."""
+        kept, tokens, digits = [], [], []
+        for k, (alias, pid) in enumerate(aliases):
+            entry = _entry(alias, pid, min_len)
+            if entry is not None:
+                kept.append(k)
+                tokens.append(entry[1])
+                digits.append(" ".join(entry[2]))
+        return {"min_len": min_len, "count": len(aliases), "kept": kept, "tokens": tokens, "digits": digits}
 
     def match(self, norm: str) -> list[tuple[int, str]]:
         """Fuzzy alias hits in normalised text (as the linker normalises it), best first per span."""

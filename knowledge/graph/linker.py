@@ -26,10 +26,14 @@ import re
 from collections import defaultdict
 
 from .catalog import Catalog
+from .columns import join_texts, split_texts
 from .fuzzy import FuzzyAliasMatcher
 from .semantic import EmbeddingProductMatcher
 
-__all__ = ["ProductLinker"]
+__all__ = ["ProductLinker", "TABLES_VERSION"]
+
+#: the layout of :meth:`ProductLinker.tables`; tables of another layout are not read
+TABLES_VERSION = 1
 
 _NORM_RE = re.compile(r"[^0-9a-z\u3400-\u9fff]+")
 _LEAD_RE = re.compile(r"[0-9a-z]+|[\u3400-\u9fff]")
@@ -65,6 +69,24 @@ class ProductLinker:
             raise ValueError(f"fuzzy_threshold must be within [0.5, 1] or None, got {fuzzy_threshold}")
         self._catalog = catalog
         self._semantic = semantic
+        self._min_alias_len = min_alias_len
+        prebuilt = catalog.prebuilt.get("linker")
+        if prebuilt is not None and prebuilt.get("version") == TABLES_VERSION \
+                and prebuilt.get("min_alias_len") == min_alias_len and prebuilt.get("count") == len(catalog):
+            fuzzy_entries = self._load_tables(prebuilt)  # what a store build worked out from these very products
+        else:
+            fuzzy_entries = None
+            self._learn(catalog, min_alias_len)
+        # boundary regexes are compiled on first need: a substring test rules out nearly every
+        # alias first (a turn used to run ~1,300 regexes; start-up compiled them all)
+        self._rx: dict[str, re.Pattern[str]] = {}
+        self._fuzzy = (
+            FuzzyAliasMatcher(list(self._aliases), threshold=fuzzy_threshold, entries=fuzzy_entries)
+            if fuzzy_threshold is not None
+            else None
+        )
+
+    def _learn(self, catalog: Catalog, min_alias_len: int) -> None:
         owners: dict[str, set[str]] = defaultdict(set)
         for p in catalog:
             names = {p.name, p.name_zh, *p.aliases}
@@ -85,14 +107,28 @@ class ProductLinker:
         self._by_lead: dict[str, list[int]] = defaultdict(list)
         for k, (alias, _) in enumerate(self._aliases):
             self._by_lead[_LEAD_RE.match(alias).group()].append(k)
-        # boundary regexes are compiled on first need: a substring test rules out nearly every
-        # alias first (a turn used to run ~1,300 regexes; start-up compiled them all)
-        self._rx: dict[str, re.Pattern[str]] = {}
-        self._fuzzy = (
-            FuzzyAliasMatcher(list(self._aliases), threshold=fuzzy_threshold)
-            if fuzzy_threshold is not None
-            else None
-        )
+
+    def tables(self) -> dict:
+        """The alias tables as JSON data, for a store build to save (:mod:`knowledge.kit.built`)."""
+        leads = [""] * len(self._aliases)
+        for lead, ks in self._by_lead.items():
+            for k in ks:
+                leads[k] = lead
+        return {"version": TABLES_VERSION, "min_alias_len": self._min_alias_len, "count": len(self._catalog),
+                "aliases": join_texts([a for a, _ in self._aliases]),
+                "owners": join_texts([pid for _, pid in self._aliases]), "leads": join_texts(leads),
+                "fuzzy": FuzzyAliasMatcher.entries_of(self._aliases)}
+
+    def _load_tables(self, doc: dict) -> dict | None:
+        """Take the alias tables :meth:`tables` saved; returns the fuzzy matcher's part of them."""
+        aliases = split_texts(doc["aliases"], None, "aliases")
+        owners = split_texts(doc["owners"], len(aliases), "owners")
+        leads = split_texts(doc["leads"], len(aliases), "leads")
+        self._aliases = list(zip(aliases, owners))
+        self._by_lead = defaultdict(list)
+        for k, lead in enumerate(leads):
+            self._by_lead[lead].append(k)
+        return doc.get("fuzzy")
 
     def warm_up(self) -> None:
         """Embed (or load) the product names the embedding fallback compares against, now."""

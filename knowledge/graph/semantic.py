@@ -48,9 +48,13 @@ from knowledge.kernel.integrity import folder_checksums, verify_checksums
 from knowledge.embedders import Embedder
 
 from .catalog import Catalog
+from .columns import join_texts, pack_rows, split_texts, unpack_rows
 from .fuzzy import COMMON_WORDS
 
-__all__ = ["EmbeddingProductMatcher", "DEFAULT_THRESHOLD", "DEFAULT_MARGIN"]
+__all__ = ["EmbeddingProductMatcher", "DEFAULT_THRESHOLD", "DEFAULT_MARGIN", "TABLES_VERSION"]
+
+#: the layout of :meth:`EmbeddingProductMatcher.tables`; tables of another layout are not read
+TABLES_VERSION = 1
 
 log = logging.getLogger(__name__)
 
@@ -108,10 +112,23 @@ class EmbeddingProductMatcher:
         self._embedder = embedder
         self.threshold, self.margin = threshold, margin
         self._cache_dir = Path(cache_dir) if cache_dir is not None else None
+        prebuilt = catalog.prebuilt.get("names")
+        if prebuilt is not None and prebuilt[0].get("version") == TABLES_VERSION and prebuilt[0].get("count") == len(catalog):
+            self._load_tables(catalog, *prebuilt)  # what a store build worked out from these very products
+        else:
+            self._learn(catalog)
+        self._owner_arr = np.asarray(self._owner, dtype=np.int64)
+        self._vectors: np.ndarray | None = None
+        self._have = np.zeros(0, dtype=bool)
+        self._digest = ""
+        self._lock = threading.Lock()
+
+    def _learn(self, catalog: Catalog) -> None:
+        """Each product's names and the distinctive words that anchor them."""
         self._texts: list[str] = []
         self._owner: list[int] = []
         self._ids: list[str] = []
-        self._by_word: dict[str, set[int]] = defaultdict(set)
+        self._by_word: dict[str, set[int] | np.ndarray] = defaultdict(set)
         for p in catalog:
             k = len(self._ids)
             self._ids.append(p.id)
@@ -122,11 +139,22 @@ class EmbeddingProductMatcher:
                 self._owner.append(k)
                 for w in _words(n) | _words(p.brand):
                     self._by_word[w].add(k)
-        self._owner_arr = np.asarray(self._owner, dtype=np.int64)
-        self._vectors: np.ndarray | None = None
-        self._have = np.zeros(0, dtype=bool)
-        self._digest = ""
-        self._lock = threading.Lock()
+
+    def tables(self) -> tuple[dict, dict[str, np.ndarray]]:
+        """The names and their anchor words as ``(JSON data, numeric arrays)``, for a store build to
+        save (:mod:`knowledge.kit.built`); the vectors are cached apart (``cache_dir``)."""
+        keys, flat, offsets = pack_rows({w: sorted(rows) for w, rows in self._by_word.items()})
+        doc = {"version": TABLES_VERSION, "count": len(self._ids), "texts": join_texts(self._texts), "words": keys}
+        return doc, {"owner": np.asarray(self._owner, dtype=np.int64), "word_rows": flat, "word_offsets": offsets}
+
+    def _load_tables(self, catalog: Catalog, doc: dict, arrays: dict[str, np.ndarray]) -> None:
+        self._ids = [p.id for p in catalog]
+        self._texts = split_texts(doc["texts"], len(arrays["owner"]), "texts")
+        self._owner = np.asarray(arrays["owner"], dtype=np.int64).tolist()
+        if self._owner and not 0 <= min(self._owner) <= max(self._owner) < len(self._ids):
+            raise ValueError("the saved product names belong to another catalog")
+        # each word's products as a sorted array (a view into one array), read like the sets _learn makes
+        self._by_word = unpack_rows(doc["words"], arrays["word_rows"], arrays["word_offsets"])
 
     # -- product vectors, once --------------------------------------------------------------------
     def _data_hash(self) -> str:
@@ -222,7 +250,7 @@ class EmbeddingProductMatcher:
         out: set[int] = set()
         for w in shared:
             if len(self._by_word[w]) == rarest:
-                out |= self._by_word[w]
+                out.update(int(k) for k in self._by_word[w])
         return sorted(out)
 
     def scores(self, text: str) -> list[tuple[str, float]]:

@@ -34,6 +34,7 @@ from functools import lru_cache
 import numpy as np
 
 from .catalog import CATEGORY_SEP, Catalog, Product
+from .columns import join_texts, pack_rows, split_texts, unpack_rows
 from .fuzzy import COMMON_WORDS
 from .meaning import unit_of, water_level
 
@@ -109,9 +110,40 @@ class CatalogVocabulary:
         self.price = np.array([p.price for p in self.products], dtype=np.float64)
         self.rating = np.array([p.rating for p in self.products], dtype=np.float64)
         self.stock = np.array([p.stock for p in self.products], dtype=np.int64)
+        self._words: dict[str, np.ndarray] = {}
+        self._idf: dict[str, float] = {}
+        self._indexed = threading.Event()
+        self._index_error: BaseException | None = None
+        prebuilt = catalog.prebuilt.get("vocabulary")
+        if prebuilt is not None and _fits(prebuilt[0], n, synonyms):
+            self._load_tables(*prebuilt)  # what a store build learned from these very products
+            self._indexed.set()
+        else:
+            self._learn(catalog, synonyms)
+        self._en_types = {t for t in self.types if not _CJK.search(t)}
+        self._zh_types = sorted((t for t in self.types if _CJK.search(t) and len(t) > 1), key=len, reverse=True)
+        self.cues = self._cues()
+        # cues by their first word (Latin) or first two characters (Chinese): a question looks up
+        # only the cues that can start in it, not every cue of every attribute
+        self._cue_index: dict[str, list[tuple[str, str, int]]] = defaultdict(list)
+        for key, cues in self.cues.items():
+            for cue, strength in cues:
+                lead = cue[:2] if _CJK.match(cue) else cue.split(" ")[0]
+                self._cue_index[lead].append((cue, key, strength))
+        # feature labels written like a number and a unit ("5G"): never read as an amount
+        self.flag_words = {c for k, a in self.attributes.items() if a.kind == "bool"
+                           for c, _ in self.cues[k] if re.fullmatch(r"\d+[a-z]+", c)}
+        if not self._indexed.is_set():
+            # the word index (names, categories, descriptions) is the slow part on a big catalog and only
+            # ranking without an asked order reads it: built on a thread, waited for on first use
+            threading.Thread(target=self._index_in_background, name="catalog-word-index", daemon=True).start()
+
+    def _learn(self, catalog: Catalog, synonyms: dict[str, str] | None) -> None:
+        """Types, brands, heads and attribute values, learned from the products (no store build's tables)."""
+        n = len(self.products)
         self.accessory = np.zeros(n, dtype=bool)
-        for u, _, d in catalog.graph.edges(data=True):
-            if d.get("rel") == "accessory_of" and u in self.row:
+        for u, rel, _ in catalog.relations():
+            if rel == "accessory_of" and u in self.row:
                 self.accessory[self.row[u]] = True
         types: dict[str, set[int]] = defaultdict(set)
         self.head: list[str] = [""] * n  # each product's most specific type term
@@ -166,32 +198,12 @@ class CatalogVocabulary:
         self._zh_heads = {c: np.fromiter(sorted(r), dtype=np.int64) for c, r in heads_zh.items() if len(r) >= 3}
         for c, rows in self._zh_heads.items():
             self.types.setdefault(c, rows)
-        self._en_types = {t for t in self.types if not _CJK.search(t)}
-        self._zh_types = sorted((t for t in self.types if _CJK.search(t) and len(t) > 1), key=len, reverse=True)
         self.attributes: dict[str, AttributeInfo] = {}
         self.numbers: dict[str, np.ndarray] = {}
         self.dimension_of: dict[str, np.ndarray] = {}  # keys whose values come in several dimensions
         self._dim_code: dict[str, int] = {}  # dimension -> the small code dimension_of arrays hold
         self.values: dict[str, dict[str, set[int]]] = defaultdict(lambda: defaultdict(set))
         self._collect_attributes()
-        self.cues = self._cues()
-        # cues by their first word (Latin) or first two characters (Chinese): a question looks up
-        # only the cues that can start in it, not every cue of every attribute
-        self._cue_index: dict[str, list[tuple[str, str, int]]] = defaultdict(list)
-        for key, cues in self.cues.items():
-            for cue, strength in cues:
-                lead = cue[:2] if _CJK.match(cue) else cue.split(" ")[0]
-                self._cue_index[lead].append((cue, key, strength))
-        # feature labels written like a number and a unit ("5G"): never read as an amount
-        self.flag_words = {c for k, a in self.attributes.items() if a.kind == "bool"
-                           for c, _ in self.cues[k] if re.fullmatch(r"\d+[a-z]+", c)}
-        self._words: dict[str, np.ndarray] = {}
-        self._idf: dict[str, float] = {}
-        # the word index (names, categories, descriptions) is the slow part on a big catalog and only
-        # ranking without an asked order reads it: built on a thread, waited for on first use
-        self._indexed = threading.Event()
-        self._index_error: BaseException | None = None
-        threading.Thread(target=self._index_in_background, name="catalog-word-index", daemon=True).start()
 
     def _index_in_background(self) -> None:
         try:
@@ -315,6 +327,61 @@ class CatalogVocabulary:
                 self._words[w] = np.asarray(rows, dtype=np.int64)
                 self._idf[w] = math.log(n / len(rows))
 
+    # -- a store build's tables -----------------------------------------------------------------------
+    def tables(self) -> tuple[dict, dict[str, np.ndarray]]:
+        """What this vocabulary learned, as ``(JSON data, numeric arrays)`` for a store build to save
+        (:mod:`knowledge.kit.built`); the word index included (waited for)."""
+        self.wait_indexed()
+        types_keys, types_flat, types_off = pack_rows(self.types)
+        zh_keys, zh_flat, zh_off = pack_rows(self._zh_heads)
+        words_keys, words_flat, words_off = pack_rows(self._words)
+        value_pairs = [(k, w) for k, by in self.values.items() for w in by]
+        values_flat, values_off = pack_rows({i: sorted(self.values[k][w]) for i, (k, w) in enumerate(value_pairs)})[1:]
+        number_keys = list(self.numbers)
+        dim_keys = list(self.dimension_of)
+        n = len(self.products)
+        doc = {
+            "version": TABLES_VERSION, "count": n, "synonyms": None,
+            "head": join_texts(self.head), "brands": {b: sorted(rows) for b, rows in self.brands.items()},
+            "types": types_keys, "zh_heads": zh_keys, "words": words_keys,
+            "values": [list(pair) for pair in value_pairs],
+            "attributes": [[a.key, a.label, a.label_zh, a.kind, a.dimension, a.unit, sorted(a.dimensions)]
+                           for a in self.attributes.values()],
+            "numbers": number_keys, "dimension_of": dim_keys, "dim_code": self._dim_code,
+        }
+        arrays = {
+            "accessory": self.accessory, "types_rows": types_flat, "types_offsets": types_off,
+            "zh_rows": zh_flat, "zh_offsets": zh_off, "words_rows": words_flat, "words_offsets": words_off,
+            "idf": np.array([self._idf[w] for w in words_keys], dtype=np.float64),
+            "values_rows": values_flat, "values_offsets": values_off,
+            "numbers": np.stack([self.numbers[k] for k in number_keys]) if number_keys else np.zeros((0, n)),
+            "dimension_of": (np.stack([self.dimension_of[k] for k in dim_keys]) if dim_keys
+                             else np.zeros((0, n), dtype=np.int8)),
+        }
+        return doc, arrays
+
+    def _load_tables(self, doc: dict, arrays: dict[str, np.ndarray]) -> None:
+        """Take what :meth:`tables` saved (checked by :func:`_fits` to be of these products)."""
+        n = len(self.products)
+        self.accessory = np.asarray(arrays["accessory"], dtype=bool)
+        self.head = split_texts(doc["head"], n, "head")
+        self.brands = defaultdict(set, {b: set(rows) for b, rows in doc["brands"].items()})
+        self.types = unpack_rows(doc["types"], arrays["types_rows"], arrays["types_offsets"])
+        self._zh_heads = unpack_rows(doc["zh_heads"], arrays["zh_rows"], arrays["zh_offsets"])
+        self._words = unpack_rows(doc["words"], arrays["words_rows"], arrays["words_offsets"])
+        self._idf = dict(zip(doc["words"], arrays["idf"].tolist()))
+        self.values = defaultdict(lambda: defaultdict(set))
+        rows = unpack_rows(range(len(doc["values"])), arrays["values_rows"], arrays["values_offsets"])
+        for i, (key, word) in enumerate(doc["values"]):
+            self.values[key][word] = set(rows[i].tolist())
+        self.attributes = {a[0]: AttributeInfo(a[0], a[1], a[2], a[3], a[4], a[5], frozenset(a[6]))
+                           for a in doc["attributes"]}
+        self.numbers = {k: arrays["numbers"][i] for i, k in enumerate(doc["numbers"])}
+        self.dimension_of = {k: arrays["dimension_of"][i] for i, k in enumerate(doc["dimension_of"])}
+        self._dim_code = {str(k): int(v) for k, v in doc["dim_code"].items()}
+        if len(self.accessory) != n or any(len(col) != n for col in (*self.numbers.values(), *self.dimension_of.values())):
+            raise ValueError("the saved vocabulary tables are of another catalog")
+
     # -- reading queries ------------------------------------------------------------------------------
     def types_in(self, text: str) -> list[str]:
         """Product-type terms the text names, longest first, none inside a longer one."""
@@ -404,6 +471,13 @@ class CatalogVocabulary:
 
 
 _MISSING = object()
+#: the layout of :meth:`CatalogVocabulary.tables`; a store build's tables of another layout are not read
+TABLES_VERSION = 1
+
+
+def _fits(doc: dict, count: int, synonyms: dict[str, str] | None) -> bool:
+    """Whether a store build's tables are for a catalog of ``count`` products learned without synonyms."""
+    return doc.get("version") == TABLES_VERSION and doc.get("count") == count and not synonyms and doc.get("synonyms") is None
 
 
 def _reading(a, info: AttributeInfo):
