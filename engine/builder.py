@@ -12,7 +12,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from engine.services import build_services
-from engine.dialogue import Understanding, store_vocabulary
+from engine.dialogue import Understanding
 from engine.engine import Engine
 from engine.flows.orders import OrderFlows
 from engine.flows.returns import non_returnable_by_category
@@ -33,7 +33,7 @@ from engine.nlu.sentiment import LexiconSentimentAnalyzer
 from engine.router import Router
 from engine.settings import Settings
 from engine.state.factory import build_tracker
-from engine.store import SupportHours, open_store, serve_intents, watch_store
+from engine.store import SupportHours, open_store, serve_intents, store_words, watch_store
 from knowledge.embedders import Embedder
 from knowledge.ensemble import retrieval_embedder
 from knowledge.models import ModelRegistry as Models
@@ -221,7 +221,7 @@ def build_engine(settings: Settings, *, progress: bool = False, generator: Gener
     understanding = Understanding(live["catalog"], orders, router.catalog,
                                   asks_about=_asks_about(live["products"], live["catalog"]),
                                   render=lambda key, lang: templates.render(key, lang),
-                                  vocabulary=store_vocabulary(_store_texts(store.faqs, catalog, examples)))
+                                  vocabulary=store_words(store, _store_texts(store.faqs, catalog, examples)))
     return Engine(settings, nlu=nlu, router=router, store=tracker, templates=templates, locks=locks, orders=orders,
                   understanding=understanding)
 

@@ -30,7 +30,7 @@ import fcntl
 import hashlib
 import logging
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
 from pathlib import Path
@@ -46,7 +46,7 @@ from knowledge.graph.catalog import Catalog
 from knowledge.graph.sources import load_catalog
 
 __all__ = ["StoreParts", "SupportHours", "StoreCheckedRegistry", "open_store", "kit_work_dir", "kit_db_url", "save_built",
-           "serve_intents", "store_intent_examples", "watch_store", "FULL_LANGUAGES"]
+           "serve_intents", "store_words", "store_intent_examples", "watch_store", "FULL_LANGUAGES"]
 
 log = logging.getLogger("shopassist.store")
 
@@ -426,3 +426,61 @@ def store_intent_examples(settings: Settings) -> list[IntentExample]:
 
     kit = read_kit(Path(settings.store.root).expanduser())
     return _name_examples(kit.profile.name) + _intent_examples(kit.intents)
+
+
+# -- the store's words (small talk is read against them), kept between starts --------------------
+_WORDS_FILE = "store-words.json"
+
+
+def store_words(store: StoreParts, texts: Iterable[str]) -> Any:
+    """:func:`engine.dialogue.store_vocabulary` of ``texts`` (every text of the store), read from the
+    store's index folder when the same texts were read by the same code before, else worked out and
+    saved there. Keyed by a digest of the texts and of the reading code's source, so an edited kit
+    or another version of the code reads them again; a damaged file is read again too."""
+    import dataclasses
+    import json
+    import os
+    import sys
+
+    from engine.dialogue import store_vocabulary
+
+    texts = list(texts)
+    digest = hashlib.sha256()
+    for name in ("engine.dialogue.understand", "engine.dialogue.references", "knowledge.kernel.text"):
+        module = sys.modules.get(name)
+        try:
+            digest.update(Path(module.__file__).read_bytes() if module is not None else name.encode())
+        except (OSError, TypeError):
+            return store_vocabulary(texts)  # no source to key the file by: nothing is kept
+    for text in texts:
+        digest.update(b"\0" + text.encode("utf-8", "surrogatepass"))
+    key = digest.hexdigest()
+    path = store.index_dir / _WORDS_FILE
+    empty = store_vocabulary(())
+    keeps = dataclasses.is_dataclass(empty) and isinstance(getattr(empty, "tokens", None), frozenset)
+    if keeps:
+        try:
+            doc = json.loads(path.read_text(encoding="utf-8"))
+            tokens = doc["tokens"]
+            if doc.get("key") == key and doc.get("sha256") == _tokens_digest(tokens):
+                return dataclasses.replace(empty, tokens=frozenset(tokens))
+        except (OSError, ValueError, KeyError, TypeError):
+            pass
+    vocabulary = store_vocabulary(texts)
+    if keeps:
+        tokens = sorted(vocabulary.tokens)
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
+            tmp.write_text(json.dumps({"key": key, "sha256": _tokens_digest(tokens), "tokens": tokens},
+                                      ensure_ascii=False), encoding="utf-8")
+            os.replace(tmp, path)
+        except OSError as exc:  # a read-only folder costs the reading at the next start, nothing more
+            log.info("cannot keep the store's words in %s: %s", path, exc)
+    return vocabulary
+
+
+def _tokens_digest(tokens: Any) -> str:
+    if not isinstance(tokens, list) or not all(isinstance(t, str) for t in tokens):
+        raise TypeError("tokens must be a list of texts")
+    return hashlib.sha256("\0".join(tokens).encode("utf-8", "surrogatepass")).hexdigest()
