@@ -344,12 +344,18 @@ class Router:
         ids = list(ents.product_ids)
         remembered = turn.state.slots.get("product_id")
         listed = turn.state.slots.get("listed_products") or []
+        understood = turn.understood
+        # a product picked by reference ("the cheapest one: how heavy?") is asked about: no new search or comparison
+        resolved = getattr(understood, "kind", "") == "answer_attribute" and bool(getattr(understood, "resolved_by", ""))
         picked = None if ids else pick_listed(listed, ents.ordinal)  # "the second one" we suggested
         if picked is not None:
             ids = [picked]
         if intent == "recommend" and ids and _ACCESSORY_RE.search(text):
             intent = "product_question"  # "accessories for the X200": the graph's accessory_of edges
-        facts, ids, intent = self._product_facts(intent, text, lang, ids, remembered, listed)
+        if resolved and ids:
+            facts, intent = self._products.facts(text, ids, lang), "product_question"
+        else:
+            facts, ids, intent = self._product_facts(intent, text, lang, ids, remembered, listed)
         if facts is None:
             return Decision(self._t.render("product_unknown", lang), "template", decided_by="compare:ask")
         if not facts:
@@ -360,7 +366,8 @@ class Router:
         events = [SlotSet("product_id", ids[-1] if intent == "product_compare" else ids[0])] if ids else []
         if intent == "recommend":
             found = [s.id for s in answer.sources if s.kind == "product"]
-            events = [SlotSet("product_id", found[0])] if found and not ids else events
+            # the product found is the one in focus ("cheaper than the X200?" → "how long does that one last?")
+            events = [SlotSet("product_id", found[0])] if found else events
             events.append(SlotSet("listed_products", found))
         elif intent == "product_compare":
             events.append(SlotSet("listed_products", list(ids)))  # "which of the two ..." next

@@ -100,6 +100,9 @@ _ELLIPSIS_RE = re.compile(r"^\s*(?:and|what about|how about|what of|same (?:for|
                           r"\b(?:same (?:question|thing|for|with)|as well|too)\s*[?？]?\s*$|"
                           r"呢\s*[?？]?\s*$|的话\s*[?？]?\s*$|^\s*那|也(?:说|讲|看|查|问)|同样|一样吗|也是吗", re.IGNORECASE)
 _CJK_RUN_RE = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff]{2,}")
+# a pronoun for the one thing in focus (not "one", which also opens a search: "one that doesn't need a hub")
+_PRONOUN_RE = re.compile(r"\b(?:it|its|that|this)\b|它|这(?=[\u4e00-\u9fff])", re.IGNORECASE)
+_WHICH_RE = re.compile(r"\bwhich\b|哪(?:个|款|些|种|一)", re.IGNORECASE)
 _PRODUCT_INTENTS = frozenset({"product_question", "product_compare", "recommend"})
 _REFERS_RE = re.compile(r"\b(?:one|it|its|that|this|those|them|ones)\b|那(?:个|款|台|双|件|单|笔)|这(?:个|款|台|双|件|单|笔)|它|"
                         r"这(?=[\u4e00-\u9fff])",
@@ -250,15 +253,19 @@ class Understanding:
             # (kept in the conversation's slots: personal data masked, as in every stored text)
             asked = mask_pii(turn.nlu.text) if self._asks(turn.nlu.text, products[0], turn.lang) else ""
             named = [i for i in turn.nlu.entities.product_ids if i in products][:4]  # the customer's, not the bot's
-            events.append(SlotSet("frame", {"intent": intent, "question": asked[:300], "products": products[:4],
-                                            "named": named}))
+            frame = {"intent": intent, "question": asked[:300], "products": products[:4], "named": named}
+            understood = turn.understood
+            if isinstance(understood, Command) and understood.order_id:
+                frame["order"] = understood.order_id  # "the coffee maker in my latest order": its other items next
+            events.append(SlotSet("frame", frame))
         else:
             # an order answer, also to a turn the classifier missed (the flow that answered names it)
             answered = decision.decided_by.split(":", 1)[0] if decision.route == "flow" else intent
             if answered in self._intents.order_intents:
                 events.append(SlotSet("frame", {"intent": answered, "question": "", "products": []}))
-        if products:
-            events.append(SlotSet("mentioned_products", products[:6]))
+        if products:  # the products of the conversation, the latest first ("which of the two ...")
+            before = [i for i in turn.state.slots.get("mentioned_products") or [] if isinstance(i, str)]
+            events.append(SlotSet("mentioned_products", list(dict.fromkeys([*products, *before]))[:6]))
         return events
 
     # -- reading ------------------------------------------------------------------------------
@@ -291,7 +298,7 @@ class Understanding:
             frame_intent in order_intents or bool(state.slots.get("listed_orders"))) and not is_question(
             self._without_name(text, ents.product_ids[0]) if ents.product_ids else text)
         if (ents.product_ids and intent not in order_intents and not ents.order_ids and not (in_order_flow and step)
-                and not order_by_item):
+                and not order_by_item and not _FOR_RE.search(text)):
             bare = self._without_name(text, ents.product_ids[0])  # "power bank" asks nothing about power
             if intent not in ("product_compare", "recommend") and self._asks(bare, ents.product_ids[0], turn.lang):
                 return Command("answer_attribute", "product_question", product_ids=tuple(ents.product_ids))
@@ -329,7 +336,7 @@ class Understanding:
                 return Command("fill_order", new_intent, order_id=found.id, resolved_by=found.by)
 
         # an item of the order in focus ("那单里的跑鞋防水吗")
-        focus_order = state.slots.get("order_id")
+        focus_order = state.slots.get("order_id") or (frame.get("order") if isinstance(frame, dict) else None)
         if (isinstance(focus_order, str) and not ents.order_ids and not (in_order_flow and step)
                 and turn.actor.role == "customer" and intent not in order_intents - self._intents.read_order_intents
                 and descriptor_tokens(text)):
@@ -357,8 +364,11 @@ class Understanding:
                           or self._named_by_bot(state, focus))
         if ents.product_ids and _FOR_RE.search(text):
             # "the one for the Air 8": the item in the conversation that goes with it
-            fits = [i for i in salient if i not in ents.product_ids
-                    and i in {p.id for p in self._catalog.accessories(ents.product_ids[0])}]
+            accessories = [p for p in self._catalog.accessories(ents.product_ids[0]) if p.id not in ents.product_ids]
+            fits = [i for i in salient if i in {p.id for p in accessories}]
+            if not fits:  # not yet in the conversation: its accessory of the kind talked about, else its only one
+                kinds = {p.category for i in salient if (p := self._catalog.get(i)) is not None}
+                fits = [p.id for p in accessories if p.category in kinds] or [p.id for p in accessories]
             if len(fits) == 1:
                 picked = Resolution(fits[0], "accessory")
         products = ((picked.id,) if picked and picked.by == "accessory" else tuple(ents.product_ids)) or (
@@ -366,7 +376,9 @@ class Understanding:
         correction = bool(_CORRECTION_RE.search(text))
         if intent == "product_compare" and len(products) < 2 and len(salient) >= 2:
             # "which of the two is cheaper?": the products in the conversation
-            pair = tuple(dict.fromkeys([*products, *salient[-2:]]))[:2] if products else tuple(salient[-2:])
+            recent = [i for i in state.slots.get("mentioned_products") or [] if isinstance(i, str)]
+            recent = recent if len(recent) >= 2 else salient[::-1]
+            pair = tuple(dict.fromkeys([*products, *recent]))[:2]
             return Command("compare", intent, product_ids=pair)
         target = products[0] if products else focus
         if not products and target and in_order_flow and step is not None and not self._mentions(text, target):
@@ -391,8 +403,8 @@ class Understanding:
             # a question about "it" (or a bare "colours?") right after a product answer: the product
             # in focus, whatever attribute it asks for (its facts answer or say what is known)
             bare_question = short and text.rstrip().endswith(("?", "？"))
-            if (not products and frame_intent in _PRODUCT_INTENTS and (refers or bare_question)
-                    and is_question(text) and intent in (OUT_OF_SCOPE, "product_question")):
+            if (not products and frame_intent in _PRODUCT_INTENTS and (_PRONOUN_RE.search(text) or bare_question)
+                    and not _WHICH_RE.search(text) and is_question(text) and intent in (OUT_OF_SCOPE, "product_question")):
                 return Command("answer_attribute", "product_question", product_ids=(target,), resolved_by="focus")
 
         # 3. small talk: nothing of the store in the message
@@ -603,10 +615,10 @@ class Understanding:
         """"this one" / "它" right after the bot named one other product about the one in focus (an
         accessory it suggested, a compatible item) -- one the customer did not name: that product."""
         frame = state.slots.get("frame") or {}
-        if not isinstance(frame, dict) or frame.get("intent") != "product_question":
-            return None
+        if not isinstance(frame, dict) or frame.get("intent") not in _PRODUCT_INTENTS or not frame.get("named"):
+            return None  # (a list of search results names no one product: "it" is the top pick in focus)
         named = set(frame.get("named") or [])
-        others = [i for i in state.slots.get("mentioned_products") or [] if i != focus and i not in named]
+        others = [i for i in frame.get("products") or [] if i != focus and i not in named]
         return Resolution(others[0], "named") if len(others) == 1 else None
 
     def _names_only(self, text: str, products: tuple[str, ...]) -> bool:

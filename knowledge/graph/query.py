@@ -71,6 +71,11 @@ _PLATFORMS = {
 _COMPAT_RE = re.compile(r"work with|works with|compatible|support|connect|pair|use (?:it |this |that )?with|ok with|"
                         r"兼容|支持|能用|适配|连接|能连|能套|能配|能给")
 _PRICE_RE = re.compile(r"price|cost|how much|\$|多少钱|价格|价钱")
+
+
+def _names_value(word: str, low: str) -> bool:
+    """Whether the lower-cased question ``low`` names the value ``word`` as a whole."""
+    return re.search(rf"(?<![0-9a-z.]){re.escape(word)}(?![0-9a-z]|\.\d)", low) is not None
 _RATING_RE = re.compile(r"\b(?:rating|rated|stars?|reviews?)\b|评分|评价|几星|星级|口碑|打分")
 _STOCK_RE = re.compile(r"stock|available|availability|sold out|有货|库存|缺货|还有吗")
 _ACCESSORY_RE = re.compile(r"accessor|case|charger|配件|充电盒")
@@ -90,6 +95,7 @@ class ProductQA:
         self._cur = currency_symbol
         self._synonyms = synonyms
         self._vocab: CatalogVocabulary | None = None
+        self._values: dict[str, dict[str, str]] | None = None
         self._search: ProductSearch | None = None
 
     def warm_up(self) -> None:
@@ -237,19 +243,47 @@ class ProductQA:
         """"Do they come in 13.5 / wide / navy?": a value the question names, among the values a
         list attribute of the product holds (sizes, widths, colours) -- yes, and the whole list."""
         low = question.lower()
-        if _COMPAT_RE.search(low) or any(rx.search(low) for rx in _PLATFORMS.values()):
+        if any(rx.search(low) for rx in _PLATFORMS.values()) and (
+                "compatible_os" in p.attributes or "os" in p.attributes):
             return None  # "does it work with iOS": the platform answer says it with its reason
         for key, a in p.attributes.items():
             if not isinstance(a.value, list):
                 continue
             for item in a.value:
                 word = str(item).lower()
-                if len(word) >= 2 and re.search(rf"(?<![0-9a-z.]){re.escape(word)}(?![0-9a-z]|\.\d)", low):
+                if len(word) >= 2 and _names_value(word, low):
                     name, lab = p.display_name(lang), say.label(a, lang)
-                    text = (f"有的，{name}有{item}（{lab}：{say.value(a, lang)}）。" if lang == "zh"
-                            else f"Yes: the {name} comes in {item} ({lab}: {say.value(a, lang)}).")
+                    text = (f"有的，{name}的{lab}包括{item}（{say.value(a, lang)}）。" if lang == "zh"
+                            else f"Yes: {item} is listed for the {name} ({lab}: {say.value(a, lang)}).")
+                    return Fact(text, (_src(p),)), key
+        # a value other products have for the same attribute, and this one lacks: no, with what it has
+        for key, a in p.attributes.items():
+            if not isinstance(a.value, list):
+                continue
+            own = {str(v).lower() for v in a.value}
+            for word in self._list_values().get(key, ()):
+                if word not in own and word in low and _names_value(word, low):
+                    name, lab = p.display_name(lang), say.label(a, lang)
+                    shown = self._list_values()[key][word]
+                    text = (f"没有，{name}的{lab}是{say.value(a, lang)}，不包括{shown}。" if lang == "zh"
+                            else f"No: {shown} is not listed for the {name} ({lab}: {say.value(a, lang)}).")
                     return Fact(text, (_src(p),)), key
         return None
+
+    def _list_values(self) -> dict[str, dict[str, str]]:
+        """Every value the catalog's list attributes hold, by attribute, lower-cased to as written
+        (read once, on first use)."""
+        if self._values is None:
+            values: dict[str, dict[str, str]] = {}
+            for p in self._catalog:
+                for key, a in p.attributes.items():
+                    if isinstance(a.value, list):
+                        seen = values.setdefault(key, {})
+                        for v in a.value:
+                            if len(w := str(v).lower()) >= 3:
+                                seen.setdefault(w, str(v))
+            self._values = values
+        return self._values
 
     def _relation_facts(
         self, p: Product, others: list[Product], q: str, lang: str, *, asked_platforms: bool
@@ -466,6 +500,15 @@ class ProductQA:
                     q.within, q.types = tuple(fit), []
                 elif rows and self.vocabulary.accessory[sorted(rows)].mean() >= 0.5:
                     return [self._none_listed(wanted[0], context[0], lang)]
+            elif not wanted and q.relative_to is None:
+                # the kind of the accessory in context ("cheapest case?" after a case for the Edge 6):
+                # among the accessories of what it is for, not every case of the store
+                owners = [o.id for i in context for o in self._catalog.related(i, "accessory_of")]
+                rows = set(self.vocabulary.rows_for_types(q.types).tolist())
+                fit = [a.id for o in dict.fromkeys(owners) for a in self._catalog.accessories(o)
+                       if self.vocabulary.row.get(a.id) in rows]
+                if fit:
+                    q.within, q.types = tuple(dict.fromkeys(fit)), []
         elif context and q.constrained and q.relative_to is None:
             heads = [self.vocabulary.head[self.vocabulary.row[i]] for i in context if i in self.vocabulary.row]
             q.types = [h for h in heads if h]
