@@ -348,13 +348,20 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--kinds", default="all", choices=["all", "tuned", "held-out"],
                     help="which perturbation kinds to run (faithful answers always run)")
+    ap.add_argument("--min-support", type=float, default=None,
+                    help="the check's min_support (default: the engine's generation.min_support)")
     ap.add_argument("--examples", type=int, default=5, help="failures kept per kind")
     args = ap.parse_args()
 
     k, qa = _load(args.kit)
-    checker = GroundingChecker(_names(k), contacts=[c for c in (k.profile.support.email, k.profile.support.phone) if c])
+    if args.min_support is None:
+        from engine.settings import TransformersGeneration
+
+        args.min_support = TransformersGeneration().min_support
+    checker = GroundingChecker(_names(k), min_support=args.min_support, contacts=[c for c in (k.profile.support.email, k.profile.support.phone) if c])
     langs = [lang for lang in k.profile.languages if any(f.lang == lang for f in k.faqs)]
     results: dict[str, Any] = {"kit": str(k.root), "per_kind": args.per_kind, "seed": args.seed,
+                               "min_support": args.min_support,
                                "tuned_kinds": list(TUNED), "held_out_kinds": list(HELD_OUT), "languages": {}}
     started = time.perf_counter()
     for lang in langs:

@@ -128,6 +128,7 @@ _PROMISE_GROUPS = {
 }
 _PROMISE_RES = {k: re.compile(v, re.IGNORECASE) for k, v in _PROMISE_GROUPS.items()}
 
+_CLAIM_WORDS = 3  # a clause with fewer words (and no number) is a fragment: "Yes,", "Best Buy,", "支持，"
 _STEM = 5  # English words compare on their first letters ("returns" ~ "returned")
 
 
@@ -158,7 +159,7 @@ def take_sentences(buffer: str) -> tuple[list[str], str]:
 def _says_nothing(clause: str) -> bool:
     """A fragment with no number, contact and fewer than two content words ("Yes,", "可以。")."""
     words = [w for w in content_words(clause) if len(w) > 1]  # words and CJK bigrams, not characters
-    return not quantities(clause) and not contacts(clause) and len(words) < 2
+    return not quantities(clause) and not contacts(clause) and len(words) < _CLAIM_WORDS
 
 
 def split_claims(text: str) -> list[str]:
@@ -168,16 +169,21 @@ def split_claims(text: str) -> list[str]:
         >>> split_claims("Standard shipping takes 3–5 days; express takes 1–2 days.")
         ['Standard shipping takes 3–5 days;', 'express takes 1–2 days.']
     """
-    clauses = [c.strip() for s in split_sentences(text) for c in _CLAUSE_RE.split(s) if c.strip()]
     out: list[str] = []
-    carry = ""
-    for clause in clauses:
-        joined = f"{carry}{_glue(carry)}{clause}" if carry else clause
-        if _says_nothing(joined):
-            carry = joined
-            continue
-        out.append(joined)
-        carry = ""
+    carry = ""  # a sentence that says nothing alone ("Yes." "可以。") goes with the next sentence
+    for sentence in split_sentences(text):
+        claims: list[str] = []
+        for clause in (c.strip() for c in _CLAUSE_RE.split(sentence) if c.strip()):
+            joined = f"{carry}{_glue(carry)}{clause}" if carry else clause
+            if _says_nothing(joined):
+                carry = joined
+                continue
+            claims.append(joined)
+            carry = ""
+        if carry and claims:  # a fragment at a sentence's end belongs to that sentence
+            claims[-1] = f"{claims[-1]}{_glue(claims[-1])}{carry}"
+            carry = ""
+        out += claims
     if carry:
         if out:
             out[-1] = f"{out[-1]}{_glue(out[-1])}{carry}"

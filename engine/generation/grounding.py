@@ -69,6 +69,8 @@ _LATIN_RE = re.compile(r"[A-Za-z][A-Za-z0-9'-]*[A-Za-z0-9]")
 _CAPITAL_RE = re.compile(r"\b[A-Z][A-Za-z0-9'-]*\b")
 _CAPS_RE = re.compile(r"\b[A-Z][A-Z0-9]{1,}\b")
 _COMMON_CAPITALS = {"i", "i'm", "i'll", "i've", "i'd", "ok"}
+_PROMISE_SUPPORT = 0.7
+_WIDENING = frozenset({"every", "forever", "world", "instant"})
 _QUESTION_RE = re.compile(r"[?？]\s*$")
 
 
@@ -100,14 +102,15 @@ class _Unit:
     clauses: tuple["_Unit", ...] = ()  # a sentence's clauses (polarity is compared clause to clause)
 
 
-def _unit(source: int, text: str, bare: str | None = None) -> _Unit:
+def _unit(source: int, text: str, bare: str | None = None, terms: set[str] | None = None) -> _Unit:
     """``text`` read as a support unit; ``bare`` is the text without product names (their words
     and numbers are the name's, not claims)."""
     bare = text if bare is None else bare
     return _Unit(source, text, frozenset(content_words(bare)), frozenset(quantities(bare)), negations(bare) % 2,
                  answer_word(bare)[0], frozenset(contacts(text)), frozenset(_dates(bare)), frozenset(promises(bare)),
                  frozenset(_squash(m.group(0)) for rx in (_ORDER_STATUS_RE, _ZH_ORDER_STATUS_RE)
-                           for m in rx.finditer(text)), _squash(text), frozenset(_terms(bare)))
+                           for m in rx.finditer(text)), _squash(text),
+                 frozenset(_terms(bare) if terms is None else {t for t in terms if t in bare}))
 
 
 def _has_number(unit: _Unit, number: tuple[str, str | None]) -> bool:
@@ -175,8 +178,9 @@ class GroundingChecker:
         for sentence in split_sentences(text):
             if language is not None and detect_language(sentence) != language:
                 problems.append(f"language {detect_language(sentence)}")
+        terms = _terms(self._strip(text))
         for claim in split_claims(text):
-            problems += self._claim(claim, units, sources)
+            problems += self._claim(claim, units, sources, terms)
         return tuple(dict.fromkeys(problems))
 
     def units(self, sources: Sequence[str]) -> list[_Unit]:
@@ -187,8 +191,10 @@ class GroundingChecker:
                 if _QUESTION_RE.search(sentence):
                     continue  # a question claims nothing (an FAQ's own question is no support)
                 clauses = split_claims(sentence)
-                parts = tuple(_unit(i, c, self._strip(c)) for c in clauses) if len(clauses) > 1 else ()
-                out.append(replace(_unit(i, sentence, self._strip(sentence)), clauses=parts))
+                # proper names are found in the whole sentence (a clause may start with one)
+                terms = _terms(self._strip(sentence))
+                parts = tuple(_unit(i, c, self._strip(c), terms) for c in clauses) if len(clauses) > 1 else ()
+                out.append(replace(_unit(i, sentence, self._strip(sentence), terms), clauses=parts))
                 out += parts
         return out
 
@@ -200,11 +206,11 @@ class GroundingChecker:
         """``text`` without product and brand names (entities, checked on their own)."""
         return self._names_re.sub(" ", text) if self._names_re is not None else text
 
-    def _claim(self, claim: str, units: list[_Unit], sources: Sequence[str]) -> list[str]:
+    def _claim(self, claim: str, units: list[_Unit], sources: Sequence[str], answer_terms: set[str]) -> list[str]:
         names = self._names(claim)
         bare = self._strip(claim)
         codes = [c for c in dict.fromkeys(_CODE_RE.findall(bare)) if not _UNIT_SUFFIX_RE.match(c)]
-        terms = sorted(_terms(bare) - set(codes))
+        terms = sorted({t for t in answer_terms if t in bare} - set(codes))
         found = _unit(-1, claim, bare)
         said = contacts(claim)
         problems: list[str] = []
@@ -250,6 +256,8 @@ class GroundingChecker:
         # a claim anchored by its numbers (all found in the unit) may say the rest in its own words
         anchored = bool(found.numbers) and not any(m.startswith("number ") for m in misses)
         needed = self._min_support / 2 if anchored else self._min_support
+        if found.promises & _WIDENING:  # "every", "always", "worldwide", "所有": nearly word for word or not at all
+            needed = max(needed, _PROMISE_SUPPORT)
         if len(found.words) >= 2 and support < needed:
             misses.append(f"support {support:.2f}")
         return problems + misses
