@@ -111,16 +111,25 @@ class WebChannel:
         from engine.generation.llm import stream_to
 
         loop = asyncio.get_running_loop()
+        chunks: asyncio.Queue[str | None] = asyncio.Queue()
 
-        def sink(chunk: str) -> None:
-            frame = {"type": "delta", "from": "bot", "text": chunk}
-            loop.call_soon_threadsafe(lambda: asyncio.ensure_future(self.board.publish(session_id, frame)))
+        def sink(chunk: str) -> None:  # called on the engine's thread
+            loop.call_soon_threadsafe(chunks.put_nowait, chunk)
+
+        async def pump() -> None:  # one publisher: the chunks go out in order, before the message
+            while (chunk := await chunks.get()) is not None:
+                await self.board.publish(session_id, {"type": "delta", "from": "bot", "text": chunk})
 
         def run() -> Any:
             with stream_to(sink):
                 return self.engine.respond(session_id, text, customer_id=customer_id)
 
-        return await asyncio.to_thread(run)
+        publisher = asyncio.create_task(pump())
+        try:
+            return await asyncio.to_thread(run)
+        finally:
+            loop.call_soon_threadsafe(chunks.put_nowait, None)  # after every chunk the thread queued
+            await publisher
 
     async def _record(self, reply: Any, ms: float) -> None:
         fields = {"turns": 1, f"route:{reply.route}": 1, f"intent:{reply.intent}": 1}
