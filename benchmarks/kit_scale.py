@@ -2,15 +2,16 @@
 
 Usage:
     python benchmarks/make_kit.py --products 50000 --faqs 2000 --out /tmp/kit50k
-    python benchmarks/kit_scale.py --kit /tmp/kit50k [--data-dir DIR] [--turns 200] [--skip-build]
-    python benchmarks/kit_scale.py --demo [--turns 200]          # the demo store's turn latency
+    python benchmarks/kit_scale.py --kit /tmp/kit50k [--data-dir DIR] [--turns 300] [--skip-build]
+    python benchmarks/kit_scale.py --demo [--turns 300]          # the demo store's turn latency
 
 Each stage runs in a fresh process, so its peak RSS is its own:
 
 1. ``shopassist store build --root KIT`` (trial data, FAQ indexes, intent model, product
    vocabulary), timed end to end (goal: <= 3 minutes on 2 cores);
-2. engine start from the built kit: build_engine + warm_up up to the first reply (goal <= 5 s),
-   with the process's peak RSS after serving the turns (goal <= 1 GB);
+2. engine start from the built kit: imports + build_engine + warm_up up to the first reply (goal
+   <= 5 s), wall and CPU seconds, each phase apart, with the load average before it and the
+   process's peak RSS after serving the turns (goal <= 1 GB);
 3. turn latency over scripted turns (product questions, constrained searches, comparisons, FAQs,
    orders, small talk, en + zh), without an LLM (goal p95 <= 30 ms; <= 15 ms on the demo store).
 
@@ -36,16 +37,26 @@ ROOT = HERE.parent
 
 SERVE = r"""
 import json, os, random, sys, time, csv, resource
+def cpu():
+    ru = resource.getrusage(resource.RUSAGE_SELF)
+    return ru.ru_utime + ru.ru_stime
+load_before = os.getloadavg()
 t0 = time.perf_counter()
 from engine.settings import load_settings
 from engine.builder import build_engine
+phases = {"imports": (time.perf_counter() - t0, cpu())}
 settings = load_settings(None)
+t, c = time.perf_counter(), cpu()
 engine = build_engine(settings)
+phases["build_engine"] = (time.perf_counter() - t, cpu() - c)
+t, c = time.perf_counter(), cpu()
 engine.warm_up()
+phases["warm_up"] = (time.perf_counter() - t, cpu() - c)
+t, c = time.perf_counter(), cpu()
 first = engine.respond("warm", "hi")
+phases["first_reply"] = (time.perf_counter() - t, cpu() - c)
 start_s = time.perf_counter() - t0
-ru = resource.getrusage(resource.RUSAGE_SELF)
-start_cpu_s = ru.ru_utime + ru.ru_stime
+start_cpu_s = cpu()
 turns = json.loads(sys.argv[1])
 lat = []
 for i, (session, text) in enumerate(turns):
@@ -58,7 +69,9 @@ def peak():
             return int(line.split()[1]) / 1024
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 print("RESULT " + json.dumps({"start_s": start_s, "start_cpu_s": start_cpu_s, "latencies_ms": lat,
-                              "rss_peak_mb": peak(), "loadavg": os.getloadavg()}))
+                              "phases": {k: [round(w, 2), round(c, 2)] for k, (w, c) in phases.items()},
+                              "rss_peak_mb": peak(), "loadavg_before_start": load_before,
+                              "loadavg": os.getloadavg()}))
 """
 
 
@@ -122,7 +135,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--kit", type=Path)
     ap.add_argument("--demo", action="store_true", help="measure the demo store's turns instead")
     ap.add_argument("--data-dir", type=Path, default=None)
-    ap.add_argument("--turns", type=int, default=200)
+    ap.add_argument("--turns", type=int, default=300)
     ap.add_argument("--skip-build", action="store_true", help="reuse the data dir's build")
     args = ap.parse_args(argv)
     if not args.demo and args.kit is None:
@@ -137,6 +150,7 @@ def main(argv: list[str] | None = None) -> int:
         env.update(SHOPASSIST_STORE__KIND="kit", SHOPASSIST_STORE__ROOT=str(args.kit.resolve()))
         result["kit"] = str(args.kit)
         if not args.skip_build:
+            result["loadavg_before_build"] = [round(x, 2) for x in os.getloadavg()]
             t = time.perf_counter()
             proc = subprocess.run([sys.executable, "-m", "engine.cli", "store", "build", "--root", str(args.kit)],
                                   env=env, cwd=ROOT, capture_output=True, text=True)
@@ -161,6 +175,8 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     served = json.loads(line[7:])
     result.update({"start_s": round(served["start_s"], 2), "start_cpu_s": round(served["start_cpu_s"], 2),
+                   "start_phases_wall_cpu_s": served["phases"],
+                   "loadavg_before_start": [round(x, 2) for x in served["loadavg_before_start"]],
                    "loadavg_while_serving": [round(x, 2) for x in served["loadavg"]], "serve_rss_peak_mb": round(served["rss_peak_mb"], 1),
                    "turns": len(turns), "turn_ms": summary_ms(served["latencies_ms"])})
     print(json.dumps(result, indent=1))
