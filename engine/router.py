@@ -409,7 +409,9 @@ class Router:
         if not verdict.affirm and self._not_in_catalog(turn):
             return self._not_covered(turn, passages, key="not_in_catalog")
         if not verdict.answerable:
-            return self._not_covered(turn, passages)
+            # no FAQ answers it, but it asks for a kind of product the catalog has ("看看你们家的X")
+            found = self._search_catalog(turn)
+            return found if found is not None else self._not_covered(turn, passages)
         answer = self._gen.generate(turn.nlu.text, passages, [], language=lang, history=turn.state.history)
         text = answer.text if verdict.affirm else drop_affirmation(answer.text, lang)
         return Decision(text, "retrieval", sources=list(answer.sources),
@@ -433,6 +435,18 @@ class Router:
             return judge(turn.nlu.text, passages, language=turn.lang, bar=bar)
         ok = bool(passages) and passages[0].score >= bar
         return Verdict(ok, passages[0].score if passages else 0.0, affirm=False)
+
+    def _search_catalog(self, turn: Turn) -> Decision | None:
+        """A catalog search for a turn no FAQ answers that asks for products of a kind the
+        catalog holds (with no product in context); None when it asks for none."""
+        if turn.nlu.entities.product_ids or turn.state.active_flow:
+            return None
+        try:
+            if not self._products.asks_for_products(turn.nlu.text, turn.lang):
+                return None
+        except Exception:  # noqa: BLE001 - a catalog that cannot read the sentence: not a search
+            return None
+        return self._product("recommend", turn)
 
     def _not_in_catalog(self, turn: Turn) -> bool:
         """"Do you sell X?" where X is nothing in the store's catalog (no product, type or brand

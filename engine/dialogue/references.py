@@ -102,11 +102,20 @@ class Resolution:
 
 def resolve_description(text: str, candidates: Sequence[Candidate], *, min_score: float = 0.5) -> Resolution | None:
     """The one candidate the words of ``text`` describe best, or None when none or several tie."""
-    if len(candidates) == 0:
+    best = described(text, candidates, min_score=min_score)
+    if len(best) != 1:
         return None
+    return Resolution(best[0][0], "description", round(best[0][1], 3))
+
+
+def described(text: str, candidates: Sequence[Candidate], *, min_score: float = 0.5) -> list[tuple[str, float]]:
+    """``(id, score)`` of the candidates the words of ``text`` describe best (several when they tie:
+    "my air fryer" with two air fryer orders); empty when none is described well enough."""
+    if len(candidates) == 0:
+        return []
     words = descriptor_tokens(text)
     if not words:
-        return None
+        return []
     n = len(candidates)
     df = Counter(t for c in candidates for t in c.tokens & words)
     scores = []
@@ -115,11 +124,8 @@ def resolve_description(text: str, candidates: Sequence[Candidate], *, min_score
         scores.append(s)
     best = max(scores)
     if best < min_score:
-        return None
-    winners = [c for c, s in zip(candidates, scores) if s == best]
-    if len(winners) != 1:
-        return None
-    return Resolution(winners[0].id, "description", round(best, 3))
+        return []
+    return [(c.id, best) for c, s in zip(candidates, scores) if s == best]
 
 
 _RECENT_RE = re.compile(
@@ -176,6 +182,10 @@ _DEAREST_RE = re.compile(r"\b(?:priciest|most expensive|expensive|premium|highes
                          + r"\b|最贵|贵的那", re.IGNORECASE)
 
 
+_SUPERLATIVE_RE = re.compile(r"\b(?:cheapest|priciest|least expensive|most expensive|lowest|highest)\b|最",
+                             re.IGNORECASE)
+
+
 def resolve_comparison(text: str, prices: dict[str, float], current: str | None = None) -> Resolution | None:
     """"the cheaper one" / "贵的那个" over the entities in the conversation (id → price or total).
 
@@ -185,7 +195,8 @@ def resolve_comparison(text: str, prices: dict[str, float], current: str | None 
     if len(prices) < 2:
         return None
     others = {i: v for i, v in prices.items() if i != current}
-    if current in prices and (_CHEAPER_RE.search(text) or _DEARER_RE.search(text)):
+    superlative = bool(_SUPERLATIVE_RE.search(text))  # "最贵的那个" is over them all, not the next one up
+    if current in prices and not superlative and (_CHEAPER_RE.search(text) or _DEARER_RE.search(text)):
         cheaper = bool(_CHEAPER_RE.search(text))
         side = {i: v for i, v in others.items() if (v < prices[current] if cheaper else v > prices[current])}
         if side:

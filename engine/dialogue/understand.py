@@ -40,6 +40,7 @@ from engine.dialogue.references import (
     Resolution,
     descriptor_tokens,
     resolve_comparison,
+    described,
     resolve_description,
     resolve_head,
     resolve_characters,
@@ -67,8 +68,9 @@ _CJK_RE = re.compile(r"[\u3400-\u9fff]")
 _ORDERS_LOOKED_AT = 10
 _ORDER_CUE_RE = re.compile(
     r"\b(?:orders?|purchases?|bought|ordered|package|parcel|deliver\w*|ship(?:ped|ping)?|arrive[ds]?|"
-    r"track(?:ing)?|return(?:ed)?|refund(?:ed)?|cancel(?:led)?|eta|carrier|courier|arriv\w*|where(?:'s| is| are)|when will)\b|"
-    r"订单|单|买的|包裹|快递|发货|到货|送到|退|取消|物流|到哪|(?:什么|啥)时候(?:能)?(?:到|发|送)|几(?:号|天)(?:能)?到|到了吗|签收|"
+    r"track(?:ing)?|return(?:ed)?|refund(?:ed)?|cancel(?:led)?|eta|carrier|courier|arriv\w*|where(?:'s| is| are)|when will|"
+    r"on (?:the|its|their) way|in transit|out for delivery)\b|"
+    r"订单|在路上|单|买的|包裹|快递|发货|到货|送到|退|取消|物流|到哪|(?:什么|啥)时候(?:能)?(?:到|发|送)|几(?:号|天)(?:能)?到|到了吗|签收|"
     r"能到|到吗|送达|寄到|到不了",
     re.IGNORECASE)
 _PRICE_STOCK_RE = re.compile(
@@ -83,6 +85,11 @@ _FOR_RE = re.compile(r"\b(?:one|case|cover|charger|strap|band|cable|thing|access
 # a correction of what was just said: "my bad, the glow 8 I mean", "打错了 是Air 2", "不是这个，是上周那个"
 _CORRECTION_RE = re.compile(r"\b(?:i mean|i meant|my bad|typo|wrong one|not that one|no,? the)\b|打错|说错|搞错|写错|"
                             r"我是说|我指的是|不是.{0,16}[，,\s]\s*是|不对", re.IGNORECASE)
+# the part a correction takes back: "not the toaster, i meant the kettle", "不是烤面包机，是水壶"
+_NEGATED_RE = re.compile(
+    r"\b(?:not|no(?:t)? to) (?:the|that|this|my|those|these) ([^,.;!?]{2,40}?)\s*(?:[,;.!]|--?|—)\s*"
+    r"(?=(?:i meant|i mean|it'?s|it was|but|rather|the|my|i was)\b)"
+    r"|不是(?:那个|这个|那单|这单)?([^，,。！!？?]{1,16}?)[，,\s]\s*(?=(?:我说的|我指的|而)?是)", re.IGNORECASE)
 # the words a correction opens with, before the corrected value
 _FILLER_LEAD = r"(?:(?:no+|nope|oops|sorry|wait|hold on|my bad)[\s,.!]+)"
 _CORRECTION_LEAD_RE = re.compile(
@@ -93,8 +100,9 @@ _CORRECTION_LEAD_RE = re.compile(
     re.IGNORECASE)
 # a question about where an order stands, not about what a product is
 _STATUS_Q_RE = re.compile(
-    r"\b(?:when|arriv\w*|ship(?:ped|ping|s)?|deliver\w*|track\w*|where(?:'s| is| are)|eta|carrier|courier)\b|"
-    r"到哪|(?:啥|什么)时候|几号|发货|发了|快递|物流|送到|到了|签收|单号", re.IGNORECASE)
+    r"\b(?:when|arriv\w*|ship(?:ped|ping|s)?|deliver\w*|track\w*|where(?:'s| is| are)|eta|carrier|courier|"
+    r"on (?:the|its|their) way|in transit)\b|"
+    r"到哪|在路上|(?:啥|什么)时候|几号|发货|发了|快递|物流|送到|到了|签收|单号", re.IGNORECASE)
 # an elliptical turn: "what about X?", "and X?", "X呢", "那X的话"
 _ELLIPSIS_RE = re.compile(r"^\s*(?:and|what about|how about|what of|same (?:for|with)|and for|also|ok and|and the)\b|"
                           r"\b(?:same (?:question|thing|for|with)|as well|too)\s*[?？]?\s*$|"
@@ -210,7 +218,7 @@ class Understanding:
     def read(self, turn: Turn, trace: dict[str, Any] | None = None) -> Turn:
         """``turn`` with what its context resolves (never raises: a failure leaves the turn as NLU read it)."""
         try:
-            turn = self._language(turn)
+            turn = self._without_negated(self._language(turn))
             command = self._read(turn)
         except Exception as exc:  # understanding is an aid: the turn goes on as NLU read it
             log.warning("understanding failed: %s", type(exc).__name__)
@@ -424,6 +432,22 @@ class Understanding:
             return turn
         return replace(turn, nlu=replace(turn.nlu, text=stripped))
 
+    def _without_negated(self, turn: Turn) -> Turn:
+        """"oh wait not the toaster, i meant the kettle ...": what a correction takes back is no
+        reference -- its words leave the text, and a product named only there leaves the entities."""
+        m = _NEGATED_RE.search(turn.nlu.text)
+        if m is None:
+            return turn
+        said = m.group(1) or m.group(2) or ""
+        rest = turn.nlu.text[:m.start()] + " " + turn.nlu.text[m.end():]
+        if not rest.strip():
+            return turn
+        taken_back, kept = descriptor_tokens(said), descriptor_tokens(rest)
+        ents = turn.nlu.entities
+        products = tuple(i for i in ents.product_ids
+                         if not (self._product_tokens(i) & taken_back and not self._product_tokens(i) & kept))
+        return replace(turn, nlu=replace(turn.nlu, text=rest.strip(), entities=replace(ents, product_ids=products)))
+
     @staticmethod
     def _language(turn: Turn) -> Turn:
         """A message with a little Chinese around English names ("Hearthstone Drip 80 呢") in a
@@ -507,10 +531,21 @@ class Understanding:
                      or resolve_description(text, shown))
             if found is not None:
                 return found
-        found = resolve_description(text, candidates)
+        found = resolve_description(text, candidates) or self._by_standing(turn, orders, described(text, candidates))
         if found is None and listed:  # "鞋子那个": a word inside an item's name, among the listed first
             found = resolve_characters(text, [c for c in candidates if c.id in listed])
         return found or resolve_characters(text, candidates)
+
+    @staticmethod
+    def _by_standing(turn: Turn, orders: list[Order], ties: list[tuple[str, float]]) -> Resolution | None:
+        """Several orders hold what the text describes ("is my air fryer on the way?" with one air
+        fryer delivered and one shipped): a question about where an order is means the one still
+        on its way, when exactly one is."""
+        if len(ties) < 2 or not _STATUS_Q_RE.search(turn.nlu.text):
+            return None
+        tied = {i for i, _ in ties}
+        open_ = [o.order_id for o in orders if o.order_id in tied and o.status in ("processing", "shipped")]
+        return Resolution(open_[0], "description") if len(open_) == 1 else None
 
     def _item_asked(self, turn: Turn, order: Order | None) -> str | None:
         """The product of ``order`` a question asks about ("the coffee maker in my latest order"),

@@ -45,7 +45,12 @@ UNITS: dict[str, tuple[str, float]] = {
 # how a unit is written in a reply, per language (others as the catalog writes them)
 _ZH_UNITS = {"h": "小时", "min": "分钟", "g": "克", "kg": "千克", "ml": "毫升", "l": "升", "cm": "厘米",
              "mm": "毫米", "m": "米", "in": "英寸", "w": "瓦", "months": "个月", "years": "岁",
-             "persons": "人", "pcs": "件"}
+             "persons": "人", "pcs": "件",
+             # count nouns a catalog writes after a number ("2 slices", "6 presets", "3 ports")
+             "slices": "片", "slice": "片", "presets": "种预设程序", "ports": "个接口", "port": "个接口",
+             "cups": "杯", "pieces": "件", "pairs": "双", "days": "天", "day": "天", "hours": "小时",
+             "minutes": "分钟", "weeks": "周", "speeds": "档", "settings": "档", "levels": "档",
+             "people": "人", "servings": "人份", "outlets": "个插孔", "burners": "个灶头", "zones": "个区域"}
 _EN_UNITS = {"h": "hours", "min": "minutes", "months": "months"}
 
 

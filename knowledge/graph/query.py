@@ -28,9 +28,9 @@ from knowledge.kernel.types import Source
 from . import answers as say
 from .catalog import Catalog, Product
 from .constraints import ProductQuery, asked_dimension, comparison_key, understand
-from .meaning import WATER_USES, water_level, water_meaning, water_use
+from .meaning import WATER_USES, render_unit, water_level, water_meaning, water_use
 from .search import ProductSearch, SearchResult
-from .vocabulary import CatalogVocabulary, norm_words
+from .vocabulary import CatalogVocabulary, norm_words, singular
 
 __all__ = ["ProductQA"]
 
@@ -43,6 +43,10 @@ _REQUEST_RE = re.compile(r"recommend|suggest|option|looking for|\bany\b|do you (
                          r"\bfor (?:it|this|that|my|her|him)\b|alternative|instead|"
                          r"推荐|有没有|有哪些|有什么|想买|要买|想要|想换|哪些|配套|配什么|你们有|有卖|适合|换个|来个|"
                          r"有\s*\S{0,12}\s*吗", re.IGNORECASE)
+# what the customer already has: "my X", "the X I bought", "我的X", "我买的"
+_OWN_RE = re.compile(r"\b(?:my|mine|i (?:bought|ordered|got|received))\b|我的|我买|我那|我收到", re.IGNORECASE)
+# a turn that goes on from the last one ("and the X?", "X呢"): about what came before, not a new search
+_FOLLOW_RE = re.compile(r"^\s*(?:and|what about|how about|also)\b|呢\s*[?？]?\s*$", re.IGNORECASE)
 _YES_NO = re.compile(r"^(?:does|do|is|are|can|will|would|could|has|have|did)\b|吗|么|能不能|可不可以|是不是|有没有|支不支持|防不防",
                      re.IGNORECASE)
 
@@ -70,7 +74,7 @@ _PLATFORMS = {
 }
 _COMPAT_RE = re.compile(r"work with|works with|compatible|support|connect|pair|use (?:it |this |that )?with|ok with|"
                         r"兼容|支持|能用|适配|连接|能连|能套|能配|能给")
-_PRICE_RE = re.compile(r"price|cost|how much|\$|多少钱|价格|价钱")
+_PRICE_RE = re.compile(r"price|cost|how much(?![^.?]*\bweigh)(?! (?!is\b|are\b|does\b|do\b|for\b|would\b|will\b|it\b|they\b|was\b|were\b)[a-z]+)|\$|多少钱|价格|价钱")
 
 
 def _names_value(word: str, low: str) -> bool:
@@ -226,6 +230,19 @@ class ProductQA:
                 text = f"{lab.capitalize()} of the {name}: {say.rendered(a, lang)}."
             out.append(Fact(text, (_src(p),)))
             keys.add(key)
+        if not out:  # "how many slices does it take": the attribute counted in that unit
+            words = set(norm_words(question))
+            for key, a in p.attributes.items():
+                unit = singular(str(a.unit or "").lower())
+                zh_unit = render_unit(a.unit, "zh").strip()
+                counted = (len(unit) >= 4 and unit.isalpha() and unit in words) or (
+                    bool(zh_unit) and "\u4e00" <= zh_unit[0] <= "\u9fff" and re.search(f"(?:几|多少){re.escape(zh_unit)}", question))
+                if counted and key not in keys:
+                    lab = say.label(a, lang)
+                    out.append(Fact(f"{name}的{lab}：{say.rendered(a, lang)}。" if lang == "zh"
+                                    else f"{lab.capitalize()} of the {name}: {say.rendered(a, lang)}.", (_src(p),)))
+                    keys.add(key)
+                    break
         if not out:
             for dim in asked_dimension(question):
                 key = next((k for k in p.attributes if k in self.vocabulary.attributes
@@ -420,7 +437,7 @@ class ProductQA:
         if not has:
             return f"Neither has {lab}."
         other = b if has[0] is a else a
-        return f"Only the {has[0].display_name(lang)} has {lab}; the {other.display_name(lang)} does not."
+        return f"Only the {has[0].display_name(lang)} has {lab}; the {other.display_name(lang)} does not have {lab}."
 
     def asks_comparison(self, text: str) -> bool:
         """Whether ``text`` asks which of several products wins on something ("which is lighter?", "哪个续航更久")."""
@@ -445,6 +462,16 @@ class ProductQA:
         if _YES_NO.search(text.strip()) and not q.order:
             return False
         return bounded or (bool(types) and bool(q.attrs) and bool(_WHICH_RE.search(text)))
+
+    def asks_for_products(self, text: str, lang: str = "en") -> bool:
+        """Whether ``text``, with no product in context, asks to see products of a kind ("看看你们家的
+        X", "what X do you have under 400"): a search, not a yes/no about one thing ("是编织线吗") nor
+        about what the customer already has ("is my X on the way")."""
+        if _OWN_RE.search(text) or _FOLLOW_RE.search(text):
+            return False
+        if _YES_NO.search(text.strip()) and not _REQUEST_RE.search(text):
+            return False
+        return self.is_search(text, lang, [])
 
     def _own_types(self, types: list[str], context_ids: list[str]) -> set[str]:
         """The named types that the products in context are themselves ("平板" when a tablet is in context)."""

@@ -58,6 +58,18 @@ def singular(word: str) -> str:
     return word
 
 
+def stem(word: str) -> str:
+    """A crude English stem, the same on both sides of a match: mopping, mop -> mop; charging,
+    charge -> charg; wirelessly -> wireless; washable -> wash."""
+    for suffix in ("ingly", "ing", "ably", "able", "ly", "ed", "es", "s", "e"):
+        if word.endswith(suffix) and len(word) - len(suffix) >= 3 and not word.endswith("ss"):
+            word = word[:-len(suffix)]
+            break
+    if len(word) > 3 and word[-1] == word[-2] and word[-1] not in "aeiousl":
+        word = word[:-1]  # mopp -> mop, but not "press", "wall"
+    return word
+
+
 def norm_words(text: str) -> list[str]:
     """Lower-case Latin words, singular."""
     return [singular(w) for w in _WORD.findall(text.lower())]
@@ -126,10 +138,15 @@ class CatalogVocabulary:
         # cues by their first word (Latin) or first two characters (Chinese): a question looks up
         # only the cues that can start in it, not every cue of every attribute
         self._cue_index: dict[str, list[tuple[str, str, int]]] = defaultdict(list)
+        # single label words by their stem: "does it mop" names "mopping", "charge wirelessly"
+        # names "wireless charging" (a weak cue, taken only where no word matched as written)
+        self._stem_index: dict[str, set[str]] = defaultdict(set)
         for key, cues in self.cues.items():
             for cue, strength in cues:
                 lead = cue[:2] if _CJK.match(cue) else cue.split(" ")[0]
                 self._cue_index[lead].append((cue, key, strength))
+                if strength == 2 and not _CJK.match(cue) and len(st := stem(cue)) >= 3:
+                    self._stem_index[st].add(key)
         # feature labels written like a number and a unit ("5G"): never read as an amount
         self.flag_words = {c for k, a in self.attributes.items() if a.kind == "bool"
                            for c, _ in self.cues[k] if re.fullmatch(r"\d+[a-z]+", c)}
@@ -456,6 +473,10 @@ class CatalogVocabulary:
                 pos = latin.find(f" {cue} ") if not _CJK.match(cue) else low.find(cue)
                 if pos >= 0:
                     best[key] = (strength, pos)
+        for w in words:
+            for key in self._stem_index.get(stem(w), ()) if len(w) >= 3 else ():
+                if key not in best and (keys is None or key in keys):
+                    best[key] = (2, latin.find(f" {w} "))
         return sorted(((k, st, pos) for k, (st, pos) in best.items()), key=lambda c: (-c[1], c[2]))
 
     def word_scores(self, text: str, rows: np.ndarray) -> np.ndarray:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from engine.dialogue.references import (
+    described,
     resolve_head,
     resolve_characters,
     Candidate,
@@ -109,3 +110,18 @@ def test_a_short_chinese_word_inside_an_item_name_picks_its_order():
     assert resolve_description("鞋子那个", cands) is None  # no two-character word of it is in a name
     assert resolve_characters("鞋子那个", cands).id == "100284"
     assert resolve_characters("那个到了吗", cands) is None  # grammar and order talk describe nothing
+
+
+def test_a_superlative_is_over_all_the_products_not_the_next_one_up():
+    prices = {"cheap": 99.99, "mid": 129.99, "top": 199.99}
+    assert resolve_comparison("最贵的那个能用哪些语音助手", prices, "cheap").id == "top"
+    assert resolve_comparison("the most expensive one", prices, "cheap").id == "top"
+    assert resolve_comparison("the pricier one", prices, "cheap").id == "mid"  # a comparative: the next one up
+
+
+def test_described_keeps_every_candidate_that_ties():
+    cands = [Candidate("a", "", frozenset({"air", "fryer", "zestly"})),
+             Candidate("b", "", frozenset({"air", "fryer", "crisp"})),
+             Candidate("c", "", frozenset({"screen", "protector"}))]
+    assert {i for i, _ in described("is my air fryer on the way", cands)} == {"a", "b"}
+    assert resolve_description("is my air fryer on the way", cands) is None

@@ -310,3 +310,12 @@ def test_every_fact_cites_known_product_nodes(qa, catalog, question):
             assert f.sources and f.sources[0].id == ids[0], f.text
             assert all(catalog.get(s.id) is not None and s.kind == "product" for s in f.sources)
             assert all(catalog.graph.nodes[s.id]["kind"] == "product" for s in f.sources)
+
+
+def test_a_stem_names_the_same_label_word_on_both_sides():
+    from knowledge.graph.vocabulary import stem
+
+    assert stem("mop") == stem("mopping")
+    assert stem("charge") == stem("charging")
+    assert stem("wirelessly") == stem("wireless")
+    assert stem("press") == "press"
