@@ -430,6 +430,7 @@ class _LLMGeneration(GenerationSettings):
     history_turns: int = Field(4, ge=0, le=50)  # earlier turns in the prompt
     min_support: float = Field(0.4, ge=0.0, le=1.0)  # grounding: share of answer words found in the sources
     stream: bool = True  # the chat CLI prints answers sentence by sentence as they are checked
+    deadline_s: float = Field(5.0, gt=0, le=600)  # one per turn: tries, retries and streams; then the extractive answer
 
 
 class TransformersGeneration(_LLMGeneration):

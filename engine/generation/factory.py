@@ -31,6 +31,7 @@ def build_generator(
     data_dir: Path,
     names: Iterable[str] = (),
     store: str = "our store",
+    contacts: Iterable[str] | None = None,
 ) -> Generator:
     """The configured generator.
 
@@ -40,11 +41,14 @@ def build_generator(
         data_dir: the engine's data folder (de-quantised GGUF models are cached under ``models/llm``).
         names: the catalog's product and brand names, for the grounding check.
         store: the store's name, for the system prompt.
+        contacts: the contacts store.yaml lists (:func:`knowledge.kit.content.listed_contacts`):
+            kit sentences with any other are never shown nor prompted with, and an LLM answer may
+            state no other. None: the store lists none (contacts are not screened).
 
     Raises:
         ConfigError: ``api_key_env`` names an environment variable that is not set.
     """
-    extractive = ExtractiveGenerator(max_facts=settings.max_facts)
+    extractive = ExtractiveGenerator(max_facts=settings.max_facts, contacts=contacts)
     if settings.backend == "extractive":
         return extractive
     from .llm import LLMGenerator
@@ -69,11 +73,13 @@ def build_generator(
         model,
         backend=settings.backend,
         fallback=extractive,
-        checker=GroundingChecker(names, min_support=settings.min_support),
+        checker=GroundingChecker(names, min_support=settings.min_support, contacts=contacts),
         store=store,
         max_passages=settings.max_passages,
         max_facts=settings.max_facts,
         max_new_tokens=settings.max_new_tokens,
         temperature=settings.temperature,
         history_turns=settings.history_turns,
+        deadline_s=settings.deadline_s,
+        contacts=contacts,
     )

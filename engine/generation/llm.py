@@ -4,12 +4,19 @@
 (local transformers or an OpenAI-compatible server) for an answer, and runs the grounding check
 on it. An answer that states anything its sources do not (a number, date, product name, an
 order status), or that comes in the wrong language, is replaced by the extractive answer, and the
-findings are kept in ``Answer.refused``. A model that is down or fails gives the extractive answer
-too: the customer always gets a grounded reply.
+findings are kept in ``Answer.refused``. A model that is down, fails, answers in a shape we do not
+know, or has not finished by the turn's deadline (``deadline_s``: one per turn, covering tries,
+retries and streams; :mod:`engine.generation.deadline`) gives the extractive answer too: the
+customer always gets a grounded reply. Sources are screened first
+(:func:`knowledge.kit.content.screen`): a kit sentence that gives instructions or an unlisted
+contact never reaches the prompt.
 
-Streaming checks each sentence before handing it over, so nothing ungrounded is ever shown: the
-stream stops at the first sentence that fails (or, when none passed yet, gives the extractive
-answer instead). The chat CLI receives the chunks through :func:`stream_to`.
+Streaming releases a sentence only once the answer so far, that sentence included, passes the very
+check a whole answer gets (:meth:`GroundingChecker.check` on the prefix: claims glued across
+sentences and names read from the whole text are judged as they would be in the whole answer). The
+stream stops at the first sentence that fails, and its answer is exactly the text shown, so what a
+customer saw always passes the whole-answer check; when no sentence passed, the extractive answer
+is given instead. The chat CLI and the web channel receive the chunks through :func:`stream_to`.
 
 Example:
     >>> gen = LLMGenerator(model, backend="openai", store="Brightcart")     # doctest: +SKIP
@@ -21,15 +28,17 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import replace
 
 from engine.errors import GeneratorUnavailable, ModelError
 from engine.types import Passage, Source
+from knowledge.kit.content import screen
 
 from .base import Answer, ChatModel, Fact, Generator, History
+from .deadline import Deadline, call_within, stream_within, takes_deadline
 from .extractive import ExtractiveGenerator
 from .grounding import CITATION_RE, GroundingChecker, split_sentences, take_sentences
 from .prompting import build_prompt
@@ -105,15 +114,20 @@ class _Echoes:
 class _Sources:
     """The numbered sources of one prompt: their texts and what each cites."""
 
-    def __init__(self, passages: Sequence[Passage], facts: Sequence[Fact], max_passages: int, max_facts: int) -> None:
+    def __init__(self, passages: Sequence[Passage], facts: Sequence[Fact], max_passages: int, max_facts: int,
+                 contacts: frozenset[str] | None = None) -> None:
         self.texts: list[str] = []
         self.cites: list[tuple[Source, ...]] = []
         for f in list(facts)[:max_facts]:
-            self.texts.append(f.text)
-            self.cites.append(f.sources)
+            text = screen(f.text, contacts).text  # kit text is data: no instructions, no unlisted contacts
+            if text:
+                self.texts.append(text)
+                self.cites.append(f.sources)
         for p in list(passages)[:max_passages]:
-            self.texts.append(f"{p.question} {p.answer}")
-            self.cites.append((Source(id=p.id, kind="faq", title=p.question, score=p.score),))
+            answer = screen(p.answer, contacts).text
+            if answer:
+                self.texts.append(f"{screen(p.question, contacts).text} {answer}".strip())
+                self.cites.append((Source(id=p.id, kind="faq", title=p.question, score=p.score),))
 
     def cited(self, raw: str, shown: str) -> tuple[Source, ...]:
         """The sources ``raw`` cites as ``[n]``; without markers, those sharing most words with ``shown``."""
@@ -142,6 +156,10 @@ class LLMGenerator:
         max_new_tokens: the answer's length limit.
         temperature: sampling temperature (0: greedy).
         history_turns: earlier turns put in the prompt.
+        deadline_s: one deadline per turn for the model (every try, retry and stream); past it the
+            extractive answer is given.
+        contacts: the contacts the store lists (:func:`knowledge.kit.content.listed_contacts`):
+            source sentences with others are left out of prompts. None: only instructions are.
 
     Example:
         >>> LLMGenerator(model, backend="transformers").generate("q", [], []).grounded  # doctest: +SKIP
@@ -161,9 +179,11 @@ class LLMGenerator:
         max_new_tokens: int = 160,
         temperature: float = 0.0,
         history_turns: int = 4,
+        deadline_s: float = 5.0,
+        contacts: Iterable[str] | None = None,
     ) -> None:
         for name, value in (("max_passages", max_passages), ("max_facts", max_facts),
-                            ("max_new_tokens", max_new_tokens)):
+                            ("max_new_tokens", max_new_tokens), ("deadline_s", deadline_s)):
             if value <= 0:
                 raise ValueError(f"{name} must be > 0, got {value}")
         if temperature < 0:
@@ -172,12 +192,15 @@ class LLMGenerator:
             raise ValueError(f"history_turns must be >= 0, got {history_turns}")
         self.model = model
         self.backend = backend
-        self._fallback = fallback if fallback is not None else ExtractiveGenerator(max_facts=max_facts)
+        self._contacts = None if contacts is None else frozenset(contacts)
+        self._fallback = fallback if fallback is not None else ExtractiveGenerator(max_facts=max_facts,
+                                                                                   contacts=self._contacts)
         self._checker = checker if checker is not None else GroundingChecker()
         self._store = store
         self._max_passages, self._max_facts = max_passages, max_facts
         self._max_new_tokens, self._temperature = max_new_tokens, temperature
         self._history_turns = history_turns
+        self.deadline_s = deadline_s
 
     def warm_up(self) -> None:
         """Load the model now (a local model) rather than on the first question."""
@@ -203,22 +226,27 @@ class LLMGenerator:
                 sink(chunk)
             assert stream.answer is not None
             return stream.answer
-        sources = _Sources(passages, facts, self._max_passages, self._max_facts)
+        sources = self._sources(passages, facts)
         if not sources.texts:  # nothing to ground an answer on
             return self._fallback.generate(question, passages, facts, language=language, history=history)
+        deadline = Deadline(self.deadline_s)
+        messages = self._prompt(question, sources, language, history)
+        options = self._options(self.model.complete, deadline)
         try:
-            completion = self.model.complete(self._prompt(question, sources, language, history),
-                                             max_new_tokens=self._max_new_tokens, temperature=self._temperature)
+            completion = call_within(lambda: self.model.complete(messages, **options), deadline)
+            if not isinstance(completion.text, str):
+                raise GeneratorUnavailable(f"the model answered a {type(completion.text).__name__}, not text")
         except (GeneratorUnavailable, ModelError) as exc:
-            return self._refuse(question, passages, facts, language, history, (f"unavailable: {exc}",), 0)
+            return self._refuse(question, passages, facts, language, history, (_unavailable(exc),), 0)
+        tokens = completion.tokens if isinstance(completion.tokens, int) else 0
         echoes = self._echoes(question, passages)
         kept = _finished(_dedupe([x for x in split_sentences(completion.text) if _display(x) and x not in echoes]))
         raw = _sep(language).join(kept)
         text = _sep(language).join(_display(s) for s in kept)
         problems = self._checker.check(text, sources.texts, language=language) if text else (_NO_ANSWER,)
         if problems:
-            return self._refuse(question, passages, facts, language, history, problems, completion.tokens)
-        return Answer(text, sources.cited(raw, text), True, backend=self.backend, tokens=completion.tokens)
+            return self._refuse(question, passages, facts, language, history, problems, tokens)
+        return Answer(text, sources.cited(raw, text), True, backend=self.backend, tokens=tokens)
 
     def stream(
         self,
@@ -233,6 +261,15 @@ class LLMGenerator:
         return _CheckedStream(self, question, passages, facts, language, history)
 
     # -- helpers --------------------------------------------------------------------------------
+    def _sources(self, passages: Sequence[Passage], facts: Sequence[Fact]) -> _Sources:
+        return _Sources(passages, facts, self._max_passages, self._max_facts, self._contacts)
+
+    def _options(self, method: Callable[..., object], deadline: Deadline) -> dict[str, object]:
+        options: dict[str, object] = {"max_new_tokens": self._max_new_tokens, "temperature": self._temperature}
+        if takes_deadline(method):  # the model stops its own retries and generation at the deadline too
+            options["deadline"] = deadline.at
+        return options
+
     def _prompt(self, question: str, sources: _Sources, language: str, history: History):
         recent = list(history)[-self._history_turns:] if self._history_turns else []
         return build_prompt(question, sources.texts, language=language, history=recent, store=self._store)
@@ -247,6 +284,11 @@ class LLMGenerator:
         log.info("%s answer not used (%s); answering extractively", self.backend, ", ".join(problems))
         fallback = self._fallback.generate(question, passages, facts, language=language, history=history)
         return replace(fallback, refused=problems, tokens=tokens)
+
+
+def _unavailable(exc: Exception) -> str:
+    text = str(exc)
+    return text if text.startswith("deadline") else f"unavailable: {text}"
 
 
 def _dedupe(sentences: list[str]) -> list[str]:
@@ -273,7 +315,8 @@ def _sentences(chunks: Iterator[str], count: list[int]) -> Iterator[tuple[str, b
 
 
 class _CheckedStream:
-    """Iterates over an answer sentence by sentence, each grounding-checked before it is handed over."""
+    """Iterates over an answer sentence by sentence; each is released once the answer so far passes
+    the whole-answer check, before the turn's deadline."""
 
     def __init__(self, gen: LLMGenerator, question: str, passages: Sequence[Passage], facts: Sequence[Fact],
                  language: str, history: History) -> None:
@@ -283,40 +326,39 @@ class _CheckedStream:
 
     def __iter__(self) -> Iterator[str]:
         gen, lang = self._gen, self._language
-        sources = _Sources(self._passages, self._facts, gen._max_passages, gen._max_facts)
+        sources = gen._sources(self._passages, self._facts)
         if not sources.texts:
             self.answer = gen._fallback.generate(self._question, self._passages, self._facts, language=lang,
                                                  history=self._history)
             if self.answer.text:
                 yield self.answer.text
             return
+        deadline = Deadline(gen.deadline_s)
         shown: list[str] = []
         raw: list[str] = []
         seen: set[str] = set()
         problems: tuple[str, ...] = ()
         deltas = [0]
+        messages = gen._prompt(self._question, sources, lang, self._history)
+        options = gen._options(gen.model.stream, deadline)
+        chunks = stream_within(lambda: gen.model.stream(messages, **options), deadline)
         try:
-            chunks = gen.model.stream(gen._prompt(self._question, sources, lang, self._history),
-                                      max_new_tokens=gen._max_new_tokens, temperature=gen._temperature)
-            try:
-                echoes = gen._echoes(self._question, self._passages)
-                for sentence, tail in _sentences(chunks, deltas):
-                    if tail and not _FINISHED_RE.search(sentence):
-                        break  # cut off by the token limit: leave it out
-                    if sentence in echoes:
-                        continue
-                    problems = self._check(sentence, sources, seen)
-                    if problems:
-                        break
-                    yield (_sep(lang) if shown else "") + _display(sentence)
-                    shown.append(_display(sentence))
-                    raw.append(sentence)
-            finally:
-                close = getattr(chunks, "close", None)
-                if close is not None:
-                    close()  # stops the model (or the HTTP response) early
+            echoes = gen._echoes(self._question, self._passages)
+            for sentence, tail in _sentences(chunks, deltas):
+                if tail and not _FINISHED_RE.search(sentence):
+                    break  # cut off by the token limit: leave it out
+                if sentence in echoes:
+                    continue
+                problems = self._check(sentence, shown, sources, seen)
+                if problems:
+                    break
+                yield (_sep(lang) if shown else "") + _display(sentence)
+                shown.append(_display(sentence))
+                raw.append(sentence)
         except (GeneratorUnavailable, ModelError) as exc:
-            problems = (f"unavailable: {exc}",)
+            problems = (_unavailable(exc),)
+        finally:
+            chunks.close()  # stops the model (or the HTTP response) early
         if problems == ("repeat",):
             problems = ()  # a loop after good sentences: the answer simply ends there
         if shown:
@@ -329,9 +371,11 @@ class _CheckedStream:
         if self.answer.text:
             yield self.answer.text
 
-    def _check(self, sentence: str, sources: _Sources, seen: set[str]) -> tuple[str, ...]:
+    def _check(self, sentence: str, shown: list[str], sources: _Sources, seen: set[str]) -> tuple[str, ...]:
+        """The whole-answer check on what would be shown with ``sentence`` added."""
         key = " ".join(_display(sentence).lower().split())
         if key in seen:
             return ("repeat",)
         seen.add(key)
-        return self._gen._checker.check(_display(sentence), sources.texts, language=self._language)
+        prefix = _sep(self._language).join([*shown, _display(sentence)])
+        return self._gen._checker.check(prefix, sources.texts, language=self._language)

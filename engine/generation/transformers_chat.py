@@ -23,6 +23,7 @@ import re
 import shutil
 import tempfile
 import threading
+import time
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -201,23 +202,30 @@ class TransformersChatModel:
                                                      return_dict=True)
         return {k: v.to(self._model.device) for k, v in inputs.items()}
 
-    def _options(self, max_new_tokens: int, temperature: float) -> dict[str, Any]:
+    def _options(self, max_new_tokens: int, temperature: float, deadline: float | None = None) -> dict[str, Any]:
         options: dict[str, Any] = {"max_new_tokens": max_new_tokens, "pad_token_id": self._tokenizer.pad_token_id}
+        if deadline is not None:  # generation stops by the turn's deadline (the turn gave up on it by then)
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise GeneratorUnavailable(f"deadline: no time left to run {self.name}")
+            options["max_time"] = left
         if temperature > 0:
             options.update(do_sample=True, temperature=temperature)
         else:
             options.update(do_sample=False, temperature=None, top_p=None, top_k=None)
         return options
 
-    def complete(self, messages: Sequence[ChatMessage], *, max_new_tokens: int, temperature: float) -> Completion:
-        """One whole completion; ``tokens`` counts the generated tokens (end-of-turn excluded)."""
+    def complete(self, messages: Sequence[ChatMessage], *, max_new_tokens: int, temperature: float,
+                 deadline: float | None = None) -> Completion:
+        """One whole completion; ``tokens`` counts the generated tokens (end-of-turn excluded); it
+        ends by ``deadline`` (a ``time.monotonic()`` time) when one is given."""
         self._load()
         import torch
 
         inputs = self._inputs(messages)
         with self._run_lock, torch.inference_mode():
             try:
-                output = self._model.generate(**inputs, **self._options(max_new_tokens, temperature))
+                output = self._model.generate(**inputs, **self._options(max_new_tokens, temperature, deadline))
             except RuntimeError as exc:  # out of memory, device errors
                 raise GeneratorUnavailable(f"{self.name} failed to generate: {exc}") from exc
         new = output[0][inputs["input_ids"].shape[1]:].tolist()
@@ -226,8 +234,9 @@ class TransformersChatModel:
             new.pop()
         return Completion(text=self._tokenizer.decode(new, skip_special_tokens=True).strip(), tokens=len(new))
 
-    def stream(self, messages: Sequence[ChatMessage], *, max_new_tokens: int, temperature: float) -> Iterator[str]:
-        """Text pieces as they are generated; closing the iterator stops the generation."""
+    def stream(self, messages: Sequence[ChatMessage], *, max_new_tokens: int, temperature: float,
+               deadline: float | None = None) -> Iterator[str]:
+        """Text pieces as they are generated; closing the iterator (or ``deadline``) stops the generation."""
         self._load()
         import torch
         from transformers import StoppingCriteria, StoppingCriteriaList, TextIteratorStreamer
@@ -246,7 +255,7 @@ class TransformersChatModel:
         def run() -> None:
             try:
                 with torch.inference_mode():
-                    self._model.generate(**inputs, **self._options(max_new_tokens, temperature), streamer=streamer,
+                    self._model.generate(**inputs, **self._options(max_new_tokens, temperature, deadline), streamer=streamer,
                                          stopping_criteria=StoppingCriteriaList([_Stop()]))
             except BaseException as exc:  # noqa: BLE001 - handed to the reading thread
                 failure.append(exc)
