@@ -137,6 +137,13 @@ def _store_texts(faqs, catalog: Catalog, examples: list[IntentExample]):
             yield e.text
 
 
+def _listed_contacts(profile) -> set[str] | None:
+    """The contacts store.yaml lists (kit sentences with others are never shown; issue 33)."""
+    from knowledge.kit.content import listed_contacts
+
+    return listed_contacts(profile.support.email, profile.support.phone) if profile is not None else None
+
+
 def build_engine(settings: Settings, *, progress: bool = False, generator: Generator | None = None,
                  index_progress: Callable[[str, int, int], None] | None = None) -> Engine:
     """Wire every stage for ``settings``; builds the demo store on first use, or reads the store kit.
@@ -209,7 +216,8 @@ def build_engine(settings: Settings, *, progress: bool = False, generator: Gener
         catalog=load_intent_catalog(settings.store.intent_catalog_file, overrides=store.intent_catalog_overrides),
         retriever=retriever,
         generator=generator if generator is not None else build_generator(
-            settings.generation, data_dir=data_dir, names=_catalog_names(catalog), store=store.name),
+            settings.generation, data_dir=data_dir, names=_catalog_names(catalog), store=store.name,
+            contacts=_listed_contacts(store.profile)),
         products=live["products"],
         dialogue=settings.dialogue,
         retrieval=settings.retrieval,

@@ -2,7 +2,9 @@
 
 It cannot invent anything: every sentence it returns is a catalog fact or an FAQ answer, cited.
 It needs no model, answers in microseconds, and is what the LLM-backed generators fall back to
-when their answer fails the grounding check.
+when their answer fails the grounding check. Kit text is data: a sentence of a fact or an answer
+that gives instructions or a contact the store does not list is left out
+(:func:`knowledge.kit.content.screen`).
 
 Example:
     >>> ExtractiveGenerator().generate("q", [], [], language="en").grounded
@@ -14,9 +16,10 @@ Example:
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 
 from engine.types import Passage, Source
+from knowledge.kit.content import screen
 
 from .base import Answer, Fact, History
 
@@ -28,12 +31,19 @@ class ExtractiveGenerator:
 
     Args:
         max_facts: at most this many facts are joined into one reply.
+        contacts: the contacts the store lists (:func:`knowledge.kit.content.listed_contacts`);
+            sentences with any other are left out. None: contacts are not screened (instructions are).
     """
 
-    def __init__(self, *, max_facts: int = 6) -> None:
+    def __init__(self, *, max_facts: int = 6, contacts: Iterable[str] | None = None) -> None:
         if max_facts <= 0:
             raise ValueError(f"max_facts must be > 0, got {max_facts}")
         self._max_facts = max_facts
+        self._contacts = None if contacts is None else frozenset(contacts)
+
+    def shown(self, text: str) -> str:
+        """``text`` as it may be shown or given to a model: without instructions or unlisted contacts."""
+        return screen(text, self._contacts).text
 
     def generate(
         self,
@@ -45,16 +55,17 @@ class ExtractiveGenerator:
         history: History = (),
     ) -> Answer:
         """Facts, else the top passage; ``grounded`` is False (and the text empty) with neither."""
-        if facts:
-            used = list(facts)[: self._max_facts]
+        used = [(f, t) for f in list(facts)[: self._max_facts] if (t := self.shown(f.text))]
+        if used:
             sep = "" if language == "zh" else " "
-            text = sep.join(f.text for f in used)
-            sources = tuple({s.id: s for f in used for s in f.sources}.values())
+            text = sep.join(t for _, t in used)
+            sources = tuple({s.id: s for f, _ in used for s in f.sources}.values())
             return Answer(text=text, sources=sources, grounded=True)
-        if passages:
-            top = passages[0]
-            source = Source(id=top.id, kind="faq", title=top.question, score=top.score)
-            return Answer(text=top.answer, sources=(source,), grounded=True)
+        for top in passages:  # the best passage that has something showable to say
+            text = self.shown(top.answer)
+            if text:
+                source = Source(id=top.id, kind="faq", title=top.question, score=top.score)
+                return Answer(text=text, sources=(source,), grounded=True)
         return Answer(text="", sources=(), grounded=False)
 
     def stream(

@@ -33,6 +33,7 @@ from ._files import KitLimits, read_yaml, scan
 from ._log import ProblemLog
 from ._overrides import check_intents, check_templates, engine_intents, engine_templates
 from ._trial import read_customers, read_orders
+from .content import check_content, listed_contacts
 from .problems import KitInvalid, Problem
 from .profile import StoreProfile, parse_profile
 
@@ -154,6 +155,8 @@ def _run(root: Path, limits: KitLimits, templates_base: Mapping[str, Mapping[str
     idoc = read_yaml(root / "intents.yaml", "intents.yaml", plog, required=False, limits=limits)
     keys = set(base) | set(out.templates or {})
     out.intents = check_intents(idoc, profile, plog, engine_intents(), keys)
+    # kit text is data: instructions and unlisted contacts are flagged (and screened out where used)
+    check_content(root, listed_contacts(profile.support.email, profile.support.phone), plog)
     return out, plog
 
 
