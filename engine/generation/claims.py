@@ -31,7 +31,7 @@ from decimal import Decimal, InvalidOperation
 
 from engine.text import lexical_tokens
 
-__all__ = ["split_sentences", "take_sentences", "split_claims", "quantities", "negations", "contacts",
+__all__ = ["split_sentences", "take_sentences", "split_claims", "says_nothing", "quantities", "negations", "contacts",
            "promises", "content_words", "answer_word", "CITATION_RE"]
 
 CITATION_RE = re.compile(r"\s*[\[【]\s*\d+(?:\s*[,，、]\s*\d+)*\s*[\]】]")
@@ -160,6 +160,16 @@ def _says_nothing(clause: str) -> bool:
     """A fragment with no number, contact and fewer than two content words ("Yes,", "可以。")."""
     words = [w for w in content_words(clause) if len(w) > 1]  # words and CJK bigrams, not characters
     return not quantities(clause) and not contacts(clause) and len(words) < _CLAIM_WORDS
+
+
+def says_nothing(sentence: str) -> bool:
+    """A sentence that is no claim on its own ("Yes.", "可以。"): it goes with the next one.
+
+    Example:
+        >>> says_nothing("Yes."), says_nothing("可以。"), says_nothing("We ship in 2 days.")
+        (True, True, False)
+    """
+    return _says_nothing(sentence)
 
 
 def split_claims(text: str) -> list[str]:

@@ -13,7 +13,8 @@ contact never reaches the prompt.
 
 Streaming releases a sentence only once the answer so far, that sentence included, passes the very
 check a whole answer gets (:meth:`GroundingChecker.check` on the prefix: claims glued across
-sentences and names read from the whole text are judged as they would be in the whole answer). The
+sentences and names read from the whole text are judged as they would be in the whole answer; a
+sentence that is no claim alone, such as "Yes." or "可以。", waits for the one it answers). The
 stream stops at the first sentence that fails, and its answer is exactly the text shown, so what a
 customer saw always passes the whole-answer check; when no sentence passed, the extractive answer
 is given instead. The chat CLI and the web channel receive the chunks through :func:`stream_to`.
@@ -40,6 +41,7 @@ from knowledge.kit.content import screen
 from .base import Answer, ChatModel, Fact, Generator, History
 from .deadline import Deadline, call_within, stream_within, takes_deadline
 from .extractive import ExtractiveGenerator
+from .claims import says_nothing
 from .grounding import CITATION_RE, GroundingChecker, split_sentences, take_sentences
 from .prompting import build_prompt
 
@@ -336,6 +338,7 @@ class _CheckedStream:
         deadline = Deadline(gen.deadline_s)
         shown: list[str] = []
         raw: list[str] = []
+        pending: list[str] = []  # sentences that wait for the claim they belong to ("Yes." before its clause)
         seen: set[str] = set()
         problems: tuple[str, ...] = ()
         deltas = [0]
@@ -349,12 +352,16 @@ class _CheckedStream:
                     break  # cut off by the token limit: leave it out
                 if sentence in echoes:
                     continue
-                problems = self._check(sentence, shown, sources, seen)
+                pending.append(sentence)
+                if says_nothing(_display(sentence)) and not tail:
+                    continue  # released with the sentence it answers, checked with it
+                problems = self._check(pending, shown, sources, seen)
                 if problems:
                     break
-                yield (_sep(lang) if shown else "") + _display(sentence)
-                shown.append(_display(sentence))
-                raw.append(sentence)
+                yield (_sep(lang) if shown else "") + _sep(lang).join(_display(x) for x in pending)
+                shown += [_display(x) for x in pending]
+                raw += pending
+                pending = []
         except (GeneratorUnavailable, ModelError) as exc:
             problems = (_unavailable(exc),)
         finally:
@@ -371,11 +378,12 @@ class _CheckedStream:
         if self.answer.text:
             yield self.answer.text
 
-    def _check(self, sentence: str, shown: list[str], sources: _Sources, seen: set[str]) -> tuple[str, ...]:
-        """The whole-answer check on what would be shown with ``sentence`` added."""
-        key = " ".join(_display(sentence).lower().split())
-        if key in seen:
-            return ("repeat",)
-        seen.add(key)
-        prefix = _sep(self._language).join([*shown, _display(sentence)])
+    def _check(self, sentences: list[str], shown: list[str], sources: _Sources, seen: set[str]) -> tuple[str, ...]:
+        """The whole-answer check on what would be shown with ``sentences`` added."""
+        for sentence in sentences:
+            key = " ".join(_display(sentence).lower().split())
+            if key in seen:
+                return ("repeat",)
+            seen.add(key)
+        prefix = _sep(self._language).join([*shown, *(_display(x) for x in sentences)])
         return self._gen._checker.check(prefix, sources.texts, language=self._language)
