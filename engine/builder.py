@@ -33,7 +33,7 @@ from engine.nlu.sentiment import LexiconSentimentAnalyzer
 from engine.router import Router
 from engine.settings import Settings
 from engine.state.factory import build_tracker
-from engine.store import SupportHours, open_store, serve_intents, store_words, watch_store
+from engine.store import StoreParts, SupportHours, gc_paused, open_store, serve_intents, store_words, watch_store
 from knowledge.embedders import Embedder
 from knowledge.ensemble import retrieval_embedder
 from knowledge.models import ModelRegistry as Models
@@ -154,8 +154,18 @@ def build_engine(settings: Settings, *, progress: bool = False, generator: Gener
     Raises:
         KitInvalid: ``store.kind`` is kit and the kit has errors (every problem listed; nothing loaded).
     """
+    # a start makes millions of objects that live as long as the engine (a large kit's products and
+    # tables): the cyclic collector would walk them again and again for nothing (store.gc_paused)
+    with gc_paused() as settle:
+        store = open_store(settings, progress=progress)
+        settle()
+        return _wire(settings, store, generator=generator, index_progress=index_progress)
+
+
+def _wire(settings: Settings, store: StoreParts, *, generator: Generator | None,
+          index_progress: Callable[[str, int, int], None] | None) -> Engine:
+    """The engine's stages around ``store`` (:func:`build_engine`)."""
     data_dir = settings.resolved_data_dir
-    store = open_store(settings, progress=progress)
 
     # every model from one registry: settings that name the same model share one instance and cache
     models = Models.from_settings(settings)
@@ -222,6 +232,7 @@ def build_engine(settings: Settings, *, progress: bool = False, generator: Gener
         dialogue=settings.dialogue,
         retrieval=settings.retrieval,
         handoff_note=support.note if support is not None else None,
+        profile=store.support_profile,
     )
     tracker, locks = build_tracker(settings.tracker, data_dir, privacy=settings.privacy)  # tracker.kind / tracker.lock
     nlu = NLUPipeline(classifier, _sentiment(settings.nlu), live["entities"], languages=store.languages)

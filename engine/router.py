@@ -67,6 +67,24 @@ _DEFECT_RE = re.compile(
     r"|坏了|摔坏|碎了|破损|裂了|裂开|开不了机|开不开机|不能开机|充不进电|充不上电|漏水|漏电|没声音|不出声|不工作|失灵|质量问题",
     re.IGNORECASE,
 )
+# how to reach the store's people: "what's your phone number", "and an email address?", "客服电话多少"
+_CONTACT_RE = re.compile(
+    r"\b(?:your|ur|the|customer service|support|store'?s?|an?)\s+(?:phone(?: number)?|number|e-?mail(?: address)?|"
+    r"contact(?: details| info)?|hotline)\b|\b(?:call|phone|e-?mail|reach|contact) (?:you|u|your (?:team|support|agents?)|support)\b|"
+    r"(?:客服|你们|人工)的?(?:电话|邮箱|联系方式|热线)|(?:电话|邮箱)(?:是)?多少|怎么联系(?:你们|客服|人工)|"
+    r"(?:打电话|发邮件)给你们", re.IGNORECASE)
+# when the store's people are there: "when are your agents available", "你们人工几点上班", "他们什么时候在"
+_HOURS_RE = re.compile(
+    r"\b(?:when|what time|what hours)\b.{0,30}\b(?:agents?|team|support|customer service|reps?|humans?|people|they)\b"
+    r".{0,20}\b(?:available|around|online|on|in|open|work(?:ing)?|there|back)\b|\b(?:support|service|agent|team)'?s? hours\b|"
+    r"(?:人工|客服|他们|你们).{0,6}(?:几点|什么时候|啥时候|哪天).{0,4}(?:上班|在|在线|有人|工作|下班)|(?:客服|人工)(?:的)?(?:上班|工作|服务)时间",
+    re.IGNORECASE)
+# changing the customer's own email or phone is an account matter, not a question about the store's
+_OWN_CONTACT_RE = re.compile(r"\b(?:change|update|edit|new|my)\b|修改|更改|换成|换个|绑定|我的", re.IGNORECASE)
+# the customer's account (sign-in email, password, phone), not an order's delivery address
+_ACCOUNT_RE = re.compile(r"\b(?:e-?mail|password|username|user name|log ?in|sign ?in|phone number)\b|邮箱|密码|账号|帐号|用户名|手机号|登录",
+                         re.IGNORECASE)
+_POSTAL_RE = re.compile(r"(?<!mail )\baddress\b|\b(?:street|zip|postcode|apartment|apt)\b|地址|收货|门牌|邮编", re.IGNORECASE)
 # "do you sell / carry / stock ...?", "有卖…吗": a question about what the store sells
 _SELL_RE = re.compile(r"\b(?:do|does|can|will)\s+(?:you|u|ya|they|y'all)(?:\s+guys)?\s+(?:sell|carry|stock|have any|offer)\b"
                       r"|\bany\b.{1,40}\bfor sale\b|卖|出售|在售|有货", re.IGNORECASE)
@@ -117,6 +135,7 @@ class Router:
         retrieval: retrieval settings (top_k, answerability threshold).
         catalog: how each intent is answered (default: the packaged intent catalog).
         handoff_note: text added to every hand-off in a language (a store's support hours: open now or not).
+        profile: the store's profile (its support contacts and hours answer "how do I reach you?").
 
     Raises:
         ConfigError: the catalog names an order intent that ``orders`` neither looks up nor runs.
@@ -134,8 +153,10 @@ class Router:
         retrieval: RetrievalSettings,
         catalog: IntentCatalog | None = None,
         handoff_note: Callable[[str], str] | None = None,
+        profile: Any = None,
     ) -> None:
         self._note = handoff_note
+        self._profile = profile  # the store's store.yaml (knowledge.kit.StoreProfile): its contacts and hours
         self._catalog = catalog if catalog is not None else load_intent_catalog()
         unknown = sorted(i for i in self._catalog.order_intents if not orders.handles(i))
         if unknown:
@@ -176,6 +197,31 @@ class Router:
                 decision.events.append(SlotSet(_TICKET_OFFER, True))
         return decision
 
+    def _support_contact(self, turn: Turn) -> Decision | None:
+        """"What's your phone number?", "你们人工几点上班": the store's contacts and support hours as
+        its store.yaml lists them; an hours question the profile cannot answer goes to the FAQs.
+        None when the message asks neither (or is about the customer's own email or phone)."""
+        text = turn.nlu.text
+        contact, hours = bool(_CONTACT_RE.search(text)), bool(_HOURS_RE.search(text))
+        if not (contact or hours) or _OWN_CONTACT_RE.search(text) or turn.nlu.entities.order_ids:
+            return None
+        profile = self._profile
+        support = getattr(profile, "support", None)
+        lang = turn.lang
+        parts: list[str] = []
+        if contact and support is not None:
+            if support.phone:
+                parts.append(self._t.render("store_phone", lang, phone=support.phone))
+            if support.email:
+                parts.append(self._t.render("store_email", lang, email=support.email))
+        when = profile.hours_text(lang) if profile is not None and (hours or parts) else ""
+        if when:
+            parts.append(self._t.render("store_hours", lang, hours=when))
+        if not parts:
+            return self._retrieve(turn) if hours or contact else None
+        sep = "" if lang == "zh" else " "
+        return Decision(sep.join(parts), "template", decided_by="support_contact")
+
     def _desk(self):
         """The store's support desk behind the hand-off note (hours, tickets), when it has one."""
         desk = getattr(self._note, "__self__", None)
@@ -211,6 +257,9 @@ class Router:
         sentiment = turn.nlu.sentiment.score
 
         entry = self._catalog.entry(intent)
+        reach = self._support_contact(turn)
+        if reach is not None:  # asking how to reach a person is no request for one now
+            return reach
         if entry.route == "handoff":
             return self._handoff(entry.template or "handoff", lang, entry.reason or f"{intent}: hand-off")
         upset = sentiment <= self._dialogue.negative_handoff_score
@@ -284,6 +333,9 @@ class Router:
             return self._orders.handle(claimed, turn)
         if entry.route == "template":
             return Decision(self._t.render(entry.template or intent, lang), "template", decided_by=intent)
+        if (entry.route == "order" and not ents.order_ids and not turn.state.active_flow
+                and _ACCOUNT_RE.search(turn.nlu.text) and not _POSTAL_RE.search(turn.nlu.text)):
+            return self._retrieve(turn)  # "change the email on my account": the account, no order's change
         if entry.route == "order":
             general = self._general_order_question(intent, turn)
             return general if general is not None else self._orders.handle(intent, turn)

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import gc
 import hashlib
 import logging
 import re
@@ -45,7 +46,7 @@ from knowledge.faq.store import FAQEntry, load_faqs
 from knowledge.graph.catalog import Catalog
 from knowledge.graph.sources import load_catalog
 
-__all__ = ["StoreParts", "SupportHours", "StoreCheckedRegistry", "open_store", "kit_work_dir", "kit_db_url", "save_built",
+__all__ = ["StoreParts", "SupportHours", "StoreCheckedRegistry", "gc_paused", "open_store", "kit_work_dir", "kit_db_url", "save_built",
            "serve_intents", "store_words", "store_intent_examples", "watch_store", "FULL_LANGUAGES"]
 
 log = logging.getLogger("shopassist.store")
@@ -93,6 +94,12 @@ class StoreParts:
     root: Path | None = None
     refund_days: tuple[int, int] | None = None
     kit: Any = None
+    support: Any = None  # the store's support contacts and hours (knowledge.kit.Support), the demo's too
+
+    @property
+    def support_profile(self) -> Any:
+        """The profile that says how customers reach the store's people: a kit's, else the demo's."""
+        return self.profile if self.profile is not None else self.support
 
     def templates(self, settings: Settings) -> Templates:
         """The engine's templates (or ``store.templates_file``) with this store's wording over them."""
@@ -174,7 +181,36 @@ def _demo_store(settings: Settings, *, progress: bool) -> StoreParts:
         currency_symbol=profile.currency_symbol, return_window_days=profile.policies.return_window_days,
         refund_days=profile.policies.refund_business_days, template_overrides=dict(kit.templates or {}),
         intent_examples=_name_examples(profile.name) + _intent_examples(kit.intents),
-        intent_catalog_overrides=store_catalog_overrides(root), root=root)
+        intent_catalog_overrides=store_catalog_overrides(root), root=root, support=profile)
+
+
+@contextlib.contextmanager
+def gc_paused() -> Iterator[Callable[[], None]]:
+    """Python's cyclic garbage collector off while an engine starts; yields ``settle()``.
+
+    Reading a large kit makes millions of objects (50,000 products, their attributes and the
+    catalog's tables) that live as long as the engine. Each one the collector tracks makes every
+    full collection longer, and a start triggers many (the allocations themselves, and the
+    encoders' explicit ``gc.collect()`` after loading their weights): about a second and a half of
+    CPU on a 50,000-product kit (benchmarks/README.md, "Store kit at scale"). ``settle()``, called
+    once the store is read, leaves what exists by then out of the collections run meanwhile
+    (``gc.freeze``). On exit everything goes back to the collector as it was (``gc.unfreeze``, the
+    previous enabled state), so nothing is kept that a collection would have freed; a process that
+    froze objects itself (before forking workers) is left as it is: no freezing then.
+
+    Example:
+        >>> with gc_paused() as settle:                     # doctest: +SKIP
+        ...     store = open_store(settings); settle()
+    """
+    enabled, frozen = gc.isenabled(), gc.get_freeze_count()
+    gc.disable()
+    try:
+        yield (gc.freeze if not frozen else lambda: None)
+    finally:
+        if not frozen:
+            gc.unfreeze()
+        if enabled:
+            gc.enable()
 
 
 def kit_work_dir(settings: Settings) -> Path:

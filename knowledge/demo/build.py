@@ -65,6 +65,8 @@ PROFILE: dict[str, Any] = {
     "currency": "USD",
     "languages": ["en", "zh"],
     "timezone": "America/Los_Angeles",
+    # the contacts its FAQs give (a kit's FAQs may name only the contacts store.yaml lists)
+    "support": {"email": "support@brightcart.com", "phone": "1-800-555-0199"},
     "policies": {
         "return_window_days": 30,
         "free_shipping_over": 49,
