@@ -30,6 +30,7 @@ from dataclasses import replace as dc_replace
 from engine.errors import ConfigError
 from engine.flows.base import Decision, Turn, pick_listed
 from engine.dialogue.questions import is_question
+from engine.dialogue.references import Candidate, descriptor_tokens, resolve_description
 from engine.flows.orders import OrderFlows
 from engine.flows.writes import looks_like_question
 from engine.generation.extractive import drop_affirmation
@@ -61,10 +62,11 @@ def _moves_flow(event: object, owned: frozenset[str]) -> bool:
     return isinstance(event, (FlowStarted, FlowCompleted)) or (isinstance(event, SlotSet) and event.name in owned)
 # a defect or damage report (service recovery, not a delivery status or a policy quote)
 _DEFECT_RE = re.compile(
-    r"\b(?:broken|broke|damaged|defective|faulty|cracked?|smashed|shattered|leak(?:s|ing|ed)?|"
+    r"\b(?:broken|broke|damaged|defective|faulty|crack(?:ed|s)?|scratch(?:ed|es)|torn|ripped|smashed|"
+    r"shattered|leak(?:s|ing|ed)?|not working|stopped (?:charging|turning on)|"
     r"stopped working|(?:does ?n.?t|won.?t|will not|wont|can.?t) (?:turn on|power on|charge|work|start)|"
     r"dead on arrival|drifts?|no sound)\b"
-    r"|坏了|摔坏|碎了|破损|裂了|裂开|开不了机|开不开机|不能开机|充不进电|充不上电|漏水|漏电|没声音|不出声|不工作|失灵|质量问题",
+    r"|坏了|摔坏|碎了|破损|裂了|裂开|裂缝|有裂|划痕|凹陷|破了|故障|开不了机|开不开机|不能开机|充不进电|充不上电|漏水|漏电|没声音|不出声|不工作|失灵|质量问题",
     re.IGNORECASE,
 )
 # how to reach the store's people: "what's your phone number", "and an email address?", "客服电话多少"
@@ -569,6 +571,11 @@ class Router:
         named = set(ents.product_ids)
         if named:
             got = [o for o in got if named & {i.product_id for i in o.items}] or got
+        elif len(got) > 1:  # "the laptop showed up cracked": the order whose items the words describe
+            cands = [Candidate(o.order_id, "", frozenset(descriptor_tokens(" ".join(i.name for i in o.items))))
+                     for o in got]
+            found = resolve_description(turn.nlu.text, cands)
+            got = [o for o in got if found is not None and o.order_id == found.id] or got
         if not got:
             return None
         intent = "request_replacement"

@@ -33,8 +33,8 @@ __all__ = ["SlotSpec", "FlowSpec", "Eligibility", "FLOWS", "while_processing", "
 
 _REASON_RE = re.compile(
     r"because|since|too (?:small|big|large|tight|loose|short|long)|doesn'?t fit|don'?t fit|"
-    r"broken|damaged|defective|faulty|stopped working|wrong (?:size|item|colou?r)|not as described|"
-    r"changed my mind|don'?t (?:need|want|like)|不合适|太小|太大|坏了|质量|不喜欢|发错|不想要|有问题|破损",
+    r"broken|damaged|defective|faulty|stopped working|crack(?:ed|s)?|scratch(?:ed|es)|dent(?:ed)?|leak(?:s|ing|ed)?|shattered|smashed|wrong (?:size|item|colou?r)|not as described|"
+    r"changed my mind|don'?t (?:need|want|like)|不合适|太小|太大|坏了|质量|不喜欢|发错|不想要|有问题|破损|裂|划痕|漏水|碎了",
     re.IGNORECASE,
 )
 _ADDRESS_LEAD_RE = re.compile(

@@ -47,6 +47,12 @@ _REQUEST_RE = re.compile(r"recommend|suggest|option|looking for|\bany\b|do you (
 _OWN_RE = re.compile(r"\b(?:my|mine|i (?:bought|ordered|got|received))\b|我的|我买|我那|我收到", re.IGNORECASE)
 # a turn that goes on from the last one ("and the X?", "X呢"): about what came before, not a new search
 _FOLLOW_RE = re.compile(r"^\s*(?:and|what about|how about|also)\b|呢\s*[?？]?\s*$", re.IGNORECASE)
+# browsing: "看看你们家的X", "show me", "what X do you have"
+_BROWSE_RE = re.compile(r"看看|瞧瞧|逛逛|\bshow\b|\bbrowse\b|\bsee (?:your|the|some|all|what)\b|"
+                        r"\bwhat\b.{0,30}\b(?:do you|you guys|ya|u) (?:have|got|sell|carry)\b", re.IGNORECASE)
+# where something is on its way: "when's the X getting here", "X啥时候到"
+_WHEN_RE = re.compile(r"\b(?:when|arriv\w*|getting here|get here|ship(?:ped|ping)?|deliver\w*|showed up|came|arrived)\b|"
+                      r"什么时候到|啥时候到|到了|发货|快递|送到", re.IGNORECASE)
 _YES_NO = re.compile(r"^(?:does|do|is|are|can|will|would|could|has|have|did)\b|吗|么|能不能|可不可以|是不是|有没有|支不支持|防不防",
                      re.IGNORECASE)
 
@@ -465,13 +471,17 @@ class ProductQA:
 
     def asks_for_products(self, text: str, lang: str = "en") -> bool:
         """Whether ``text``, with no product in context, asks to see products of a kind ("看看你们家的
-        X", "what X do you have under 400"): a search, not a yes/no about one thing ("是编织线吗") nor
-        about what the customer already has ("is my X on the way")."""
-        if _OWN_RE.search(text) or _FOLLOW_RE.search(text):
+        X", "what X do you have under 400"): a request or a bound on price or order, not a yes/no
+        about one thing ("是编织线吗"), what the customer already has ("is my X on the way") or a
+        report ("the laptop showed up cracked")."""
+        if _OWN_RE.search(text) or _FOLLOW_RE.search(text) or _WHEN_RE.search(text):
             return False
-        if _YES_NO.search(text.strip()) and not _REQUEST_RE.search(text):
+        request = bool(_REQUEST_RE.search(text) or _BROWSE_RE.search(text))
+        if _YES_NO.search(text.strip()) and not request:
             return False
-        return self.is_search(text, lang, [])
+        q = self.understand(text, lang)
+        bounded = q.price_max is not None or q.price_min is not None or q.order is not None
+        return (request or bounded) and self.is_search(text, lang, [])
 
     def _own_types(self, types: list[str], context_ids: list[str]) -> set[str]:
         """The named types that the products in context are themselves ("平板" when a tablet is in context)."""
