@@ -19,11 +19,12 @@ import json
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
-
-import networkx as nx
+from typing import TYPE_CHECKING, Any
 
 from knowledge.kernel.errors import KnowledgeError
+
+if TYPE_CHECKING:  # networkx is imported where the graph is first built: most starts never need it
+    import networkx as nx
 
 __all__ = ["Attribute", "Product", "Catalog", "RELATIONS", "CATEGORY_SEP", "FORMAT_VERSION"]
 
@@ -169,6 +170,8 @@ class Catalog:
         return self._graph
 
     def _build_graph(self) -> nx.MultiDiGraph:
+        import networkx as nx
+
         g = nx.MultiDiGraph()
         for p in self._products.values():
             g.add_node(p.id, kind="product")
