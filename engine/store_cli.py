@@ -6,8 +6,9 @@
 - ``build [--config F]`` reads the kit of ``store.root`` (``store.kind: kit``), loads its trial
   customers and orders into the SQL order database (refusing one that holds customers' writes
   unless ``--force``), saves the checked kit and what its catalog teaches (vocabulary, linking
-  tables; :mod:`knowledge.kit.built`), then builds the FAQ indexes and the intent model with a
-  progress bar, so the next engine start is quick;
+  tables; :mod:`knowledge.kit.built`), then trains the intent model and builds the FAQ indexes
+  with a progress bar, so the next engine start is quick. The three stages (:data:`_STAGES`) run
+  one after another, each in a fresh process: a build's memory peak is one stage's, not their sum;
 - ``import shopify|merchant FILE --into DIR`` turns a Shopify product CSV or a Google Merchant
   Center feed into ``DIR/catalog.csv`` rows, prices checked against ``DIR/store.yaml``'s currency.
 
@@ -83,13 +84,16 @@ def _rich_progress():
     return bar, report
 
 
+#: ``store build`` runs these one after another, each in a process of its own, so no process holds
+#: more than one stage's memory: reading a 50,000-row kit leaves its parse behind in the heap, and
+#: training the intent model imports torch; neither is needed while the FAQ indexes are embedded
+_STAGES = ("kit", "intents", "indexes")
+
+
 def _cmd_build(args: argparse.Namespace) -> int:
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
     from engine.settings import load_settings
-    from engine.store import kit_db_url
-    from knowledge.kit import KitInvalid, read_kit
-    from knowledge.kit.trial import TrialDataHasWrites, load_trial_data
 
     overrides = {"store": {"kind": "kit", "root": args.root}} if args.root else {}
     settings = load_settings(args.config, **overrides)
@@ -97,6 +101,40 @@ def _cmd_build(args: argparse.Namespace) -> int:
         print("shopassist: store build needs a store kit: set store.kind: kit and store.root: DIR in the config "
               "(or pass --root DIR); the demo store is built by `shopassist demo build`", file=sys.stderr)
         return 2
+    if args.stage is not None:
+        return {"kit": _build_kit, "intents": _build_intents, "indexes": _build_indexes}[args.stage](args, settings)
+    for stage in _STAGES:
+        code = _run_stage(stage, args)
+        if code != 0:
+            return code
+    _print_built(settings)
+    return 0
+
+
+def _run_stage(stage: str, args: argparse.Namespace) -> int:
+    """``store build --stage STAGE`` with the same arguments, in a fresh Python process."""
+    import subprocess
+
+    import engine
+
+    argv = [sys.executable, "-m", "engine.cli", "store", "build", "--stage", stage]
+    argv += [*(["--config", args.config] if args.config else []), *(["--root", args.root] if args.root else []),
+             *(["--force"] if args.force else [])]
+    env = dict(os.environ)
+    home = str(Path(engine.__file__).resolve().parent.parent)  # where this shopassist is imported from
+    env["PYTHONPATH"] = os.pathsep.join([home, *filter(None, [env.get("PYTHONPATH")])])
+    if stage == "indexes" and not any(k.upper() == "SHOPASSIST_EMBEDDER__THREADS" for k in env):
+        # embedding every FAQ is the long part of a build, and nothing else runs then: every core
+        env["SHOPASSIST_EMBEDDER__THREADS"] = str(os.cpu_count() or 1)
+    return subprocess.call(argv, env=env)
+
+
+def _build_kit(args: argparse.Namespace, settings) -> int:
+    """Stage 1: check the kit, load its trial data, save what starts read (:mod:`knowledge.kit.built`)."""
+    from engine.store import kit_db_url, save_built
+    from knowledge.kit import KitInvalid, read_kit
+    from knowledge.kit.trial import TrialDataHasWrites, load_trial_data
+
     root = Path(settings.store.root).expanduser()
     try:
         kit = read_kit(root)
@@ -121,23 +159,48 @@ def _cmd_build(args: argparse.Namespace) -> int:
                 print(f"the previous order database was kept as {counts.backup}")
             print(f"trial data loaded: {counts.customers} customers, {counts.orders} orders, "
                   f"{counts.shipments} shipments, {counts.returns} returns")
-    from engine.builder import build_engine
-    from engine.store import save_built
-
     # the kit as checked, its catalog's vocabulary and linking tables: what every start would
-    # otherwise work out again (the engine built below reads them back, which checks them)
-    products, entries, name, languages = len(kit.catalog), len(kit.faqs), kit.profile.name, kit.profile.languages
-    built = save_built(settings, kit)
-    del kit  # its catalog is read back from the build: one copy in memory, not two
+    # otherwise work out again (the next stages' engines read them back, which checks them)
+    save_built(settings, kit)
+    return 0
+
+
+def _build_intents(args: argparse.Namespace, settings) -> int:
+    """Stage 2: an engine's start trains (and caches) the intent model with the kit's examples."""
+    from engine.builder import build_engine
+
+    build_engine(settings)
+    return 0
+
+
+def _build_indexes(args: argparse.Namespace, settings) -> int:
+    """Stage 3: an engine's warm-up embeds the FAQs into their indexes, with a progress bar."""
+    from engine.builder import build_engine
+
     bar, report = _rich_progress()
     with bar:
-        report("intent model", 0, 1)
         engine = build_engine(settings, progress=True, index_progress=report)
-        report("intent model", 1, 1)
         engine.warm_up()  # builds (or verifies) the FAQ indexes and the product links
-    print(f"store kit {root} built: {products} products, {entries} FAQ entries ({name}, {', '.join(languages)})"
-          + ("" if built else "; its data is read from the kit's files at each start"))
     return 0
+
+
+def _print_built(settings) -> None:
+    import json
+
+    from engine.store import kit_work_dir
+    from knowledge.kit import load_profile
+    from knowledge.kit.built import FOLDER, MANIFEST, kit_fingerprint
+
+    root = Path(settings.store.root).expanduser()
+    profile = load_profile(root / "store.yaml")
+    counts = "its data is read from the kit's files at each start"
+    try:
+        manifest = json.loads((kit_work_dir(settings) / FOLDER / MANIFEST).read_text(encoding="utf-8"))
+        if manifest["kit"] == kit_fingerprint(root):
+            counts = f"{manifest['products']} products, {manifest['faqs']} FAQ entries"
+    except (OSError, ValueError, KeyError, TypeError):
+        pass
+    print(f"store kit {root} built: {counts} ({profile.name}, {', '.join(profile.languages)})")
 
 
 def _cmd_import(args: argparse.Namespace) -> int:
@@ -192,6 +255,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     build.add_argument("--root", help="the kit's folder (default: store.root of the config)")
     build.add_argument("--force", action="store_true",
                        help="replace an order database that holds customers' writes (a SQLite one is backed up first)")
+    build.add_argument("--stage", choices=_STAGES, help=argparse.SUPPRESS)  # one stage, in this process
     build.set_defaults(func=_cmd_build)
 
     imp = store_sub.add_parser("import", help="catalog.csv rows from a Shopify CSV or a Merchant Center feed")
