@@ -8,7 +8,14 @@ extractive generator, so every backend then gets exactly the same passages and f
 - ``extractive``: the default (no model);
 - ``transformers``: the packaged SmolLM2-135M-Instruct, in this process;
 - ``openai``: the same SmolLM2 served by engine/generation/chat_server.py on loopback and called
-  through the OpenAI-compatible HTTP backend (so the difference to ``transformers`` is HTTP).
+  through the OpenAI-compatible HTTP backend (so the difference to ``transformers`` is HTTP), or,
+  with ``--base-url URL --model NAME``, any OpenAI-compatible server (llama.cpp, vLLM, Ollama...).
+
+Every LLM backend runs with the configured generation settings (``max_new_tokens`` 160,
+``max_passages``, ``history_turns``, ``min_support``: the defaults of the LLM backends, as
+configs/default.yaml documents them) unless a flag overrides one. The per-turn deadline is set
+by ``--deadline-s`` (default 600 s: the benchmark measures what the model writes; a turn in
+service falls back to the extractive answer at ``generation.deadline_s``).
 
 Per backend: *grounding pass rate* (LLM answers that passed the check and were used), *correct*
 (the final answer, after any fallback, holds every expected fact and no forbidden one), *LLM-only
@@ -20,6 +27,7 @@ Refused answers are listed with the model's draft and the check's findings.
     python benchmarks/generation.py                          # all three backends
     python benchmarks/generation.py --backends extractive transformers --limit 10
     python benchmarks/generation.py --http-every 3      # the HTTP backend on every third question
+    python benchmarks/generation.py --base-url http://127.0.0.1:8080/v1 --model smollm2   # a real server
 
 Writes benchmarks/results/generation.json.
 """
@@ -68,13 +76,14 @@ class _Drafts:
         self.name = model.name
         self.last = ""
 
-    def complete(self, messages, *, max_new_tokens, temperature) -> Completion:
-        completion = self._model.complete(messages, max_new_tokens=max_new_tokens, temperature=temperature)
+    def complete(self, messages, *, max_new_tokens, temperature, deadline=None) -> Completion:
+        completion = self._model.complete(messages, max_new_tokens=max_new_tokens, temperature=temperature,
+                                          deadline=deadline)
         self.last = completion.text
         return completion
 
-    def stream(self, messages, *, max_new_tokens, temperature):
-        return self._model.stream(messages, max_new_tokens=max_new_tokens, temperature=temperature)
+    def stream(self, messages, *, max_new_tokens, temperature, deadline=None):
+        return self._model.stream(messages, max_new_tokens=max_new_tokens, temperature=temperature, deadline=deadline)
 
 
 def _correct(text: str, item: dict[str, Any]) -> bool:
@@ -179,12 +188,36 @@ def _rescore() -> None:
     print(f"wrote {path}")
 
 
+def _llm_settings(args: argparse.Namespace):
+    """The LLM backends' configured settings (configs/default.yaml's documented defaults), with the flags' overrides."""
+    from engine.settings import TransformersGeneration
+
+    configured = TransformersGeneration()
+    return configured.model_copy(update={"max_new_tokens": args.max_new_tokens or configured.max_new_tokens,
+                                         "deadline_s": args.deadline_s})
+
+
+def _generator(backend: str, model, checker: GroundingChecker, llm) -> LLMGenerator:
+    return LLMGenerator(model, backend=backend, checker=checker, store="Brightcart", max_new_tokens=llm.max_new_tokens,
+                        temperature=llm.temperature, max_passages=llm.max_passages, max_facts=llm.max_facts,
+                        history_turns=llm.history_turns, deadline_s=llm.deadline_s)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--backends", nargs="+", default=["extractive", "transformers", "openai"],
-                    choices=["extractive", "transformers", "openai"])
+    ap.add_argument("--backends", nargs="+", default=None, choices=["extractive", "transformers", "openai"],
+                    help="default: all three; with --base-url, extractive and openai")
+    ap.add_argument("--base-url", default=None,
+                    help="an OpenAI-compatible server's API root (http://HOST:PORT/v1) for the openai backend; "
+                         "default: the packaged SmolLM2 served on loopback")
+    ap.add_argument("--model", default=None, help="the model name that server knows (with --base-url)")
+    ap.add_argument("--api-key-env", default=None, help="the NAME of an environment variable holding the API key")
+    ap.add_argument("--timeout-s", type=float, default=300.0, help="read timeout per request to the server")
     ap.add_argument("--limit", type=int, default=None, help="only the first N questions")
-    ap.add_argument("--max-new-tokens", type=int, default=64)
+    ap.add_argument("--max-new-tokens", type=int, default=None,
+                    help="default: the configured generation.max_new_tokens (160)")
+    ap.add_argument("--deadline-s", type=float, default=600.0,
+                    help="the per-turn deadline (default 600: measure the model, not the deadline)")
     ap.add_argument("--llm-every", type=int, default=1,
                     help="the transformers backend answers every Nth question only (for a busy CPU)")
     ap.add_argument("--threads", type=int, default=1, help="torch CPU threads (1 holds up best on a shared CPU)")
@@ -198,6 +231,10 @@ def main() -> None:
     args = ap.parse_args()
     if args.rescore:
         return _rescore()
+    if args.base_url and not args.model:
+        ap.error("--base-url needs --model (the name the server knows the model by)")
+    backends = args.backends or (["extractive", "openai"] if args.base_url else ["extractive", "transformers", "openai"])
+    llm = _llm_settings(args)
 
     items = [json.loads(line) for line in QUESTIONS.read_text("utf-8").splitlines() if line.strip()]
     items = items[: args.limit] if args.limit else items
@@ -205,11 +242,13 @@ def main() -> None:
     cases, names = _record_inputs(items)
     checker = GroundingChecker(names)
     results: dict[str, Any] = {"questions": len(items), "generated": len(cases), "loadavg_start": os.getloadavg(),
-                               "max_new_tokens": args.max_new_tokens, "llm_every": args.llm_every,
+                               "max_new_tokens": llm.max_new_tokens, "deadline_s": llm.deadline_s,
+                               "base_url": args.base_url, "model": args.model, "llm_every": args.llm_every,
                                "http_every": args.http_every, "threads": args.threads, "backends": {}}
 
     model = None
-    if {"transformers", "openai"} & set(args.backends):
+    local = {"transformers"} | (set() if args.base_url else {"openai"})
+    if local & set(backends):
         from engine.generation.transformers_chat import TransformersChatModel
         from engine.settings import load_settings
 
@@ -223,7 +262,7 @@ def main() -> None:
         results["model_load_s"] = round(time.perf_counter() - started, 2)
         results["device"] = model.device
 
-    for backend in args.backends:
+    for backend in backends:
         print(f"backend {backend} ...")
         drafts = None
         server = None
@@ -231,16 +270,19 @@ def main() -> None:
             gen = ExtractiveGenerator()
         elif backend == "transformers":
             drafts = _Drafts(model)
-            gen = LLMGenerator(drafts, backend="transformers", checker=checker, store="Brightcart",
-                               max_new_tokens=args.max_new_tokens)
+            gen = _generator("transformers", drafts, checker, llm)
         else:
             from engine.generation.chat_server import ChatCompletionsServer
             from engine.generation.openai_chat import OpenAIChatModel
 
-            server = ChatCompletionsServer(model).start()
-            drafts = _Drafts(OpenAIChatModel(server.base_url, "smollm2", timeout_s=300))
-            gen = LLMGenerator(drafts, backend="openai", checker=checker, store="Brightcart",
-                               max_new_tokens=args.max_new_tokens)
+            if args.base_url:
+                key = os.environ.get(args.api_key_env) if args.api_key_env else None
+                client = OpenAIChatModel(args.base_url, args.model, api_key=key, timeout_s=args.timeout_s)
+            else:
+                server = ChatCompletionsServer(model).start()
+                client = OpenAIChatModel(server.base_url, "smollm2", timeout_s=args.timeout_s)
+            drafts = _Drafts(client)
+            gen = _generator("openai", drafts, checker, llm)
         every = {"openai": args.http_every, "transformers": args.llm_every}.get(backend, 1)
         subset = cases[::every]
         try:
