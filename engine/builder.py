@@ -239,6 +239,7 @@ def _wire(settings: Settings, store: StoreParts, *, generator: Generator | None,
     # references resolve against the live catalog; the store's words (for small talk) are read once
     understanding = Understanding(live["catalog"], orders, router.catalog,
                                   asks_about=_asks_about(live["products"], live["catalog"]),
+                                  asks_comparison=lambda text: live["products"].asks_comparison(text),
                                   render=lambda key, lang: templates.render(key, lang),
                                   vocabulary=store_words(store, _store_texts(store.faqs, catalog, examples)))
     return Engine(settings, nlu=nlu, router=router, store=tracker, templates=templates, locks=locks, orders=orders,

@@ -458,6 +458,10 @@ class Router:
         lang = turn.lang
         if _DEFECT_RE.search(turn.nlu.text) and turn.intent != "policy_question":
             return self._service_recovery(turn)
+        if self._wants_to_buy(turn):  # a shopping request: the catalog, before an FAQ that shares a word
+            found = self._search_catalog(turn)
+            if found is not None:
+                return found
         passages = self._retriever.retrieve(turn.nlu.text, top_k=self._retrieval.top_k, language=lang)
         verdict = self._verdict(turn, passages)
         if not verdict.affirm and self._not_in_catalog(turn):
@@ -501,6 +505,12 @@ class Router:
         except Exception:  # noqa: BLE001 - a catalog that cannot read the sentence: not a search
             return None
         return self._product("recommend", turn)
+
+    def _wants_to_buy(self, turn: Turn) -> bool:
+        try:
+            return not turn.nlu.entities.product_ids and self._products.wants_to_buy(turn.nlu.text, turn.lang)
+        except Exception:  # noqa: BLE001 - a catalog that cannot read the sentence: not a search
+            return False
 
     def _not_in_catalog(self, turn: Turn) -> bool:
         """"Do you sell X?" where X is nothing in the store's catalog (no product, type or brand

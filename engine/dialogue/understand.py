@@ -110,7 +110,7 @@ _ELLIPSIS_RE = re.compile(r"^\s*(?:and|what about|how about|what of|same (?:for|
 _CJK_RUN_RE = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff]{2,}")
 # a pronoun for the one thing in focus (not "one", which also opens a search: "one that doesn't need a hub")
 _PRONOUN_RE = re.compile(r"\b(?:it|its|that|this)\b|它|这(?=[\u4e00-\u9fff])", re.IGNORECASE)
-_WHICH_RE = re.compile(r"\bwhich\b|哪(?:个|款|些|种|一)", re.IGNORECASE)
+_WHICH_RE = re.compile(r"\bwhich\b|哪(?:个|款|些|种|一|双|台|件|把|只|副|条|部|本|张|套|根|块|位)", re.IGNORECASE)
 _PRODUCT_INTENTS = frozenset({"product_question", "product_compare", "recommend"})
 _REFERS_RE = re.compile(r"\b(?:one|it|its|that|this|those|them|ones)\b|那(?:个|款|台|双|件|单|笔)|这(?:个|款|台|双|件|单|笔)|它|"
                         r"这(?=[\u4e00-\u9fff])",
@@ -192,12 +192,16 @@ class Understanding:
         asks_about: ``(text, product_id, lang) -> bool``: whether a question asks something specific
             about a product (the product QA's own reading: an attribute, its price, stock,
             compatibility); None: the catalog's attribute labels alone.
+        asks_comparison: ``text -> bool``: whether a question asks which of several products wins
+            on something ("哪双轻一点", "which is cheaper"); None: never read as one.
     """
 
     def __init__(self, catalog: Catalog, orders: Any, intents: IntentCatalog, *,
                  vocabulary: _Vocabulary | None = None,
                  asks_about: Callable[[str, str, str], bool] | None = None,
-                 render: Callable[[str, str], str] | None = None, upset_score: float = -0.3) -> None:
+                 render: Callable[[str, str], str] | None = None, upset_score: float = -0.3,
+                 asks_comparison: Callable[[str], bool] | None = None) -> None:
+        self._asks_comparison = asks_comparison
         self._render = render
         self._upset = upset_score
         self._catalog = catalog
@@ -388,6 +392,10 @@ class Understanding:
             recent = recent if len(recent) >= 2 else salient[::-1]
             pair = tuple(dict.fromkeys([*products, *recent]))[:2]
             return Command("compare", intent, product_ids=pair)
+        listed = [i for i in state.slots.get("listed_products") or [] if isinstance(i, str)]
+        if (not products and len(listed) >= 2 and not in_order_flow and _WHICH_RE.search(text)
+                and self._asks_comparison is not None and self._asks_comparison(text)):
+            return Command("compare", "product_compare", product_ids=tuple(listed))  # "哪双轻一点" over the list
         target = products[0] if products else focus
         if not products and target and in_order_flow and step is not None and not self._mentions(text, target):
             target = None  # while a flow waits, a question is about its product only when it names it

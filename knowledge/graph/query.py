@@ -47,6 +47,9 @@ _REQUEST_RE = re.compile(r"recommend|suggest|option|looking for|\bany\b|do you (
 _OWN_RE = re.compile(r"\b(?:my|mine|i (?:bought|ordered|got|received))\b|我的|我买|我那|我收到", re.IGNORECASE)
 # a turn that goes on from the last one ("and the X?", "X呢"): about what came before, not a new search
 _FOLLOW_RE = re.compile(r"^\s*(?:and|what about|how about|also)\b|呢\s*[?？]?\s*$", re.IGNORECASE)
+# shopping: "想买", "推荐", "looking for", "need a", a budget
+_BUY_RE = re.compile(r"想买|要买|买个|买双|买台|买一|买件|买款|推荐|求推荐|预算|以内|以下|\blooking for\b|\brecommend|\bsuggest|"
+                     r"\bshopping for\b|\b(?:need|want) (?:a|an|some|new)\b|\bbudget\b|\bunder \$?\d|\bgift for\b", re.IGNORECASE)
 # browsing: "看看你们家的X", "show me", "what X do you have"
 _BROWSE_RE = re.compile(r"看看|瞧瞧|逛逛|\bshow\b|\bbrowse\b|\bsee (?:your|the|some|all|what)\b|"
                         r"\bwhat\b.{0,30}\b(?:do you|you guys|ya|u) (?:have|got|sell|carry)\b", re.IGNORECASE)
@@ -481,7 +484,13 @@ class ProductQA:
             return False
         q = self.understand(text, lang)
         bounded = q.price_max is not None or q.price_min is not None or q.order is not None
-        return (request or bounded) and self.is_search(text, lang, [])
+        named = any(len(t) >= 2 for t in q.types)  # a kind it names (not a single character: "送人" is no robot)
+        return (request or bounded) and named and self.is_search(text, lang, [])
+
+    def wants_to_buy(self, text: str, lang: str = "en") -> bool:
+        """A shopping request for a kind of product ("想买双防水的越野跑鞋 150美元以内", "looking for a
+        tent under 250"): searched before any FAQ is tried (an FAQ sharing a word never answers it)."""
+        return bool(_BUY_RE.search(text)) and self.asks_for_products(text, lang)
 
     def _own_types(self, types: list[str], context_ids: list[str]) -> set[str]:
         """The named types that the products in context are themselves ("平板" when a tablet is in context)."""
