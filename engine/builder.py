@@ -216,7 +216,7 @@ def _wire(settings: Settings, store: StoreParts, *, generator: Generator | None,
             max_reasks=settings.dialogue.max_reasks,
             currency_symbol=store.currency_symbol,
             # a kit's products in the customer's language; the demo keeps the names its orders record
-            product_names=_catalog_names_by_language(live["catalog"]) if store.profile is not None else None,
+            product_names=_catalog_names_by_language(live["catalog"]),
             # order lines named as customers name them; what the store does not take back (issue 31)
             product=lambda pid: live["catalog"].get(pid),
             non_returnable=non_returnable_by_category(
