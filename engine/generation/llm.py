@@ -42,7 +42,7 @@ from .base import Answer, ChatModel, Fact, Generator, History
 from .deadline import Deadline, call_within, stream_within, takes_deadline
 from .extractive import ExtractiveGenerator
 from .claims import says_nothing
-from .grounding import CITATION_RE, GroundingChecker, split_sentences, take_sentences
+from .grounding import CITATION_RE, GroundingChecker, split_claims, split_sentences, take_sentences
 from .prompting import build_prompt
 
 __all__ = ["LLMGenerator", "stream_to"]
@@ -92,6 +92,7 @@ def _finished(sentences: list[str]) -> list[str]:
 
 
 _NO_ANSWER = "no answer (only questions, echoes or an unfinished sentence)"
+_OFF_ANCHOR = "off the best source (no claim from the facts or the top passage)"
 _QUESTION_END_RE = re.compile(r"[?？]\s*$")
 _NON_WORD_RE = re.compile(r"\W+")
 # talk about the prompt rather than the store ("the customer has...", "as an AI...", "根据资料")
@@ -125,11 +126,15 @@ class _Sources:
             if text:
                 self.texts.append(text)
                 self.cites.append(f.sources)
+        # what the extractive answer is made of: every fact, else the best passage
+        self.anchor = list(self.texts) if self.texts else []
         for p in list(passages)[:max_passages]:
             answer = screen(p.answer, contacts).text
             if answer:
                 self.texts.append(f"{screen(p.question, contacts).text} {answer}".strip())
                 self.cites.append((Source(id=p.id, kind="faq", title=p.question, score=p.score),))
+                if not self.anchor:
+                    self.anchor = [self.texts[-1]]
 
     def cited(self, raw: str, shown: str) -> tuple[Source, ...]:
         """The sources ``raw`` cites as ``[n]``; without markers, those sharing most words with ``shown``."""
@@ -246,6 +251,8 @@ class LLMGenerator:
         raw = _sep(language).join(kept)
         text = _sep(language).join(_display(s) for s in kept)
         problems = self._checker.check(text, sources.texts, language=language) if text else (_NO_ANSWER,)
+        if not problems and not self._anchored(text, sources):
+            problems = (_OFF_ANCHOR,)
         if problems:
             return self._refuse(question, passages, facts, language, history, problems, tokens)
         return Answer(text, sources.cited(raw, text), True, backend=self.backend, tokens=tokens)
@@ -271,6 +278,11 @@ class LLMGenerator:
         if takes_deadline(method):  # the model stops its own retries and generation at the deadline too
             options["deadline"] = deadline.at
         return options
+
+    def _anchored(self, text: str, sources: _Sources) -> bool:
+        """Whether a claim of ``text`` comes from what the extractive answer is made of (the facts,
+        else the best passage): an answer built only on the other sources is unsure of the question."""
+        return any(not self._checker.check(claim, sources.anchor) for claim in split_claims(text))
 
     def _prompt(self, question: str, sources: _Sources, language: str, history: History):
         recent = list(history)[-self._history_turns:] if self._history_turns else []
@@ -352,12 +364,19 @@ class _CheckedStream:
                     break  # cut off by the token limit: leave it out
                 if sentence in echoes:
                     continue
+                key = " ".join(_display(sentence).lower().split())
+                if key in seen:
+                    problems = ("repeat",)
+                    break
+                seen.add(key)
                 pending.append(sentence)
                 if says_nothing(_display(sentence)) and not tail:
                     continue  # released with the sentence it answers, checked with it
-                problems = self._check(pending, shown, sources, seen)
+                problems = self._check(pending, shown, sources)
                 if problems:
                     break
+                if not shown and not gen._anchored(_sep(lang).join(_display(x) for x in pending), sources):
+                    continue  # held until a claim from the facts or the top passage comes with it
                 yield (_sep(lang) if shown else "") + _sep(lang).join(_display(x) for x in pending)
                 shown += [_display(x) for x in pending]
                 raw += pending
@@ -368,6 +387,8 @@ class _CheckedStream:
             chunks.close()  # stops the model (or the HTTP response) early
         if problems == ("repeat",):
             problems = ()  # a loop after good sentences: the answer simply ends there
+        if pending and not shown and not problems:
+            problems = (_OFF_ANCHOR,)
         if shown:
             text = _sep(lang).join(shown)
             self.answer = Answer(text, sources.cited(_sep(lang).join(raw), text), True, backend=gen.backend,
@@ -378,12 +399,7 @@ class _CheckedStream:
         if self.answer.text:
             yield self.answer.text
 
-    def _check(self, sentences: list[str], shown: list[str], sources: _Sources, seen: set[str]) -> tuple[str, ...]:
+    def _check(self, sentences: list[str], shown: list[str], sources: _Sources) -> tuple[str, ...]:
         """The whole-answer check on what would be shown with ``sentences`` added."""
-        for sentence in sentences:
-            key = " ".join(_display(sentence).lower().split())
-            if key in seen:
-                return ("repeat",)
-            seen.add(key)
         prefix = _sep(self._language).join([*shown, *(_display(x) for x in sentences)])
         return self._gen._checker.check(prefix, sources.texts, language=self._language)

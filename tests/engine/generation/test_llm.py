@@ -44,9 +44,29 @@ def test_a_grounded_answer_is_used_and_cites_what_it_marks():
 
 
 def test_without_markers_the_best_matching_source_is_cited():
+    gen, _ = _gen("You have 30 days of delivery to return it. Refunds reach your original payment method "
+                  "5–7 business days after the return arrives.")
+    answer = gen.generate("return window?", [RETURNS, REFUNDS], [])
+    assert [s.id for s in answer.sources] == ["faq-returns", "faq-refunds"]
+
+
+def test_an_answer_only_from_lower_ranked_sources_gives_the_extractive_answer():
+    """The top passage (or the facts) is what the extractive answer says; a model answer that takes
+    nothing from it answers another question (issue 33: a small model copied the currency FAQ for
+    'can I pay with Alipay?')."""
     gen, _ = _gen("You have 30 days of delivery to return it.")
-    answer = gen.generate("return window?", [REFUNDS, RETURNS], [])
-    assert [s.id for s in answer.sources] == ["faq-returns"]
+    answer = gen.generate("how long do refunds take?", [REFUNDS, RETURNS], [])
+    assert answer.text == REFUNDS.answer and answer.refused[0].startswith("off the best source")
+    shown: list[str] = []
+    with stream_to(shown.append):
+        streamed = gen.generate("how long do refunds take?", [REFUNDS, RETURNS], [])
+    assert shown == [REFUNDS.answer] and streamed.backend == "extractive"
+    both, _ = _gen("You have 30 days of delivery to return it. Refunds reach your original payment method "
+                   "5–7 business days after the return arrives.")
+    shown = []
+    with stream_to(shown.append):  # held until the top passage's claim comes, then shown together
+        answer = both.generate("returns and refunds?", [REFUNDS, RETURNS], [])
+    assert answer.backend == "scripted" and len(shown) == 1 and "".join(shown) == answer.text
 
 
 @pytest.mark.parametrize("reply, problem", [
