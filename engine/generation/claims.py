@@ -195,7 +195,9 @@ def split_claims(text: str) -> list[str]:
             carry = ""
         out += claims
     if carry:
-        if out:
+        # a closing "Yes." or "不。" answers the last claim; any other closing fragment ("Sorry about
+        # that!", "非常抱歉！") is a claim of its own, which a source must support
+        if out and (answer_word(carry)[0] is not None or negations(carry)):
             out[-1] = f"{out[-1]}{_glue(out[-1])}{carry}"
         else:
             out.append(carry)

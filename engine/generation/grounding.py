@@ -258,7 +258,8 @@ class GroundingChecker:
         needed = self._min_support / 2 if anchored else self._min_support
         if found.promises & _WIDENING:  # "every", "always", "worldwide", "所有": nearly word for word or not at all
             needed = max(needed, _PROMISE_SUPPORT)
-        if len(found.words) >= 2 and support < needed:
+        # one word is enough to need support when no number anchors the claim ("Sorry about that!")
+        if len(found.words) >= (2 if found.numbers else 1) and support < needed:
             misses.append(f"support {support:.2f}")
         return problems + misses
 
