@@ -297,6 +297,16 @@ class Router:
         # a step belongs to a write flow; one left behind by a flow a hand-off ended must not
         # steer a read flow (track_order has no steps: that was a KeyError in WriteSteps)
         step = turn.state.slots.get("flow_step") if self._orders.is_write(flow) else None
+        understood = turn.understood
+        if (step == "confirm" and getattr(understood, "resolved_by", "") == "correction"
+                and getattr(understood, "order_id", None) not in (None, turn.state.slots.get("order_id"))):
+            # "no wait, the cheaper one": the flow starts over on that order and asks again
+            events = [SlotSet(name, None) for name in self._orders.flow_slots if name != "listed_orders"]
+            decision = self._orders.handle(flow, dc_replace(turn, state=dc_replace(
+                turn.state, slots={k: v for k, v in turn.state.slots.items() if k not in self._orders.flow_slots
+                                   or k == "listed_orders"})))
+            decision.events[:0] = events
+            return decision
         if step == "confirm" and self._orders.confirmation(flow, turn).answer != "unclear":
             return self._orders.continue_flow(flow, turn)  # a clear yes or no: the gate decides
         stop = entry.stops_flow or bool(_STOP_RE.search(text))

@@ -103,6 +103,13 @@ _STATUS_Q_RE = re.compile(
     r"\b(?:when|arriv\w*|ship(?:ped|ping|s)?|deliver\w*|track\w*|where(?:'s| is| are)|eta|carrier|courier|"
     r"on (?:the|its|their) way|in transit)\b|"
     r"到哪|在路上|(?:啥|什么)时候|几号|发货|发了|快递|物流|送到|到了|签收|单号", re.IGNORECASE)
+# what an order holds: "what was in that one", "what did i order", "里面有什么", "买的啥"
+_CONTENTS_RE = re.compile(r"\bwhat(?:'s| is| was| were)? in (?:it|that|this|there|the order|that order|that one|this one)\b|"
+                          r"\bwhat did i (?:order|buy|get)\b|\b(?:which|what) items?\b|\bwhat(?:'s| is| was) it again\b|"
+                          r"里面(?:有|是)|买了?(?:什么|啥)|(?:什么|哪些)东西|有哪些商品|是什么来着", re.IGNORECASE)
+# checking a guess: "thats the screen protector right", "是那个充电盒吧"
+_CHECKING_RE = re.compile(r"\bright\s*\??\s*$|\bcorrect\s*\??\s*$|\bisn.?t it\s*\??\s*$|对吧|是吧|对不对|没错吧|吧\s*[?？]?\s*$",
+                          re.IGNORECASE)
 # an elliptical turn: "what about X?", "and X?", "X呢", "那X的话"
 _ELLIPSIS_RE = re.compile(r"^\s*(?:and|what about|how about|what of|same (?:for|with)|and for|also|ok and|and the)\b|"
                           r"\b(?:same (?:question|thing|for|with)|as well|too)\s*[?？]?\s*$|"
@@ -275,6 +282,10 @@ class Understanding:
             answered = decision.decided_by.split(":", 1)[0] if decision.route == "flow" else intent
             if answered in self._intents.order_intents:
                 events.append(SlotSet("frame", {"intent": answered, "question": "", "products": []}))
+        listed = [i for i in turn.state.slots.get("listed_orders") or [] if isinstance(i, str)]
+        if len(listed) >= 2 and decision.route == "flow":
+            # the orders offered to pick from: "no wait, the cheaper one" at the confirmation picks again
+            events.append(SlotSet("offered_orders", listed[:10]))
         if products:  # the products of the conversation, the latest first ("which of the two ...")
             before = [i for i in turn.state.slots.get("mentioned_products") or [] if isinstance(i, str)]
             events.append(SlotSet("mentioned_products", list(dict.fromkeys([*products, *before]))[:6]))
@@ -322,6 +333,19 @@ class Understanding:
                 and self._names_label(text) and self._asks(text, focus_product, turn.lang)):
             return Command("answer_attribute", "product_question", product_ids=(focus_product,))
 
+        # at a confirmation, a correction that points at another of the listed orders ("no wait, the
+        # cheaper one"): that order, asked about again (never a yes or a no to the one asked about)
+        listed_orders = [i for i in state.slots.get("listed_orders") or state.slots.get("offered_orders") or []
+                         if isinstance(i, str)]
+        if (in_order_flow and step == "confirm" and len(listed_orders) >= 2 and not ents.order_ids
+                and turn.actor.role == "customer"):
+            orders = [o for o in self._customer_orders(turn) if o.order_id in listed_orders]
+            current = state.slots.get("order_id")
+            found = (resolve_comparison(text, {o.order_id: o.total for o in orders}, current)
+                     or resolve_other(text, listed_orders, current))
+            if found is not None and found.id != current:
+                return Command("fill_order", flow, order_id=found.id, resolved_by="correction")
+
         # 1. an order by description, recency, comparison or its last digits
         follows_order = frame_intent in order_intents and (refers or elliptic) and intent not in order_intents
         wants_order = (in_order_flow or entry.route == "order" or bool(state.slots.get("listed_orders"))
@@ -358,6 +382,13 @@ class Understanding:
                     item is not None and intent in order_intents):
                 return Command("answer_attribute", "product_question", order_id=focus_order, product_ids=(item,),
                                resolved_by="description")
+
+        # what the order in focus holds ("wait what was in that one again", "thats the screen protector
+        # right", "里面有什么"): its answer again, which names its items
+        if (isinstance(focus_order, str) and frame_intent in self._intents.read_order_intents and not in_order_flow
+                and not ents.order_ids and not ents.product_ids and turn.actor.role == "customer"
+                and (_CONTENTS_RE.search(text) or (_CHECKING_RE.search(text) and self._names_item_of(turn, focus_order)))):
+            return Command("follow_up", frame_intent, order_id=focus_order)
 
         # an order question without its order after an order answer: the same order ("who's delivering it?")
         if (intent == OUT_OF_SCOPE and not in_order_flow and frame_intent in self._intents.read_order_intents
@@ -554,6 +585,14 @@ class Understanding:
         tied = {i for i, _ in ties}
         open_ = [o.order_id for o in orders if o.order_id in tied and o.status in ("processing", "shipped")]
         return Resolution(open_[0], "description") if len(open_) == 1 else None
+
+    def _names_item_of(self, turn: Turn, order_id: str) -> bool:
+        """Whether the text describes an item of the customer's order ``order_id``."""
+        order = next((o for o in self._customer_orders(turn) if o.order_id == order_id), None)
+        if order is None:
+            return False
+        words = descriptor_tokens(turn.nlu.text)
+        return any(self._product_tokens(i.product_id, i.name) & words for i in order.items)
 
     def _item_asked(self, turn: Turn, order: Order | None) -> str | None:
         """The product of ``order`` a question asks about ("the coffee maker in my latest order"),
