@@ -123,7 +123,17 @@ def unlisted_contacts(text: str, listed: Iterable[str]) -> list[str]:
     return out
 
 
+# every instruction pattern and contact holds one of these: a text without any is clean, read in one pass
+_TRIGGER_RE = re.compile(
+    r"ignore|disregard|forget|override|tell|inform|assure|promise|assistant|bot\b|\bai\b|model|agent|always|"
+    r"you must|you should|make sure|system|instruction|you are now|from now on|act as|<|\[/?inst|"
+    r"忽略|无视|忘记|不要理会|告诉|通知|告知|承诺|向(?:所有|每位|每个)?(?:顾客|客户|用户|买家)|助手|机器人|模型|系统提示|指令|你现在是|从现在起|"
+    r"@|https?:|www\.|\.(?:com|net|org|io|shop|store|co|cn|info|biz|example)\b|\d[\d\s().+-]{5,}\d")  # on lower case
+
+
 def _findings(sentence: str, listed: Iterable[str] | None) -> list[str]:
+    if not _TRIGGER_RE.search(sentence.lower()):
+        return []
     out = [f"instruction {phrase!r}" for phrase in instructions(sentence)]
     if listed is not None:
         out += [f"contact {c} not listed in store.yaml" for c in unlisted_contacts(sentence, listed)]
@@ -152,13 +162,16 @@ def screen(text: str, listed: Iterable[str] | None = None) -> Screened:
     return Screened(("" if zh else " ").join(s.strip() for s in kept if s.strip()), tuple(dropped))
 
 
-def check_content(root: str | Path, listed: Iterable[str] | None, plog: ProblemLog | None = None) -> list[Problem]:
+def check_content(root: str | Path, listed: Iterable[str] | None, plog: ProblemLog | None = None, *,
+                  files: Iterable[str] = ("faqs.jsonl", "catalog.csv")) -> list[Problem]:
     """Warnings for every FAQ and catalog text in the kit at ``root`` that :func:`screen` would cut.
 
     FAQ rows are lines of faqs.jsonl (fields ``question``, ``answer``, ``alternates``); catalog rows
     are spreadsheet rows of catalog.csv (the header is row 1), its text columns and their
-    translations. Files that do not parse are left to the kit's own checks.
+    translations. Files that do not parse are left to the kit's own checks; only ``files`` are
+    read (a file the kit's checks refused, too big or too long, is not read again here).
     """
+    files = set(files)
     root = Path(root)
     plog = plog if plog is not None else ProblemLog()
     listed = None if listed is None else set(listed)
@@ -170,7 +183,7 @@ def check_content(root: str | Path, listed: Iterable[str] | None, plog: ProblemL
                                             f"(kit text is data, not instructions)")
 
     path = root / "faqs.jsonl"
-    if path.is_file():
+    if "faqs.jsonl" in files and path.is_file():
         for row, line in enumerate(path.read_text("utf-8", errors="replace").splitlines(), 1):
             try:
                 item = json.loads(line)
@@ -184,7 +197,7 @@ def check_content(root: str | Path, listed: Iterable[str] | None, plog: ProblemL
             for alt in alternates if isinstance(alternates, list) else ():
                 flag("faqs.jsonl", row, "alternates", alt)
     path = root / "catalog.csv"
-    if path.is_file():
+    if "catalog.csv" in files and path.is_file():
         with path.open(newline="", encoding="utf-8", errors="replace") as fh:
             reader = csv.DictReader(fh)
             for row, record in enumerate(reader, 2):

@@ -125,8 +125,10 @@ def _run(root: Path, limits: KitLimits, templates_base: Mapping[str, Mapping[str
 
     path = root / "catalog.csv"
     product_ids: set[str] = set()
+    readable: set[str] = set()  # the files whose text the content check reads (not those refused)
     if path.exists() and scan(path, "catalog.csv", plog, limits, max_rows=limits.max_products,
                               what="products", csv_rows=True):
+        readable.add("catalog.csv")
         rows = read_catalog_rows(path, profile, plog)
         if rows is not None:
             out.products, out.relations, out.returnable = rows.products, rows.relations, rows.returnable
@@ -138,6 +140,7 @@ def _run(root: Path, limits: KitLimits, templates_base: Mapping[str, Mapping[str
             product_ids = {p.id for p in out.products}
     path = root / "faqs.jsonl"
     if path.exists() and scan(path, "faqs.jsonl", plog, limits, max_rows=limits.max_faqs, what="FAQs"):
+        readable.add("faqs.jsonl")
         out.faqs = read_faq_rows(path, profile, plog)
 
     path = root / "customers.csv"
@@ -156,7 +159,7 @@ def _run(root: Path, limits: KitLimits, templates_base: Mapping[str, Mapping[str
     keys = set(base) | set(out.templates or {})
     out.intents = check_intents(idoc, profile, plog, engine_intents(), keys)
     # kit text is data: instructions and unlisted contacts are flagged (and screened out where used)
-    check_content(root, listed_contacts(profile.support.email, profile.support.phone), plog)
+    check_content(root, listed_contacts(profile.support.email, profile.support.phone), plog, files=readable)
     return out, plog
 
 
