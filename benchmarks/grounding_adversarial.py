@@ -18,7 +18,9 @@ Perturbed answers (must be refused), one perturbation each on a faithful answer:
 - held out (never used while writing the rules; run after they were fixed): ``unit_swap`` (the
   same number with another unit), ``contact_altered`` (a contact of the store changed by a
   character, or one the sources of this answer do not hold), ``foreign_sentence`` (a true
-  sentence of an unrelated FAQ, not among the sources).
+  sentence of an unrelated FAQ, not among the sources, that does not restate one of them).
+  ``foreign_sentence`` stopped being fully held out on 2026-12-07: its misses ("Sorry about that!"
+  appended to an answer) were fixed after they were seen (benchmarks/README.md, Generation).
 
 Reports per language and kind: *false claims passed* (perturbed answers the check let through;
 goal 0) and *faithful refused* (goal ≤ 5%), with examples.
@@ -41,6 +43,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from benchmarks._common import write  # noqa: E402
+from engine.generation.claims import content_words  # noqa: E402
 from engine.generation.grounding import GroundingChecker, split_sentences  # noqa: E402
 
 TUNED = ("number_swap", "negation_flip", "entity_swap", "injected_promise", "contact_invented")
@@ -290,6 +293,11 @@ def _perturb(kind: str, base: str, src, others, pool, k, lang, rng) -> str | Non
         if not faqs:
             return None
         sent = rng.choice(split_sentences(rng.choice(faqs)["text"]))
+        # another FAQ may say the same thing as one of the sources (two FAQs on express shipping):
+        # then the sentence is true of the sources and no false claim
+        words = content_words(sent)
+        if words and any(len(words & content_words(o["text"])) >= 0.6 * len(words) for o in [src, *others]):
+            return None
         return base + sep + sent
     raise ValueError(kind)
 

@@ -181,7 +181,22 @@ class GroundingChecker:
         terms = _terms(self._strip(text))
         for claim in split_claims(text):
             problems += self._claim(claim, units, sources, terms)
+        if not problems:
+            problems += self._one_source_per_sentence(text, sources, terms)
         return tuple(dict.fromkeys(problems))
+
+    def _one_source_per_sentence(self, text: str, sources: Sequence[str], terms: set[str]) -> list[str]:
+        """A sentence that names no product speaks of one thing: its clauses must all come from one
+        source ("capacity: 5.5 L; power: 700 W" is refused when 700 W is another product's power)."""
+        out: list[str] = []
+        for sentence in split_sentences(text):
+            claims = split_claims(sentence)
+            if len(claims) < 2 or self._names(sentence) or len(sources) < 2:
+                continue
+            if not any(all(not self._claim(c, self.units([source]), [source], terms) for c in claims)
+                       for source in sources):
+                out.append("sources mixed in one sentence")
+        return out
 
     def units(self, sources: Sequence[str]) -> list[_Unit]:
         """The sources as support units: every sentence, and every clause of a longer sentence."""
