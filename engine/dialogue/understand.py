@@ -103,6 +103,8 @@ _STATUS_Q_RE = re.compile(
     r"\b(?:when|arriv\w*|ship(?:ped|ping|s)?|deliver\w*|track\w*|where(?:'s| is| are)|eta|carrier|courier|"
     r"on (?:the|its|their) way|in transit)\b|"
     r"到哪|在路上|(?:啥|什么)时候|几号|发货|发了|快递|物流|送到|到了|签收|单号", re.IGNORECASE)
+# a model code: letters then digits, or digits then letters ("W8", "X400", "S5", "5G" excluded by length)
+_CODE_RE = re.compile(r"(?<![A-Za-z0-9])(?:[A-Za-z]{1,3}\d{1,4}[A-Za-z]?|\d{1,4}[A-Za-z]{1,2}\d*)(?![A-Za-z0-9])")
 # what an order holds: "what was in that one", "what did i order", "里面有什么", "买的啥"
 _CONTENTS_RE = re.compile(r"\bwhat(?:'s| is| was| were)? in (?:it|that|this|there|the order|that order|that one|this one)\b|"
                           r"\bwhat did i (?:order|buy|get)\b|\b(?:which|what) items?\b|\bwhat(?:'s| is| was) it again\b|"
@@ -218,8 +220,14 @@ class Understanding:
         self._asks_about = asks_about
         labels = self._attribute_labels(catalog).values()
         # the catalog's attribute labels, matched in one pass (English as words, Chinese as written)
-        english = sorted({en.lower() for en, _ in labels if en and len(en) > 3}, key=len, reverse=True)
-        self._en_labels = re.compile(r"\b(?:" + "|".join(map(re.escape, english)) + r")\b") if english else None
+        english = {en.lower() for en, _ in labels if en and len(en) > 3}
+        # a long label is also named by two of its words in a row ("noise cancelling" for "active noise cancelling")
+        english |= {" ".join(w[i:i + 2]) for en in list(english) if len(w := en.split()) >= 3 for i in range(len(w) - 1)
+                    if min(len(w[i]), len(w[i + 1])) >= 4}
+        english = sorted(english, key=len, reverse=True)
+        # bounded by what is not a Latin letter or digit: "有noise cancelling吗" names it beside Chinese
+        self._en_labels = (re.compile(r"(?<![a-z0-9])(?:" + "|".join(map(re.escape, english)) + r")(?![a-z0-9])")
+                           if english else None)
         self._zh_labels = tuple({zh for _, zh in labels if zh})
         self._tokens: dict[str, tuple[Any, frozenset[str]]] = {}
         self._words: frozenset[str] | None = None
@@ -405,6 +413,8 @@ class Understanding:
             if picked is None and refers:
                 picked = (self._product_head(text, salient) or self._product_description(text, salient)
                           or self._named_by_bot(state, focus))
+            if picked is None and (elliptic or short) and isinstance(focus, str):
+                picked = self._sibling_by_code(text, focus)  # "W8的话" after the Fit 4: the W8 of that kind
         if ents.product_ids and _FOR_RE.search(text):
             # "the one for the Air 8": the item in the conversation that goes with it
             accessories = [p for p in self._catalog.accessories(ents.product_ids[0]) if p.id not in ents.product_ids]
@@ -585,6 +595,33 @@ class Understanding:
         tied = {i for i, _ in ties}
         open_ = [o.order_id for o in orders if o.order_id in tied and o.status in ("processing", "shipped")]
         return Resolution(open_[0], "description") if len(open_) == 1 else None
+
+    def _sibling_by_code(self, text: str, focus: str) -> Resolution | None:
+        """A model code alone ("W8的话", "and the x400?") names the product of the focus product's
+        kind whose name holds that code, when exactly one does."""
+        codes = {c.lower() for c in _CODE_RE.findall(text)}
+        current = self._catalog.get(focus)
+        if not codes or current is None:
+            return None
+        index = self._code_index()
+        found = {i for c in codes for i in index.get(c, ())}
+        same = [i for i in found if i != focus and (p := self._catalog.get(i)) is not None and p.category == current.category]
+        return Resolution(same[0], "description") if len(same) == 1 else None
+
+    def _code_index(self) -> dict[str, frozenset[str]]:
+        """Model codes in product names (letters and digits: "w8", "x400") -> product ids, read once
+        per catalog (a live edit brings a new catalog and a new index)."""
+        cached = getattr(self, "_codes", None)
+        if cached is not None and cached[0] is self._catalog:
+            return cached[1]
+        index: dict[str, set[str]] = {}
+        for p in self._catalog:
+            own = re.split(r"\s(?:for|für|pour|para)\s|适用于|适配", p.name, maxsplit=1)[0]  # not "band for Tempo W8"
+            for c in _CODE_RE.findall(own):
+                index.setdefault(c.lower(), set()).add(p.id)
+        frozen = {c: frozenset(ids) for c, ids in index.items()}
+        self._codes = (self._catalog, frozen)
+        return frozen
 
     def _names_item_of(self, turn: Turn, order_id: str) -> bool:
         """Whether the text describes an item of the customer's order ``order_id``."""

@@ -228,9 +228,10 @@ class ProductQA:
             lab = say.label(a, lang)
             if isinstance(a.value, bool) and yes_no:
                 can = bool(re.search(r"能|可以|can", question))
+                has = not can and bool(re.search(r"有", question))  # "有降噪吗": 有的 / 没有
                 if lang == "zh":
-                    text = (f"{'可以' if can else '是的'}，{name}的{lab}：是。" if a.value
-                            else f"不{'能' if can else '是'}，{name}的{lab}：否。")
+                    text = (f"{'可以' if can else '有的' if has else '是的'}，{name}的{lab}：是。" if a.value
+                            else f"{'不能' if can else '没有' if has else '不是'}，{name}的{lab}：否。")
                 else:
                     text = (f"Yes: the {name} has {lab}." if a.value else f"No: the {name} does not have {lab}.")
             elif lang == "zh":
