@@ -68,7 +68,8 @@ def test_whole_streamed_and_served_generations_agree(smollm2):
 
 
 def test_the_grounded_generator_uses_or_refuses_the_models_answer(smollm2):
-    gen = LLMGenerator(smollm2, backend="transformers", store="Brightcart", max_new_tokens=40)
+    gen = LLMGenerator(smollm2, backend="transformers", store="Brightcart", max_new_tokens=40,
+                       deadline_s=120)  # a loaded CPU: the service deadline is not what is tested here
     answer = gen.generate("how long do refunds take?", [REFUNDS], [])
     assert answer.grounded and 0 < answer.tokens <= 40
     assert not any(r.startswith("unavailable") for r in answer.refused)
@@ -76,3 +77,24 @@ def test_the_grounded_generator_uses_or_refuses_the_models_answer(smollm2):
         assert "5" in answer.text and "7" in answer.text  # the only durations the source gives
     else:
         assert answer.text == REFUNDS.answer and answer.refused
+
+
+def test_the_local_model_stops_at_the_turns_deadline(smollm2):
+    """The deadline covers a local model too: the turn gives the extractive answer in time, and the
+    model's own generation stops by then (``max_time``), so the next turn does not wait for it."""
+    import time
+
+    gen = LLMGenerator(smollm2, backend="transformers", max_new_tokens=400, deadline_s=0.5)
+    for streamed in (False, True):
+        started = time.monotonic()
+        answer = (gen.stream("how long do refunds take?", [REFUNDS], []) if streamed else None)
+        if streamed:
+            text = "".join(answer)
+            answer = answer.answer
+        else:
+            answer = gen.generate("how long do refunds take?", [REFUNDS], [])
+            text = answer.text
+        assert time.monotonic() - started < 0.5 + 0.8
+        assert text == answer.text
+        if answer.backend == "extractive":
+            assert answer.text == REFUNDS.answer and answer.refused[0].startswith("deadline")
