@@ -427,7 +427,9 @@ class Router:
         answer = self._gen.generate(text, [], facts, language=lang, history=turn.state.history)
         if not answer.grounded:
             return None
-        events = [SlotSet("product_id", ids[-1] if intent == "product_compare" else ids[0])] if ids else []
+        focus = (self._answer_subject(answer.text, ids, lang) or ids[-1]) if intent == "product_compare" else (
+            ids[0] if ids else None)  # after "which one has X?", "that one" is the one the answer names first
+        events = [SlotSet("product_id", focus)] if ids else []
         if intent == "recommend":
             found = [s.id for s in answer.sources if s.kind == "product"]
             # the product found is the one in focus ("cheaper than the X200?" → "how long does that one last?")
@@ -437,6 +439,16 @@ class Router:
             events.append(SlotSet("listed_products", list(ids)))  # "which of the two ..." next
         return Decision(answer.text, "retrieval", sources=list(answer.sources), events=events,
                         decided_by=f"product:{intent}", generation=_generation(answer))
+
+    def _answer_subject(self, text: str, ids: list[str], lang: str) -> str | None:
+        """The product of ``ids`` whose name the answer says first (a comparison's winner)."""
+        found = []
+        for i in ids:
+            name = self._products.display_name(i, lang)
+            pos = text.find(name) if name else -1
+            if pos >= 0:
+                found.append((pos, i))
+        return min(found)[1] if found else None
 
     def _product_facts(self, intent: str, text: str, lang: str, ids: list[str], remembered: str | None,
                        listed: list[str]) -> tuple[list | None, list[str], str]:

@@ -105,6 +105,11 @@ _STATUS_Q_RE = re.compile(
     r"到哪|在路上|(?:啥|什么)时候|几号|发货|发了|快递|物流|送到|到了|签收|单号", re.IGNORECASE)
 # a model code: letters then digits, or digits then letters ("W8", "X400", "S5", "5G" excluded by length)
 _CODE_RE = re.compile(r"(?<![A-Za-z0-9])(?:[A-Za-z]{1,3}\d{1,4}[A-Za-z]?|\d{1,4}[A-Za-z]{1,2}\d*)(?![A-Za-z0-9])")
+# buying the product in focus now: "can i order that one right now", "现在能买吗", "能下单吗"
+_BUY_NOW_RE = re.compile(r"\bcan i (?:order|buy|get|purchase)\b|\b(?:is|are) (?:it|that|this|they)(?: one)? available\b|"
+                         r"现在能买|能下单|可以下单|可以买吗|能买吗|能买到吗", re.IGNORECASE)
+# "the middle one", "中间那个"
+_MIDDLE_RE = re.compile(r"\bmiddle(?: one)?\b|中间(?:那|这|的)", re.IGNORECASE)
 # what an order holds: "what was in that one", "what did i order", "里面有什么", "买的啥"
 _CONTENTS_RE = re.compile(r"\bwhat(?:'s| is| was| were)? in (?:it|that|this|there|the order|that order|that one|this one)\b|"
                           r"\bwhat did i (?:order|buy|get)\b|\b(?:which|what) items?\b|\bwhat(?:'s| is| was) it again\b|"
@@ -154,6 +159,7 @@ class Command:
     product_ids: tuple[str, ...] = ()
     attributes: tuple[str, ...] = ()
     resolved_by: str = ""
+    listed: tuple[str, ...] = ()  # products the customer named in order ("the last one" next picks among them)
 
     def trace(self) -> dict[str, Any]:
         out: dict[str, Any] = {"command": self.kind, "intent": self.intent}
@@ -290,6 +296,9 @@ class Understanding:
             answered = decision.decided_by.split(":", 1)[0] if decision.route == "flow" else intent
             if answered in self._intents.order_intents:
                 events.append(SlotSet("frame", {"intent": answered, "question": "", "products": []}))
+        understood = turn.understood
+        if isinstance(understood, Command) and understood.listed and decision.route != "fallback":
+            events.append(SlotSet("listed_products", list(understood.listed)))  # "and the last one's ..." next
         listed = [i for i in turn.state.slots.get("listed_orders") or [] if isinstance(i, str)]
         if len(listed) >= 2 and decision.route == "flow":
             # the orders offered to pick from: "no wait, the cheaper one" at the confirmation picks again
@@ -407,12 +416,21 @@ class Understanding:
         salient = self._salient_products(state)
         focus = state.slots.get("product_id")
         picked: Resolution | None = None
-        if not ents.product_ids and salient:
+        shown = [i for i in state.slots.get("listed_products") or [] if isinstance(i, str)]
+        if not ents.product_ids and ents.ordinal and shown and not in_order_flow:
+            k = ents.ordinal - 1 if ents.ordinal > 0 else len(shown) + ents.ordinal
+            if 0 <= k < len(shown):  # "the last one's battery life": by its place in the list shown
+                picked = Resolution(shown[k], "ordinal")
+        if not ents.product_ids and salient and picked is None:
             prices = {i: p.price for i in salient if (p := self._catalog.get(i)) is not None}
             picked = resolve_comparison(text, prices, focus) or resolve_other(text, salient, focus)
             if picked is None and refers:
                 picked = (self._product_head(text, salient) or self._product_description(text, salient)
                           or self._named_by_bot(state, focus))
+            if picked is None and _BUY_NOW_RE.search(text) and isinstance(focus, str) and (refers or short):
+                # "can i order that one right now": whether it can be bought now is its stock
+                return Command("follow_up", "product_question", product_ids=(focus,), attributes=("in stock?",),
+                               resolved_by="focus")
             if picked is None and (elliptic or short) and isinstance(focus, str):
                 picked = self._sibling_by_code(text, focus)  # "W8的话" after the Fit 4: the W8 of that kind
         if ents.product_ids and _FOR_RE.search(text):
@@ -426,6 +444,12 @@ class Understanding:
                 picked = Resolution(fits[0], "accessory")
         products = ((picked.id,) if picked and picked.by == "accessory" else tuple(ents.product_ids)) or (
             (picked.id,) if picked else ())
+        if len(ents.product_ids) >= 3 and (ents.ordinal or _MIDDLE_RE.search(text)):
+            # "choosing between A, B and C. how heavy is the middle one": an ordinal over the named ones
+            chosen, ordered = self._nth_named(text, list(ents.product_ids), ents.ordinal)
+            if chosen is not None:
+                return Command("answer_attribute", "product_question", product_ids=(chosen,), resolved_by="ordinal",
+                               listed=tuple(ordered))
         correction = bool(_CORRECTION_RE.search(text))
         if intent == "product_compare" and len(products) < 2 and len(salient) >= 2:
             # "which of the two is cheaper?": the products in the conversation
@@ -500,8 +524,13 @@ class Understanding:
     @staticmethod
     def _language(turn: Turn) -> Turn:
         """A message with a little Chinese around English names ("Hearthstone Drip 80 呢") in a
-        conversation held in Chinese is Chinese (the last reply was: so the store answers it)."""
-        if turn.lang == "zh" or not _CJK_RE.search(turn.nlu.text):
+        conversation held in Chinese is Chinese (the last reply was: so the store answers it). So is
+        an answer in Latin letters to a step of a flow that asked in Chinese (an address, an order
+        number: "3400 Wilshire Blvd, Los Angeles, CA 90010")."""
+        if turn.lang == "zh":
+            return turn
+        step = turn.state.slots.get("flow_step")
+        if not _CJK_RE.search(turn.nlu.text) and (not step or step == "confirm"):
             return turn
         previous = next((text for who, text in reversed(turn.state.history) if who == "bot"), "")
         if detect_language(previous) != "zh":
@@ -595,6 +624,22 @@ class Understanding:
         tied = {i for i, _ in ties}
         open_ = [o.order_id for o in orders if o.order_id in tied and o.status in ("processing", "shipped")]
         return Resolution(open_[0], "description") if len(open_) == 1 else None
+
+    def _nth_named(self, text: str, ids: list[str], ordinal: int | None) -> tuple[str | None, list[str]]:
+        """The ``ordinal``-th (or the middle) of the products named in ``text``, in the order they are named."""
+        low = text.lower()
+        where = []
+        for i in ids:
+            own = self._product_tokens(i) - set().union(*(self._product_tokens(j) for j in ids if j != i))
+            hits = [m.start() for t in own for m in re.finditer(re.escape(t), low)]
+            if not hits:
+                return None, []
+            where.append((min(hits), i))
+        ordered = [i for _, i in sorted(where)]
+        if ordinal is None:
+            return (ordered[len(ordered) // 2] if len(ordered) % 2 else None), ordered
+        k = ordinal - 1 if ordinal > 0 else len(ordered) + ordinal
+        return (ordered[k] if 0 <= k < len(ordered) else None), ordered
 
     def _sibling_by_code(self, text: str, focus: str) -> Resolution | None:
         """A model code alone ("W8的话", "and the x400?") names the product of the focus product's

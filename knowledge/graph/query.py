@@ -133,6 +133,11 @@ class ProductQA:
         assert self._search is not None
         return self._search.search(query, k)
 
+    def display_name(self, product_id: str, lang: str = "en") -> str | None:
+        """The product's name as a reply in ``lang`` writes it (None for an unknown id)."""
+        p = self._catalog.get(product_id)
+        return p.display_name(lang) if p is not None else None
+
     def price(self, p: Product) -> str:
         return f"{self._cur}{p.price:,.2f}"
 
