@@ -424,6 +424,7 @@ class Router:
             return Decision(self._t.render("product_unknown", lang), "template", decided_by="compare:ask")
         if not facts:
             return None
+        facts = self._products.unlisted(text, facts, ids, lang) if intent == "product_question" else facts
         answer = self._gen.generate(text, [], facts, language=lang, history=turn.state.history)
         if not answer.grounded:
             return None

@@ -362,6 +362,20 @@ class ProductQA:
                     else f"The catalog does not list the {na} as compatible with the {nb}.")
         return Fact(text, (_src(a), _src(b)))
 
+    def unlisted(self, question: str, facts: list[Fact], product_ids: list[str], lang: str = "en") -> list[Fact]:
+        """``facts`` with an honest opening when a yes/no question about a product found only its
+        summary ("are the trailrunner 5s vegan?", "能扫长毛地毯吗"): the listing does not say, so
+        no yes and no no -- then what it does list."""
+        p = self._catalog.get(product_ids[0]) if product_ids else None
+        if p is None or len(facts) != 1 or facts[0].text != self.summary(p, lang).text:
+            return facts
+        if not _YES_NO.search(question.strip()) or _PRICE_RE.search(question.lower()) or _STOCK_RE.search(question.lower()):
+            return facts
+        name = p.display_name(lang)
+        text = (f"{name}的商品资料里没有写明这一点，我没法确认。资料里写明的有：" if lang == "zh"
+                else f"The listing for the {name} doesn't say, so I can't confirm that. What it does list:")
+        return [Fact(text, (_src(p),)), *facts]
+
     def summary(self, p: Product, lang: str = "en") -> Fact:
         attrs = list(p.attributes.values())[:4]
         if lang == "zh":
