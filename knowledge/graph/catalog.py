@@ -49,6 +49,13 @@ class Attribute:
         if lang == "zh" and self.value_zh:
             return self.value_zh
         v = self.value
+        if lang == "zh":  # colour and material names in the reply's language
+            from .meaning import value_zh
+
+            if isinstance(v, str) and value_zh(self.key, v):
+                return value_zh(self.key, v)
+            if isinstance(v, list) and v and all(isinstance(x, str) for x in v):
+                v = [value_zh(self.key, x) or x for x in v]
         if isinstance(v, bool):
             text = ("是" if v else "否") if lang == "zh" else ("yes" if v else "no")
         elif isinstance(v, list):

@@ -156,3 +156,45 @@ def cn_number(text: str) -> float | None:
         # "三百五" is 350: a trailing digit counts in the unit below the last one
         section += digit * (last_unit // 10 if last_unit and last_unit >= 100 and not zero else 1)
     return float(total + section)
+
+
+# colour names as Chinese writes them (the language's words, not any store's): a catalog written in
+# English still answers "有没有海军蓝的" and says "黑色" in a Chinese reply
+COLOURS_ZH = {
+    "black": "黑色", "white": "白色", "grey": "灰色", "gray": "灰色", "silver": "银色", "gold": "金色",
+    "navy": "海军蓝", "navy blue": "海军蓝", "blue": "蓝色", "light blue": "浅蓝色", "dark blue": "深蓝色",
+    "red": "红色", "green": "绿色", "sage green": "鼠尾草绿", "sage": "鼠尾草绿", "olive": "橄榄绿",
+    "pink": "粉色", "rose": "玫瑰色", "rose gold": "玫瑰金", "purple": "紫色", "lavender": "薰衣草紫",
+    "yellow": "黄色", "orange": "橙色", "brown": "棕色", "beige": "米色", "cream": "奶油色",
+    "khaki": "卡其色", "tan": "棕褐色", "burgundy": "酒红色", "teal": "青色", "charcoal": "炭灰色",
+    "graphite": "石墨色", "space gray": "深空灰", "space grey": "深空灰", "midnight": "午夜色",
+    "clear": "透明", "transparent": "透明", "coral": "珊瑚色", "mint": "薄荷绿", "ivory": "象牙白",
+    "stone": "岩石灰", "sand": "沙色", "forest green": "森林绿", "dark green": "深绿色", "light gray": "浅灰色",
+    "light grey": "浅灰色", "dark gray": "深灰色", "dark grey": "深灰色", "multicolor": "多色", "camo": "迷彩",
+}
+
+
+# materials as Chinese writes them
+MATERIALS_ZH = {
+    "leather": "皮革", "genuine leather": "真皮", "vegan leather": "素食皮革", "faux leather": "人造革",
+    "nylon": "尼龙", "braided nylon": "编织尼龙", "silicone": "硅胶", "stainless steel": "不锈钢", "steel": "钢",
+    "aluminum": "铝", "aluminium": "铝", "titanium": "钛", "plastic": "塑料", "tpu": "TPU", "tpe": "TPE",
+    "polycarbonate": "聚碳酸酯", "glass": "玻璃", "tempered glass": "钢化玻璃", "ceramic": "陶瓷",
+    "cotton": "棉", "organic cotton": "有机棉", "polyester": "聚酯纤维", "recycled polyester": "再生聚酯纤维",
+    "wool": "羊毛", "merino wool": "美利奴羊毛", "fleece": "抓绒", "down": "羽绒", "mesh": "网布",
+    "engineered mesh": "工程网布", "ripstop nylon": "防撕裂尼龙", "ripstop mesh": "防撕裂网布",
+    "canvas": "帆布", "rubber": "橡胶", "suede": "麂皮", "bamboo": "竹", "wood": "木", "fabric": "织物",
+    "gore-tex": "GORE-TEX", "spandex": "氨纶", "elastane": "弹性纤维", "linen": "亚麻",
+}
+
+
+def colour_zh(value: str) -> str | None:
+    """The Chinese name of a colour written in English ("Navy" -> "海军蓝"), or None."""
+    return COLOURS_ZH.get(value.strip().lower())
+
+
+def value_zh(key: str, value: str) -> str | None:
+    """A colour's or a material's Chinese name (by the attribute's key), or None."""
+    low = key.lower()
+    table = COLOURS_ZH if "colo" in low else MATERIALS_ZH if "material" in low else None
+    return table.get(value.strip().lower()) if table else None

@@ -28,7 +28,7 @@ from knowledge.kernel.types import Source
 from . import answers as say
 from .catalog import Catalog, Product
 from .constraints import ProductQuery, asked_dimension, comparison_key, understand
-from .meaning import WATER_USES, render_unit, water_level, water_meaning, water_use
+from .meaning import WATER_USES, render_unit, value_zh, water_level, water_meaning, water_use
 from .search import ProductSearch, SearchResult
 from .vocabulary import CatalogVocabulary, norm_words, singular
 
@@ -283,8 +283,10 @@ class ProductQA:
                 continue
             for item in a.value:
                 word = str(item).lower()
-                if len(word) >= 2 and _names_value(word, low):
+                zh = value_zh(key, word)  # "有没有海军蓝的"
+                if (len(word) >= 2 and _names_value(word, low)) or (zh and zh in question):
                     name, lab = p.display_name(lang), say.label(a, lang)
+                    item = zh if lang == "zh" and zh else item
                     text = (f"有的，{name}的{lab}包括{item}（{say.value(a, lang)}）。" if lang == "zh"
                             else f"Yes: {item} is listed for the {name} ({lab}: {say.value(a, lang)}).")
                     return Fact(text, (_src(p),)), key
