@@ -596,8 +596,16 @@ class Understanding:
         if not orders:
             return None
         ids = [o.order_id for o in orders]
-        found = resolve_digits(text, ids, bare=bare) or resolve_recency(text, ids)
+        found = resolve_digits(text, ids, bare=bare)
         if found is not None:
+            return found
+        found = resolve_recency(text, ids)
+        if found is not None:
+            # "the charger from my last order": the newest order that holds what the words describe
+            holding = [i for i, _ in described(text, [Candidate(o.order_id, "", self._order_tokens(o)) for o in orders])]
+            if holding and found.id not in holding:
+                newest = [i for i in ids if i in holding]
+                return Resolution(newest[0], "recency") if found.id == ids[0] else found
             return found
         listed = [i for i in (turn.state.slots.get("listed_orders") or []) if i in ids]
         candidates = [Candidate(o.order_id, "", self._order_tokens(o)) for o in orders]
