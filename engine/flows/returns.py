@@ -28,6 +28,9 @@ from .items import ItemInfo, LinePick, item_infos, pick_lines
 __all__ = ["ItemReturns", "fmt_date", "non_returnable_by_category"]
 
 _HOW_MUCH_RE = re.compile(r"how much|多少|几块|几钱", re.IGNORECASE)
+# a return the customer is weighing, not one that exists: "and if I return both?", "都退的话呢"
+_IF_RETURNED_RE = re.compile(r"\bif (?:i|we) (?:return|send back|sent back|returned)\b|要是(?:都|全)?退|如果(?:都|全)?退|退的话",
+                             re.IGNORECASE)
 _UNITS_RE = re.compile(r"\b(one|a single|two|three)\b(?! of (?:them|those) (?:all|both))|(一|两|三)(?:个|件|双|台|只|副)",
                        re.IGNORECASE | re.ASCII)
 _UNIT_WORDS = {"one": 1, "a single": 1, "two": 2, "three": 3, "一": 1, "两": 2, "三": 3}
@@ -206,7 +209,8 @@ class ItemReturns:
             pick = self.pick(order, turn)
             if not pick.indexes and _HOW_MUCH_RE.search(turn.nlu.text):
                 pick = self._implied(order, turn)
-            if not pick.indexes or pick.all:
+            weighing = bool(_HOW_MUCH_RE.search(turn.nlu.text) or _IF_RETURNED_RE.search(turn.nlu.text))
+            if not pick.indexes or (pick.all and not (weighing and len(order.items) > 1)):
                 return None
             units = _units_in(turn.nlu.text) if len(pick.indexes) == 1 else None  # "send one back"
             pairs = [(order.items[i].product_id, q or (units if units and units < order.items[i].quantity
