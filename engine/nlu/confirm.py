@@ -114,6 +114,24 @@ _EMOJI_YES = ("👍", "✅", "👌", "🙆", "✔")
 _EMOJI_NO = ("👎", "❌", "🙅", "✖", "🚫")
 
 _CJK = re.compile(r"[\u3400-\u9fff]")
+# sentence ends: a reply may acknowledge first, then answer ("ok noted. go ahead")
+_SENTENCES = re.compile(r"(?<=[.!。！])\s*")
+# a sentence that only takes note of what was said: no yes, no no, no doubt in it
+_ACK_WORDS = frozenset({"lol", "haha", "hah", "ok", "okay", "noted", "got", "it", "thanks", "thank", "you", "fine",
+                        "alright", "i", "see", "understood", "cool", "gotcha", "makes", "sense", "that", "for",
+                        "explaining", "the", "info", "right", "ah", "oh", "well"})
+_ZH_ACK = re.compile(r"^(?:好吧|明白了?|知道了|哈哈+|行吧|了解了?|懂了|收到|谢谢|噢|哦)+[。！.!，,\s]*$")
+
+
+def _acknowledges(sentence: str) -> bool:
+    """Whether a sentence only takes note ("lol ok noted.", "明白了。")."""
+    s = sentence.strip().strip(".!。！,， ")
+    if not s:
+        return True
+    if _CJK.search(s):
+        return bool(_ZH_ACK.match(s))
+    words = _WORD.findall(s)
+    return bool(words) and all(w in _ACK_WORDS for w in words)
 _WORD = re.compile(r"[a-z]+(?:'[a-z]+)?")
 _QUESTION = re.compile(r"[?？]")
 
@@ -138,7 +156,8 @@ class LexicalConfirmationGate:
     """The strict, offline gate: cues from both languages' yes/no vocabulary and the flow's action.
 
     A question or an open hedge ("not sure", "是不是") is always unclear; otherwise a no wins over
-    a passing doubt ("no wait, keep it" is a no: it writes nothing), and a yes counts only alone.
+    a passing doubt ("no wait, keep it" is a no: it writes nothing), and a yes counts only alone --
+    or in a sentence of its own after sentences that only take note ("lol ok noted. go ahead").
 
     Args:
         max_words: a reply longer than this is not a confirmation but a message of its own
@@ -151,6 +170,18 @@ class LexicalConfirmationGate:
         self._max_words = max_words
 
     def judge(self, text: str, *, actions: Sequence[str] = ()) -> Confirmation:
+        verdict = self._judge(text, actions)
+        if verdict.answer != "unclear" or not isinstance(text, str) or _QUESTION.search(text):
+            return verdict
+        # "lol ok noted. go ahead with the return anyway", "明白了。好的，退吧": sentences that only
+        # acknowledge what was said, then the answer in a sentence of its own: that sentence decides
+        parts = [p for p in _SENTENCES.split(_normalise(text)) if p.strip()]
+        if len(parts) < 2 or not all(_acknowledges(p) for p in parts[:-1]):
+            return verdict
+        last = self._judge(parts[-1], actions)
+        return Confirmation(last.answer, f"after acknowledgement:{last.reason}") if last.answer != "unclear" else verdict
+
+    def _judge(self, text: str, actions: Sequence[str]) -> Confirmation:
         t = _normalise(text if isinstance(text, str) else "")
         if not t:
             return Confirmation("unclear", "empty")

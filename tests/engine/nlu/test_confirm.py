@@ -138,3 +138,17 @@ def test_odd_input_is_unclear():
 def test_max_words_validated():
     with pytest.raises(ValueError):
         LexicalConfirmationGate(max_words=0)
+
+
+@pytest.mark.parametrize("text,answer", [
+    ("lol ok noted. go ahead with the return anyway", "yes"),
+    ("got it. yes please go ahead", "yes"),
+    ("明白了。好的，退吧", "yes"),
+    ("ok. no wait, keep it", "no"),
+    ("ok noted. maybe later", "unclear"),
+    ("lol ok noted. sure why not", "unclear"),
+    ("fine. what?", "unclear"),
+    ("i see. but is it refundable. go ahead", "unclear"),
+])
+def test_an_acknowledgement_then_the_answer_in_its_own_sentence(text, answer):
+    assert LexicalConfirmationGate().judge(text, actions=("return", "cancel", "退")).answer == answer
