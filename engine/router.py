@@ -417,7 +417,9 @@ class Router:
         if intent == "recommend" and ids and _ACCESSORY_RE.search(text):
             intent = "product_question"  # "accessories for the X200": the graph's accessory_of edges
         if resolved and ids:
-            facts, intent = self._products.facts(text, ids, lang), "product_question"
+            facts, intent = ([f for i in ids[:3] for f in self._products.facts(text, [i], lang)]
+                             if len(ids) >= 2 and not self._products.asks_relation(text)
+                             else self._products.facts(text, ids, lang)), "product_question"
         else:
             facts, ids, intent = self._product_facts(intent, text, lang, ids, remembered, listed)
         if facts is None:
@@ -475,6 +477,10 @@ class Router:
                 return facts, ids, "recommend"
         if not context:
             return [], ids, intent  # no product in sight: let FAQ retrieval try ("do you price match?")
+        if len(ids) >= 2 and not qa.asks_relation(text):
+            # "price of the A and the B": the same question about each product named
+            facts = [f for i in ids[:3] for f in qa.facts(text, [i], lang)]
+            return facts, ids[:3], intent
         return qa.facts(text, context, lang), context, intent
 
     def _retrieve(self, turn: Turn) -> Decision:

@@ -124,6 +124,7 @@ _ELLIPSIS_RE = re.compile(r"^\s*(?:and|what about|how about|what of|same (?:for|
 _CJK_RUN_RE = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff]{2,}")
 # a pronoun for the one thing in focus (not "one", which also opens a search: "one that doesn't need a hub")
 _PRONOUN_RE = re.compile(r"\b(?:it|its|that|this)\b|它|这(?=[\u4e00-\u9fff])", re.IGNORECASE)
+_PLURAL_RE = re.compile(r"\b(?:they|them|their|both|each)\b|它们|两个都|两款都|都有|都带|分别", re.IGNORECASE)
 _WHICH_RE = re.compile(r"\bwhich\b|哪(?:个|款|些|种|一|双|台|件|把|只|副|条|部|本|张|套|根|块|位)", re.IGNORECASE)
 _PRODUCT_INTENTS = frozenset({"product_question", "product_compare", "recommend"})
 _REFERS_RE = re.compile(r"\b(?:one|it|its|that|this|those|them|ones)\b|那(?:个|款|台|双|件|单|笔)|这(?:个|款|台|双|件|单|笔)|它|"
@@ -461,6 +462,12 @@ class Understanding:
         if (not products and len(listed) >= 2 and not in_order_flow and _WHICH_RE.search(text)
                 and self._asks_comparison is not None and self._asks_comparison(text)):
             return Command("compare", "product_compare", product_ids=tuple(listed))  # "哪双轻一点" over the list
+        # "do they come with a warranty" after a question about two products: about each of them
+        named_before = [i for i in (frame.get("named") or []) if isinstance(i, str)] if isinstance(frame, dict) else []
+        if (not products and len(named_before) >= 2 and frame_intent == "product_question" and _PLURAL_RE.search(text)
+                and not _WHICH_RE.search(text) and is_question(text) and intent in (OUT_OF_SCOPE, "product_question")
+                and self._asks(text, named_before[0], turn.lang)):
+            return Command("answer_attribute", "product_question", product_ids=tuple(named_before[:3]), resolved_by="focus")
         target = products[0] if products else focus
         if not products and target and in_order_flow and step is not None and not self._mentions(text, target):
             target = None  # while a flow waits, a question is about its product only when it names it

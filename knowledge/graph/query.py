@@ -470,6 +470,11 @@ class ProductQA:
         other = b if has[0] is a else a
         return f"Only the {has[0].display_name(lang)} has {lab}; the {other.display_name(lang)} does not have {lab}."
 
+    def asks_relation(self, text: str) -> bool:
+        """Whether ``text`` asks how products go together (fit, compatibility, accessories)."""
+        q = text.lower()
+        return bool(_FIT_RE.search(q) or _COMPAT_RE.search(q) or _ACCESSORY_RE.search(q))
+
     def asks_comparison(self, text: str) -> bool:
         """Whether ``text`` asks which of several products wins on something ("which is lighter?", "哪个续航更久")."""
         if not _WHICH_RE.search(text):
