@@ -83,6 +83,10 @@ _HOURS_RE = re.compile(
     re.IGNORECASE)
 # changing the customer's own email or phone is an account matter, not a question about the store's
 _OWN_CONTACT_RE = re.compile(r"\b(?:change|update|edit|new|my)\b|修改|更改|换成|换个|绑定|我的", re.IGNORECASE)
+# whether shipping is free: "is shipping free then", "那我买一副是不是就包邮了"
+_FREE_SHIP_RE = re.compile(r"\bfree shipping\b|\bship(?:s|ping)? (?:for )?free\b|包邮|免运费|免邮", re.IGNORECASE)
+# asking for the threshold itself: "how much for free shipping", "满多少包邮"
+_THRESHOLD_ASKED_RE = re.compile(r"\bhow much\b|\bminimum\b|\bthreshold\b|满多少|多少钱?(?:才|就)?(?:包邮|免)|门槛", re.IGNORECASE)
 # the customer's account (sign-in email, password, phone), not an order's delivery address
 _ACCOUNT_RE = re.compile(r"\b(?:e-?mail|password|username|user name|log ?in|sign ?in|phone number)\b|邮箱|密码|账号|帐号|用户名|手机号|登录",
                          re.IGNORECASE)
@@ -199,6 +203,29 @@ class Router:
                 decision.events.append(SlotSet(_TICKET_OFFER, True))
         return decision
 
+    def _free_shipping(self, turn: Turn) -> Decision | None:
+        """"If I buy one, is shipping free?" about the product named or in focus: its price against
+        the store's ``policies.free_shipping_over`` (store.yaml). None when it asks nothing of the kind."""
+        text = turn.nlu.text
+        threshold = getattr(getattr(self._profile, "policies", None), "free_shipping_over", None)
+        if threshold is None or not _FREE_SHIP_RE.search(text) or not is_question(text) or turn.state.active_flow:
+            return None
+        if _THRESHOLD_ASKED_RE.search(text):
+            return None  # "how much for free shipping": the policy itself (the FAQs say it)
+        ids = list(turn.nlu.entities.product_ids) or (
+            [turn.state.slots["product_id"]] if isinstance(turn.state.slots.get("product_id"), str) else [])
+        if len(ids) != 1:
+            return None
+        name, price = self._products.display_name(ids[0], turn.lang), self._products.price_of(ids[0])
+        if name is None or price is None:
+            return None
+        key = "free_shipping_yes" if price > float(threshold) else "free_shipping_no"
+        symbol = self._products.currency_symbol
+        text = self._t.render(key, turn.lang, product=name, price=f"{symbol}{price:,.2f}",
+                              threshold=f"{symbol}{float(threshold):,.0f}")
+        return Decision(text, "template", sources=[Source(id=ids[0], kind="product", title=name)],
+                        decided_by=f"free_shipping:{key}")
+
     def _support_contact(self, turn: Turn) -> Decision | None:
         """"What's your phone number?", "你们人工几点上班": the store's contacts and support hours as
         its store.yaml lists them; an hours question the profile cannot answer goes to the FAQs.
@@ -259,7 +286,7 @@ class Router:
         sentiment = turn.nlu.sentiment.score
 
         entry = self._catalog.entry(intent)
-        reach = self._support_contact(turn)
+        reach = self._support_contact(turn) or self._free_shipping(turn)
         if reach is not None:  # asking how to reach a person is no request for one now
             return reach
         if entry.route == "handoff":

@@ -133,6 +133,15 @@ class ProductQA:
         assert self._search is not None
         return self._search.search(query, k)
 
+    @property
+    def currency_symbol(self) -> str:
+        return self._cur
+
+    def price_of(self, product_id: str) -> float | None:
+        """The product's price (None for an unknown id)."""
+        p = self._catalog.get(product_id)
+        return float(p.price) if p is not None else None
+
     def display_name(self, product_id: str, lang: str = "en") -> str | None:
         """The product's name as a reply in ``lang`` writes it (None for an unknown id)."""
         p = self._catalog.get(product_id)
