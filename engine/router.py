@@ -295,6 +295,11 @@ class Router:
         if upset and (entry.escalates_when_upset or state.consecutive_fallbacks > 0):
             return self._handoff("handoff_upset", lang, "customer is upset")
 
+        understood = turn.understood
+        if getattr(understood, "resolved_by", "") == "contents" and getattr(understood, "order_id", None):
+            listed = self._orders.contents(understood.order_id, turn)  # "what was in that one again"
+            if listed is not None:
+                return listed
         flow = state.active_flow
         if flow in self._catalog.order_intents:
             # a write this flow confirmed may have happened in a turn that was not recorded

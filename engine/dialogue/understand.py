@@ -406,7 +406,7 @@ class Understanding:
         if (isinstance(focus_order, str) and frame_intent in self._intents.read_order_intents and not in_order_flow
                 and not ents.order_ids and not ents.product_ids and turn.actor.role == "customer"
                 and (_CONTENTS_RE.search(text) or (_CHECKING_RE.search(text) and self._names_item_of(turn, focus_order)))):
-            return Command("follow_up", frame_intent, order_id=focus_order)
+            return Command("follow_up", frame_intent, order_id=focus_order, resolved_by="contents")
 
         # an order question without its order after an order answer: the same order ("who's delivering it?")
         if (intent == OUT_OF_SCOPE and not in_order_flow and frame_intent in self._intents.read_order_intents

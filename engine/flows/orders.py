@@ -143,6 +143,25 @@ class OrderFlows:
         """The confirmation gate's verdict on this turn as an answer to ``flow``'s question."""
         return self._writes.confirmation(flow, turn)
 
+    def contents(self, order_id: str, turn: Turn) -> Decision | None:
+        """What the customer's order ``order_id`` holds, every line named ("what was in that one",
+        "thats the screen protector right"); None when it cannot be read (the plain answer then)."""
+        if turn.actor.role == "anonymous":
+            return None
+        try:
+            order = self._orders.get_order(turn.actor, order_id)
+        except (ConnectorUnavailable, OrderNotFound, InvalidOrderId):
+            return None
+        names = [(self._names(i.product_id, turn.lang) if self._names else None) or i.name for i in order.items]
+        lines = [(f"{n}×{i.quantity}" if turn.lang == "zh" else f"{i.quantity} × {n}") if i.quantity > 1 else n
+                 for n, i in zip(names, order.items)]
+        if not lines:
+            return None
+        sep = "、" if turn.lang == "zh" else "; "
+        return Decision(self._t.render("order_contents", turn.lang, order_id=order.order_id, items=sep.join(lines)),
+                        "flow", sources=[Source(id=order.order_id, kind="order", title=order.order_id)],
+                        decided_by="track_order:contents")
+
     def reconcile(self, flow: str, turn: Turn) -> Decision | None:
         """Close a write flow whose confirmed write happened in a turn that was not recorded."""
         return self._writes.reconcile(flow, turn) if self._writes.supports(flow) else None
