@@ -69,7 +69,7 @@ _ORDERS_LOOKED_AT = 10
 _ORDER_CUE_RE = re.compile(
     r"\b(?:orders?|purchases?|bought|ordered|package|parcel|deliver\w*|ship(?:ped|ping)?|arrive[ds]?|"
     r"track(?:ing)?|return(?:ed)?|refund(?:ed)?|cancel(?:led)?|eta|carrier|courier|arriv\w*|where(?:'s| is| are)|when will|"
-    r"on (?:the|its|their) way|in transit|out for delivery)\b|"
+    r"on (?:the|its|their) way|in transit|out for delivery|get(?:s|ting)? here|be here|show(?:s|ing)? up|carrying)\b|"
     r"订单|在路上|单|买的|包裹|快递|发货|到货|送到|退|取消|物流|到哪|(?:什么|啥)时候(?:能)?(?:到|发|送)|几(?:号|天)(?:能)?到|到了吗|签收|"
     r"能到|到吗|送达|寄到|到不了",
     re.IGNORECASE)
@@ -101,7 +101,7 @@ _CORRECTION_LEAD_RE = re.compile(
 # a question about where an order stands, not about what a product is
 _STATUS_Q_RE = re.compile(
     r"\b(?:when|arriv\w*|ship(?:ped|ping|s)?|deliver\w*|track\w*|where(?:'s| is| are)|eta|carrier|courier|"
-    r"on (?:the|its|their) way|in transit)\b|"
+    r"on (?:the|its|their) way|in transit|get(?:s|ting)? here|be here|show(?:s|ing)? up)\b|"
     r"到哪|在路上|(?:啥|什么)时候|几号|发货|发了|快递|物流|送到|到了|签收|单号", re.IGNORECASE)
 # a model code: letters then digits, or digits then letters ("W8", "X400", "S5", "5G" excluded by length)
 _CODE_RE = re.compile(r"(?<![A-Za-z0-9])(?:[A-Za-z]{1,3}\d{1,4}[A-Za-z]?|\d{1,4}[A-Za-z]{1,2}\d*)(?![A-Za-z0-9])")
