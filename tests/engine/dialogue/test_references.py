@@ -125,3 +125,9 @@ def test_described_keeps_every_candidate_that_ties():
              Candidate("c", "", frozenset({"screen", "protector"}))]
     assert {i for i, _ in described("is my air fryer on the way", cands)} == {"a", "b"}
     assert resolve_description("is my air fryer on the way", cands) is None
+
+
+def test_still_in_stock_is_no_second_request():
+    """"还有货" asks about stock; "还有" joins two requests only before something new."""
+    assert split_requests("AF10现在还有货吗") == ["AF10现在还有货吗"]
+    assert split_requests("100302什么时候到 还有Wave 2这个音箱防水吗") == ["100302什么时候到", "Wave 2这个音箱防水吗"]
