@@ -83,6 +83,8 @@ _HOURS_RE = re.compile(
     re.IGNORECASE)
 # changing the customer's own email or phone is an account matter, not a question about the store's
 _OWN_CONTACT_RE = re.compile(r"\b(?:change|update|edit|new|my)\b|修改|更改|换成|换个|绑定|我的", re.IGNORECASE)
+# asking which product: "which cable works with my X", "我的X能用哪根数据线"
+_WHICH_ASK_RE = re.compile(r"\bwhich\b|哪(?:个|款|根|条|种|些|双|台|件|副|把|只)", re.IGNORECASE)
 # whether shipping is free: "is shipping free then", "那我买一副是不是就包邮了"
 _FREE_SHIP_RE = re.compile(r"\bfree shipping\b|\bship(?:s|ping)? (?:for )?free\b|包邮|免运费|免邮", re.IGNORECASE)
 # asking for the threshold itself: "how much for free shipping", "满多少包邮"
@@ -464,6 +466,9 @@ class Router:
             return None
         focus = (self._answer_subject(answer.text, ids, lang) or ids[-1]) if intent == "product_compare" else (
             ids[0] if ids else None)  # after "which one has X?", "that one" is the one the answer names first
+        found = [s.id for s in answer.sources if s.kind == "product" and s.id not in ids]
+        if intent == "product_question" and len(found) == 1 and _WHICH_ASK_RE.search(text):
+            focus = found[0]  # "which cable works with my phone?" → the cable is what "多长" asks about next
         events = [SlotSet("product_id", focus)] if ids else []
         if intent == "recommend":
             found = [s.id for s in answer.sources if s.kind == "product"]
