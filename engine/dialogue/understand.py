@@ -108,6 +108,10 @@ _CODE_RE = re.compile(r"(?<![A-Za-z0-9])(?:[A-Za-z]{1,3}\d{1,4}[A-Za-z]?|\d{1,4}
 # buying the product in focus now: "can i order that one right now", "现在能买吗", "能下单吗"
 _BUY_NOW_RE = re.compile(r"\bcan i (?:order|buy|get|purchase)\b|\b(?:is|are) (?:it|that|this|they)(?: one)? available\b|"
                          r"现在能买|能下单|可以下单|可以买吗|能买吗|能买到吗", re.IGNORECASE)
+# a budget: "预算是1300", "under 300", "make it 500 max"
+_BUDGET_RE = re.compile(r"预算|以内|以下|之内|\bbudget\b|\bunder\s*\$?\d|\bbelow\s*\$?\d|\bup to\s*\$?\d|"
+                        r"\bmax(?:imum)?\s*\$?\d|\$?\d+\s*max\b|\bless than\s*\$?\d|\d+\s*(?:美元|块|元|刀|bucks|dollars)",
+                        re.IGNORECASE)
 # "the middle one", "中间那个"
 _MIDDLE_RE = re.compile(r"\bmiddle(?: one)?\b|中间(?:那|这|的)", re.IGNORECASE)
 # what an order holds: "what was in that one", "what did i order", "里面有什么", "买的啥"
@@ -285,7 +289,7 @@ class Understanding:
         if intent in ("product_question", "product_compare", "recommend") and products:
             # the question as asked (with what it inherited): an elliptical next turn asks it again
             # (kept in the conversation's slots: personal data masked, as in every stored text)
-            asked = mask_pii(turn.nlu.text) if self._asks(turn.nlu.text, products[0], turn.lang) else ""
+            asked = mask_pii(turn.nlu.text) if intent == "recommend" or self._asks(turn.nlu.text, products[0], turn.lang) else ""
             named = [i for i in turn.nlu.entities.product_ids if i in products][:4]  # the customer's, not the bot's
             frame = {"intent": intent, "question": asked[:300], "products": products[:4], "named": named}
             understood = turn.understood
@@ -458,6 +462,11 @@ class Understanding:
             recent = recent if len(recent) >= 2 else salient[::-1]
             pair = tuple(dict.fromkeys([*products, *recent]))[:2]
             return Command("compare", intent, product_ids=pair)
+        # a new budget for the search just shown ("说错了 预算是1300", "make that under 300"): searched again
+        if (not ents.product_ids and frame_intent == "recommend" and isinstance(frame, dict) and frame.get("question")
+                and _BUDGET_RE.search(text) and (len(text.split()) <= 8 if turn.lang != "zh" else len(text) <= 20)
+                and not in_order_flow):
+            return Command("follow_up", "recommend", attributes=(str(frame["question"]),), resolved_by="budget")
         listed = [i for i in state.slots.get("listed_products") or [] if isinstance(i, str)]
         if (not products and len(listed) >= 2 and not in_order_flow and _WHICH_RE.search(text)
                 and self._asks_comparison is not None and self._asks_comparison(text)):
@@ -556,7 +565,10 @@ class Understanding:
         if command.product_ids:
             ents = replace(ents, product_ids=command.product_ids, ordinal=None)
         text = nlu.text
-        if command.kind == "follow_up" and command.attributes:
+        if command.kind == "follow_up" and command.attributes and command.resolved_by == "budget":
+            # the previous search with the budget this turn gives ("说错了 预算是1300"): the later bound wins
+            text = " ".join(command.attributes) + " — " + text
+        elif command.kind == "follow_up" and command.attributes:
             # the previous question, asked again about this entity ("and the Wave 3?" after "is it waterproof?")
             text = text + " — " + " ".join(command.attributes)
         prediction = nlu.intent

@@ -32,9 +32,10 @@ _CUR_BEFORE = r"(?:\$|us\$|usd|¥|￥|€|£|rmb|cny)"
 _CUR_AFTER = r"(?:dollars?|bucks|usd|euros?|pounds?|元|块钱?|美元|美金|刀|人民币|rmb|cny|yuan)"
 _UNIT_ALT = "|".join(sorted((re.escape(u) for u in UNITS), key=len, reverse=True))
 _NUM_UNIT = re.compile(rf"{_NUM}\s*({_UNIT_ALT})(?![a-z])", re.IGNORECASE)
-_LESS = r"(?:under|below|less than|cheaper than|lower than|at most|max(?:imum)?|up to|no more than|not more than|within|<=?|≤|不超过|低于|少于|不到|小于|不高于|最多)"
+_LESS = r"(?:under|below|less than|cheaper than|lower than|at most|max(?:imum)?|up to|no more than|not more than|within|<=?|≤|不超过|低于|少于|不到|小于|不高于|最多|budget(?: is| of)?|预算(?:是|在|只有|有)?)"
 _MORE = r"(?:over|above|more than|at least|min(?:imum)?|from|>=?|≥|超过|高于|大于|至少|不低于|不少于|起码|最少)"
-_ABOUT = r"(?:about|around|roughly|approx(?:imately)?|~|budget(?: is| of)?(?: about| around)?|预算(?:是|在)?(?:大概|大约)?)"
+_ABOUT = r"(?:about|around|roughly|approx(?:imately)?|~|budget(?: is| of)? (?:about|around)|预算(?:是|在)?(?:大概|大约))"
+# a budget alone is the most the customer will pay ("预算是1300", "budget of 250"); "budget around 40" is about
 _ZH_LESS_AFTER = r"(?:以内|以下|之内|内|封顶)"
 _ZH_MORE_AFTER = r"(?:以上|起)"
 _ZH_ABOUT_AFTER = r"(?:左右|上下)"
