@@ -108,6 +108,9 @@ _CODE_RE = re.compile(r"(?<![A-Za-z0-9])(?:[A-Za-z]{1,3}\d{1,4}[A-Za-z]?|\d{1,4}
 # buying the product in focus now: "can i order that one right now", "现在能买吗", "能下单吗"
 _BUY_NOW_RE = re.compile(r"\bcan i (?:order|buy|get|purchase)\b|\b(?:is|are) (?:it|that|this|they)(?: one)? available\b|"
                          r"现在能买|能下单|可以下单|可以买吗|能买吗|能买到吗", re.IGNORECASE)
+# what can be done now: "so what are my options", "那怎么办"
+_OPTIONS_RE = re.compile(r"\bwhat (?:are|r) my options\b|\bwhat (?:can|should|do) i do\b|\bnow what\b|\bwhat now\b|"
+                         r"\bany (?:other )?options\b|怎么办|有什么办法|还能怎么|那咋办|咋整", re.IGNORECASE)
 # a budget: "预算是1300", "under 300", "make it 500 max"
 _BUDGET_RE = re.compile(r"预算|以内|以下|之内|\bbudget\b|\bunder\s*\$?\d|\bbelow\s*\$?\d|\bup to\s*\$?\d|"
                         r"\bmax(?:imum)?\s*\$?\d|\$?\d+\s*max\b|\bless than\s*\$?\d|\d+\s*(?:美元|块|元|刀|bucks|dollars)",
@@ -411,6 +414,11 @@ class Understanding:
                 and not ents.order_ids and not ents.product_ids and turn.actor.role == "customer"
                 and (_CONTENTS_RE.search(text) or (_CHECKING_RE.search(text) and self._names_item_of(turn, focus_order)))):
             return Command("follow_up", frame_intent, order_id=focus_order, resolved_by="contents")
+
+        # "so what are my options" right after an order answer: that answer again (it says what can be done)
+        if (isinstance(focus_order, str) and frame_intent in order_intents and not in_order_flow
+                and not ents.order_ids and _OPTIONS_RE.search(text) and turn.actor.role == "customer"):
+            return Command("follow_up", frame_intent, order_id=focus_order)
 
         # an order question without its order after an order answer: the same order ("who's delivering it?")
         if (intent == OUT_OF_SCOPE and not in_order_flow and frame_intent in self._intents.read_order_intents
