@@ -125,7 +125,7 @@ def unlisted_contacts(text: str, listed: Iterable[str]) -> list[str]:
 
 # every instruction pattern and contact holds one of these: a text without any is clean, read in one pass
 _TRIGGER_RE = re.compile(
-    r"ignore|disregard|forget|override|tell|inform|assure|promise|assistant|bot\b|\bai\b|model|agent|always|"
+    r"ignore|disregard|forget|override|tell|inform|assure|promise|assistant|bot\b|\bai(?:\b|(?=[\u4e00-\u9fff]))|model|agent|always|"
     r"you must|you should|make sure|system|instruction|you are now|from now on|act as|<|\[/?inst|"
     r"忽略|无视|忘记|不要理会|告诉|通知|告知|承诺|向(?:所有|每位|每个)?(?:顾客|客户|用户|买家)|助手|机器人|模型|系统提示|指令|你现在是|从现在起|"
     r"@|https?:|www\.|\.(?:com|net|org|io|shop|store|co|cn|info|biz|example)\b|\d[\d\s().+-]{5,}\d")  # on lower case
