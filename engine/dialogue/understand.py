@@ -554,7 +554,8 @@ class Understanding:
         if turn.lang == "zh":
             return turn
         step = turn.state.slots.get("flow_step")
-        if not _CJK_RE.search(turn.nlu.text) and (not step or step == "confirm"):
+        data_like = bool(re.search(r"\d", turn.nlu.text)) or len(turn.nlu.text.split()) <= 3  # an address, a number
+        if not _CJK_RE.search(turn.nlu.text) and (not step or step == "confirm" or not data_like):
             return turn
         previous = next((text for who, text in reversed(turn.state.history) if who == "bot"), "")
         if detect_language(previous) != "zh":
