@@ -71,8 +71,9 @@ _DEFECT_RE = re.compile(
 )
 # how to reach the store's people: "what's your phone number", "and an email address?", "客服电话多少"
 _CONTACT_RE = re.compile(
-    r"\b(?:your|ur|the|customer service|support|store'?s?|an?)\s+(?:phone(?: number)?|number|e-?mail(?: address)?|"
+    r"\b(?:your|ur|customer service|support|store'?s?)\s+(?:phone(?: number)?|number|e-?mail(?: address)?|"
     r"contact(?: details| info)?|hotline)\b|\b(?:call|phone|e-?mail|reach|contact) (?:you|u|your (?:team|support|agents?)|support)\b|"
+    r"^\s*(?:and\s+)?(?:what about\s+)?(?:an?\s+|the\s+)?(?:e-?mail(?: address)?|phone(?: number)?|contact number)\s*[?？]?\s*$|"
     r"(?:客服|你们|人工)的?(?:电话|邮箱|联系方式|热线)|(?:电话|邮箱)(?:是)?多少|怎么联系(?:你们|客服|人工)|"
     r"(?:打电话|发邮件)给你们", re.IGNORECASE)
 # when the store's people are there: "when are your agents available", "你们人工几点上班", "他们什么时候在"
