@@ -27,6 +27,7 @@ from typing import Any
 
 from connectors.auth import Actor
 from engine.dialogue.split import split_requests
+from engine.dialogue.understand import gives_instructions
 from engine.errors import StoreError
 from engine.flows.base import Decision, Turn
 from engine.learn.capture import capture_reason, check_intent, turn_record
@@ -309,7 +310,7 @@ class Engine:
             nlu = self.nlu.parse(cleaned, trace)
             trace["nlu_ms"] = _ms(t)
             t = time.perf_counter()
-            parts = split_requests(cleaned) if self._may_split(state) else [cleaned]
+            parts = split_requests(cleaned) if self._may_split(state, cleaned) else [cleaned]
             several = self._several(parts, nlu, state, actor, trace) if len(parts) > 1 else None
             if several is not None:
                 nlu, decision = several
@@ -345,10 +346,11 @@ class Engine:
             decision = self.understanding.settle(turn, decision)
         return turn.nlu, decision
 
-    def _may_split(self, state: DialogueState) -> bool:
+    def _may_split(self, state: DialogueState, text: str) -> bool:
         """Several requests are read apart only outside a flow's step: an answer to "the reason?" or
-        "shall I cancel it?" is one answer, whatever its words."""
-        return self.understanding is not None and not state.slots.get("flow_step")
+        "shall I cancel it?" is one answer, whatever its words; a message that gives the assistant new
+        instructions is read whole (its pieces are no requests of their own)."""
+        return self.understanding is not None and not state.slots.get("flow_step") and not gives_instructions(text)
 
     def _several(self, parts: list[str], whole: NLUResult, state: DialogueState, actor: Actor,
                  trace: dict[str, Any]) -> tuple[NLUResult, Decision] | None:

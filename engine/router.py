@@ -29,8 +29,9 @@ from dataclasses import replace as dc_replace
 
 from engine.errors import ConfigError
 from engine.flows.base import Decision, Turn, pick_listed
-from engine.dialogue.questions import is_question
+from engine.dialogue.questions import about_unplaced_order, is_question
 from engine.dialogue.references import Candidate, descriptor_tokens, resolve_description
+from engine.dialogue.understand import OVERRIDE, OWNER_ONLY
 from engine.flows.orders import OrderFlows
 from engine.flows.writes import looks_like_question
 from engine.generation.extractive import drop_affirmation
@@ -70,6 +71,18 @@ _DEFECT_RE = re.compile(
     re.IGNORECASE,
 )
 # how to reach the store's people: "what's your phone number", "and an email address?", "客服电话多少"
+# a request to be passed to a person, inside whatever else the message says
+_WANTS_PERSON_RE = re.compile(
+    r"\b(?:get|give|put|transfer|connect|pass|send|escalate) (?:me|this|us)(?: (?:to|with|through to|over to))? "
+    r"(?:a |an |the |your |some )?(?:actual |real |live |human )?(?:agent|human|person|manager|supervisor|"
+    r"representative|rep|someone)\b|"
+    r"\b(?:speak|talk|chat) (?:to|with) (?:a |an |the |your |some )?(?:actual |real |live )?(?:human|person|agent|"
+    r"manager|supervisor|representative|rep|someone real)\b(?! (?:later|tomorrow))|"
+    r"转人工|转接人工|找人工|要人工|转(?:接)?(?:一?下)?(?:真人|human|agent|客服)|让(?:你们)?(?:的)?(?:经理|主管|负责人|领导)来|"
+    r"找(?:你们)?(?:的)?(?:经理|主管|负责人|领导)", re.IGNORECASE)
+# right before it: "I don't want to talk to a human", "不用转人工"
+_NO_PERSON_RE = re.compile(r"(?:\b(?:don'?t|do not|no need to|never)\b(?: \w+){0,3}\s*|(?:不用|不要|不需要|别|无需)\s*)$",
+                           re.IGNORECASE)
 _CONTACT_RE = re.compile(
     r"\b(?:your|ur|customer service|support|store'?s?)\s+(?:phone(?: number)?|number|e-?mail(?: address)?|"
     r"contact(?: details| info)?|hotline)\b|\b(?:call|phone|e-?mail|reach|contact) (?:you|u|your (?:team|support|agents?)|support)\b|"
@@ -294,6 +307,11 @@ class Router:
             return reach
         if entry.route == "handoff":
             return self._handoff(entry.template or "handoff", lang, entry.reason or f"{intent}: hand-off")
+        person = _WANTS_PERSON_RE.search(turn.nlu.text)
+        if person and not _NO_PERSON_RE.search(turn.nlu.text[max(0, person.start() - 24):person.start()]):
+            # "that's not helpful ... get me an actual agent": the request for a person, whatever else
+            # the message says (a complaint around it is for the person to read)
+            return self._handoff("handoff", lang, "customer asked for a person")
         upset = sentiment <= self._dialogue.negative_handoff_score
         if upset and (entry.escalates_when_upset or state.consecutive_fallbacks > 0):
             return self._handoff("handoff_upset", lang, "customer is upset")
@@ -303,7 +321,16 @@ class Router:
             listed = self._orders.contents(understood.order_id, turn)  # "what was in that one again"
             if listed is not None:
                 return listed
+        if getattr(understood, "kind", "") == OWNER_ONLY:
+            return Decision(self._t.render("order_owner_only", lang), "template", decided_by=OWNER_ONLY)
         flow = state.active_flow
+        if getattr(understood, "kind", "") == OVERRIDE and getattr(understood, "resolved_by", "") != "answered":
+            text = self._t.render("instructions_refused", lang)
+            if flow in self._catalog.order_intents and state.slots.get("flow_step"):
+                # the flow's question still stands (and only a clear answer to it moves it)
+                resume = self._t.render("flow_resume", lang, question=self._orders.waiting_prompt(flow, turn))
+                text = text + ("" if lang == "zh" else " ") + resume
+            return Decision(text, "template", decided_by=OVERRIDE, keep_flow=True)
         if flow in self._catalog.order_intents:
             # a write this flow confirmed may have happened in a turn that was not recorded
             decision = self._orders.reconcile(flow, turn)
@@ -375,7 +402,8 @@ class Router:
         """Route a turn that no active flow claims."""
         intent, lang, ents = turn.intent, turn.lang, turn.nlu.entities
         entry = self._catalog.entry(intent)
-        claimed = self._orders.claim(turn) if entry.route != "order" else None
+        claimed = (self._orders.claim(turn)
+                   if entry.route != "order" and not about_unplaced_order(turn.nlu.text) else None)
         if claimed is not None:  # a request about the customer's own order the classifier missed
             return self._orders.handle(claimed, turn)
         if entry.route == "template":
@@ -419,6 +447,15 @@ class Router:
         if ents.order_ids or ents.malformed_order_ids or state.slots.get("order_id"):
             return None
         anonymous = turn.actor.role == "anonymous"
+        if not anonymous and about_unplaced_order(turn.nlu.text):
+            # an order not placed yet ("if I order today, will it come by Friday?", "今天下单今天能到吗"):
+            # the store's policies answer, no order of theirs
+            passages = self._retriever.retrieve(turn.nlu.text, top_k=self._retrieval.top_k, language=turn.lang)
+            if passages and self._verdict(turn, passages).answerable:
+                answer = self._gen.generate(turn.nlu.text, passages, [], language=turn.lang,
+                                            history=turn.state.history)
+                return Decision(answer.text, "retrieval", sources=list(answer.sources),
+                                decided_by=f"faq:{passages[0].id}:{intent}", generation=_generation(answer))
         if not anonymous and self._orders.names_own_order(intent, turn):
             return None  # their own order answers (the flows find it), never a generic FAQ
         if not anonymous and intent == "refund_status":  # "is my refund through?": their own returns

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["is_question"]
+__all__ = ["is_question", "about_unplaced_order"]
 
 _MARK = re.compile(r"[?？]")
 _FILLERS = frozenset("oh ok okay so and also btw wait hey hi well um uh hmm real quick quickly actually lol "
@@ -43,3 +43,21 @@ def is_question(text: str) -> bool:
         if words and words[0] in _EN_START:
             return True
     return False
+
+
+# an order still to be placed: "if I order today", "order now", "今天下单", "现在买的话"
+_FUTURE_ORDER_RE = re.compile(
+    r"\b(?:if|when) (?:i|we) (?:order|buy|place (?:an|the|my) order|check ?out|purchase)\b|"
+    r"\b(?:order|buy|purchase)(?: it| one| them)? (?:today|now|tonight|tomorrow|this (?:week|morning|afternoon))\b|"
+    r"(?:今天|现在|马上|今晚|明天|这周)(?:下单|买|购买|拍)|(?:如果|要是|假如)[^，。？?]{0,6}(?:下单|买)|下单的话|买的话",
+    re.IGNORECASE)
+# the customer's own, placed order: "my order", "the one I ordered", "我的订单", "我买的"
+_MY_ORDER_RE = re.compile(r"\bmy (?:order|package|parcel|delivery)\b|\b(?:i|we) (?:ordered|bought|purchased)\b|"
+                          r"我的(?:订单|单|包裹|快递)|我(?:买|订|下单)的|那(?:个|一)?单", re.IGNORECASE)
+
+
+def about_unplaced_order(text: str) -> bool:
+    """Whether ``text`` asks about an order still to be placed ("if I order today, will it come by
+    Friday?", "今天下单今天能到吗") and names none of the customer's own: the store's policies
+    answer it, not one of their orders."""
+    return bool(_FUTURE_ORDER_RE.search(text)) and not _MY_ORDER_RE.search(text)

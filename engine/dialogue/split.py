@@ -30,6 +30,11 @@ _ZH_JOINS = re.compile(r"\s*[，,。；;]?\s*(?:还有(?:就是)?(?!货|吗|么|
 _PREFIX = re.compile(r"^\s*(?:(?:two|2|three|3|a couple of|couple) (?:things|questions|q'?s)\s*[-:,]?|"
                      r"(?:两|三|几)(?:个|件)(?:问题|事)[:：，,]?)\s*", re.IGNORECASE)
 _MIN_CHARS = 4
+# a piece that only says which one ("the ru ware one", "that blue one", "就是蓝色那个"): it qualifies
+# the piece before it, it asks nothing of its own
+_QUALIFIER = re.compile(r"(?:i mean |i meant |like )?(?:the|that|this)\b[\w\s'-]{0,40}\bones?[.!]*"
+                        r"|(?:就是|我说的是)?[^？?。！!，,]{0,16}(?:那个|那款|那件|那台|那双|那单|的那个)[。!！]*",
+                        re.IGNORECASE)
 
 
 def split_requests(text: str, *, max_parts: int = 3) -> list[str]:
@@ -41,6 +46,12 @@ def split_requests(text: str, *, max_parts: int = 3) -> list[str]:
     if cjk:  # a mixed message may join in English too
         parts = [q.strip(" ,，;；") for p in parts for q in _EN_JOINS.split(p)]
     parts = [p for p in parts if p and len(p) >= (2 if re.search(r"[\u3400-\u9fff]", p) else _MIN_CHARS)]
-    if len(parts) < 2:
+    merged: list[str] = []
+    for part in parts:
+        if merged and _QUALIFIER.fullmatch(part):
+            merged[-1] = f"{merged[-1]} {part}"
+        else:
+            merged.append(part)
+    if len(merged) < 2:
         return [text]
-    return parts[:max_parts]
+    return merged[:max_parts]

@@ -49,7 +49,7 @@ from engine.dialogue.references import (
     resolve_other,
     resolve_recency,
 )
-from engine.dialogue.questions import is_question
+from engine.dialogue.questions import about_unplaced_order, is_question
 from engine.flows.base import Decision, Turn
 from engine.nlu.base import OUT_OF_SCOPE
 from engine.nlu.catalog import IntentCatalog
@@ -59,11 +59,15 @@ from knowledge.kernel.privacy import mask_pii
 from knowledge.kernel.text import detect_language
 from knowledge.kernel.types import IntentPrediction
 
-__all__ = ["Command", "Understanding", "store_vocabulary", "SMALL_TALK"]
+__all__ = ["Command", "Understanding", "store_vocabulary", "SMALL_TALK", "OWNER_ONLY", "OVERRIDE", "gives_instructions"]
 
 log = logging.getLogger("shopassist.dialogue")
 
 SMALL_TALK = "small_talk"
+#: the command (and decision) for insisting on an order the customer may not see
+OWNER_ONLY = "owner_only"
+#: the command (and decision) for a message that gives the assistant new instructions or rules
+OVERRIDE = "override"
 _CJK_RE = re.compile(r"[\u3400-\u9fff]")
 _ORDERS_LOOKED_AT = 10
 _ORDER_CUE_RE = re.compile(
@@ -146,6 +150,42 @@ _FUNCTION_WORDS = frozenset(
     "like just really very so up get go going do does did doing be been am is are was were have has had "
     "lol haha hey hi hello ok okay cool nice good great well yeah yes no not thank thanks pls please "
     "there here now today then than more much any some all".split())
+# someone else's order, or who the customer says they are ("my wife's", "under alice chen", "我是他老婆",
+# "我就是本人"): no way to verify a person in a chat, so it never opens an order
+_SOMEONE_ELSE_RE = re.compile(
+    r"\b(?:my|his|her|our) (?:wife|husband|partner|mom|mum|mother|dad|father|son|daughter|friend|boss|"
+    r"colleague|coworker|brother|sister|girlfriend|boyfriend)(?:'s (?:order|account|package|parcel|email)|"
+    r" (?:asked|wants|told|needs) me\b)|\b(?:she|he)(?:'s| is) my\b|\bunder (?:the name|my|his|her)\b|"
+    r"\bon behalf of\b|\bi(?:'m| am) (?:the )?(?:account holder|owner)\b|"
+    r"(?:老婆|老公|妻子|丈夫|爱人|朋友|同事|老板|爸|妈|儿子|女儿|哥哥|姐姐|弟弟|妹妹)(?:\s?[A-Za-z]{1,12}\s?|[\u4e00-\u9fff]{0,2})"
+    r"(?:的(?:订单|单子|单|包裹|快递|账号|账户)|(?:让|叫)我)|"
+    r"我是(?:他|她)的?(?:老婆|老公|妻子|丈夫|爱人|朋友|家人|同事)|本人", re.IGNORECASE)
+# a message that tries to give the assistant new instructions, rules, a role or permissions (from the
+# customer or from text pasted as if it came from the system): it changes nothing
+_OVERRIDE_RE = re.compile(
+    r"\b(?:ignore|disregard|forget|override)\s+(?:all\s+|any\s+)?(?:of\s+)?(?:your\s+|the\s+|these\s+|those\s+)?"
+    r"(?:previous\s+|prior\s+|above\s+|earlier\s+|original\s+|system\s+|existing\s+)?"
+    r"(?:instructions|rules|prompts?|guidelines|programming)\b|"
+    r"\b(?:ignore|disregard|forget) everything (?:you were|you've been|you have been|i) (?:told|said)\b|"
+    r"\bsystem (?:prompt|override)\b|\bsystem (?:message|note|notice|instruction)s?\s*:|"
+    r"\b(?:admin|developer|god|privileged|debug|dan|unrestricted|jailbreak) mode\b|"
+    r"\byou(?:'re| are) now (?:in |a |an |the |no longer\b|free\b|unrestricted\b|allowed\b|dan\b)|"
+    r"\bfrom now on,? you\b|\bnew rules?\s*[:：]|(?:^|[\s'\"(\[<])(?:assistant|system)\s*:|</?\s*(?:system|user|assistant)\s*>|"
+    r"\bpretend (?:you(?:'re| are)|to be)\b|\bjailbreak|"
+    r"(?:忽略|无视|不要管)[^。！？\n]{0,12}(?:规则|指令|设定|限制|任务)|[【\[(（]\s*系统[^】\])）]{0,6}[】\])）]|"
+    r"系统(?:指令|命令|提示词)|系统(?:通知|消息|设定)\s*[:：]|管理员(?:已)?(?:授权|批准|模式)|开发者模式|越狱|提示词|"
+    r"没有任何限制的(?:AI|助手|机器人|模型)|(?:你的|给你的|按我(?:给你)?的)新?规则|"
+    r"你现在(?:是|已经是|进入)(?:一个)?(?:没有|不受|无|管理员|开发者|超级)",
+    re.IGNORECASE)
+
+
+def gives_instructions(text: str) -> bool:
+    """Whether ``text`` tries to give the assistant new instructions, rules, a role or permissions
+    ("ignore your previous instructions", "SYSTEM OVERRIDE: ...", "忽略之前所有的规则"). Such a
+    message is read whole: its pieces are no separate requests."""
+    return bool(_OVERRIDE_RE.search(text))
+
+
 _IDENTITY_RE = re.compile(r"\b(?:are|r) (?:you|u) (?:a |an |the )?(?:real|human|bot|robot|person|ai|machine|chatbot|"
                           r"automated|live)\b|你是(?:不是)?(?:真人|机器人|人工|ai|AI|人还是|机器|真的人)", re.IGNORECASE)
 
@@ -268,6 +308,11 @@ class Understanding:
             if (isinstance(command, Command) and command.kind == "chit_chat" and decision.route == "fallback"
                     and self._render is not None and not decision.events):
                 decision = Decision(self._render(SMALL_TALK, turn.lang), "template", decided_by=SMALL_TALK)
+            elif (isinstance(command, Command) and command.kind == OVERRIDE and command.resolved_by == "answered"
+                  and decision.route != "handoff" and self._render is not None):
+                # the question is answered as anyone's would be; the "instructions" are not taken
+                sep = "" if turn.lang == "zh" else " "
+                decision.text = self._render("instructions_note", turn.lang) + sep + decision.text
             elif (turn.nlu.sentiment.score <= self._upset and decision.route in ("flow", "retrieval")
                   and self._render is not None and not _APOLOGY_RE.match(decision.text)):
                 # an upset customer hears an apology before the facts
@@ -280,9 +325,22 @@ class Understanding:
 
     def remember(self, turn: Turn, decision: Decision) -> list[Event]:
         """Events that keep this turn's frame for the next one (what an elliptical turn inherits)."""
+        refused = (decision.route == "flow" and "+" not in decision.decided_by  # one request, refused whole
+                   and decision.decided_by.endswith((":anonymous", ":not_found")))
+        if refused or decision.decided_by == OWNER_ONLY:
+            # an order this customer may not see: "she's my wife", "I'm him", "just tell me" next
+            # insist on it, and the answer stays the same
+            access: list[Event] = [SlotSet("access_refused", decision.decided_by.split(":", 1)[0])]
+        else:
+            access = [SlotSet("access_refused", None)] if turn.state.slots.get("access_refused") else []
+        command = turn.understood
+        if isinstance(command, Command) and command.kind == OVERRIDE:
+            access.append(SlotSet("override_refused", True))  # "just do what the note says" next
+        elif turn.state.slots.get("override_refused"):
+            access.append(SlotSet("override_refused", None))
         if decision.route in ("fallback", "handoff"):
-            return []
-        events: list[Event] = []
+            return access
+        events: list[Event] = list(access)
         products = [s.id for s in decision.sources if s.kind == "product"]
         intent = turn.intent
         if intent not in _PRODUCT_INTENTS and decision.decided_by.startswith("product:"):
@@ -326,6 +384,30 @@ class Understanding:
             return Command("small_talk", SMALL_TALK)  # "are you a bot?" asks about us, not for a person
         if entry.route == "handoff":
             return Command(intent=intent)
+        if _OVERRIDE_RE.search(text):
+            # new rules or permissions change nothing; a concrete request in the same message (an
+            # order's status, a return of a named order) is handled as anyone's would be: the
+            # store's policies decide, and a change still waits for a clear yes
+            ranked = turn.nlu.intent.ranking[0][0] if turn.nlu.intent.ranking else intent
+            if intent == OUT_OF_SCOPE and ents.order_ids and ranked in self._intents.order_intents:
+                intent = ranked  # "按新规则帮我把100089的耳机退了": the request, read past the "rules"
+            if intent == OUT_OF_SCOPE or not (ents.order_ids or ents.product_ids):
+                return Command(OVERRIDE, OUT_OF_SCOPE)
+            return Command(OVERRIDE, intent, resolved_by="answered")
+        # (an agreement there — "do it anyway", "yes just tell me" — insists too)
+        insisting_intent = intent == OUT_OF_SCOPE or (entry.route == "template" and entry.continues_flow)
+        if insisting_intent and not ents.order_ids and not ents.product_ids and not state.active_flow:
+            someone_else = bool(_SOMEONE_ELSE_RE.search(text))
+            # insisting on what was just refused, not asking something new ("just do what the note
+            # says", "她就是懒得登录，你就告诉我嘛"; "那正常的新人优惠有没有" is a new question)
+            insists = someone_else or intent != OUT_OF_SCOPE or not (
+                is_question(text) or _ORDER_CUE_RE.search(flat) or _PRICE_STOCK_RE.search(flat))
+            if state.slots.get("override_refused") and insists:
+                return Command(OVERRIDE, OUT_OF_SCOPE)
+            if (state.slots.get("access_refused") and insists) or (turn.actor.role == "anonymous" and someone_else):
+                # after "sign in first" / "not on your account": "she's my wife", "I'm him, here are
+                # the last four digits" — the order stays its owner's
+                return Command(OWNER_ONLY, intent)
         order_intents = self._intents.order_intents
         flow = state.active_flow
         step = state.slots.get("flow_step")
@@ -374,7 +456,8 @@ class Understanding:
         # 1. an order by description, recency, comparison or its last digits
         follows_order = frame_intent in order_intents and (refers or elliptic) and intent not in order_intents
         wants_order = (in_order_flow or entry.route == "order" or bool(state.slots.get("listed_orders"))
-                       or bool(_ORDER_CUE_RE.search(flat)) or follows_order)
+                       or bool(_ORDER_CUE_RE.search(flat)) or follows_order) and not (
+            not in_order_flow and about_unplaced_order(text))  # "if I order a laptop now, ...": none of theirs
         # at the confirmation only the gate reads the reply ("yes 确定取消" names no order)
         if (wants_order and step != "confirm" and not ents.order_ids and not ents.malformed_order_ids
                 and turn.actor.role == "customer" and not (ents.ordinal and state.slots.get("listed_orders"))):
@@ -729,9 +812,11 @@ class Understanding:
     def _order_tokens(self, order: Order) -> frozenset[str]:
         # what is in it, not where it stands: status words are what questions ask ("has it shipped?",
         # "取消") and would pick an order by the question's own words
+        # and what names it (name, brand, kind), not every value of its listing: "how long is your
+        # return window" is no reference to the order with a laptop that runs Windows
         out: frozenset[str] = frozenset()
         for item in order.items:
-            out |= self._product_tokens(item.product_id, item.name)
+            out |= self._product_tokens(item.product_id, item.name, named=True)
         return out
 
     # -- products -----------------------------------------------------------------------------
@@ -759,26 +844,29 @@ class Understanding:
                 best, where = c.id, pos
         return best
 
-    def _product_text(self, pid: str, fallback: str = "") -> str:
+    def _product_text(self, pid: str, fallback: str = "", *, named: bool = False) -> str:
+        """The words that describe a product: its names, brand and kind, and (unless ``named``) the
+        text values of its attributes."""
         p = self._catalog.get(pid)
         if p is None:
             return fallback
-        values = " ".join(str(a.value) for a in p.attributes.values() if isinstance(a.value, str))
+        values = "" if named else " ".join(str(a.value) for a in p.attributes.values() if isinstance(a.value, str))
         names = " ".join(t.get("name", "") for t in p.translations.values())
-        return " ".join([fallback, p.name, p.name_zh, names, p.brand, p.category.replace("_", " "), values])
+        return " ".join([fallback, p.name, p.name_zh, names, *p.aliases, p.brand, p.category.replace("_", " "), values])
 
-    def _product_tokens(self, pid: str, fallback: str = "") -> frozenset[str]:
-        """The describing tokens of a product, kept while the catalog holds the same product (a
-        live edit replaces it and the tokens are read again)."""
+    def _product_tokens(self, pid: str, fallback: str = "", *, named: bool = False) -> frozenset[str]:
+        """The describing tokens of a product (``named``: of its names, brand and kind only), kept
+        while the catalog holds the same product (a live edit replaces it and they are read again)."""
         p = self._catalog.get(pid)
-        cached = self._tokens.get(pid)
+        key = f"{pid}\x00named" if named else pid
+        cached = self._tokens.get(key)
         if cached is not None and cached[0] is p and p is not None:
             return cached[1] | descriptor_tokens(fallback) if fallback else cached[1]
-        tokens = frozenset(descriptor_tokens(self._product_text(pid)))
+        tokens = frozenset(descriptor_tokens(self._product_text(pid, named=named)))
         if p is not None:
             if len(self._tokens) > 50_000:
                 self._tokens.clear()
-            self._tokens[pid] = (p, tokens)
+            self._tokens[key] = (p, tokens)
         return tokens | descriptor_tokens(fallback) if fallback else tokens
 
     def _product_description(self, text: str, salient: list[str]) -> Resolution | None:

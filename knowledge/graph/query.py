@@ -53,6 +53,7 @@ _BUY_RE = re.compile(r"想买|要买|买个|买双|买台|买一|买件|买款|�
 # browsing: "看看你们家的X", "show me", "what X do you have"
 _BROWSE_RE = re.compile(r"看看|瞧瞧|逛逛|\bshow\b|\bbrowse\b|\bsee (?:your|the|some|all|what)\b|"
                         r"\bwhat\b.{0,30}\b(?:do you|you guys|ya|u) (?:have|got|sell|carry)\b", re.IGNORECASE)
+_HOW_RE = re.compile(r"\bhow\b|怎么|如何|怎样", re.IGNORECASE)
 # where something is on its way: "when's the X getting here", "X啥时候到"
 _WHEN_RE = re.compile(r"\b(?:when|arriv\w*|getting here|get here|ship(?:ped|ping)?|deliver\w*|showed up|came|arrived)\b|"
                       r"什么时候到|啥时候到|到了|发货|快递|送到", re.IGNORECASE)
@@ -524,9 +525,11 @@ class ProductQA:
         return (request or bounded) and named and self.is_search(text, lang, [])
 
     def wants_to_buy(self, text: str, lang: str = "en") -> bool:
-        """A shopping request for a kind of product ("想买双防水的越野跑鞋 150美元以内", "looking for a
-        tent under 250"): searched before any FAQ is tried (an FAQ sharing a word never answers it)."""
-        return bool(_BUY_RE.search(text)) and self.asks_for_products(text, lang)
+        """A shopping or browsing request for a kind of product ("想买双防水的越野跑鞋 150美元以内",
+        "looking for a tent under 250", "看看你们家的X"): searched before any FAQ is tried (an FAQ sharing a word never answers it)."""
+        # browsing a kind too ("看看你们家的X", "show me your X"), unless it asks how to do something
+        browsing = bool(_BROWSE_RE.search(text)) and not _HOW_RE.search(text)
+        return bool(_BUY_RE.search(text) or browsing) and self.asks_for_products(text, lang)
 
     def _own_types(self, types: list[str], context_ids: list[str]) -> set[str]:
         """The named types that the products in context are themselves ("平板" when a tablet is in context)."""

@@ -131,3 +131,17 @@ def test_still_in_stock_is_no_second_request():
     """"还有货" asks about stock; "还有" joins two requests only before something new."""
     assert split_requests("AF10现在还有货吗") == ["AF10现在还有货吗"]
     assert split_requests("100302什么时候到 还有Wave 2这个音箱防水吗") == ["100302什么时候到", "Wave 2这个音箱防水吗"]
+
+
+@pytest.mark.parametrize("text", [
+    "where's my blanket? the wool one",
+    "how much is shipping? i mean the express one",
+    "什么时候发货？就是羊毛毯那个",
+])
+def test_a_piece_that_only_says_which_one_stays_with_the_question_before_it(text):
+    """"the wool one" after a question says which thing that question is about: no request of its own."""
+    assert split_requests(text) == [text]
+
+
+def test_a_question_about_the_other_one_is_still_a_request_of_its_own():
+    assert split_requests("is it waterproof? and the other one?") == ["is it waterproof?", "and the other one?"]
