@@ -26,6 +26,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import replace as dc_replace
+from typing import Any
 
 from engine.errors import ConfigError
 from engine.flows.base import Decision, Turn, pick_listed
@@ -33,6 +34,7 @@ from engine.dialogue.questions import about_unplaced_order, is_question
 from engine.dialogue.references import Candidate, descriptor_tokens, resolve_description
 from engine.dialogue.understand import OVERRIDE, OWNER_ONLY
 from engine.flows.orders import OrderFlows
+from engine.flows.specs import DEFECT_RE as _DEFECT_RE
 from engine.flows.writes import looks_like_question
 from engine.generation.extractive import drop_affirmation
 from engine.handoff import find_contact, format_opening, next_opening
@@ -62,14 +64,6 @@ def _moves_flow(event: object, owned: frozenset[str]) -> bool:
     """Whether ``event`` would move a waiting flow (start or end one, or set a slot it owns)."""
     return isinstance(event, (FlowStarted, FlowCompleted)) or (isinstance(event, SlotSet) and event.name in owned)
 # a defect or damage report (service recovery, not a delivery status or a policy quote)
-_DEFECT_RE = re.compile(
-    r"\b(?:broken|broke|damaged|defective|faulty|crack(?:ed|s)?|scratch(?:ed|es)|torn|ripped|smashed|"
-    r"shattered|leak(?:s|ing|ed)?|not working|stopped (?:charging|turning on)|"
-    r"stopped working|(?:does ?n.?t|won.?t|will not|wont|can.?t) (?:turn on|power on|charge|work|start)|"
-    r"dead on arrival|drifts?|no sound)\b"
-    r"|坏了|摔坏|碎了|破损|裂了|裂开|裂缝|有裂|划痕|凹陷|破了|故障|开不了机|开不开机|不能开机|充不进电|充不上电|漏水|漏电|没声音|不出声|不工作|失灵|质量问题",
-    re.IGNORECASE,
-)
 # how to reach the store's people: "what's your phone number", "and an email address?", "客服电话多少"
 # a request to be passed to a person, inside whatever else the message says
 _WANTS_PERSON_RE = re.compile(
@@ -120,10 +114,11 @@ _NEARBY_SHARE = 0.2
 _OOS_MARGIN = 0.1
 
 
-def _listing(orders: list, lang: str) -> str:
-    """Orders to pick from, each with what it holds: "100276 (Lumen S6 Smartphone and 2 more)"."""
+def _listing(orders: list, lang: str, name: Callable[[Any], str] | None = None) -> str:
+    """Orders to pick from, each with what it holds: "100276 (Lumen S6 Smartphone and 2 more)"
+    (``name``: an order line's name in the reply's language; default: its name as ordered)."""
     def items(o) -> str:
-        names = [i.name for i in o.items]
+        names = [(name(i) if name is not None else "") or i.name for i in o.items]
         if len(names) <= 1:
             return names[0] if names else ""
         return f"{names[0]}等{len(names)}件" if lang == "zh" else f"{names[0]} and {len(names) - 1} more"
@@ -317,6 +312,10 @@ class Router:
             return self._handoff("handoff_upset", lang, "customer is upset")
 
         understood = turn.understood
+        if getattr(understood, "resolved_by", "") == "list":
+            listed = self._orders.list_recent(turn)  # "pull up my recent orders"
+            if listed is not None:
+                return listed
         if getattr(understood, "resolved_by", "") == "contents" and getattr(understood, "order_id", None):
             listed = self._orders.contents(understood.order_id, turn)  # "what was in that one again"
             if listed is not None:
@@ -686,8 +685,8 @@ class Router:
         if named:
             got = [o for o in got if named & {i.product_id for i in o.items}] or got
         elif len(got) > 1:  # "the laptop showed up cracked": the order whose items the words describe
-            cands = [Candidate(o.order_id, "", frozenset(descriptor_tokens(" ".join(i.name for i in o.items))))
-                     for o in got]
+            # (by every name its items have: "水壶漏水了" names the kettle of an order in English)
+            cands = [Candidate(o.order_id, " ".join(self._item_names(i) for i in o.items)) for o in got]
             found = resolve_description(turn.nlu.text, cands)
             got = [o for o in got if found is not None and o.order_id == found.id] or got
         if not got:
@@ -696,12 +695,31 @@ class Router:
         if len(got) == 1:  # as if named: the flow still shows the order and asks before any write
             ents = dc_replace(turn.nlu.entities, order_ids=(got[0].order_id,))
             return self._orders.handle(intent, dc_replace(turn, nlu=dc_replace(turn.nlu, entities=ents)))
-        listing = _listing(got[:5], turn.lang)
+        listing = _listing(got[:5], turn.lang, self._line_name(turn.lang))
         events = [SlotSet("listed_orders", [o.order_id for o in got[:5]])]
         if turn.state.active_flow != intent:
             events.append(FlowStarted(intent))
         return Decision(self._t.render("ask_order_id_recent", turn.lang, orders=listing), "flow", events=events,
                         decided_by=f"{intent}:received_orders")
+
+    def _line_name(self, lang: str) -> Callable[[Any], str]:
+        """An order line's name as the catalog gives it in ``lang`` (its ordered name when it has none)."""
+        def name(item: Any) -> str:
+            try:
+                return self._products.display_name(item.product_id, lang) or item.name
+            except Exception:  # noqa: BLE001 - a catalog without the product: the line's own name
+                return item.name
+        return name
+
+    def _item_names(self, item: Any) -> str:
+        """An order line's name as ordered and as the catalog names it in every language it has."""
+        names = [item.name]
+        for lang in ("en", "zh"):
+            try:
+                names.append(self._products.display_name(item.product_id, lang) or "")
+            except Exception:  # noqa: BLE001 - a catalog without the product: the line's own name
+                pass
+        return " ".join(dict.fromkeys(n for n in names if n))
 
     def _own_orders(self, intent: str, turn: Turn) -> Decision | None:
         """A signed-in customer's question about "my refund" with no order named: their own
@@ -720,7 +738,7 @@ class Router:
         if len(mine) == 1:
             slots = {**turn.state.slots, "order_id": mine[0].order_id}
             return self._orders.handle(intent, dc_replace(turn, state=dc_replace(turn.state, slots=slots)))
-        listing = _listing(mine[:5], turn.lang)
+        listing = _listing(mine[:5], turn.lang, self._line_name(turn.lang))
         events = [SlotSet("listed_orders", [o.order_id for o in mine[:5]])]
         if turn.state.active_flow != intent:
             events.append(FlowStarted(intent))

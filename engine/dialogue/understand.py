@@ -51,6 +51,7 @@ from engine.dialogue.references import (
 )
 from engine.dialogue.questions import about_unplaced_order, is_question
 from engine.flows.base import Decision, Turn
+from engine.flows.finding import request_in
 from engine.nlu.base import OUT_OF_SCOPE
 from engine.nlu.catalog import IntentCatalog
 from engine.state.events import Event, SlotSet
@@ -125,6 +126,12 @@ _MIDDLE_RE = re.compile(r"\bmiddle(?: one)?\b|中间(?:那|这|的)", re.IGNOREC
 _CONTENTS_RE = re.compile(r"\bwhat(?:'s| is| was| were)? in (?:it|that|this|there|the order|that order|that one|this one)\b|"
                           r"\bwhat did i (?:order|buy|get)\b|\b(?:which|what) items?\b|\bwhat(?:'s| is| was) it again\b|"
                           r"里面(?:有|是)|买了?(?:什么|啥)|(?:什么|哪些)东西|有哪些商品|是什么来着", re.IGNORECASE)
+# the customer's orders as a list: "can you pull up my recent orders", "我最近买过哪些东西"
+_LIST_ORDERS_RE = re.compile(
+    r"\b(?:show|pull up|list|see|check|view|bring up|look up|find)\b(?: me)?(?: all)?(?: of)? my (?:recent |last |past |"
+    r"previous |latest |open |current )?(?:orders|purchases)\b|\bwhat (?:are|were) my (?:recent |last |past )?orders\b|"
+    r"\bmy order history\b|我的(?:所有|全部)?订单(?:有哪些|列表|记录)|(?:查|看)(?:一?下)?我(?:的|最近的)(?:所有|全部)?订单|"
+    r"最近(?:的)?(?:订单|买过)(?:有)?(?:哪些|什么)|订单记录|购买记录", re.IGNORECASE)
 # checking a guess: "thats the screen protector right", "是那个充电盒吧"
 _CHECKING_RE = re.compile(r"\bright\s*\??\s*$|\bcorrect\s*\??\s*$|\bisn.?t it\s*\??\s*$|对吧|是吧|对不对|没错吧|吧\s*[?？]?\s*$",
                           re.IGNORECASE)
@@ -359,7 +366,9 @@ class Understanding:
             events.append(SlotSet("frame", frame))
         else:
             # an order answer, also to a turn the classifier missed (the flow that answered names it)
-            answered = decision.decided_by.split(":", 1)[0] if decision.route == "flow" else intent
+            # (the first order request it names: "defect:request_replacement:ask" answered a replacement)
+            answered = (next((part for part in decision.decided_by.split(":") if part in self._intents.order_intents),
+                             intent) if decision.route == "flow" else intent)
             if answered in self._intents.order_intents:
                 events.append(SlotSet("frame", {"intent": answered, "question": "", "products": []}))
         understood = turn.understood
@@ -453,6 +462,11 @@ class Understanding:
             if found is not None and found.id != current:
                 return Command("fill_order", flow, order_id=found.id, resolved_by="correction")
 
+        # the customer's orders, listed: the look-up's own question names them ("pull up my recent orders")
+        if (turn.actor.role == "customer" and not ents.order_ids and not in_order_flow and intent not in order_intents
+                and _LIST_ORDERS_RE.search(text) and "track_order" in order_intents):
+            return Command("fill_order", "track_order", resolved_by="list")
+
         # 1. an order by description, recency, comparison or its last digits
         follows_order = frame_intent in order_intents and (refers or elliptic) and intent not in order_intents
         wants_order = (in_order_flow or entry.route == "order" or bool(state.slots.get("listed_orders"))
@@ -501,6 +515,13 @@ class Understanding:
         # "so what are my options" right after an order answer: that answer again (it says what can be done)
         if (isinstance(focus_order, str) and frame_intent in order_intents and not in_order_flow
                 and not ents.order_ids and _OPTIONS_RE.search(text) and turn.actor.role == "customer"):
+            return Command("follow_up", frame_intent, order_id=focus_order)
+
+        # the same request again, in other words, right after its answer ("能不能直接给我寄个新的" after
+        # "past the replacement window"): that order's answer again (it says what can still be done)
+        if (isinstance(focus_order, str) and frame_intent in order_intents and not in_order_flow
+                and not ents.order_ids and intent in (OUT_OF_SCOPE, frame_intent) and turn.actor.role == "customer"
+                and request_in(text) == frame_intent):
             return Command("follow_up", frame_intent, order_id=focus_order)
 
         # an order question without its order after an order answer: the same order ("who's delivering it?")

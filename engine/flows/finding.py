@@ -42,6 +42,9 @@ _CUES = (
                                   r"地址|改寄|寄到.{0,4}\d|送到.{0,4}\d", re.IGNORECASE | re.ASCII)),
     ("cancel_order", re.compile(r"\bcancel|\bremove\b|\bdelete\b|\btake\b.{0,20}\boff\b|取消|删掉|删除|去掉|"
                                 r"不要了", re.IGNORECASE | re.ASCII)),
+    ("request_replacement", re.compile(r"\breplace(?:ment)?\b|\bexchange\b|\bsend (?:me )?(?:a |an )?(?:new|another|"
+                                       r"replacement|fresh)\b|换(?:个|一个|一台|一件|新|货)|寄个新|寄一个新|补发|重新(?:寄|发)",
+                                       re.IGNORECASE | re.ASCII)),
     ("return_item", re.compile(r"\breturn|send (?:it |them |that |this |one |\w+ )?back|\bbring\b.{0,20}\bback|"
                                r"退(?!款|钱)|退货", re.IGNORECASE | re.ASCII)),
     ("track_order", re.compile(r"\bship(?:ped)? (?:together|separately|with)|same (?:box|package|parcel|shipment)|"

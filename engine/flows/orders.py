@@ -307,10 +307,18 @@ class OrderFlows:
             return bool(order.returns) or order.status == "delivered"
         return True
 
-    def _ask_for_order(self, intent: str, turn: Turn, candidates: list[Order] | None = None) -> Decision:
+    def list_recent(self, turn: Turn, *, limit: int = 5) -> Decision | None:
+        """The signed-in customer's recent orders, each with what it holds and where it stands
+        ("pull up my recent orders"); the next turn picks one. None for a guest."""
+        if turn.actor.role == "anonymous" or not self.handles("track_order"):
+            return None
+        return self._ask_for_order("track_order", turn, template="orders_recent", limit=limit)
+
+    def _ask_for_order(self, intent: str, turn: Turn, candidates: list[Order] | None = None, *,
+                       template: str = "ask_order_id_recent", limit: int = 3) -> Decision:
         lang = turn.lang
         try:
-            recent = candidates or self._orders.list_orders(turn.actor, limit=3)
+            recent = candidates or self._orders.list_orders(turn.actor, limit=limit)
         except ConnectorUnavailable:
             recent = []
         extra = []
@@ -328,7 +336,7 @@ class OrderFlows:
                 else f"{o.order_id} ({_items(o, lang, self._names)}, {o.status})"
                 for o in recent
             )
-            text = self._t.render("ask_order_id_recent", lang, orders=listing)
+            text = self._t.render(template, lang, orders=listing)
         else:
             text = self._t.render("ask_order_id", lang)
         decision = self._ask(intent, turn, text)

@@ -28,13 +28,22 @@ from typing import Any
 from connectors.auth import Actor
 from knowledge.kernel.policies import return_verdict
 
-__all__ = ["SlotSpec", "FlowSpec", "Eligibility", "FLOWS", "while_processing", "within_return_window",
+__all__ = ["SlotSpec", "FlowSpec", "Eligibility", "FLOWS", "DEFECT_RE", "while_processing", "within_return_window",
            "extract_reason", "extract_address", "valid_address", "amend_address"]
 
 _REASON_RE = re.compile(
     r"because|since|too (?:small|big|large|tight|loose|short|long)|doesn'?t fit|don'?t fit|"
     r"broken|damaged|defective|faulty|stopped working|crack(?:ed|s)?|scratch(?:ed|es)|dent(?:ed)?|leak(?:s|ing|ed)?|shattered|smashed|wrong (?:size|item|colou?r)|not as described|"
     r"changed my mind|don'?t (?:need|want|like)|不合适|太小|太大|坏了|质量|不喜欢|发错|不想要|有问题|破损|裂|划痕|漏水|碎了",
+    re.IGNORECASE,
+)
+#: a report that something the customer received is faulty or damaged ("stopped charging", "充不进电")
+DEFECT_RE = re.compile(
+    r"\b(?:broken|broke|damaged|defective|faulty|crack(?:ed|s)?|scratch(?:ed|es)|torn|ripped|smashed|"
+    r"shattered|leak(?:s|ing|ed)?|not working|stopped (?:charging|turning on)|"
+    r"stopped working|(?:does ?n.?t|won.?t|will not|wont|can.?t) (?:turn on|power on|charge|work|start)|"
+    r"dead on arrival|drifts?|no sound)\b"
+    r"|坏了|摔坏|碎了|破损|裂了|裂开|裂缝|有裂|划痕|凹陷|破了|故障|开不了机|开不开机|不能开机|充不进电|充不上电|漏水|漏电|没声音|不出声|不工作|失灵|质量问题",
     re.IGNORECASE,
 )
 _ADDRESS_LEAD_RE = re.compile(
@@ -58,7 +67,7 @@ _REQUEST_RE = re.compile(r"return|send|refund|exchange|replace|order|thank|pleas
 def extract_reason(text: str) -> str | None:
     """The customer's return reason when the message gives one ("they're too small"), or a clause
     beside the request that says what is wrong ("want to return my watch, the strap gives me a rash")."""
-    if _REASON_RE.search(text):
+    if _REASON_RE.search(text) or DEFECT_RE.search(text):
         return text.strip()[:200]
     for clause in _CLAUSES_RE.split(text)[1:]:
         words = clause.split()
