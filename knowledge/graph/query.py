@@ -53,6 +53,8 @@ _BUY_RE = re.compile(r"想买|要买|买个|买双|买台|买一|买件|买款|�
 # browsing: "看看你们家的X", "show me", "what X do you have"
 _BROWSE_RE = re.compile(r"看看|瞧瞧|逛逛|\bshow\b|\bbrowse\b|\bsee (?:your|the|some|all|what)\b|"
                         r"\bwhat\b.{0,30}\b(?:do you|you guys|ya|u) (?:have|got|sell|carry)\b", re.IGNORECASE)
+# the clauses of a question: "屏幕几寸的，拿着重不重", "how big is the screen, and is it heavy"
+_CLAUSE_RE = re.compile(r"[，,；;。?？]|\band\b|\balso\b|还有|另外", re.IGNORECASE)
 _HOW_RE = re.compile(r"\bhow\b|怎么|如何|怎样", re.IGNORECASE)
 # where something is on its way: "when's the X getting here", "X啥时候到"
 _WHEN_RE = re.compile(r"\b(?:when|arriv\w*|getting here|get here|ship(?:ped|ping)?|deliver\w*|showed up|came|arrived)\b|"
@@ -268,9 +270,15 @@ class ProductQA:
                                     else f"{lab.capitalize()} of the {name}: {say.rendered(a, lang)}.", (_src(p),)))
                     keys.add(key)
                     break
-        if not out:
-            for dim in asked_dimension(question):
-                key = next((k for k in p.attributes if k in self.vocabulary.attributes
+        # a measure asked in everyday words ("重不重", "how much does it hold"): for the whole question
+        # when nothing else was asked, else for each clause that named no attribute of its own
+        # ("屏幕几寸的，拿着重不重": the screen, then the weight)
+        clauses = [question] if not out else [
+            c for c in _CLAUSE_RE.split(question)
+            if c.strip() and not any(strength >= 2 for _, strength, _ in self.vocabulary.cue_keys(c.lower(), set(p.attributes)))]
+        for clause in clauses:
+            for dim in asked_dimension(clause):
+                key = next((k for k in p.attributes if k in self.vocabulary.attributes and k not in keys
                             and self.vocabulary.attributes[k].measures(dim)), None)
                 if key is not None:
                     a = p.attributes[key]
