@@ -20,6 +20,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import logging
+import re
 import time
 from datetime import date, datetime, timezone
 from pathlib import Path
@@ -27,6 +28,7 @@ from typing import Any
 
 from connectors.auth import Actor
 from engine.dialogue.split import split_requests
+from engine.dialogue.questions import is_question
 from engine.dialogue.understand import gives_instructions
 from engine.errors import StoreError
 from engine.flows.base import Decision, Turn
@@ -54,6 +56,8 @@ from knowledge.kernel.policies import ReturnVerdict, return_verdict
 
 __all__ = ["Engine", "conversation_key"]
 
+# what names an order: "my order", "the package", "订单", "快递"
+_ORDER_NOUN_RE = re.compile(r"\b(?:orders?|package|parcel|delivery|shipment|purchase)\b|订单|单号|包裹|快递|物流", re.IGNORECASE)
 log = logging.getLogger("shopassist.engine")
 log.addFilter(PiiMaskingFilter())
 
@@ -366,11 +370,18 @@ class Engine:
         writes = self.router.catalog.order_intents - self.router.catalog.read_order_intents
         readings.sort(key=lambda r: r[1].intent.intent in writes)  # stable: the others keep their order
         decided: list[tuple[NLUResult, Decision]] = []
+        remarks = 0
         current = state
         for _, nlu in readings:
             nlu, decision = self._decide(Turn(nlu=nlu, state=current, actor=actor), None)
             if decision.route == "fallback":
                 continue  # a piece that is no request of its own ("two things")
+            if (decided and decision.decided_by.endswith(":ask") and not is_question(nlu.text)
+                    and not _ORDER_NOUN_RE.search(nlu.text)):
+                # "does it have gps? wanna track my bike rides": a remark beside the question, which
+                # names no order, is no order request ("which order?" would come from nowhere)
+                remarks += 1
+                continue
             if decided and decision.text == decided[-1][1].text:
                 continue  # two pieces asking the same thing
             decided.append((nlu, decision))
@@ -380,6 +391,8 @@ class Engine:
                 break
         if len(decided) > 1:  # a greeting or thanks beside a real request adds nothing to its answer
             decided = [(n, d) for n, d in decided if d.route != "template" or d.events] or decided
+        if len(decided) == 1 and remarks:
+            return decided[0]  # the one request beside the remarks: its own answer
         if len(decided) < 2:
             return None
         lang = decided[0][0].language

@@ -77,6 +77,9 @@ def render_unit(unit: str | None, lang: str) -> str:
     return " " + _EN_UNITS.get(low, unit)
 
 
+# (metres alone are no rating: "10 m" is as likely a cable's length)
+_ATM = re.compile(r"(\d+(?:\.\d+)?)\s*(?:atm|bar)\b|\b(\d{2,3})\s*(?:m|metres|meters|米)\s*(?:water|防水)|\bWR\s*(\d{2,3})\b",
+                  re.IGNORECASE)
 _IP = re.compile(r"\bIP\s*([0-6X])\s*([0-9X])\b", re.IGNORECASE)
 # the water digit of an IP code: what it stands, per IEC 60529, in the customer's words
 _WATER = {
@@ -104,11 +107,26 @@ _USE_WORDS = [
 
 
 def water_level(value: object) -> int | None:
-    """The water digit of an IP code (``IPX4`` -> 4, ``IP68`` -> 8); None when ``value`` is no IP code."""
+    """The water digit of an IP code (``IPX4`` -> 4, ``IP68`` -> 8), or the IP digit that stands the
+    same uses for a watch-style rating in atmospheres (``5 ATM``, ``WR50``: swimming -> 8,
+    ``3 ATM``: splashes and rain -> 4); None when ``value`` is neither."""
     m = _IP.search(str(value))
-    if not m or m.group(2).upper() == "X":
+    if m and m.group(2).upper() != "X":
+        return int(m.group(2))
+    atm = _atm(value)
+    if atm is None:
         return None
-    return int(m.group(2))
+    return 8 if atm >= 5 else 4 if atm >= 2 else 3
+
+
+def _atm(value: object) -> float | None:
+    """A water-resistance rating in atmospheres (``5 ATM``, ``10 bar``, ``50 m``, ``WR50``), or None."""
+    m = _ATM.search(str(value))
+    if not m:
+        return None
+    if m.group(1):
+        return float(m.group(1))
+    return float(m.group(2) or m.group(3)) / 10.0  # metres of static pressure: 10 m per atmosphere
 
 
 def water_use(text: str) -> str | None:
@@ -125,6 +143,12 @@ def water_meaning(value: object, lang: str = "en") -> str | None:
     level = water_level(value)
     if level is None:
         return None
+    if not (_IP.search(str(value)) and _IP.search(str(value)).group(2).upper() != "X"):
+        atm = _atm(value) or 0.0  # a watch-style rating says less than an IP code: no diving below 10 ATM
+        en, zh = (("swimming and snorkelling, not scuba diving", "游泳和浮潜，不适合水肺潜水") if atm >= 10 else
+                  ("swimming in a pool or the sea, not diving", "在泳池或海里游泳，不适合潜水") if atm >= 5 else
+                  ("splashes, sweat and rain, not swimming", "防溅水、汗水和雨水，不适合游泳"))
+        return zh if lang == "zh" else en
     en, zh = _WATER[level]
     return zh if lang == "zh" else en
 

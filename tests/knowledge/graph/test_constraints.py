@@ -72,6 +72,15 @@ def test_units_numbers_and_ratings_mean_what_they_say():
     assert "not swimming" in water_meaning("IPX7") and "swimming" in water_meaning("IP68")
 
 
+def test_watch_style_water_ratings_say_what_they_stand():
+    """A watch rated in atmospheres: 5 ATM is made for swimming, 3 ATM only for splashes; a length in
+    metres is no rating at all."""
+    assert water_level("5 ATM") == 8 and water_level("WR100") == 8 and water_level("10 bar") == 8
+    assert water_level("3 ATM") == 4 and "not swimming" in water_meaning("3 ATM")
+    assert "not diving" in water_meaning("5 ATM") and "潜水" in water_meaning("5ATM", "zh")
+    assert water_level("10 m") is None and water_level("1.5 m") is None
+
+
 # -- searching: every stated constraint holds -------------------------------------------------------
 
 @pytest.mark.parametrize("text, lang, expected", [
