@@ -321,7 +321,11 @@ class Router:
             if listed is not None:
                 return listed
         if getattr(understood, "kind", "") == OWNER_ONLY:
-            return Decision(self._t.render("order_owner_only", lang), "template", decided_by=OWNER_ONLY)
+            refused = state.slots.get("access_refused")
+            order_id = refused.get("order") if isinstance(refused, dict) and refused.get("why") == "not_found" else None
+            text = (self._t.render("order_still_not_found", lang, order_id=order_id) if isinstance(order_id, str)
+                    else self._t.render("order_owner_only", lang))
+            return Decision(text, "template", decided_by=OWNER_ONLY)
         flow = state.active_flow
         if getattr(understood, "kind", "") == OVERRIDE and getattr(understood, "resolved_by", "") != "answered":
             text = self._t.render("instructions_refused", lang)

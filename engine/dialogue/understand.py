@@ -334,10 +334,14 @@ class Understanding:
         """Events that keep this turn's frame for the next one (what an elliptical turn inherits)."""
         refused = (decision.route == "flow" and "+" not in decision.decided_by  # one request, refused whole
                    and decision.decided_by.endswith((":anonymous", ":not_found")))
-        if refused or decision.decided_by == OWNER_ONLY:
+        if refused:
             # an order this customer may not see: "she's my wife", "I'm him", "just tell me" next
             # insist on it, and the answer stays the same
-            access: list[Event] = [SlotSet("access_refused", decision.decided_by.split(":", 1)[0])]
+            ids = turn.nlu.entities.order_ids
+            access: list[Event] = [SlotSet("access_refused", {
+                "why": decision.decided_by.rsplit(":", 1)[1], "order": ids[0] if ids else None})]
+        elif decision.decided_by == OWNER_ONLY:
+            access = []  # the refusal stands as it was
         else:
             access = [SlotSet("access_refused", None)] if turn.state.slots.get("access_refused") else []
         command = turn.understood
