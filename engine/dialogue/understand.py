@@ -104,9 +104,9 @@ _CORRECTION_LEAD_RE = re.compile(
     r"|^\s*(?:不对|不是|错了)\s*[，,]?\s*(?:应该是|是|改成|改为|换成)[\s：:]*",
     re.IGNORECASE)
 # a question about where an order stands, not about what a product is
-_STATUS_Q_RE = re.compile(
-    r"\b(?:when|arriv\w*|ship(?:ped|ping|s)?|deliver\w*|track\w*|where(?:'s| is| are)|eta|carrier|courier|"
-    r"on (?:the|its|their) way|in transit|get(?:s|ting)? here|be here|show(?:s|ing)? up)\b|"
+_STATUS_Q_RE = re.compile(  # (English words bounded by what is no Latin letter: "还没ship吗")
+    r"(?<![a-z])(?:when|arriv[a-z]*|ship(?:ped|ping|s)?|deliver[a-z]*|track[a-z]*|where(?:'s| is| are)|eta|carrier|courier|"
+    r"on (?:the|its|their) way|in transit|get(?:s|ting)? here|be here|show(?:s|ing)? up)(?![a-z])|"
     r"到哪|在路上|(?:啥|什么)时候|几号|发货|发了|快递|物流|送到|到了|签收|单号", re.IGNORECASE)
 # a model code: letters then digits, or digits then letters ("W8", "X400", "S5", "5G" excluded by length)
 _CODE_RE = re.compile(r"(?<![A-Za-z0-9])(?:[A-Za-z]{1,3}\d{1,4}[A-Za-z]?|\d{1,4}[A-Za-z]{1,2}\d*)(?![A-Za-z0-9])")
@@ -489,6 +489,13 @@ class Understanding:
                     return Command("answer_attribute", "product_question", order_id=found.id,
                                    product_ids=(item,), resolved_by=found.by)
                 new_intent = flow if in_order_flow and intent not in order_intents else intent
+                if (intent == OUT_OF_SCOPE and found.by == "description" and not in_order_flow
+                        and frame_intent not in order_intents
+                        and not state.slots.get("listed_orders") and is_question(text)
+                        and not _STATUS_Q_RE.search(flat) and request_in(text) is None):
+                    # "电脑那单…能分期吗": a question about something else that names an order in
+                    # passing, no request about the order: the store's answers, not its status
+                    return Command(intent=intent)
                 if intent not in order_intents and not in_order_flow:
                     if frame_intent in order_intents:
                         new_intent = frame_intent  # "and the x200 one?" after an order answer
