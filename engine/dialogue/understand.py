@@ -116,6 +116,9 @@ _BUY_NOW_RE = re.compile(r"\bcan i (?:order|buy|get|purchase)\b|\b(?:is|are) (?:
 # what can be done now: "so what are my options", "那怎么办"
 _OPTIONS_RE = re.compile(r"\bwhat (?:are|r) my options\b|\bwhat (?:can|should|do) i do\b|\bnow what\b|\bwhat now\b|"
                          r"\bany (?:other )?options\b|怎么办|有什么办法|还能怎么|那咋办|咋整", re.IGNORECASE)
+# how to do something to what was just answered: "how do I redirect it then", "那这个怎么弄"
+_HOW_IT_RE = re.compile(r"\bhow (?:do|can|should|would) (?:i|we) [a-z]+(?: [a-z]+)? (?:it|them|that|this one)\b|"
+                        r"(?:这个|那个|它)?(?:该)?怎么(?:弄|办理|操作|处理)", re.IGNORECASE)
 # a budget: "预算是1300", "under 300", "make it 500 max"
 _BUDGET_RE = re.compile(r"预算|以内|以下|之内|\bbudget\b|\bunder\s*\$?\d|\bbelow\s*\$?\d|\bup to\s*\$?\d|"
                         r"\bmax(?:imum)?\s*\$?\d|\$?\d+\s*max\b|\bless than\s*\$?\d|\d+\s*(?:美元|块|元|刀|bucks|dollars)",
@@ -523,9 +526,12 @@ class Understanding:
                 and (_CONTENTS_RE.search(text) or (_CHECKING_RE.search(text) and self._names_item_of(turn, focus_order)))):
             return Command("follow_up", frame_intent, order_id=focus_order, resolved_by="contents")
 
-        # "so what are my options" right after an order answer: that answer again (it says what can be done)
+        # "so what are my options" right after an order answer: that answer again (it says what can be done);
+        # so is "how do I redirect it then", which no request of its own makes
         if (isinstance(focus_order, str) and frame_intent in order_intents and not in_order_flow
-                and not ents.order_ids and _OPTIONS_RE.search(text) and turn.actor.role == "customer"):
+                and not ents.order_ids and turn.actor.role == "customer"
+                and (_OPTIONS_RE.search(text) or (intent == OUT_OF_SCOPE and _HOW_IT_RE.search(text)
+                                                   and request_in(text) is None and not ents.product_ids))):
             return Command("follow_up", frame_intent, order_id=focus_order)
 
         # the same request again, in other words, right after its answer ("能不能直接给我寄个新的" after
