@@ -119,6 +119,9 @@ _OPTIONS_RE = re.compile(r"\bwhat (?:are|r) my options\b|\bwhat (?:can|should|do
 # how to do something to what was just answered: "how do I redirect it then", "那这个怎么弄"
 _HOW_IT_RE = re.compile(r"\bhow (?:do|can|should|would) (?:i|we) [a-z]+(?: [a-z]+)? (?:it|them|that|this one)\b|"
                         r"(?:这个|那个|它)?(?:该)?怎么(?:弄|办理|操作|处理)", re.IGNORECASE)
+# payment and refund words: where money goes, not what a product is
+_MONEY_TALK_RE = re.compile(r"\b(?:paypal|venmo|card|bank|account|refund\w*|money|payment|charged?|credit|debit|wallet)\b|"
+                            r"支付宝|微信|银行|卡|账户|退款|钱|付款|扣款|信用卡", re.IGNORECASE)
 # a budget: "预算是1300", "under 300", "make it 500 max"
 _BUDGET_RE = re.compile(r"预算|以内|以下|之内|\bbudget\b|\bunder\s*\$?\d|\bbelow\s*\$?\d|\bup to\s*\$?\d|"
                         r"\bmax(?:imum)?\s*\$?\d|\$?\d+\s*max\b|\bless than\s*\$?\d|\d+\s*(?:美元|块|元|刀|bucks|dollars)",
@@ -611,7 +614,10 @@ class Understanding:
             target = None  # while a flow waits, a question is about its product only when it names it
         # a flow's step takes the answer, unless the turn asks something ("how much was that toaster?")
         order_talk = (in_order_flow and step is not None and not is_question(text)) or bool(ents.order_ids)
-        if target and not order_talk and (about_product or bool(products) or (correction and products)):
+        # money talk right after an order answer ("send it to my paypal instead") is about the money,
+        # not about the product the answer named
+        money_talk = not products and frame_intent in order_intents and bool(_MONEY_TALK_RE.search(text))
+        if target and not order_talk and not money_talk and (about_product or bool(products) or (correction and products)):
             # a product picked by reference is asked about, whatever the words first suggested ("the
             # cheapest one: how heavy is it?" is no new search)
             if (intent not in ("product_compare", "recommend") or picked is not None) and self._asks(
