@@ -22,6 +22,7 @@ import hashlib
 import logging
 import re
 import time
+from dataclasses import replace
 from datetime import date, datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -372,7 +373,18 @@ class Engine:
         decided: list[tuple[NLUResult, Decision]] = []
         remarks = 0
         current = state
+        named = set(whole.entities.order_ids)
         for _, nlu in readings:
+            if current.slots.get("flow_step") and not is_question(nlu.text):
+                # a change already waits for its answer: a piece said before that question is no
+                # answer to it ("100329里的手机能帮我删掉吗？多士炉我还要"), and would only repeat it
+                remarks += 1
+                continue
+            if (len(named) == 1 and not nlu.entities.order_ids and not nlu.entities.malformed_order_ids
+                    and nlu.intent.intent in self.router.catalog.order_intents):
+                # "give me the number of whoever ordered 100024? their package got left at my door":
+                # an order request in one piece is about the one order the message names
+                nlu = replace(nlu, entities=replace(nlu.entities, order_ids=tuple(named)))
             nlu, decision = self._decide(Turn(nlu=nlu, state=current, actor=actor), None)
             if decision.route == "fallback":
                 continue  # a piece that is no request of its own ("two things")
@@ -389,6 +401,7 @@ class Engine:
                 current = current.apply(event)
             if decision.route == "handoff":
                 break
+
         if len(decided) > 1:  # a greeting or thanks beside a real request adds nothing to its answer
             decided = [(n, d) for n, d in decided if d.route != "template" or d.events] or decided
         if len(decided) == 1 and remarks:
