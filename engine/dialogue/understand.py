@@ -122,6 +122,9 @@ _HOW_IT_RE = re.compile(r"\bhow (?:do|can|should|would) (?:i|we) [a-z]+(?: [a-z]
 # payment and refund words: where money goes, not what a product is
 _MONEY_TALK_RE = re.compile(r"\b(?:paypal|venmo|card|bank|account|refund\w*|money|payment|charged?|credit|debit|wallet)\b|"
                             r"支付宝|微信|银行|卡|账户|退款|钱|付款|扣款|信用卡", re.IGNORECASE)
+# how far apart two prices are: "how much more would I pay", "差多少钱", "贵多少"
+_PRICE_GAP_RE = re.compile(r"\bhow much (?:more|less|extra|cheaper|pricier)\b|\bprice difference\b|\bdifference in price\b|"
+                           r"差(?:多少|几)|(?:贵|便宜)(?:了)?多少|差价", re.IGNORECASE)
 # a budget: "预算是1300", "under 300", "make it 500 max"
 _BUDGET_RE = re.compile(r"预算|以内|以下|之内|\bbudget\b|\bunder\s*\$?\d|\bbelow\s*\$?\d|\bup to\s*\$?\d|"
                         r"\bmax(?:imum)?\s*\$?\d|\$?\d+\s*max\b|\bless than\s*\$?\d|\d+\s*(?:美元|块|元|刀|bucks|dollars)",
@@ -603,6 +606,11 @@ class Understanding:
         if (not products and len(listed) >= 2 and not in_order_flow and _WHICH_RE.search(text)
                 and self._asks_comparison is not None and self._asks_comparison(text)):
             return Command("compare", "product_compare", product_ids=tuple(listed))  # "哪双轻一点" over the list
+        # "how much more would I be paying" right after two products were compared: their prices, side by side
+        compared = [i for i in (frame.get("products") or []) if isinstance(i, str)] if isinstance(frame, dict) else []
+        if (not products and frame_intent == "product_compare" and len(compared) >= 2 and not in_order_flow
+                and _PRICE_GAP_RE.search(text)):
+            return Command("compare", "product_compare", product_ids=tuple(compared[:2]))
         # "do they come with a warranty" after a question about two products: about each of them
         named_before = [i for i in (frame.get("named") or []) if isinstance(i, str)] if isinstance(frame, dict) else []
         if (not products and len(named_before) >= 2 and frame_intent == "product_question" and _PLURAL_RE.search(text)

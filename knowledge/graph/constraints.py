@@ -327,7 +327,8 @@ def _ordering(q: ProductQuery, t: str, vocab: CatalogVocabulary, keys: set[str] 
 
 _COMPARATIVES: list[tuple[re.Pattern[str], str, str | None]] = [
     (re.compile(r"cheaper|less expensive|more affordable|lower price|便宜|实惠|价格低", re.I), "asc", "price"),
-    (re.compile(r"pricier|more expensive|贵", re.I), "desc", "price"),
+    (re.compile(r"pricier|more expensive|贵|how much (?:more|extra) (?:would|will|do|does|is|am|are)|"
+                r"how much (?:more|extra)$|pay(?:ing)? (?:more|extra)", re.I), "desc", "price"),
     (re.compile(r"better rated|higher rated|rated higher|评分高|评价好|口碑好", re.I), "desc", "rating"),
     (re.compile(r"lighter|weighs less|轻", re.I), "asc", "mass"),
     (re.compile(r"heavier|weighs more|重", re.I), "desc", "mass"),

@@ -463,6 +463,13 @@ class ProductQA:
             return (f"两款一样：{show(a)}。" if lang == "zh" else f"Both are the same here: {show(a)}.")
         win, lose = (a, b) if (va < vb) == (direction == "asc") else (b, a)
         en, zh = word
+        if key == "price":  # by how much: what the customer pays more or less
+            gap = f"{self._cur}{abs(float(win.price) - float(lose.price)):,.2f}"
+            if lang == "zh":
+                return (f"{win.display_name(lang)}{zh}，差{gap}：{show(win)}，"
+                        f"{lose.display_name(lang)}是{show(lose)}。")
+            return (f"The {win.display_name(lang)} is {en} by {gap}: {show(win)} vs {show(lose)} "
+                    f"for the {lose.display_name(lang)}.")
         if lang == "zh":
             return f"{win.display_name(lang)}{zh}：{show(win)}，{lose.display_name(lang)}是{show(lose)}。"
         verb = "has" if en.startswith("the ") else "is"
