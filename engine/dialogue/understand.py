@@ -51,7 +51,7 @@ from engine.dialogue.references import (
 )
 from engine.dialogue.questions import about_unplaced_order, is_question
 from engine.flows.base import Decision, Turn
-from engine.flows.finding import request_in
+from engine.flows.finding import makes_request, request_in
 from engine.nlu.base import OUT_OF_SCOPE
 from engine.nlu.catalog import IntentCatalog
 from engine.state.events import Event, SlotSet
@@ -550,7 +550,12 @@ class Understanding:
         # an order question without its order after an order answer: the same order ("who's delivering it?")
         if (intent == OUT_OF_SCOPE and not in_order_flow and frame_intent in self._intents.read_order_intents
                 and (ents.order_ids or (focus_order and _ORDER_CUE_RE.search(text)))):
-            return Command("follow_up", frame_intent, order_id=ents.order_ids[0] if ents.order_ids else focus_order)
+            # (the request its words make, when the classifier leaned to it: "就是不想要了，退吧" after a
+            # refund quote starts the return)
+            ranked = turn.nlu.intent.ranking[0][0] if turn.nlu.intent.ranking else None
+            asked = ranked if (ranked in order_intents - self._intents.read_order_intents
+                               and makes_request(text, ranked)) else frame_intent
+            return Command("follow_up", asked, order_id=ents.order_ids[0] if ents.order_ids else focus_order)
 
         # 2. a product by comparison, "the other one", the item the bot just named, or description
         salient = self._salient_products(state)

@@ -60,6 +60,15 @@ _FOLLOW_UPS = ("track_order", "refund_status", "return_item")  # may go on with 
 _IF_RE = re.compile(r"\b(?:if|suppose|in case)\b|如果|要是|假如|万一", re.IGNORECASE | re.ASCII)
 
 
+def makes_request(text: str, intent: str) -> bool:
+    """Whether the words make the order request ``intent`` ("退吧": ``return_item``); a question
+    about money ("退到哪了", "how much back") makes no return, and a "what if" makes no request."""
+    rx = _CUE.get(intent)
+    if _IF_RE.search(text) or (intent == "return_item" and _MONEY_RE.search(text)):
+        return False  # "and if I return both?" asks what would happen
+    return bool(rx is not None and rx.search(text))
+
+
 def request_in(text: str) -> str | None:
     """The order request the words make ("send it back": ``return_item``), or None."""
     for intent, rx in _CUES:
