@@ -321,10 +321,9 @@ class Router:
             if listed is not None:
                 return listed
         if getattr(understood, "kind", "") == OWNER_ONLY:
-            refused = state.slots.get("access_refused")
-            order_id = refused.get("order") if isinstance(refused, dict) and refused.get("why") == "not_found" else None
-            text = (self._t.render("order_still_not_found", lang, order_id=order_id) if isinstance(order_id, str)
-                    else self._t.render("order_owner_only", lang))
+            # (the order's number is not said again: a reply names no order the message does not)
+            text = self._t.render("order_still_not_found" if state.slots.get("access_refused") == "not_found"
+                                  else "order_owner_only", lang)
             return Decision(text, "template", decided_by=OWNER_ONLY)
         flow = state.active_flow
         if getattr(understood, "kind", "") == OVERRIDE and getattr(understood, "resolved_by", "") != "answered":

@@ -346,9 +346,8 @@ class Understanding:
         if refused:
             # an order this customer may not see: "she's my wife", "I'm him", "just tell me" next
             # insist on it, and the answer stays the same
-            ids = turn.nlu.entities.order_ids
-            access: list[Event] = [SlotSet("access_refused", {
-                "why": decision.decided_by.rsplit(":", 1)[1], "order": ids[0] if ids else None})]
+            # (why only: the number of an order that is not theirs is kept nowhere)
+            access: list[Event] = [SlotSet("access_refused", decision.decided_by.rsplit(":", 1)[1])]
         elif decision.decided_by == OWNER_ONLY:
             access = []  # the refusal stands as it was
         else:
