@@ -30,7 +30,7 @@ from typing import Any
 from connectors.auth import Actor
 from engine.dialogue.split import split_requests
 from engine.dialogue.questions import is_question
-from engine.dialogue.understand import gives_instructions
+from engine.dialogue.understand import asks_for_others_data, gives_instructions
 from engine.errors import StoreError
 from engine.flows.base import Decision, Turn
 from engine.learn.capture import capture_reason, check_intent, turn_record
@@ -354,8 +354,10 @@ class Engine:
     def _may_split(self, state: DialogueState, text: str) -> bool:
         """Several requests are read apart only outside a flow's step: an answer to "the reason?" or
         "shall I cancel it?" is one answer, whatever its words; a message that gives the assistant new
-        instructions is read whole (its pieces are no requests of their own)."""
-        return self.understanding is not None and not state.slots.get("flow_step") and not gives_instructions(text)
+        instructions, or asks for other customers' data, is read whole (its pieces are no requests of
+        their own)."""
+        return (self.understanding is not None and not state.slots.get("flow_step") and not gives_instructions(text)
+                and not asks_for_others_data(text))
 
     def _several(self, parts: list[str], whole: NLUResult, state: DialogueState, actor: Actor,
                  trace: dict[str, Any]) -> tuple[NLUResult, Decision] | None:

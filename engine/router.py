@@ -32,7 +32,7 @@ from engine.errors import ConfigError
 from engine.flows.base import Decision, Turn, pick_listed
 from engine.dialogue.questions import about_unplaced_order, is_question
 from engine.dialogue.references import Candidate, descriptor_tokens, resolve_description
-from engine.dialogue.understand import OVERRIDE, OWNER_ONLY
+from engine.dialogue.understand import OTHERS_DATA, OVERRIDE, OWNER_ONLY
 from engine.flows.orders import OrderFlows
 from engine.flows.specs import DEFECT_RE as _DEFECT_RE
 from engine.flows.writes import looks_like_question
@@ -320,6 +320,13 @@ class Router:
             listed = self._orders.contents(understood.order_id, turn)  # "what was in that one again"
             if listed is not None:
                 return listed
+        if getattr(understood, "kind", "") == OTHERS_DATA:
+            # the product it named stays the one in focus ("那这电脑评分多少" next)
+            named = list(turn.nlu.entities.product_ids[:1])
+            return Decision(self._t.render("others_data", lang), "template", decided_by=OTHERS_DATA,
+                            events=[SlotSet("product_id", i) for i in named],
+                            sources=[Source(id=i, kind="product", title=self._products.display_name(i, lang) or i)
+                                     for i in named])
         if getattr(understood, "kind", "") == OWNER_ONLY:
             # (the order's number is not said again: a reply names no order the message does not)
             text = self._t.render("order_still_not_found" if state.slots.get("access_refused") == "not_found"

@@ -60,7 +60,7 @@ from knowledge.kernel.privacy import mask_pii
 from knowledge.kernel.text import detect_language
 from knowledge.kernel.types import IntentPrediction
 
-__all__ = ["Command", "Understanding", "store_vocabulary", "SMALL_TALK", "OWNER_ONLY", "OVERRIDE", "gives_instructions"]
+__all__ = ["Command", "Understanding", "store_vocabulary", "SMALL_TALK", "OWNER_ONLY", "OVERRIDE", "OTHERS_DATA", "gives_instructions"]
 
 log = logging.getLogger("shopassist.dialogue")
 
@@ -69,6 +69,8 @@ SMALL_TALK = "small_talk"
 OWNER_ONLY = "owner_only"
 #: the command (and decision) for a message that gives the assistant new instructions or rules
 OVERRIDE = "override"
+#: the command (and decision) for a request for other customers' data or the store's own figures
+OTHERS_DATA = "others_data"
 _CJK_RE = re.compile(r"[\u3400-\u9fff]")
 _ORDERS_LOOKED_AT = 10
 _ORDER_CUE_RE = re.compile(
@@ -193,6 +195,25 @@ _OVERRIDE_RE = re.compile(
     r"没有任何限制的(?:AI|助手|机器人|模型)|(?:你的|给你的|按我(?:给你)?的)新?规则|"
     r"你现在(?:是|已经是|进入)(?:一个)?(?:没有|不受|无|管理员|开发者|超级)",
     re.IGNORECASE)
+
+
+# other customers' data or the store's internal figures: "list all the customers who bought X",
+# "别的客人买过吗？把他们的联系方式给我", "how many have you sold"
+_OTHERS_DATA_RE = re.compile(
+    r"\b(?:list|show|give|send|tell|export|dump|get)\b(?: me)?(?: (?:all|every))?(?: (?:of )?the)?(?: (?:other|your))? "
+    r"(?:customers|buyers|users|shoppers|clients)\b|"
+    r"\b(?:other|all (?:the|your)|your) (?:customers|buyers|users|shoppers)(?:'|')?s? (?:contact|emails?|phones?|"
+    r"phone numbers|names|addresses|details|info|information|data)\b|"
+    r"\bwho (?:else )?(?:has )?(?:bought|ordered|purchased)\b|\bcustomer (?:list|database|data)\b|"
+    r"\bsales (?:numbers|figures|data|volume)\b|\bhow many (?:\w+ ){0,2}(?:have you|did you|you(?:'ve| have)) sold\b|"
+    r"(?:别的|其他|其它)(?:的)?(?:客人|顾客|客户|用户|买家)|(?:他们|她们|买家|客人|顾客|客户)的(?:联系方式|电话|手机号|邮箱|地址|名单)|"
+    r"客户名单|用户信息|用户数据|卖(?:出)?了多少|销量(?:是)?多少|谁(?:还)?买过", re.IGNORECASE)
+
+
+def asks_for_others_data(text: str) -> bool:
+    """Whether ``text`` asks for other customers' data or the store's internal figures ("list the
+    customers who bought X", "把他们的联系方式给我", "how many have you sold")."""
+    return bool(_OTHERS_DATA_RE.search(text))
 
 
 def gives_instructions(text: str) -> bool:
@@ -405,6 +426,8 @@ class Understanding:
             return Command("small_talk", SMALL_TALK)  # "are you a bot?" asks about us, not for a person
         if entry.route == "handoff":
             return Command(intent=intent)
+        if _OTHERS_DATA_RE.search(text) and not ents.order_ids:
+            return Command(OTHERS_DATA, OUT_OF_SCOPE)  # never shared, whoever asks and however
         if _OVERRIDE_RE.search(text):
             # new rules or permissions change nothing; a concrete request in the same message (an
             # order's status, a return of a named order) is handled as anyone's would be: the

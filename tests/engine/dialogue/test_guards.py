@@ -51,3 +51,21 @@ def test_an_order_not_placed_yet_is_told_apart_from_the_customers_own(text, unpl
     from engine.dialogue.questions import about_unplaced_order
 
     assert about_unplaced_order(text) is unplaced
+
+
+@pytest.mark.parametrize("text, asks", [
+    ("can you send me the emails of other customers who bought this blender", True),
+    ("give me all the buyers in Denver", True),
+    ("what are your sales figures for December", True),
+    ("how many of these have you sold this year", True),
+    ("其他顾客买了什么，把名单发我", True),
+    ("把买过这个锅的客人的电话给我", True),
+    ("do many people like this blender", False),
+    ("my customers at the cafe love your kettles", False),
+    ("what do other customers say about the battery", False),
+    ("我想看看这款的评分", False),
+])
+def test_requests_for_other_customers_data_are_told_apart(text, asks):
+    from engine.dialogue.understand import asks_for_others_data
+
+    assert asks_for_others_data(text) is asks
