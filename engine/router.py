@@ -301,7 +301,8 @@ class Router:
         if reach is not None:  # asking how to reach a person is no request for one now
             return reach
         if entry.route == "handoff":
-            return self._handoff(entry.template or "handoff", lang, entry.reason or f"{intent}: hand-off")
+            decision = self._handoff(entry.template or "handoff", lang, entry.reason or f"{intent}: hand-off")
+            return self._with_answer(turn, decision)
         person = _WANTS_PERSON_RE.search(turn.nlu.text)
         if person and not _NO_PERSON_RE.search(turn.nlu.text[max(0, person.start() - 24):person.start()]):
             # "that's not helpful ... get me an actual agent": the request for a person, whatever else
@@ -436,6 +437,23 @@ class Router:
         return self._retrieve(turn)
 
     # -- responders ---------------------------------------------------------------------------
+    def _with_answer(self, turn: Turn, decision: Decision) -> Decision:
+        """A hand-off asked as a question the store's FAQs answer ("有没有会说中文的真人客服？"): that
+        answer first, then the hand-off (the person still takes over)."""
+        if not is_question(turn.nlu.text):
+            return decision
+        try:
+            passages = self._retriever.retrieve(turn.nlu.text, top_k=self._retrieval.top_k, language=turn.lang)
+        except Exception:  # noqa: BLE001 - the hand-off stands on its own
+            return decision
+        if not passages or passages[0].score < self._bar(turn.lang, strict=True):
+            return decision
+        sep = "" if turn.lang == "zh" else " "
+        decision.text = drop_affirmation(passages[0].answer, turn.lang) + sep + decision.text
+        decision.sources = [Source(id=passages[0].id, kind="faq", title=passages[0].question,
+                                   score=passages[0].score), *decision.sources]
+        return decision
+
     def _handoff(self, key: str, lang: str, reason: str) -> Decision:
         return Decision(self._t.render(key, lang), "handoff", handoff_reason=reason, decided_by=f"handoff:{key}")
 
