@@ -127,6 +127,8 @@ _MONEY_TALK_RE = re.compile(r"\b(?:paypal|venmo|card|bank|account|refund\w*|mone
 # how far apart two prices are: "how much more would I pay", "差多少钱", "贵多少"
 _PRICE_GAP_RE = re.compile(r"\bhow much (?:more|less|extra|cheaper|pricier)\b|\bprice difference\b|\bdifference in price\b|"
                            r"差(?:多少|几)|(?:贵|便宜)(?:了)?多少|差价", re.IGNORECASE)
+# what the customer has: "same day as my x200 earbuds?", "我的耳机呢"
+_MINE_RE = re.compile(r"\bmy\b|我的|我买的|我那", re.IGNORECASE)
 # a budget: "预算是1300", "under 300", "make it 500 max"
 _BUDGET_RE = re.compile(r"预算|以内|以下|之内|\bbudget\b|\bunder\s*\$?\d|\bbelow\s*\$?\d|\bup to\s*\$?\d|"
                         r"\bmax(?:imum)?\s*\$?\d|\$?\d+\s*max\b|\bless than\s*\$?\d|\d+\s*(?:美元|块|元|刀|bucks|dollars)",
@@ -468,7 +470,7 @@ class Understanding:
         # a product named with a question about it is a product question, even in an order's words
         # ("field of view on the eye 6 cam i ordered?")
         # (unless it names an order by its item right after order talk: "充电盒那单呢", "and the backpack one?")
-        order_by_item = (bool(_ORDER_CUE_RE.search(flat)) or refers or elliptic) and (
+        order_by_item = (bool(_ORDER_CUE_RE.search(flat)) or refers or elliptic or bool(_MINE_RE.search(flat))) and (
             frame_intent in order_intents or bool(state.slots.get("listed_orders"))) and not is_question(
             self._without_name(text, ents.product_ids[0]) if ents.product_ids else text)
         if (ents.product_ids and intent not in order_intents and not ents.order_ids and not (in_order_flow and step)
@@ -503,7 +505,8 @@ class Understanding:
             return Command("fill_order", "track_order", resolved_by="list")
 
         # 1. an order by description, recency, comparison or its last digits
-        follows_order = frame_intent in order_intents and (refers or elliptic) and intent not in order_intents
+        follows_order = frame_intent in order_intents and intent not in order_intents and (
+            refers or elliptic or bool(ents.product_ids and _MINE_RE.search(flat)))  # "same day as my x200s?"
         wants_order = (in_order_flow or entry.route == "order" or bool(state.slots.get("listed_orders"))
                        or bool(_ORDER_CUE_RE.search(flat)) or follows_order) and not (
             not in_order_flow and about_unplaced_order(text))  # "if I order a laptop now, ...": none of theirs
