@@ -293,7 +293,7 @@ def _cue_at(t: str, vocab: CatalogVocabulary, key: str) -> int:
 
 
 def _ordering(q: ProductQuery, t: str, vocab: CatalogVocabulary, keys: set[str] | None) -> None:
-    numeric = {k for k, a in vocab.attributes.items() if a.kind in ("number", "water") and (keys is None or k in keys)}
+    numeric = sorted(k for k, a in vocab.attributes.items() if a.kind in ("number", "water") and (keys is None or k in keys))
     for rx, direction, implied in _SUPERLATIVES:
         m = rx.search(t)
         if not m:
@@ -342,7 +342,9 @@ def comparison_key(text: str, vocab: CatalogVocabulary, keys: set[str]) -> tuple
     """What "which is cheaper / lighter / has the bigger battery" compares: ``(price | rating | key, direction)``,
     among attribute ``keys`` both products carry; None when the text asks no such question."""
     t = _normalise(text)
-    numeric = {k for k in keys if vocab.attributes.get(k) and vocab.attributes[k].kind in ("number", "water", "bool")}
+    # in a fixed order (a set's order changes between processes): "续航" and "保修期" both measure time,
+    # and the same question must pick the same one every run
+    numeric = sorted(k for k in keys if vocab.attributes.get(k) and vocab.attributes[k].kind in ("number", "water", "bool"))
     named = vocab.cue_keys(t, numeric)
     for rx, direction, implied in _COMPARATIVES:
         m = rx.search(t)
@@ -369,7 +371,7 @@ def comparison_key(text: str, vocab: CatalogVocabulary, keys: set[str]) -> tuple
 # how customers ask for a measure without naming the catalog's label: the dimension of its unit
 _DIMENSION_WORDS: list[tuple[str, re.Pattern[str]]] = [
     ("volume", re.compile(r"\bhold|how much (?:water|liquid|coffee|tea|milk)|how many (?:cups|litres|liters)|"
-                          r"装多少|装得|能装|多少毫升|几升|多大容量", re.I)),
+                          r"装多少|装得|能装|多少毫升|几升|多大容量|容量|容积", re.I)),
     ("mass", re.compile(r"heavy|weigh|多重|重不重|几斤|几克|多少克", re.I)),
     ("power", re.compile(r"watt|how powerful|功率|几瓦|多少瓦", re.I)),
     ("time", re.compile(r"how long (?:does|will|can) (?:it|the battery|they) (?:last|run|go)|between charges|battery|"

@@ -583,9 +583,11 @@ class ProductQA:
         q.brands = [b for b in q.brands if b not in own_brands]
         if within:
             q.within, q.types, q.relative_to = tuple(within), [], None
-            if q.order is None:
-                keys = set.intersection(*[set(p.attributes) for p in (self._catalog.get(i) for i in within) if p])
-                q.order = comparison_key(question, self.vocabulary, keys)
+            keys = set.intersection(*[set(p.attributes) for p in (self._catalog.get(i) for i in within) if p])
+            if q.order is None or (q.order[0] not in ("price", "rating") and q.order[0] not in keys):
+                # an ordering on what these products have ("哪个电池最耐用" over mice: their battery
+                # life, not a battery capacity only power banks list)
+                q.order = comparison_key(question, self.vocabulary, keys) or q.order
         elif context and q.types:
             own = self._own_types(q.types, context)
             wanted = [t for t in q.types if t not in own]

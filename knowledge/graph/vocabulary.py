@@ -477,7 +477,7 @@ class CatalogVocabulary:
             for key in self._stem_index.get(stem(w), ()) if len(w) >= 3 else ():
                 if key not in best and (keys is None or key in keys):
                     best[key] = (2, latin.find(f" {w} "))
-        return sorted(((k, st, pos) for k, (st, pos) in best.items()), key=lambda c: (-c[1], c[2]))
+        return sorted(((k, st, pos) for k, (st, pos) in best.items()), key=lambda c: (-c[1], c[2], c[0]))  # ties: by key
 
     def word_scores(self, text: str, rows: np.ndarray) -> np.ndarray:
         """A lexical relevance score (sum of idf of shared words) for each of ``rows``."""
