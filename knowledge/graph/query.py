@@ -21,6 +21,7 @@ Example:
 from __future__ import annotations
 
 import re
+from typing import Any
 
 from knowledge.kernel.types import Fact
 from knowledge.kernel.types import Source
@@ -55,6 +56,21 @@ _BROWSE_RE = re.compile(r"看看|瞧瞧|逛逛|\bshow\b|\bbrowse\b|\bsee (?:your
                         r"\bwhat\b.{0,30}\b(?:do you|you guys|ya|u) (?:have|got|sell|carry)\b", re.IGNORECASE)
 # the clauses of a question: "屏幕几寸的，拿着重不重", "how big is the screen, and is it heavy"
 _CLAUSE_RE = re.compile(r"[，,；;。?？]|\band\b|\balso\b|还有|另外", re.IGNORECASE)
+# the parts of a text value that enumerates options: "regular and wide", "black/white", "红色、蓝色"
+_ENUM_RE = re.compile(r"\s+(?:and|or)\s+|\s*[,/、，和或]\s*", re.IGNORECASE)
+def _options(value: Any, *, enumerations_only: bool = False) -> list | None:
+    """The options an attribute value offers: a list's items, or the parts of a text that
+    enumerates ("regular and wide"); a plain text is one option (None with ``enumerations_only``)."""
+    if isinstance(value, list):
+        return value
+    if isinstance(value, str):
+        parts = [v.strip() for v in _ENUM_RE.split(value) if v.strip()]
+        if len(parts) >= 2:
+            return parts
+        return None if enumerations_only else parts
+    return None
+
+
 _HOW_RE = re.compile(r"\bhow\b|怎么|如何|怎样", re.IGNORECASE)
 # where something is on its way: "when's the X getting here", "X啥时候到"
 _WHEN_RE = re.compile(r"\b(?:when|arriv\w*|getting here|get here|ship(?:ped|ping)?|deliver\w*|showed up|came|arrived)\b|"
@@ -297,9 +313,10 @@ class ProductQA:
                 "compatible_os" in p.attributes or "os" in p.attributes):
             return None  # "does it work with iOS": the platform answer says it with its reason
         for key, a in p.attributes.items():
-            if not isinstance(a.value, list):
+            values = _options(a.value, enumerations_only=True)
+            if values is None:
                 continue
-            for item in a.value:
+            for item in values:
                 word = str(item).lower()
                 zh = value_zh(key, word)  # "有没有海军蓝的"
                 if (len(word) >= 2 and _names_value(word, low)) or (zh and zh in question):
@@ -310,11 +327,13 @@ class ProductQA:
                     return Fact(text, (_src(p),)), key
         # a value other products have for the same attribute, and this one lacks: no, with what it has
         for key, a in p.attributes.items():
-            if not isinstance(a.value, list):
+            own_values = _options(a.value)
+            if own_values is None:
                 continue
-            own = {str(v).lower() for v in a.value}
+            own = {str(v).lower() for v in own_values}
             for word in self._list_values().get(key, ()):
-                if word not in own and word in low and _names_value(word, low):
+                if (word not in own and word in low and _names_value(word, low)
+                        and not any(_names_value(word, o) for o in own)):  # "mesh" is in "engineered mesh"
                     name, lab = p.display_name(lang), say.label(a, lang)
                     shown = self._list_values()[key][word]
                     text = (f"没有，{name}的{lab}是{say.value(a, lang)}，不包括{shown}。" if lang == "zh"
@@ -329,9 +348,10 @@ class ProductQA:
             values: dict[str, dict[str, str]] = {}
             for p in self._catalog:
                 for key, a in p.attributes.items():
-                    if isinstance(a.value, list):
+                    options = _options(a.value, enumerations_only=True)
+                    if options is not None:
                         seen = values.setdefault(key, {})
-                        for v in a.value:
+                        for v in options:
                             if len(w := str(v).lower()) >= 3:
                                 seen.setdefault(w, str(v))
             self._values = values
