@@ -69,7 +69,10 @@ def descriptor_tokens(text: str) -> set[str]:
     """The describing tokens of ``text``: English word stems (stop words and referring words out)
     and Chinese character bigrams (single characters only for one-character runs)."""
     lowered = text.lower()
-    out = {_stem(w) for w in _WORD_RE.findall(lowered) if w not in EN_STOPWORDS and w not in _REFERRING}
+    words = [w for w in _WORD_RE.findall(lowered) if w not in EN_STOPWORDS and w not in _REFERRING]
+    out = {_stem(w) for w in words}
+    # "-ies" is "-y" (batteries) or "-ie" (hoodies, cookies): both forms, whichever the catalog writes
+    out.update(w[:-1] for w in words if len(w) > 4 and w.endswith("ies"))
     for run in _CJK_RUN_RE.findall(lowered):
         if len(run) == 1:
             continue

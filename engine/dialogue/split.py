@@ -30,6 +30,12 @@ _ZH_JOINS = re.compile(r"\s*[，,。；;]?\s*(?:还有(?:就是)?(?!货|吗|么|
 _PREFIX = re.compile(r"^\s*(?:(?:two|2|three|3|a couple of|couple) (?:things|questions|q'?s)\s*[-:,]?|"
                      r"(?:两|三|几)(?:个|件)(?:问题|事)[:：，,]?)\s*", re.IGNORECASE)
 _MIN_CHARS = 4
+# a statement that only bounds what was asked before it ("what shoes should she get? shes a size 5",
+# "推荐个耳机？预算500以内"): part of that request
+_BOUND = re.compile(r"\bsize\s*\d|\d\s*码|\bbudget\b|\bunder\s*\$?\d|\bbelow\s*\$?\d|\bmax(?:imum)?\s*\$?\d|"
+                    r"预算|以内|以下|之内", re.IGNORECASE)
+_ASKS = re.compile(r"[?？]|\b(?:what|which|where|when|how|why|who|can|could|do|does|is|are|will)\b|吗|呢|什么|哪|怎么|多少",
+                   re.IGNORECASE)
 # a piece that only says which one ("the ru ware one", "that blue one", "就是蓝色那个"): it qualifies
 # the piece before it, it asks nothing of its own
 _QUALIFIER = re.compile(r"(?:i mean |i meant |like )?(?:the|that|this)\b[\w\s'-]{0,40}\bones?[.!]*"
@@ -48,7 +54,7 @@ def split_requests(text: str, *, max_parts: int = 3) -> list[str]:
     parts = [p for p in parts if p and len(p) >= (2 if re.search(r"[\u3400-\u9fff]", p) else _MIN_CHARS)]
     merged: list[str] = []
     for part in parts:
-        if merged and _QUALIFIER.fullmatch(part):
+        if merged and (_QUALIFIER.fullmatch(part) or (_BOUND.search(part) and not _ASKS.search(part))):
             merged[-1] = f"{merged[-1]} {part}"
         else:
             merged.append(part)

@@ -1057,5 +1057,7 @@ class Understanding:
             return False
         if _ORDER_CUE_RE.search(turn.nlu.text) or _PRICE_STOCK_RE.search(turn.nlu.text):
             return False
+        if descriptor_tokens(turn.nlu.text) & self._catalog_words():
+            return False  # "navy hoodies?": words of the catalog's products are no small talk
         known, total = self._vocab.share(turn.nlu.text)
         return total == 0 or known * 3 < total

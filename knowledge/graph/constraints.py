@@ -22,7 +22,7 @@ import re
 from dataclasses import dataclass, field
 
 from .meaning import CN_NUMBER, UNITS, WATER_USES, cn_number, unit_of, water_use
-from .vocabulary import CatalogVocabulary, norm_words
+from .vocabulary import CatalogVocabulary, is_size_label, norm_words
 
 __all__ = ["AttrConstraint", "ProductQuery", "understand", "comparison_key", "asked_dimension"]
 
@@ -268,15 +268,26 @@ def _features(q: ProductQuery, t: str, vocab: CatalogVocabulary, keys: set[str] 
             q.attrs.append(AttrConstraint(key, "==", 0.0 if neg else 1.0, vocab.attributes[key].label))
             have.add(key)
     latin = " " + " ".join(norm_words(t)) + " "
+    size = _SIZE_RE.search(t)
+    if size:  # "shes a size 5", "有没有42码的": the sizes a product comes in
+        value = size.group(1) or size.group(2)
+        for key, info in vocab.attributes.items():
+            if (key not in have and (keys is None or key in keys) and info.kind == "text"
+                    and (is_size_label(info.label) or is_size_label(info.label_zh)) and value in vocab.values.get(key, {})):
+                q.attrs.append(AttrConstraint(key, "in", value, f"size {value}" if q.lang != "zh" else f"{value}码"))
+                have.add(key)
+                break
     for key, values in vocab.values.items():
         if key in have or (keys is not None and key not in keys):
             continue
-        hits = [v for v in values if (f" {v} " in latin if v.isascii() else v in t)]
+        # (a bare number is matched only as a size, above: "5k twice a week" names none)
+        hits = [v for v in values if not re.fullmatch(r"[\d.]+", v) and (f" {v} " in latin if v.isascii() else v in t)]
         hits = [v for v in hits if not any(v != o and v in o for o in hits) and not any(v in ty for ty in q.types)]
         if hits:
             q.attrs.append(AttrConstraint(key, "in", "|".join(sorted(hits)), " ".join(hits)))
 
 
+_SIZE_RE = re.compile(r"\bsize\s*(\d{1,2}(?:\.5)?)(?![\d.])|(?<![\d.])(\d{1,2}(?:\.5)?)\s*(?:码|号鞋|号的鞋)", re.IGNORECASE)
 _NEGATION = re.compile(r"(?:without|\bno\b|\bnot\b|\bnon\b|\bnever\b|\b(?:is|are|does|do|did|was|were|wo|ca|has|have)n'?t\b|"
                        r"\b(?:is|are|does|do|was|has|have)\s+not\b|no need for|free of|"
                        r"不带|不要|不用|不需要|无需|免|无)[^,，。;；]{0,12}$")

@@ -673,7 +673,11 @@ class ProductQA:
     def _result_fact(self, r: SearchResult, lang: str) -> Fact:
         """The asked fact first: the best pick for an ordering, or what fits; or, honestly, the closest."""
         q, picks = r.query, r.products
-        keys = [c.key for c in q.attrs] + ([q.order[0]] if q.order and q.order[0] not in ("price", "rating") else [])
+        # (a value picked from a long list — "size 5" of fifteen sizes — is said in the heading, not listed per product)
+        long_lists = {c.key for c in q.attrs if c.op == "in" and isinstance(getattr(picks[0].attributes.get(c.key), "value", None), list)
+                      and len(picks[0].attributes[c.key].value) > 3}
+        keys = [c.key for c in q.attrs if c.key not in long_lists] + (
+            [q.order[0]] if q.order and q.order[0] not in ("price", "rating") else [])
         keys = list(dict.fromkeys(k for k in keys if k in self.vocabulary.attributes))
         first = picks[0]
         lead = ""

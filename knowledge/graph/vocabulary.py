@@ -493,12 +493,20 @@ class CatalogVocabulary:
 
 _MISSING = object()
 #: the layout of :meth:`CatalogVocabulary.tables`; a store build's tables of another layout are not read
-TABLES_VERSION = 1
+TABLES_VERSION = 2  # 2: sizes keep their numbers as values ("size 5")
 
 
 def _fits(doc: dict, count: int, synonyms: dict[str, str] | None) -> bool:
     """Whether a store build's tables are for a catalog of ``count`` products learned without synonyms."""
     return doc.get("version") == TABLES_VERSION and doc.get("count") == count and not synonyms and doc.get("synonyms") is None
+
+
+_SIZE_LABEL_RE = re.compile(r"\bsizes?\b|尺码|尺寸|码数|鞋码", re.IGNORECASE)
+
+
+def is_size_label(label: str | None) -> bool:
+    """Whether an attribute's label names clothing or shoe sizes ("available sizes", "可选尺码")."""
+    return bool(label and _SIZE_LABEL_RE.search(label))
 
 
 def _reading(a, info: AttributeInfo):
@@ -516,8 +524,12 @@ def _reading(a, info: AttributeInfo):
     if info.kind == "bool":
         return (1.0 if v else 0.0) if isinstance(v, bool) else None
     words = []
+    sizes = is_size_label(info.label) or is_size_label(info.label_zh)
     for item in (v if isinstance(v, list) else [v]):
         word = " ".join(norm_words(str(item)))
+        if sizes and re.fullmatch(r"\d{1,3}(?:\.\d)?", str(item).strip()):
+            words.append(str(item).strip())  # a size is a number ("size 5"): searched only as a size
+            continue
         # a bare number ("101" keys) is no word to match: "under $101" names a price, not a value
         if len(word) >= 2 and word not in COMMON_WORDS and not re.fullmatch(r"[\d. ]+", word):
             words.append(word)

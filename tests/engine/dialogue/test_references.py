@@ -145,3 +145,10 @@ def test_a_piece_that_only_says_which_one_stays_with_the_question_before_it(text
 
 def test_a_question_about_the_other_one_is_still_a_request_of_its_own():
     assert split_requests("is it waterproof? and the other one?") == ["is it waterproof?", "and the other one?"]
+
+
+def test_a_size_or_budget_stated_after_a_question_is_part_of_it():
+    """"what shoes should she get? shes a size 5": the size bounds that request, it is none of its own."""
+    assert split_requests("which boots would you pick? i'm a size 9") == ["which boots would you pick? i'm a size 9"]
+    assert split_requests("推荐个耳机？预算500以内") == ["推荐个耳机？预算500以内"]
+    assert len(split_requests("where is my order? what is your return policy")) == 2
