@@ -218,7 +218,9 @@ def colour_zh(value: str) -> str | None:
 
 
 def value_zh(key: str, value: str) -> str | None:
-    """A colour's or a material's Chinese name (by the attribute's key), or None."""
+    """A colour's or a material's Chinese name (by the attribute's key: a colour, a material, a fill,
+    a fabric...), or None."""
     low = key.lower()
-    table = COLOURS_ZH if "colo" in low else MATERIALS_ZH if "material" in low else None
+    table = (COLOURS_ZH if "colo" in low else
+             MATERIALS_ZH if re.search(r"material|fill|fabric|lining|upper|shell|insulation", low) else None)
     return table.get(value.strip().lower()) if table else None

@@ -325,6 +325,19 @@ class ProductQA:
                     text = (f"有的，{name}的{lab}包括{item}（{say.value(a, lang)}）。" if lang == "zh"
                             else f"Yes: {item} is listed for the {name} ({lab}: {say.value(a, lang)}).")
                     return Fact(text, (_src(p),)), key
+        # a single text value the question names ("里面填的是羽绒还是棉", "is the shell nylon?"): what it is
+        for key, a in p.attributes.items():
+            if not isinstance(a.value, str) or _options(a.value, enumerations_only=True) is not None:
+                continue
+            word = a.value.strip().lower()
+            zh = value_zh(key, word)
+            if (len(word) >= 3 and _names_value(word, low)) or (zh and zh in question):
+                name, lab = p.display_name(lang), say.label(a, lang)
+                shown = zh if lang == "zh" and zh else a.value
+                choice = bool(re.search(r"还是|\bor\b", low))  # "A or B?": which one, no yes
+                text = (f"{'' if choice else '是的，'}{name}的{lab}是{shown}。" if lang == "zh"
+                        else f"{'' if choice else 'Yes: '}{'the' if not choice else 'The'} {name}'s {lab} is {shown}.")
+                return Fact(text, (_src(p),)), key
         # a value other products have for the same attribute, and this one lacks: no, with what it has
         for key, a in p.attributes.items():
             own_values = _options(a.value)
