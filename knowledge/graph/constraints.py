@@ -379,6 +379,35 @@ def comparison_key(text: str, vocab: CatalogVocabulary, keys: set[str]) -> tuple
     return None
 
 
+def comparison_keys(text: str, vocab: CatalogVocabulary, keys: set[str]) -> list[tuple[str, str]]:
+    """Every ``(key, direction)`` a comparison asks ("哪个更轻更便宜": weight, then price), the first
+    as :func:`comparison_key` reads it; empty when it asks none."""
+    first = comparison_key(text, vocab, keys)
+    if first is None:
+        return []
+    out = [first]
+    t = _normalise(text)
+    numeric = sorted(k for k in keys if vocab.attributes.get(k) and vocab.attributes[k].kind in ("number", "water", "bool"))
+    for rx, direction, implied in _COMPARATIVES:
+        if implied is None or not rx.search(t):
+            continue  # only the words that say what they compare ("cheaper", "lighter")
+        if implied in ("price", "rating"):
+            got = (implied, direction)
+        else:
+            dims = [k for k in numeric if vocab.attributes[k].measures(implied)]
+            got = (dims[0], direction) if dims else None
+        if got is not None and got[0] not in {k for k, _ in out}:
+            out.append(got)
+    # in the order the question says them
+    return sorted(out, key=lambda kd: _said_at(t, kd[0]))
+
+
+def _said_at(t: str, key: str) -> int:
+    at = [m.start() for rx, _, implied in _COMPARATIVES if implied for m in [rx.search(t)] if m
+          and (implied == key or (implied not in ("price", "rating") and key not in ("price", "rating")))]
+    return min(at) if at else 0
+
+
 # how customers ask for a measure without naming the catalog's label: the dimension of its unit
 _DIMENSION_WORDS: list[tuple[str, re.Pattern[str]]] = [
     ("volume", re.compile(r"\bhold|how much (?:water|liquid|coffee|tea|milk)|how many (?:cups|litres|liters)|"

@@ -28,7 +28,7 @@ from knowledge.kernel.types import Source
 
 from . import answers as say
 from .catalog import Catalog, Product
-from .constraints import ProductQuery, asked_dimension, comparison_key, understand
+from .constraints import ProductQuery, asked_dimension, comparison_key, comparison_keys, understand
 from .meaning import WATER_USES, render_unit, value_zh, water_level, water_meaning, water_use
 from .search import ProductSearch, SearchResult
 from .vocabulary import CatalogVocabulary, norm_words, singular
@@ -447,16 +447,15 @@ class ProductQA:
             return []
         a, b = products
         shared = [k for k in a.attributes if k in b.attributes]
-        asked = comparison_key(question, self.vocabulary, set(shared)) if question else None
-        parts: list[str] = []
-        if asked is not None:
-            parts.append(self._decide(a, b, *asked, lang))
-        key_done = asked[0] if asked else None
-        if key_done != "price":
+        asked_all = comparison_keys(question, self.vocabulary, set(shared)) if question else []
+        asked = asked_all[0] if asked_all else None
+        parts: list[str] = [self._decide(a, b, key, direction, lang) for key, direction in asked_all[:2]]
+        done = {key for key, _ in asked_all[:2]}
+        if "price" not in done:
             parts.append(f"{say.name(a, lang)}售价{self.price(a)}，{say.name(b, lang)}售价{self.price(b)}。" if lang == "zh"
                          else f"The {a.display_name(lang)} costs {self.price(a)}; the {b.display_name(lang)} "
                               f"costs {self.price(b)}.")
-        differ = [k for k in shared if k != key_done and a.attributes[k].value != b.attributes[k].value]
+        differ = [k for k in shared if k not in done and a.attributes[k].value != b.attributes[k].value]
         differ = differ[:2] if asked is not None else differ[:3]
         for k in differ:
             x, y = a.attributes[k], b.attributes[k]
