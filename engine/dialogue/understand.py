@@ -643,8 +643,10 @@ class Understanding:
             return Command("compare", "product_compare", product_ids=tuple(compared[:2]))
         # "do they come with a warranty" after a question about two products: about each of them
         named_before = [i for i in (frame.get("named") or []) if isinstance(i, str)] if isinstance(frame, dict) else []
+        # (a policy word — "warranty" — about the products just named is about them: their listings say it)
         if (not products and len(named_before) >= 2 and frame_intent == "product_question" and _PLURAL_RE.search(text)
-                and not _WHICH_RE.search(text) and is_question(text) and intent in (OUT_OF_SCOPE, "product_question")
+                and not _WHICH_RE.search(text) and is_question(text)
+                and intent in (OUT_OF_SCOPE, "product_question", "policy_question")
                 and self._asks(text, named_before[0], turn.lang)):
             return Command("answer_attribute", "product_question", product_ids=tuple(named_before[:3]), resolved_by="focus")
         target = products[0] if products else focus
