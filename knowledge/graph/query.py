@@ -42,7 +42,8 @@ _WHICH_RE = re.compile(r"\bwhich\b|\bboth\b|\bvs\.?\b|versus|\beither\b|\bor\b|\
 # a request for products, as against a question about the one in context
 _REQUEST_RE = re.compile(r"recommend|suggest|option|looking for|\bany\b|do you (?:have|sell|carry)|got any|show me|"
                          r"\bfor (?:it|this|that|my|her|him)\b|alternative|instead|"
-                         r"推荐|有没有|有哪些|有什么|想买|要买|想要|想换|哪些|配套|配什么|你们有|有卖|适合|换个|来个|"
+                         r"\bwhat (?:\w+ ){1,2}(?:fits?|go(?:es)? with|works? with|are compatible)\b|"
+                         r"推荐|有没有|有哪些|有什么|有啥|想买|要买|想要|想换|哪些|配套|配什么|你们有|有卖|适合|换个|来个|"
                          r"有\s*\S{0,12}\s*吗", re.IGNORECASE)
 # what the customer already has: "my X", "the X I bought", "我的X", "我买的"
 _OWN_RE = re.compile(r"\b(?:my|mine|i (?:bought|ordered|got|received))\b|我的|我买|我那|我收到", re.IGNORECASE)
