@@ -533,6 +533,10 @@ class Understanding:
                 if intent not in order_intents and not in_order_flow:
                     if frame_intent in order_intents:
                         new_intent = frame_intent  # "and the x200 one?" after an order answer
+                        cue = request_in(text)
+                        ranked = turn.nlu.intent.ranking[0][0] if turn.nlu.intent.ranking else None
+                        if cue is not None and cue != frame_intent and cue == ranked:
+                            new_intent = cue  # "can I send back just the headset?" after a delivery answer
                     elif intent != OUT_OF_SCOPE and _STATUS_Q_RE.search(flat):
                         # "ur useless. where are my earbuds": the question inside the complaint
                         new_intent = self._intents.entry(OUT_OF_SCOPE).with_order_id or intent

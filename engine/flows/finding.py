@@ -45,7 +45,7 @@ _CUES = (
     ("request_replacement", re.compile(r"\breplace(?:ment)?\b|\bexchange\b|\bsend (?:me )?(?:a |an )?(?:new|another|"
                                        r"replacement|fresh)\b|换(?:个|一个|一台|一件|新|货)|寄个新|寄一个新|补发|重新(?:寄|发)",
                                        re.IGNORECASE | re.ASCII)),
-    ("return_item", re.compile(r"\breturn|send (?:it |them |that |this |one |\w+ )?back|\bbring\b.{0,20}\bback|"
+    ("return_item", re.compile(r"\breturn|send (?:\w+ ){0,2}back|\bbring\b.{0,20}\bback|"
                                r"退(?!款|钱)|退货", re.IGNORECASE | re.ASCII)),
     ("track_order", re.compile(r"\bship(?:ped)? (?:together|separately|with)|same (?:box|package|parcel|shipment)|"
                                r"\btracking\b|签收|一起发|分开发|到了吗|到哪了|啥时候到|什么时候到", re.IGNORECASE | re.ASCII)),
