@@ -121,6 +121,9 @@ _OPTIONS_RE = re.compile(r"\bwhat (?:are|r) my options\b|\bwhat (?:can|should|do
 # how to do something to what was just answered: "how do I redirect it then", "那这个怎么弄"
 _HOW_IT_RE = re.compile(r"\bhow (?:do|can|should|would) (?:i|we) [a-z]+(?: [a-z]+)? (?:it|them|that|this one)\b|"
                         r"(?:这个|那个|它)?(?:该)?怎么(?:弄|办理|操作|处理)", re.IGNORECASE)
+# how to do something: "how do i do the warranty thing", "怎么申请保修"
+_PROCESS_RE = re.compile(r"\bhow (?:do|can|should|would) (?:i|we|you) [a-z]+|"
+                         r"怎么(?:申请|办理|操作|弄)|如何(?:申请|办理|操作)", re.IGNORECASE)
 # payment and refund words: where money goes, not what a product is
 _MONEY_TALK_RE = re.compile(r"\b(?:paypal|venmo|card|bank|account|refund\w*|money|payment|charged?|credit|debit|wallet)\b|"
                             r"支付宝|微信|银行|卡|账户|退款|钱|付款|扣款|信用卡", re.IGNORECASE)
@@ -660,8 +663,11 @@ class Understanding:
         order_talk = (in_order_flow and step is not None and not is_question(text)) or bool(ents.order_ids)
         # money talk right after an order answer ("send it to my paypal instead") is about the money,
         # not about the product the answer named
-        money_talk = not products and frame_intent in order_intents and bool(_MONEY_TALK_RE.search(text))
-        if target and not order_talk and not money_talk and (about_product or bool(products) or (correction and products)):
+        # (and "how do I do the warranty thing": how to do something — a claim, a set-up — is the
+        # store's how-to, not a value of the product in focus)
+        elsewhere = not products and (bool(frame_intent in order_intents and _MONEY_TALK_RE.search(text))
+                                      or bool(_PROCESS_RE.search(text)))
+        if target and not order_talk and not elsewhere and (about_product or bool(products) or (correction and products)):
             # a product picked by reference is asked about, whatever the words first suggested ("the
             # cheapest one: how heavy is it?" is no new search)
             if (intent not in ("product_compare", "recommend") or picked is not None) and self._asks(
