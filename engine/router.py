@@ -32,7 +32,7 @@ from engine.errors import ConfigError
 from engine.flows.base import Decision, Turn, pick_listed
 from engine.dialogue.questions import about_unplaced_order, is_question
 from engine.dialogue.references import Candidate, descriptor_tokens, resolve_description
-from engine.dialogue.understand import OTHERS_DATA, OVERRIDE, OWNER_ONLY
+from engine.dialogue.understand import OTHERS_DATA, OVERRIDE, OWNER_ONLY, asks_how_to
 from engine.flows.orders import OrderFlows
 from engine.flows.specs import DEFECT_RE as _DEFECT_RE
 from engine.flows.writes import looks_like_question
@@ -504,6 +504,8 @@ class Router:
 
     def _product(self, intent: str, turn: Turn) -> Decision | None:
         lang, text, ents = turn.lang, turn.nlu.text, turn.nlu.entities
+        if intent == "product_question" and not ents.product_ids and asks_how_to(text):
+            return None  # "how do I pair it": the FAQs' how-to, not the product in focus's values
         ids = list(ents.product_ids)
         remembered = turn.state.slots.get("product_id")
         listed = turn.state.slots.get("listed_products") or []

@@ -60,7 +60,7 @@ from knowledge.kernel.privacy import mask_pii
 from knowledge.kernel.text import detect_language
 from knowledge.kernel.types import IntentPrediction
 
-__all__ = ["Command", "Understanding", "store_vocabulary", "SMALL_TALK", "OWNER_ONLY", "OVERRIDE", "OTHERS_DATA", "gives_instructions"]
+__all__ = ["Command", "Understanding", "store_vocabulary", "SMALL_TALK", "OWNER_ONLY", "OVERRIDE", "OTHERS_DATA", "asks_how_to", "gives_instructions"]
 
 log = logging.getLogger("shopassist.dialogue")
 
@@ -219,6 +219,12 @@ def asks_for_others_data(text: str) -> bool:
     """Whether ``text`` asks for other customers' data or the store's internal figures ("list the
     customers who bought X", "把他们的联系方式给我", "how many have you sold")."""
     return bool(_OTHERS_DATA_RE.search(text))
+
+
+def asks_how_to(text: str) -> bool:
+    """Whether ``text`` asks how to do something ("how do I pair it", "怎么申请保修"): a how-to the
+    store's FAQs answer, not a value of a product."""
+    return bool(_PROCESS_RE.search(text))
 
 
 def gives_instructions(text: str) -> bool:
