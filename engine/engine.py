@@ -28,9 +28,9 @@ from pathlib import Path
 from typing import Any
 
 from connectors.auth import Actor
-from engine.dialogue.split import split_requests
+from engine.dialogue.guards import asks_for_others_data, gives_instructions
 from engine.dialogue.questions import is_question
-from engine.dialogue.understand import asks_for_others_data, gives_instructions
+from engine.dialogue.split import split_requests
 from engine.errors import StoreError
 from engine.flows.base import Decision, Turn
 from engine.learn.capture import capture_reason, check_intent, turn_record
@@ -59,6 +59,7 @@ __all__ = ["Engine", "conversation_key"]
 
 # what names an order: "my order", "the package", "订单", "快递"
 _ORDER_NOUN_RE = re.compile(r"\b(?:orders?|package|parcel|delivery|shipment|purchase)\b|订单|单号|包裹|快递|物流", re.IGNORECASE)
+
 log = logging.getLogger("shopassist.engine")
 log.addFilter(PiiMaskingFilter())
 
@@ -403,7 +404,6 @@ class Engine:
                 current = current.apply(event)
             if decision.route == "handoff":
                 break
-
         if len(decided) > 1:  # a greeting or thanks beside a real request adds nothing to its answer
             decided = [(n, d) for n, d in decided if d.route != "template" or d.events] or decided
         if len(decided) == 1 and remarks:

@@ -30,9 +30,10 @@ from typing import Any
 
 from engine.errors import ConfigError
 from engine.flows.base import Decision, Turn, pick_listed
+from engine.dialogue.guards import asks_how_to
 from engine.dialogue.questions import about_unplaced_order, is_question
 from engine.dialogue.references import Candidate, descriptor_tokens, resolve_description
-from engine.dialogue.understand import OTHERS_DATA, OVERRIDE, OWNER_ONLY, asks_how_to
+from engine.dialogue.understand import OTHERS_DATA, OVERRIDE, OWNER_ONLY
 from engine.flows.orders import OrderFlows
 from engine.flows.specs import DEFECT_RE as _DEFECT_RE
 from engine.flows.writes import looks_like_question
@@ -63,8 +64,6 @@ _STOP_RE = re.compile(r"never ?mind|forget (?:it|that|about it)|cancel (?:that r
 def _moves_flow(event: object, owned: frozenset[str]) -> bool:
     """Whether ``event`` would move a waiting flow (start or end one, or set a slot it owns)."""
     return isinstance(event, (FlowStarted, FlowCompleted)) or (isinstance(event, SlotSet) and event.name in owned)
-# a defect or damage report (service recovery, not a delivery status or a policy quote)
-# how to reach the store's people: "what's your phone number", "and an email address?", "客服电话多少"
 # a request to be passed to a person, inside whatever else the message says
 _WANTS_PERSON_RE = re.compile(
     r"\b(?:get|give|put|transfer|connect|pass|send|escalate) (?:me|this|us)(?: (?:to|with|through to|over to))? "
@@ -77,6 +76,7 @@ _WANTS_PERSON_RE = re.compile(
 # right before it: "I don't want to talk to a human", "不用转人工"
 _NO_PERSON_RE = re.compile(r"(?:\b(?:don'?t|do not|no need to|never)\b(?: \w+){0,3}\s*|(?:不用|不要|不需要|别|无需)\s*)$",
                            re.IGNORECASE)
+# how to reach the store's people: "what's your phone number", "and an email address?", "客服电话多少"
 _CONTACT_RE = re.compile(
     r"\b(?:your|ur|customer service|support|store'?s?)\s+(?:phone(?: number)?|number|e-?mail(?: address)?|"
     r"contact(?: details| info)?|hotline)\b|\b(?:call|phone|e-?mail|reach|contact) (?:you|u|your (?:team|support|agents?)|support)\b|"

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from engine.dialogue.understand import gives_instructions
+from engine.dialogue.guards import asks_for_others_data, gives_instructions
 
 
 @pytest.mark.parametrize("text", [
@@ -66,6 +66,4 @@ def test_an_order_not_placed_yet_is_told_apart_from_the_customers_own(text, unpl
     ("我想看看这款的评分", False),
 ])
 def test_requests_for_other_customers_data_are_told_apart(text, asks):
-    from engine.dialogue.understand import asks_for_others_data
-
     assert asks_for_others_data(text) is asks
