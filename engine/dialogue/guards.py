@@ -44,9 +44,9 @@ _OVERRIDE_RE = re.compile(
     r"\bsystem (?:prompt|override)\b|\bsystem (?:message|note|notice|instruction)s?\s*:|"
     r"\b(?:admin|developer|god|privileged|debug|dan|unrestricted|jailbreak) mode\b|"
     r"\byou(?:'re| are) now (?:in |a |an |the |no longer\b|free\b|unrestricted\b|allowed\b|dan\b)|"
-    r"\bfrom now on,? you\b|\bnew rules?\s*[:：]|(?:^|[\s'\"(\[<])(?:assistant|system)\s*:|</?\s*(?:system|user|assistant)\s*>|"
+    r"\bfrom now on,? you\b|\bnew rules?\s*[:：]|(?:^|[\n'\"(\[<])\s*(?:assistant|system)\s*:|</?\s*(?:system|user|assistant)\s*>|"
     r"\bpretend (?:you(?:'re| are)|to be)\b|\bjailbreak|"
-    r"(?:忽略|无视|不要管)[^。！？\n]{0,12}(?:规则|指令|设定|限制|任务)|[【\[(（]\s*系统[^】\])）]{0,6}[】\])）]|"
+    r"(?:忽略|无视|不要管)[^。！？\n]{0,12}(?:规则|指令|设定|限制|任务)|[【\[]\s*系统(?:通知|消息|提示|指令|公告|管理员)?\s*[】\]]|"
     r"系统(?:指令|命令|提示词)|系统(?:通知|消息|设定)\s*[:：]|管理员(?:已)?(?:授权|批准|模式)|开发者模式|越狱|提示词|"
     r"没有任何限制的(?:AI|助手|机器人|模型)|(?:你的|给你的|按我(?:给你)?的)新?规则|"
     r"你现在(?:是|已经是|进入)(?:一个)?(?:没有|不受|无|管理员|开发者|超级)",

@@ -67,3 +67,12 @@ def test_an_order_not_placed_yet_is_told_apart_from_the_customers_own(text, unpl
 ])
 def test_requests_for_other_customers_data_are_told_apart(text, asks):
     assert asks_for_others_data(text) is asks
+
+
+@pytest.mark.parametrize("text", [
+    "my phone's operating system: iOS 17, will the x200 work with it",
+    "我的手机(系统是iOS)能用这个耳机吗",
+    "手机系统（安卓）支持吗",
+])
+def test_a_system_named_in_passing_is_no_instruction(text):
+    assert not gives_instructions(text)
