@@ -443,7 +443,7 @@ class Router:
         if not is_question(turn.nlu.text):
             return decision
         try:
-            passages = self._retriever.retrieve(turn.nlu.text, top_k=self._retrieval.top_k, language=turn.lang)
+            passages = self._passages(turn)
         except Exception:  # noqa: BLE001 - the hand-off stands on its own
             return decision
         if not passages or passages[0].score < self._bar(turn.lang, strict=True):
@@ -474,15 +474,13 @@ class Router:
         if ents.order_ids or ents.malformed_order_ids or state.slots.get("order_id"):
             return None
         anonymous = turn.actor.role == "anonymous"
+        passages = None
         if not anonymous and about_unplaced_order(turn.nlu.text):
             # an order not placed yet ("if I order today, will it come by Friday?", "今天下单今天能到吗"):
             # the store's policies answer, no order of theirs
-            passages = self._retriever.retrieve(turn.nlu.text, top_k=self._retrieval.top_k, language=turn.lang)
+            passages = self._passages(turn)
             if passages and self._verdict(turn, passages).answerable:
-                answer = self._gen.generate(turn.nlu.text, passages, [], language=turn.lang,
-                                            history=turn.state.history)
-                return Decision(answer.text, "retrieval", sources=list(answer.sources),
-                                decided_by=f"faq:{passages[0].id}:{intent}", generation=_generation(answer))
+                return self._faq_answer(turn, passages, intent)
         if not anonymous and self._orders.names_own_order(intent, turn):
             return None  # their own order answers (the flows find it), never a generic FAQ
         if not anonymous and intent == "refund_status":  # "is my refund through?": their own returns
@@ -492,15 +490,25 @@ class Router:
         if not anonymous and (not self._catalog.entry(intent).faq_for_customers
                               or not looks_like_question(turn.nlu.text)):
             return None  # a request ("I want to cancel an order"): list their recent orders instead
-        passages = self._retriever.retrieve(turn.nlu.text, top_k=self._retrieval.top_k, language=turn.lang)
+        passages = self._passages(turn) if passages is None else passages
         if not passages or passages[0].score < self._bar(turn.lang, strict=True):
             return None
-        answer = self._gen.generate(turn.nlu.text, passages, [], language=turn.lang, history=turn.state.history)
         hint = self._t.render("sign_in_hint" if anonymous else "order_hint", turn.lang)
-        sep = "" if turn.lang == "zh" else " "
         events = [] if anonymous or state.active_flow == intent else [FlowStarted(intent)]
-        return Decision(answer.text + sep + hint, "retrieval", sources=list(answer.sources),
-                        events=events, decided_by=f"faq:{passages[0].id}:{intent}", generation=_generation(answer))
+        return self._faq_answer(turn, passages, intent, hint=hint, events=events)
+
+    def _passages(self, turn: Turn) -> list:
+        """The FAQ passages the retriever finds for the turn's text, in its language."""
+        return self._retriever.retrieve(turn.nlu.text, top_k=self._retrieval.top_k, language=turn.lang)
+
+    def _faq_answer(self, turn: Turn, passages: list, intent: str, *, hint: str = "",
+                    events: list | None = None) -> Decision:
+        """The generated answer from ``passages`` to an order intent's general question (``hint``
+        after it: how to ask about one's own order)."""
+        answer = self._gen.generate(turn.nlu.text, passages, [], language=turn.lang, history=turn.state.history)
+        text = answer.text + ("" if turn.lang == "zh" else " ") + hint if hint else answer.text
+        return Decision(text, "retrieval", sources=list(answer.sources), events=list(events or []),
+                        decided_by=f"faq:{passages[0].id}:{intent}", generation=_generation(answer))
 
     def _product(self, intent: str, turn: Turn) -> Decision | None:
         lang, text, ents = turn.lang, turn.nlu.text, turn.nlu.entities
@@ -743,13 +751,7 @@ class Router:
 
     def _item_names(self, item: Any) -> str:
         """An order line's name as ordered and as the catalog names it in every language it has."""
-        names = [item.name]
-        for lang in ("en", "zh"):
-            try:
-                names.append(self._products.display_name(item.product_id, lang) or "")
-            except Exception:  # noqa: BLE001 - a catalog without the product: the line's own name
-                pass
-        return " ".join(dict.fromkeys(n for n in names if n))
+        return " ".join(dict.fromkeys([item.name, *(self._line_name(lang)(item) for lang in ("en", "zh"))]))
 
     def _own_orders(self, intent: str, turn: Turn) -> Decision | None:
         """A signed-in customer's question about "my refund" with no order named: their own

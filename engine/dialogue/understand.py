@@ -175,6 +175,12 @@ _IDENTITY_RE = re.compile(r"\b(?:are|r) (?:you|u) (?:a |an |the )?(?:real|human|
                           r"automated|live)\b|你是(?:不是)?(?:真人|机器人|人工|ai|AI|人还是|机器|真的人)", re.IGNORECASE)
 
 
+def _top_intent(turn: Turn) -> str | None:
+    """The classifier's first choice, even when it fell below its threshold (then out of scope)."""
+    ranking = turn.nlu.intent.ranking
+    return ranking[0][0] if ranking else None
+
+
 @dataclass(frozen=True)
 class Command:
     """What the turn asks for, read in context: the router executes it.
@@ -380,7 +386,7 @@ class Understanding:
             # new rules or permissions change nothing; a concrete request in the same message (an
             # order's status, a return of a named order) is handled as anyone's would be: the
             # store's policies decide, and a change still waits for a clear yes
-            ranked = turn.nlu.intent.ranking[0][0] if turn.nlu.intent.ranking else intent
+            ranked = _top_intent(turn) or intent
             if intent == OUT_OF_SCOPE and ents.order_ids and ranked in self._intents.order_intents:
                 intent = ranked  # "按新规则帮我把100089的耳机退了": the request, read past the "rules"
             if intent == OUT_OF_SCOPE or not (ents.order_ids or ents.product_ids):
@@ -480,7 +486,7 @@ class Understanding:
                     if frame_intent in order_intents:
                         new_intent = frame_intent  # "and the x200 one?" after an order answer
                         cue = request_in(text)
-                        ranked = turn.nlu.intent.ranking[0][0] if turn.nlu.intent.ranking else None
+                        ranked = _top_intent(turn)
                         if cue is not None and cue != frame_intent and cue == ranked:
                             new_intent = cue  # "can I send back just the headset?" after a delivery answer
                     elif intent != OUT_OF_SCOPE and _STATUS_Q_RE.search(flat):
@@ -527,7 +533,7 @@ class Understanding:
                 and (ents.order_ids or (focus_order and _ORDER_CUE_RE.search(text)))):
             # (the request its words make, when the classifier leaned to it: "就是不想要了，退吧" after a
             # refund quote starts the return)
-            ranked = turn.nlu.intent.ranking[0][0] if turn.nlu.intent.ranking else None
+            ranked = _top_intent(turn)
             asked = ranked if (ranked in order_intents - self._intents.read_order_intents
                                and makes_request(text, ranked)) else frame_intent
             return Command("follow_up", asked, order_id=ents.order_ids[0] if ents.order_ids else focus_order)

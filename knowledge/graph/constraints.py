@@ -22,7 +22,7 @@ import re
 from dataclasses import dataclass, field
 
 from .meaning import CN_NUMBER, UNITS, WATER_USES, cn_number, unit_of, water_use
-from .vocabulary import CatalogVocabulary, is_size_label, norm_words
+from .vocabulary import CatalogVocabulary, is_size_attribute, norm_words
 
 __all__ = ["AttrConstraint", "ProductQuery", "understand", "comparison_key", "asked_dimension"]
 
@@ -273,7 +273,7 @@ def _features(q: ProductQuery, t: str, vocab: CatalogVocabulary, keys: set[str] 
         value = size.group(1) or size.group(2)
         for key, info in vocab.attributes.items():
             if (key not in have and (keys is None or key in keys) and info.kind == "text"
-                    and (is_size_label(info.label) or is_size_label(info.label_zh)) and value in vocab.values.get(key, {})):
+                    and is_size_attribute(info) and value in vocab.values.get(key, {})):
                 q.attrs.append(AttrConstraint(key, "in", value, f"size {value}" if q.lang != "zh" else f"{value}码"))
                 have.add(key)
                 break
@@ -349,13 +349,17 @@ _COMPARATIVES: list[tuple[re.Pattern[str], str, str | None]] = [
 ]
 
 
+def _comparable(keys: set[str], vocab: CatalogVocabulary) -> list[str]:
+    """The attribute keys a comparison can rank on, in a fixed order (a set's order changes between
+    processes: "续航" and "保修期" both measure time, and a question must pick the same one every run)."""
+    return sorted(k for k in keys if vocab.attributes.get(k) and vocab.attributes[k].kind in ("number", "water", "bool"))
+
+
 def comparison_key(text: str, vocab: CatalogVocabulary, keys: set[str]) -> tuple[str, str] | None:
     """What "which is cheaper / lighter / has the bigger battery" compares: ``(price | rating | key, direction)``,
     among attribute ``keys`` both products carry; None when the text asks no such question."""
     t = _normalise(text)
-    # in a fixed order (a set's order changes between processes): "续航" and "保修期" both measure time,
-    # and the same question must pick the same one every run
-    numeric = sorted(k for k in keys if vocab.attributes.get(k) and vocab.attributes[k].kind in ("number", "water", "bool"))
+    numeric = _comparable(keys, vocab)
     named = vocab.cue_keys(t, numeric)
     for rx, direction, implied in _COMPARATIVES:
         m = rx.search(t)
@@ -387,7 +391,7 @@ def comparison_keys(text: str, vocab: CatalogVocabulary, keys: set[str]) -> list
         return []
     out = [first]
     t = _normalise(text)
-    numeric = sorted(k for k in keys if vocab.attributes.get(k) and vocab.attributes[k].kind in ("number", "water", "bool"))
+    numeric = _comparable(keys, vocab)
     for rx, direction, implied in _COMPARATIVES:
         if implied is None or not rx.search(t):
             continue  # only the words that say what they compare ("cheaper", "lighter")

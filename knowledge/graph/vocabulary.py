@@ -504,9 +504,10 @@ def _fits(doc: dict, count: int, synonyms: dict[str, str] | None) -> bool:
 _SIZE_LABEL_RE = re.compile(r"\bsizes?\b|尺码|尺寸|码数|鞋码", re.IGNORECASE)
 
 
-def is_size_label(label: str | None) -> bool:
-    """Whether an attribute's label names clothing or shoe sizes ("available sizes", "可选尺码")."""
-    return bool(label and _SIZE_LABEL_RE.search(label))
+def is_size_attribute(info: AttributeInfo) -> bool:
+    """Whether an attribute's label, in either language, names clothing or shoe sizes ("available
+    sizes", "可选尺码")."""
+    return any(label and _SIZE_LABEL_RE.search(label) for label in (info.label, info.label_zh))
 
 
 def _reading(a, info: AttributeInfo):
@@ -524,7 +525,7 @@ def _reading(a, info: AttributeInfo):
     if info.kind == "bool":
         return (1.0 if v else 0.0) if isinstance(v, bool) else None
     words = []
-    sizes = is_size_label(info.label) or is_size_label(info.label_zh)
+    sizes = is_size_attribute(info)
     for item in (v if isinstance(v, list) else [v]):
         word = " ".join(norm_words(str(item)))
         if sizes and re.fullmatch(r"\d{1,3}(?:\.\d)?", str(item).strip()):
