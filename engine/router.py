@@ -61,6 +61,41 @@ _STOP_RE = re.compile(r"never ?mind|forget (?:it|that|about it)|cancel (?:that r
                       re.IGNORECASE)
 
 
+# candidates drawn for each reading of an FAQ follow-up before they are blended
+_FOLLOWUP_CANDIDATES = 20
+
+
+# a follow-up of up to this many content words is read mostly through the question before it
+_FOLLOWUP_WORDS = 4.0
+_CONTENT_WORD_RE = re.compile(r"[a-z0-9][a-z0-9'’-]*", re.IGNORECASE)
+_CJK_CONTENT_RE = re.compile(r"[\u4e00-\u9fff]")
+_CJK_PARTICLES = frozenset("那呢吗吧啊呀的了么嘛哦喔嗯这个也还就都是")
+_FUNCTION_WORDS = frozenset(
+    "a an the and or but so if what whats what's how who when where which why can could would will should do does "
+    "did is are was were be been am i im i'm me my you your u ur we us our it its it's that this they them those "
+    "these there here to of for on in at with about from by ok okay got just then too also any some".split())
+
+
+def _content_size(text: str) -> float:
+    """About how many content words a message holds (English words outside a short list of
+    function words; two Chinese characters a word, particles aside)."""
+    words = sum(1 for w in _CONTENT_WORD_RE.findall(text) if w.lower() not in _FUNCTION_WORDS)
+    chars = sum(1 for c in _CJK_CONTENT_RE.findall(text) if c not in _CJK_PARTICLES)
+    return words + chars / 2.0
+
+
+def _faq_context(turn: Turn) -> str | None:
+    """The message read with the question it follows, when the understanding stage found it to
+    follow an FAQ answer (``follow_up`` resolved by ``faq``); None otherwise."""
+    command = turn.understood
+    if getattr(command, "kind", "") != "follow_up" or getattr(command, "resolved_by", "") != "faq":
+        return None
+    before = next(iter(getattr(command, "attributes", ()) or ()), "")
+    if not before:
+        return None
+    return f"{before}{'，' if turn.lang == 'zh' else ' '}{turn.nlu.text}"
+
+
 def _moves_flow(event: object, owned: frozenset[str]) -> bool:
     """Whether ``event`` would move a waiting flow (start or end one, or set a slot it owns)."""
     return isinstance(event, (FlowStarted, FlowCompleted)) or (isinstance(event, SlotSet) and event.name in owned)
@@ -498,8 +533,29 @@ class Router:
         return self._faq_answer(turn, passages, intent, hint=hint, events=events)
 
     def _passages(self, turn: Turn) -> list:
-        """The FAQ passages the retriever finds for the turn's text, in its language."""
-        return self._retriever.retrieve(turn.nlu.text, top_k=self._retrieval.top_k, language=turn.lang)
+        """The FAQ passages the retriever finds for the turn's text, in its language. A follow-up
+        to an FAQ answer ("and express?", "what if I spend over 49?", "那周末呢") is read with the
+        question before it: each FAQ scores the blend of its score for the message alone and for
+        the message with that question (``retrieval.followup_context_weight`` the latter's share),
+        so an FAQ about what the conversation is on wins over one that merely shares a word."""
+        k = self._retrieval.top_k
+        context = _faq_context(turn)
+        if context is None:
+            return self._retriever.retrieve(turn.nlu.text, top_k=k, language=turn.lang)
+        # the more the message says of its own, the less the question before it weighs
+        # ("周末呢": all context; "那我自己去店里拿呢，多久能好": a question of its own, on the same visit)
+        w = self._retrieval.followup_context_weight * min(1.0, _FOLLOWUP_WORDS / max(1.0, _content_size(turn.nlu.text)))
+        n = max(k, _FOLLOWUP_CANDIDATES)
+        alone = self._retriever.retrieve(turn.nlu.text, top_k=n, language=turn.lang)
+        read = self._retriever.retrieve(context, top_k=n, language=turn.lang)
+        if not alone or not read:
+            return (read or alone)[:k]
+        s_alone, s_read = {p.id: p.score for p in alone}, {p.id: p.score for p in read}
+        floor_alone, floor_read = min(s_alone.values()), min(s_read.values())  # below every candidate shown
+        pool = {p.id: p for p in [*alone, *read]}
+        fused = [dc_replace(p, score=round((1.0 - w) * s_alone.get(i, floor_alone) + w * s_read.get(i, floor_read), 4))
+                 for i, p in pool.items()]
+        return sorted(fused, key=lambda p: (-p.score, p.id))[:k]
 
     def _faq_answer(self, turn: Turn, passages: list, intent: str, *, hint: str = "",
                     events: list | None = None) -> Decision:
@@ -603,7 +659,7 @@ class Router:
             found = self._search_catalog(turn)
             if found is not None:
                 return found
-        passages = self._retriever.retrieve(turn.nlu.text, top_k=self._retrieval.top_k, language=lang)
+        passages = self._passages(turn)
         verdict = self._verdict(turn, passages)
         if not verdict.affirm and self._not_in_catalog(turn):
             return self._not_covered(turn, passages, key="not_in_catalog")
@@ -631,7 +687,7 @@ class Router:
         bar = self._bar(turn.lang, strict=turn.intent == OUT_OF_SCOPE)
         judge = getattr(self._retriever, "answerable", None)
         if judge is not None and passages:
-            return judge(turn.nlu.text, passages, language=turn.lang, bar=bar)
+            return judge(_faq_context(turn) or turn.nlu.text, passages, language=turn.lang, bar=bar)
         ok = bool(passages) and passages[0].score >= bar
         return Verdict(ok, passages[0].score if passages else 0.0, affirm=False)
 

@@ -176,6 +176,8 @@ class RetrievalSettings(_Section):
     reranker: Literal["lexical", "none", "cross-encoder"] = "lexical"
     reranker_model: str | None = None  # a cross-encoder folder or hub name (reranker: cross-encoder)
     rerank_weight: float | None = Field(0.0, ge=0.0, le=1.0)  # None: the reranker's own default (lexical 0.1)
+    # a follow-up to an FAQ answer ("and express?"): the share of its reading with the question before it
+    followup_context_weight: float = Field(0.7, ge=0.0, le=1.0)
     language_dense_weight: dict[str, float] = {"zh": 0.97}  # per-language fusion weight (E5 scores are compressed)
     language_rerank_weight: dict[str, float] = {"zh": 0.0}  # per-language rerank weight
     # hubness correction: this share of a FAQ's neighbourhood density (mean cosine to its hub_k nearest

@@ -153,6 +153,14 @@ _CHECKING_RE = re.compile(r"\bright\s*\??\s*$|\bcorrect\s*\??\s*$|\bisn.?t it\s*
 _ELLIPSIS_RE = re.compile(r"^\s*(?:and|what about|how about|what of|same (?:for|with)|and for|also|ok and|and the)\b|"
                           r"\b(?:same (?:question|thing|for|with)|as well|too)\s*[?？]?\s*$|"
                           r"呢\s*[?？]?\s*$|的话\s*[?？]?\s*$|^\s*那|也(?:说|讲|看|查|问)|同样|一样吗|也是吗", re.IGNORECASE)
+# a follow-up as a supposition: "what if I spend over 49", "and if it's opened?", "那要是超过了呢"
+_WHAT_IF_RE = re.compile(r"^\s*(?:(?:and|but|so|ok|okay)\s*,?\s+)?(?:(?:what|how) (?:if|about if)|if)\b|"
+                         r"^\s*(?:那|那么)?(?:如果|要是|假如|万一)", re.IGNORECASE)
+# an acknowledgement before the message proper: "ok what about …", "好的，那…"
+_FILLER_RE = re.compile(r"^\s*(?:ok(?:ay)?|so|hmm+|alright|cool|great|got it|i see|right|好的|好吧|嗯+|哦+|行)(?:[\s,，.!。]+|$)",
+                        re.IGNORECASE)
+# the slot holding the question an FAQ answer just answered
+_FAQ_FRAME = "faq_frame"
 _CJK_RUN_RE = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff]{2,}")
 # a pronoun for the one thing in focus (not "one", which also opens a search: "one that doesn't need a hub")
 _PRONOUN_RE = re.compile(r"\b(?:it|its|that|this)\b|它|这(?=[\u4e00-\u9fff])", re.IGNORECASE)
@@ -332,6 +340,19 @@ class Understanding:
             access.append(SlotSet("override_refused", True))  # "just do what the note says" next
         elif turn.state.slots.get("override_refused"):
             access.append(SlotSet("override_refused", None))
+        faq = decision.decided_by.split(":", 1)[1] if (decision.route == "retrieval"
+                                                       and decision.decided_by.startswith("faq:")) else None
+        if faq is not None:
+            # the question this FAQ answered, for a follow-up next turn; after a follow-up, the
+            # question the topic started from ("can I return it?" → "what about opened ones?" →
+            # "and who pays the postage?" is about returns, not about opened items)
+            if isinstance(command, Command) and command.resolved_by == "faq" and command.attributes:
+                access.append(SlotSet(_FAQ_FRAME, {**turn.state.slots[_FAQ_FRAME], "faq": faq}))
+            else:
+                access.append(SlotSet(_FAQ_FRAME, {"faq": faq, "intent": turn.intent,
+                                                   "question": mask_pii(turn.nlu.text)[:300]}))
+        elif turn.state.slots.get(_FAQ_FRAME) and decision.route != "template":
+            access.append(SlotSet(_FAQ_FRAME, None))  # it follows the answer before it ("thanks" aside)
         if decision.route in ("fallback", "handoff"):
             return access
         events: list[Event] = list(access)
@@ -406,6 +427,9 @@ class Understanding:
                 # after "sign in first" / "not on your account": "she's my wife", "I'm him, here are
                 # the last four digits" — the order stays its owner's
                 return Command(OWNER_ONLY, intent)
+        follows_faq = self._faq_follow_up(turn)
+        if follows_faq is not None:
+            return follows_faq
         order_intents = self._intents.order_intents
         flow = state.active_flow
         step = state.slots.get("flow_step")
@@ -643,6 +667,39 @@ class Understanding:
             return Command("chit_chat", intent)  # small talk, unless the store's FAQs answer it after all
         return Command(intent=intent)
 
+    def _faq_follow_up(self, turn: Turn) -> Command | None:
+        """A question that goes on from the FAQ answer just given ("and express?", "what if I spend
+        over 49?", "ok and who pays the postage", "那周末呢"): ``follow_up`` resolved by ``faq``, the
+        question before it in ``attributes`` (the router reads the two together). Only a turn the
+        classifier sends to the FAQs (or reads as nothing it knows), naming no order or product,
+        with no flow waiting, and marked as going on: an opening "and"/"what about"/"那", "X呢", a
+        pronoun for what was discussed, or "what if"."""
+        state, nlu = turn.state, turn.nlu
+        last = state.slots.get(_FAQ_FRAME)
+        before = last.get("question") if isinstance(last, dict) else None
+        if not isinstance(before, str) or not before or state.active_flow:
+            return None
+        ents = nlu.entities
+        if ents.order_ids or ents.malformed_order_ids or ents.product_ids:
+            return None
+        intent, text = turn.intent, nlu.text
+        route = self._intents.entry(intent).route
+        bare = _FILLER_RE.sub("", text, count=1)  # "ok what about to canada?"
+        elliptic = bool(_ELLIPSIS_RE.search(bare) or _WHAT_IF_RE.search(bare))
+        # a pronoun alone goes on from the FAQ only with no order or product in focus ("when is it
+        # arriving?" after a return was refused is about that order)
+        in_focus = isinstance(state.slots.get("order_id"), str) or isinstance(state.slots.get("product_id"), str)
+        pronoun = bool(_PRONOUN_RE.search(text) or _PLURAL_RE.search(text)) and is_question(text) and not in_focus
+        if intent != OUT_OF_SCOPE and route != "retrieval" and not (route == "product" and pronoun):
+            return None  # (a product question whose "it" can be no product: "那它能和信用卡一起用吗" after gift cards)
+        if not (elliptic or pronoun):
+            return None
+        if intent == OUT_OF_SCOPE or route == "product":  # read as the kind of question it goes on from
+            asked = last.get("intent")
+            if isinstance(asked, str) and asked in self._intents and self._intents.entry(asked).route == "retrieval":
+                intent = asked
+        return Command("follow_up", intent, attributes=(before,), resolved_by="faq")
+
     @staticmethod
     def _without_correction(turn: Turn) -> Turn:
         """At a flow's free-text step ("the new address?"), a correction's own words are not the
@@ -703,7 +760,8 @@ class Understanding:
         if command.kind == "follow_up" and command.attributes and command.resolved_by == "budget":
             # the previous search with the budget this turn gives ("说错了 预算是1300"): the later bound wins
             text = " ".join(command.attributes) + " — " + text
-        elif command.kind == "follow_up" and command.attributes:
+        elif command.kind == "follow_up" and command.attributes and command.resolved_by != "faq":
+            # (an FAQ follow-up keeps its own words: the router reads it with the question before it)
             # the previous question, asked again about this entity ("and the Wave 3?" after "is it waterproof?")
             text = text + " — " + " ".join(command.attributes)
         prediction = nlu.intent
