@@ -682,9 +682,10 @@ class Router:
             return self._service_recovery(turn)
         return None
 
-    def _verdict(self, turn: Turn, passages: list) -> Verdict:
-        """The answerability decision on ``passages`` (the retriever's, else the score alone)."""
-        bar = self._bar(turn.lang, strict=turn.intent == OUT_OF_SCOPE)
+    def _verdict(self, turn: Turn, passages: list, *, strict: bool = False) -> Verdict:
+        """The answerability decision on ``passages`` (the retriever's, else the score alone);
+        ``strict``: the out-of-scope bar whatever the intent."""
+        bar = self._bar(turn.lang, strict=strict or turn.intent == OUT_OF_SCOPE)
         judge = getattr(self._retriever, "answerable", None)
         if judge is not None and passages:
             return judge(_faq_context(turn) or turn.nlu.text, passages, language=turn.lang, bar=bar)
@@ -747,7 +748,9 @@ class Router:
         parts = [self._t.render("defect_sorry", lang)]
         sources: list = []
         passages = self._retriever.retrieve(turn.nlu.text, top_k=self._retrieval.top_k, language=lang)
-        if self._verdict(turn, passages).answerable:
+        # only an FAQ that plainly answers the report (its warranty, damaged parcels) goes before
+        # the flow: a near one ("which phones does it work with") would only get in the way
+        if self._verdict(turn, passages, strict=True).answerable:
             parts.append(drop_affirmation(passages[0].answer, lang))
             sources.append(Source(id=passages[0].id, kind="faq", title=passages[0].question, score=passages[0].score))
         flow = None

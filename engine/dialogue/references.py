@@ -268,6 +268,9 @@ _ZH_CHAR_NOISE = frozenset("的了吗呢吧啊呀嘛哦我你他她它们这那�
                            "单买到发送货快递订件款台双条只把给让被从对向到过着得地很太更最多少几吗么啥咋样呀")
 
 
+_NOISE_SPLIT_RE = re.compile("[" + re.escape("".join(sorted(_ZH_CHAR_NOISE))) + "]+")
+
+
 def describing_characters(text: str) -> frozenset[str]:
     """The Chinese characters of ``text`` that may describe something (grammar and order talk out)."""
     return frozenset(c for run in _CJK_RUN_RE.findall(text) for c in run if c not in _ZH_CHAR_NOISE)
@@ -280,7 +283,19 @@ def resolve_characters(text: str, candidates: Sequence[Candidate], *, min_score:
     words = describing_characters(text)
     if not words or len(candidates) == 0:
         return None
-    chars = [(c, frozenset(ch for t in c.tokens for ch in t) & words) for c in candidates]
+    # the words the text is made of (runs between grammar characters): a character counts only
+    # where it makes up at least half of its word, so that "电" of 笔记本电脑 names no 电热水壶
+    segments = [seg for run in _CJK_RUN_RE.findall(text) for seg in _NOISE_SPLIT_RE.split(run) if seg]
+
+    def hits(own: frozenset[str]) -> frozenset[str]:
+        out: set[str] = set()
+        for seg in segments:
+            found = [ch for ch in seg if ch in own]
+            if len(found) * 2 >= len(seg):
+                out.update(found)
+        return frozenset(out)
+
+    chars = [(c, hits(frozenset(ch for t in c.tokens for ch in t)) & words) for c in candidates]
     n = len(candidates)
     df = Counter(ch for _, hit in chars for ch in hit)
     scores = [sum(math.log((n + 1) / df[ch]) for ch in hit if df[ch] < n or n == 1) for _, hit in chars]

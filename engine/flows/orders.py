@@ -87,6 +87,9 @@ class OrderFlows:
             aliases), so that "the kettle" / "水壶" finds the order line; None: the order's names only.
         non_returnable: product id -> True for what the store does not take back (its
             non-returnable categories, the catalog's ``returnable`` flag); None: everything.
+        names_kind: whether a text (in a language) names a kind of product the catalog sells
+            ("return the laptop"), so that a change naming an item none of the customer's orders
+            holds is never put on the one order it could act on; None: product ids only.
     """
 
     def __init__(
@@ -102,6 +105,7 @@ class OrderFlows:
         product_names: Callable[[str, str], str | None] | None = None,
         product: Callable[[str], object] | None = None,
         non_returnable: Callable[[str], bool] | None = None,
+        names_kind: Callable[[str, str], bool] | None = None,
     ) -> None:
         if return_window_days <= 0:
             raise ValueError(f"return_window_days must be > 0, got {return_window_days}")
@@ -113,6 +117,7 @@ class OrderFlows:
         self._cur = currency_symbol
         self._names = product_names
         self._flows = FLOWS if flows is None else flows
+        self._names_kind = names_kind
         self._writes = WriteSteps(orders, templates, max_reasks=max_reasks, flows=self._flows)
         self._finder = OrderFinder(orders, product=product, handles=self.handles, fits=self._fits)
         self._returns = ItemReturns(templates, currency_symbol=currency_symbol, window_days=return_window_days,
@@ -230,6 +235,10 @@ class OrderFlows:
         if order_id is None and not candidates:
             order_id = turn.state.slots.get("order_id")
         if order_id is None and not candidates and intent in self._flows:
+            if self._names_item(turn):
+                # "return the laptop" when no recent order holds one: never the one order the
+                # change could act on (a smartwatch); their orders, to say which
+                return self._ask_for_order(intent, turn, template="ask_order_item_missing")
             order_id, candidates = self._finder.only_fit(intent, turn)
         if order_id is None and not candidates and intent == "refund_status":
             order_id, candidates = self._finder.with_returns(turn)  # "any news on my refund?"
@@ -313,6 +322,15 @@ class OrderFlows:
         if turn.actor.role == "anonymous" or not self.handles("track_order"):
             return None
         return self._ask_for_order("track_order", turn, template="orders_recent", limit=limit)
+
+    def _names_item(self, turn: Turn) -> bool:
+        """Whether the message names a product (linked, or a kind the catalog sells)."""
+        if turn.nlu.entities.product_ids:
+            return True
+        try:
+            return self._names_kind is not None and bool(self._names_kind(turn.nlu.text, turn.lang))
+        except Exception:  # noqa: BLE001 - a catalog that cannot read the sentence: names none
+            return False
 
     def _ask_for_order(self, intent: str, turn: Turn, candidates: list[Order] | None = None, *,
                        template: str = "ask_order_id_recent", limit: int = 3) -> Decision:

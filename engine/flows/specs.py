@@ -42,8 +42,11 @@ DEFECT_RE = re.compile(
     r"\b(?:broken|broke|damaged|defective|faulty|crack(?:ed|s)?|scratch(?:ed|es)|torn|ripped|smashed|"
     r"shattered|leak(?:s|ing|ed)?|not working|stopped (?:charging|turning on)|"
     r"stopped working|(?:does ?n.?t|won.?t|will not|wont|can.?t) (?:turn on|power on|charge|work|start)|"
-    r"dead on arrival|drifts?|no sound)\b"
-    r"|坏了|摔坏|碎了|破损|裂了|裂开|裂缝|有裂|划痕|凹陷|破了|故障|开不了机|开不开机|不能开机|充不进电|充不上电|漏水|漏电|没声音|不出声|不工作|失灵|质量问题",
+    r"dead on arrival|drifts?|no sound|over-?heat(?:s|ing|ed)?|(?:burning|burnt) smell|smok(?:es|ing)|sparks?|sparking|"
+    r"rattl(?:es|ing)|flicker(?:s|ing)?|dead pixels?|(?:does ?n.?t|won.?t|will not|wont|can.?t) (?:pair|connect|hold a charge)|"
+    r"battery drains?)\b"
+    r"|坏了|摔坏|碎了|破损|裂了|裂开|裂缝|有裂|划痕|凹陷|破了|故障|开不了机|开不开机|不能开机|充不进电|充不上电|漏水|漏电|没声音|不出声|不工作|失灵|质量问题"
+    r"|发烫|过热|冒烟|烧焦|焦味|异响|闪屏|连不上|配不上对|掉电(?:很|特别|太)?快",
     re.IGNORECASE,
 )
 _ADDRESS_LEAD_RE = re.compile(

@@ -112,6 +112,14 @@ def test_a_short_chinese_word_inside_an_item_name_picks_its_order():
     assert resolve_characters("那个到了吗", cands) is None  # grammar and order talk describe nothing
 
 
+def test_one_character_of_a_longer_word_names_no_item():
+    cands = [Candidate("100028", "Hearthstone Temp 1 电热水壶 Sonique Raid 7 游戏耳机"),
+             Candidate("100212", "Tempo Fit 7 智能手表")]
+    assert resolve_characters("退掉我买的笔记本电脑", cands) is None  # 电 of 电脑 is not 电热水壶
+    assert resolve_characters("手表那单", cands).id == "100212"
+    assert resolve_characters("表到了吗", cands).id == "100212"  # a one-character word is whole
+
+
 def test_a_superlative_is_over_all_the_products_not_the_next_one_up():
     prices = {"cheap": 99.99, "mid": 129.99, "top": 199.99}
     assert resolve_comparison("最贵的那个能用哪些语音助手", prices, "cheap").id == "top"
