@@ -53,7 +53,7 @@ from knowledge.graph.query import ProductQA
 
 __all__ = ["Router"]
 
-_ACCESSORY_RE = re.compile(r"accessor|配件|\bcases?\b|charger|充电", re.IGNORECASE)
+_ACCESSORY_RE = re.compile(r"accessor|配件|\bcases?\b|charger|充电|手机壳|保护壳|保护套|贴膜|钢化膜|表带", re.IGNORECASE)
 # what ends a waiting flow; "cancel it" / "取消吧" ask to cancel an order (a flow of its own, confirmed
 # before anything happens), so they are not read as "stop asking me"
 _STOP_RE = re.compile(r"never ?mind|forget (?:it|that|about it)|cancel (?:that request|this request)|\bstop\b|算了|不用了|"
@@ -575,7 +575,10 @@ class Router:
         listed = turn.state.slots.get("listed_products") or []
         understood = turn.understood
         # a product picked by reference ("the cheapest one: how heavy?") is asked about: no new search or comparison
-        resolved = getattr(understood, "kind", "") == "answer_attribute" and bool(getattr(understood, "resolved_by", ""))
+        # (also whether one picked so is in stock: "do you have a case for it?", "can I order that one now?")
+        resolved = bool(getattr(understood, "resolved_by", "")) and (
+            getattr(understood, "kind", "") == "answer_attribute"
+            or (getattr(understood, "kind", "") == "follow_up" and getattr(understood, "attributes", ()) == ("in stock?",)))
         picked = None if ids else pick_listed(listed, ents.ordinal)  # "the second one" we suggested
         if picked is not None:
             ids = [picked]

@@ -114,6 +114,23 @@ _STATUS_Q_RE = re.compile(  # (English words bounded by what is no Latin letter:
 # a model code: letters then digits, or digits then letters ("W8", "X400", "S5", "5G" excluded by length)
 _CODE_RE = re.compile(r"(?<![A-Za-z0-9])(?:[A-Za-z]{1,3}\d{1,4}[A-Za-z]?|\d{1,4}[A-Za-z]{1,2}\d*)(?![A-Za-z0-9])")
 # buying the product in focus now: "can i order that one right now", "现在能买吗", "能下单吗"
+# whether the store has something: "do you have a case for it", "got any", "有吗", "有没有", "有卖"
+_HAVE_RE = re.compile(r"\b(?:do|does) (?:you|u|ya|the store) (?:have|sell|carry|stock)\b|\bis there\b|\bare there\b|"
+                      r"\bgot any\b|\bany (?:available|in stock)\b|有吗|有没有|有卖|有货吗|卖不卖", re.IGNORECASE)
+_HAD_PARTICLES = frozenset("你们您我们吗呢吧啊呀的了么嘛个款这那")
+
+
+def _only_asks_if_had(text: str) -> bool:
+    """Whether ``text`` (a message with the product's name taken out) asks only whether the store
+    has it ("do you have a", "你们有卖吗"), nothing else about it ("有没有限制" asks of something else)."""
+    if not _HAVE_RE.search(text):
+        return False
+    rest = _HAVE_RE.sub(" ", text)
+    words = [w for w in re.findall(r"[a-z0-9']+", rest.lower()) if w not in _FUNCTION_WORDS and w not in ("a", "an", "the")]
+    chars = [c for c in rest if "\u4e00" <= c <= "\u9fff" and c not in _HAD_PARTICLES]
+    return len(words) <= 1 and len(chars) <= 1
+
+
 _BUY_NOW_RE = re.compile(r"\bcan i (?:order|buy|get|purchase)\b|\b(?:is|are) (?:it|that|this|they)(?: one)? available\b|"
                          r"现在能买|能下单|可以下单|可以买吗|能买吗|能买到吗", re.IGNORECASE)
 # what can be done now: "so what are my options", "那怎么办"
@@ -159,6 +176,19 @@ _WHAT_IF_RE = re.compile(r"^\s*(?:(?:and|but|so|ok|okay)\s*,?\s+)?(?:(?:what|how
 # an acknowledgement before the message proper: "ok what about …", "好的，那…"
 _FILLER_RE = re.compile(r"^\s*(?:ok(?:ay)?|so|hmm+|alright|cool|great|got it|i see|right|好的|好吧|嗯+|哦+|行)(?:[\s,，.!。]+|$)",
                         re.IGNORECASE)
+# a search for something cheaper than what was shown ("anything cheaper?", "cheaper options?", "有便宜点的吗")
+_CHEAPER_SEARCH_RE = re.compile(
+    r"\b(?:any|anything|something|some|another|other|others|got|have)\b[^.?!]{0,20}?\b(?:cheaper|less expensive|"
+    r"more affordable|lower[- ]priced)\b|\b(?:cheaper|less expensive|more affordable) (?:ones?|options?|alternatives?|"
+    r"models?|versions?|choices?|picks?)\b|(?:有|还有|来|换)(?:没有)?(?:个|款|一款|些)?(?:更)?便宜(?:一?点|些)?的|"
+    r"便宜(?:一?点|些)的(?:吗|呢|有吗|有没有)|(?:有没有|有无)(?:更)?便宜|更便宜的(?:吗|呢)?\s*[?？]?\s*$",
+    re.IGNORECASE)
+# a kind asked for ("a charger for the Edge 2"), and the words that name no kind ("the one for it")
+_KIND_FOR_RE = re.compile(r"\b([a-z]+?)s? for\b", re.IGNORECASE)
+_GENERIC_KINDS = frozenset({"one", "thing", "something", "anything", "accessory", "accessorie", "stuff", "any", "good",
+                            "best", "option", "pick", "what", "it", "that", "this", "them", "work", "works", "fit"})
+# what an accessory's Chinese name says of its owner, not of its kind ("适用于 Lumen S6")
+_ZH_FOR_WORDS = frozenset({"适用于", "适配", "专用"})
 # the slot holding the question an FAQ answer just answered
 _FAQ_FRAME = "faq_frame"
 _CJK_RUN_RE = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff]{2,}")
@@ -454,6 +484,11 @@ class Understanding:
             bare = self._without_name(text, ents.product_ids[0])  # "power bank" asks nothing about power
             if intent not in ("product_compare", "recommend") and self._asks(bare, ents.product_ids[0], turn.lang):
                 return Command("answer_attribute", "product_question", product_ids=tuple(ents.product_ids))
+            if len(ents.product_ids) == 1 and _only_asks_if_had(bare) and not _FOR_RE.search(text) and not (
+                    self._catalog.accessories(ents.product_ids[0]) and self._asks_accessory_of(text, ents.product_ids[0])):
+                # "do you have the lumen s6 case?": that product, and whether it is in stock
+                return Command("follow_up", "product_question", product_ids=tuple(ents.product_ids),
+                               attributes=("in stock?",), resolved_by="named")
 
         # an attribute the catalog names, about the product in focus, read as an order request by its
         # words ("有noise cancelling吗" is no cancellation)
@@ -567,6 +602,14 @@ class Understanding:
         focus = state.slots.get("product_id")
         picked: Resolution | None = None
         shown = [i for i in state.slots.get("listed_products") or [] if isinstance(i, str)]
+        if (not ents.product_ids and not ents.order_ids and not in_order_flow and intent not in order_intents
+                and _CHEAPER_SEARCH_RE.search(text) and not _WHICH_RE.search(text) and (isinstance(focus, str) or shown)):
+            # "anything cheaper?", "有便宜点的吗" after a product or a list: the same kind for less than
+            # the cheapest shown (a search, not "the cheaper one" of them)
+            prices = {i: p.price for i in (shown or [focus]) if (p := self._catalog.get(i)) is not None}
+            if prices:
+                return Command("follow_up", "recommend", product_ids=(min(prices, key=lambda i: (prices[i], i)),),
+                               resolved_by="cheaper")
         if not ents.product_ids and ents.ordinal and shown and not in_order_flow:
             k = ents.ordinal - 1 if ents.ordinal > 0 else len(shown) + ents.ordinal
             if 0 <= k < len(shown):  # "the last one's battery life": by its place in the list shown
@@ -583,15 +626,25 @@ class Understanding:
                                resolved_by="focus")
             if picked is None and (elliptic or short) and isinstance(focus, str):
                 picked = self._sibling_by_code(text, focus)  # "W8的话" after the Fit 4: the W8 of that kind
-        if ents.product_ids and _FOR_RE.search(text):
+        if ents.product_ids and (_FOR_RE.search(text) or self._asks_accessory_of(text, ents.product_ids[0])):
             # "the one for the Air 8": the item in the conversation that goes with it
-            accessories = [p for p in self._catalog.accessories(ents.product_ids[0]) if p.id not in ents.product_ids]
+            owner = ents.product_ids[0]
+            accessories = [p for p in self._catalog.accessories(owner) if p.id not in ents.product_ids]
+            own = self._product_text(owner, named=True).lower()
+            # the kind the words name ("a charger for the Edge 2"): only an accessory of that kind
+            of_kind = [p for p in accessories if self._names_kind(text, p, own)]
+            m = _KIND_FOR_RE.search(text)
+            other_kind = m is not None and m.group(1).lower() not in _GENERIC_KINDS and not of_kind
+            accessories = of_kind or ([] if other_kind else accessories)
             fits = [i for i in salient if i in {p.id for p in accessories}]
-            if not fits:  # not yet in the conversation: its accessory of the kind talked about, else its only one
+            if not fits and accessories:  # not yet in the conversation: of the kind talked about, else its only one
                 kinds = {p.category for i in salient if (p := self._catalog.get(i)) is not None}
                 fits = [p.id for p in accessories if p.category in kinds] or [p.id for p in accessories]
             if len(fits) == 1:
                 picked = Resolution(fits[0], "accessory")
+                if _HAVE_RE.search(text):  # "do you have a lumen s6 case", "Edge 4的手机壳有吗": that one, and its stock
+                    return Command("follow_up", "product_question", product_ids=(fits[0],), attributes=("in stock?",),
+                                   resolved_by="accessory")
         products = ((picked.id,) if picked and picked.by == "accessory" else tuple(ents.product_ids)) or (
             (picked.id,) if picked else ())
         if len(ents.product_ids) >= 3 and (ents.ordinal or _MIDDLE_RE.search(text)):
@@ -945,6 +998,23 @@ class Understanding:
                 best, where = c.id, pos
         return best
 
+    def _asks_accessory_of(self, text: str, owner: str) -> bool:
+        """Whether ``text`` names the kind of one of ``owner``'s accessories that the owner's own
+        names do not hold ("Lumen S6的手机壳", "a lumen s6 case"): the accessory is asked for."""
+        own = self._product_text(owner, named=True).lower()
+        return any(self._names_kind(text, acc, own) for acc in self._catalog.accessories(owner))
+
+    @staticmethod
+    def _names_kind(text: str, accessory: Any, own: str) -> bool:
+        """Whether ``text`` names the kind of ``accessory`` (a Chinese word of its name, the last
+        English word before "for"), a word ``own`` (its owner's names) does not hold."""
+        for run in _CJK_RUN_RE.findall(getattr(accessory, "name_zh", "") or ""):
+            if run not in _ZH_FOR_WORDS and run in text and run not in own:
+                return True
+        kind = re.split(r"\s+(?:for|with|to)\s+", accessory.name.lower(), maxsplit=1)[0].split()
+        word = kind[-1] if kind else ""
+        return len(word) >= 3 and word not in own and bool(re.search(rf"\b{re.escape(word)}(?:e?s)?\b", text.lower()))
+
     def _product_text(self, pid: str, fallback: str = "", *, named: bool = False) -> str:
         """The words that describe a product: its names, brand and kind, and (unless ``named``) the
         text values of its attributes."""
@@ -1042,8 +1112,9 @@ class Understanding:
             out = out.replace(name, " ")
         words = {w for n in (p.name, *p.aliases) for w in re.findall(r"[a-z0-9]+", n.lower()) if len(w) > 1}
         if words:
-            out = re.sub(r"\b(?:" + "|".join(map(re.escape, sorted(words, key=len, reverse=True))) + r")s?\b", " ",
-                         out, flags=re.IGNORECASE)
+            # (bounded by anything but a Latin letter or digit: "有卖Voltix Cell 50吗" holds the name too)
+            out = re.sub(r"(?<![a-z0-9])(?:" + "|".join(map(re.escape, sorted(words, key=len, reverse=True)))
+                         + r")s?(?![a-z0-9])", " ", out, flags=re.IGNORECASE)
         return out
 
     def _mentions(self, text: str, product_id: str) -> bool:

@@ -208,11 +208,23 @@ def understand(text: str, lang: str, vocab: CatalogVocabulary, *, context_ids: l
             p = vocab.products[vocab.row[ref]]
             q.price_max, q.price_strict, q.relative_to = p.price, True, ref
             if not q.types and vocab.head[vocab.row[ref]]:
-                q.types = [vocab.head[vocab.row[ref]]]
+                q.types = [_kind_of(vocab, vocab.head[vocab.row[ref]])]
 
     _features(q, t, vocab, keys)
     _ordering(q, t, vocab, keys)
     return q
+
+
+def _kind_of(vocab: CatalogVocabulary, head: str) -> str:
+    """The kind a product's head term names that other products share: "guard phone case" (a
+    model's word kept in the head, one product) → "phone case"; the head itself when none is wider."""
+    words = head.split(" ")
+    for i in range(len(words)):
+        term = " ".join(words[i:])
+        rows = vocab.types.get(term)
+        if rows is not None and len(rows) >= 2:
+            return term
+    return head
 
 
 def _op(before: str | None, zh_after: str | None, left: str, dimension: str | None) -> str:

@@ -635,9 +635,10 @@ class ProductQA:
                     q.within, q.types = tuple(fit), []
                 elif rows and self.vocabulary.accessory[sorted(rows)].mean() >= 0.5:
                     return [self._none_listed(wanted[0], context[0], lang)]
-            elif not wanted and q.relative_to is None:
-                # the kind of the accessory in context ("cheapest case?" after a case for the Edge 6):
-                # among the accessories of what it is for, not every case of the store
+            elif not wanted:
+                # the kind of the accessory in context ("cheapest case?" after a case for the Edge 6,
+                # "anything cheaper?" after one): among the accessories of what it is for, not
+                # every case of the store
                 owners = [o.id for i in context for o in self._catalog.related(i, "accessory_of")]
                 rows = set(self.vocabulary.rows_for_types(q.types).tolist())
                 fit = [a.id for o in dict.fromkeys(owners) for a in self._catalog.accessories(o)
@@ -657,9 +658,21 @@ class ProductQA:
         if not q.constrained:
             return []
         result = self.search(q, k)
+        if q.relative_to is not None and q.price_strict and (not result.products or "price" in result.relaxed):
+            # "anything cheaper?" when nothing of the kind costs less: say so (never dearer picks)
+            return [self._none_cheaper(q.relative_to, lang)]
         if not result.products:
             return []
         return [self._result_fact(result, lang)]
+
+    def _none_cheaper(self, product_id: str, lang: str) -> Fact:
+        """Nothing of its kind (among what fits the same product, for an accessory) costs less."""
+        p = self._catalog.get(product_id)
+        name = p.display_name(lang) if p else product_id
+        price = self.price(p) if p else ""
+        text = (f"没有比{name}（{price}）更便宜的同类商品了，它已经是价格最低的一款。" if lang == "zh"
+                else f"Nothing of its kind costs less than the {name} ({price}): it is already the lowest-priced one.")
+        return Fact(text, (_src(p),) if p else ())
 
     def _none_listed(self, kind: str, product_id: str, lang: str) -> Fact:
         p = self._catalog.get(product_id)
