@@ -241,6 +241,7 @@ def _wire(settings: Settings, store: StoreParts, *, generator: Generator | None,
     understanding = Understanding(live["catalog"], orders, router.catalog,
                                   asks_about=_asks_about(live["products"], live["catalog"]),
                                   asks_comparison=lambda text: live["products"].asks_comparison(text),
+                                  other_kind=lambda text, lang, ids: live["products"].names_other_kind(text, lang, ids),
                                   render=lambda key, lang: templates.render(key, lang),
                                   vocabulary=store_words(store, _store_texts(store.faqs, catalog, examples)))
     return Engine(settings, nlu=nlu, router=router, store=tracker, templates=templates, locks=locks, orders=orders,

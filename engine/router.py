@@ -630,7 +630,8 @@ class Router:
         facts None asks which products to compare. All product reasoning lives in ProductQA."""
         qa = self._products
         # "which is cheaper / lighter" over the products in sight: named, else the ones we just listed
-        pair = ids if len(ids) >= 2 else (listed if len(listed) >= 2 and set(ids) <= set(listed) else [])
+        pair = ids if len(ids) >= 2 else (listed if len(listed) >= 2 and set(ids) <= set(listed)
+                                          and not (not ids and qa.names_other_kind(text, lang, listed)) else [])
         if pair and qa.asks_comparison(text):
             if len(pair) > 2:
                 return qa.recommend(text, lang, within=pair), [], "recommend"
@@ -640,6 +641,10 @@ class Router:
                 ids = [remembered, ids[0]]
             if len(ids) < 2:
                 return None, ids, intent
+            if len(ids) > 2:  # "which one is the lightest" over the three just listed: ordered by it
+                facts = qa.recommend(text, lang, within=ids)
+                if facts:
+                    return facts, [], "recommend"
             return qa.compare(ids, lang, text), ids, intent
         context = ids or ([remembered] if remembered else [])
         if intent == "recommend" or qa.is_search(text, lang, context):

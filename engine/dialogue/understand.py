@@ -189,6 +189,8 @@ _GENERIC_KINDS = frozenset({"one", "thing", "something", "anything", "accessory"
                             "best", "option", "pick", "what", "it", "that", "this", "them", "work", "works", "fit"})
 # what an accessory's Chinese name says of its owner, not of its kind ("适用于 Lumen S6")
 _ZH_FOR_WORDS = frozenset({"适用于", "适配", "专用"})
+# the two of them: "which of the two", "both", "这两个"
+_TWO_RE = re.compile(r"\b(?:two|both|pair|these 2|the 2)\b|两(?:个|款|台|双|件|者)?|二者", re.IGNORECASE)
 # the slot holding the question an FAQ answer just answered
 _FAQ_FRAME = "faq_frame"
 _CJK_RUN_RE = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff]{2,}")
@@ -286,14 +288,18 @@ class Understanding:
             compatibility); None: the catalog's attribute labels alone.
         asks_comparison: ``text -> bool``: whether a question asks which of several products wins
             on something ("哪双轻一点", "which is cheaper"); None: never read as one.
+        other_kind: ``(text, lang, product_ids) -> bool``: whether the text names a kind of product
+            none of those products is ("which earbuds ..." after smartwatches were listed); None: never.
     """
 
     def __init__(self, catalog: Catalog, orders: Any, intents: IntentCatalog, *,
                  vocabulary: _Vocabulary | None = None,
                  asks_about: Callable[[str, str, str], bool] | None = None,
                  render: Callable[[str, str], str] | None = None, upset_score: float = -0.3,
-                 asks_comparison: Callable[[str], bool] | None = None) -> None:
+                 asks_comparison: Callable[[str], bool] | None = None,
+                 other_kind: Callable[[str, str, list[str]], bool] | None = None) -> None:
         self._asks_comparison = asks_comparison
+        self._other_kind = other_kind
         self._render = render
         self._upset = upset_score
         self._catalog = catalog
@@ -654,8 +660,12 @@ class Understanding:
                 return Command("answer_attribute", "product_question", product_ids=(chosen,), resolved_by="ordinal",
                                listed=tuple(ordered))
         correction = bool(_CORRECTION_RE.search(text))
-        if intent == "product_compare" and len(products) < 2 and len(salient) >= 2:
+        if intent == "product_compare" and len(products) < 2 and len(salient) >= 2 and not self._names_other_kind(
+                turn, salient):
             # "which of the two is cheaper?": the products in the conversation
+            if len(shown) >= 3 and not ents.product_ids and not _TWO_RE.search(text):
+                # "and which one is the lightest" after a list of three: over all of them
+                return Command("compare", intent, product_ids=tuple(shown[:6]))
             recent = [i for i in state.slots.get("mentioned_products") or [] if isinstance(i, str)]
             recent = recent if len(recent) >= 2 else salient[::-1]
             pair = tuple(dict.fromkeys([*products, *recent]))[:2]
@@ -667,7 +677,8 @@ class Understanding:
             return Command("follow_up", "recommend", attributes=(str(frame["question"]),), resolved_by="budget")
         listed = [i for i in state.slots.get("listed_products") or [] if isinstance(i, str)]
         if (not products and len(listed) >= 2 and not in_order_flow and _WHICH_RE.search(text)
-                and self._asks_comparison is not None and self._asks_comparison(text)):
+                and self._asks_comparison is not None and self._asks_comparison(text)
+                and not self._names_other_kind(turn, listed)):
             return Command("compare", "product_compare", product_ids=tuple(listed))  # "哪双轻一点" over the list
         # "how much more would I be paying" right after two products were compared: their prices, side by side
         compared = [i for i in (frame.get("products") or []) if isinstance(i, str)] if isinstance(frame, dict) else []
@@ -685,6 +696,8 @@ class Understanding:
         target = products[0] if products else focus
         if not products and target and in_order_flow and step is not None and not self._mentions(text, target):
             target = None  # while a flow waits, a question is about its product only when it names it
+        if not products and target and self._names_other_kind(turn, [target]):
+            target = None  # "which earbuds last longest" after a smartwatch: a new kind, not the one in focus
         # a flow's step takes the answer, unless the turn asks something ("how much was that toaster?")
         order_talk = (in_order_flow and step is not None and not is_question(text)) or bool(ents.order_ids)
         # money talk right after an order answer ("send it to my paypal instead") is about the money,
@@ -997,6 +1010,16 @@ class Understanding:
             if pos > where:
                 best, where = c.id, pos
         return best
+
+    def _names_other_kind(self, turn: Turn, products: list[str]) -> bool:
+        """Whether the message names a kind of product none of ``products`` is: a new search, not a
+        question over them ("which earbuds last longest" after smartwatches were listed)."""
+        if self._other_kind is None:
+            return False
+        try:
+            return bool(self._other_kind(turn.nlu.text, turn.lang, list(products)))
+        except Exception:  # noqa: BLE001 - a catalog that cannot read the sentence: the same kind
+            return False
 
     def _asks_accessory_of(self, text: str, owner: str) -> bool:
         """Whether ``text`` names the kind of one of ``owner``'s accessories that the owner's own

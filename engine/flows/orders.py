@@ -246,7 +246,9 @@ class OrderFlows:
             if none is not None:  # no return on any recent order
                 return none
         if order_id is None:
-            return self._ask_for_order(intent, turn, candidates)
+            missing = not candidates and self._names_item(turn)  # "has my blender shipped?" with no blender ordered
+            return self._ask_for_order(intent, turn, candidates,
+                                       template="ask_order_item_missing" if missing else "ask_order_id_recent")
         try:
             order = self._orders.get_order(turn.actor, order_id)
         except InvalidOrderId:

@@ -46,7 +46,9 @@ _AMOUNT = re.compile(rf"({_LESS}|{_MORE}|{_ABOUT})?\s*({_CUR_BEFORE})?\s*{_NUM}\
 _PRICE_WORDS = re.compile(r"price|budget|cost|spend|cheap|expensive|afford|预算|价|钱|便宜|贵", re.IGNORECASE)
 _CHEAPER = re.compile(r"cheaper|less expensive|比.{1,30}?便宜|lower price|more affordable|budget option|便宜(?:一?点|些)|更便宜|"
                       r"实惠一?点|价格低一?点", re.IGNORECASE)
-_IN_STOCK = re.compile(r"in stock|available now|ships? today|有货|现货", re.IGNORECASE)
+_IN_STOCK = re.compile(r"in stock|available (?:now|today|right now)|ships? today|(?:can|could) (?:actually |really )?"
+                       r"(?:buy|get|order) (?:it |one |them )?(?:today|now|right now)|right now|not sold out|"
+                       r"有货|现货|现在(?:就)?能买|马上能买|今天能买|没(?:有)?卖完|没断货", re.IGNORECASE)
 # superlatives: (pattern, direction, implied attribute: price | rating | a dimension | None)
 _SUPERLATIVES: list[tuple[re.Pattern[str], str, str | None]] = [
     (re.compile(r"cheapest|least expensive|lowest price|最便宜|最实惠|价格最低", re.I), "asc", "price"),

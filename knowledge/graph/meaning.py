@@ -31,6 +31,8 @@ UNITS: dict[str, tuple[str, float]] = {
     "h": ("time", 60), "hr": ("time", 60), "hrs": ("time", 60), "hour": ("time", 60), "hours": ("time", 60),
     "小时": ("time", 60), "个小时": ("time", 60), "min": ("time", 1), "mins": ("time", 1),
     "minute": ("time", 1), "minutes": ("time", 1), "分钟": ("time", 1),
+    "d": ("time", 1440), "day": ("time", 1440), "days": ("time", 1440), "天": ("time", 1440),
+    "week": ("time", 10080), "weeks": ("time", 10080), "周": ("time", 10080), "星期": ("time", 10080),
     "w": ("power", 1), "watt": ("power", 1), "watts": ("power", 1), "瓦": ("power", 1),
     "mah": ("charge", 1), "毫安": ("charge", 1), "毫安时": ("charge", 1),
     "gb": ("data", 1), "tb": ("data", 1024), "mp": ("pixels", 1), "megapixel": ("pixels", 1),

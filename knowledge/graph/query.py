@@ -53,6 +53,9 @@ _FOLLOW_RE = re.compile(r"^\s*(?:and|what about|how about|also)\b|呢\s*[?？]?\
 _BUY_RE = re.compile(r"想买|要买|买个|买双|买台|买一|买件|买款|推荐|求推荐|预算|以内|以下|\blooking for\b|\brecommend|\bsuggest|"
                      r"\bshopping for\b|\b(?:need|want) (?:a|an|some|new)\b|\bbudget\b|\bunder \$?\d|\bgift for\b", re.IGNORECASE)
 # browsing: "看看你们家的X", "show me", "what X do you have"
+# a which-question ("which kettle is lightest", "哪款耳机续航最长"): with a kind and an ordering, a search
+_WHICH_ASK_RE = re.compile(r"\bwhich\b|\bwhat(?:'s| is) the \w+est\b|哪(?:款|个|种|双|台|件|把|只|副|条|部|一款|一个)",
+                           re.IGNORECASE)
 _BROWSE_RE = re.compile(r"看看|瞧瞧|逛逛|\bshow\b|\bbrowse\b|\bsee (?:your|the|some|all|what)\b|"
                         r"\bwhat\b.{0,30}\b(?:do you|you guys|ya|u) (?:have|got|sell|carry)\b", re.IGNORECASE)
 # the clauses of a question: "屏幕几寸的，拿着重不重", "how big is the screen, and is it heavy"
@@ -577,7 +580,18 @@ class ProductQA:
         "looking for a tent under 250", "看看你们家的X"): searched before any FAQ is tried (an FAQ sharing a word never answers it)."""
         # browsing a kind too ("看看你们家的X", "show me your X"), unless it asks how to do something
         browsing = bool(_BROWSE_RE.search(text)) and not _HOW_RE.search(text)
-        return bool(_BUY_RE.search(text) or browsing) and self.asks_for_products(text, lang)
+        if bool(_BUY_RE.search(text) or browsing) and self.asks_for_products(text, lang):
+            return True
+        if _WHICH_ASK_RE.search(text):  # "哪款耳机续航最长", "which kettle is the lightest": a kind, ordered
+            q = self.understand(text, lang)
+            return bool(q.types and q.order)
+        return False
+
+    def names_other_kind(self, text: str, lang: str, product_ids: list[str]) -> bool:
+        """Whether ``text`` names a kind of product that none of ``product_ids`` is ("earbuds" when
+        smartwatches are in view)."""
+        types = self.understand(text, lang).types
+        return bool(types) and not self._own_types(types, product_ids)
 
     def _own_types(self, types: list[str], context_ids: list[str]) -> set[str]:
         """The named types that the products in context are themselves ("平板" when a tablet is in context)."""
@@ -707,6 +721,8 @@ class ProductQA:
         keys = list(dict.fromkeys(k for k in keys if k in self.vocabulary.attributes))
         first = picks[0]
         lead = ""
+        # the true best of an ordering when it is out of stock and one in stock comes first
+        best = r.best if (r.best is not None and r.best.stock <= 0 and first.stock > 0) else None
         if r.relaxed:
             what = self._said(q, r.relaxed, lang)
             lead = (f"没有完全符合（{what}）的商品，最接近的是{first.display_name(lang)}。" if lang == "zh"
@@ -728,6 +744,14 @@ class ProductQA:
                         f"{say.rendered(a, lang)}。" if lang == "zh" else
                         f"The {first.display_name(lang)} has the {'lowest' if direction == 'asc' else 'highest'} "
                         f"{lab}: {say.rendered(a, lang)}.")
+            if lead and first.stock <= 0:  # the true best, said to be out of stock
+                lead = lead[:-1] + ("，但目前缺货。" if lang == "zh" else ", but it is out of stock.")
+            elif lead and best is not None:  # the best in stock, and the true best that is not
+                value = (self.price(best) if key == "price" else f"{best.rating:g}" if key == "rating"
+                         else say.rendered(best.attributes[key], lang) if key in best.attributes else "")
+                lead = (f"有货的商品里，{lead[:-1]}；{best.display_name(lang)}（{value}）目前缺货。" if lang == "zh"
+                        else f"Of those in stock, {lead[0].lower()}{lead[1:-1]}; the {best.display_name(lang)}, "
+                             f"{value}, is out of stock.")
         stated = [n for n in ("price", *(c.key for c in q.attrs)) if n != "price" or q.price_max or q.price_min]
         heading = "" if r.relaxed or not stated else self._said(q, stated, lang)
         title = ("其他接近的" if lang == "zh" else "Also close") if r.relaxed else ""

@@ -38,6 +38,7 @@ class SearchResult:
     products: list[Product] = field(default_factory=list)
     matches: int = 0  # how many products meet every constraint
     relaxed: list[str] = field(default_factory=list)  # what was let go: "price", an attribute key, "brand", "type"
+    best: Product | None = None  # the true extreme of an asked order when out of stock and ranked below products[0]
 
 
 class ProductSearch:
@@ -113,8 +114,30 @@ class ProductSearch:
             rows, relaxed = self._closest(q)
             result.relaxed = relaxed
             rank_q = self._nearest_first(q, relaxed)
-        result.products = [self.vocab.products[int(i)] for i in self._rank(rank_q, rows)[:k]]
+        ranked = self._rank(rank_q, rows)
+        result.products = [self.vocab.products[int(i)] for i in ranked[:k]]
+        if q.order is not None and not result.relaxed and len(ranked):
+            # the true extreme of an asked order, when the ranking (in stock first) put it lower
+            top = self._extreme(q, ranked)
+            if top is not None and top != int(ranked[0]):
+                result.best = self.vocab.products[top]
         return result
+
+    def _extreme(self, q: ProductQuery, rows: np.ndarray) -> int | None:
+        """The row with the most extreme value of ``q``'s order (stock aside), or None."""
+        v = self.vocab
+        key, direction = q.order
+        col = v.price if key == "price" else v.rating if key == "rating" else v.numbers.get(key)
+        if col is None:
+            return None
+        vals = col[rows].astype(np.float64)
+        if np.all(np.isnan(vals)):
+            return None
+        at = int(np.nanargmin(vals) if direction == "asc" else np.nanargmax(vals))
+        best = int(rows[at])
+        first = int(rows[0])
+        same = not np.isnan(col[first]) and col[first] == col[best]
+        return None if same else best
 
     def _closest(self, q: ProductQuery) -> tuple[np.ndarray, list[str]]:
         """Let go of one constraint at a time (the last stated first, then price, brand, type)."""

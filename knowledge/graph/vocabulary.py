@@ -52,7 +52,10 @@ _MAX_ZH_TYPE = 6
 
 @lru_cache(maxsize=1 << 18)
 def singular(word: str) -> str:
-    """A crude English singular, the same on both sides of a match: shoes -> shoe, earbuds -> earbud."""
+    """A crude English singular, the same on both sides of a match: shoes -> shoe, earbuds -> earbud,
+    smartwatches -> smartwatch, boxes -> box, glasses -> glass."""
+    if len(word) > 4 and word.endswith(("ches", "shes", "xes", "sses", "zzes")):
+        return word[:-2]
     if len(word) > 3 and word.endswith("s") and not word.endswith("ss"):
         return word[:-1]
     return word
@@ -493,7 +496,7 @@ class CatalogVocabulary:
 
 _MISSING = object()
 #: the layout of :meth:`CatalogVocabulary.tables`; a store build's tables of another layout are not read
-TABLES_VERSION = 2  # 2: sizes keep their numbers as values ("size 5")
+TABLES_VERSION = 3  # 2: sizes keep their numbers as values ("size 5"); 3: "-ches/-shes/-xes" plurals, days as time
 
 
 def _fits(doc: dict, count: int, synonyms: dict[str, str] | None) -> bool:

@@ -110,6 +110,18 @@ def test_orderings_put_the_asked_extreme_first(qa):
     # the lightest backpack is sold out: the lightest one to buy comes first, and the sold-out one says so
     assert [p.id for p in qa.search(qa.understand("lightest backpack", "en")).products] == ["S1", "S2"]
     assert "out of stock" in qa.recommend("lightest backpack", "en")[0].text
+    # the answer never calls the one in stock the lightest: it is the lightest *in stock*
+    text = qa.recommend("lightest backpack", "en")[0].text
+    assert text.startswith("Of those in stock, the Glimra Haul 40 Backpack") and "the Fernlo Day 20 Backpack," in text
+    assert qa.recommend("最轻的背包", "zh")[0].text.startswith("有货的商品里")
+
+
+def test_plurals_in_es_and_days_read_like_the_catalog():
+    from knowledge.graph.vocabulary import singular
+
+    assert [singular(w) for w in ("smartwatches", "boxes", "brushes", "glasses", "shoes", "cases", "earbuds")] == [
+        "smartwatch", "box", "brush", "glass", "shoe", "case", "earbud"]
+    assert to_base(3, "days") == (3 * 1440.0, "time") and to_base(10, "days")[0] > to_base(34, "hours")[0]
 
 
 def test_nothing_fits_is_said_and_the_closest_named(qa):
