@@ -174,8 +174,8 @@ _ELLIPSIS_RE = re.compile(r"^\s*(?:and|what about|how about|what of|same (?:for|
 _WHAT_IF_RE = re.compile(r"^\s*(?:(?:and|but|so|ok|okay)\s*,?\s+)?(?:(?:what|how) (?:if|about if)|if)\b|"
                          r"^\s*(?:那|那么)?(?:如果|要是|假如|万一)", re.IGNORECASE)
 # an acknowledgement before the message proper: "ok what about …", "好的，那…"
-_FILLER_RE = re.compile(r"^\s*(?:ok(?:ay)?|so|hmm+|alright|cool|great|got it|i see|right|好的|好吧|嗯+|哦+|行)(?:[\s,，.!。]+|$)",
-                        re.IGNORECASE)
+_FILLER_RE = re.compile(r"^(?:\s*(?:ok(?:ay)?|so|hmm+|alright|cool|great|got it|i see|right|actually|wait|hold on|oh|um+|"
+                        r"uh+|well|sorry|好的|好吧|嗯+|哦+|行|等等|等一下|其实)(?:[\s,，.!。…]+|$))+", re.IGNORECASE)
 # a search for something cheaper than what was shown ("anything cheaper?", "cheaper options?", "有便宜点的吗")
 _CHEAPER_SEARCH_RE = re.compile(
     r"\b(?:any|anything|something|some|another|other|others|got|have)\b[^.?!]{0,20}?\b(?:cheaper|less expensive|"
@@ -191,6 +191,11 @@ _GENERIC_KINDS = frozenset({"one", "thing", "something", "anything", "accessory"
 _ZH_FOR_WORDS = frozenset({"适用于", "适配", "专用"})
 # the two of them: "which of the two", "both", "这两个"
 _TWO_RE = re.compile(r"\b(?:two|both|pair|these 2|the 2)\b|两(?:个|款|台|双|件|者)?|二者", re.IGNORECASE)
+# asking again after an answer: "can you check again", "any update?", "still nothing?", "再帮我查一下"
+_AGAIN_RE = re.compile(r"\b(?:check|look|try)(?: it| that| for me)? (?:again|once more)\b|\bany (?:update|news|change)s?\b|"
+                       r"\bstill nothing\b|\banything new\b|\bstill (?:not|no|hasn.?t|isn.?t)\b[^.?!]{0,30}\?|"
+                       r"再(?:帮我)?(?:查|看)(?:一下|一遍|下)?|有(?:没有)?(?:更新|新消息|进展)|还是没(?:有)?(?:动静|消息|到)",
+                       re.IGNORECASE)
 # the slot holding the question an FAQ answer just answered
 _FAQ_FRAME = "faq_frame"
 _CJK_RUN_RE = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff]{2,}")
@@ -229,7 +234,8 @@ class Command:
     resolved), ``answer_attribute`` (a question about product E, E possibly by reference),
     ``follow_up`` (the previous question about another entity: ``attributes`` holds it),
     ``compare`` (the products in the conversation), ``small_talk`` ("are you a bot?"),
-    ``chit_chat`` (small talk unless the store's FAQs answer it).
+    ``chit_chat`` (small talk unless the store's FAQs answer it), ``reread`` (the classifier's
+    intent overruled by what the words plainly are: a how-to is no order request).
     """
 
     kind: str = "pass"
@@ -466,13 +472,19 @@ class Understanding:
         follows_faq = self._faq_follow_up(turn)
         if follows_faq is not None:
             return follows_faq
+        if (intent in self._intents.order_intents and not ents.order_ids and not state.active_flow
+                and asks_how_to(text) and request_in(text) is None):
+            # "how do I reset my aurora x200" read as a return: a how-to makes no request about an
+            # order (its words name none), the store's how-to answers
+            return Command("reread", next((i for i in self._intents if self._intents.entry(i).route == "retrieval"
+                                           and i != OUT_OF_SCOPE), OUT_OF_SCOPE))
         order_intents = self._intents.order_intents
         flow = state.active_flow
         step = state.slots.get("flow_step")
         in_order_flow = flow in order_intents
         frame = state.slots.get("frame") or {}
         frame_intent = frame.get("intent") if isinstance(frame, dict) else None
-        elliptic = bool(_ELLIPSIS_RE.search(text))
+        elliptic = bool(_ELLIPSIS_RE.search(text) or _ELLIPSIS_RE.search(_FILLER_RE.sub("", text, count=1)))
         refers = bool(_REFERS_RE.search(text))
         # a bare attribute ("resolution", "hot?") may come out as a greeting or a goodbye
         short = len(text.split()) <= 3 and len(text) <= 24
@@ -532,6 +544,12 @@ class Understanding:
                 and turn.actor.role == "customer" and not (ents.ordinal and state.slots.get("listed_orders"))):
             orders = self._customer_orders(turn) if self._may_refer(text) else []
             found = self._order_reference(turn, orders, bare=in_order_flow and step is None)
+            if found is None and follows_order and elliptic and orders:
+                # "actually, what about the shoes instead" after a refused return, with two orders
+                # holding shoes: the same request, and the flow picks the order it can act on
+                ties = described(text, [Candidate(o.order_id, "", self._order_tokens(o)) for o in orders])
+                if len(ties) >= 2:
+                    return Command("follow_up", frame_intent)
             if found is not None and (found.id != state.slots.get("order_id") or step is None):
                 order = next((o for o in orders if o.order_id == found.id), None)
                 reads = intent not in order_intents or intent in self._intents.read_order_intents
@@ -591,6 +609,13 @@ class Understanding:
         if (isinstance(focus_order, str) and frame_intent in order_intents and not in_order_flow
                 and not ents.order_ids and intent in (OUT_OF_SCOPE, frame_intent) and turn.actor.role == "customer"
                 and request_in(text) == frame_intent):
+            return Command("follow_up", frame_intent, order_id=focus_order)
+
+        # "can you check again", "any update?", "still nothing?", "再帮我查一下" right after an order
+        # answer: that order, looked up again
+        if (isinstance(focus_order, str) and frame_intent in self._intents.read_order_intents and not in_order_flow
+                and not ents.order_ids and not ents.product_ids and turn.actor.role == "customer"
+                and intent in (OUT_OF_SCOPE, frame_intent, *self._intents.template_intents) and _AGAIN_RE.search(text)):
             return Command("follow_up", frame_intent, order_id=focus_order)
 
         # an order question without its order after an order answer: the same order ("who's delivering it?")
@@ -1014,10 +1039,11 @@ class Understanding:
     def _names_other_kind(self, turn: Turn, products: list[str]) -> bool:
         """Whether the message names a kind of product none of ``products`` is: a new search, not a
         question over them ("which earbuds last longest" after smartwatches were listed)."""
-        if self._other_kind is None:
-            return False
+        text = turn.nlu.text
+        if self._other_kind is None or _PRONOUN_RE.search(text) or any(self._mentions(text, i) for i in products):
+            return False  # "is it waterproof", "键盘带背光吗" (a word of the keyboard cover's own name)
         try:
-            return bool(self._other_kind(turn.nlu.text, turn.lang, list(products)))
+            return bool(self._other_kind(text, turn.lang, list(products)))
         except Exception:  # noqa: BLE001 - a catalog that cannot read the sentence: the same kind
             return False
 

@@ -64,7 +64,10 @@ _STREET_RE = re.compile(r"\d+[A-Za-z]?\s+[A-Za-z]{2,}|[\u4e00-\u9fff].{0,20}(?:�
 
 _CLAUSES_RE = re.compile(r"[,，.。;；!！?？]+")
 _REQUEST_RE = re.compile(r"return|send|refund|exchange|replace|order|thank|please|pls|keep|退|换|订单|可以|能|吗|谢|麻烦|"
-                         r"留着|留下|保留|还要|不要|那单|这单", re.IGNORECASE)
+                         r"留着|留下|保留|还要|不要|那单|这单|"
+                         # which item or order, not what is wrong with it ("what about the shoes instead")
+                         r"\binstead\b|^\s*(?:what|how) about\b|^\s*and (?:the|my)\b|\bi mean\b|\bi meant\b|"
+                         r"那个呢|呢\s*$|换成|改成", re.IGNORECASE)
 
 
 def extract_reason(text: str) -> str | None:
