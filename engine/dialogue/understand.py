@@ -54,6 +54,7 @@ from engine.dialogue.questions import about_unplaced_order, is_question
 from engine.flows.base import Decision, Turn
 from engine.flows.finding import makes_request, request_in
 from engine.nlu.base import OUT_OF_SCOPE
+from engine.nlu.confirm import LexicalConfirmationGate
 from engine.nlu.catalog import IntentCatalog
 from engine.state.events import Event, SlotSet
 from knowledge.graph.catalog import Catalog
@@ -196,6 +197,13 @@ _AGAIN_RE = re.compile(r"\b(?:check|look|try)(?: it| that| for me)? (?:again|onc
                        r"\bstill nothing\b|\banything new\b|\bstill (?:not|no|hasn.?t|isn.?t)\b[^.?!]{0,30}\?|"
                        r"再(?:帮我)?(?:查|看)(?:一下|一遍|下)?|有(?:没有)?(?:更新|新消息|进展)|还是没(?:有)?(?:动静|消息|到)",
                        re.IGNORECASE)
+# a reply that offers a person ("I can connect you with an agent", "我可以为您转接客服"), and the slot
+# that keeps the offer for the next message
+_OFFERS_PERSON_RE = re.compile(r"\bI can connect you with (?:a |an )?(?:human |live )?(?:agent|person|someone)|"
+                               r"connect you with a (?:human agent|person) if you|可以为您转接|也可以为您转接|需要的话可以为您转接",
+                               re.IGNORECASE)
+_HANDOFF_OFFER = "handoff_offered"
+_GATE = LexicalConfirmationGate()
 # the slot holding the question an FAQ answer just answered
 _FAQ_FRAME = "faq_frame"
 _CJK_RUN_RE = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff]{2,}")
@@ -306,6 +314,10 @@ class Understanding:
                  other_kind: Callable[[str, str, list[str]], bool] | None = None) -> None:
         self._asks_comparison = asks_comparison
         self._other_kind = other_kind
+        # the intent that asks for a person (the catalog's hand-off route the customer asks by)
+        self._handoff_intent = next((i for i in intents if intents.entry(i).route == "handoff"
+                                     and "asked" in (intents.entry(i).reason or "")), None) or next(
+            (i for i in intents if intents.entry(i).route == "handoff"), None)
         self._render = render
         self._upset = upset_score
         self._catalog = catalog
@@ -382,6 +394,10 @@ class Understanding:
             access.append(SlotSet("override_refused", True))  # "just do what the note says" next
         elif turn.state.slots.get("override_refused"):
             access.append(SlotSet("override_refused", None))
+        if decision.route != "handoff" and _OFFERS_PERSON_RE.search(decision.text):
+            access.append(SlotSet(_HANDOFF_OFFER, True))  # "I can connect you with an agent": a yes next takes it
+        elif turn.state.slots.get(_HANDOFF_OFFER):
+            access.append(SlotSet(_HANDOFF_OFFER, None))
         faq = decision.decided_by.split(":", 1)[1] if (decision.route == "retrieval"
                                                        and decision.decided_by.startswith("faq:")) else None
         if faq is not None:
@@ -469,6 +485,11 @@ class Understanding:
                 # after "sign in first" / "not on your account": "she's my wife", "I'm him, here are
                 # the last four digits" — the order stays its owner's
                 return Command(OWNER_ONLY, intent)
+        if (state.slots.get(_HANDOFF_OFFER) and not state.active_flow and not ents.order_ids and not ents.product_ids
+                and self._handoff_intent is not None and len(text.split()) <= 4 and len(text) <= 24
+                and not is_question(text) and _GATE.judge(text).answer == "yes"):
+            # "yes" / "好的" right after "I can connect you with an agent": the person it offered
+            return Command("reread", self._handoff_intent, resolved_by="offer")
         follows_faq = self._faq_follow_up(turn)
         if follows_faq is not None:
             return follows_faq

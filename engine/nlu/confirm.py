@@ -223,6 +223,12 @@ class LexicalConfirmationGate:
         self._english_position(_WORD.findall(t), actions, cues)
         if words and words[0] in _EN_QUESTION_START and words[1:2] != ["not"]:
             cues.unclear = cues.unclear or f"question:{words[0]}"
+        # a question in a clause of its own after the yes ("ok quick one, did my earbuds ship yet"):
+        # another matter, not this answer ("do it" / "do that" is the answer)
+        for clause in re.split(r"[,;:]+", t)[1:]:
+            cw = _WORD.findall(clause)
+            if (len(cw) >= 3 and cw[0] in _EN_QUESTION_START and cw[1] not in ("not", "it", "that", "this", "so")):
+                cues.unclear = cues.unclear or f"question:{cw[0]}"
         verbs = {a.lower() for a in actions if a and not _CJK.search(a)}
         weak: list[str] = []
         for i, w in enumerate(words):

@@ -148,9 +148,9 @@ def return_verdict(order: Any, today: date, window_days: int,
                    non_returnable: Callable[[str], bool] | None = None) -> ReturnVerdict:
     """The return rule for the whole order: eligible when at least one line is.
 
-    Without eligible lines the reason is ``return_exists`` when an open return holds the units
-    (the open return given), else the first line's reason (an order without lines: delivered,
-    no open return, inside the window).
+    Without eligible lines the reason is ``return_exists`` when open returns hold every line's
+    units (the latest open return given), else the first other line's reason (an order without
+    lines: delivered, no open return, inside the window).
 
     Args:
         order: anything with ``status``, ``delivered_at`` and ``returns`` (connectors.base.Order).
@@ -166,7 +166,9 @@ def return_verdict(order: Any, today: date, window_days: int,
     if eligible:
         last = max(eligible, key=lambda v: v.deadline or date.min)
         return ReturnVerdict(True, "eligible", last.deadline, last.days_left, items=items)
-    if open_returns and any(v.reason == "return_exists" for v in items):
+    if open_returns and all(v.reason == "return_exists" for v in items):
+        # (every line is in a return already; a line outside one says its own reason: "returned the
+        # charger, the sneakers are past the window" is about the window, not the charger's return)
         return ReturnVerdict(False, "return_exists", open_return=open_returns[-1], items=items)
     first = next((v for v in items if v.reason != "return_exists"), items[0])
     latest = max((v.deadline for v in items if v.deadline is not None), default=None)

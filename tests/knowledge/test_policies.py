@@ -41,6 +41,25 @@ def test_an_undelivered_order_and_an_open_return_are_refused():
     assert return_verdict(with_return("rejected"), TODAY, 30).eligible  # a rejected return is no open return
 
 
+def test_a_line_outside_any_return_says_its_own_reason():
+    """One line returned, the other past the window: the order is refused for the window (the
+    answer about the line still owned), not as "already returned"."""
+    from connectors.base import ReturnLine
+
+    record = ReturnRecord("R10004", "100037", "refunded", "quality", datetime(2025, 1, 20, tzinfo=timezone.utc),
+                          items=(ReturnLine("P-CHARGER", 1, 35.99),))
+    order = make_order("100037", "delivered", items=(("P-CHARGER", "Wall Charger"), ("P-SNEAKER", "Court 5 Sneakers")),
+                       shipment=shipment("delivered", delivered_days_ago=60), returns=(record,))
+    verdict = return_verdict(order, TODAY, 30)
+    assert verdict.reason == "window_expired" and not verdict.eligible
+    both = ReturnRecord("R10005", "100037", "received", "quality", datetime(2025, 2, 20, tzinfo=timezone.utc),
+                        items=(ReturnLine("P-SNEAKER", 1, 129.99),))
+    assert return_verdict(make_order("100037", "delivered", items=(("P-CHARGER", "Wall Charger"),
+                                                                   ("P-SNEAKER", "Court 5 Sneakers")),
+                                     shipment=shipment("delivered", delivered_days_ago=60), returns=(record, both)),
+                          TODAY, 30).reason == "return_exists"
+
+
 @pytest.mark.parametrize("days_ago", range(25, 36))
 def test_every_layer_applies_the_same_rule(days_ago):
     """The business system (SQL connector), the engine's return and replacement flows and the
