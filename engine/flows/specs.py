@@ -50,7 +50,8 @@ DEFECT_RE = re.compile(
     re.IGNORECASE,
 )
 _ADDRESS_LEAD_RE = re.compile(
-    r"(?:address\b.*?\bto|ship it to|deliver it to|send it to|改成|改为|改到|换成)\s*[:：]?\s*(.+)$", re.IGNORECASE
+    r"(?:address\b.*?\bto|ship it to|deliver it to|send it to|(?:change|update|switch|move) (?:it|that|this) to|"
+    r"改成|改为|改到|换成)\s*[:：]?\s*(.+)$", re.IGNORECASE | re.DOTALL
 )
 # other ways of leading into the new address ("ship my toaster order to ...", "新地址是 ...", "改寄到我公司：...")
 _ADDRESS_LEADS_RE = re.compile(
@@ -96,14 +97,25 @@ def extract_address(text: str) -> str | None:
     """The new address when the message states it ("change the address to 12 Oak St, ...",
     "ship my order to 500 Market St, ...", "新地址是 15 Orchard Road ...")."""
     m = _ADDRESS_LEAD_RE.search(text)
-    if m and valid_address(m.group(1)):
-        return _from_street(m.group(1).strip().rstrip(".。"))
+    if m and valid_address(_without_courtesy(m.group(1))):
+        return _from_street(_without_courtesy(m.group(1)))
     found = None
     for lead in _ADDRESS_LEADS_RE.finditer(text):  # the last lead before an address: "改寄到我公司：<address>"
-        tail = text[lead.end():].strip()
+        tail = _without_courtesy(text[lead.end():])
         if valid_address(tail) and re.match(r"[\w#\u4e00-\u9fff]", tail):
-            found = tail.rstrip(".。 ").strip()
+            found = tail
     return _from_street(found) if found is not None else None
+
+
+# what follows an address without being part of it: "... 02139 please", "... 98101 instead", "…100号 谢谢"
+_COURTESY_TAIL_RE = re.compile(
+    r"(?:[\s,，.。!！?？~]*(?:please|pls|plz|thanks|thank you|thx|ty|instead|asap|if possible|if you can|"
+    r"谢谢(?:你|您)?|谢了|麻烦(?:你|您)?了|辛苦了|哈|吧|呀|啊))+[\s,，.。!！?？~]*$", re.IGNORECASE)
+
+
+def _without_courtesy(address: str) -> str:
+    """``address`` without courtesy words or punctuation after it (its own words kept)."""
+    return re.sub(r"\s+", " ", _COURTESY_TAIL_RE.sub("", address.strip())).rstrip(".。,，!！?？ ").strip()
 
 
 def _from_street(address: str) -> str:

@@ -306,5 +306,18 @@ def test_the_new_address_is_read_wherever_the_message_leads_into_it(text, addres
     assert extract_address(text) == address
 
 
+@pytest.mark.parametrize("text, address", [
+    ("ship it to 12 Oak St, Apt 3, Boston, MA 02110 please", "12 Oak St, Apt 3, Boston, MA 02110"),
+    ("please send it to 901 Pine St, Seattle WA 98101 instead", "901 Pine St, Seattle WA 98101"),
+    ("can you change it to 350 Mass Ave Cambridge MA 02139? thanks", "350 Mass Ave Cambridge MA 02139"),
+    ("address: 5 Main St. Springfield, IL 62701. thanks!", "5 Main St. Springfield, IL 62701"),
+    ("ship it to 350 Mass Ave.\nCambridge MA 02139", "350 Mass Ave. Cambridge MA 02139"),
+    ("改到 上海市浦东新区世纪大道100号 谢谢", "上海市浦东新区世纪大道100号"),
+])
+def test_courtesy_words_after_an_address_are_no_part_of_it(text, address):
+    """What is stored (and confirmed) is the address alone, whole, on one line."""
+    assert extract_address(text) == address
+
+
 def test_a_correction_is_no_address():
     assert extract_address("等下，邮编写错了，是77010") is None
