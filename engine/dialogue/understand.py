@@ -565,12 +565,13 @@ class Understanding:
                 and turn.actor.role == "customer" and not (ents.ordinal and state.slots.get("listed_orders"))):
             orders = self._customer_orders(turn) if self._may_refer(text) else []
             found = self._order_reference(turn, orders, bare=in_order_flow and step is None)
-            if found is None and follows_order and elliptic and orders:
-                # "actually, what about the shoes instead" after a refused return, with two orders
-                # holding shoes: the same request, and the flow picks the order it can act on
+            if found is None and orders and ((follows_order and elliptic) or (in_order_flow and step is None)):
+                # "actually, what about the shoes instead" after a refused return, "就是那双跑鞋" when a
+                # return asks which order, with two orders holding shoes: the request, and the flow
+                # picks the order it can act on (or lists those it could)
                 ties = described(text, [Candidate(o.order_id, "", self._order_tokens(o)) for o in orders])
                 if len(ties) >= 2:
-                    return Command("follow_up", frame_intent)
+                    return Command("follow_up", flow if in_order_flow else frame_intent)
             if found is not None and (found.id != state.slots.get("order_id") or step is None):
                 order = next((o for o in orders if o.order_id == found.id), None)
                 reads = intent not in order_intents or intent in self._intents.read_order_intents

@@ -36,6 +36,7 @@ _LATEST_RE = re.compile(r"\b(?:last|latest|most recent|newest|recent)\b (?:order
 # no order intent at all) and the words name one of the customer's orders or its items.
 _CUES = (
     ("refund_status", re.compile(r"\brefund|money back|\bgot\b.{0,20}\bback\b|\bonly\b.{0,25}\bback\b|"
+                                 r"\bdid i (?:get|receive)\b.{0,20}\bback\b|"
                                  r"\bwhere'?s the rest|\bhit my (?:account|card|bank)|\bwent back to my|\brejected\b|"
                                  r"退款|退钱|钱.{0,6}退|退了多少|怎么才退|只退了|到账|被拒", re.IGNORECASE | re.ASCII)),
     ("change_address", re.compile(r"\baddress\b|\bship(?:s|ped)?\b.{0,30}\bto\b\s*\d|where .{0,30}\bships\b|"

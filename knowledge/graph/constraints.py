@@ -187,7 +187,10 @@ def understand(text: str, lang: str, vocab: CatalogVocabulary, *, context_ids: l
             continue  # "5 star", "3 ports": a number that is not an amount
         if not is_money and not before and not zh_after:
             continue
-        if not is_money and not _PRICE_WORDS.search(t) and not before:
+        if not is_money and not _PRICE_WORDS.search(t) and not before and not (
+                zh_after and not after_l and num >= 10 and q.types):
+            # (a bare number "以内/以下/左右" with no unit, next to a kind of product, is its price:
+            # "有没有200以内的绿茶")
             continue
         if num < 1 or (not is_money and num > 1_000_000):
             continue
@@ -342,6 +345,12 @@ def _ordering(q: ProductQuery, t: str, vocab: CatalogVocabulary, keys: set[str] 
         if implied is None and re.search(r"best|最好", m.group()):
             q.order = ("rating", "desc")
             return
+    if _COMPARATIVE_HINT.search(t) and not _CHEAPER.search(t):
+        # "any earbuds with a longer battery", "有没有续航长一点的耳机": a preference for more of what it names
+        key = comparison_key(t, vocab, set(numeric))
+        if key is not None and key[0] not in ("price", "rating"):
+            q.soft_order = key
+            return
     if _SMALL.search(t):
         size = [k for k in numeric if vocab.attributes[k].measures("volume") or vocab.attributes[k].measures("length")]
         if size:
@@ -350,6 +359,9 @@ def _ordering(q: ProductQuery, t: str, vocab: CatalogVocabulary, keys: set[str] 
         q.soft_order = ("price", "asc")
 
 
+# a comparative in a request ("longer battery", "lighter", "续航长一点", "更轻的"): a preference, not a filter
+_COMPARATIVE_HINT = re.compile(r"\b(?:longer|shorter|lighter|heavier|bigger|smaller|brighter|louder|quieter|faster|"
+                               r"stronger|larger|higher|lower|more|less)\b|一点|一些|更(?=[\u4e00-\u9fff])", re.IGNORECASE)
 _COMPARATIVES: list[tuple[re.Pattern[str], str, str | None]] = [
     (re.compile(r"cheaper|less expensive|more affordable|lower price|便宜|实惠|价格低", re.I), "asc", "price"),
     (re.compile(r"pricier|more expensive|贵|how much (?:more|extra) (?:would|will|do|does|is|am|are)|"

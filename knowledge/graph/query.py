@@ -56,6 +56,9 @@ _BUY_RE = re.compile(r"想买|要买|买个|买双|买台|买一|买件|买款|�
 # a which-question ("which kettle is lightest", "哪款耳机续航最长"): with a kind and an ordering, a search
 _WHICH_ASK_RE = re.compile(r"\bwhich\b|\bwhat(?:'s| is) the \w+est\b|哪(?:款|个|种|双|台|件|把|只|副|条|部|一款|一个)",
                            re.IGNORECASE)
+# whether the store has a kind with something more: "有没有…的X", "any X with …", "do you have X that …"
+_HAVE_KIND_RE = re.compile(r"有没有|有无|有啥|有什么|\bany\b|\bdo (?:you|u|ya) (?:have|sell|carry|stock)\b|\bgot any\b|"
+                           r"\bis there (?:a|an|any)\b|\bare there any\b", re.IGNORECASE)
 _BROWSE_RE = re.compile(r"看看|瞧瞧|逛逛|\bshow\b|\bbrowse\b|\bsee (?:your|the|some|all|what)\b|"
                         r"\bwhat\b.{0,30}\b(?:do you|you guys|ya|u) (?:have|got|sell|carry)\b", re.IGNORECASE)
 # the clauses of a question: "屏幕几寸的，拿着重不重", "how big is the screen, and is it heavy"
@@ -585,6 +588,10 @@ class ProductQA:
         if _WHICH_ASK_RE.search(text):  # "哪款耳机续航最长", "which kettle is the lightest": a kind, ordered
             q = self.understand(text, lang)
             return bool(q.types and q.order)
+        if _HAVE_KIND_RE.search(text):  # "有没有防水的音箱", "any earbuds with anc", "do you have X under 50"
+            q = self.understand(text, lang)
+            return bool(q.types and (q.attrs or q.order or q.soft_order or q.price_max is not None or q.price_min is not None
+                                     or re.search(r"[\u4e00-\u9fff]一?(?:点|些)的", text)))
         return False
 
     def names_other_kind(self, text: str, lang: str, product_ids: list[str]) -> bool:
@@ -717,7 +724,8 @@ class ProductQA:
         long_lists = {c.key for c in q.attrs if c.op == "in" and isinstance(getattr(picks[0].attributes.get(c.key), "value", None), list)
                       and len(picks[0].attributes[c.key].value) > 3}
         keys = [c.key for c in q.attrs if c.key not in long_lists] + (
-            [q.order[0]] if q.order and q.order[0] not in ("price", "rating") else [])
+            [q.order[0]] if q.order and q.order[0] not in ("price", "rating") else []) + (
+            [q.soft_order[0]] if q.soft_order and q.soft_order[0] not in ("price", "rating") else [])
         keys = list(dict.fromkeys(k for k in keys if k in self.vocabulary.attributes))
         first = picks[0]
         lead = ""

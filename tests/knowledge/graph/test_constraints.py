@@ -86,6 +86,8 @@ def test_watch_style_water_ratings_say_what_they_stand():
 @pytest.mark.parametrize("text, lang, expected", [
     ("head torch under $50", "en", {"L1", "L3"}),
     ("头灯 五十元以内", "zh", {"L1", "L3"}),
+    ("有没有五十以内的头灯", "zh", {"L1", "L3"}),  # a bare number 以内 beside a kind is its price
+    ("有没有50以下的头灯", "zh", {"L1", "L3"}),
     ("a head torch between 30 and 100 dollars", "en", {"L1", "L2"}),
     ("head torch at least 250 lumens", "en", {"L1", "L2"}),
     ("a head torch lighter than 100 g", "en", {"L1", "L3"}),  # 0.06 kg is 60 g
