@@ -61,6 +61,9 @@ _STOP_RE = re.compile(r"never ?mind|forget (?:it|that|about it)|cancel (?:that r
                       re.IGNORECASE)
 
 
+# the products just shown, named as a group: "which of these", "of those", "这几个/这几款里", "它们"
+_OF_THESE_RE = re.compile(r"\b(?:these|those|of them|the three|the two|the ones you (?:showed|listed|mentioned))\b|"
+                          r"这(?:几|两|三)(?:个|款|双|台|件)?|那(?:几|两|三)(?:个|款|双|台|件)|它们|其中", re.IGNORECASE)
 # candidates drawn for each reading of an FAQ follow-up before they are blended
 _FOLLOWUP_CANDIDATES = 20
 
@@ -632,7 +635,8 @@ class Router:
         # "which is cheaper / lighter" over the products in sight: named, else the ones we just listed
         pair = ids if len(ids) >= 2 else (listed if len(listed) >= 2 and set(ids) <= set(listed)
                                           and not (not ids and qa.names_other_kind(text, lang, listed)) else [])
-        if pair and qa.asks_comparison(text):
+        if pair and (qa.asks_comparison(text) or (_OF_THESE_RE.search(text) and qa.understand(text, lang).order)):
+            # (a superlative over "these" / "这几个": among the products in view)
             if len(pair) > 2:
                 return qa.recommend(text, lang, within=pair), [], "recommend"
             return qa.compare(pair, lang, text), pair, "product_compare"

@@ -204,6 +204,14 @@ _OFFERS_PERSON_RE = re.compile(r"\bI can connect you with (?:a |an )?(?:human |l
                                re.IGNORECASE)
 _HANDOFF_OFFER = "handoff_offered"
 _GATE = LexicalConfirmationGate()
+# a search for more of something than the product in focus has ("any bigger ones?", "something lighter",
+# "有没有轻一点的", "续航更长的呢")
+_COMPARE_WORDS = r"bigger|larger|smaller|lighter|heavier|longer|shorter|brighter|louder|quieter|faster|stronger|thinner"
+_ZH_MORE = r"(?:更(?:大|小|轻|重|长|亮|快|强|薄|久)|(?:大|小|轻|长|亮|快|强|薄|久)(?:一点|一些|些))"
+_MORE_SEARCH_RE = re.compile(
+    rf"\b(?:any|anything|something|some|got|have)\b[^.?!]{{0,25}}?\b(?:{_COMPARE_WORDS}|more powerful)\b|"
+    rf"\b(?:{_COMPARE_WORDS}) (?:ones?|options?|models?|versions?)\b|有没有.{{0,6}}{_ZH_MORE}|"
+    rf"{_ZH_MORE}的(?:呢|吗|有吗|有没有)?\s*[?？]?\s*$", re.IGNORECASE)
 # the slot holding the question an FAQ answer just answered
 _FAQ_FRAME = "faq_frame"
 _CJK_RUN_RE = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff]{2,}")
@@ -655,6 +663,11 @@ class Understanding:
         focus = state.slots.get("product_id")
         picked: Resolution | None = None
         shown = [i for i in state.slots.get("listed_products") or [] if isinstance(i, str)]
+        if (not ents.product_ids and not ents.order_ids and not in_order_flow and intent not in order_intents
+                and _MORE_SEARCH_RE.search(text) and not _CHEAPER_SEARCH_RE.search(text) and not _WHICH_RE.search(text)
+                and isinstance(focus, str) and not self._names_other_kind(turn, [focus])):
+            # "any bigger ones?", "有没有轻一点的", "续航更长的呢" after a product: its kind, beyond its value
+            return Command("follow_up", "recommend", product_ids=(focus,), resolved_by="comparative")
         if (not ents.product_ids and not ents.order_ids and not in_order_flow and intent not in order_intents
                 and _CHEAPER_SEARCH_RE.search(text) and not _WHICH_RE.search(text) and (isinstance(focus, str) or shown)):
             # "anything cheaper?", "有便宜点的吗" after a product or a list: the same kind for less than

@@ -28,7 +28,7 @@ from knowledge.kernel.types import Source
 
 from . import answers as say
 from .catalog import Catalog, Product
-from .constraints import ProductQuery, asked_dimension, comparison_key, comparison_keys, understand
+from .constraints import AttrConstraint, ProductQuery, _kind_of, asked_dimension, comparison_key, comparison_keys, understand
 from .meaning import WATER_USES, render_unit, value_zh, water_level, water_meaning, water_use
 from .search import ProductSearch, SearchResult
 from .vocabulary import CatalogVocabulary, norm_words, singular
@@ -59,6 +59,14 @@ _WHICH_ASK_RE = re.compile(r"\bwhich\b|\bwhat(?:'s| is) the \w+est\b|哪(?:款|�
 # whether the store has a kind with something more: "有没有…的X", "any X with …", "do you have X that …"
 _HAVE_KIND_RE = re.compile(r"有没有|有无|有啥|有什么|\bany\b|\bdo (?:you|u|ya) (?:have|sell|carry|stock)\b|\bgot any\b|"
                            r"\bis there (?:a|an|any)\b|\bare there any\b", re.IGNORECASE)
+# a comparative asked of what is in context: "any bigger ones", "something lighter", "有没有轻一点的", "续航更长的呢"
+_COMPARATIVE_ASK_RE = re.compile(
+    r"\b(?:bigger|larger|smaller|lighter|heavier|longer|shorter|brighter|louder|quieter|faster|stronger|thinner|"
+    r"more powerful)\b|更(?:大|小|轻|重|长|短|亮|快|强|薄|多|久)|(?:大|小|轻|长|亮|快|强|薄|久)(?:一点|一些|些)",
+    re.IGNORECASE)
+_CHEAPER_WORD_RE = re.compile(r"cheap|expensive|pric|afford|便宜|贵|实惠|价", re.IGNORECASE)
+_BIGGER_RE = re.compile(r"\b(?:bigger|larger|smaller)\b|更大|更小|大一点|小一点|大些|小些", re.IGNORECASE)
+_SMALLER_RE = re.compile(r"\bsmaller\b|更小|小一点|小些", re.IGNORECASE)
 _BROWSE_RE = re.compile(r"看看|瞧瞧|逛逛|\bshow\b|\bbrowse\b|\bsee (?:your|the|some|all|what)\b|"
                         r"\bwhat\b.{0,30}\b(?:do you|you guys|ya|u) (?:have|got|sell|carry)\b", re.IGNORECASE)
 # the clauses of a question: "屏幕几寸的，拿着重不重", "how big is the screen, and is it heavy"
@@ -632,6 +640,10 @@ class ProductQA:
         """
         q = self.understand(question, lang, context_ids=context_ids, named_ids=named_ids)
         context = list(dict.fromkeys([*(named_ids or []), *(context_ids or [])]))
+        if context and within is None and q.relative_to is None and not q.attrs and not q.order:
+            more = self._more_than(q, question, context[0], lang)  # "any bigger ones?", "有没有轻一点的"
+            if more is not None:
+                return more
         # a brand said as part of a product's name ("my Tempo W8") is not asked of the answer
         own_brands = {" ".join(norm_words(p.brand)) for p in (self._catalog.get(i) for i in context) if p and p.brand}
         q.brands = [b for b in q.brands if b not in own_brands]
@@ -684,6 +696,49 @@ class ProductQA:
             return [self._none_cheaper(q.relative_to, lang)]
         if not result.products:
             return []
+        return [self._result_fact(result, lang)]
+
+    def _more_than(self, q: ProductQuery, question: str, ref: str, lang: str) -> list[Fact] | None:
+        """A comparative relative to the product in context ("any bigger ones?", "有没有轻一点的",
+        "续航更长的呢"): its kind (among what fits the same product, for an accessory) beyond its own
+        value, best first, or plainly that none is; None when the question is no such comparative."""
+        v = self.vocabulary
+        p = self._catalog.get(ref)
+        if p is None or ref not in v.row or not _COMPARATIVE_ASK_RE.search(question) or _CHEAPER_WORD_RE.search(question):
+            return None
+        if q.types and not self._own_types(q.types, [ref]):
+            return None  # "any lighter running shoes?" after earbuds: a search of its own
+        keys = {k for k in p.attributes if k in v.numbers}
+        key = comparison_key(question, v, keys)
+        if key is None and _BIGGER_RE.search(question):  # "bigger" of a thing: its volume, else its length
+            size = [k for k in sorted(keys) if v.attributes[k].measures("volume") or v.attributes[k].measures("length")]
+            key = (size[0], "asc" if _SMALLER_RE.search(question) else "desc") if size else None
+        if key is None or key[0] in ("price", "rating"):
+            return None
+        value = v.numbers[key[0]][v.row[ref]]
+        if value != value:  # the product has no such number
+            return None
+        k, direction = key
+        bound = float(value) * (1.0001 if direction == "desc" else 0.9999)
+        a = p.attributes.get(k)
+        shown = say.rendered(a, lang) if a is not None else f"{value:g}"
+        said = (f"{'高于' if direction == 'desc' else '低于'}{shown}" if lang == "zh"
+                else f"{'more' if direction == 'desc' else 'less'} than {shown}")
+        q.attrs = [AttrConstraint(k, ">=" if direction == "desc" else "<=", bound, said, v.attributes[k].dimension)]
+        q.order, q.types = (k, direction), [_kind_of(v, v.head[v.row[ref]])] if v.head[v.row[ref]] else q.types
+        owners = [o.id for o in self._catalog.related(ref, "accessory_of")]
+        if owners:  # an accessory: among those for the same product
+            rows = set(v.rows_for_types(q.types).tolist())
+            fit = [a.id for o in dict.fromkeys(owners) for a in self._catalog.accessories(o) if v.row.get(a.id) in rows]
+            if fit:
+                q.within, q.types = tuple(dict.fromkeys(fit)), []
+        result = self.search(q, 3)
+        if not result.products or result.relaxed:
+            lab = say.label(a, lang) if a is not None else k
+            word = ("更高" if direction == "desc" else "更低") if lang == "zh" else ("higher" if direction == "desc" else "lower")
+            text = (f"没有{lab}比{p.display_name(lang)}（{say.rendered(a, lang)}）{word}的同类商品了。" if lang == "zh"
+                    else f"Nothing of its kind has a {word} {lab} than the {p.display_name(lang)} ({say.rendered(a, lang)}).")
+            return [Fact(text, (_src(p),))]
         return [self._result_fact(result, lang)]
 
     def _none_cheaper(self, product_id: str, lang: str) -> Fact:
