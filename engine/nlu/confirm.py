@@ -108,6 +108,10 @@ _EN_FILLERS = frozenset({"oh", "well", "um", "umm", "uh", "hmm", "hi", "hey", "s
                          "sorry", "oops", "ugh"})
 # "I don't want it (any more)": about the item, not a refusal of the action, when the action itself
 # follows un-negated ("这个不要了，取消" is a yes to a cancellation; "不要了" alone stays a no)
+# the actions that take the items away (cancel, return): there "不要了" of the items agrees with them
+_ZH_REMOVALS = frozenset({"取消", "退", "退货", "退掉"})
+# how many of the items: "两个都", "全部", "这两件" (no answer of their own)
+_ZH_QUANTIFIERS = re.compile(r"(?:这|那)?(?:两|三|几)(?:个|件|样|单|款)?都?|全部|都|这个|那个|它们|这些|那些")
 _ZH_ITEM_UNWANTED = re.compile(r"(?:不想要了|不要了|不想要|用不上了|用不着了)(?=[，,。.！!\s]|$)")
 
 _EMOJI_YES = ("👍", "✅", "👌", "🙆", "✔")
@@ -278,9 +282,16 @@ class LexicalConfirmationGate:
             rest = unwanted  # what follows decides: a refusal left there still negates the action
         elif unwanted != rest and not any(c in unwanted for c in _ZH_NO) and (
                 cues.yes or any(c in unwanted for c in _ZH_YES if c != "要")):
-            # "确定，两个都不要了": a yes, and "don't want it" that may be the item or the action
-            cues.unclear = cues.unclear or "mixed:不要了"
-            return
+            if (any(v in _ZH_REMOVALS for v in verbs) and _ZH_QUANTIFIERS.search(unwanted)
+                    and (cues.yes or any(c in unwanted for c in _ZH_YES if c != "要"))):
+                # at a cancellation or a return, not wanting *the items* is the action: "确定，两个都不要了"
+                # agrees with it (the items said: "两个都", "全部"); "好的，不要了" may mean the action
+                # and is asked again; a refusal anywhere still wins; "不要了" alone stays a no
+                rest = _ZH_QUANTIFIERS.sub(" ", unwanted)
+            else:
+                # "确定，两个都不要了" elsewhere: a yes, and "don't want it" that may be the item or the action
+                cues.unclear = cues.unclear or "mixed:不要了"
+                return
         refusal = [cue for cue in _ZH_NO if cue in rest]
         if refusal:  # a refusal word negates whatever action follows it ("不取消", "别退")
             cues.no += refusal

@@ -107,6 +107,10 @@ def test_no_unclear_reply_is_ever_a_yes():
     ("等一下，不要取消", CANCEL, "no"),
     # "ok, don't want it": the item or the action? asked again, never a write
     ("好的，不要了", CANCEL, "unclear"),
+    # not wanting *the items* (said: both, all) at a cancellation is the action itself
+    ("确定，两个都不要了", CANCEL, "yes"),
+    ("好的，全部不要了", CANCEL, "yes"),
+    ("确定，两个都不要了", ADDRESS, "unclear"),  # at an address change it says nothing clear
     ("算了，不要了", CANCEL, "no"),
     ("cancel it?", CANCEL, "unclear"),
     ("真的要取消吗", CANCEL, "unclear"),
