@@ -134,6 +134,10 @@ def amend_address(slots: Mapping[str, Any], text: str) -> dict[str, Any] | None:
     if new is not None:
         return {"new_address": new}
     pending = str(slots.get("new_address") or "")
+    rest = _address_rest(pending, text)
+    if rest is not None:  # "42 Elm Street", then "Springfield, NJ 07081": the rest of the same address
+        # (a Chinese address starts with its city: the rest goes first)
+        return {"new_address": f"{rest}{pending}" if _CJK_ADDRESS_RE.search(pending) else f"{pending}, {rest}"}
     numbers = _DIGITS_RE.findall(text)
     if not pending or len(numbers) != 1:
         return None
@@ -142,6 +146,25 @@ def amend_address(slots: Mapping[str, Any], text: str) -> dict[str, Any] | None:
         return None
     m = same[-1]
     return {"new_address": pending[:m.start()] + numbers[0] + pending[m.end():]}
+
+
+_POSTCODE_RE = re.compile(r"\b\d{4,6}(?:-\d{4})?\b")
+_LOCALITY_ZH_RE = re.compile(r"[省市区县]")
+_CJK_ADDRESS_RE = re.compile(r"[\u4e00-\u9fff]")
+
+
+def _address_rest(pending: str, text: str) -> str | None:
+    """The rest of an address the customer is still giving: the pending one lacks its postcode
+    (Chinese: its city or province) and ``text`` supplies it, with no street of its own and no
+    yes or no in it; None otherwise."""
+    t = _without_courtesy(text)
+    if not pending or not t or len(t.split()) > 8 or re.match(r"\s*\d+[A-Za-z]?\s+[A-Za-z]{2,}", t):
+        return None
+    if re.search(r"\b(?:yes|yeah|yep|no|nope|ok|okay|sure)\b|是的|不是|好的|不要|确认|取消", t, re.IGNORECASE):
+        return None
+    if _CJK_ADDRESS_RE.search(pending):
+        return t if not _LOCALITY_ZH_RE.search(pending) and _LOCALITY_ZH_RE.search(t) else None
+    return t if not _POSTCODE_RE.search(pending) and _POSTCODE_RE.search(t) and re.search(r"[A-Za-z]{2}", t) else None
 
 
 def _any_text(text: str) -> str | None:

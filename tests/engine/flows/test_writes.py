@@ -319,5 +319,18 @@ def test_courtesy_words_after_an_address_are_no_part_of_it(text, address):
     assert extract_address(text) == address
 
 
+def test_the_rest_of_an_address_given_at_the_confirmation_completes_it():
+    """"42 Elm Street", then "Springfield, NJ 07081" at the yes/no question: the whole address is
+    asked about again (never a yes, never a write of the half)."""
+    from engine.flows.specs import amend_address
+
+    assert amend_address({"new_address": "42 Elm Street"}, "Springfield, NJ 07081") == {
+        "new_address": "42 Elm Street, Springfield, NJ 07081"}
+    assert amend_address({"new_address": "南京西路100号"}, "上海市静安区") == {"new_address": "上海市静安区南京西路100号"}
+    assert amend_address({"new_address": "42 Elm Street"}, "yes") is None
+    assert amend_address({"new_address": "42 Elm Street"}, "what?") is None
+    assert amend_address({"new_address": "42 Elm Street, Springfield, NJ 07081"}, "Boston") is None
+
+
 def test_a_correction_is_no_address():
     assert extract_address("等下，邮编写错了，是77010") is None
