@@ -322,10 +322,11 @@ class Understanding:
                  other_kind: Callable[[str, str, list[str]], bool] | None = None) -> None:
         self._asks_comparison = asks_comparison
         self._other_kind = other_kind
-        # the intent that asks for a person (the catalog's hand-off route the customer asks by)
-        self._handoff_intent = next((i for i in intents if intents.entry(i).route == "handoff"
-                                     and "asked" in (intents.entry(i).reason or "")), None) or next(
-            (i for i in intents if intents.entry(i).route == "handoff"), None)
+        # the intent that asks for a person, and the one a question for the store's FAQs is (the
+        # catalog's own hand-off and retrieval routes)
+        self._handoff_intent = next((i for i in intents if intents.entry(i).route == "handoff"), None)
+        self._faq_intent = next((i for i in intents if intents.entry(i).route == "retrieval" and i != OUT_OF_SCOPE),
+                                OUT_OF_SCOPE)
         self._render = render
         self._upset = upset_score
         self._catalog = catalog
@@ -505,8 +506,7 @@ class Understanding:
                 and asks_how_to(text) and request_in(text) is None):
             # "how do I reset my aurora x200" read as a return: a how-to makes no request about an
             # order (its words name none), the store's how-to answers
-            return Command("reread", next((i for i in self._intents if self._intents.entry(i).route == "retrieval"
-                                           and i != OUT_OF_SCOPE), OUT_OF_SCOPE))
+            return Command("reread", self._faq_intent)
         order_intents = self._intents.order_intents
         flow = state.active_flow
         step = state.slots.get("flow_step")
