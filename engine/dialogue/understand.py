@@ -818,7 +818,11 @@ class Understanding:
         pronoun = bool(_PRONOUN_RE.search(text) or _PLURAL_RE.search(text)) and is_question(text) and not in_focus
         if intent != OUT_OF_SCOPE and route != "retrieval" and not (route == "product" and pronoun):
             return None  # (a product question whose "it" can be no product: "那它能和信用卡一起用吗" after gift cards)
-        if not (elliptic or pronoun):
+        # Chinese drops the subject it goes on with ("会过期吗", "能退吗" after the gift-card answer):
+        # a short question naming nothing of its own
+        bare_zh = (turn.lang == "zh" and is_question(text) and not in_focus
+                   and sum(1 for c in text if "\u4e00" <= c <= "\u9fff" and c not in _HAD_PARTICLES) <= 3)
+        if not (elliptic or pronoun or bare_zh):
             return None
         if intent == OUT_OF_SCOPE or route == "product":  # read as the kind of question it goes on from
             asked = last.get("intent")
