@@ -360,8 +360,9 @@ def _ordering(q: ProductQuery, t: str, vocab: CatalogVocabulary, keys: set[str] 
 
 
 # a comparative in a request ("longer battery", "lighter", "续航长一点", "更轻的"): a preference, not a filter
+# ("less than $224", "lighter than 1 kg", "比…轻" are bounds, read as such above, not preferences)
 _COMPARATIVE_HINT = re.compile(r"\b(?:longer|shorter|lighter|heavier|bigger|smaller|brighter|louder|quieter|faster|"
-                               r"stronger|larger|higher|lower|more|less)\b|一点|一些|更(?=[\u4e00-\u9fff])", re.IGNORECASE)
+                               r"stronger|larger)\b(?!\s+than)|一点|一些|更(?=[\u4e00-\u9fff])", re.IGNORECASE)
 _COMPARATIVES: list[tuple[re.Pattern[str], str, str | None]] = [
     (re.compile(r"cheaper|less expensive|more affordable|lower price|便宜|实惠|价格低", re.I), "asc", "price"),
     (re.compile(r"pricier|more expensive|贵|how much (?:more|extra) (?:would|will|do|does|is|am|are)|"

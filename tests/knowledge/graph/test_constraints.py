@@ -118,6 +118,12 @@ def test_orderings_put_the_asked_extreme_first(qa):
     assert qa.recommend("最轻的背包", "zh")[0].text.startswith("有货的商品里")
 
 
+def test_a_bound_is_no_preference_and_a_comparative_is_one(qa):
+    """"less than 100 g" bounds the search; "lighter" alone orders it (lightest first)."""
+    assert qa.understand("a head torch less than 100 g", "en").soft_order is None
+    assert qa.understand("any lighter head torch", "en").soft_order == ("weight", "asc")
+
+
 def test_plurals_in_es_and_days_read_like_the_catalog():
     from knowledge.graph.vocabulary import singular
 
