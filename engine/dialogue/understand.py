@@ -58,6 +58,7 @@ from engine.nlu.confirm import LexicalConfirmationGate
 from engine.nlu.catalog import IntentCatalog
 from engine.state.events import Event, SlotSet
 from knowledge.graph.catalog import Catalog
+from knowledge.graph.constraints import COMPARATIVE_WORDS
 from knowledge.kernel.privacy import mask_pii
 from knowledge.kernel.text import detect_language
 from knowledge.kernel.types import IntentPrediction
@@ -206,11 +207,10 @@ _HANDOFF_OFFER = "handoff_offered"
 _GATE = LexicalConfirmationGate()
 # a search for more of something than the product in focus has ("any bigger ones?", "something lighter",
 # "有没有轻一点的", "续航更长的呢")
-_COMPARE_WORDS = r"bigger|larger|smaller|lighter|heavier|longer|shorter|brighter|louder|quieter|faster|stronger|thinner"
 _ZH_MORE = r"(?:更(?:大|小|轻|重|长|亮|快|强|薄|久)|(?:大|小|轻|长|亮|快|强|薄|久)(?:一点|一些|些))"
 _MORE_SEARCH_RE = re.compile(
-    rf"\b(?:any|anything|something|some|got|have)\b[^.?!]{{0,25}}?\b(?:{_COMPARE_WORDS}|more powerful)\b|"
-    rf"\b(?:{_COMPARE_WORDS}) (?:ones?|options?|models?|versions?)\b|有没有.{{0,6}}{_ZH_MORE}|"
+    rf"\b(?:any|anything|something|some|got|have)\b[^.?!]{{0,25}}?\b(?:{COMPARATIVE_WORDS}|more powerful)\b|"
+    rf"\b(?:{COMPARATIVE_WORDS}) (?:ones?|options?|models?|versions?)\b|有没有.{{0,6}}{_ZH_MORE}|"
     rf"{_ZH_MORE}的(?:呢|吗|有吗|有没有)?\s*[?？]?\s*$", re.IGNORECASE)
 # the slot holding the question an FAQ answer just answered
 _FAQ_FRAME = "faq_frame"

@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from .meaning import CN_NUMBER, UNITS, WATER_USES, cn_number, unit_of, water_use
 from .vocabulary import CatalogVocabulary, is_size_attribute, norm_words
 
-__all__ = ["AttrConstraint", "ProductQuery", "understand", "comparison_key", "asked_dimension"]
+__all__ = ["AttrConstraint", "ProductQuery", "understand", "comparison_key", "asked_dimension", "COMPARATIVE_WORDS", "kind_of"]
 
 _MAX_TEXT = 1000
 _NUM = r"(\d+(?:\.\d+)?)"
@@ -213,14 +213,14 @@ def understand(text: str, lang: str, vocab: CatalogVocabulary, *, context_ids: l
             p = vocab.products[vocab.row[ref]]
             q.price_max, q.price_strict, q.relative_to = p.price, True, ref
             if not q.types and vocab.head[vocab.row[ref]]:
-                q.types = [_kind_of(vocab, vocab.head[vocab.row[ref]])]
+                q.types = [kind_of(vocab, vocab.head[vocab.row[ref]])]
 
     _features(q, t, vocab, keys)
     _ordering(q, t, vocab, keys)
     return q
 
 
-def _kind_of(vocab: CatalogVocabulary, head: str) -> str:
+def kind_of(vocab: CatalogVocabulary, head: str) -> str:
     """The kind a product's head term names that other products share: "guard phone case" (a
     model's word kept in the head, one product) → "phone case"; the head itself when none is wider."""
     words = head.split(" ")
@@ -360,6 +360,9 @@ def _ordering(q: ProductQuery, t: str, vocab: CatalogVocabulary, keys: set[str] 
 
 
 # a comparative in a request ("longer battery", "lighter", "续航长一点", "更轻的"): a preference, not a filter
+# the English comparatives a shopper asks more or less of something with ("any lighter ones?"): one
+# list for the dialogue stage that hears them and the product QA that answers them
+COMPARATIVE_WORDS = r"bigger|larger|smaller|lighter|heavier|longer|shorter|brighter|louder|quieter|faster|stronger|thinner"
 # ("less than $224", "lighter than 1 kg", "比…轻" are bounds, read as such above, not preferences)
 _COMPARATIVE_HINT = re.compile(r"\b(?:longer|shorter|lighter|heavier|bigger|smaller|brighter|louder|quieter|faster|"
                                r"stronger|larger)\b(?!\s+than)|一点|一些|更(?=[\u4e00-\u9fff])", re.IGNORECASE)

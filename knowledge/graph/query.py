@@ -28,7 +28,8 @@ from knowledge.kernel.types import Source
 
 from . import answers as say
 from .catalog import Catalog, Product
-from .constraints import AttrConstraint, ProductQuery, _kind_of, asked_dimension, comparison_key, comparison_keys, understand
+from .constraints import (COMPARATIVE_WORDS, AttrConstraint, ProductQuery, asked_dimension, comparison_key,
+                          comparison_keys, kind_of, understand)
 from .meaning import WATER_USES, render_unit, value_zh, water_level, water_meaning, water_use
 from .search import ProductSearch, SearchResult
 from .vocabulary import CatalogVocabulary, norm_words, singular
@@ -61,8 +62,7 @@ _HAVE_KIND_RE = re.compile(r"有没有|有无|有啥|有什么|\bany\b|\bdo (?:y
                            r"\bis there (?:a|an|any)\b|\bare there any\b", re.IGNORECASE)
 # a comparative asked of what is in context: "any bigger ones", "something lighter", "有没有轻一点的", "续航更长的呢"
 _COMPARATIVE_ASK_RE = re.compile(
-    r"\b(?:bigger|larger|smaller|lighter|heavier|longer|shorter|brighter|louder|quieter|faster|stronger|thinner|"
-    r"more powerful)\b|更(?:大|小|轻|重|长|短|亮|快|强|薄|多|久)|(?:大|小|轻|长|亮|快|强|薄|久)(?:一点|一些|些)",
+    rf"\b(?:{COMPARATIVE_WORDS}|more powerful)\b|更(?:大|小|轻|重|长|短|亮|快|强|薄|多|久)|(?:大|小|轻|长|亮|快|强|薄|久)(?:一点|一些|些)",
     re.IGNORECASE)
 _CHEAPER_WORD_RE = re.compile(r"cheap|expensive|pric|afford|便宜|贵|实惠|价", re.IGNORECASE)
 _BIGGER_RE = re.compile(r"\b(?:bigger|larger|smaller)\b|更大|更小|大一点|小一点|大些|小些", re.IGNORECASE)
@@ -593,14 +593,15 @@ class ProductQA:
         browsing = bool(_BROWSE_RE.search(text)) and not _HOW_RE.search(text)
         if bool(_BUY_RE.search(text) or browsing) and self.asks_for_products(text, lang):
             return True
-        if _WHICH_ASK_RE.search(text):  # "哪款耳机续航最长", "which kettle is the lightest": a kind, ordered
-            q = self.understand(text, lang)
+        which = bool(_WHICH_ASK_RE.search(text))
+        if not (which or _HAVE_KIND_RE.search(text)):
+            return False
+        q = self.understand(text, lang)
+        if which:  # "哪款耳机续航最长", "which kettle is the lightest": a kind, ordered
             return bool(q.types and q.order)
-        if _HAVE_KIND_RE.search(text):  # "有没有防水的音箱", "any earbuds with anc", "do you have X under 50"
-            q = self.understand(text, lang)
-            return bool(q.types and (q.attrs or q.order or q.soft_order or q.price_max is not None or q.price_min is not None
-                                     or re.search(r"[\u4e00-\u9fff]一?(?:点|些)的", text)))
-        return False
+        # "有没有防水的音箱", "any earbuds with anc", "do you have X under 50": a kind with something more
+        return bool(q.types and (q.attrs or q.order or q.soft_order or q.price_max is not None or q.price_min is not None
+                                 or re.search(r"[\u4e00-\u9fff]一?(?:点|些)的", text)))
 
     def names_other_kind(self, text: str, lang: str, product_ids: list[str]) -> bool:
         """Whether ``text`` names a kind of product that none of ``product_ids`` is ("earbuds" when
@@ -725,7 +726,7 @@ class ProductQA:
         said = (f"{'高于' if direction == 'desc' else '低于'}{shown}" if lang == "zh"
                 else f"{'more' if direction == 'desc' else 'less'} than {shown}")
         q.attrs = [AttrConstraint(k, ">=" if direction == "desc" else "<=", bound, said, v.attributes[k].dimension)]
-        q.order, q.types = (k, direction), [_kind_of(v, v.head[v.row[ref]])] if v.head[v.row[ref]] else q.types
+        q.order, q.types = (k, direction), [kind_of(v, v.head[v.row[ref]])] if v.head[v.row[ref]] else q.types
         owners = [o.id for o in self._catalog.related(ref, "accessory_of")]
         if owners:  # an accessory: among those for the same product
             rows = set(v.rows_for_types(q.types).tolist())
