@@ -471,10 +471,11 @@ class CatalogVocabulary:
         best: dict[str, tuple[int, int]] = {}
         for lead in leads:
             for cue, key, strength in self._cue_index.get(lead, ()):
-                if (keys is not None and key not in keys) or best.get(key, (0, 0))[0] >= strength:
+                if (keys is not None and key not in keys) or best.get(key, (0, 0))[0] > strength:
                     continue
                 pos = latin.find(f" {cue} ") if not _CJK.match(cue) else low.find(cue)
-                if pos >= 0:
+                # (of two cues as strong, the earlier one: the set of leads is read in no fixed order)
+                if pos >= 0 and (key not in best or best[key][0] < strength or pos < best[key][1]):
                     best[key] = (strength, pos)
         for w in words:
             for key in self._stem_index.get(stem(w), ()) if len(w) >= 3 else ():

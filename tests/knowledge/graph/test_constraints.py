@@ -7,6 +7,8 @@ the catalog's own categories, labels, units and values.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from knowledge.graph.catalog import Catalog
@@ -221,3 +223,26 @@ def test_cheaper_than_a_named_product_in_chinese(qa):
     facts = qa.recommend("有没有比Fernlo Beam 9便宜的头灯", "zh", context_ids=["L2"], named_ids=["L2"])
     assert set(ids(facts)) == {"L1", "L3"}
 
+
+
+def test_attribute_cues_read_the_same_in_every_process(tmp_path):
+    """Two attributes whose labels share words ("keeps drinks hot", "keeps drinks cold"): which
+    cue of each counts must not depend on a set's order, which changes between processes."""
+    import json
+    import os
+    import subprocess
+    import sys
+
+    bottle = [_p("B1", "Trek 4 Insulated Bottle", "Trek 4 保温杯", "Drinkware > Bottles", 30.0,
+                 {"keeps_hot": _a(8, "h", "keeps drinks hot", "保热"), "keeps_cold": _a(22, "h", "keeps drinks cold", "保冷")})]
+    path = write_catalog(tmp_path, bottle)
+    script = ("import json, sys\nfrom knowledge.graph.catalog import Catalog\nfrom knowledge.graph.query import ProductQA\n"
+              "qa = ProductQA(Catalog.from_file(sys.argv[1]))\n"
+              "print(json.dumps(qa.vocabulary.cue_keys('how long does it keep drinks hot and cold')))")
+    seen = set()
+    for seed in ("1", "2", "3", "4"):
+        out = subprocess.run([sys.executable, "-c", script, str(path)], capture_output=True, text=True, check=True,
+                             env={**os.environ, "PYTHONHASHSEED": seed}, cwd=str(Path(__file__).resolve().parents[3]))
+        seen.add(out.stdout.strip())
+    assert len(seen) == 1, seen
+    assert {k for k, _, _ in json.loads(seen.pop())} == {"keeps_hot", "keeps_cold"}
