@@ -32,7 +32,7 @@ from decimal import Decimal, InvalidOperation
 from engine.text import lexical_tokens
 
 __all__ = ["split_sentences", "take_sentences", "split_claims", "says_nothing", "quantities", "negations", "contacts",
-           "promises", "content_words", "answer_word", "CITATION_RE"]
+           "promises", "content_words", "claim_words", "answer_word", "CITATION_RE"]
 
 CITATION_RE = re.compile(r"\s*[\[【]\s*\d+(?:\s*[,，、]\s*\d+)*\s*[\]】]")
 # a sentence ends at . ! ? before white space (not inside "5.3" or "$129.99"), or at 。！？ or a newline
@@ -93,7 +93,8 @@ _NUM_RE = re.compile(
 _EMAIL_RE = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}")
 _URL_RE = re.compile(r"(?:https?://|www\.)[^\s<>\"'，。）)]+|\b[a-z0-9-]+\.(?:com|net|org|io|shop|store|co|cn|info|biz)"
                      r"(?:/[^\s<>\"'，。）)]*)?\b", re.IGNORECASE)
-_PHONE_RE = re.compile(r"(?<![\w.])\+?\(?\d[\d ().-]{5,}\d(?![\w.]*\d)")
+# a phone number may follow a Chinese word directly ("请拨打1-800-555-0199"): the guards are ASCII
+_PHONE_RE = re.compile(r"(?<![A-Za-z0-9_.])\+?\(?\d[\d ().-]{5,}\d(?![A-Za-z0-9_.]*\d)")
 
 # -- polarity ------------------------------------------------------------------------------------
 _EN_NEG_RE = re.compile(
@@ -280,6 +281,25 @@ def quantities(text: str) -> set[tuple[str, str | None]]:
         elif a is not None:
             found.add((a, unit))
     return found
+
+
+def claim_words(text: str) -> set[str]:
+    """The content words of ``text`` outside its quantities: "12-month" and "30天" are read by
+    :func:`quantities` with their units, so "month" / "天" are not also words a claim shares with a
+    source (a "12-month" sentence would otherwise find support in any other "12 months" sentence).
+
+    Example:
+        >>> sorted(claim_words("Covered by the 12-month warranty.")), sorted(claim_words("保修期：十二个月。"))
+        (['cover', 'warra'], ['保', '保修', '修', '修期', '期'])
+    """
+    text = _digits(_without_contacts(CITATION_RE.sub(" ", text)))
+    parts, end = [], 0
+    for m in _NUM_RE.finditer(text):
+        after = _UNIT_RE.match(text, m.end())
+        parts.append(text[end:m.start()])
+        end = after.end() if after is not None else m.end()
+    parts.append(text[end:])
+    return content_words(" ".join(parts))
 
 
 def answer_word(text: str) -> tuple[str | None, str]:

@@ -35,8 +35,8 @@ from dataclasses import dataclass, replace
 
 from engine.text import detect_language
 
-from .claims import (CITATION_RE, answer_word, content_words, contacts, negations, promises, quantities, split_claims,
-                     split_sentences, take_sentences)
+from .claims import (CITATION_RE, answer_word, claim_words, contacts, negations, promises, quantities, says_nothing,
+                     split_claims, split_sentences, take_sentences)
 
 __all__ = ["GroundingChecker", "CITATION_RE", "split_sentences", "take_sentences", "split_claims"]
 
@@ -70,7 +70,7 @@ _CAPITAL_RE = re.compile(r"\b[A-Z][A-Za-z0-9'-]*\b")
 _CAPS_RE = re.compile(r"\b[A-Z][A-Z0-9]{1,}\b")
 _COMMON_CAPITALS = {"i", "i'm", "i'll", "i've", "i'd", "ok"}
 _PROMISE_SUPPORT = 0.7
-_WIDENING = frozenset({"every", "forever", "world", "instant"})
+_WIDENING = frozenset({"every", "forever", "world", "instant", "free", "extra"})
 _QUESTION_RE = re.compile(r"[?？]\s*$")
 
 
@@ -106,17 +106,34 @@ def _unit(source: int, text: str, bare: str | None = None, terms: set[str] | Non
     """``text`` read as a support unit; ``bare`` is the text without product names (their words
     and numbers are the name's, not claims)."""
     bare = text if bare is None else bare
-    return _Unit(source, text, frozenset(content_words(bare)), frozenset(quantities(bare)), negations(bare) % 2,
+    return _Unit(source, text, frozenset(claim_words(bare)), frozenset(quantities(bare)), negations(bare) % 2,
                  answer_word(bare)[0], frozenset(contacts(text)), frozenset(_dates(bare)), frozenset(promises(bare)),
                  frozenset(_squash(m.group(0)) for rx in (_ORDER_STATUS_RE, _ZH_ORDER_STATUS_RE)
                            for m in rx.finditer(text)), _squash(text),
-                 frozenset(_terms(bare) if terms is None else {t for t in terms if t in bare}))
+                 frozenset(_terms(bare) if terms is None else {t for t in terms if _says_term(t, bare)}))
+
+
+def _spans(unit: _Unit) -> list[_Unit]:
+    """Every run of consecutive clauses of a sentence, as one unit (words joined, negations added)."""
+    parts = unit.clauses
+    out = list(parts)
+    for i in range(len(parts)):
+        for j in range(i + 2, len(parts) + 1):
+            run = parts[i:j]
+            out.append(replace(run[0], words=frozenset().union(*(c.words for c in run)),
+                               negations=sum(c.negations for c in run) % 2, clauses=()))
+    return out
 
 
 def _has_number(unit: _Unit, number: tuple[str, str | None]) -> bool:
     """The unit states ``number`` with the same unit (a number said without one matches any)."""
     value, unit_name = number
     return any(v == value and (unit_name is None or u == unit_name) for v, u in unit.numbers)
+
+
+def _says_term(term: str, text: str) -> bool:
+    """``text`` holds ``term`` as a word ("W" of "1900 W" is not in "Warranty")."""
+    return re.search(r"(?<![A-Za-z0-9])" + re.escape(term) + r"(?![A-Za-z0-9])", text) is not None
 
 
 def _terms(text: str) -> set[str]:
@@ -144,7 +161,7 @@ class GroundingChecker:
 
     Example:
         >>> GroundingChecker(names=["Aurora X200"]).check("Try the Aurora X200.", ["Nimbus S5: 24 h."])
-        ('name Aurora X200', 'code X200')
+        ('name Aurora X200', 'support 0.00')
         >>> GroundingChecker().check("Your order has shipped.", ["Orders ship in 1-2 days."])
         ('order status',)
     """
@@ -202,12 +219,13 @@ class GroundingChecker:
         """The sources as support units: every sentence, and every clause of a longer sentence."""
         out: list[_Unit] = []
         for i, source in enumerate(sources):
+            # proper names are found in the whole source: a clause or a sentence may start with one
+            # ("Affirm shows your rate" where another sentence says "choose Affirm at checkout")
+            terms = _terms(self._strip(CITATION_RE.sub("", source)))
             for sentence in split_sentences(CITATION_RE.sub("", source)):
                 if _QUESTION_RE.search(sentence):
                     continue  # a question claims nothing (an FAQ's own question is no support)
                 clauses = split_claims(sentence)
-                # proper names are found in the whole sentence (a clause may start with one)
-                terms = _terms(self._strip(sentence))
                 parts = tuple(_unit(i, c, self._strip(c), terms) for c in clauses) if len(clauses) > 1 else ()
                 out.append(replace(_unit(i, sentence, self._strip(sentence), terms), clauses=parts))
                 out += parts
@@ -225,7 +243,7 @@ class GroundingChecker:
         names = self._names(claim)
         bare = self._strip(claim)
         codes = [c for c in dict.fromkeys(_CODE_RE.findall(bare)) if not _UNIT_SUFFIX_RE.match(c)]
-        terms = sorted({t for t in answer_terms if t in bare} - set(codes))
+        terms = sorted({t for t in answer_terms if _says_term(t, bare)} - set(codes))
         found = _unit(-1, claim, bare)
         said = contacts(claim)
         problems: list[str] = []
@@ -252,8 +270,9 @@ class GroundingChecker:
             out += [f"contact {c}" for c in sorted(said - unit.contacts)]
             out += [f"date {d}" for d in sorted(found.dates - unit.dates)]
             out += [f"promise {p}" for p in sorted(found.promises - unit.promises)]
-            # polarity against the clause of the unit the claim matches best
-            clause = max(unit.clauses, key=lambda c: (overlap(c), precision(c))) if unit.clauses else unit
+            # polarity against the run of the unit's clauses the claim matches best (a claim may
+            # join two clauses: "若还是有一只没声音，可能是产品缺陷" is two clauses of its source)
+            clause = max(_spans(unit), key=lambda c: (overlap(c), precision(c))) if unit.clauses else unit
             if found.negations != clause.negations:
                 out.append("polarity")
             elif found.answer is not None and found.answer != (unit.answer or ("no" if clause.negations else "yes")):
@@ -267,12 +286,22 @@ class GroundingChecker:
 
         best = max(units, key=lambda u: (named(u), round(overlap(u), 6), round(precision(u), 6), -len(missing(u))))
         misses = missing(best)
+        # a closing "Yes." / "可以。" answers the question, which only a source's own answer can do
+        closing = split_sentences(claim)
+        word = answer_word(closing[-1])[0] if len(closing) > 1 else None
+        if word is not None and says_nothing(closing[-1]) and not any(u.answer == word for u in units):
+            misses.append(f"answer {word}")
         support = overlap(best)
         # a claim anchored by its numbers (all found in the unit) may say the rest in its own words
         anchored = bool(found.numbers) and not any(m.startswith("number ") for m in misses)
         needed = self._min_support / 2 if anchored else self._min_support
         if found.promises & _WIDENING:  # "every", "always", "worldwide", "所有": nearly word for word or not at all
             needed = max(needed, _PROMISE_SUPPORT)
+            # measured on words, not single Chinese characters ("赠送礼品" is not "免费礼品包装"
+            # because both hold 礼 and 品)
+            whole = {w for w in found.words if len(w) > 1}
+            if whole:
+                support = min(support, len(whole & best.words) / len(whole))
         # one word is enough to need support when no number anchors the claim ("Sorry about that!")
         if len(found.words) >= (2 if found.numbers else 1) and support < needed:
             misses.append(f"support {support:.2f}")

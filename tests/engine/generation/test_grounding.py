@@ -109,3 +109,63 @@ def test_an_answer_may_not_say_no_where_the_sources_say_yes(checker):
     assert checker.check("Yes, we ship to over 40 countries.", [source]) == ()
     # sources with neither word leave the answer's yes or no to the other checks
     assert checker.check("Yes, refunds reach your original payment method.", [REFUNDS]) == ()
+
+
+# -- what the adversarial benchmark found (benchmarks/grounding_adversarial.py, seeds 0-4) --------
+FRYER = ("The Zestly AF10 Air Fryer by Zestly costs $99.00. capacity: 5.5 L; color: grey; power: 1900 W. "
+         "Warranty of the Zestly AF10 Air Fryer: 24 months.")
+AFFIRM = ("Can I pay in installments? Yes, on orders of $100 or more you can choose Affirm at checkout. "
+          "Affirm shows your rate before you confirm.")
+GOLD = ("What is Gold status? Spend $500 or more in a calendar year and you're Gold for the following year, "
+        "earning 2 points per $1 and free gift wrap on every order.")
+ZH_GOLD = "一个自然年内消费满500美元，次年即可成为金卡会员，并且每笔订单都享受免费礼品包装。"
+ZH_EARBUD = "如果还是有一只没声音，可能是产品缺陷，在12个月电子产品保修范围内。"
+ZH_AGENT = "您也可以拨打1-800-555-0199，或发邮件到support@brightcart.com。"
+
+
+def test_a_unit_letter_is_a_term_only_as_a_word():
+    # "W" of "1900 W" is no proper name that "Warranty of ..." must find in its unit
+    checker = GroundingChecker(["Zestly AF10 Air Fryer", "Zestly"])
+    answer = "power: 1900 W. Warranty of the Zestly AF10 Air Fryer: 24 months."
+    assert checker.check(answer, [FRYER, SHIPPING], language="en") == ()
+
+
+def test_a_name_that_opens_a_source_sentence_is_still_that_source_s_name():
+    answer = "Affirm shows your rate before you confirm, and you can choose Affirm at checkout."
+    assert GroundingChecker().check(answer, [AFFIRM, SHIPPING], language="en") == ()
+
+
+def test_a_shared_number_unit_is_no_support_for_the_rest_of_a_claim():
+    # the 12 months are right, but nothing in the sources speaks of stick drift
+    checker = GroundingChecker(["Aurora X200 Wireless Earbuds", "Aurora"])
+    facts = "Warranty of the Aurora X200 Wireless Earbuds: 12 months. Weight of the Aurora X200 Wireless Earbuds: 51 g."
+    answer = "Stick drift is treated as a manufacturing defect and is covered by the 12-month electronics warranty."
+    assert any(p.startswith("support") for p in checker.check(answer, [facts], language="en"))
+    assert checker.check("The Aurora X200 Wireless Earbuds come with a 12-month warranty.", [facts]) == ()
+
+
+def test_a_phone_number_right_after_chinese_text_is_read_whole():
+    checker = GroundingChecker(contacts=["+1-800-555-0199", "support@brightcart.com"])
+    assert checker.check("您也可以拨打1-800-555-0199。", [ZH_AGENT], language="zh") == ()
+    assert "contact 18005550100" in checker.check("您也可以拨打1-800-555-0100。", [ZH_AGENT], language="zh")
+
+
+def test_polarity_of_a_claim_that_spans_two_source_clauses():
+    answer = "若还是有一只没声音，可能是产品缺陷，在12个月电子产品保修范围内。"
+    assert GroundingChecker().check(answer, [ZH_EARBUD, ZH_REFUNDS], language="zh") == ()
+    assert "polarity" in GroundingChecker().check("如果还是有一只有声音，可能是产品缺陷。", [ZH_EARBUD], language="zh")
+
+
+def test_a_closing_yes_needs_a_source_that_answers_yes():
+    facts = "Sonique Studio 3 头戴式耳机的保修期：12个月。"
+    assert "answer yes" in GroundingChecker().check(facts + "可以。", [facts, ZH_REFUNDS], language="zh")
+    assert GroundingChecker().check("可以。" + ZH_RETURNS.split("？")[1][3:], [ZH_RETURNS], language="zh") == ()
+
+
+@pytest.mark.parametrize("answer, source, language", [
+    ("You get free gift wrap on every order. Cancelled orders also get a free gift card.", GOLD, "en"),
+    ("每笔订单都享受免费礼品包装。每笔订单都赠送礼品。", ZH_GOLD, "zh"),
+])
+def test_a_free_gift_the_source_does_not_give_is_refused(answer, source, language):
+    problems = GroundingChecker().check(answer, [source, REFUNDS if language == "en" else ZH_REFUNDS], language=language)
+    assert any(p.startswith("support") for p in problems), problems
