@@ -66,6 +66,9 @@ _OF_THESE_RE = re.compile(r"\b(?:these|those|of them|the three|the two|the ones 
                           r"这(?:几|两|三)(?:个|款|双|台|件)?|那(?:几|两|三)(?:个|款|双|台|件)|它们|其中", re.IGNORECASE)
 # candidates drawn for each reading of an FAQ follow-up before they are blended
 _FOLLOWUP_CANDIDATES = 20
+# how far behind the first FAQ one written for the category of the kind asked about may be and
+# still go first (the fused scores of a topic's FAQs lie within a few hundredths)
+_CATEGORY_MARGIN = 0.05
 
 
 # a follow-up of up to this many content words is read mostly through the question before it
@@ -223,6 +226,7 @@ class Router:
         self._products = products
         self._dialogue = dialogue
         self._retrieval = retrieval
+        self._faq_category_cache: dict[tuple[str, str], frozenset[str]] = {}
 
     @property
     def catalog(self) -> IntentCatalog:
@@ -544,7 +548,7 @@ class Router:
         k = self._retrieval.top_k
         context = _faq_context(turn)
         if context is None:
-            return self._retriever.retrieve(turn.nlu.text, top_k=k, language=turn.lang)
+            return self._kind_passages(turn) or self._retriever.retrieve(turn.nlu.text, top_k=k, language=turn.lang)
         # the more the message says of its own, the less the question before it weighs
         # ("周末呢": all context; "那我自己去店里拿呢，多久能好": a question of its own, on the same visit)
         w = self._retrieval.followup_context_weight * min(1.0, _FOLLOWUP_WORDS / max(1.0, _content_size(turn.nlu.text)))
@@ -559,6 +563,62 @@ class Router:
         fused = [dc_replace(p, score=round((1.0 - w) * s_alone.get(i, floor_alone) + w * s_read.get(i, floor_read), 4))
                  for i, p in pool.items()]
         return sorted(fused, key=lambda p: (-p.score, p.id))[:k]
+
+    def _kind_passages(self, turn: Turn) -> list:
+        """Policies often differ by category (a warranty for kitchen appliances, another for
+        electronics, another for outdoor gear): a question that names a kind of product
+        ("咖啡机保修多久", "do tents have a warranty") gets the FAQ written for that kind's
+        category when the retriever put another category's FAQ first and that one is close
+        behind (``_CATEGORY_MARGIN``). Which categories an FAQ is for is read from its own text
+        with the store's category names and kinds. Empty when the message names no kind (or
+        names a product: its own facts answer it)."""
+        if turn.nlu.entities.product_ids:
+            return []
+        lang = turn.lang
+        try:
+            named = set(self._products.kind_categories(turn.nlu.text, lang))
+        except Exception:  # noqa: BLE001 - a catalog that cannot read the sentence: the message alone
+            return []
+        if not named:
+            return []
+        k = self._retrieval.top_k
+        found = self._retriever.retrieve(turn.nlu.text, top_k=max(k, _FOLLOWUP_CANDIDATES), language=lang)
+        if not found:
+            return []
+        top = found[0]
+        top_for = self._faq_categories(top, lang)
+        if not top_for or top_for & named:
+            return found[:k]
+        near = [p for p in found[1:] if p.score >= top.score - _CATEGORY_MARGIN and self._faq_categories(p, lang) & named]
+        if not near:
+            return found[:k]
+        # only a sibling of the first FAQ: the same question once the kind is left out ("保修多久"
+        # finds every category's warranty FAQ alike; "也放冰箱吗" finds no brewing guide)
+        try:
+            topic = self._products.without_kinds(turn.nlu.text, lang)
+        except Exception:  # noqa: BLE001 - a catalog that cannot read the sentence: no sibling
+            return found[:k]
+        if not topic:
+            return found[:k]
+        asked = {p.id: p.score for p in self._retriever.retrieve(topic, top_k=max(k, _FOLLOWUP_CANDIDATES), language=lang)}
+        if top.id not in asked:
+            return found[:k]
+        for p in near:
+            if asked.get(p.id, -1.0) >= asked[top.id] - _CATEGORY_MARGIN:
+                return [dc_replace(p, score=top.score), *(q for q in found if q.id != p.id)][:k]
+        return found[:k]
+
+    def _faq_categories(self, passage, lang: str) -> set[str]:
+        key = (passage.id, lang)
+        cached = self._faq_category_cache.get(key)
+        if cached is None:
+            try:
+                cached = frozenset(self._products.categories_in(f"{passage.question} {passage.answer}", lang))
+            except Exception:  # noqa: BLE001 - a catalog that cannot read it: for no category
+                cached = frozenset()
+            if len(self._faq_category_cache) < 10_000:
+                self._faq_category_cache[key] = cached
+        return set(cached)
 
     def _faq_answer(self, turn: Turn, passages: list, intent: str, *, hint: str = "",
                     events: list | None = None) -> Decision:

@@ -97,6 +97,9 @@ class Product:
     attributes: dict[str, Attribute] = field(default_factory=dict)
     # other languages' wording: {lang: {"name" | "brand" | "category" | "description": text}}
     translations: dict[str, dict[str, str]] = field(default_factory=dict)
+    # the category's Chinese name given beside it (the demo catalog's ``category_zh``): shown in
+    # replies, not learnt as product words like a translated category
+    category_zh: str = ""
 
     def display_name(self, lang: str = "en") -> str:
         if lang == "zh" and self.name_zh:
@@ -105,7 +108,10 @@ class Product:
 
     def text(self, field_name: str, lang: str = "en") -> str:
         """``name``, ``brand``, ``category`` or ``description`` in ``lang`` when the catalog has it."""
-        return self.translations.get(lang, {}).get(field_name) or getattr(self, field_name)
+        said = self.translations.get(lang, {}).get(field_name)
+        if not said and field_name == "category" and lang == "zh" and self.category_zh:
+            return self.category_zh
+        return said or getattr(self, field_name)
 
 
 def _product(raw: Any) -> Product:
@@ -135,6 +141,7 @@ def _product(raw: Any) -> Product:
             rating=float(raw.get("rating", 0.0)),
             description=str(raw.get("description", "")),
             name_zh=str(raw.get("name_zh", "")),
+            category_zh=str(raw.get("category_zh", "")),
             aliases=tuple(str(a) for a in raw.get("aliases") or ()),
             attributes=attrs,
             translations={str(lang): {str(k): str(v) for k, v in texts.items()}
@@ -331,4 +338,5 @@ def _product_dict(p: Product) -> dict[str, Any]:
         "currency": p.currency, "stock": p.stock, "rating": p.rating, "description": p.description,
         "name_zh": p.name_zh, "aliases": list(p.aliases), "attributes": attrs,
         **({"translations": p.translations} if p.translations else {}),
+        **({"category_zh": p.category_zh} if p.category_zh else {}),
     }

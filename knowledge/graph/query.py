@@ -27,7 +27,7 @@ from knowledge.kernel.types import Fact
 from knowledge.kernel.types import Source
 
 from . import answers as say
-from .catalog import Catalog, Product
+from .catalog import CATEGORY_SEP, Catalog, Product
 from .constraints import (COMPARATIVE_WORDS, AttrConstraint, ProductQuery, asked_dimension, comparison_key,
                           comparison_keys, kind_of, understand)
 from .meaning import WATER_USES, render_unit, value_zh, water_level, water_meaning, water_use
@@ -144,6 +144,7 @@ class ProductQA:
         self._vocab: CatalogVocabulary | None = None
         self._values: dict[str, dict[str, str]] | None = None
         self._search: ProductSearch | None = None
+        self._category_cache: dict[str, list[str]] = {}
 
     def warm_up(self) -> None:
         """Learn the catalog's vocabulary (types, attribute cues, value arrays) now, not on the first question."""
@@ -602,6 +603,54 @@ class ProductQA:
         # "有没有防水的音箱", "any earbuds with anc", "do you have X under 50": a kind with something more
         return bool(q.types and (q.attrs or q.order or q.soft_order or q.price_max is not None or q.price_min is not None
                                  or re.search(r"[\u4e00-\u9fff]一?(?:点|些)的", text)))
+
+    def kind_categories(self, text: str, lang: str = "en") -> list[str]:
+        """The store's category names, in ``lang``, of the kinds of product ``text`` names
+        ("咖啡机保修多久" → 厨房电器; "warranty on a coffee maker" → kitchen): what an FAQ written
+        about the category calls them. Empty when it names no kind (a word that only starts
+        one, or a single Chinese character, names none)."""
+        q = self.understand(text, lang)
+        types = [t for t in q.types if len(t) >= 2] if not q.partial else []
+        if not types:
+            return []
+        out: dict[str, None] = {}
+        for row in self.vocabulary.rows_for_types(types)[:200].tolist():
+            p = self.vocabulary.products[row]
+            if not p.category:
+                continue
+            leaf = p.text("category", lang).split(CATEGORY_SEP)[-1].strip()
+            out[leaf.replace("_", " ") if lang != "zh" else leaf] = None
+        return list(out)[:3]
+
+    def without_kinds(self, text: str, lang: str = "en") -> str:
+        """``text`` without the kinds of product it names ("咖啡机保修多久" → "保修多久"): what it
+        asks about them."""
+        q = self.understand(text, lang)
+        out = text
+        for t in sorted((t for t in q.types if len(t) >= 2), key=len, reverse=True):
+            if lang == "zh":
+                out = out.replace(t, " ")
+            else:
+                out = re.sub(r"(?<![A-Za-z])" + re.escape(t) + r"(?:e?s)?(?![A-Za-z])", " ", out, flags=re.IGNORECASE)
+        return re.sub(r"\s+", " ", out).strip()
+
+    def categories_in(self, text: str, lang: str = "en") -> set[str]:
+        """The store's category names, in ``lang``, that ``text`` speaks of by name ("All
+        electronics, including audio, smart home and gaming" → audio, smart home, gaming), or
+        through a kind of product it names ("Outdoor gear such as tents")."""
+        names = self._category_names(lang)
+        low = text.lower()
+        found = {n for n in names if (n in text if lang == "zh"
+                                      else re.search(r"(?<![a-z])" + re.escape(n.lower()) + r"(?![a-z])", low))}
+        return found | set(self.kind_categories(text, lang))
+
+    def _category_names(self, lang: str) -> list[str]:
+        cached = self._category_cache.get(lang)
+        if cached is None:
+            names = {p.text("category", lang).split(CATEGORY_SEP)[-1].strip() for p in self._catalog if p.category}
+            cached = sorted({n.replace("_", " ") if lang != "zh" else n for n in names if len(n) >= 2})
+            self._category_cache[lang] = cached
+        return cached
 
     def names_other_kind(self, text: str, lang: str, product_ids: list[str]) -> bool:
         """Whether ``text`` names a kind of product that none of ``product_ids`` is ("earbuds" when

@@ -319,3 +319,46 @@ def test_a_stem_names_the_same_label_word_on_both_sides():
     assert stem("charge") == stem("charging")
     assert stem("wirelessly") == stem("wireless")
     assert stem("press") == "press"
+
+
+# -- the categories a question or an FAQ speaks of ------------------------------------------------
+KINDS = [
+    {"id": "K1", "name": "Brewly Drip 5 Coffee Maker", "name_zh": "Brewly Drip 5 咖啡机", "brand": "Brewly",
+     "category": "kitchen", "category_zh": "厨房电器", "price": 89.0, "stock": 3},
+    {"id": "K2", "name": "Brewly Pour 2 Electric Kettle", "name_zh": "Brewly Pour 2 电热水壶", "brand": "Brewly",
+     "category": "kitchen", "category_zh": "厨房电器", "price": 39.0, "stock": 3},
+    {"id": "O1", "name": "Ridge Dome 4 Tent", "name_zh": "Ridge Dome 4 帐篷", "brand": "Ridge",
+     "category": "outdoor", "category_zh": "户外运动", "price": 199.0, "stock": 3},
+    {"id": "S1", "name": "Homely V4 Robot Vacuum", "name_zh": "Homely V4 扫地机器人", "brand": "Homely",
+     "category": "smart_home", "category_zh": "智能家居", "price": 399.0, "stock": 3},
+]
+
+
+@pytest.fixture(scope="module")
+def kinds(tmp_path_factory) -> ProductQA:
+    return ProductQA(Catalog.from_file(write_catalog(tmp_path_factory.mktemp("kinds"), KINDS)))
+
+
+def test_the_category_of_a_kind_named_in_a_question(kinds):
+    assert kinds.kind_categories("how long is the warranty on a coffee maker?", "en") == ["kitchen"]
+    assert kinds.kind_categories("咖啡机保修多久", "zh") == ["厨房电器"]
+    assert kinds.kind_categories("扫地机器人保修多久", "zh") == ["智能家居"]
+    assert kinds.kind_categories("how long is the warranty?", "en") == []
+
+
+def test_the_categories_an_faq_is_written_for(kinds):
+    electronics = "All electronics, including audio, smart home and gaming, come with a 12-month warranty."
+    assert kinds.categories_in(electronics, "en") == {"smart home"}
+    assert kinds.categories_in("Outdoor gear such as tents comes with a 12-month warranty.", "en") == {"outdoor"}
+    assert kinds.categories_in("厨房电器自签收之日起享受24个月保修。", "zh") == {"厨房电器"}
+    assert kinds.categories_in("Returns are free within 30 days.", "en") == set()
+
+
+def test_what_a_question_asks_once_its_kind_is_left_out(kinds):
+    assert kinds.without_kinds("咖啡机保修多久", "zh") == "保修多久"
+    assert kinds.without_kinds("do tents come with a warranty", "en") == "do come with a warranty"
+
+
+def test_a_category_s_chinese_name_given_beside_it_is_shown_not_learnt(kinds, tmp_path):
+    p = Catalog.from_file(write_catalog(tmp_path, KINDS)).get("K1")
+    assert p.text("category", "zh") == "厨房电器" and p.text("category", "en") == "kitchen"
