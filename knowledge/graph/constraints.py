@@ -217,7 +217,20 @@ def understand(text: str, lang: str, vocab: CatalogVocabulary, *, context_ids: l
 
     _features(q, t, vocab, keys)
     _ordering(q, t, vocab, keys)
+    # a brand said only inside a value ("works with the hexa station 8": a platform) is no
+    # request for that brand's products
+    inside = " ".join(a.said.lower() for a in q.attrs if a.op == "in" and a.said)
+    if inside:
+        q.brands = [b for b in q.brands if not _only_inside(b, latin, inside)]
     return q
+
+
+def _only_inside(brand: str, latin: str, inside: str) -> bool:
+    """Whether every mention of ``brand`` in the sentence is part of a value it states."""
+    if not brand.isascii():
+        return False
+    said = " ".join(norm_words(inside))
+    return latin.count(f" {brand} ") <= f" {said} ".count(f" {brand} ")
 
 
 def kind_of(vocab: CatalogVocabulary, head: str) -> str:

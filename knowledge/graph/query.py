@@ -436,7 +436,7 @@ class ProductQA:
         summary ("are the trailrunner 5s vegan?", "能扫长毛地毯吗"): the listing does not say, so
         no yes and no no -- then what it does list."""
         p = self._catalog.get(product_ids[0]) if product_ids else None
-        if p is None or len(facts) != 1 or facts[0].text != self.summary(p, lang).text:
+        if p is None or not self.only_summary(facts, product_ids, lang):
             return facts
         if not _YES_NO.search(question.strip()) or _PRICE_RE.search(question.lower()) or _STOCK_RE.search(question.lower()):
             return facts
@@ -444,6 +444,12 @@ class ProductQA:
         text = (f"{name}的商品资料里没有写明这一点，我没法确认。资料里写明的有：" if lang == "zh"
                 else f"The listing for the {name} doesn't say, so I can't confirm that. What it does list:")
         return [Fact(text, (_src(p),)), *facts]
+
+    def only_summary(self, facts: list[Fact], product_ids: list[str], lang: str = "en") -> bool:
+        """Whether ``facts`` are only the first product's summary: nothing in its listing answered
+        the question ("can I preorder it?", "是编织线吗")."""
+        p = self._catalog.get(product_ids[0]) if product_ids else None
+        return p is not None and len(facts) == 1 and facts[0].text == self.summary(p, lang).text
 
     def summary(self, p: Product, lang: str = "en") -> Fact:
         attrs = list(p.attributes.values())[:4]
@@ -658,6 +664,12 @@ class ProductQA:
         types = self.understand(text, lang).types
         return bool(types) and not self._own_types(types, product_ids)
 
+    def _value_names(self, q: ProductQuery, context_ids: list[str]) -> bool:
+        """Whether a value the request asks for is a product in context ("a gift for my nephew, he
+        has a Hexa Station 8": things that work with it, not another console)."""
+        said = [" ".join(norm_words(a.said)) for a in q.attrs if a.op == "in" and a.said]
+        return any(w and w in self._names(i) for w in said for i in context_ids)
+
     def _own_types(self, types: list[str], context_ids: list[str]) -> set[str]:
         """The named types that the products in context are themselves ("平板" when a tablet is in context)."""
         rows = [self.vocabulary.row[i] for i in context_ids if i in self.vocabulary.row]
@@ -728,7 +740,7 @@ class ProductQA:
                        if self.vocabulary.row.get(a.id) in rows]
                 if fit:
                     q.within, q.types = tuple(dict.fromkeys(fit)), []
-        elif context and q.constrained and q.relative_to is None:
+        elif context and q.constrained and q.relative_to is None and not self._value_names(q, context):
             heads = [self.vocabulary.head[self.vocabulary.row[i]] for i in context if i in self.vocabulary.row]
             q.types = [h for h in heads if h]
         elif context and not q.constrained:

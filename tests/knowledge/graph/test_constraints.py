@@ -246,3 +246,31 @@ def test_attribute_cues_read_the_same_in_every_process(tmp_path):
         seen.add(out.stdout.strip())
     assert len(seen) == 1, seen
     assert {k for k, _, _ in json.loads(seen.pop())} == {"keeps_hot", "keeps_cold"}
+
+
+# -- a product the shopper has is what the request is for, not a brand or a kind to look for -----
+GEAR = [
+    _p("G1", "Cirrus Base 2 Stove", "Cirrus Base 2 炉头", "Stoves", 149.0, {}),
+    _p("G2", "Cirrus Pot 1 Cookpot", "Cirrus Pot 1 锅", "Cookware", 64.0,
+       {"fits": _a(["Cirrus Base 2"], label="fits", label_zh="适配")}),
+    _p("G3", "Ember Pot 5 Cookpot", "Ember Pot 5 锅", "Cookware", 29.0,
+       {"fits": _a(["Cirrus Base 2", "Ember Base 1"], label="fits", label_zh="适配")}),
+    _p("G4", "Cirrus Base 3 Stove", "Cirrus Base 3 炉头", "Stoves", 39.0, {}),
+]
+
+
+@pytest.fixture(scope="module")
+def gear(tmp_path_factory):
+    return ProductQA(Catalog.from_file(write_catalog(tmp_path_factory.mktemp("gear"), GEAR)))
+
+
+def test_a_brand_said_inside_a_value_is_no_brand_asked_for(gear):
+    q = gear.understand("a gift for my dad, he has a cirrus base 2. budget around 40", "en")
+    assert q.brands == [] and [a.key for a in q.attrs] == ["fits"]
+    assert len(gear.understand("a cirrus pot that fits the ember base 1", "en").brands) == 1
+
+
+def test_a_request_for_what_fits_a_product_in_view_is_not_another_of_its_kind(gear):
+    facts = gear.recommend("a gift for my dad, he has a cirrus base 2. budget around 40", "en", named_ids=["G1"])
+    said = " ".join(f.text for f in facts)
+    assert "Ember Pot 5" in said and "Cirrus Base 3" not in said
