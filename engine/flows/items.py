@@ -41,6 +41,11 @@ _KEEP_RE = re.compile(r"\b(?:keep(?:ing)?|hold on to|hang on to|want to keep|(?:
                       r"留着|留下|保留|还要|不退|要留|我还要|继续要", re.IGNORECASE | re.ASCII)
 _CLAUSE_SPLIT_RE = re.compile(r"[,，。;；!！?？]|\bbut\b|\bbut\b|\band keep\b|但是?|不过", re.IGNORECASE | re.ASCII)
 _ORDER_CLAUSE_RE = re.compile(r"(?:那|这|那个|这个)(?:单|订单)$|的订单$|\border$|\border (?:with|of)\b", re.IGNORECASE | re.ASCII)
+_CHANGE_VERB_RE = re.compile(r"\b(?:return|send|ship|refund|exchange|replace|cancel|drop|remove)", re.IGNORECASE | re.ASCII)
+_COUNT_WORD_RE = re.compile(r"\b(one|two|three|a single|\d{1,2})\s+(?:of\s+)?(?:\w+\s+)?([a-z]+)", re.IGNORECASE | re.ASCII)
+# "... from my last order", "... in order 100282": the order the items are in, said after them
+_ORDER_TAIL_RE = re.compile(r"\s+(?:from|in|of|on)\s+(?:(?:my|the|that|this|our)\s+)?(?:[a-z]+\s+){0,3}?order"
+                            r"(?:\s*(?:#|no\.?)?\s*\d+)?\s*$", re.IGNORECASE | re.ASCII)
 _ONLY_RE = re.compile(r"\b(?:only|just|solely)\b|只|仅|就退", re.IGNORECASE | re.ASCII)
 _NUMBER_WORDS = {"one": 1, "a single": 1, "single": 1, "two": 2, "three": 3, "四": 4, "一": 1, "两": 2, "二": 2,
                  "三": 3}
@@ -83,8 +88,10 @@ def _stem(word: str) -> str:
         if w.endswith(suffix) and len(w) - len(suffix) >= 3:
             if suffix == "ies":
                 return w[:-3] + "y"
-            if suffix == "es" and not w.endswith(("shoes", "cases", "phones", "tes")):
-                return w[:-2]
+            if suffix == "es":
+                if w.endswith(("ses", "xes", "zes", "ches", "shes")) and not w.endswith(("cases", "uses")):
+                    return w[:-2]  # boxes, watches, glasses (but cases, fuses: case, fuse)
+                continue  # bottles, shoes, phones: only the "s" goes
             return w[:-1]
     return w
 
@@ -152,7 +159,10 @@ def says_all(text: str) -> bool:
 
 
 def _quantity(clause: str) -> int | None:
-    m = _ONE_OF_RE.search(clause)
+    """The units a clause asks for: the last count it says ("两个保温杯退一个": one; "one of the two")."""
+    m = None
+    for m in _ONE_OF_RE.finditer(clause):
+        pass
     if not m:
         return None
     word = (m.group(1) or m.group(2) or "").lower()
@@ -171,9 +181,12 @@ def pick_lines(text: str, lines: Sequence[ItemInfo], product_ids: Sequence[str] 
     excluded: list[int] = []
     scores: dict[int, int] = {}
     only: set[int] = set()
+    last: list[int] = []
     for clause in _clauses(text):
-        if _ORDER_CLAUSE_RE.search(clause):  # "游戏机水壶扫地机那单": describes the order, not the items
+        items = _ORDER_TAIL_RE.sub("", clause)  # "just the tent from my last order": the tent
+        if items == clause and _ORDER_CLAUSE_RE.search(clause):  # "游戏机水壶扫地机那单": describes the order, not the items
             continue
+        clause = items
         low = clause.lower()
         words = _en_terms(low)
         found = {}
@@ -182,6 +195,12 @@ def pick_lines(text: str, lines: Sequence[ItemInfo], product_ids: Sequence[str] 
             if s:
                 found[i] = s
         if not found:
+            # "…两个保温杯，想退一个" / "the two bottles, I only want to return one": a count
+            # with nothing named is the count of what the clause before named
+            qty = _quantity(clause)
+            if qty is not None and last:
+                for i in last:
+                    chosen[i] = qty
             continue
         top = max(found.values())
         named = [i for i, s in found.items() if s == top]
@@ -189,9 +208,14 @@ def pick_lines(text: str, lines: Sequence[ItemInfo], product_ids: Sequence[str] 
             excluded += [i for i in found if i not in excluded]
             continue
         qty = _quantity(clause)
+        if qty is None and _CHANGE_VERB_RE.search(low):  # "return one bottle" (not "it has 2 cases"): a count before the line's word
+            qty = next((_NUMBER_WORDS.get(m.group(1).lower()) or int(m.group(1)) for m in _COUNT_WORD_RE.finditer(low)
+                        if any(_stem(m.group(2)) in terms[i][0] for i in named)
+                        and not any(m.group(1) in re.findall(r"[a-z0-9]+", lines[i].name.lower()) for i in named)), None)
         for i in named:
             chosen.setdefault(i, qty)
             scores[i] = max(scores.get(i, 0), top)
+        last = named
         if _ONLY_RE.search(clause):
             only.update(named)
     if only:  # "just the kettle" wins over the other lines named around it

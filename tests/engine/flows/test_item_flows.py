@@ -196,6 +196,24 @@ def test_pick_lines_and_amounts():
     assert amounts_in("got 979.99 back but paid $1,059.99, order 100153") == [979.99, 1059.99]
 
 
+@pytest.mark.parametrize("said, index, units", [
+    ("I want to send back one of the two bottles from my last order", 0, 1),  # "bottles" is a bottle
+    ("just the tent from my last order", 1, None),  # the order said after the item
+    ("return the tent in order 100282", 1, None),
+    ("return one bottle", 0, 1),  # a count right before the line's word
+    ("the flow 4 bottle, please", 0, None),  # a model number is no count
+    ("我最近那单里的两个保温杯，想退一个", 0, 1),  # the count of the clause after the one that names it
+    ("两个保温杯退一个", 0, 1),  # the last count said
+    ("the two bottles, I only want to return one of them", 0, 1),
+])
+def test_items_and_units_named_around_the_order(said, index, units):
+    lines = [ItemInfo("P1", "Summitcraft Flow 4 Insulated Bottle", 2, ("Summitcraft Flow 4 保温水杯",)),
+             ItemInfo("P2", "Peakline Ultra 9 Tent", 1, ("Peakline Ultra 9 帐篷",))]
+    pick = pick_lines(said, lines)
+    assert pick.indexes == (index,) and pick.quantities == (units,)
+    assert pick_lines("the order with the tent", lines).indexes == ()  # describes the order, not an item
+
+
 def test_an_answer_naming_no_item_asks_again_with_the_items_listed(router, service):
     chat = Chat(router)
     chat.say("I want to return something from order 200001", "return_item", order_ids=("200001",))
