@@ -205,6 +205,14 @@ class ItemReturns:
         lang = turn.lang
         if not order.items:
             return None
+        pending = self._pending(order, turn)
+        if pending and _HOW_MUCH_RE.search(turn.nlu.text) and not self.pick(order, turn).indexes:
+            # "how much will I get back for it?" while the return of these lines waits for its
+            # reason or its yes: what that return refunds
+            amount = round(sum(line_refund(order, pid, qty) for pid, qty in pending), 2)
+            return Decision(self._t.render("refund_prospective", lang, order_id=order.order_id,
+                                           lines=self.lines_text(order, pending, lang), amount=self.money(amount)),
+                            "flow")
         if not order.returns:
             pick = self.pick(order, turn)
             if not pick.indexes and _HOW_MUCH_RE.search(turn.nlu.text):
@@ -234,6 +242,20 @@ class ItemReturns:
         if any(r.status != "rejected" for r in order.returns):
             text += ("" if lang == "zh" else " ") + self._t.render("refund_items_where", lang)
         return Decision(text, "flow")
+
+    @staticmethod
+    def _pending(order: Any, turn: Turn) -> list[tuple[str, int]]:
+        """The lines of a return of ``order`` the conversation is in the middle of (chosen, not yet
+        written): [] when there is none."""
+        slots = turn.state.slots
+        if turn.state.active_flow != "return_item" or str(slots.get("order_id") or "") != str(order.order_id):
+            return []
+        lines = slots.get("return_lines")
+        if lines is None:
+            return []  # the items are not chosen yet
+        if not lines:  # the whole order
+            return [(i.product_id, i.quantity) for i in order.items]
+        return [(str(pid), int(qty)) for pid, qty in lines]
 
     @staticmethod
     def _implied(order: Any, turn: Turn) -> LinePick:

@@ -228,6 +228,15 @@ def test_a_clause_keeping_other_items_is_not_the_reason(router, service):
     assert "原因" in d.text and chat.state.slots["flow_step"] == "reason"
 
 
+def test_how_much_a_return_in_progress_refunds_is_that_return_s_amount(router, service):
+    chat = Chat(router)
+    d = chat.say("I want to return one of the two carry cases from order 200001", "return_item", order_ids=("200001",))
+    assert chat.state.slots["flow_step"] == "reason"
+    d = chat.say("how much will I get back for it", "refund_status")
+    assert "$20.00" in d.text and "don't see a return" not in d.text and service.writes == []
+    assert chat.state.active_flow == "return_item"  # the return still waits for its reason
+
+
 def test_how_much_for_one_unit_of_an_order_on_its_way(router, service):
     service.orders["200006"] = _order("200006", [("P12", 2), ("P13", 1)], status="shipped", delivered=None)
     d = Chat(router).say("order 200006 has 2 carry cases, if I send one back when it comes how much do I get back",
