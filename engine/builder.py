@@ -242,6 +242,7 @@ def _wire(settings: Settings, store: StoreParts, *, generator: Generator | None,
                                   asks_about=_asks_about(live["products"], live["catalog"]),
                                   asks_comparison=lambda text: live["products"].asks_comparison(text),
                                   other_kind=lambda text, lang, ids: live["products"].names_other_kind(text, lang, ids),
+                                  kind_products=lambda text, lang: live["products"].kind_product_ids(text, lang),
                                   render=lambda key, lang: templates.render(key, lang),
                                   vocabulary=store_words(store, _store_texts(store.faqs, catalog, examples)))
     return Engine(settings, nlu=nlu, router=router, store=tracker, templates=templates, locks=locks, orders=orders,

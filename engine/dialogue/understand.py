@@ -147,6 +147,15 @@ _MONEY_TALK_RE = re.compile(r"\b(?:paypal|venmo|card|bank|account|refund\w*|mone
 # how far apart two prices are: "how much more would I pay", "差多少钱", "贵多少"
 _PRICE_GAP_RE = re.compile(r"\bhow much (?:more|less|extra|cheaper|pricier)\b|\bprice difference\b|\bdifference in price\b|"
                            r"差(?:多少|几)|(?:贵|便宜)(?:了)?多少|差价", re.IGNORECASE)
+# a thing the customer has: "the robot vacuum I bought", "my kettle", "我买的扫地机器人"
+_OWN_ITEM_RE = re.compile(r"\bmy\b|\bi (?:bought|ordered|got|purchased|received)\b|我买的|我的|我那|我收到的|我下单的",
+                          re.IGNORECASE)
+# what is asked of the order rather than the thing: arriving, tracking, returns, refunds, cancelling
+_ORDER_TALK_RE = re.compile(
+    r"\b(?:arriv\w*|ship\w*|deliver\w*|track\w*|where(?:'s| is)|when will|return\w*|refund\w*|cancel\w*|"
+    r"send (?:it )?back|exchange|replace\w*|broke\w*|damag\w*|defect\w*|invoice|receipt)\b|"
+    r"到了|发货|发了|快递|物流|到哪|到没|没到|退|取消|签收|换货|坏了|发票|什么时候到|\bstill\b|\bgoing through\b",
+    re.IGNORECASE)
 # what the customer has: "same day as my x200 earbuds?", "我的耳机呢"
 _MINE_RE = re.compile(r"\bmy\b|我的|我买的|我那", re.IGNORECASE)
 # a budget: "预算是1300", "under 300", "make it 500 max"
@@ -319,8 +328,10 @@ class Understanding:
                  asks_about: Callable[[str, str, str], bool] | None = None,
                  render: Callable[[str, str], str] | None = None, upset_score: float = -0.3,
                  asks_comparison: Callable[[str], bool] | None = None,
-                 other_kind: Callable[[str, str, list[str]], bool] | None = None) -> None:
+                 other_kind: Callable[[str, str, list[str]], bool] | None = None,
+                 kind_products: Callable[[str, str], set[str]] | None = None) -> None:
         self._asks_comparison = asks_comparison
+        self._kind_products = kind_products
         self._other_kind = other_kind
         # the intent that asks for a person, and the one a question for the store's FAQs is (the
         # catalog's own hand-off and retrieval routes)
@@ -536,6 +547,13 @@ class Understanding:
                 # "do you have the lumen s6 case?": that product, and whether it is in stock
                 return Command("follow_up", "product_question", product_ids=tuple(ents.product_ids),
                                attributes=("in stock?",), resolved_by="named")
+
+        # "the robot vacuum I bought: does it handle thick rugs?" / "我买的扫地机器人能扫地毯吗": the one
+        # product of that kind in the customer's orders, asked about (not a search, not an order)
+        owned = None if (ents.product_ids or ents.order_ids or in_order_flow or intent in order_intents
+                         ) else self._owned_product(turn, flat)
+        if owned is not None:
+            return Command("answer_attribute", "product_question", product_ids=(owned,), resolved_by="own_item")
 
         # an attribute the catalog names, about the product in focus, read as an order request by its
         # words ("有noise cancelling吗" is no cancellation)
@@ -925,6 +943,24 @@ class Understanding:
         if self._chars is None:
             self._chars = frozenset(ch for w in self._catalog_words() for ch in w if "\u3400" <= ch <= "\ufaff")
         return self._chars
+
+    def _owned_product(self, turn: Turn, flat: str) -> str | None:
+        """The product of the kind a question names as the customer's own ("my X", "the X I
+        bought", "我买的X"), when their orders hold exactly one product of that kind and the
+        question is about the thing, not its order (arriving, returns, refunds)."""
+        if self._kind_products is None or turn.actor.role != "customer" or not _OWN_ITEM_RE.search(flat):
+            return None
+        thing = _OWN_ITEM_RE.sub(" ", flat)  # what is said of it, "I bought" aside
+        if _ORDER_CUE_RE.search(thing) or _ORDER_TALK_RE.search(thing) or not is_question(turn.nlu.text):
+            return None
+        try:
+            kind = self._kind_products(turn.nlu.text, turn.lang)
+        except Exception:  # noqa: BLE001 - a catalog that cannot read the sentence: no such reference
+            return None
+        if not kind:
+            return None
+        mine = {i.product_id for o in self._customer_orders(turn) for i in o.items if i.product_id in kind}
+        return next(iter(mine)) if len(mine) == 1 else None
 
     def _customer_orders(self, turn: Turn) -> list[Order]:
         try:

@@ -628,6 +628,15 @@ class ProductQA:
             out[leaf.replace("_", " ") if lang != "zh" else leaf] = None
         return list(out)[:3]
 
+    def kind_product_ids(self, text: str, lang: str = "en") -> set[str]:
+        """The products of the kinds ``text`` names ("the robot vacuum I bought" → every robot
+        vacuum); empty when it names no kind (a word that only starts one names none)."""
+        q = self.understand(text, lang)
+        types = [t for t in q.types if len(t) >= 2] if not q.partial else []
+        if not types:
+            return set()
+        return {self.vocabulary.products[r].id for r in self.vocabulary.rows_for_types(types).tolist()}
+
     def without_kinds(self, text: str, lang: str = "en") -> str:
         """``text`` without the kinds of product it names ("咖啡机保修多久" → "保修多久"): what it
         asks about them."""
