@@ -645,7 +645,8 @@ class Router:
         picked = None if ids else pick_listed(listed, ents.ordinal)  # "the second one" we suggested
         if picked is not None:
             ids = [picked]
-        if intent == "recommend" and ids and _ACCESSORY_RE.search(text):
+        wants_accessory = intent == "recommend" and bool(ids) and bool(_ACCESSORY_RE.search(text))
+        if wants_accessory:
             intent = "product_question"  # "accessories for the X200": the graph's accessory_of edges
         if resolved and ids:
             facts, intent = ([f for i in ids[:3] for f in self._products.facts(text, [i], lang)]
@@ -653,6 +654,12 @@ class Router:
                              else self._products.facts(text, ids, lang)), "product_question"
         else:
             facts, ids, intent = self._product_facts(intent, text, lang, ids, remembered, listed)
+        if wants_accessory and facts and self._products.only_summary(facts, ids, lang):
+            # no accessory of it is listed ("what charger should I buy for the X"): the search for
+            # that kind for it (what is listed with it, else the kind, or plainly none)
+            found = self._products.recommend(text, lang, context_ids=ids, named_ids=ids)
+            if found:
+                facts, intent = found, "recommend"
         if facts is None:
             return Decision(self._t.render("product_unknown", lang), "template", decided_by="compare:ask")
         if not facts:
