@@ -243,6 +243,7 @@ def _wire(settings: Settings, store: StoreParts, *, generator: Generator | None,
                                   asks_comparison=lambda text: live["products"].asks_comparison(text),
                                   other_kind=lambda text, lang, ids: live["products"].names_other_kind(text, lang, ids),
                                   kind_products=lambda text, lang: live["products"].kind_product_ids(text, lang),
+                                  orders_by=lambda text, lang: live["products"].understand(text, lang).order is not None,
                                   render=lambda key, lang: templates.render(key, lang),
                                   vocabulary=store_words(store, _store_texts(store.faqs, catalog, examples)))
     return Engine(settings, nlu=nlu, router=router, store=tracker, templates=templates, locks=locks, orders=orders,

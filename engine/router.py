@@ -674,6 +674,8 @@ class Router:
         if intent == "product_question" and len(found) == 1 and _WHICH_ASK_RE.search(text):
             focus = found[0]  # "which cable works with my phone?" → the cable is what "多长" asks about next
         events = [SlotSet("product_id", focus)] if ids else []
+        if intent == "product_question" and len(found) >= 2:
+            events.append(SlotSet("listed_products", found))  # its accessories listed: "which of those is cheapest?"
         if intent == "recommend":
             found = [s.id for s in answer.sources if s.kind == "product"]
             # the product found is the one in focus ("cheaper than the X200?" → "how long does that one last?")

@@ -329,8 +329,10 @@ class Understanding:
                  render: Callable[[str, str], str] | None = None, upset_score: float = -0.3,
                  asks_comparison: Callable[[str], bool] | None = None,
                  other_kind: Callable[[str, str, list[str]], bool] | None = None,
-                 kind_products: Callable[[str, str], set[str]] | None = None) -> None:
+                 kind_products: Callable[[str, str], set[str]] | None = None,
+                 orders_by: Callable[[str, str], bool] | None = None) -> None:
         self._asks_comparison = asks_comparison
+        self._orders_by = orders_by
         self._kind_products = kind_products
         self._other_kind = other_kind
         # the intent that asks for a person, and the one a question for the store's FAQs is (the
@@ -755,7 +757,8 @@ class Understanding:
             return Command("follow_up", "recommend", attributes=(str(frame["question"]),), resolved_by="budget")
         listed = [i for i in state.slots.get("listed_products") or [] if isinstance(i, str)]
         if (not products and len(listed) >= 2 and not in_order_flow and _WHICH_RE.search(text)
-                and self._asks_comparison is not None and self._asks_comparison(text)
+                and ((self._asks_comparison is not None and self._asks_comparison(text))
+                     or (self._orders_by is not None and self._orders_by(text, turn.lang)))  # "which of those is cheapest"
                 and not self._names_other_kind(turn, listed)):
             return Command("compare", "product_compare", product_ids=tuple(listed))  # "哪双轻一点" over the list
         # "how much more would I be paying" right after two products were compared: their prices, side by side

@@ -100,7 +100,9 @@ _ATTRIBUTE_CUES: list[tuple[re.Pattern[str], tuple[str, ...]]] = [
     (re.compile(r"water|rain|sweat|swim|防水|ip\d"), ("water_resistance", "waterproof")),
     (re.compile(r"weigh|heavy|light|重量|多重"), ("weight", "shipping_weight")),
     (re.compile(r"warrant|guarantee|保修|质保"), ("warranty",)),
-    (re.compile(r"size|fit|尺码|尺寸|码数"), ("sizes", "size", "screen_size", "dimensions")),
+    (re.compile(r"size|尺码|尺寸|码数"), ("sizes", "size", "screen_size", "dimensions")),
+    # "does it fit true to size": what one wears; "a case that fits the S6" asks no screen size
+    (re.compile(r"\bfit"), ("sizes", "size")),
     (re.compile(r"colou?r|颜色"), ("colors", "color")),
     (re.compile(r"screen|display|屏幕"), ("screen_size", "display")),
     (re.compile(r"\bram\b|memory|内存"), ("ram",)),
@@ -126,6 +128,7 @@ def _names_value(word: str, low: str) -> bool:
 _RATING_RE = re.compile(r"\b(?:rating|rated|stars?|reviews?)\b|评分|评价|几星|星级|口碑|打分")
 _STOCK_RE = re.compile(r"stock|available|availability|sold out|有货|库存|缺货|还有吗")
 _ACCESSORY_RE = re.compile(r"accessor|case|charger|配件|充电盒")
+_GOES_WITH_RE = re.compile(r"\bgoes? with\b|\bto go with\b|配套|搭配")
 _SIMILAR_RE = re.compile(r"similar|alternative|instead|comparable|like (?:it|this|that)|类似|相似|替代|差不多")
 _FIT_RE = re.compile(r"\bfit|go with|work with|works with|compatible|兼容|适配|配套|能用")
 
@@ -395,7 +398,7 @@ class ProductQA:
         if others and (_FIT_RE.search(q) or _COMPAT_RE.search(q)):
             for o in others:
                 out.append(self.compatibility(p, o, lang))
-        elif _ACCESSORY_RE.search(q):
+        elif _ACCESSORY_RE.search(q) or _GOES_WITH_RE.search(q):  # "what goes with it": its accessories too
             acc = self._catalog.accessories(p.id)
             if acc:
                 out.append(self._listing(p, acc, lang, "配件", "Accessories for the {name}: {names}."))
