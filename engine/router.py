@@ -608,7 +608,8 @@ class Router:
                 return [dc_replace(p, score=top.score), *(q for q in found if q.id != p.id)][:k]
         return found[:k]
 
-    def _faq_categories(self, passage, lang: str) -> set[str]:
+    def _faq_categories(self, passage: Any, lang: str) -> set[str]:
+        """The store's categories an FAQ is written for, read once from its own text."""
         key = (passage.id, lang)
         cached = self._faq_category_cache.get(key)
         if cached is None:
@@ -657,9 +658,9 @@ class Router:
         if wants_accessory and facts and self._products.only_summary(facts, ids, lang):
             # no accessory of it is listed ("what charger should I buy for the X"): the search for
             # that kind for it (what is listed with it, else the kind, or plainly none)
-            found = self._products.recommend(text, lang, context_ids=ids, named_ids=ids)
-            if found:
-                facts, intent = found, "recommend"
+            searched = self._products.recommend(text, lang, context_ids=ids, named_ids=ids)
+            if searched:
+                facts, intent = searched, "recommend"
         if facts is None:
             return Decision(self._t.render("product_unknown", lang), "template", decided_by="compare:ask")
         if not facts:
