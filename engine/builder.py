@@ -195,7 +195,9 @@ def _wire(settings: Settings, store: StoreParts, *, generator: Generator | None,
                 progress=index_progress,
             )
         if catalog is not None:
-            parts.update(catalog=catalog, products=ProductQA(catalog, currency_symbol=store.currency_symbol),
+            synonyms = getattr(store.profile, "synonyms", None) or None  # store.yaml's words for the catalog's
+            parts.update(catalog=catalog, products=ProductQA(catalog, currency_symbol=store.currency_symbol,
+                                                             synonyms=synonyms),
                          entities=RuleEntityExtractor(_product_linker(settings, catalog, models, embedder, data_dir),
                                                       brands=BrandLinker(catalog),
                                                       order_id_pattern=store.order_id_pattern))

@@ -120,6 +120,7 @@ class CatalogVocabulary:
 
     def __init__(self, catalog: Catalog, *, synonyms: dict[str, str] | None = None) -> None:
         self.products: list[Product] = list(catalog)
+        self._synonyms = dict(synonyms) if synonyms else None
         self.row = {p.id: i for i, p in enumerate(self.products)}
         n = len(self.products)
         self.price = np.array([p.price for p in self.products], dtype=np.float64)
@@ -361,7 +362,7 @@ class CatalogVocabulary:
         dim_keys = list(self.dimension_of)
         n = len(self.products)
         doc = {
-            "version": TABLES_VERSION, "count": n, "synonyms": None,
+            "version": TABLES_VERSION, "count": n, "synonyms": self._synonyms,
             "head": join_texts(self.head), "brands": {b: sorted(rows) for b, rows in self.brands.items()},
             "types": types_keys, "zh_heads": zh_keys, "words": words_keys,
             "values": [list(pair) for pair in value_pairs],
@@ -501,8 +502,9 @@ TABLES_VERSION = 3  # 2: sizes keep their numbers as values ("size 5"); 3: "-che
 
 
 def _fits(doc: dict, count: int, synonyms: dict[str, str] | None) -> bool:
-    """Whether a store build's tables are for a catalog of ``count`` products learned without synonyms."""
-    return doc.get("version") == TABLES_VERSION and doc.get("count") == count and not synonyms and doc.get("synonyms") is None
+    """Whether a store build's tables are for a catalog of ``count`` products learned with these synonyms."""
+    return (doc.get("version") == TABLES_VERSION and doc.get("count") == count
+            and (doc.get("synonyms") or None) == (dict(synonyms) if synonyms else None))
 
 
 _SIZE_LABEL_RE = re.compile(r"\bsizes?\b|尺码|尺寸|码数|鞋码", re.IGNORECASE)

@@ -157,7 +157,7 @@ def write_built(kit: Kit, folder: str | Path) -> bool:
     save("kit", doc)
     save("catalog", *catalog_columns(kit.catalog))
     # each table learned, saved and let go before the next: a build's peak memory stays one table's
-    vocabulary = CatalogVocabulary(kit.catalog)
+    vocabulary = CatalogVocabulary(kit.catalog, synonyms=kit.profile.synonyms or None)
     save("vocabulary", *vocabulary.tables())
     del vocabulary
     save("linker", ProductLinker(kit.catalog).tables())

@@ -36,7 +36,7 @@ _CURRENCY = re.compile(r"[A-Z]{3}")
 _LANGUAGE = re.compile(r"[a-z]{2}")
 _RANGE = re.compile(r"([01]\d|2[0-3]):([0-5]\d)-([01]\d|2[0-4]):([0-5]\d)")
 _KEYS = {"name", "currency", "languages", "timezone", "support", "policies", "attribute_labels",
-         "order_id_pattern"}
+         "order_id_pattern", "synonyms"}
 _SUPPORT_KEYS = {"hours", "opening", "email", "phone"}
 _POLICY_KEYS = {"return_window_days", "free_shipping_over", "refund_business_days",
                 "non_returnable_categories", "cancel_after_shipping"}
@@ -82,6 +82,8 @@ class StoreProfile:
     support: Support = field(default_factory=Support)
     attribute_labels: dict[str, dict[str, str]] = field(default_factory=dict)
     order_id_pattern: str = DEFAULT_ORDER_ID_PATTERN
+    # words customers use for what the catalog calls otherwise: {"充电宝": "移动电源", "earphones": "earbuds"}
+    synonyms: dict[str, str] = field(default_factory=dict)
 
     @property
     def default_language(self) -> str:
@@ -224,10 +226,12 @@ def parse_profile(doc: Any, log: ProblemLog, file: str = FILE) -> StoreProfile |
     policies = _policies(doc.get("policies"), log, file)
     labels = _labels(doc.get("attribute_labels"), languages, log, file)
     pattern = _pattern(doc.get("order_id_pattern", DEFAULT_ORDER_ID_PATTERN), log, file)
+    synonyms = _synonyms(doc.get("synonyms"), log, file)
     if log.error_count > errors_before or policies is None:
         return None
     return StoreProfile(name=name.strip(), currency=currency, languages=languages, timezone=timezone,
-                        policies=policies, support=support, attribute_labels=labels, order_id_pattern=pattern)
+                        policies=policies, support=support, attribute_labels=labels, order_id_pattern=pattern,
+                        synonyms=synonyms)
 
 
 def _languages(raw: Any, log: ProblemLog, file: str) -> tuple[str, ...]:
@@ -366,6 +370,22 @@ def _labels(raw: Any, languages: tuple[str, ...], log: ProblemLog, file: str) ->
         return {}
     return {str(name): _lang_text_map(spec, languages, log, file, f"attribute_labels.{name}")
             for name, spec in raw.items()}
+
+
+def _synonyms(raw: Any, log: ProblemLog, file: str) -> dict[str, str]:
+    """``synonyms``: a customer's word -> the word the catalog uses for it (a kind or an attribute)."""
+    if raw is None:
+        return {}
+    if not isinstance(raw, dict):
+        log.error(file, None, "synonyms", "expected a mapping of word -> the catalog's word (e.g. 充电宝: 移动电源)")
+        return {}
+    out: dict[str, str] = {}
+    for word, target in raw.items():
+        if not isinstance(word, str) or not isinstance(target, str) or not word.strip() or not target.strip():
+            log.warn(file, None, f"synonyms.{word}", f"expected a word and the catalog's word, got {target!r}; ignored")
+        elif word.strip().lower() != target.strip().lower():
+            out[word.strip()] = target.strip()
+    return out
 
 
 def _pattern(raw: Any, log: ProblemLog, file: str) -> str:

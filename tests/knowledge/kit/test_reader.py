@@ -173,3 +173,38 @@ def test_resolve_date():
     assert resolve_date("2025-01-02", today) == dt.date(2025, 1, 2)
     with pytest.raises(ValueError):
         resolve_date("soon", today)
+
+
+def test_synonyms_name_the_catalog_s_kinds_in_the_shoppers_words(tmp_path):
+    (tmp_path / "store.yaml").write_text(
+        "name: 莲松\ncurrency: CNY\nlanguages: [zh, en]\ntimezone: Asia/Shanghai\n"
+        "policies: {return_window_days: 14}\n"
+        "synonyms: {茶碗: 盖碗, tea bowl: gaiwan, bad: [1, 2]}\n", encoding="utf-8")
+    (tmp_path / "catalog.csv").write_text(
+        "id,name,name:en,brand,category,category:en,price,stock,description\n"
+        "T1,白瓷盖碗,White Porcelain Gaiwan,景德,茶具,Teaware,128,5,手工白瓷\n"
+        "T2,紫砂壶,Purple Clay Teapot,宜兴,茶具,Teaware,328,5,手工紫砂\n", encoding="utf-8")
+    (tmp_path / "faqs.jsonl").write_text(json.dumps(
+        {"id": "r", "language": "zh", "question": "能退货吗？", "answer": "14天内可退。"}, ensure_ascii=False) + "\n",
+        encoding="utf-8")
+    kit = read_kit(tmp_path)
+    assert kit.profile.synonyms == {"茶碗": "盖碗", "tea bowl": "gaiwan"}  # the malformed entry is left out
+    from knowledge.graph.query import ProductQA
+    qa = ProductQA(kit.catalog, synonyms=kit.profile.synonyms)
+    assert qa.kind_product_ids("有没有茶碗", "zh") == {"T1"}
+    assert qa.kind_product_ids("any tea bowls?", "en") == {"T1"}
+    assert ProductQA(kit.catalog).kind_product_ids("有没有茶碗", "zh") == set()
+
+
+def test_a_store_build_s_vocabulary_is_read_only_with_the_synonyms_it_was_learnt_with(tmp_path):
+    from knowledge.graph.vocabulary import CatalogVocabulary
+
+    (tmp_path / "catalog.json").write_text(json.dumps([
+        {"id": "T1", "name": "Porcelain Gaiwan", "brand": "Jingde", "category": "Teaware", "price": 128.0}]), "utf-8")
+    catalog = Catalog.from_file(tmp_path / "catalog.json")
+    tables = CatalogVocabulary(catalog, synonyms={"tea bowl": "gaiwan"}).tables()
+    catalog.prebuilt["vocabulary"] = tables
+    again = CatalogVocabulary(catalog, synonyms={"tea bowl": "gaiwan"})
+    assert "tea bowl" in again.types  # read from the build's tables
+    catalog.prebuilt["vocabulary"] = tables
+    assert "tea bowl" not in CatalogVocabulary(catalog).types  # learnt again: no synonyms asked for
