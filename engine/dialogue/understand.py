@@ -321,6 +321,10 @@ class Understanding:
             on something ("哪双轻一点", "which is cheaper"); None: never read as one.
         other_kind: ``(text, lang, product_ids) -> bool``: whether the text names a kind of product
             none of those products is ("which earbuds ..." after smartwatches were listed); None: never.
+        kind_products: ``(text, lang) -> product ids`` of the kinds the text names ("the robot
+            vacuum I bought" is the one robot vacuum of the customer's orders); None: never.
+        orders_by: ``(text, lang) -> bool``: whether the text asks for an ordering ("which of those
+            is cheapest"), over the products just listed; None: never.
     """
 
     def __init__(self, catalog: Catalog, orders: Any, intents: IntentCatalog, *,
