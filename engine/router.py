@@ -226,7 +226,6 @@ class Router:
         self._products = products
         self._dialogue = dialogue
         self._retrieval = retrieval
-        self._faq_category_cache: dict[tuple[str, str], frozenset[str]] = {}
 
     @property
     def catalog(self) -> IntentCatalog:
@@ -609,17 +608,12 @@ class Router:
         return found[:k]
 
     def _faq_categories(self, passage: Any, lang: str) -> set[str]:
-        """The store's categories an FAQ is written for, read once from its own text."""
-        key = (passage.id, lang)
-        cached = self._faq_category_cache.get(key)
-        if cached is None:
-            try:
-                cached = frozenset(self._products.categories_in(f"{passage.question} {passage.answer}", lang))
-            except Exception:  # noqa: BLE001 - a catalog that cannot read it: for no category
-                cached = frozenset()
-            if len(self._faq_category_cache) < 10_000:
-                self._faq_category_cache[key] = cached
-        return set(cached)
+        """The store's categories an FAQ is written for, read from its own text (the product QA
+        remembers each text: an edited FAQ is read again, an edited catalog comes with a new one)."""
+        try:
+            return self._products.categories_in(f"{passage.question} {passage.answer}", lang)
+        except Exception:  # noqa: BLE001 - a catalog that cannot read it: for no category
+            return set()
 
     def _faq_answer(self, turn: Turn, passages: list, intent: str, *, hint: str = "",
                     events: list | None = None) -> Decision:

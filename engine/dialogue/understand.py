@@ -150,11 +150,12 @@ _PRICE_GAP_RE = re.compile(r"\bhow much (?:more|less|extra|cheaper|pricier)\b|\b
 # a thing the customer has: "the robot vacuum I bought", "my kettle", "我买的扫地机器人"
 _OWN_ITEM_RE = re.compile(r"\bmy\b|\bi (?:bought|ordered|got|purchased|received)\b|我买的|我的|我那|我收到的|我下单的",
                           re.IGNORECASE)
-# what is asked of the order rather than the thing: arriving, tracking, returns, refunds, cancelling
+# what is asked of an order rather than of the thing, beyond the order cues above (read together
+# with them): other forms of shipping, returns, refunds, cancelling; exchanges, damage, invoices
 _ORDER_TALK_RE = re.compile(
-    r"\b(?:arriv\w*|ship\w*|deliver\w*|track\w*|where(?:'s| is)|when will|return\w*|refund\w*|cancel\w*|"
+    r"\b(?:ship\w*|track\w*|return\w*|refund\w*|cancel\w*|"
     r"send (?:it )?back|exchange|replace\w*|broke\w*|damag\w*|defect\w*|invoice|receipt)\b|"
-    r"到了|发货|发了|快递|物流|到哪|到没|没到|退|取消|签收|换货|坏了|发票|什么时候到|\bstill\b|\bgoing through\b",
+    r"到了|发了|到没|没到|换货|坏了|发票|\bstill\b|\bgoing through\b",
     re.IGNORECASE)
 # what the customer has: "same day as my x200 earbuds?", "我的耳机呢"
 _MINE_RE = re.compile(r"\bmy\b|我的|我买的|我那", re.IGNORECASE)

@@ -206,7 +206,8 @@ class ItemReturns:
         if not order.items:
             return None
         pending = self._pending(order, turn)
-        if pending and _HOW_MUCH_RE.search(turn.nlu.text) and not self.pick(order, turn).indexes:
+        pick = self.pick(order, turn) if pending or not order.returns else LinePick()
+        if pending and _HOW_MUCH_RE.search(turn.nlu.text) and not pick.indexes:
             # "how much will I get back for it?" while the return of these lines waits for its
             # reason or its yes: what that return refunds
             amount = round(sum(line_refund(order, pid, qty) for pid, qty in pending), 2)
@@ -214,7 +215,6 @@ class ItemReturns:
                                            lines=self.lines_text(order, pending, lang), amount=self.money(amount)),
                             "flow")
         if not order.returns:
-            pick = self.pick(order, turn)
             if not pick.indexes and _HOW_MUCH_RE.search(turn.nlu.text):
                 pick = self._implied(order, turn)
             weighing = bool(_HOW_MUCH_RE.search(turn.nlu.text) or _IF_RETURNED_RE.search(turn.nlu.text))

@@ -132,6 +132,16 @@ _GOES_WITH_RE = re.compile(r"\bgoes? with\b|\bto go with\b|配套|搭配")
 _SIMILAR_RE = re.compile(r"similar|alternative|instead|comparable|like (?:it|this|that)|类似|相似|替代|差不多")
 _FIT_RE = re.compile(r"\bfit|go with|work with|works with|compatible|兼容|适配|配套|能用")
 
+# texts whose categories are remembered (the store's FAQs, read by the router)
+_CATEGORIES_REMEMBERED = 10_000
+
+
+def _category_label(p: Product, lang: str) -> str:
+    """The product's category as a reply in ``lang`` names it: its last level, words spaced."""
+    leaf = p.text("category", lang).split(CATEGORY_SEP)[-1].strip()
+    return leaf.replace("_", " ") if lang != "zh" else leaf
+
+
 def _src(p: Product, score: float = 1.0) -> Source:
     return Source(id=p.id, kind="product", title=p.name, score=score)
 
@@ -148,6 +158,7 @@ class ProductQA:
         self._values: dict[str, dict[str, str]] | None = None
         self._search: ProductSearch | None = None
         self._category_cache: dict[str, list[str]] = {}
+        self._categories_of: dict[tuple[str, str], frozenset[str]] = {}
 
     def warm_up(self) -> None:
         """Learn the catalog's vocabulary (types, attribute cues, value arrays) now, not on the first question."""
@@ -618,27 +629,28 @@ class ProductQA:
         ("咖啡机保修多久" → 厨房电器; "warranty on a coffee maker" → kitchen): what an FAQ written
         about the category calls them. Empty when it names no kind (a word that only starts
         one, or a single Chinese character, names none)."""
-        q = self.understand(text, lang)
-        types = [t for t in q.types if len(t) >= 2] if not q.partial else []
+        types = self._named_kinds(text, lang)
         if not types:
             return []
         out: dict[str, None] = {}
         for row in self.vocabulary.rows_for_types(types)[:200].tolist():
             p = self.vocabulary.products[row]
-            if not p.category:
-                continue
-            leaf = p.text("category", lang).split(CATEGORY_SEP)[-1].strip()
-            out[leaf.replace("_", " ") if lang != "zh" else leaf] = None
+            if p.category:
+                out[_category_label(p, lang)] = None
         return list(out)[:3]
 
     def kind_product_ids(self, text: str, lang: str = "en") -> set[str]:
         """The products of the kinds ``text`` names ("the robot vacuum I bought" → every robot
         vacuum); empty when it names no kind (a word that only starts one names none)."""
-        q = self.understand(text, lang)
-        types = [t for t in q.types if len(t) >= 2] if not q.partial else []
+        types = self._named_kinds(text, lang)
         if not types:
             return set()
         return {self.vocabulary.products[r].id for r in self.vocabulary.rows_for_types(types).tolist()}
+
+    def _named_kinds(self, text: str, lang: str) -> list[str]:
+        """The kinds ``text`` names outright: not a word that only starts one, not a single Chinese character."""
+        q = self.understand(text, lang)
+        return [t for t in q.types if len(t) >= 2] if not q.partial else []
 
     def without_kinds(self, text: str, lang: str = "en") -> str:
         """``text`` without the kinds of product it names ("咖啡机保修多久" → "保修多久"): what it
@@ -655,18 +667,24 @@ class ProductQA:
     def categories_in(self, text: str, lang: str = "en") -> set[str]:
         """The store's category names, in ``lang``, that ``text`` speaks of by name ("All
         electronics, including audio, smart home and gaming" → audio, smart home, gaming), or
-        through a kind of product it names ("Outdoor gear such as tents")."""
-        names = self._category_names(lang)
-        low = text.lower()
-        found = {n for n in names if (n in text if lang == "zh"
-                                      else re.search(r"(?<![a-z])" + re.escape(n.lower()) + r"(?![a-z])", low))}
-        return found | set(self.kind_categories(text, lang))
+        through a kind of product it names ("Outdoor gear such as tents"). Remembered per text (an
+        FAQ is read once; an edited one is another text)."""
+        key = (lang, text)
+        cached = self._categories_of.get(key)
+        if cached is None:
+            names = self._category_names(lang)
+            low = text.lower()
+            cached = frozenset({n for n in names if (n in text if lang == "zh" else
+                                                     re.search(r"(?<![a-z])" + re.escape(n.lower()) + r"(?![a-z])", low))}
+                               | set(self.kind_categories(text, lang)))
+            if len(self._categories_of) < _CATEGORIES_REMEMBERED:
+                self._categories_of[key] = cached
+        return set(cached)
 
     def _category_names(self, lang: str) -> list[str]:
         cached = self._category_cache.get(lang)
         if cached is None:
-            names = {p.text("category", lang).split(CATEGORY_SEP)[-1].strip() for p in self._catalog if p.category}
-            cached = sorted({n.replace("_", " ") if lang != "zh" else n for n in names if len(n) >= 2})
+            cached = sorted({n for n in (_category_label(p, lang) for p in self._catalog if p.category) if len(n) >= 2})
             self._category_cache[lang] = cached
         return cached
 

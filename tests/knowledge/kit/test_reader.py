@@ -52,18 +52,23 @@ def test_attribute_values_with_units(text, parsed):
     assert parse_value(text) == parsed
 
 
-def test_chinese_first_store_with_english_columns(tmp_path):
-    (tmp_path / "store.yaml").write_text(
+def _chinese_first_kit(folder, store_more: str, catalog: str):
+    """A Chinese-first tea shop's kit: ``store_more`` appended to its store.yaml, ``catalog`` its catalog.csv."""
+    (folder / "store.yaml").write_text(
         "name: 莲松\ncurrency: CNY\nlanguages: [zh, en]\ntimezone: Asia/Shanghai\n"
-        "policies: {return_window_days: 14}\nattribute_labels: {capacity: {zh: 容量, en: capacity}}\n"
-        "order_id_pattern: 'LP[0-9]{5}'\n", encoding="utf-8")
-    (tmp_path / "catalog.csv").write_text(
-        "id,name,name:en,brand,category,category:en,price,stock,description,attr:capacity,attr:capacity:en\n"
-        "T1,白瓷盖碗,White Porcelain Gaiwan,景德,茶具,Teaware,128,5,手工白瓷,150毫升,150 ml\n", encoding="utf-8")
-    (tmp_path / "faqs.jsonl").write_text(json.dumps(
+        "policies: {return_window_days: 14}\n" + store_more, encoding="utf-8")
+    (folder / "catalog.csv").write_text(catalog, encoding="utf-8")
+    (folder / "faqs.jsonl").write_text(json.dumps(
         {"id": "r", "language": "zh", "question": "能退货吗？", "answer": "14天内可退。"}, ensure_ascii=False) + "\n",
         encoding="utf-8")
-    kit = read_kit(tmp_path)
+    return read_kit(folder)
+
+
+def test_chinese_first_store_with_english_columns(tmp_path):
+    kit = _chinese_first_kit(
+        tmp_path, "attribute_labels: {capacity: {zh: 容量, en: capacity}}\norder_id_pattern: 'LP[0-9]{5}'\n",
+        "id,name,name:en,brand,category,category:en,price,stock,description,attr:capacity,attr:capacity:en\n"
+        "T1,白瓷盖碗,White Porcelain Gaiwan,景德,茶具,Teaware,128,5,手工白瓷,150毫升,150 ml\n")
     p = kit.catalog.get("T1")
     assert (p.name, p.name_zh, p.category, p.currency) == ("White Porcelain Gaiwan", "白瓷盖碗", "Teaware", "CNY")
     assert p.attributes["capacity"].value == 150 and p.attributes["capacity"].unit == "ml"
@@ -176,18 +181,11 @@ def test_resolve_date():
 
 
 def test_synonyms_name_the_catalog_s_kinds_in_the_shoppers_words(tmp_path):
-    (tmp_path / "store.yaml").write_text(
-        "name: 莲松\ncurrency: CNY\nlanguages: [zh, en]\ntimezone: Asia/Shanghai\n"
-        "policies: {return_window_days: 14}\n"
-        "synonyms: {茶碗: 盖碗, tea bowl: gaiwan, bad: [1, 2]}\n", encoding="utf-8")
-    (tmp_path / "catalog.csv").write_text(
+    kit = _chinese_first_kit(
+        tmp_path, "synonyms: {茶碗: 盖碗, tea bowl: gaiwan, bad: [1, 2]}\n",
         "id,name,name:en,brand,category,category:en,price,stock,description\n"
         "T1,白瓷盖碗,White Porcelain Gaiwan,景德,茶具,Teaware,128,5,手工白瓷\n"
-        "T2,紫砂壶,Purple Clay Teapot,宜兴,茶具,Teaware,328,5,手工紫砂\n", encoding="utf-8")
-    (tmp_path / "faqs.jsonl").write_text(json.dumps(
-        {"id": "r", "language": "zh", "question": "能退货吗？", "answer": "14天内可退。"}, ensure_ascii=False) + "\n",
-        encoding="utf-8")
-    kit = read_kit(tmp_path)
+        "T2,紫砂壶,Purple Clay Teapot,宜兴,茶具,Teaware,328,5,手工紫砂\n")
     assert kit.profile.synonyms == {"茶碗": "盖碗", "tea bowl": "gaiwan"}  # the malformed entry is left out
     from knowledge.graph.query import ProductQA
     qa = ProductQA(kit.catalog, synonyms=kit.profile.synonyms)
