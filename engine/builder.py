@@ -195,9 +195,8 @@ def _wire(settings: Settings, store: StoreParts, *, generator: Generator | None,
                 progress=index_progress,
             )
         if catalog is not None:
-            synonyms = getattr(store.profile, "synonyms", None) or None  # store.yaml's words for the catalog's
             parts.update(catalog=catalog, products=ProductQA(catalog, currency_symbol=store.currency_symbol,
-                                                             synonyms=synonyms),
+                                                             synonyms=store.synonyms),
                          entities=RuleEntityExtractor(_product_linker(settings, catalog, models, embedder, data_dir),
                                                       brands=BrandLinker(catalog),
                                                       order_id_pattern=store.order_id_pattern))
@@ -247,6 +246,7 @@ def _wire(settings: Settings, store: StoreParts, *, generator: Generator | None,
                                   kind_products=lambda text, lang: live["products"].kind_product_ids(text, lang),
                                   orders_by=lambda text, lang: live["products"].understand(text, lang).order is not None,
                                   render=lambda key, lang: templates.render(key, lang),
+                                  synonyms=store.synonyms,
                                   vocabulary=store_words(store, _store_texts(store.faqs, catalog, examples)))
     return Engine(settings, nlu=nlu, router=router, store=tracker, templates=templates, locks=locks, orders=orders,
                   understanding=understanding)

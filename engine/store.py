@@ -101,6 +101,11 @@ class StoreParts:
         """The profile that says how customers reach the store's people: a kit's, else the demo's."""
         return self.profile if self.profile is not None else self.support
 
+    @property
+    def synonyms(self) -> dict[str, str] | None:
+        """store.yaml's ``synonyms`` (a shopper's word -> the catalog's word), the demo's too; None: none."""
+        return dict(getattr(self.support_profile, "synonyms", None) or {}) or None
+
     def templates(self, settings: Settings) -> Templates:
         """The engine's templates (or ``store.templates_file``) with this store's wording over them."""
         days = self.refund_days or getattr(getattr(self.profile, "policies", None), "refund_business_days", None)

@@ -122,6 +122,13 @@ _HAVE_RE = re.compile(r"\b(?:do|does) (?:you|u|ya|the store) (?:have|sell|carry|
 _HAD_PARTICLES = frozenset("你们您我们吗呢吧啊呀的了么嘛个款这那")
 
 
+def _term_re(term: str) -> re.Pattern:
+    """``term`` found in a text: an English one as whole words, any case; a Chinese one as written."""
+    if term.isascii():
+        return re.compile(rf"(?<![a-z0-9]){re.escape(term.lower())}(?![a-z0-9])", re.IGNORECASE)
+    return re.compile(re.escape(term))
+
+
 def _only_asks_if_had(text: str) -> bool:
     """Whether ``text`` (a message with the product's name taken out) asks only whether the store
     has it ("do you have a", "你们有卖吗"), nothing else about it ("有没有限制" asks of something else)."""
@@ -326,6 +333,9 @@ class Understanding:
             vacuum I bought" is the one robot vacuum of the customer's orders); None: never.
         orders_by: ``(text, lang) -> bool``: whether the text asks for an ordering ("which of those
             is cheapest"), over the products just listed; None: never.
+        synonyms: the store's words for the catalog's (store.yaml ``synonyms``, "充电宝" -> "移动电源"):
+            a product whose names hold the catalog's word is described by the shopper's word too
+            ("充电宝啥时候到" is about the order with the power bank); None: none.
     """
 
     def __init__(self, catalog: Catalog, orders: Any, intents: IntentCatalog, *,
@@ -335,7 +345,9 @@ class Understanding:
                  asks_comparison: Callable[[str], bool] | None = None,
                  other_kind: Callable[[str, str, list[str]], bool] | None = None,
                  kind_products: Callable[[str, str], set[str]] | None = None,
-                 orders_by: Callable[[str, str], bool] | None = None) -> None:
+                 orders_by: Callable[[str, str], bool] | None = None,
+                 synonyms: dict[str, str] | None = None) -> None:
+        self._synonyms = [(word, _term_re(target)) for word, target in (synonyms or {}).items() if word and target]
         self._asks_comparison = asks_comparison
         self._orders_by = orders_by
         self._kind_products = kind_products
@@ -1076,9 +1088,14 @@ class Understanding:
         if order is None or not order.items:
             return None
         cands = [Candidate(i.product_id, "", self._product_tokens(i.product_id, i.name)) for i in order.items]
-        found = resolve_description(turn.nlu.text, cands) if len(cands) > 1 else None
-        pid = found.id if found is not None else (cands[0].id if len(cands) == 1 else None)
-        if pid is None and len(cands) > 1:  # "买游戏机那单里的水壶": the item named last, next to the question
+        words = descriptor_tokens(turn.nlu.text)
+        named = [c for c in cands if c.tokens & words]
+        # several of its items named ("买游戏机那单里的水壶": the order by one, the item by the other):
+        # the one named last, next to the question
+        pid = self._named_last(turn.nlu.text, named) if len(named) > 1 else None
+        found = resolve_description(turn.nlu.text, cands) if len(cands) > 1 and pid is None else None
+        pid = pid or (found.id if found is not None else (cands[0].id if len(cands) == 1 else None))
+        if pid is None and len(cands) > 1:
             pid = self._named_last(turn.nlu.text, cands)
         if pid is None or self._catalog.get(pid) is None:
             return None
@@ -1154,8 +1171,10 @@ class Understanding:
         if p is None:
             return fallback
         values = "" if named else " ".join(str(a.value) for a in p.attributes.values() if isinstance(a.value, str))
-        names = " ".join(t.get("name", "") for t in p.translations.values())
-        return " ".join([fallback, p.name, p.name_zh, names, *p.aliases, p.brand, p.category.replace("_", " "), values])
+        names = " ".join([p.name, p.name_zh, *(t.get("name", "") for t in p.translations.values()), *p.aliases])
+        # the shopper's words for what its names say (store synonyms: "充电宝" for a 移动电源)
+        names = " ".join([names, *(word for word, target in self._synonyms if target.search(names))])
+        return " ".join([fallback, names, p.brand, p.category.replace("_", " "), values])
 
     def _product_tokens(self, pid: str, fallback: str = "", *, named: bool = False) -> frozenset[str]:
         """The describing tokens of a product (``named``: of its names, brand and kind only), kept

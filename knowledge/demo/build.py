@@ -73,6 +73,19 @@ PROFILE: dict[str, Any] = {
         "refund_business_days": [5, 7],
         "cancel_after_shipping": False,
     },
+    # the words shoppers use for the catalog's kinds (a shopper's word -> the word the catalog uses)
+    "synonyms": {
+        "充电宝": "移动电源", "portable charger": "power bank", "吐司机": "多士炉", "烤面包机": "多士炉",
+        "料理机": "破壁机", "榨汁机": "破壁机", "烧水壶": "电热水壶", "热水壶": "电热水壶", "电水壶": "电热水壶",
+        "保温杯": "保温水杯", "双肩包": "登山包", "背包": "登山包",
+        "徒步杖": "登山杖", "hiking poles": "trekking poles", "raincoat": "rain jacket", "雨衣": "冲锋衣",
+        "sweatshirt": "hoodie", "卫衣": "连帽卫衣", "紧身裤": "运动紧身裤", "trainers": "running shoes",
+        "耳塞": "无线耳机", "earphones": "earbuds", "音响": "蓝牙音箱", "耳麦": "游戏耳机",
+        "gamepad": "wireless controller", "游戏机": "游戏主机", "监控": "安防摄像头", "摄像头": "安防摄像头",
+        "恒温器": "智能温控器", "扫地机": "扫地机器人", "手环": "智能手环", "显示屏": "显示器",
+        "贴膜": "钢化膜", "charging cable": "usb-c cable",
+        "充电头": "充电器", "phone charger": "wall charger",
+    },
 }
 _FORCE = "shopassist demo build --force"
 

@@ -215,7 +215,9 @@ def understand(text: str, lang: str, vocab: CatalogVocabulary, *, context_ids: l
             if not q.types and vocab.head[vocab.row[ref]]:
                 q.types = [kind_of(vocab, vocab.head[vocab.row[ref]])]
 
-    _features(q, t, vocab, keys)
+    # a feature's cue inside the kind's own word is no request for the feature ("充电宝" is no
+    # wish for wireless charging): the kinds said are blanked for the feature reading
+    _features(q, _without(t, q.types), vocab, keys)
     _ordering(q, t, vocab, keys)
     # a brand said only inside a value ("works with the hexa station 8": a platform) is no
     # request for that brand's products
@@ -223,6 +225,14 @@ def understand(text: str, lang: str, vocab: CatalogVocabulary, *, context_ids: l
     if inside:
         q.brands = [b for b in q.brands if not _only_inside(b, latin, inside)]
     return q
+
+
+def _without(t: str, words: list[str]) -> str:
+    """``t`` with each of ``words`` blanked out (same length: positions still point into ``t``)."""
+    for w in sorted(words, key=len, reverse=True):
+        if w:
+            t = t.replace(w, " " * len(w))
+    return t
 
 
 def _only_inside(brand: str, latin: str, inside: str) -> bool:

@@ -37,6 +37,7 @@ _ATTR_NAME = re.compile(r"\w[\w -]*")
 _NUM = r"[-+]?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?"
 _NUM_UNIT = re.compile(rf"({_NUM})\s*([^\W\d_][\w/.²³]*|%|°[A-Za-z]?|\"|'')?")
 _DIMS = re.compile(rf"({_NUM})\s*[x×*]\s*({_NUM})(?:\s*[x×*]\s*({_NUM}))?\s*([^\W\d_][\w/.]*)?", re.I)
+_CJK = re.compile(r"[\u3400-\u9fff]")
 _TRUE, _FALSE = {"true", "yes", "y", "1"}, {"false", "no", "n", "0"}
 
 
@@ -61,14 +62,16 @@ def parse_value(text: str) -> tuple[Any, str | None]:
     Example:
         >>> parse_value("30 h"), parse_value("IPX7"), parse_value("1.2 kg")
         ((30, 'h'), ('IPX7', None), (1.2, 'kg'))
+        >>> parse_value("是"), parse_value("no")
+        ((True, None), (False, None))
     """
     text = text.strip()
     if ";" in text:
         return [p.strip() for p in text.split(";") if p.strip()], None
     low = text.lower()
-    if low in ("true", "yes"):
+    if low in ("true", "yes", "是", "有"):  # a Chinese-first shop's yes / no: 是 / 否, 有 / 无
         return True, None
-    if low in ("false", "no"):
+    if low in ("false", "no", "否", "无"):
         return False, None
     m = _NUM_UNIT.fullmatch(text)
     if m:
@@ -176,7 +179,9 @@ def _plan(cols: _Columns, profile: StoreProfile) -> _Plan:
         col = f"attr:{name}"
         attrs.append((name, pos(col, main) if main != base else None, cols.index[col],
                       pos(col, "zh") if main != "zh" else None,
-                      labels.get(main) or name.replace("_", " "), labels.get("zh", "")))
+                      labels.get(main) or name.replace("_", " "),
+                      # a column named in Chinese (attr:无线充电) is its own Chinese label
+                      labels.get("zh") or (name if _CJK.search(name) else "")))
     others = []
     for lang in profile.languages:
         if lang != main:

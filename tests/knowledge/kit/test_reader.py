@@ -194,6 +194,23 @@ def test_synonyms_name_the_catalog_s_kinds_in_the_shoppers_words(tmp_path):
     assert ProductQA(kit.catalog).kind_product_ids("有没有茶碗", "zh") == set()
 
 
+def test_a_feature_s_cue_inside_a_synonym_asks_for_no_feature(tmp_path):
+    # "充电宝" (a power bank) holds 充电, the cue of the wireless-charging feature: asking for a
+    # power bank is no wish for wireless charging, so both are offered
+    kit = _chinese_first_kit(
+        tmp_path, "synonyms: {充电宝: 移动电源}\n",
+        "id,name,name:en,brand,category,category:en,price,stock,description,attr:无线充电\n"
+        "B1,极光移动电源,Aurora Power Bank,极光,数码配件,Accessories,99,5,两万毫安,是\n"
+        "B2,远山移动电源,Ridge Power Bank,远山,数码配件,Accessories,79,5,一万毫安,否\n"
+        "C1,极光充电盒,Aurora Charging Case,极光,数码配件,Accessories,59,5,耳机充电盒,是\n")
+    from knowledge.graph.query import ProductQA
+    qa = ProductQA(kit.catalog, synonyms=kit.profile.synonyms)
+    query = qa.understand("有没有充电宝", "zh")
+    assert query.attrs == []
+    assert qa.kind_product_ids("有没有充电宝", "zh") == {"B1", "B2"}
+    assert qa.understand("有没有无线充电的充电宝", "zh").attrs  # said outside the kind's word: asked for
+
+
 def test_a_store_build_s_vocabulary_is_read_only_with_the_synonyms_it_was_learnt_with(tmp_path):
     from knowledge.graph.vocabulary import CatalogVocabulary
 
