@@ -36,6 +36,8 @@ from engine.dialogue.references import Candidate, descriptor_tokens, resolve_des
 from engine.dialogue.understand import OTHERS_DATA, OVERRIDE, OWNER_ONLY
 from engine.flows.orders import OrderFlows
 from engine.flows.specs import DEFECT_RE as _DEFECT_RE
+from engine.flows.specs import extract_reason
+from engine.flows.finding import CUES, makes_request, request_in
 from engine.flows.writes import looks_like_question
 from engine.generation.extractive import drop_affirmation
 from engine.handoff import find_contact, format_opening, next_opening
@@ -100,6 +102,34 @@ def _faq_context(turn: Turn) -> str | None:
     if not before:
         return None
     return f"{before}{'，' if turn.lang == 'zh' else ' '}{turn.nlu.text}"
+
+
+# the two remedies for an item that arrived wrong: a replacement, or a return for the money
+_REMEDIES = ("request_replacement", "return_item")
+_REMEDY_CUES = {"request_replacement": CUES["request_replacement"],
+                "return_item": re.compile(f"{CUES['refund_status'].pattern}|{CUES['return_item'].pattern}",
+                                          re.IGNORECASE | re.ASCII)}
+# a wish said negated ("I don't want a refund", "不要退款") asks for nothing
+_NOT_BEFORE_RE = re.compile(r"\b(?:don'?t|do not|not|no|never|without)\b[^.,;!?]*$|(?:不|别|不要|不用|没)[^，,。；;！!？?]{0,3}$",
+                            re.IGNORECASE)
+
+
+def _other_remedy(flow: str, text: str) -> str | None:
+    """The other remedy the words ask for while ``flow`` (one remedy) waits: a return ("退钱吧",
+    "just refund me") during a replacement, a replacement ("send me a new one") during a return;
+    None for anything else (a question about the refund, a no, the same remedy)."""
+    if flow not in _REMEDIES or looks_like_question(text):  # "can you just send a new one" asks for it
+        return None
+    other = _REMEDIES[1 - _REMEDIES.index(flow)]
+    wish = request_in(text)
+    if wish is None or not makes_request(text, wish):  # "and if I return it, ...?" asks what would happen
+        return None
+    if wish == "refund_status":  # money back for a delivered item comes by its return
+        wish = "return_item"
+    if wish != other:
+        return None
+    cue = _REMEDY_CUES[wish].search(text)
+    return None if cue is None or _NOT_BEFORE_RE.search(text[max(0, cue.start() - 16):cue.start()]) else other
 
 
 def _moves_flow(event: object, owned: frozenset[str]) -> bool:
@@ -419,6 +449,21 @@ class Router:
                 turn.state, slots={k: v for k, v in turn.state.slots.items() if k not in self._orders.flow_slots
                                    or k == "listed_orders"})))
             decision.events[:0] = events
+            return decision
+        remedy = _other_remedy(flow, text)
+        if step and remedy is not None and self._orders.handles(remedy) and not ents.order_ids:
+            # "I'd rather have my money back" while a replacement waits (or the other way round):
+            # that one instead, on the same order (asked and confirmed afresh, nothing written yet);
+            # a wish that says no more ("算了，退钱吧") is read with the problem already told: its
+            # item and what is wrong with it
+            told = turn.state.slots.get("replacement_problem") or turn.state.slots.get("return_reason")
+            if isinstance(told, str) and told and extract_reason(text) is None and not ents.product_ids:
+                turn = dc_replace(turn, nlu=dc_replace(turn.nlu, text=told))
+            decision = self._orders.handle(remedy, turn)
+            decision.events[:0] = [*(SlotSet(name, None) for name in self._orders.flow_slots
+                                     if name not in ("order_id", "listed_orders")),
+                                   FlowCompleted(flow, outcome="switched")]
+            decision.decided_by = f"switched:{decision.decided_by}"
             return decision
         if step == "confirm" and self._orders.confirmation(flow, turn).answer != "unclear":
             return self._orders.continue_flow(flow, turn)  # a clear yes or no: the gate decides
@@ -830,8 +875,10 @@ class Router:
             parts.append(drop_affirmation(passages[0].answer, lang))
             sources.append(Source(id=passages[0].id, kind="faq", title=passages[0].question, score=passages[0].score))
         flow = None
-        if self._orders.handles("request_replacement"):
-            flow = self._received_order(turn) or self._orders.handle("request_replacement", turn)
+        # the report may say which remedy ("it won't turn on, I want my money back"): a return then
+        remedy = _other_remedy("request_replacement", turn.nlu.text) or "request_replacement"
+        if self._orders.handles(remedy):
+            flow = self._received_order(turn, remedy) or self._orders.handle(remedy, turn)
         if flow is None:
             return Decision(sep.join(parts), "retrieval", sources=sources, decided_by="defect:faq")
         if flow.decided_by.endswith((":ask", ":received_orders")):  # no order yet: say what happens next
@@ -841,10 +888,11 @@ class Router:
         flow.decided_by = f"defect:{flow.decided_by}"
         return flow
 
-    def _received_order(self, turn: Turn) -> Decision | None:
+    def _received_order(self, turn: Turn, intent: str = "request_replacement") -> Decision | None:
         """For a signed-in customer's defect report that names no order: the delivered orders it
         can be about (those holding a product the message names, when it names one). One → the
-        replacement flow on it; several → listed to pick from; none → None (the flow asks)."""
+        remedy's flow (``intent``: a replacement, or a return) on it; several → listed to pick
+        from; none → None (the flow asks)."""
         ents = turn.nlu.entities
         if turn.actor.role == "anonymous" or ents.order_ids or ents.malformed_order_ids or turn.state.slots.get("order_id"):
             return None
@@ -864,7 +912,6 @@ class Router:
             got = [o for o in got if found is not None and o.order_id == found.id] or got
         if not got:
             return None
-        intent = "request_replacement"
         if len(got) == 1:  # as if named: the flow still shows the order and asks before any write
             ents = dc_replace(turn.nlu.entities, order_ids=(got[0].order_id,))
             return self._orders.handle(intent, dc_replace(turn, nlu=dc_replace(turn.nlu, entities=ents)))

@@ -24,7 +24,7 @@ from connectors.base import ConnectorUnavailable, InvalidOrderId, Order, OrderNo
 from .base import Turn
 from .items import amounts_in, item_infos, mentions, pick_lines
 
-__all__ = ["OrderFinder", "request_in"]
+__all__ = ["CUES", "OrderFinder", "request_in"]
 
 _LATEST_RE = re.compile(r"\b(?:last|latest|most recent|newest|recent)\b (?:order|purchase|one)|上次|"
                         r"最近(?:一|的)?(?:单|次|个订单)|"
@@ -55,7 +55,7 @@ _MONEY_RE = re.compile(r"how much|\bmoney\b|\bback\b.{0,10}\$|\bwhen\b|\bwhere\b
                        r"到哪|什么时候|几天", re.IGNORECASE | re.ASCII)
 
 
-_CUE = dict(_CUES)
+_CUE = CUES = dict(_CUES)  # intent -> the words that ask for it
 _HOW_MUCH_RE = re.compile(r"how much|多少钱|能退多少|退多少", re.IGNORECASE)
 _FOLLOW_UPS = ("track_order", "refund_status", "return_item")  # may go on with the conversation's order
 _IF_RE = re.compile(r"\b(?:if|suppose|in case)\b|如果|要是|假如|万一", re.IGNORECASE | re.ASCII)

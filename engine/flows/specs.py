@@ -26,6 +26,7 @@ from datetime import date
 from typing import Any
 
 from connectors.auth import Actor
+from engine.nlu.confirm import LexicalConfirmationGate
 from knowledge.kernel.policies import return_verdict
 
 __all__ = ["SlotSpec", "FlowSpec", "Eligibility", "FLOWS", "DEFECT_RE", "while_processing", "within_return_window",
@@ -167,8 +168,15 @@ def _address_rest(pending: str, text: str) -> str | None:
     return t if not _POSTCODE_RE.search(pending) and _POSTCODE_RE.search(t) and re.search(r"[A-Za-z]{2}", t) else None
 
 
+_GATE = LexicalConfirmationGate()
+
+
 def _any_text(text: str) -> str | None:
-    return text.strip()[:200] or None
+    """A free-text answer ("it's too small", "不合适"), but not a bare yes: "yes" says no reason."""
+    t = text.strip()
+    if len(t.split()) <= 3 and len(t) <= 12 and _GATE.judge(t).answer == "yes":
+        return None
+    return t[:200] or None
 
 
 @dataclass(frozen=True)

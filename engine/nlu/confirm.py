@@ -99,6 +99,8 @@ _ZH_NO = ("不要", "不用", "不了", "不必", "别", "算了", "不想", "�
 _ZH_YES = ("好的", "好滴", "好嘞", "好吧", "好", "行", "可以", "是的", "是", "对的", "对", "嗯", "恩", "确认",
            "确定", "同意", "要", "请", "赶紧", "快", "当然", "没错")
 
+# going ahead with whatever was asked ("对，确认提交", "申请吧"): the action, whichever it is
+_ZH_PROCEED = ("提交", "申请", "办理", "执行", "继续", "进行", "操作")
 # words around a yes that add nothing to it ("嗯，帮我取消吧", "那就这样吧")
 _ZH_FILLERS = ("麻烦", "帮我", "给我", "帮忙", "这个", "那个", "就这样", "这样", "那就", "一下", "订单", "单子", "现在",
                "整单", "全部", "所有", "两个", "这些", "那些", "一起",
@@ -296,7 +298,7 @@ class LexicalConfirmationGate:
         if refusal:  # a refusal word negates whatever action follows it ("不取消", "别退")
             cues.no += refusal
             return
-        for verb in (a for a in actions if a and _CJK.search(a)):
+        for verb in (*(a for a in actions if a and _CJK.search(a)), *_ZH_PROCEED):
             if verb in rest:
                 cues.yes.append(verb)
                 rest = rest.replace(verb, " ")

@@ -387,3 +387,23 @@ def test_a_catalog_order_intent_without_a_flow_is_refused_at_start(service, retr
         Router(templates=templates, orders=OrderFlows(service, templates), retriever=retriever,
                generator=ExtractiveGenerator(), products=qa, dialogue=DialogueSettings(),
                retrieval=RetrievalSettings(), catalog=catalog)
+
+
+@pytest.mark.parametrize("flow,text,expected", [
+    ("request_replacement", "no, just refund me instead", "return_item"),
+    ("request_replacement", "算了不换了，给我退钱吧", "return_item"),
+    ("request_replacement", "I'd rather return it", "return_item"),
+    ("return_item", "actually can you just send me a new one", "request_replacement"),
+    ("return_item", "算了，换个新的吧", "request_replacement"),
+    # a wish said negated, a question about the other remedy, a what-if: no switch
+    ("request_replacement", "I don't want a refund, just replace it", None),
+    ("request_replacement", "不要退款，换新的", None),
+    ("request_replacement", "how long does a refund take?", None),
+    ("request_replacement", "and if I return it, do I pay shipping", None),
+    ("request_replacement", "yes", None),
+    ("cancel_order", "refund me instead", None),  # not a remedy flow
+])
+def test_the_other_remedy_is_asked_for_only_when_wished(flow, text, expected):
+    from engine.router import _other_remedy
+
+    assert _other_remedy(flow, text) == expected

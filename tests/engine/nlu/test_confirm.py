@@ -116,6 +116,15 @@ def test_no_unclear_reply_is_ever_a_yes():
     ("真的要取消吗", CANCEL, "unclear"),
     ("maybe cancel it", CANCEL, "unclear"),
     ("ok 取消吧", CANCEL, "yes"),
+    # going ahead with whatever was asked, in the words of a form: submit, apply, carry on
+    ("对 确认提交", RETURN, "yes"),
+    ("是的，提交吧", ADDRESS, "yes"),
+    ("申请吧", RETURN, "yes"),
+    ("继续", CANCEL, "yes"),
+    ("先别提交", RETURN, "no"),
+    ("不要继续了", CANCEL, "no"),
+    ("要不要提交", RETURN, "unclear"),
+    ("等一下再提交", RETURN, "unclear"),
 ])
 def test_the_flows_action_is_a_yes_unless_negated(text, actions, expected):
     assert GATE.judge(text, actions=actions).answer == expected
