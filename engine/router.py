@@ -31,7 +31,7 @@ from typing import Any
 from engine.errors import ConfigError
 from engine.flows.base import Decision, Turn, pick_listed
 from engine.dialogue.guards import asks_how_to
-from engine.dialogue.questions import about_unplaced_order, is_question
+from engine.dialogue.questions import about_unplaced_order, asks_for_one, is_question
 from engine.dialogue.references import Candidate, descriptor_tokens, resolve_description
 from engine.dialogue.understand import OTHERS_DATA, OVERRIDE, OWNER_ONLY
 from engine.flows.orders import OrderFlows
@@ -698,6 +698,13 @@ class Router:
             # no accessory of it is listed ("what charger should I buy for the X"): the search for
             # that kind for it (what is listed with it, else the kind, or plainly none)
             searched = self._products.recommend(text, lang, context_ids=ids, named_ids=ids)
+            if searched:
+                facts, intent = searched, "recommend"
+        elif (intent == "product_question" and ids and facts and asks_for_one(text)
+              and self._products.only_summary(facts, ids, lang) and self._products.related_of_kind(text, lang, ids)):
+            # nothing of it answers, and the words name another kind ("do you also have a screen
+            # protector for it?" with a case in view): that kind, among what goes with the same product
+            searched = self._products.recommend(text, lang, context_ids=ids)
             if searched:
                 facts, intent = searched, "recommend"
         if facts is None:

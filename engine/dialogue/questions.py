@@ -13,7 +13,21 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["is_question", "about_unplaced_order"]
+__all__ = ["HAVE_RE", "asks_for_one", "is_question", "about_unplaced_order"]
+
+# whether the store has something: "do you have ...", "is there ...", "有没有", "有吗"
+HAVE_RE = re.compile(r"\b(?:do|does) (?:you|u|ya|the store) (?:also )?(?:have|sell|carry|stock)\b|\bis there\b|"
+                     r"\bare there\b|\bgot any\b|\bany (?:available|in stock)\b|有吗|有没有|有卖|有货吗|卖不卖",
+                     re.IGNORECASE)
+# a product asked for beside the one in view: "a case for it", "also", "再来个", "还要"
+_FOR_ONE_RE = re.compile(r"\bfor (?:it|that|this|that one|this one)\b|\balso\b|\bany\b|再来|还要|还有|另外|配个|给它",
+                         re.IGNORECASE)
+
+
+def asks_for_one(text: str) -> bool:
+    """Whether the words ask for a product (whether the store has one, one for the product in
+    view), not for a value of the product in view ("这个盒子充满能给耳机续多久")."""
+    return bool(HAVE_RE.search(text) or _FOR_ONE_RE.search(text))
 
 _MARK = re.compile(r"[?？]")
 _FILLERS = frozenset("oh ok okay so and also btw wait hey hi well um uh hmm real quick quickly actually lol "

@@ -50,7 +50,7 @@ from engine.dialogue.references import (
     resolve_recency,
 )
 from engine.dialogue.guards import asks_for_others_data, asks_how_to, gives_instructions, says_whose
-from engine.dialogue.questions import about_unplaced_order, is_question
+from engine.dialogue.questions import HAVE_RE as _HAVE_RE, about_unplaced_order, is_question
 from engine.flows.base import Decision, Turn
 from engine.flows.finding import makes_request, request_in
 from engine.nlu.base import OUT_OF_SCOPE
@@ -90,6 +90,8 @@ _APOLOGY_RE = re.compile(r"\s*(?:(?:I'?m |we'?re |I am )?(?:so |really |very )?s
                          re.IGNORECASE)
 _PUNCT_RE = re.compile(r"[.,!;:…]+")
 # "the one for the X", "X的那个配件", "适用于X的"
+# an accessory asked for the product in focus: "a case for it", "给它配个膜"
+_FOR_IT_RE = re.compile(r"\bfor (?:it|that|this|that one|this one)\b|给它|配它|它的配件", re.IGNORECASE)
 _FOR_RE = re.compile(r"\b(?:one|case|cover|charger|strap|band|cable|thing|accessory) for\b|适用于|配(?:的|套)|给.{1,12}用的",
                      re.IGNORECASE)
 # a correction of what was just said: "my bad, the glow 8 I mean", "打错了 是Air 2", "不是这个，是上周那个"
@@ -117,8 +119,6 @@ _STATUS_Q_RE = re.compile(  # (English words bounded by what is no Latin letter:
 _CODE_RE = re.compile(r"(?<![A-Za-z0-9])(?:[A-Za-z]{1,3}\d{1,4}[A-Za-z]?|\d{1,4}[A-Za-z]{1,2}\d*)(?![A-Za-z0-9])")
 # buying the product in focus now: "can i order that one right now", "现在能买吗", "能下单吗"
 # whether the store has something: "do you have a case for it", "got any", "有吗", "有没有", "有卖"
-_HAVE_RE = re.compile(r"\b(?:do|does) (?:you|u|ya|the store) (?:have|sell|carry|stock)\b|\bis there\b|\bare there\b|"
-                      r"\bgot any\b|\bany (?:available|in stock)\b|有吗|有没有|有卖|有货吗|卖不卖", re.IGNORECASE)
 _HAD_PARTICLES = frozenset("你们您我们吗呢吧啊呀的了么嘛个款这那")
 
 
@@ -750,6 +750,13 @@ class Understanding:
                                    resolved_by="accessory")
         products = ((picked.id,) if picked and picked.by == "accessory" else tuple(ents.product_ids)) or (
             (picked.id,) if picked else ())
+        if (len(products) == 1 and isinstance(focus, str) and products[0] != focus and _FOR_IT_RE.search(text)
+                and self._catalog.get(focus) is not None
+                and products[0] in {a.id for a in self._catalog.accessories(focus)}):
+            # "and a screen protector for it?" with the tablet in focus: that accessory of it, and
+            # whether it is in stock (not the last question asked again of the accessory)
+            return Command("follow_up", "product_question", product_ids=products, attributes=("in stock?",),
+                           resolved_by="accessory")
         if len(ents.product_ids) >= 3 and (ents.ordinal or _MIDDLE_RE.search(text)):
             # "choosing between A, B and C. how heavy is the middle one": an ordinal over the named ones
             chosen, ordered = self._nth_named(text, list(ents.product_ids), ents.ordinal)
@@ -825,6 +832,23 @@ class Understanding:
             if (not products and frame_intent in _PRODUCT_INTENTS and (_PRONOUN_RE.search(text) or bare_question)
                     and not _WHICH_RE.search(text) and is_question(text) and intent in (OUT_OF_SCOPE, "product_question")):
                 return Command("answer_attribute", "product_question", product_ids=(target,), resolved_by="focus")
+
+        # "那钢化膜呢" after the phone's cases were listed: the same question of another kind that goes
+        # with the product the question was about (a search among what goes with it)
+        if (elliptic and not products and not ents.order_ids and not in_order_flow and not order_talk
+                and frame_intent in _PRODUCT_INTENTS):
+            shown_before = [i for i in frame.get("products") or [] if isinstance(i, str)]
+            # the product asked about: the one named, else the one the listed accessories are for
+            anchor = [i for i in frame.get("named") or [] if isinstance(i, str) and self._catalog.get(i) is not None]
+            anchor = anchor or list(dict.fromkeys(o.id for i in shown_before for o in self._catalog.related(i, "accessory_of")))
+            of_kind = self._related_of_kind(turn, anchor[0]) if len(anchor) == 1 else []
+            if of_kind and self._names_other_kind(turn, [*anchor, *shown_before]):
+                question = frame.get("question")
+                if len(of_kind) == 1 and isinstance(question, str) and question and frame_intent == "product_question":
+                    # "Aurora X200 续航多久" → "那充电盒呢": the same question of its charging case
+                    return Command("follow_up", "product_question", product_ids=(of_kind[0],),
+                                   attributes=(question,), resolved_by="kind")
+                return Command("follow_up", "recommend", product_ids=(anchor[0],), resolved_by="kind")
 
         # 3. small talk: nothing of the store in the message
         if intent == OUT_OF_SCOPE and self._vocab is not None and not in_order_flow and self._chit_chat(turn):
@@ -1135,6 +1159,16 @@ class Understanding:
             if pos > where:
                 best, where = c.id, pos
         return best
+
+    def _related_of_kind(self, turn: Turn, product_id: str) -> list[str]:
+        """What goes with ``product_id`` (:meth:`Catalog.goes_with`) of the kinds the message names."""
+        if self._kind_products is None:
+            return []
+        try:
+            kinds = self._kind_products(turn.nlu.text, turn.lang)
+        except Exception:  # noqa: BLE001 - a catalog that cannot read the sentence: none
+            return []
+        return [p.id for p in self._catalog.goes_with(product_id) if p.id in kinds]
 
     def _names_other_kind(self, turn: Turn, products: list[str]) -> bool:
         """Whether the message names a kind of product none of ``products`` is: a new search, not a

@@ -280,6 +280,15 @@ class Catalog:
         """Products that are accessories *of* this product."""
         return self.related(product_id, "accessory_of", incoming=True)
 
+    def goes_with(self, product_id: str) -> list[Product]:
+        """What goes with a product: its accessories and compatible products, what it is an
+        accessory of, and that product's other accessories (a screen protector beside a tablet's
+        keyboard cover). Each once, in that order."""
+        owners = self.related(product_id, "accessory_of")
+        out = [*self.accessories(product_id), *self.compatible(product_id), *owners,
+               *(a for o in owners for a in self.accessories(o.id))]
+        return [p for p in {p.id: p for p in out}.values() if p.id != product_id]
+
     def compatible(self, product_id: str) -> list[Product]:
         out = self.related(product_id, "compatible_with") + self.related(
             product_id, "compatible_with", incoming=True

@@ -647,6 +647,14 @@ class ProductQA:
             return set()
         return {self.vocabulary.products[r].id for r in self.vocabulary.rows_for_types(types).tolist()}
 
+    def related_of_kind(self, text: str, lang: str, product_ids: list[str]) -> list[str]:
+        """What goes with ``product_ids`` (:meth:`Catalog.goes_with`) of the kinds ``text`` names
+        ("a screen protector for it" with a tablet's cover in view: the tablet's screen protector)."""
+        kinds = self.kind_product_ids(text, lang)
+        if not kinds:
+            return []
+        return list(dict.fromkeys(p.id for i in product_ids for p in self._catalog.goes_with(i) if p.id in kinds))
+
     def _named_kinds(self, text: str, lang: str) -> list[str]:
         """The kinds ``text`` names outright: not a word that only starts one, not a single Chinese character."""
         q = self.understand(text, lang)
@@ -756,6 +764,8 @@ class ProductQA:
                 fit = [i for i in related if self.vocabulary.row.get(i) in rows]
                 if not fit:  # "配套的键盘" for a "Keyboard Folio": the type's word inside a related product's name
                     fit = [i for i in related if any(w in self._names(i) for w in wanted)]
+                if not fit:  # "再来个贴膜" after the tablet's keyboard: what else goes with the same tablet
+                    fit = [p.id for i in context for p in self._catalog.goes_with(i) if self.vocabulary.row.get(p.id) in rows]
                 if fit:
                     q.within, q.types = tuple(fit), []
                 elif rows and self.vocabulary.accessory[sorted(rows)].mean() >= 0.5:

@@ -38,6 +38,24 @@ def test_accessories_are_the_products_pointing_at_it(catalog):
     assert catalog.accessories(X200_CASE) == []  # the relation is directed
 
 
+def test_what_goes_with_a_product_includes_what_goes_with_its_owner(tmp_path):
+    # a tablet with a keyboard cover and a screen protector, and a charger that works with it
+    rows = [
+        {"id": "T1", "name": "Slate Tablet", "brand": "Lumen", "category": "phones", "price": 300.0},
+        {"id": "K1", "name": "Keyboard Cover for Slate", "brand": "Armorly", "category": "computing", "price": 90.0,
+         "relations": [{"type": "accessory_of", "target": "T1"}]},
+        {"id": "S1", "name": "Screen Protector for Slate", "brand": "Kestrel", "category": "mobile_accessories",
+         "price": 12.0, "relations": [{"type": "accessory_of", "target": "T1"}]},
+        {"id": "C1", "name": "Wall Charger", "brand": "Voltix", "category": "mobile_accessories", "price": 30.0,
+         "relations": [{"type": "compatible_with", "target": "T1"}]},
+    ]
+    (tmp_path / "catalog.json").write_text(json.dumps(rows), "utf-8")
+    graph = Catalog.from_file(tmp_path / "catalog.json")
+    assert ids(graph.goes_with("T1")) == ["K1", "S1", "C1"]
+    assert ids(graph.goes_with("K1")) == ["T1", "S1"]  # the cover's tablet, and the tablet's protector
+    assert "K1" not in ids(graph.goes_with("K1"))
+
+
 def test_compatible_works_in_both_directions(catalog):
     assert ids(catalog.compatible(X200)) == [CHARGER]
     assert ids(catalog.compatible(CHARGER)) == [X200]
