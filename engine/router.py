@@ -104,6 +104,11 @@ def _faq_context(turn: Turn) -> str | None:
     return f"{before}{'，' if turn.lang == 'zh' else ' '}{turn.nlu.text}"
 
 
+# a Chinese message with English words in it: at least this many letters of them (not a lone "ok"
+# or "app"), and how much the English twin of each FAQ weighs
+_LATIN_WORD_RE = re.compile(r"[A-Za-z]{2,}")
+_MIXED_LETTERS = 6
+_MIXED_WEIGHT = 0.5
 # the two remedies for an item that arrived wrong: a replacement, or a return for the money
 _REMEDIES = ("request_replacement", "return_item")
 _REMEDY_CUES = {"request_replacement": CUES["request_replacement"],
@@ -592,7 +597,8 @@ class Router:
         k = self._retrieval.top_k
         context = _faq_context(turn)
         if context is None:
-            return self._kind_passages(turn) or self._retriever.retrieve(turn.nlu.text, top_k=k, language=turn.lang)
+            return self._with_english(turn, self._kind_passages(turn)
+                                      or self._retriever.retrieve(turn.nlu.text, top_k=k, language=turn.lang))
         # the more the message says of its own, the less the question before it weighs
         # ("周末呢": all context; "那我自己去店里拿呢，多久能好": a question of its own, on the same visit)
         w = self._retrieval.followup_context_weight * min(1.0, _FOLLOWUP_WORDS / max(1.0, _content_size(turn.nlu.text)))
@@ -606,7 +612,37 @@ class Router:
         pool = {p.id: p for p in [*alone, *read]}
         fused = [dc_replace(p, score=round((1.0 - w) * s_alone.get(i, floor_alone) + w * s_read.get(i, floor_read), 4))
                  for i, p in pool.items()]
-        return sorted(fused, key=lambda p: (-p.score, p.id))[:k]
+        return self._with_english(turn, sorted(fused, key=lambda p: (-p.score, p.id)))
+
+    def _with_english(self, turn: Turn, passages: list) -> list:
+        """``passages`` (the first ``top_k``), and for a message that says its topic in English
+        words ("gift card有expiry date吗", "restocking fee要付吗"): its FAQs (these and the next
+        candidates) each weighed also by how well its English twin (the same FAQ id in English)
+        matches the message, as the English words are what the index of its language reads worst."""
+        k, text = self._retrieval.top_k, turn.nlu.text
+        if not passages or not self._says_in_english(turn):
+            return passages[:k]
+        n = max(k, _FOLLOWUP_CANDIDATES)
+        english = self._retriever.retrieve(text, top_k=n, language="en")
+        if not english:
+            return passages[:k]
+        pool = {p.id: p for p in self._retriever.retrieve(text, top_k=n, language=turn.lang)}
+        pool.update({p.id: p for p in passages})  # the scores the reading so far gave win
+        twin = {p.id.split("-", 1)[-1]: p.score for p in english}
+        top, floor = english[0].score, min(p.score for p in english)
+        mixed = [dc_replace(p, score=round(p.score + _MIXED_WEIGHT * (twin.get(p.id.split("-", 1)[-1], floor) - top), 4))
+                 for p in pool.values()]
+        return sorted(mixed, key=lambda p: (-p.score, p.id))[:k]
+
+    def _says_in_english(self, turn: Turn) -> bool:
+        """A message in another language that says some of it in English words (beyond the names
+        of products and brands), with English FAQs to read them against."""
+        ents = turn.nlu.entities
+        if turn.lang == "en" or ents.product_ids or ents.brands:
+            return False
+        if "en" not in (getattr(self._retriever, "languages", None) or ()):
+            return False
+        return sum(len(w) for w in _LATIN_WORD_RE.findall(turn.nlu.text)) >= _MIXED_LETTERS
 
     def _kind_passages(self, turn: Turn) -> list:
         """Policies often differ by category (a warranty for kitchen appliances, another for
@@ -816,7 +852,18 @@ class Router:
         bar = self._bar(turn.lang, strict=strict or turn.intent == OUT_OF_SCOPE)
         judge = getattr(self._retriever, "answerable", None)
         if judge is not None and passages:
-            return judge(_faq_context(turn) or turn.nlu.text, passages, language=turn.lang, bar=bar)
+            verdict = judge(_faq_context(turn) or turn.nlu.text, passages, language=turn.lang, bar=bar)
+            if verdict.answerable or not self._says_in_english(turn):
+                return verdict
+            # "price match怎么申请": the English words carry the question; when the English FAQs put
+            # the same FAQ first, their judge decides
+            english = self._retriever.retrieve(turn.nlu.text, top_k=self._retrieval.top_k, language="en")
+            if english and english[0].id.split("-", 1)[-1] == passages[0].id.split("-", 1)[-1]:
+                bar_en = self._bar("en", strict=strict or turn.intent == OUT_OF_SCOPE)
+                again = judge(turn.nlu.text, english, language="en", bar=bar_en)
+                if again.answerable:
+                    return again
+            return verdict
         ok = bool(passages) and passages[0].score >= bar
         return Verdict(ok, passages[0].score if passages else 0.0, affirm=False)
 
