@@ -53,6 +53,7 @@ from engine.dialogue.guards import asks_for_others_data, asks_how_to, gives_inst
 from engine.dialogue.questions import HAVE_RE as _HAVE_RE, about_unplaced_order, is_question
 from engine.flows.base import Decision, Turn
 from engine.flows.finding import makes_request, request_in
+from engine.flows.returns import weighs_return
 from engine.nlu.base import OUT_OF_SCOPE
 from engine.nlu.confirm import LexicalConfirmationGate
 from engine.nlu.catalog import IntentCatalog
@@ -550,6 +551,12 @@ class Understanding:
         about_product = (intent == OUT_OF_SCOPE or entry.route == "product"
                          or (short and intent in self._intents.template_intents))
 
+        # "and if I return both?" while a return waits for its reason or its yes: what that would
+        # refund (answered, then the return's question again), never its reason
+        if (flow == "return_item" and step and step != "items" and isinstance(state.slots.get("order_id"), str)
+                and "refund_status" in order_intents and weighs_return(text)):
+            return Command("follow_up", "refund_status", order_id=state.slots["order_id"])
+
         # a product named with a question about it is a product question, even in an order's words
         # ("field of view on the eye 6 cam i ordered?")
         # (unless it names an order by its item right after order talk: "充电盒那单呢", "and the backpack one?")
@@ -677,6 +684,15 @@ class Understanding:
                 and not ents.order_ids and intent in (OUT_OF_SCOPE, frame_intent) and turn.actor.role == "customer"
                 and request_in(text) == frame_intent):
             return Command("follow_up", frame_intent, order_id=focus_order)
+
+        # "那就都退吧" / "ok return both then" right after an order answer (a refund quote, a status):
+        # the change the words ask for on that order, whatever look-up the classifier leaned to
+        if (isinstance(focus_order, str) and frame_intent in order_intents and not in_order_flow
+                and not ents.order_ids and turn.actor.role == "customer" and not is_question(text)
+                and intent in (OUT_OF_SCOPE, *self._intents.read_order_intents)):
+            wish = request_in(text)
+            if wish in order_intents - self._intents.read_order_intents and makes_request(text, wish):
+                return Command("follow_up", wish, order_id=focus_order)
 
         # "can you check again", "any update?", "still nothing?", "再帮我查一下" right after an order
         # answer: that order, looked up again

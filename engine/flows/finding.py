@@ -36,7 +36,7 @@ _LATEST_RE = re.compile(r"\b(?:last|latest|most recent|newest|recent)\b (?:order
 # no order intent at all) and the words name one of the customer's orders or its items.
 _CUES = (
     ("refund_status", re.compile(r"\brefund|money back|\bgot\b.{0,20}\bback\b|\bonly\b.{0,25}\bback\b|"
-                                 r"\bdid i (?:get|receive)\b.{0,20}\bback\b|"
+                                 r"\bdid i (?:get|receive)\b.{0,20}\bback\b|\bhow much (?:\w+ ){0,2}(?:would|will|do|does|could|can) i get (?:\w+ ){0,3}back\b|"
                                  r"\bwhere'?s the rest|\bhit my (?:account|card|bank)|\bwent back to my|\brejected\b|"
                                  r"退款|退钱|钱.{0,6}退|退了多少|怎么才退|只退了|到账|被拒", re.IGNORECASE | re.ASCII)),
     ("change_address", re.compile(r"\baddress\b|\bship(?:s|ped)?\b.{0,30}\bto\b\s*\d|where .{0,30}\bships\b|"
@@ -47,7 +47,7 @@ _CUES = (
                                        r"replacement|fresh)\b|换(?:个|一个|一台|一件|新|货)|寄个新|寄一个新|补发|重新(?:寄|发)",
                                        re.IGNORECASE | re.ASCII)),
     ("return_item", re.compile(r"\breturn|send (?:\w+ ){0,2}back|\bbring\b.{0,20}\bback|"
-                               r"退(?!款|钱)|退货", re.IGNORECASE | re.ASCII)),
+                               r"退(?!款|钱|回(?:到)?(?:我|原|银行|信用|卡|账|支付))|退货", re.IGNORECASE | re.ASCII)),
     ("track_order", re.compile(r"\bship(?:ped)? (?:together|separately|with)|same (?:box|package|parcel|shipment)|"
                                r"\btracking\b|签收|一起发|分开发|到了吗|到哪了|啥时候到|什么时候到", re.IGNORECASE | re.ASCII)),
 )

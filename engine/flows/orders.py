@@ -33,10 +33,10 @@ from engine.state.events import FlowCompleted, FlowStarted, SlotSet
 from engine.types import Source
 
 from .base import Decision, Turn, pick_listed
-from .finding import OrderFinder
+from .finding import OrderFinder, makes_request
 from .items import item_infos, pick_lines
 from .returns import ItemReturns, fmt_date
-from .specs import FLOWS, Eligibility, FlowSpec, SlotSpec
+from .specs import FLOWS, Eligibility, FlowSpec, SlotSpec, extract_reason
 from .writes import WriteSteps
 
 __all__ = ["OrderFlows"]
@@ -176,7 +176,26 @@ class OrderFlows:
         slots = turn.state.slots
         if slots.get("flow_step") == _ITEMS_STEP and slots.get("order_id") and turn.intent != "deny":
             return self._items_answer(flow, turn)
+        if (flow == "return_item" and slots.get("flow_step") and slots.get("order_id")
+                and makes_request(turn.nlu.text, flow) and extract_reason(turn.nlu.text) is None):
+            # "ok return both then" while the return waits for its reason or its yes: other items,
+            # never the reason (the next step is asked again, for the items now named)
+            changed = self._items_changed(flow, turn)
+            if changed is not None:
+                return changed
         return self._writes.advance(flow, turn)
+
+    def _items_changed(self, flow: str, turn: Turn) -> Decision | None:
+        """The return's items as the words now name them, when they name others than those it holds."""
+        try:
+            order = self._orders.get_order(turn.actor, turn.state.slots["order_id"])
+        except (ConnectorUnavailable, OrderNotFound, InvalidOrderId):
+            return None
+        values = self._returns.answer(order, turn)
+        if values is None or values.get("return_summary") == turn.state.slots.get("return_summary"):
+            return None
+        intro = values.pop("_intro", None)
+        return self._writes.proceed(flow, turn, values, text=intro)
 
     def _items_answer(self, flow: str, turn: Turn) -> Decision:
         """An answer to "which items?": read against the order's lines, then on to the next step."""

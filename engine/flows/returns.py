@@ -25,12 +25,20 @@ from knowledge.kernel.policies import ItemVerdict, item_verdicts, line_refund, r
 from .base import Decision, Turn
 from .items import ItemInfo, LinePick, item_infos, pick_lines
 
-__all__ = ["ItemReturns", "fmt_date", "non_returnable_by_category"]
+__all__ = ["ItemReturns", "fmt_date", "non_returnable_by_category", "weighs_return"]
 
 _HOW_MUCH_RE = re.compile(r"how much|多少|几块|几钱", re.IGNORECASE)
-# a return the customer is weighing, not one that exists: "and if I return both?", "都退的话呢"
-_IF_RETURNED_RE = re.compile(r"\bif (?:i|we) (?:return|send back|sent back|returned)\b|要是(?:都|全)?退|如果(?:都|全)?退|退的话",
+# a return the customer is weighing, not one that exists: "and if I return both?", "都退的话呢", "那两个都退呢"
+_IF_RETURNED_RE = re.compile(r"\bif (?:i|we) (?:return|send back|sent back|returned)\b|\b(?:what|how) about (?:returning|sending)\b|"
+                             r"要是(?:都|全)?退|如果(?:都|全)?退|退的话|退[^。，,？?！!]{0,6}呢",
                              re.IGNORECASE)
+
+
+def weighs_return(text: str) -> bool:
+    """Whether the words weigh a return that does not exist yet ("and if I return both?", "都退的话呢")."""
+    return bool(_IF_RETURNED_RE.search(text))
+
+
 _UNITS_RE = re.compile(r"\b(one|a single|two|three)\b(?! of (?:them|those) (?:all|both))|(一|两|三)(?:个|件|双|台|只|副)",
                        re.IGNORECASE | re.ASCII)
 _UNIT_WORDS = {"one": 1, "a single": 1, "two": 2, "three": 3, "一": 1, "两": 2, "三": 3}
