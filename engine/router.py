@@ -393,6 +393,10 @@ class Router:
             listed = self._orders.list_recent(turn)  # "pull up my recent orders"
             if listed is not None:
                 return listed
+        if getattr(understood, "resolved_by", "") == "other_order":  # "no, I meant the other one"
+            other = self._orders.ask_other_order(turn.intent, turn, getattr(understood, "order_id", None) or "")
+            if other is not None:
+                return other
         if getattr(understood, "resolved_by", "") == "contents" and getattr(understood, "order_id", None):
             listed = self._orders.contents(understood.order_id, turn)  # "what was in that one again"
             if listed is not None:

@@ -98,6 +98,8 @@ _FOR_RE = re.compile(r"\b(?:one|case|cover|charger|strap|band|cable|thing|access
 # a correction of what was just said: "my bad, the glow 8 I mean", "打错了 是Air 2", "不是这个，是上周那个"
 _CORRECTION_RE = re.compile(r"\b(?:i mean|i meant|my bad|typo|wrong one|not that one|no,? the)\b|打错|说错|搞错|写错|"
                             r"我是说|我指的是|不是.{0,16}[，,\s]\s*是|不对", re.IGNORECASE)
+# another order than the one just answered about: "the other one", "另一个", "另外那单"
+_OTHER_ORDER_RE = re.compile(r"\b(?:the )?other (?:one|order)\b|另一(?:个|单)|另外(?:那|一)(?:个|单)|别的订单", re.IGNORECASE)
 # the part a correction takes back: "not the toaster, i meant the kettle", "不是烤面包机，是水壶"
 _NEGATED_RE = re.compile(
     r"\b(?:not|no(?:t)? to) (?:the|that|this|my|those|these) ([^,.;!?]{2,40}?)\s*(?:[,;.!]|--?|—)\s*"
@@ -653,6 +655,12 @@ class Understanding:
 
         # an item of the order in focus ("那单里的跑鞋防水吗")
         focus_order = state.slots.get("order_id") or (frame.get("order") if isinstance(frame, dict) else None)
+        # "no, I meant the other one" / "不是这个，是另一个" after an answer about an order, naming no
+        # order the words pick: which of the others (never the same answer again)
+        if (isinstance(focus_order, str) and frame_intent in order_intents and not in_order_flow
+                and not ents.order_ids and not ents.product_ids and turn.actor.role == "customer"
+                and (_CORRECTION_RE.search(text) or _OTHER_ORDER_RE.search(text)) and not is_question(text)):
+            return Command("fill_order", frame_intent, order_id=focus_order, resolved_by="other_order")
         if (isinstance(focus_order, str) and not ents.order_ids and not (in_order_flow and step)
                 and turn.actor.role == "customer" and intent not in order_intents - self._intents.read_order_intents
                 and descriptor_tokens(text)):

@@ -344,6 +344,22 @@ class OrderFlows:
             return None
         return self._ask_for_order("track_order", turn, template="orders_recent", limit=limit)
 
+    def ask_other_order(self, intent: str, turn: Turn, exclude: str) -> Decision | None:
+        """"No, I meant the other one" after an answer about order ``exclude``: the customer's
+        other recent orders, to pick from (the next turn names one). None for a guest, or when
+        there is no other order."""
+        if turn.actor.role == "anonymous" or not self.handles(intent):
+            return None
+        try:
+            recent = [o for o in self._orders.list_orders(turn.actor, limit=4) if o.order_id != exclude][:3]
+        except ConnectorUnavailable:
+            return None
+        if not recent:
+            return None
+        decision = self._ask_for_order(intent, turn, recent)
+        decision.events.append(SlotSet("order_id", None))
+        return decision
+
     def _names_item(self, turn: Turn) -> bool:
         """Whether the message names a product (linked, or a kind the catalog sells)."""
         if turn.nlu.entities.product_ids:
