@@ -450,6 +450,8 @@ class Router:
         # steer a read flow (track_order has no steps: that was a KeyError in WriteSteps)
         step = turn.state.slots.get("flow_step") if self._orders.is_write(flow) else None
         understood = turn.understood
+        if step and step != "confirm" and getattr(understood, "resolved_by", "") == "same_order":
+            return self._orders.still_waiting(flow, turn)  # "the one with the laptop": the order it is on
         if (step == "confirm" and getattr(understood, "resolved_by", "") == "correction"
                 and getattr(understood, "order_id", None) not in (None, turn.state.slots.get("order_id"))):
             # "no wait, the cheaper one": the flow starts over on that order and asks again

@@ -54,6 +54,7 @@ from engine.dialogue.questions import HAVE_RE as _HAVE_RE, about_unplaced_order,
 from engine.flows.base import Decision, Turn
 from engine.flows.finding import makes_request, request_in
 from engine.flows.returns import weighs_return
+from engine.flows.specs import extract_reason
 from engine.nlu.base import OUT_OF_SCOPE
 from engine.nlu.confirm import LexicalConfirmationGate
 from engine.nlu.catalog import IntentCatalog
@@ -98,6 +99,8 @@ _FOR_RE = re.compile(r"\b(?:one|case|cover|charger|strap|band|cable|thing|access
 # a correction of what was just said: "my bad, the glow 8 I mean", "打错了 是Air 2", "不是这个，是上周那个"
 _CORRECTION_RE = re.compile(r"\b(?:i mean|i meant|my bad|typo|wrong one|not that one|no,? the)\b|打错|说错|搞错|写错|"
                             r"我是说|我指的是|不是.{0,16}[，,\s]\s*是|不对", re.IGNORECASE)
+# an answer that holds a street number or a postcode: an address, whatever it also names
+_STREET_LIKE_RE = re.compile(r"\d{2,}")
 # another order than the one just answered about: "the other one", "另一个", "另外那单"
 _OTHER_ORDER_RE = re.compile(r"\b(?:the )?other (?:one|order)\b|另一(?:个|单)|另外(?:那|一)(?:个|单)|别的订单", re.IGNORECASE)
 # the part a correction takes back: "not the toaster, i meant the kettle", "不是烤面包机，是水壶"
@@ -626,6 +629,12 @@ class Understanding:
                 ties = described(text, [Candidate(o.order_id, "", self._order_tokens(o)) for o in orders])
                 if len(ties) >= 2:
                     return Command("follow_up", flow if in_order_flow else frame_intent)
+            if (found is not None and in_order_flow and step not in (None, "confirm", "items") and found.by == "description"
+                    and found.id == state.slots.get("order_id") and not _STREET_LIKE_RE.search(text)
+                    and extract_reason(text) is None and refers and len(text.split()) <= 6 and len(text) <= 32):
+                # "the one with the laptop" while the flow on that very order waits for its address or
+                # reason: that order, and its question again (no address, no reason)
+                return Command("follow_up", flow, order_id=found.id, resolved_by="same_order")
             if found is not None and (found.id != state.slots.get("order_id") or step is None):
                 order = next((o for o in orders if o.order_id == found.id), None)
                 reads = intent not in order_intents or intent in self._intents.read_order_intents

@@ -215,6 +215,16 @@ class OrderFlows:
         intro = values.pop("_intro", None)
         return self._writes.proceed(flow, turn, values, text=intro)
 
+    def still_waiting(self, flow: str, turn: Turn) -> Decision:
+        """The flow's waiting question again, as it stands ("the one with the laptop" when the
+        address change is already on that order: yes, that one, and the new address?). At a
+        return, words that name other items of it ("the air fryer one") change its items."""
+        if flow == "return_item" and turn.state.slots.get("order_id"):
+            changed = self._items_changed(flow, turn)
+            if changed is not None:
+                return changed
+        return Decision(self.waiting_prompt(flow, turn), "flow", decided_by=f"{flow}:same_order", keep_flow=True)
+
     def waiting_prompt(self, flow: str, turn: Turn) -> str:
         """What the active flow is waiting for, to repeat after a digression."""
         if turn.state.slots.get("flow_step") and self._writes.supports(flow):  # a read flow has no steps
