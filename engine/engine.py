@@ -68,6 +68,24 @@ _MAX_SESSION_ID = 200
 _TRACE_SLOTS = ("brands", "sizes", "colors", "quantities", "dates")
 
 
+# a message that says nothing of its language: an order number, an emoji, "ok", "yes"
+_NO_LANGUAGE_RE = re.compile(r"[^A-Za-z\u3400-\u9fff]*(?:(?:ok|okay|okk|k|yes|yep|no|nope|y|n|thx|hi)[^A-Za-z\u3400-\u9fff]*)?",
+                             re.IGNORECASE)
+
+
+def _in_conversation_language(nlu: Any, state: DialogueState, reply_language: Any = None) -> Any:
+    """The reply language of a message that carries none ("100326", "👍", "ok"): the language
+    of the customer's last message that did (a Chinese conversation stays Chinese)."""
+    if not _NO_LANGUAGE_RE.fullmatch(nlu.text):
+        return nlu
+    for speaker, said in reversed(state.history):
+        if speaker == "user" and not _NO_LANGUAGE_RE.fullmatch(said):
+            lang = detect_language(said[:2000])
+            lang = reply_language(lang) if reply_language is not None else lang
+            return nlu if lang == nlu.language else replace(nlu, language=lang)
+    return nlu
+
+
 def _ms(since: float) -> float:
     return round((time.perf_counter() - since) * 1000, 3)
 
@@ -314,6 +332,7 @@ class Engine:
         try:
             t = time.perf_counter()
             nlu = self.nlu.parse(cleaned, trace)
+            nlu = _in_conversation_language(nlu, state, getattr(self.nlu, "reply_language", None))
             trace["nlu_ms"] = _ms(t)
             t = time.perf_counter()
             parts = split_requests(cleaned) if self._may_split(state, cleaned) else [cleaned]
