@@ -578,7 +578,8 @@ class Router:
             passages = self._passages(turn)
             if passages and self._verdict(turn, passages).answerable:
                 return self._faq_answer(turn, passages, intent)
-        if not anonymous and self._orders.names_own_order(intent, turn):
+        if not anonymous and (self._orders.names_own_order(intent, turn)
+                              or getattr(turn.understood, "resolved_by", "") == "not_held"):
             return None  # their own order answers (the flows find it), never a generic FAQ
         if not anonymous and intent == "refund_status":  # "is my refund through?": their own returns
             own = self._own_orders(intent, turn)

@@ -635,6 +635,10 @@ class Understanding:
                 # "the one with the laptop" while the flow on that very order waits for its address or
                 # reason: that order, and its question again (no address, no reason)
                 return Command("follow_up", flow, order_id=found.id, resolved_by="same_order")
+            if (found is None and orders and intent == OUT_OF_SCOPE and not in_order_flow and "track_order" in order_intents
+                    and _STATUS_Q_RE.search(flat) and self._named_kind_products(turn)):
+                # "我的智能手表发货了吗" with no smartwatch in their orders: the look-up says so, and lists them
+                return Command("fill_order", "track_order", resolved_by="not_held")
             if found is not None and (found.id != state.slots.get("order_id") or step is None):
                 order = next((o for o in orders if o.order_id == found.id), None)
                 reads = intent not in order_intents or intent in self._intents.read_order_intents
@@ -1030,14 +1034,20 @@ class Understanding:
         thing = _OWN_ITEM_RE.sub(" ", flat)  # what is said of it, "I bought" aside
         if _ORDER_CUE_RE.search(thing) or _ORDER_TALK_RE.search(thing) or not is_question(turn.nlu.text):
             return None
-        try:
-            kind = self._kind_products(turn.nlu.text, turn.lang)
-        except Exception:  # noqa: BLE001 - a catalog that cannot read the sentence: no such reference
-            return None
+        kind = self._named_kind_products(turn)
         if not kind:
             return None
         mine = {i.product_id for o in self._customer_orders(turn) for i in o.items if i.product_id in kind}
         return next(iter(mine)) if len(mine) == 1 else None
+
+    def _named_kind_products(self, turn: Turn) -> set[str]:
+        """The products of the kinds the message names outright (empty: none, or no catalog reader)."""
+        if self._kind_products is None:
+            return set()
+        try:
+            return set(self._kind_products(turn.nlu.text, turn.lang))
+        except Exception:  # noqa: BLE001 - a catalog that cannot read the sentence: names none
+            return set()
 
     def _customer_orders(self, turn: Turn) -> list[Order]:
         try:
@@ -1063,6 +1073,14 @@ class Understanding:
                 return Resolution(newest[0], "recency") if found.id == ids[0] else found
             return found
         listed = [i for i in (turn.state.slots.get("listed_orders") or []) if i in ids]
+        kinds = self._named_kind_products(turn)
+        if kinds:
+            # a kind of product named outright ("我的智能手表"): only an order holding one of that
+            # kind is described (not the one whose 智能手机 shares two characters with it); none: none
+            orders = [o for o in orders if any(i.product_id in kinds for i in o.items)]
+            listed = [i for i in listed if i in {o.order_id for o in orders}]
+            if len(orders) <= 1:
+                return Resolution(orders[0].order_id, "description") if orders else None
         candidates = [Candidate(o.order_id, "", self._order_tokens(o)) for o in orders]
         if listed:  # the orders the bot just listed come first: a description picks among them
             shown = [c for c in candidates if c.id in listed]
@@ -1072,7 +1090,9 @@ class Understanding:
                      or resolve_description(text, shown))
             if found is not None:
                 return found
-        found = resolve_description(text, candidates) or self._by_standing(turn, orders, described(text, candidates))
+        # (the orders that hold the kind named tie by it, whatever else their words share)
+        ties = described(text, candidates) or ([(o.order_id, 1.0) for o in orders] if kinds else [])
+        found = resolve_description(text, candidates) or self._by_standing(turn, orders, ties)
         if found is None and listed:  # "鞋子那个": a word inside an item's name, among the listed first
             found = resolve_characters(text, [c for c in candidates if c.id in listed])
         return found or resolve_characters(text, candidates)
@@ -1195,13 +1215,8 @@ class Understanding:
 
     def _related_of_kind(self, turn: Turn, product_id: str) -> list[str]:
         """What goes with ``product_id`` (:meth:`Catalog.goes_with`) of the kinds the message names."""
-        if self._kind_products is None:
-            return []
-        try:
-            kinds = self._kind_products(turn.nlu.text, turn.lang)
-        except Exception:  # noqa: BLE001 - a catalog that cannot read the sentence: none
-            return []
-        return [p.id for p in self._catalog.goes_with(product_id) if p.id in kinds]
+        kinds = self._named_kind_products(turn)
+        return [p.id for p in self._catalog.goes_with(product_id) if p.id in kinds] if kinds else []
 
     def _names_other_kind(self, turn: Turn, products: list[str]) -> bool:
         """Whether the message names a kind of product none of ``products`` is: a new search, not a
