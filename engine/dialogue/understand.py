@@ -822,6 +822,12 @@ class Understanding:
                      or (self._orders_by is not None and self._orders_by(text, turn.lang)))  # "which of those is cheapest"
                 and not self._names_other_kind(turn, listed)):
             return Command("compare", "product_compare", product_ids=tuple(listed))  # "哪双轻一点" over the list
+        mentioned = [i for i in state.slots.get("mentioned_products") or [] if isinstance(i, str)]
+        if (not products and len(listed) < 2 and len(mentioned) >= 2 and not in_order_flow and _WHICH_RE.search(text)
+                and self._asks_comparison is not None and self._asks_comparison(text)
+                and not self._names_other_kind(turn, mentioned)):
+            # "哪个便宜" after asking about one watch, then another: the two just talked about
+            return Command("compare", "product_compare", product_ids=tuple(mentioned[:2]))
         # "how much more would I be paying" right after two products were compared: their prices, side by side
         compared = [i for i in (frame.get("products") or []) if isinstance(i, str)] if isinstance(frame, dict) else []
         if (not products and frame_intent == "product_compare" and len(compared) >= 2 and not in_order_flow
