@@ -102,7 +102,9 @@ _CORRECTION_RE = re.compile(r"\b(?:i mean|i meant|my bad|typo|wrong one|not that
 # an answer that holds a street number or a postcode: an address, whatever it also names
 _STREET_LIKE_RE = re.compile(r"\d{2,}")
 # another order than the one just answered about: "the other one", "另一个", "另外那单"
-_OTHER_ORDER_RE = re.compile(r"\b(?:the )?other (?:one|order)\b|另一(?:个|单)|另外(?:那|一)(?:个|单)|别的订单", re.IGNORECASE)
+_OTHER_ORDER_RE = re.compile(r"\b(?:the )?other (?:one|order)\b|\bnot (?:this|that|the same) (?:one|order)\b|"
+                             r"\bwrong (?:one|order)\b|另一(?:个|单)|另外(?:那|一)(?:个|单)|别的订单|不是这(?:个|单)|"
+                             r"不是那(?:个|单)", re.IGNORECASE)
 # the part a correction takes back: "not the toaster, i meant the kettle", "不是烤面包机，是水壶"
 _NEGATED_RE = re.compile(
     r"\b(?:not|no(?:t)? to) (?:the|that|this|my|those|these) ([^,.;!?]{2,40}?)\s*(?:[,;.!]|--?|—)\s*"
@@ -672,7 +674,7 @@ class Understanding:
         # order the words pick: which of the others (never the same answer again)
         if (isinstance(focus_order, str) and frame_intent in order_intents and not in_order_flow
                 and not ents.order_ids and not ents.product_ids and turn.actor.role == "customer"
-                and (_CORRECTION_RE.search(text) or _OTHER_ORDER_RE.search(text)) and not is_question(text)):
+                and _OTHER_ORDER_RE.search(text) and not is_question(text)):
             return Command("fill_order", frame_intent, order_id=focus_order, resolved_by="other_order")
         if (isinstance(focus_order, str) and not ents.order_ids and not (in_order_flow and step)
                 and turn.actor.role == "customer" and intent not in order_intents - self._intents.read_order_intents
