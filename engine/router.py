@@ -109,6 +109,11 @@ def _faq_context(turn: Turn) -> str | None:
 _LATIN_WORD_RE = re.compile(r"[A-Za-z]{2,}")
 _MIXED_LETTERS = 6
 _MIXED_WEIGHT = 0.5
+# a product's coming availability: "back in stock", "restock", "什么时候有货"
+_RESTOCK_RE = re.compile(r"\bback in stock\b|\brestock|\bin stock again\b|\bavailable again\b|\bcome back\b|"
+                         r"\b(?:pre-?order|back-?order)|补货|到货|再有货|什么时候有货|重新上架|预订|预定|预购", re.IGNORECASE)
+_STOCK_QUESTION = ("is it in stock?", "有货吗")
+_OUT_OF_STOCK = ("This item is out of stock.", "这件商品缺货了。")
 # the two remedies for an item that arrived wrong: a replacement, or a return for the money
 _REMEDIES = ("request_replacement", "return_item")
 _REMEDY_CUES = {"request_replacement": CUES["request_replacement"],
@@ -641,6 +646,32 @@ class Router:
                  for p in pool.values()]
         return sorted(mixed, key=lambda p: (-p.score, p.id))[:k]
 
+    def _with_stock_policy(self, turn: Turn, answer: Any, product_id: str, facts: list) -> Any:
+        """An out-of-stock product asked about when it comes back ("back in stock before
+        christmas?", "什么时候补货", "can I preorder it?"): what the store's FAQs say about an item
+        out of stock too, when they answer the question read with its stock."""
+        lang = turn.lang
+        if not _RESTOCK_RE.search(turn.nlu.text):
+            return answer
+        try:
+            # read with what is known of it: the question is about an item that is out of stock
+            stock = " ".join(f.text for f in self._products.facts(_STOCK_QUESTION[lang == "zh"], [product_id], lang))
+            # (its names left out: "Aurora" would find the FAQs of another Aurora product)
+            query = f"{_OUT_OF_STOCK[lang == 'zh']} {self._products.without_names(turn.nlu.text, product_id)}"
+            passages = self._retriever.retrieve(query, top_k=self._retrieval.top_k, language=lang)
+            answered = bool(passages) and self._verdict(
+                dc_replace(turn, nlu=dc_replace(turn.nlu, text=query)), passages).answerable
+        except Exception:  # noqa: BLE001 - the product's own answer stands
+            return answer
+        if not answered:
+            return answer
+        sep = "" if lang == "zh" else " "
+        source = Source(id=passages[0].id, kind="faq", title=passages[0].question, score=passages[0].score)
+        # (a listing that says nothing of it gives way to its stock: "can I preorder it?")
+        said = stock if self._products.only_summary(facts, [product_id], lang) else answer.text
+        return dc_replace(answer, text=said + sep + drop_affirmation(passages[0].answer, lang),
+                          sources=[*answer.sources, source])
+
     def _says_in_english(self, turn: Turn) -> bool:
         """A message in another language that says some of it in English words (beyond the names
         of products and brands), with English FAQs to read them against."""
@@ -754,10 +785,13 @@ class Router:
             return Decision(self._t.render("product_unknown", lang), "template", decided_by="compare:ask")
         if not facts:
             return None
+        listed_facts = facts
         facts = self._products.unlisted(text, facts, ids, lang) if intent == "product_question" else facts
         answer = self._gen.generate(text, [], facts, language=lang, history=turn.state.history)
         if not answer.grounded:
             return None
+        if intent == "product_question" and len(ids) == 1 and self._products.stock_of(ids[0]) == 0:
+            answer = self._with_stock_policy(turn, answer, ids[0], listed_facts)
         focus = (self._answer_subject(answer.text, ids, lang) or ids[-1]) if intent == "product_compare" else (
             ids[0] if ids else None)  # after "which one has X?", "that one" is the one the answer names first
         found = [s.id for s in answer.sources if s.kind == "product" and s.id not in ids]

@@ -1343,20 +1343,7 @@ class Understanding:
     def _without_name(self, text: str, product_id: str) -> str:
         """``text`` without the words of the product's names (what is left is what it asks)."""
         p = self._catalog.get(product_id)
-        if p is None:
-            return text
-        out = text
-        names = {p.name, p.name_zh, *p.aliases, *(t.get(k, "") for t in p.translations.values() for k in ("name", "category"))}
-        # whole names first, then their Chinese words ("充电盒" of "Sonique Air 3 充电盒")
-        runs = {r for n in names if n for r in _CJK_RUN_RE.findall(n) if len(r) >= 2}
-        for name in sorted({n for n in names if n and _CJK_RE.search(n)} | runs, key=len, reverse=True):
-            out = out.replace(name, " ")
-        words = {w for n in (p.name, *p.aliases) for w in re.findall(r"[a-z0-9]+", n.lower()) if len(w) > 1}
-        if words:
-            # (bounded by anything but a Latin letter or digit: "有卖Voltix Cell 50吗" holds the name too)
-            out = re.sub(r"(?<![a-z0-9])(?:" + "|".join(map(re.escape, sorted(words, key=len, reverse=True)))
-                         + r")s?(?![a-z0-9])", " ", out, flags=re.IGNORECASE)
-        return out
+        return text if p is None else p.without_names(text)
 
     def _mentions(self, text: str, product_id: str) -> bool:
         """Whether the text names the product by any word of its own ("that toaster")."""

@@ -16,6 +16,7 @@ Example:
 from __future__ import annotations
 
 import json
+import re
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -77,6 +78,10 @@ class Attribute:
         return f"{text}{unit}"
 
 
+_CJK_RE = re.compile(r"[\u3400-\u9fff]")
+_CJK_RUN_RE = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff]{2,}")
+
+
 def _num(x: float) -> str:
     return str(int(x)) if isinstance(x, float) and x.is_integer() else str(x)
 
@@ -105,6 +110,23 @@ class Product:
         if lang == "zh" and self.name_zh:
             return self.name_zh
         return self.translations.get(lang, {}).get("name") or self.name
+
+    def without_names(self, text: str) -> str:
+        """``text`` without the words of this product's names (what is left is what it asks):
+        whole names first, then their Chinese words ("充电盒" of "Sonique Air 3 充电盒"), then the
+        Latin words of its name and aliases, bounded by anything but a letter or digit ("有卖Voltix
+        Cell 50吗")."""
+        out = text
+        names = {self.name, self.name_zh, *self.aliases,
+                 *(t.get(k, "") for t in self.translations.values() for k in ("name", "category"))}
+        runs = {r for n in names if n for r in _CJK_RUN_RE.findall(n)}
+        for name in sorted({n for n in names if n and _CJK_RE.search(n)} | runs, key=len, reverse=True):
+            out = out.replace(name, " ")
+        words = {w for n in (self.name, *self.aliases) for w in re.findall(r"[a-z0-9]+", n.lower()) if len(w) > 1}
+        if words:
+            out = re.sub(r"(?<![a-z0-9])(?:" + "|".join(map(re.escape, sorted(words, key=len, reverse=True)))
+                         + r")s?(?![a-z0-9])", " ", out, flags=re.IGNORECASE)
+        return out
 
     def text(self, field_name: str, lang: str = "en") -> str:
         """``name``, ``brand``, ``category`` or ``description`` in ``lang`` when the catalog has it."""

@@ -191,6 +191,16 @@ class ProductQA:
         p = self._catalog.get(product_id)
         return float(p.price) if p is not None else None
 
+    def without_names(self, text: str, product_id: str) -> str:
+        """``text`` without the product's names (:meth:`Product.without_names`)."""
+        p = self._catalog.get(product_id)
+        return text if p is None else p.without_names(text)
+
+    def stock_of(self, product_id: str) -> int | None:
+        """The units in stock (None for an unknown id or a listing that does not say)."""
+        p = self._catalog.get(product_id)
+        return int(p.stock) if p is not None and p.stock is not None else None
+
     def display_name(self, product_id: str, lang: str = "en") -> str | None:
         """The product's name as a reply in ``lang`` writes it (None for an unknown id)."""
         p = self._catalog.get(product_id)
