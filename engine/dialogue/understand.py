@@ -101,6 +101,9 @@ _CORRECTION_RE = re.compile(r"\b(?:i mean|i meant|my bad|typo|wrong one|not that
                             r"我是说|我指的是|不是.{0,16}[，,\s]\s*是|不对", re.IGNORECASE)
 # an answer that holds a street number or a postcode: an address, whatever it also names
 _STREET_LIKE_RE = re.compile(r"\d{2,}")
+# the words an elliptical turn wraps a name in: "那X呢", "X的话", "and the X?", "what about X"
+_ELLIPSIS_EDGES_RE = re.compile(r"^\s*(?:那么|那|and(?: the)?|what about(?: the)?|how about(?: the)?)\s*|"
+                                r"\s*(?:的话|呢|吗)?\s*[?？。.!！]*\s*$", re.IGNORECASE)
 # another order than the one just answered about: "the other one", "另一个", "另外那单"
 _OTHER_ORDER_RE = re.compile(r"\b(?:the )?other (?:one|order)\b|\bnot (?:this|that|the same) (?:one|order)\b|"
                              r"\bwrong (?:one|order)\b|另一(?:个|单)|另外(?:那|一)(?:个|单)|别的订单|不是这(?:个|单)|"
@@ -762,6 +765,17 @@ class Understanding:
             if picked is None and refers:
                 picked = (self._product_head(text, salient) or self._product_description(text, salient)
                           or self._named_by_bot(state, focus))
+            if (picked is None and elliptic and turn.actor.role == "customer" and frame_intent in _PRODUCT_INTENTS
+                    and not in_order_flow and not _PRONOUN_RE.search(text)):
+                # "and the trailrunners?" after a question about the laptop they bought: another of
+                # the products in their orders, by the words of its names ("它" is the one in focus)
+                owned = dict.fromkeys(i.product_id for o in self._customer_orders(turn) for i in o.items
+                                      if i.product_id not in salient and self._catalog.get(i.product_id) is not None)
+                picked = resolve_description(text, [Candidate(pid, "", self._product_tokens(pid, named=True))
+                                                    for pid in owned], min_score=0.6)
+                # (a turn that is little more than its name: "那用苹果手机的家庭app可以吗" asks about another phone)
+                if picked is not None and not self._names_only(text, (picked.id,)):
+                    picked = None
             if picked is None and _BUY_NOW_RE.search(text) and isinstance(focus, str) and (refers or short):
                 # "can i order that one right now": whether it can be bought now is its stock
                 return Command("follow_up", "product_question", product_ids=(focus,), attributes=("in stock?",),
@@ -859,8 +873,9 @@ class Understanding:
         if target and not order_talk and not elsewhere and (about_product or bool(products) or (correction and products)):
             # a product picked by reference is asked about, whatever the words first suggested ("the
             # cheapest one: how heavy is it?" is no new search)
+            # (what it asks without its own names: "那蓝牙音箱呢" asks nothing of its Bluetooth version)
             if (intent not in ("product_compare", "recommend") or picked is not None) and self._asks(
-                    text, target, turn.lang):
+                    self._without_name(text, target), target, turn.lang):
                 return Command("answer_attribute", "product_question", product_ids=products or (target,),
                                resolved_by=picked.by if picked else "")
             elliptic = elliptic or correction or self._names_only(text, products)
@@ -1328,7 +1343,8 @@ class Understanding:
         p = self._catalog.get(products[0])
         if p is None:
             return False
-        rest = descriptor_tokens(text) - descriptor_tokens(" ".join([p.name, p.name_zh, p.brand, *p.aliases]))
+        core = _ELLIPSIS_EDGES_RE.sub(" ", text)  # "那蓝牙音箱呢": the particles around the name say nothing
+        rest = descriptor_tokens(core) - descriptor_tokens(" ".join([p.name, p.name_zh, p.brand, *p.aliases]))
         return len(rest) <= 1
 
     @staticmethod
