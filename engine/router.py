@@ -31,7 +31,7 @@ from typing import Any
 from engine.errors import ConfigError
 from engine.flows.base import Decision, Turn, pick_listed
 from engine.dialogue.guards import asks_how_to
-from engine.dialogue.questions import about_unplaced_order, asks_for_one, is_question
+from engine.dialogue.questions import SELL_RE, about_unplaced_order, asks_for_one, is_question
 from engine.dialogue.references import Candidate, descriptor_tokens, resolve_description
 from engine.dialogue.understand import OTHERS_DATA, OVERRIDE, OWNER_ONLY
 from engine.flows.orders import OrderFlows
@@ -183,8 +183,6 @@ _ACCOUNT_RE = re.compile(r"\b(?:e-?mail|password|username|user name|log ?in|sign
                          re.IGNORECASE)
 _POSTAL_RE = re.compile(r"(?<!mail )\baddress\b|\b(?:street|zip|postcode|apartment|apt)\b|地址|收货|门牌|邮编", re.IGNORECASE)
 # "do you sell / carry / stock ...?", "有卖…吗": a question about what the store sells
-_SELL_RE = re.compile(r"\b(?:do|does|can|will)\s+(?:you|u|ya|they|y'all)(?:\s+guys)?\s+(?:sell|carry|stock|have any|offer)\b"
-                      r"|\bany\b.{1,40}\bfor sale\b|卖|出售|在售|有货", re.IGNORECASE)
 # the slot that says an off-duty hand-off offered a ticket (the next message may leave a contact)
 _TICKET_OFFER = "handoff_ticket_offer"
 # a question nothing answers still gets the nearest FAQ when it scores within this share of the
@@ -929,7 +927,7 @@ class Router:
     def _not_in_catalog(self, turn: Turn) -> bool:
         """"Do you sell X?" where X is nothing in the store's catalog (no product, type or brand
         it knows)."""
-        if not _SELL_RE.search(turn.nlu.text) or turn.nlu.entities.product_ids:
+        if not SELL_RE.search(turn.nlu.text) or turn.nlu.entities.product_ids:
             return False
         try:
             query = self._products.understand(turn.nlu.text, turn.lang)

@@ -13,12 +13,15 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["HAVE_RE", "asks_for_one", "is_question", "about_unplaced_order"]
+__all__ = ["HAVE_RE", "SELL_RE", "asks_for_one", "is_question", "about_unplaced_order"]
 
 # whether the store has something: "do you have ...", "is there ...", "有没有", "有吗"
 HAVE_RE = re.compile(r"\b(?:do|does) (?:you|u|ya|the store) (?:also )?(?:have|sell|carry|stock)\b|\bis there\b|"
                      r"\bare there\b|\bgot any\b|\bany (?:available|in stock)\b|有吗|有没有|有卖|有货吗|卖不卖",
                      re.IGNORECASE)
+# whether the store sells something: "do you sell ...", "any ... for sale", "卖", "在售"
+SELL_RE = re.compile(r"\b(?:do|does|can|will)\s+(?:you|u|ya|they|y'all)(?:\s+guys)?\s+(?:sell|carry|stock|have any|offer)\b"
+                     r"|\bany\b.{1,40}\bfor sale\b|卖|出售|在售|有货", re.IGNORECASE)
 # a product asked for beside the one in view: "a case for it", "also", "再来个", "还要"
 _FOR_ONE_RE = re.compile(r"\bfor (?:it|that|this|that one|this one)\b|\balso\b|\bany\b|再来|还要|还有|另外|配个|给它",
                          re.IGNORECASE)

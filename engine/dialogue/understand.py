@@ -50,7 +50,7 @@ from engine.dialogue.references import (
     resolve_recency,
 )
 from engine.dialogue.guards import asks_for_others_data, asks_how_to, gives_instructions, says_whose
-from engine.dialogue.questions import HAVE_RE as _HAVE_RE, about_unplaced_order, is_question
+from engine.dialogue.questions import HAVE_RE as _HAVE_RE, SELL_RE, about_unplaced_order, is_question
 from engine.flows.base import Decision, Turn
 from engine.flows.finding import makes_request, request_in
 from engine.flows.returns import weighs_return
@@ -104,6 +104,13 @@ _STREET_LIKE_RE = re.compile(r"\d{2,}")
 # the words an elliptical turn wraps a name in: "那X呢", "X的话", "and the X?", "what about X"
 _ELLIPSIS_EDGES_RE = re.compile(r"^\s*(?:那么|那|and(?: the)?|what about(?: the)?|how about(?: the)?)\s*|"
                                 r"\s*(?:的话|呢|吗)?\s*[?？。.!！]*\s*$", re.IGNORECASE)
+# what the assistant can do: "what can you do?", "how can you help me", "你能帮我做什么", "你会什么"
+_CAPABILITY_RE = re.compile(r"\bwhat (?:can|do|could) (?:you|u) (?:do|help(?: me)?(?: with)?)\b|\bhow can (?:you|u) help\b|"
+                            r"\bwhat are (?:you|u) (?:able to do|for|good for)\b|\bwhat do you do\b|"
+                            r"你(?:都)?(?:能|可以|会)(?:帮我)?(?:做|干|帮)?(?:些)?(?:什么|啥)|你(?:有什么|有啥)用|你是干(?:什么|啥)的",
+                            re.IGNORECASE)
+# a person named: "a human", "真人", "人工客服"
+_PERSON_RE = re.compile(r"\b(?:human|person|agent|representative|real (?:one|people))\b|人工|真人|客服", re.IGNORECASE)
 # another order than the one just answered about: "the other one", "另一个", "另外那单"
 _OTHER_ORDER_RE = re.compile(r"\b(?:the )?other (?:one|order)\b|\bnot (?:this|that|the same) (?:one|order)\b|"
                              r"\bwrong (?:one|order)\b|另一(?:个|单)|另外(?:那|一)(?:个|单)|别的订单|不是这(?:个|单)|"
@@ -507,6 +514,10 @@ class Understanding:
         entry = self._intents.entry(intent)
         if _IDENTITY_RE.search(text) and not ents.order_ids and not ents.product_ids:
             return Command("small_talk", SMALL_TALK)  # "are you a bot?" asks about us, not for a person
+        if (_CAPABILITY_RE.search(text) and not _PERSON_RE.search(text) and not ents.order_ids
+                and not ents.product_ids and not state.active_flow
+                and len(re.findall(r"[A-Za-z]+|[\u4e00-\u9fff]", _CAPABILITY_RE.sub(" ", text))) <= 3):
+            return Command("small_talk", SMALL_TALK)  # "你能帮我做什么": what we are for, not a person
         if entry.route == "handoff":
             return Command(intent=intent)
         if asks_for_others_data(text) and not ents.order_ids:
@@ -1391,6 +1402,8 @@ class Understanding:
             return False
         if _ORDER_CUE_RE.search(turn.nlu.text) or _PRICE_STOCK_RE.search(turn.nlu.text):
             return False
+        if _HAVE_RE.search(turn.nlu.text) or SELL_RE.search(turn.nlu.text):
+            return False  # "do you sell matcha powder": whether the store has it, answered (or said it has not)
         if descriptor_tokens(turn.nlu.text) & self._catalog_words():
             return False  # "navy hoodies?": words of the catalog's products are no small talk
         known, total = self._vocab.share(turn.nlu.text)
