@@ -109,6 +109,8 @@ _CAPABILITY_RE = re.compile(r"\bwhat (?:can|do|could) (?:you|u) (?:do|help(?: me
                             r"\bwhat are (?:you|u) (?:able to do|for|good for)\b|\bwhat do you do\b|"
                             r"你(?:都)?(?:能|可以|会)(?:帮我)?(?:做|干|帮)?(?:些)?(?:什么|啥)|你(?:有什么|有啥)用|你是干(?:什么|啥)的",
                             re.IGNORECASE)
+# what may stand around a capability question without asking anything else ("so what can you do for me?")
+_CAPABILITY_FILLERS = frozenset("so for me us here exactly then hey hi ok okay well guys really anyway 呢 呀 啊 吗 我 那".split())
 # a person named: "a human", "真人", "人工客服"
 _PERSON_RE = re.compile(r"\b(?:human|person|agent|representative|real (?:one|people))\b|人工|真人|客服", re.IGNORECASE)
 # another order than the one just answered about: "the other one", "另一个", "另外那单"
@@ -516,7 +518,8 @@ class Understanding:
             return Command("small_talk", SMALL_TALK)  # "are you a bot?" asks about us, not for a person
         if (_CAPABILITY_RE.search(text) and not _PERSON_RE.search(text) and not ents.order_ids
                 and not ents.product_ids and not state.active_flow
-                and len(re.findall(r"[A-Za-z]+|[\u4e00-\u9fff]", _CAPABILITY_RE.sub(" ", text))) <= 3):
+                and len([w for w in re.findall(r"[A-Za-z]+|[\u4e00-\u9fff]", _CAPABILITY_RE.sub(" ", text).lower())
+                         if w not in _CAPABILITY_FILLERS]) <= 1):
             return Command("small_talk", SMALL_TALK)  # "你能帮我做什么": what we are for, not a person
         if entry.route == "handoff":
             return Command(intent=intent)
