@@ -124,6 +124,12 @@ _NOT_BEFORE_RE = re.compile(r"\b(?:don'?t|do not|not|no|never|without)\b[^.,;!?]
                             re.IGNORECASE)
 
 
+def _faq_key(passage_id: str) -> str:
+    """The FAQ a passage is, whatever its language: its entry id without the language
+    ("zh-returns-window" → "returns-window", as the store kit writes entry ids)."""
+    return passage_id.split("-", 1)[-1]
+
+
 def _other_remedy(flow: str, text: str) -> str | None:
     """The other remedy the words ask for while ``flow`` (one remedy) waits: a return ("退钱吧",
     "just refund me") during a replacement, a replacement ("send me a new one") during a return;
@@ -622,13 +628,14 @@ class Router:
         pool = {p.id: p for p in [*alone, *read]}
         fused = [dc_replace(p, score=round((1.0 - w) * s_alone.get(i, floor_alone) + w * s_read.get(i, floor_read), 4))
                  for i, p in pool.items()]
-        return self._with_english(turn, sorted(fused, key=lambda p: (-p.score, p.id)))
+        return self._with_english(turn, sorted(fused, key=lambda p: (-p.score, p.id)), candidates=alone)
 
-    def _with_english(self, turn: Turn, passages: list) -> list:
+    def _with_english(self, turn: Turn, passages: list, candidates: list | None = None) -> list:
         """``passages`` (the first ``top_k``), and for a message that says its topic in English
         words ("gift card有expiry date吗", "restocking fee要付吗"): its FAQs (these and the next
         candidates) each weighed also by how well its English twin (the same FAQ id in English)
-        matches the message, as the English words are what the index of its language reads worst."""
+        matches the message, as the English words are what the index of its language reads worst.
+        ``candidates``: the message's own retrieval when the caller already has it."""
         k, text = self._retrieval.top_k, turn.nlu.text
         if not passages or not self._says_in_english(turn):
             return passages[:k]
@@ -636,11 +643,12 @@ class Router:
         english = self._retriever.retrieve(text, top_k=n, language="en")
         if not english:
             return passages[:k]
-        pool = {p.id: p for p in self._retriever.retrieve(text, top_k=n, language=turn.lang)}
+        own = candidates if candidates is not None else self._retriever.retrieve(text, top_k=n, language=turn.lang)
+        pool = {p.id: p for p in own}
         pool.update({p.id: p for p in passages})  # the scores the reading so far gave win
-        twin = {p.id.split("-", 1)[-1]: p.score for p in english}
+        twin = {_faq_key(p.id): p.score for p in english}
         top, floor = english[0].score, min(p.score for p in english)
-        mixed = [dc_replace(p, score=round(p.score + _MIXED_WEIGHT * (twin.get(p.id.split("-", 1)[-1], floor) - top), 4))
+        mixed = [dc_replace(p, score=round(p.score + _MIXED_WEIGHT * (twin.get(_faq_key(p.id), floor) - top), 4))
                  for p in pool.values()]
         return sorted(mixed, key=lambda p: (-p.score, p.id))[:k]
 
@@ -897,7 +905,7 @@ class Router:
             # "price match怎么申请": the English words carry the question; when the English FAQs put
             # the same FAQ first, their judge decides
             english = self._retriever.retrieve(turn.nlu.text, top_k=self._retrieval.top_k, language="en")
-            if english and english[0].id.split("-", 1)[-1] == passages[0].id.split("-", 1)[-1]:
+            if english and _faq_key(english[0].id) == _faq_key(passages[0].id):
                 bar_en = self._bar("en", strict=strict or turn.intent == OUT_OF_SCOPE)
                 again = judge(turn.nlu.text, english, language="en", bar=bar_en)
                 if again.answerable:

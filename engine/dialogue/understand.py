@@ -398,10 +398,14 @@ class Understanding:
         self._tokens: dict[str, tuple[Any, frozenset[str]]] = {}
         self._words: frozenset[str] | None = None
         self._chars: frozenset[str] | None = None
+        # the kinds the turn being read names: several readings ask (its order, its owned item,
+        # what goes with the product in view), the catalog parses the sentence once a turn
+        self._kinds_said: tuple[tuple[str, str], frozenset[str]] | None = None
 
     # -- the stage ----------------------------------------------------------------------------
     def read(self, turn: Turn, trace: dict[str, Any] | None = None) -> Turn:
         """``turn`` with what its context resolves (never raises: a failure leaves the turn as NLU read it)."""
+        self._kinds_said = None  # a catalog edited since the last turn reads the sentence afresh
         try:
             turn = self._without_negated(self._language(turn))
             command = self._read(turn)
@@ -1081,10 +1085,16 @@ class Understanding:
         """The products of the kinds the message names outright (empty: none, or no catalog reader)."""
         if self._kind_products is None:
             return set()
+        key = (turn.nlu.text, turn.lang)
+        said = self._kinds_said
+        if said is not None and said[0] == key:
+            return set(said[1])
         try:
-            return set(self._kind_products(turn.nlu.text, turn.lang))
+            kinds = frozenset(self._kind_products(*key))
         except Exception:  # noqa: BLE001 - a catalog that cannot read the sentence: names none
-            return set()
+            kinds = frozenset()
+        self._kinds_said = (key, kinds)
+        return set(kinds)
 
     def _customer_orders(self, turn: Turn) -> list[Order]:
         try:
