@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["HAVE_RE", "SELL_RE", "asks_for_one", "is_question", "about_unplaced_order"]
+__all__ = ["HAVE_RE", "SELL_RE", "asks_for_one", "is_question", "about_unplaced_order", "supposes_action"]
 
 # whether the store has something: "do you have ...", "is there ...", "有没有", "有吗"
 HAVE_RE = re.compile(r"\b(?:do|does) (?:you|u|ya|the store) (?:also )?(?:have|sell|carry|stock)\b|\bis there\b|"
@@ -39,7 +39,7 @@ _EN_START = frozenset("what what's whats how how's why when where where's which 
                       "do does did can could will would should shall may might has have had isn't aren't doesn't "
                       "don't can't won't if any anything".split())
 _ZH = re.compile(r"吗|呢\s*$|多久|多少|几(?:个|天|号|点|年|月|块|升|寸|种|款|次|件|斤|克|米|岁|小时|分钟|档|口|孔|寸)|"
-                 r"几(?=[^\u4e00-\u9fff]|$)|什么|啥|怎么|怎样|哪|是否|"
+                 r"几(?=[^\u4e00-\u9fff]|$)|什么|啥|怎么|怎样|哪|是否|谁(?!都|也)|"
                  r"能不能|可不可以|会不会|有没有|要不要|是不是|如何|为啥|为什么|来着")
 _WORD = re.compile(r"[a-z']+")
 _SENTENCE = re.compile(r"[.!;。！；]+\s*")
@@ -78,3 +78,30 @@ def about_unplaced_order(text: str) -> bool:
     Friday?", "今天下单今天能到吗") and names none of the customer's own: the store's policies
     answer it, not one of their orders."""
     return bool(_FUTURE_ORDER_RE.search(text)) and not _MY_ORDER_RE.search(text)
+
+
+# the customer supposing an act of their own: "if i cancel something that's still processing, how long
+# till ...", "what happens if I send it back opened", "如果我取消了，钱多久退回来"
+_SUPPOSE_RE = re.compile(
+    r"^\s*(?:(?:and|but|so|also|ok|okay)\s*,?\s+)?(?:what happens |what if |what about if |how about if )?"
+    r"(?:if|suppose|say|in case) (?:i|we)(?:'d| would| were to| do| did| just| ever| already)?\s+[a-z]+|"
+    r"\bwhat (?:happens|would happen) if (?:i|we)\b|"
+    r"^\s*(?:请问|想问一?下|问一?下)?[，,]?\s*(?:那|那么)?(?:如果|要是|假如|万一)(?:我|我们)", re.IGNORECASE)
+# asking the assistant to do it ("if it hasn't shipped, can you cancel it", "要是没发货就帮我取消")
+_ASKS_TO_DO_RE = re.compile(r"\b(?:please|pls|plz|go ahead|just do)\b|\b(?:can|could) (?:you|u) (?:please )?(?:cancel|"
+                            r"return|change|send|process|start|open|refund|ship|update|switch)\b|帮我|麻烦",
+                            re.IGNORECASE)
+
+_ASKED_RE = re.compile(r"[?？]|\b(?:how|when|what|will|would|do|does|did|is|are|am|can|could|should|who|where|why|any)\b",
+                       re.IGNORECASE)
+
+
+def supposes_action(text: str) -> bool:
+    """Whether ``text`` asks what would follow from something the customer supposes doing ("if I
+    cancel, how long till the charge goes away?", "如果我取消了，钱多久退回来"): a question for the
+    store's policies, no request to do it."""
+    m = _SUPPOSE_RE.search(text)
+    if m is None or _ASKS_TO_DO_RE.search(text):
+        return False
+    rest = text[m.end():]  # what it asks of the supposition ("if i cancel it" alone asks nothing)
+    return bool(_ASKED_RE.search(rest) or _ZH.search(rest))

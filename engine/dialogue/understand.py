@@ -50,7 +50,7 @@ from engine.dialogue.references import (
     resolve_recency,
 )
 from engine.dialogue.guards import asks_for_others_data, asks_how_to, gives_instructions, says_whose
-from engine.dialogue.questions import HAVE_RE as _HAVE_RE, SELL_RE, about_unplaced_order, is_question
+from engine.dialogue.questions import HAVE_RE as _HAVE_RE, SELL_RE, about_unplaced_order, is_question, supposes_action
 from engine.flows.base import Decision, Turn
 from engine.flows.finding import makes_request, request_in
 from engine.flows.returns import weighs_return
@@ -62,7 +62,7 @@ from engine.state.events import Event, SlotSet
 from knowledge.graph.catalog import Catalog
 from knowledge.graph.constraints import COMPARATIVE_WORDS
 from knowledge.kernel.privacy import mask_pii
-from knowledge.kernel.text import detect_language
+from knowledge.kernel.text import detect_language, without_opener
 from knowledge.kernel.types import IntentPrediction
 
 __all__ = ["Command", "Understanding", "store_vocabulary", "SMALL_TALK", "OWNER_ONLY", "OVERRIDE", "OTHERS_DATA"]
@@ -212,9 +212,6 @@ _ELLIPSIS_RE = re.compile(r"^\s*(?:and|what about|how about|what of|same (?:for|
 # a follow-up as a supposition: "what if I spend over 49", "and if it's opened?", "那要是超过了呢"
 _WHAT_IF_RE = re.compile(r"^\s*(?:(?:and|but|so|ok|okay)\s*,?\s+)?(?:(?:what|how) (?:if|about if)|if)\b|"
                          r"^\s*(?:那|那么)?(?:如果|要是|假如|万一)", re.IGNORECASE)
-# an acknowledgement before the message proper: "ok what about …", "好的，那…"
-_FILLER_RE = re.compile(r"^(?:\s*(?:ok(?:ay)?|so|hmm+|alright|cool|great|got it|i see|right|actually|wait|hold on|oh|um+|"
-                        r"uh+|well|sorry|好的|好吧|嗯+|哦+|行|等等|等一下|其实)(?:[\s,，.!。…]+|$))+", re.IGNORECASE)
 # a search for something cheaper than what was shown ("anything cheaper?", "cheaper options?", "有便宜点的吗")
 _CHEAPER_SEARCH_RE = re.compile(
     r"\b(?:any|anything|something|some|another|other|others|got|have)\b[^.?!]{0,20}?\b(?:cheaper|less expensive|"
@@ -566,13 +563,18 @@ class Understanding:
             # "how do I reset my aurora x200" read as a return: a how-to makes no request about an
             # order (its words name none), the store's how-to answers
             return Command("reread", self._faq_intent)
+        if ((intent in self._intents.order_intents or intent == OUT_OF_SCOPE) and not ents.order_ids
+                and not state.active_flow and supposes_action(text) and not weighs_return(text)):
+            # "if i cancel something that's still processing, how long till the charge goes away":
+            # what would follow from an act is the store's policy, no request to act
+            return Command("reread", self._faq_intent)
         order_intents = self._intents.order_intents
         flow = state.active_flow
         step = state.slots.get("flow_step")
         in_order_flow = flow in order_intents
         frame = state.slots.get("frame") or {}
         frame_intent = frame.get("intent") if isinstance(frame, dict) else None
-        elliptic = bool(_ELLIPSIS_RE.search(text) or _ELLIPSIS_RE.search(_FILLER_RE.sub("", text, count=1)))
+        elliptic = bool(_ELLIPSIS_RE.search(text) or _ELLIPSIS_RE.search(without_opener(text)))
         refers = bool(_REFERS_RE.search(text))
         # a bare attribute ("resolution", "hot?") may come out as a greeting or a goodbye
         short = len(text.split()) <= 3 and len(text) <= 24
@@ -950,7 +952,7 @@ class Understanding:
             return None
         intent, text = turn.intent, nlu.text
         route = self._intents.entry(intent).route
-        bare = _FILLER_RE.sub("", text, count=1)  # "ok what about to canada?"
+        bare = without_opener(text)  # "ok what about to canada?"
         elliptic = bool(_ELLIPSIS_RE.search(bare) or _WHAT_IF_RE.search(bare))
         # a pronoun alone goes on from the FAQ only with no order or product in focus ("when is it
         # arriving?" after a return was refused is about that order)

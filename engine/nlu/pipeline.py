@@ -11,8 +11,8 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from engine.text import detect_language
-from engine.types import NLUResult
+from engine.text import detect_language, without_opener
+from engine.types import IntentPrediction, NLUResult
 
 from .base import EntityExtractor, IntentClassifier, SentimentAnalyzer
 
@@ -39,10 +39,23 @@ class NLUPipeline:
             return detected
         return self._languages[0]
 
+    def _classify(self, text: str) -> IntentPrediction:
+        """The intent of ``text``, read without an opening acknowledgement when that reads surer.
+
+        "cool. when is it arriving anyway" is a delivery question: the "cool." only thanks the
+        last answer, yet it pulls the whole message towards small talk and under the threshold.
+        """
+        intent = self.classifier.classify(text)
+        rest = without_opener(text)
+        if rest == text or len(rest.split()) < 2 and len(rest) < 4:
+            return intent
+        plain = self.classifier.classify(rest)
+        return plain if plain.confidence > intent.confidence else intent
+
     def parse(self, text: str, trace: dict[str, Any] | None = None) -> NLUResult:
         """Analyse ``text``; per-stage milliseconds go into ``trace`` when given."""
         t0 = time.perf_counter()
-        intent = self.classifier.classify(text)
+        intent = self._classify(text)
         t1 = time.perf_counter()
         sentiment = self.sentiment.analyze(text)
         t2 = time.perf_counter()

@@ -14,8 +14,8 @@ from __future__ import annotations
 import re
 import unicodedata
 
-__all__ = ["clean_text", "clip_for_model", "detect_language", "lexical_tokens", "is_cjk", "EN_STOPWORDS",
-           "MODEL_QUERY_TOKENS"]
+__all__ = ["clean_text", "clip_for_model", "detect_language", "lexical_tokens", "is_cjk", "without_opener",
+           "EN_STOPWORDS", "MODEL_QUERY_TOKENS"]
 
 _CJK_RE = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 _WORD_RE = re.compile(r"[a-z0-9]+(?:['.][a-z0-9]+)*")
@@ -83,6 +83,24 @@ def clip_for_model(text: str, max_tokens: int = MODEL_QUERY_TOKENS) -> str:
             return text[:end].rstrip()
         budget -= cost
     return text
+
+
+# an acknowledgement or hesitation before the message proper: "ok what about …", "cool. when is it
+# arriving", "好的，那…" (chat words of the language, not of any store)
+_OPENER_RE = re.compile(r"^(?:\s*(?:ok(?:ay)?|so|hmm+|alright|cool|great|got it|i see|right|actually|wait|hold on|oh|um+|"
+                        r"uh+|well|sorry|好的|好吧|嗯+|哦+|行|等等|等一下|其实)(?:[\s,，.!。…]+|$))+", re.IGNORECASE)
+
+
+def without_opener(text: str) -> str:
+    """``text`` without the acknowledgements that open it ("cool. when is it arriving" → "when is it arriving").
+
+    Example:
+        >>> without_opener("ok so where's my order")
+        "where's my order"
+        >>> without_opener("好的，那运费多少")
+        '那运费多少'
+    """
+    return _OPENER_RE.sub("", text, count=1)
 
 
 def detect_language(text: str) -> str:

@@ -76,3 +76,34 @@ def test_requests_for_other_customers_data_are_told_apart(text, asks):
 ])
 def test_a_system_named_in_passing_is_no_instruction(text):
     assert not gives_instructions(text)
+
+
+@pytest.mark.parametrize("text, supposes", [
+    ("if i cancel an order that's still being packed, how long until the hold on my card drops?", True),
+    ("what happens if I send the jacket back after wearing it once?", True),
+    ("and if we return it opened, is there a fee", True),
+    ("如果我把没发货的订单取消了，钱多久能回到卡上", True),
+    ("请问要是我退货，运费谁出", True),
+    ("if it hasn't shipped yet can you cancel it", False),  # a request on a condition
+    ("if it's still processing please cancel order 100031", False),
+    ("要是还没发货就帮我取消", False),
+    ("cancel my order", False),
+    ("if i cancel it", False),  # no question: a request being weighed, left to the order flows
+])
+def test_a_supposed_act_asks_what_follows_it_and_requests_nothing(text, supposes):
+    from engine.dialogue.questions import supposes_action
+
+    assert supposes_action(text) is supposes
+
+
+@pytest.mark.parametrize("text, rest", [
+    ("cool. when is it arriving anyway", "when is it arriving anyway"),
+    ("hmm ok, where's my order", "where's my order"),
+    ("好的，那运费多少", "那运费多少"),
+    ("ok", ""),
+    ("okra in stock?", "okra in stock?"),  # a word that starts like one is no acknowledgement
+])
+def test_an_opening_acknowledgement_is_told_apart_from_the_message(text, rest):
+    from engine.text import without_opener
+
+    assert without_opener(text) == rest
