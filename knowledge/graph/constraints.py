@@ -19,6 +19,8 @@ Example:
 from __future__ import annotations
 
 import re
+
+import numpy as np
 from dataclasses import dataclass, field
 
 from .meaning import CN_NUMBER, UNITS, WATER_USES, cn_number, unit_of, water_use
@@ -61,6 +63,8 @@ _SUPERLATIVES: list[tuple[re.Pattern[str], str, str | None]] = [
                 r"最强|最亮|最好|最耐用", re.I), "desc", None),
     (re.compile(r"shortest|smallest|lowest|least|thinnest|最短|最小|最低|最少|最薄", re.I), "asc", None),
 ]
+# a bound, no superlative: "at least 20 h", "at most $50", "最少3天", "最多200元"
+_BOUND_WORDS = re.compile(r"\bat (?:the )?(?:least|most)\b|最(?:少|多)(?=\s*(?:要|得)?\s*[\d一二两三四五六七八九十百千])", re.I)
 # a superlative that names its measure ("brightest": light), for catalogs whose label says it otherwise
 _SUPERLATIVE_DIMENSIONS = [(re.compile(r"bright|最亮", re.I), "light"), (re.compile(r"strong|powerful|最强", re.I), "power"),
                            (re.compile(r"longest|最长|最久|耐用|lasting", re.I), "time"), (re.compile(r"big|large|最大|最多", re.I), "volume")]
@@ -158,7 +162,7 @@ def understand(text: str, lang: str, vocab: CatalogVocabulary, *, context_ids: l
         if lo >= hi:
             continue
         if unit and unit_of(unit) and not re.fullmatch(_CUR_AFTER, unit):
-            key = _unit_key(vocab, unit, t, keys)
+            key = _unit_key(vocab, unit, t, keys, rows)
             if key:
                 f = unit_of(unit)[1]
                 d = unit_of(unit)[0]
@@ -176,10 +180,15 @@ def understand(text: str, lang: str, vocab: CatalogVocabulary, *, context_ids: l
         if f"{m.group(3)}{after_l}" in vocab.flag_words:
             continue  # "5G" is a feature the store lists, not five grams
         if after_l and unit_of(after_l) and not re.fullmatch(_CUR_AFTER, after_l):
-            key = _unit_key(vocab, after_l, t, keys)
+            key = _unit_key(vocab, after_l, t, keys, rows)
+            if key and _a_stay(vocab, key, after_l, t, rows):
+                continue  # "三天两夜", "for 3 days": how long the customer goes, not a warranty
             if key:
                 dim = unit_of(after_l)[0]
                 op = _op(before, zh_after, t[max(0, m.start() - 20):m.start()], dim)
+                stated = (before and re.fullmatch(_MORE, before, re.I)) or (zh_after and re.fullmatch(_ZH_MORE_AFTER, zh_after))
+                if dim == "temperature" and op == ">=" and not stated and _rates_cold(vocab, key, rows):
+                    op = "<="  # "nights around 0°": a sleeping bag rated to 0° or below
                 q.attrs.append(AttrConstraint(key, op, num * unit_of(after_l)[1], m.group().strip(), dim))
             continue
         is_money = bool(cur) or (after_l and re.fullmatch(_CUR_AFTER, after_l))
@@ -265,9 +274,42 @@ def _op(before: str | None, zh_after: str | None, left: str, dimension: str | No
     return "<=" if dimension == "mass" else ">="
 
 
-def _unit_key(vocab: CatalogVocabulary, unit: str, text: str, keys: set[str] | None) -> str | None:
-    """The numeric attribute a unit points at: the one the text names, else the one most products carry."""
-    dim = unit_of(unit)[0]
+def _stated_in(vocab: CatalogVocabulary, key: str, rows) -> set[float]:
+    """The units (as factors of their dimension's base) the pool's products state ``key`` in."""
+    stated: set[float] = set()
+    for i in (rows if rows is not None else range(len(vocab.products)))[:400]:
+        a = vocab.products[int(i)].attributes.get(key)
+        if a is not None and unit_of(a.unit):
+            stated.add(unit_of(a.unit)[1])
+    return stated
+
+
+def _a_stay(vocab: CatalogVocabulary, key: str, unit: str, text: str, rows) -> bool:
+    """Whether a duration the text does not tie to ``key`` is in a unit none of the pool's
+    products states ``key`` in: "a sleeping bag for 3 days" is the trip, their warranties are in
+    months (an earbud's "30 hours" is its battery, stated in hours)."""
+    if unit_of(unit)[0] != "time" or vocab.cue_keys(text, {key}):
+        return False
+    stated = _stated_in(vocab, key, rows)
+    return bool(stated) and unit_of(unit)[1] not in stated
+
+
+def _rates_cold(vocab: CatalogVocabulary, key: str, rows) -> bool:
+    """Whether ``key`` rates how cold a product copes with (the pool's values sit below room
+    temperature: a sleeping bag's comfort rating), so a temperature said is a bound from above."""
+    values = vocab.numbers.get(key)
+    if values is None:
+        return False
+    picked = values[np.asarray(rows, dtype=np.int64)] if rows is not None else values
+    picked = picked[~np.isnan(picked)]
+    return bool(picked.size) and float(np.median(picked)) < 20.0
+
+
+def _unit_key(vocab: CatalogVocabulary, unit: str, text: str, keys: set[str] | None, rows=None) -> str | None:
+    """The numeric attribute a unit points at: the one the text names, else the one most products
+    carry, of those stated in that very unit when any is ("30 hours": a battery, not a warranty
+    in months)."""
+    dim, factor = unit_of(unit)
     cands = [k for k, a in vocab.attributes.items() if a.kind == "number" and a.measures(dim)
              and (keys is None or k in keys)]
     if not cands:
@@ -275,7 +317,8 @@ def _unit_key(vocab: CatalogVocabulary, unit: str, text: str, keys: set[str] | N
     named = [k for k, _, _ in vocab.cue_keys(text, set(cands))]
     if named:
         return named[0]
-    return max(cands, key=lambda k: int((vocab.numbers[k] == vocab.numbers[k]).sum()))
+    same_unit = [k for k in cands if factor in _stated_in(vocab, k, rows)]
+    return max(same_unit or cands, key=lambda k: int((vocab.numbers[k] == vocab.numbers[k]).sum()))
 
 
 def _features(q: ProductQuery, t: str, vocab: CatalogVocabulary, keys: set[str] | None) -> None:
@@ -345,6 +388,7 @@ def _cue_at(t: str, vocab: CatalogVocabulary, key: str) -> int:
 
 def _ordering(q: ProductQuery, t: str, vocab: CatalogVocabulary, keys: set[str] | None) -> None:
     numeric = sorted(k for k, a in vocab.attributes.items() if a.kind in ("number", "water") and (keys is None or k in keys))
+    t = _BOUND_WORDS.sub(" ", t)  # "at least 60 days" bounds, it asks for no "least"
     for rx, direction, implied in _SUPERLATIVES:
         m = rx.search(t)
         if not m:

@@ -274,3 +274,54 @@ def test_a_request_for_what_fits_a_product_in_view_is_not_another_of_its_kind(ge
     facts = gear.recommend("a gift for my dad, he has a cirrus base 2. budget around 40", "en", named_ids=["G1"])
     said = " ".join(f.text for f in facts)
     assert "Ember Pot 5" in said and "Cirrus Base 3" not in said
+
+
+# -- what a number is about -------------------------------------------------------------------------
+
+_COLD = [
+    _p("Q1", "Duvra Loft 2 Quilt", "Duvra Loft 2 被子", "Sleep > Quilts", 90.0,
+       {"comfort": _a(8, "°C", "comfort temperature", "舒适温度"), "warranty": _a(24, "months", "warranty", "保修期")},
+       category_zh="睡眠 > 被子"),
+    _p("Q2", "Duvra Loft 7 Quilt", "Duvra Loft 7 被子", "Sleep > Quilts", 180.0,
+       {"comfort": _a(-4, "°C", "comfort temperature", "舒适温度"), "warranty": _a(24, "months", "warranty", "保修期")},
+       category_zh="睡眠 > 被子"),
+    _p("T1", "Lumo Camp 3 Lantern", "Lumo Camp 3 营地灯", "Lights > Lanterns", 40.0,
+       {"runtime": _a(40, "h", "run time", "续航"), "warranty": _a(12, "months", "warranty", "保修期")},
+       category_zh="灯具 > 营地灯"),
+    _p("T2", "Lumo Camp 8 Lantern", "Lumo Camp 8 营地灯", "Lights > Lanterns", 70.0,
+       {"runtime": _a(90, "h", "run time", "续航"), "warranty": _a(12, "months", "warranty", "保修期")},
+       category_zh="灯具 > 营地灯"),
+]
+
+
+@pytest.fixture(scope="module")
+def cold(tmp_path_factory) -> ProductQA:
+    return ProductQA(Catalog.from_file(write_catalog(tmp_path_factory.mktemp("cold"), _COLD)))
+
+
+@pytest.mark.parametrize("text, lang", [
+    ("a quilt for a 4 day trip", "en"),
+    ("出去玩五天四夜，推荐个被子", "zh"),
+])
+def test_how_long_the_customer_goes_is_no_warranty(cold, text, lang):
+    """The quilts' warranties are stated in months: days said beside them are the trip."""
+    q = cold.understand(text, lang)
+    assert [c.key for c in q.attrs] == []
+    assert {p.id for p in cold.search(q).products} == {"Q1", "Q2"}
+
+
+@pytest.mark.parametrize("text, lang", [
+    ("a quilt for nights around 0°C", "en"),
+    ("晚上零度左右，哪个被子合适", "zh"),
+])
+def test_a_cold_night_wants_a_rating_at_or_below_it(cold, text, lang):
+    """A comfort rating says how cold a product copes with: "around 0°" is met by -4°C, not by 8°C."""
+    assert [p.id for p in cold.search(cold.understand(text, lang)).products] == ["Q2"]
+
+
+def test_hours_are_the_run_time_and_at_least_is_a_bound_not_a_superlative(cold):
+    q = cold.understand("a lantern that lasts at least 60 hours", "en")
+    assert [(c.key, c.op) for c in q.attrs] == [("runtime", ">=")] and q.order is None
+    assert [p.id for p in cold.search(q).products] == ["T2"]
+    zh = cold.understand("营地灯 最少50小时", "zh")
+    assert [c.key for c in zh.attrs] == ["runtime"] and zh.order is None
