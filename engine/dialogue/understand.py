@@ -52,7 +52,7 @@ from engine.dialogue.references import (
 from engine.dialogue.guards import asks_for_others_data, asks_how_to, gives_instructions, says_whose
 from engine.dialogue.questions import HAVE_RE as _HAVE_RE, SELL_RE, about_unplaced_order, is_question, supposes_action
 from engine.flows.base import Decision, Turn
-from engine.flows.finding import makes_request, request_in
+from engine.flows.finding import holds, item_count, makes_request, request_in
 from engine.flows.returns import weighs_return
 from engine.flows.specs import extract_reason
 from engine.nlu.base import OUT_OF_SCOPE
@@ -1050,7 +1050,7 @@ class Understanding:
         return bool(descriptor_tokens(text) & self._catalog_words() or re.search(r"\d{2,}", text)
                     or describing_characters(text) & self._catalog_characters()
                     or resolve_recency(text, ["a", "b"]) or resolve_comparison(text, {"a": 1.0, "b": 2.0})
-                    or resolve_other(text, ["a", "b"], "a"))
+                    or resolve_other(text, ["a", "b"], "a") or item_count(text) is not None)
 
     def _catalog_words(self) -> frozenset[str]:
         """Every describing word of the catalog's products (read once, on first use)."""
@@ -1121,6 +1121,11 @@ class Understanding:
                 newest = [i for i in ids if i in holding]
                 return Resolution(newest[0], "recency") if found.id == ids[0] else found
             return found
+        count = item_count(text)
+        if count is not None:  # "the one with three things in it", "三件东西的那单"
+            holding = [o.order_id for o in orders if holds(o, count)]
+            if len(holding) == 1:
+                return Resolution(holding[0], "description")
         listed = [i for i in (turn.state.slots.get("listed_orders") or []) if i in ids]
         kinds = self._named_kind_products(turn)
         if kinds:

@@ -24,7 +24,7 @@ from connectors.base import ConnectorUnavailable, InvalidOrderId, Order, OrderNo
 from .base import Turn
 from .items import amounts_in, item_infos, mentions, pick_lines
 
-__all__ = ["CUES", "OrderFinder", "request_in"]
+__all__ = ["CUES", "OrderFinder", "holds", "item_count", "request_in"]
 
 _LATEST_RE = re.compile(r"\b(?:last|latest|most recent|newest|recent)\b (?:order|purchase|one)|上次|"
                         r"最近(?:一|的)?(?:单|次|个订单)|"
@@ -59,6 +59,30 @@ _CUE = CUES = dict(_CUES)  # intent -> the words that ask for it
 _HOW_MUCH_RE = re.compile(r"how much|多少钱|能退多少|退多少", re.IGNORECASE)
 _FOLLOW_UPS = ("track_order", "refund_status", "return_item")  # may go on with the conversation's order
 _IF_RE = re.compile(r"\b(?:if|suppose|in case)\b|如果|要是|假如|万一", re.IGNORECASE | re.ASCII)
+
+
+# an order told by how many things it holds: "the one with three things in it", "the 2-item order",
+# "三件东西的那单", "有两样的那个"
+_COUNT_RE = re.compile(
+    r"\bwith (one|two|three|four|five|[1-9]) (?:things|items|products|pieces|bits)\b|"
+    r"\b(one|two|three|four|five|[1-9])[- ]item (?:one|order)\b|"
+    r"(一|两|二|三|四|五|[1-9])(?:件|样)(?:东西|商品|货)?的(?:那个|那单|那笔|订单|那一单)|有(一|两|二|三|四|五|[1-9])(?:件|样)(?:东西|商品)?的",
+    re.IGNORECASE)
+_COUNT_WORDS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "一": 1, "两": 2, "二": 2, "三": 3, "四": 4, "五": 5}
+
+
+def item_count(text: str) -> int | None:
+    """How many things the words say an order holds ("the one with three things in it": 3), or None."""
+    m = _COUNT_RE.search(text)
+    if m is None:
+        return None
+    word = next(g for g in m.groups() if g)
+    return int(word) if word.isdigit() else _COUNT_WORDS[word.lower()]
+
+
+def holds(order: Order, count: int) -> bool:
+    """Whether ``order`` holds ``count`` things (as lines or as units)."""
+    return count in (len(order.items), sum(i.quantity for i in order.items))
 
 
 def makes_request(text: str, intent: str) -> bool:
@@ -126,6 +150,9 @@ class OrderFinder:
             named = by_amount or named
         if not named and _LATEST_RE.search(text):
             named = recent[:1]
+        count = None if named else item_count(text)
+        if count is not None:  # "the one with three things in it", "三件的那单"
+            named = [o for o in recent if holds(o, count)]
         if not named:
             return None, []
         if len(named) > 1:

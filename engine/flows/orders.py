@@ -17,6 +17,7 @@ Example:
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping
 from datetime import date, datetime, timezone
 
@@ -41,6 +42,16 @@ from .writes import WriteSteps
 
 __all__ = ["OrderFlows"]
 
+# what an order came to: "how much did I pay for it", "what did that come to in total", "一共花了多少钱"
+_PAID_RE = re.compile(
+    r"\bhow much (?:did|have) (?:i|we) (?:pay|paid|spend|spent|get charged)\b|"
+    r"\bhow much (?:was|were|did) (?:it|that|this|they|that one|this one|it all|(?:the |that |this |my )?(?:whole )?order"
+    r"(?: (?:no\.?|number|#)?\s*[\w-]*\d[\w-]*)?)"
+    r"(?: (?:cost|come to|total|in total|altogether|all together))?\s*(?:[?.!]|$)|"
+    r"\b(?:what|how much) did (?:it|that|this|that one|this one|they|it all|i|(?:the |that |my )?order(?: #?\s*[\w-]*\d[\w-]*)?) "
+    r"(?:come to|cost(?: me)?|add up to|total|pay)\b|\border total\b|\btotal (?:of|for|on) (?:the|that|this|my) order\b|"
+    r"\bwhat was the total\b|(?:一共|总共|总计|合计|加起来)(?:花了|付了|是|要)?多少(?:钱)?|(?:花|付)了多少(?:钱)?|实付(?:了)?多少",
+    re.IGNORECASE)
 _SHIPMENT_STATUS = {
     "en": {"label_created": "label created", "in_transit": "in transit",
            "out_for_delivery": "out for delivery", "delivered": "delivered"},
@@ -411,6 +422,8 @@ class OrderFlows:
     # -- one method per intent ------------------------------------------------------------
     def _track_order(self, order: Order, turn: Turn) -> Decision:
         lang = turn.lang
+        if _PAID_RE.search(turn.nlu.text) and order.items:
+            return self._paid(order, turn)
         ship = order.shipment
         values = dict(order_id=order.order_id, items=_items(order, lang, self._names),
                       placed=fmt_date(order.placed_at, lang))
@@ -425,6 +438,26 @@ class OrderFlows:
         else:
             key = "order_processing"
         return Decision(self._t.render(key, lang, **values), "flow")
+
+    def _paid(self, order: Order, turn: Turn) -> Decision:
+        """What the order came to, line by line ("what did that come to in total", "一共花了多少"),
+        with what was refunded of it: the order's own figures, never a policy."""
+        lang = turn.lang
+        money = lambda v: f"{self._cur}{v:,.2f}"  # noqa: E731
+        names = [(self._names(i.product_id, lang) if self._names else None) or i.name for i in order.items]
+        lines = [(f"{n}×{i.quantity} {money(i.unit_price * i.quantity)}" if lang == "zh"
+                  else f"{i.quantity} × {n} {money(i.unit_price * i.quantity)}") if i.quantity > 1 else f"{n} {money(i.unit_price)}"
+                 for n, i in zip(names, order.items)]
+        text = self._t.render("order_paid", lang, order_id=order.order_id, total=money(order.total),
+                              lines=("、" if lang == "zh" else "; ").join(lines))
+        extra = round(order.total - sum(i.unit_price * i.quantity for i in order.items), 2)
+        sep = "" if lang == "zh" else " "
+        if extra > 0:
+            text += sep + self._t.render("order_paid_extra", lang, extra=money(extra))
+        refunded = sum(r.refund_amount or 0.0 for r in order.returns if r.status == "refunded")
+        if refunded > 0:
+            text += sep + self._t.render("order_paid_refunded", lang, refunded=money(refunded))
+        return Decision(text, "flow")
 
     def _refund_status(self, order: Order, turn: Turn) -> Decision:
         lang = turn.lang
