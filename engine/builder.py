@@ -245,6 +245,7 @@ def _wire(settings: Settings, store: StoreParts, *, generator: Generator | None,
                                   other_kind=lambda text, lang, ids: live["products"].names_other_kind(text, lang, ids),
                                   kind_products=lambda text, lang: live["products"].kind_product_ids(text, lang),
                                   orders_by=lambda text, lang: live["products"].understand(text, lang).order is not None,
+                                  searches=lambda text, lang, ids: live["products"].is_search(text, lang, ids),
                                   render=lambda key, lang: templates.render(key, lang),
                                   synonyms=store.synonyms,
                                   vocabulary=store_words(store, _store_texts(store.faqs, catalog, examples)))

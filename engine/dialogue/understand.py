@@ -227,6 +227,9 @@ _GENERIC_KINDS = frozenset({"one", "thing", "something", "anything", "accessory"
 _ZH_FOR_WORDS = frozenset({"适用于", "适配", "专用"})
 # the two of them: "which of the two", "both", "这两个"
 _TWO_RE = re.compile(r"\b(?:two|both|pair|these 2|the 2)\b|两(?:个|款|台|双|件|者)?|二者", re.IGNORECASE)
+# whether an answer holds all the same: "even if they've barely been worn?", "就算没拆封也不行吗"
+_EVEN_IF_RE = re.compile(r"^\s*(?:(?:but|and|so|ok|okay|what)\s*,?\s+)?(?:even if|even though|even when|not even if)\b|"
+                         r"^\s*(?:那|可是|但是|可)?(?:就算|即使|哪怕|即便)", re.IGNORECASE)
 # asking again after an answer: "can you check again", "any update?", "still nothing?", "再帮我查一下"
 _AGAIN_RE = re.compile(r"\b(?:check|look|try)(?: it| that| for me)? (?:again|once more)\b|\bany (?:update|news|change)s?\b|"
                        r"\bstill nothing\b|\banything new\b|\bstill (?:not|no|hasn.?t|isn.?t)\b[^.?!]{0,30}\?|"
@@ -350,6 +353,8 @@ class Understanding:
             vacuum I bought" is the one robot vacuum of the customer's orders); None: never.
         orders_by: ``(text, lang) -> bool``: whether the text asks for an ordering ("which of those
             is cheapest"), over the products just listed; None: never.
+        searches: ``(text, lang, product ids) -> bool``: whether the text asks for products (a kind
+            with a constraint) rather than about the products in context; None: never.
         synonyms: the store's words for the catalog's (store.yaml ``synonyms``, "充电宝" -> "移动电源"):
             a product whose names hold the catalog's word is described by the shopper's word too
             ("充电宝啥时候到" is about the order with the power bank); None: none.
@@ -363,7 +368,9 @@ class Understanding:
                  other_kind: Callable[[str, str, list[str]], bool] | None = None,
                  kind_products: Callable[[str, str], set[str]] | None = None,
                  orders_by: Callable[[str, str], bool] | None = None,
+                 searches: Callable[[str, str, list[str]], bool] | None = None,
                  synonyms: dict[str, str] | None = None) -> None:
+        self._searches = searches
         self._synonyms = [(word, _term_re(target)) for word, target in (synonyms or {}).items() if word and target]
         self._asks_comparison = asks_comparison
         self._orders_by = orders_by
@@ -731,6 +738,13 @@ class Understanding:
                 and request_in(text) == frame_intent):
             return Command("follow_up", frame_intent, order_id=focus_order)
 
+        # "even if they've barely been worn??", "就算没拆封也不行吗" right after an order answer: whether
+        # that answer holds all the same -- the order's answer again (its reason says what still can be done)
+        if (isinstance(focus_order, str) and frame_intent in order_intents and not in_order_flow
+                and not ents.order_ids and not ents.product_ids and turn.actor.role == "customer"
+                and _EVEN_IF_RE.search(text)):
+            return Command("follow_up", frame_intent, order_id=focus_order)
+
         # "那就都退吧" / "ok return both then" right after an order answer (a refund quote, a status):
         # the change the words ask for on that order, whatever look-up the classifier leaned to
         if (isinstance(focus_order, str) and frame_intent in order_intents and not in_order_flow
@@ -782,7 +796,10 @@ class Understanding:
         if not ents.product_ids and salient and picked is None:
             prices = {i: p.price for i in salient if (p := self._catalog.get(i)) is not None}
             picked = resolve_comparison(text, prices, focus) or resolve_other(text, salient, focus)
-            if picked is None and refers:
+            # ("which smart plug does then, ideally one that doesn't need a hub": a search among the
+            # kind, not the one in focus its words describe)
+            if picked is None and refers and not (_WHICH_RE.search(text) and self._searches is not None
+                                                  and self._searches(text, turn.lang, salient)):
                 picked = (self._product_head(text, salient) or self._product_description(text, salient)
                           or self._named_by_bot(state, focus))
             if (picked is None and elliptic and turn.actor.role == "customer" and frame_intent in _PRODUCT_INTENTS

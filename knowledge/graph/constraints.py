@@ -348,7 +348,10 @@ def _features(q: ProductQuery, t: str, vocab: CatalogVocabulary, keys: set[str] 
         if strength >= 2:
             at = _cue_at(t, vocab, key)
             neg = _NEGATION.search(t[max(0, at - 24):at]) if at >= 0 else None
-            q.attrs.append(AttrConstraint(key, "==", 0.0 if neg else 1.0, vocab.attributes[key].label))
+            info = vocab.attributes[key]
+            label = (info.label_zh or info.label) if q.lang == "zh" else info.label
+            said = label if not neg else ("否" if q.lang == "zh" else "no")  # shown as "hub required: no"
+            q.attrs.append(AttrConstraint(key, "==", 0.0 if neg else 1.0, said))
             have.add(key)
     latin = " " + " ".join(norm_words(t)) + " "
     size = _SIZE_RE.search(t)
@@ -373,7 +376,7 @@ def _features(q: ProductQuery, t: str, vocab: CatalogVocabulary, keys: set[str] 
 _SIZE_RE = re.compile(r"\bsize\s*(\d{1,2}(?:\.5)?)(?![\d.])|(?<![\d.])(\d{1,2}(?:\.5)?)\s*(?:码|号鞋|号的鞋)", re.IGNORECASE)
 _NEGATION = re.compile(r"(?:without|\bno\b|\bnot\b|\bnon\b|\bnever\b|\b(?:is|are|does|do|did|was|were|wo|ca|has|have)n'?t\b|"
                        r"\b(?:is|are|does|do|was|has|have)\s+not\b|no need for|free of|"
-                       r"不带|不要|不用|不需要|无需|免|无)[^,，。;；]{0,12}$")
+                       r"不带|不要|不用|不需要|无需|免|无)[^,，。;；]{0,12}$|(?<![有要需是能会带用可支])(?:不|没有?)(?:能|可以|可|会|带|支持)?$")
 
 
 def _cue_at(t: str, vocab: CatalogVocabulary, key: str) -> int:

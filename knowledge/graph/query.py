@@ -957,5 +957,5 @@ class ProductQA:
                 said = c.said if c is not None else ""
                 if said in WATER_USES:
                     said = _USE_WORDS[said][1 if lang == "zh" else 0]
-                bits.append(f"{lab}: {said}" if said and said != lab else lab)
+                bits.append((f"{lab}：{said}" if lang == "zh" else f"{lab}: {said}") if said and said != lab else lab)
         return ("、" if lang == "zh" else ", ").join(bits) or ("条件" if lang == "zh" else "your request")

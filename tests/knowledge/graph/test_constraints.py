@@ -325,3 +325,14 @@ def test_hours_are_the_run_time_and_at_least_is_a_bound_not_a_superlative(cold):
     assert [p.id for p in cold.search(q).products] == ["T2"]
     zh = cold.understand("营地灯 最少50小时", "zh")
     assert [c.key for c in zh.attrs] == ["runtime"] and zh.order is None
+
+
+@pytest.mark.parametrize("text, lang, expected, said", [
+    ("哪款头灯不可以充电", "zh", {"L3"}, "否"),
+    ("有没有可充电的头灯", "zh", {"L1", "L2"}, "可充电"),  # 有没有 asks, it negates nothing
+    ("a head torch that isn't rechargeable", "en", {"L3"}, "no"),
+])
+def test_a_feature_wanted_or_not_is_read_with_its_polarity(qa, text, lang, expected, said):
+    q = qa.understand(text, lang)
+    assert [c.said for c in q.attrs] == [said]
+    assert {p.id for p in qa.search(q, 5).products} == expected
