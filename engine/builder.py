@@ -223,6 +223,9 @@ def _wire(settings: Settings, store: StoreParts, *, generator: Generator | None,
             non_returnable=non_returnable_by_category(
                 getattr(getattr(store.profile, "policies", None), "non_returnable_categories", ()),
                 lambda pid: live["catalog"].get(pid)),
+            sealed_only=non_returnable_by_category(
+                getattr(getattr(store.profile, "policies", None), "sealed_only_categories", ()),
+                lambda pid: live["catalog"].get(pid)),
             names_kind=lambda text, lang: bool(live["products"].understand(text, lang).types),
         ),
         catalog=load_intent_catalog(settings.store.intent_catalog_file, overrides=store.intent_catalog_overrides),

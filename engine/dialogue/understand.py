@@ -53,7 +53,7 @@ from engine.dialogue.guards import asks_for_others_data, asks_how_to, gives_inst
 from engine.dialogue.questions import HAVE_RE as _HAVE_RE, SELL_RE, about_unplaced_order, is_question, supposes_action
 from engine.flows.base import Decision, Turn
 from engine.flows.finding import holds, item_count, makes_request, request_in
-from engine.flows.returns import weighs_return
+from engine.flows.returns import says_unopened, weighs_return
 from engine.flows.specs import extract_reason
 from engine.nlu.base import OUT_OF_SCOPE
 from engine.nlu.confirm import LexicalConfirmationGate
@@ -744,6 +744,13 @@ class Understanding:
                 and not ents.order_ids and not ents.product_ids and turn.actor.role == "customer"
                 and _EVEN_IF_RE.search(text)):
             return Command("follow_up", frame_intent, order_id=focus_order)
+
+        # "那没拆的那一罐呢", "what about the unopened one?" right after a return refused for an item
+        # opened or used: the return of the units still sealed
+        if (isinstance(focus_order, str) and frame_intent == "return_item" and "return_item" in order_intents
+                and not in_order_flow and not ents.order_ids and turn.actor.role == "customer"
+                and says_unopened(text)):
+            return Command("follow_up", "return_item", order_id=focus_order)
 
         # "那就都退吧" / "ok return both then" right after an order answer (a refund quote, a status):
         # the change the words ask for on that order, whatever look-up the classifier leaned to

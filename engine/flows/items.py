@@ -23,7 +23,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["ItemInfo", "LinePick", "item_infos", "pick_lines", "mentions", "amounts_in", "says_all"]
+__all__ = ["ItemInfo", "LinePick", "item_infos", "pick_lines", "mentions", "amounts_in", "says_all", "units_said"]
 
 _WORD_RE = re.compile(r"[a-z][a-z0-9'-]*")
 _CJK_RUN_RE = re.compile(r"[\u4e00-\u9fff]{2,}")
@@ -50,7 +50,9 @@ _ONLY_RE = re.compile(r"\b(?:only|just|solely)\b|只|仅|就退", re.IGNORECASE 
 _NUMBER_WORDS = {"one": 1, "a single": 1, "single": 1, "two": 2, "three": 3, "四": 4, "一": 1, "两": 2, "二": 2,
                  "三": 3}
 _ONE_OF_RE = re.compile(r"\b(one|two|three|\d+) (?:of (?:the|my|them|those)|unit|piece|pair)|"
-                        r"(一|两|二|三|\d+)\s*(?:个|件|双|台|只|套|支|把|条|副)", re.IGNORECASE | re.ASCII)
+                        r"\bthe (?:unopened|unused|unworn|sealed|other|new) (one)\b|"
+                        r"(一|两|二|三|\d+)\s*(?:个|件|双|台|只|套|支|把|条|副|罐|盒|包|袋|瓶|张|本|块|盏|杯|壶|份|听|箱|卷)",
+                        re.IGNORECASE | re.ASCII)
 
 
 @dataclass(frozen=True)
@@ -165,8 +167,13 @@ def _quantity(clause: str) -> int | None:
         pass
     if not m:
         return None
-    word = (m.group(1) or m.group(2) or "").lower()
+    word = (m.group(1) or m.group(2) or m.group(3) or "").lower()
     return int(word) if word.isdigit() else _NUMBER_WORDS.get(word)
+
+
+def units_said(text: str) -> int | None:
+    """The units the words ask for when they name no line ("那没拆的那一罐呢": one), or None."""
+    return _quantity(text)
 
 
 def pick_lines(text: str, lines: Sequence[ItemInfo], product_ids: Sequence[str] = ()) -> LinePick:

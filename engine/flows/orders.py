@@ -98,6 +98,8 @@ class OrderFlows:
             aliases), so that "the kettle" / "水壶" finds the order line; None: the order's names only.
         non_returnable: product id -> True for what the store does not take back (its
             non-returnable categories, the catalog's ``returnable`` flag); None: everything.
+        sealed_only: product id -> True for what the store takes back only unopened and unused
+            (its ``sealed_only_categories``); None: nothing.
         names_kind: whether a text (in a language) names a kind of product the catalog sells
             ("return the laptop"), so that a change naming an item none of the customer's orders
             holds is never put on the one order it could act on; None: product ids only.
@@ -116,6 +118,7 @@ class OrderFlows:
         product_names: Callable[[str, str], str | None] | None = None,
         product: Callable[[str], object] | None = None,
         non_returnable: Callable[[str], bool] | None = None,
+        sealed_only: Callable[[str], bool] | None = None,
         names_kind: Callable[[str, str], bool] | None = None,
     ) -> None:
         if return_window_days <= 0:
@@ -133,7 +136,7 @@ class OrderFlows:
         self._finder = OrderFinder(orders, product=product, handles=self.handles, fits=self._fits)
         self._returns = ItemReturns(templates, currency_symbol=currency_symbol, window_days=return_window_days,
                                     today=today, product=product, non_returnable=non_returnable,
-                                    names=product_names)
+                                    sealed_only=sealed_only, names=product_names)
         # the look-ups, by intent; every write flow is dispatched by its spec (see _handler)
         self._reads: dict[str, Callable[[Order, Turn], Decision]] = {
             "track_order": self._track_order, "refund_status": self._refund_status}

@@ -23,9 +23,9 @@ from typing import Any
 from knowledge.kernel.policies import ItemVerdict, item_verdicts, line_refund, return_verdict
 
 from .base import Decision, Turn
-from .items import ItemInfo, LinePick, item_infos, pick_lines
+from .items import ItemInfo, LinePick, item_infos, pick_lines, units_said
 
-__all__ = ["ItemReturns", "fmt_date", "non_returnable_by_category", "weighs_return"]
+__all__ = ["ItemReturns", "fmt_date", "non_returnable_by_category", "says_opened", "says_unopened", "weighs_return"]
 
 _HOW_MUCH_RE = re.compile(r"how much|多少|几块|几钱", re.IGNORECASE)
 # a return the customer is weighing, not one that exists: "and if I return both?", "都退的话呢", "那两个都退呢"
@@ -71,12 +71,15 @@ class ItemReturns:
         today: the store's clock.
         product: product id -> catalog product (names in other languages, category), or None.
         non_returnable: product id -> True when the store does not take it back.
+        sealed_only: product id -> True when the store takes it back only unopened and unused.
         names: ``(product id, lang) -> name`` in the customer's language, or None.
     """
 
     def __init__(self, templates: Any, *, currency_symbol: str, window_days: int, today: Callable[[], date],
                  product: Callable[[str], Any] | None = None, non_returnable: Callable[[str], bool] | None = None,
+                 sealed_only: Callable[[str], bool] | None = None,
                  names: Callable[[str, str], str | None] | None = None) -> None:
+        self._sealed_only = sealed_only
         self._t = templates
         self._cur = currency_symbol
         self._window = window_days
@@ -115,8 +118,11 @@ class ItemReturns:
                               deadline=fmt_date(v.deadline, lang), category=category or v.name)
 
     # -- the return flow -------------------------------------------------------------------------
-    def verdicts(self, order: Any) -> tuple[ItemVerdict, ...]:
-        return item_verdicts(order, self._today(), self._window, self._non_returnable)
+    def verdicts(self, order: Any, text: str = "") -> tuple[ItemVerdict, ...]:
+        """Each line's return verdict; ``text`` (the customer's words) may say the items were
+        opened or used, which the store's sealed-only categories do not take back."""
+        opened = self._sealed_only if self._sealed_only is not None and says_opened(text) else None
+        return item_verdicts(order, self._today(), self._window, self._non_returnable, opened)
 
     def infos(self, order: Any, verdicts: tuple[ItemVerdict, ...] | None = None) -> list[ItemInfo]:
         quantities = {v.product_id: v.returnable for v in verdicts} if verdicts is not None else None
@@ -134,7 +140,7 @@ class ItemReturns:
         which), ``intro`` (text before the first question) and ``items`` (the lines' names).
         """
         lang = turn.lang
-        verdicts = self.verdicts(order)
+        verdicts = self.verdicts(order, turn.nlu.text)
         if not verdicts:
             return {}
         pick = self.pick(order, turn, self.infos(order))
@@ -145,7 +151,7 @@ class ItemReturns:
         notes = [self._t.render("return_item_refused", lang, order_id=order.order_id,
                                 lines=self.name(verdicts[i].product_id, verdicts[i].name, lang),
                                 why=self._why(verdicts[i], lang)) for i in bad]
-        if (bad and not ok) or (not eligible and all(v.reason == "non_returnable" for v in verdicts)):
+        if (bad and not ok) or (not eligible and all(v.reason in ("non_returnable", "opened") for v in verdicts)):
             if not bad:
                 notes = [self._t.render("return_item_refused", lang, order_id=order.order_id,
                                         lines=self.name(v.product_id, v.name, lang), why=self._why(v, lang))
@@ -155,6 +161,8 @@ class ItemReturns:
             return {}  # the order-level refusal (the spec's templates) says why
         quantities = dict(zip(pick.indexes, pick.quantities))
         chosen = ok or (eligible if len(eligible) == 1 else [])
+        if not ok and len(eligible) == 1 and not pick.all:
+            quantities[eligible[0]] = units_said(turn.nlu.text)  # "那没拆的那一罐呢": one of the line's units
         choices = ("；" if lang == "zh" else "; ").join(
             f"{self.name(verdicts[i].product_id, verdicts[i].name, lang)} "
             f"({self.money(line_refund(order, verdicts[i].product_id, verdicts[i].returnable))})" for i in eligible)
@@ -189,7 +197,7 @@ class ItemReturns:
 
     def answer(self, order: Any, turn: Turn) -> dict[str, Any] | None:
         """The slot values of the items an answer to "which items?" names, or None."""
-        verdicts = self.verdicts(order)
+        verdicts = self.verdicts(order, turn.nlu.text)
         eligible = [i for i, v in enumerate(verdicts) if v.eligible]
         if not eligible:
             return None
@@ -314,9 +322,29 @@ class ItemReturns:
         return return_verdict(order, self._today(), self._window, self._non_returnable)
 
 
+# the customer's words say the item was opened or used ("拆开喝了一泡", "I opened it and tried some"),
+# not that it was not ("没拆封", "still sealed", "unopened")
+_OPENED_RE = re.compile(r"\b(?:opened|unsealed|used|worn|tried (?:it|them|some|a bit)|drank|brewed|tasted|washed)\b|"
+                        r"拆(?:开|封|了)|开封|开了|打开了|喝了|泡了|用过|用了|穿过|洗过|试过|尝了", re.IGNORECASE)
+_NOT_OPENED_RE = re.compile(r"\b(?:un(?:opened|used|worn)|not (?:been )?(?:opened|used|worn)|never (?:opened|used|worn)|"
+                            r"(?:hasn.?t|haven.?t|didn.?t|wasn.?t) (?:been )?(?:opened|used|worn|open)|still sealed|sealed)\b|"
+                            r"(?:没|未|还没|没有)(?:拆|开封|开|打开|喝|泡|用|穿|洗|试|尝)", re.IGNORECASE)
+
+
+def says_opened(text: str) -> bool:
+    """Whether the words say the item was opened or used ("龙井拆开喝了一泡", "I opened it")."""
+    return bool(text) and bool(_OPENED_RE.search(text)) and not _NOT_OPENED_RE.search(text)
+
+
+def says_unopened(text: str) -> bool:
+    """Whether the words are about an item not opened or used ("那没拆的那一罐呢", "the sealed one")."""
+    return bool(text) and bool(_NOT_OPENED_RE.search(text))
+
+
 def non_returnable_by_category(categories: Any, product: Callable[[str], Any]) -> Callable[[str], bool] | None:
-    """The store's ``non_returnable_categories`` policy as ``product id -> True when not taken back``:
-    a product whose category (in any language the catalog gives) is one of them. None: no such policy."""
+    """The store's ``non_returnable_categories`` policy as ``product id -> True when not taken back``
+    (also its ``sealed_only_categories``, as ``True when taken back only unopened``): a product
+    whose category (in any language the catalog gives) is one of them. None: no such policy."""
     names = {str(c).strip().casefold() for c in categories or () if str(c).strip()}
     if not names:
         return None

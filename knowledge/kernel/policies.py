@@ -33,7 +33,7 @@ from typing import Any, Literal
 __all__ = ["ReturnVerdict", "ItemVerdict", "return_deadline", "return_verdict", "item_verdicts",
            "returned_quantities", "line_refund", "order_lines_total", "shipping_paid"]
 
-ReturnReason = Literal["eligible", "not_delivered", "window_expired", "return_exists", "non_returnable"]
+ReturnReason = Literal["eligible", "not_delivered", "window_expired", "return_exists", "non_returnable", "opened"]
 _OPEN_DELIVERED = ("delivered", "returned")  # order statuses whose shipment delivered every line
 
 
@@ -43,7 +43,8 @@ class ReturnVerdict:
 
     Attributes:
         eligible: True when a return may be opened now (for at least one line).
-        reason: ``eligible``, ``not_delivered``, ``window_expired``, ``return_exists`` or ``non_returnable``.
+        reason: ``eligible``, ``not_delivered``, ``window_expired``, ``return_exists``, ``non_returnable``
+            or ``opened`` (a line the customer opened or used, which the store takes back only sealed).
         deadline: the last day a return is accepted (None before delivery); the latest of the
             eligible lines' when some are.
         days_left: whole days until the deadline (0 on the last day and after it).
@@ -111,7 +112,8 @@ def _line_delivery(order: Any, item: Any) -> datetime | date | None:
 
 
 def item_verdicts(order: Any, today: date, window_days: int,
-                  non_returnable: Callable[[str], bool] | None = None) -> tuple[ItemVerdict, ...]:
+                  non_returnable: Callable[[str], bool] | None = None,
+                  opened: Callable[[str], bool] | None = None) -> tuple[ItemVerdict, ...]:
     """The return rule for each line of ``order`` (see the module docstring).
 
     Args:
@@ -120,6 +122,8 @@ def item_verdicts(order: Any, today: date, window_days: int,
         window_days: days after delivery a return is accepted.
         non_returnable: product id -> True when the store does not take it back (its category
             or the catalog's ``returnable`` flag); None: every product may be returned.
+        opened: product id -> True when the customer says it was opened or used and the store
+            takes it back only unopened (``sealed_only_categories``); None: nothing of that.
     """
     taken = returned_quantities(order)
     out = []
@@ -137,6 +141,8 @@ def item_verdicts(order: Any, today: date, window_days: int,
             reason = "window_expired"
         elif non_returnable is not None and non_returnable(item.product_id):
             reason = "non_returnable"
+        elif opened is not None and opened(item.product_id):
+            reason = "opened"
         else:
             reason = "eligible"
         out.append(ItemVerdict(item.product_id, item.name, ordered, left, reason == "eligible", reason,

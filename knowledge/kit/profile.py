@@ -39,7 +39,7 @@ _KEYS = {"name", "currency", "languages", "timezone", "support", "policies", "at
          "order_id_pattern", "synonyms"}
 _SUPPORT_KEYS = {"hours", "opening", "email", "phone"}
 _POLICY_KEYS = {"return_window_days", "free_shipping_over", "refund_business_days",
-                "non_returnable_categories", "cancel_after_shipping"}
+                "non_returnable_categories", "sealed_only_categories", "cancel_after_shipping"}
 MAX_PATTERN_CHARS = 200
 
 
@@ -61,6 +61,7 @@ class Policies:
     free_shipping_over: float | None = None
     refund_business_days: tuple[int, int] | None = None
     non_returnable_categories: tuple[str, ...] = ()
+    sealed_only_categories: tuple[str, ...] = ()  # taken back only unopened and unused (food, tea, cosmetics)
     cancel_after_shipping: bool = False
 
 
@@ -351,6 +352,11 @@ def _policies(raw: Any, log: ProblemLog, file: str) -> Policies | None:
         log.error(file, None, "policies.non_returnable_categories", "expected a list of category names")
         ok = False
         cats = []
+    sealed = raw.get("sealed_only_categories") or []
+    if not isinstance(sealed, list) or not all(isinstance(c, str) for c in sealed):
+        log.error(file, None, "policies.sealed_only_categories", "expected a list of category names")
+        ok = False
+        sealed = []
     cancel = raw.get("cancel_after_shipping", False)
     if not isinstance(cancel, bool):
         log.error(file, None, "policies.cancel_after_shipping", f"{cancel!r} is not true or false")
@@ -359,7 +365,7 @@ def _policies(raw: Any, log: ProblemLog, file: str) -> Policies | None:
         return None
     return Policies(return_window_days=window, free_shipping_over=float(free) if free is not None else None,
                     refund_business_days=refund, non_returnable_categories=tuple(cats),
-                    cancel_after_shipping=cancel)
+                    sealed_only_categories=tuple(sealed), cancel_after_shipping=cancel)
 
 
 def _labels(raw: Any, languages: tuple[str, ...], log: ProblemLog, file: str) -> dict[str, dict[str, str]]:

@@ -60,6 +60,12 @@ def test_each_line_counts_from_its_own_delivery():
     assert shade.reason == "window_expired"
 
 
+def test_an_item_opened_where_the_store_takes_it_back_only_sealed():
+    order = _order(LAMP, CARD)
+    verdicts = item_verdicts(order, TODAY, 30, opened=lambda pid: pid == "P3")
+    assert [v.reason for v in verdicts] == ["eligible", "opened"]
+
+
 def test_non_returnable_products_and_a_shipped_order():
     order = _order(LAMP, CARD)
     verdicts = item_verdicts(order, TODAY, 30, non_returnable=lambda pid: pid == "P3")

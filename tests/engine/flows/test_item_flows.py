@@ -170,6 +170,35 @@ def test_categories_the_store_does_not_take_back(service, tmp_path):
     assert "Gift Cards" in d.text and "(yes / no)" not in d.text and service.writes == []
 
 
+def test_an_opened_item_of_a_sealed_only_category_is_refused_and_the_sealed_units_may_go_back(service, tmp_path):
+    """Kettles here are taken back only unopened: "I opened one, can I return it" is refused with
+    the reason (no write offered); the unopened one of the two is then offered on its own."""
+    sealed = non_returnable_by_category(["kitchen"], PRODUCTS.get)
+    service.orders["200006"] = _order("200006", [("P13", 2)])
+    router = _router(service, tmp_path, sealed_only=sealed)
+    chat = Chat(router)
+    d = chat.say("I opened one of the kettles from 200006 and used it, can I return it?", "return_item",
+                 order_ids=("200006",))
+    assert "can't be returned once opened" in d.text and "(yes / no)" not in d.text and service.writes == []
+    d = chat.say("what about the unopened one?", "return_item", order_ids=("200006",))
+    assert "(1 of 2)" in d.text and "$45.00" in d.text and service.writes == []
+    zh = Chat(router).say("200006的电热水壶没拆封，能退吗", "return_item", order_ids=("200006",), lang="zh")
+    assert "无法退货" not in zh.text and "退货" in zh.text
+
+
+@pytest.mark.parametrize("text, opened", [
+    ("龙井拆开喝了一泡，觉得一般，能退吗", True),
+    ("I opened it and tried some", True),
+    ("还没拆封，能退吗", False),
+    ("it's still sealed, never opened", False),
+    ("can I return it? it arrived damaged", False),
+])
+def test_what_the_words_say_about_an_item_being_opened(text, opened):
+    from engine.flows.returns import says_opened
+
+    assert says_opened(text) is opened
+
+
 def test_the_order_is_found_from_the_items_named(router, service):
     d = Chat(router).say("can I send the kettle back? it's broken", "return_item")
     assert "200001" in d.text  # the only order with a kettle still inside its window

@@ -102,3 +102,11 @@ def test_unknown_keys_warn_but_load(tmp_path):
     (tmp_path / "store.yaml").write_text(
         "name: X\ncurrency: USD\nlanguages: [en]\ntimezone: UTC\npolicies: {return_window_days: 7}\ncolour: red\n")
     assert load_profile(tmp_path / "store.yaml").name == "X"
+
+
+def test_sealed_only_categories_are_read_and_checked():
+    p = profile(policies={"return_window_days": 14, "sealed_only_categories": ["绿茶", "红茶"]})
+    assert p.policies.sealed_only_categories == ("绿茶", "红茶")
+    with pytest.raises(KitInvalid) as exc:
+        profile(policies={"return_window_days": 14, "sealed_only_categories": "绿茶"})
+    assert "policies.sealed_only_categories" in fields(exc.value)
