@@ -33,14 +33,22 @@ from .semantic import EmbeddingProductMatcher
 __all__ = ["ProductLinker", "TABLES_VERSION"]
 
 #: the layout of :meth:`ProductLinker.tables`; tables of another layout are not read
-TABLES_VERSION = 1
+TABLES_VERSION = 2
 
 _NORM_RE = re.compile(r"[^0-9a-z\u3400-\u9fff]+")
 _LEAD_RE = re.compile(r"[0-9a-z]+|[\u3400-\u9fff]")
+_CJK_WORD_RE = re.compile(r"[\u3400-\u9fff]{2}")
 
 
 def _norm(text: str) -> str:
     return " " + _NORM_RE.sub(" ", text.lower()).strip() + " "
+
+
+def _categories(product) -> list[str]:
+    """The product's category in every language the catalog gives (each level of a path)."""
+    cats = [str(getattr(product, "category", "") or "")]
+    cats += [str(t.get("category", "")) for t in (getattr(product, "translations", {}) or {}).values()]
+    return [part.strip() for c in cats for part in c.split(">") if part.strip()]
 
 
 class ProductLinker:
@@ -93,10 +101,26 @@ class ProductLinker:
             for a in p.aliases:
                 if p.brand and not a.lower().startswith(p.brand.lower()):
                     names.add(f"{p.brand} {a}")
+            own = {_norm(a).strip() for a in p.aliases}
             for name in names:
                 key = _norm(name).strip()
-                if len(key) >= min_alias_len:
+                # (a two-character Chinese word the store lists itself names a thing: "石瓢", "盖碗")
+                if len(key) >= min_alias_len or (key in own and len(key) == 2 and _CJK_WORD_RE.fullmatch(key)):
                     owners[key].add(p.id)
+        # a short Chinese word that names a kind -- a category, or a word in several products' names
+        # ("盖碗", "龙井") -- points at no one product
+        short = {k for k in owners if len(k) < min_alias_len}
+        if short:
+            kinds = {_norm(c).strip() for p in catalog for c in _categories(p)}
+            holders: dict[str, int] = defaultdict(int)
+            for p in catalog:
+                names = f"{p.name} {p.name_zh}"
+                for k in short:
+                    if k in names:
+                        holders[k] += 1
+            for k in short:
+                if k in kinds or holders[k] > 1 or any(k in c for c in kinds):
+                    del owners[k]
         self._aliases: list[tuple[str, str]] = []
         for alias, ids in owners.items():
             best = min(ids, key=lambda i: (len(catalog.get(i).name), i))

@@ -178,3 +178,17 @@ def test_a_long_message_is_linked_quickly(linker):
     t = time.perf_counter()
     linker.link(text)
     assert time.perf_counter() - t < 2.0  # the text is capped; a generous bound, not a benchmark
+
+
+def test_a_two_character_chinese_alias_the_store_lists_names_its_product_unless_it_names_a_kind(tmp_path):
+    """"石瓢" is one teapot's shape and its listed alias; "盖碗" (a category) and "龙井" (in two teas'
+    names) are kinds, whichever product lists them."""
+    def p(pid, name, category, aliases):
+        return {"id": pid, "name": name, "name_zh": name, "brand": "Songjian", "category": category, "price": 10.0,
+                "stock": 5, "aliases": aliases, "attributes": {}}
+    catalog = Catalog.from_file(write_catalog(tmp_path, [
+        p("T1", "紫砂石瓢壶", "茶壶", ["石瓢"]), p("T2", "原矿西施壶", "茶壶", ["西施壶"]),
+        p("T3", "德化白瓷盖碗", "盖碗", ["盖碗"]), p("T4", "明前西湖龙井", "绿茶", ["龙井"]), p("T5", "雨前龙井", "绿茶", [])]))
+    linker = ProductLinker(catalog)
+    assert linker.link("西施壶和石瓢哪个大") == ["T2", "T1"]
+    assert linker.link("盖碗有点小瑕疵也不行吗") == [] and linker.link("龙井放冰箱还是常温") == []
