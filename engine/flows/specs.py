@@ -51,7 +51,7 @@ DEFECT_RE = re.compile(
     re.IGNORECASE,
 )
 _ADDRESS_LEAD_RE = re.compile(
-    r"(?:address\b.*?\bto|ship it to|deliver it to|send it to|(?:change|update|switch|move) (?:it|that|this) to|"
+    r"(?:(?:address\b|地址).*?\bto\b|ship it to|deliver it to|send it to|(?:change|update|switch|move) (?:it|that|this) to|"
     r"改成|改为|改到|换成)\s*[:：]?\s*(.+)$", re.IGNORECASE | re.DOTALL
 )
 # other ways of leading into the new address ("ship my toaster order to ...", "新地址是 ...", "改寄到我公司：...")
@@ -108,6 +108,21 @@ def extract_address(text: str) -> str | None:
     return _from_street(found) if found is not None else None
 
 
+def _address_given(text: str) -> str | None:
+    """The new address in the message a change of address starts from: stated after a lead ("ship
+    it to ..."), or the whole message (the address sent right after the store's answer on changing
+    one, when the order it is for is found only now)."""
+    found = extract_address(text)
+    if found is not None or _REQUEST_WORDS_RE.search(text):
+        return found  # (a request the address could not be read from: the flow asks for it)
+    return _from_street(_without_courtesy(text)) if valid_address(text) else None
+
+
+# words of a request about the address, never part of one: "change 地址 for 100322 to ..."
+_REQUEST_WORDS_RE = re.compile(r"\b(?:change|update|ship|deliver|send|address|order|redirect|move)\b|地址|订单|改|寄到|送到|发到",
+                               re.IGNORECASE)
+
+
 # what follows an address without being part of it: "... 02139 please", "... 98101 instead", "…100号 谢谢"
 _COURTESY_TAIL_RE = re.compile(
     r"(?:[\s,，.。!！?？~]*(?:please|pls|plz|thanks|thank you|thx|ty|instead|asap|if possible|if you can|"
@@ -135,6 +150,13 @@ def amend_address(slots: Mapping[str, Any], text: str) -> dict[str, Any] | None:
     if new is not None:
         return {"new_address": new}
     pending = str(slots.get("new_address") or "")
+    said = _CORRECTING_RE.sub("", _without_courtesy(text), count=1)
+    street = _STREET_ONLY_RE.fullmatch(said)
+    if street and "," in pending and not _CJK_ADDRESS_RE.search(pending):
+        # "wait, make that 79 Lake Rd": the street again, the city and postcode as they were
+        return {"new_address": street.group(1) + pending[pending.index(","):]}
+    if said != text.strip() and valid_address(said):  # "make it 9 Elm St, Boston MA 02108"
+        return {"new_address": _from_street(said)}
     rest = _address_rest(pending, text)
     if rest is not None:  # "42 Elm Street", then "Springfield, NJ 07081": the rest of the same address
         # (a Chinese address starts with its city: the rest goes first)
@@ -150,6 +172,13 @@ def amend_address(slots: Mapping[str, Any], text: str) -> dict[str, Any] | None:
 
 
 _POSTCODE_RE = re.compile(r"\b\d{4,6}(?:-\d{4})?\b")
+# a correction's own words before the value: "wait, make that ...", "sorry, I meant ...", "no, it's ..."
+_CORRECTING_RE = re.compile(r"^\s*(?:(?:wait|sorry|oops|no|actually|oh|hmm|ah)\b[\s,.!-]*)*(?:make (?:that|it)|i meant|"
+                            r"i mean|it'?s|it should be|should be|change (?:that|it) to|correction:?)?\s*", re.IGNORECASE)
+# a street alone: "79 Lake Rd", "12B Oak Street"
+_STREET_ONLY_RE = re.compile(r"(\d+[A-Za-z]?\s+(?:[A-Za-z]+\.?\s+){0,3}(?:st|street|ave|avenue|rd|road|blvd|boulevard|"
+                             r"lane|ln|dr|drive|way|court|ct|pl|place|terrace|ter|hwy|highway|pkwy|parkway)\.?)",
+                             re.IGNORECASE)
 _LOCALITY_ZH_RE = re.compile(r"[省市区县]")
 _CJK_ADDRESS_RE = re.compile(r"[\u4e00-\u9fff]")
 
@@ -346,7 +375,7 @@ FLOWS: dict[str, FlowSpec] = {
         "change_address",
         "change_address",
         (SlotSpec("address", "new_address", "address_ask", "address_ask",
-                  extract_address, lambda t: extract_address(t) or (t.strip() if valid_address(t) else None),
+                  _address_given, lambda t: extract_address(t) or (t.strip() if valid_address(t) else None),
                   invalid="address_invalid", confirm_as="address"),),
         _change_address,
         recover=lambda result, slots: {"address": result.get("address") or slots.get("new_address", "")},

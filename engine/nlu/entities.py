@@ -58,6 +58,10 @@ def _order_id_finder(pattern: str | None) -> tuple[re.Pattern[str], re.Pattern[s
 # Chinese postcodes have six digits too: "邮编是200120" is not an order number
 _POSTCODE_LEAD_RE = re.compile(r"(?:邮编|邮政编码|zip(?:\s*code)?|post(?:al)?\s*code|postcode)\s*(?:是|为|is|[:：])?\s*$",
                                re.IGNORECASE)
+# ... and close an address: "漕溪北路1号 200030", "Pine St, Seattle WA 98101" (a postcode after the street)
+_ADDRESS_BEFORE_RE = re.compile(r"(?:[路街道弄巷室楼区市省县镇村]|(?<![单编账型])号|\b(?:st|ave|rd|road|street|blvd|lane|ln|dr|"
+                                r"drive|way|court|ct|pl|place|sq|square)\.?|,\s*[a-z][a-z .'-]{1,30}\s+(?-i:[A-Z]{2}))"
+                                r"\s*[,，]?\s*$", re.IGNORECASE)
 _NEAR_ORDER_RE = re.compile(
     r"(?:order|orders|订单|单号)\s*(?:number|no\.?|id|num|#|号码?)?\s*(?:is|was|是|为)?\s*[:：#]?\s*"
     r"([A-Za-z0-9][A-Za-z0-9-]{0,39})",
@@ -121,7 +125,8 @@ class RuleEntityExtractor:
         """The entities of one message; relative dates count from ``today`` (default: the clock)."""
         text = text[:5000]
         ids = tuple(dict.fromkeys(self._as_id(m.group(1)) for m in self._order_ids.finditer(text)
-                                  if not _POSTCODE_LEAD_RE.search(text, 0, m.start())))
+                                  if not _POSTCODE_LEAD_RE.search(text, 0, m.start())
+                                  and not _ADDRESS_BEFORE_RE.search(text, max(0, m.start() - 24), m.start())))
         known = {i.lstrip("#").upper() for i in ids}
         malformed: list[str] = []
         for m in _NEAR_ORDER_RE.finditer(text):

@@ -330,6 +330,11 @@ def test_the_rest_of_an_address_given_at_the_confirmation_completes_it():
     assert amend_address({"new_address": "42 Elm Street"}, "yes") is None
     assert amend_address({"new_address": "42 Elm Street"}, "what?") is None
     assert amend_address({"new_address": "42 Elm Street, Springfield, NJ 07081"}, "Boston") is None
+    # the street again: the city and postcode stay; a whole address after "make it": that one
+    pending = {"new_address": "77 Lake Rd, Austin TX 78701"}
+    assert amend_address(pending, "wait, make that 79 Lake Rd") == {"new_address": "79 Lake Rd, Austin TX 78701"}
+    assert amend_address(pending, "make it 9 Elm St, Boston MA 02108") == {"new_address": "9 Elm St, Boston MA 02108"}
+    assert amend_address(pending, "no") is None
 
 
 def test_a_correction_is_no_address():

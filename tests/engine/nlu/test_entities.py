@@ -179,6 +179,18 @@ def test_a_postcode_is_not_an_order_id(extractor):
     assert extractor.extract("zip code 100023").order_ids == ()
 
 
+@pytest.mark.parametrize("text, ids", [
+    ("上海市徐汇区漕溪北路1号 200030", ()),  # a postcode closing an address
+    ("深圳市南山区科技园路2号，518057", ()),
+    ("12 Oak St, Portland OR 970101", ()),
+    ("订单号 100326", ("100326",)),  # 号 of 单号 is no house number
+    ("where is 100326", ("100326",)),
+    ("change the address of 100326 to 5 Oak St", ("100326",)),
+])
+def test_a_number_closing_an_address_is_its_postcode(extractor, text, ids):
+    assert extractor.extract(text).order_ids == ids
+
+
 def test_without_a_brand_linker_no_brands_are_extracted(extractor):
     assert extractor.extract("anything from Aurora?").brands == ()
 
