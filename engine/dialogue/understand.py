@@ -255,6 +255,8 @@ _CJK_RUN_RE = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff]{2,}")
 # a pronoun for the one thing in focus (not "one", which also opens a search: "one that doesn't need a hub")
 _PRONOUN_RE = re.compile(r"\b(?:it|its|that|this)\b|它|这(?=[\u4e00-\u9fff])", re.IGNORECASE)
 _PLURAL_RE = re.compile(r"\b(?:they|them|their|both|each)\b|它们|两个都|两款都|都有|都带|分别", re.IGNORECASE)
+# people the last answer spoke of: "when are they available?", "他们什么时候在"
+_PEOPLE_RE = re.compile(r"他们|她们|\bthey\b", re.IGNORECASE)
 _WHICH_RE = re.compile(r"\bwhich\b|哪(?:个|款|些|种|一|双|台|件|把|只|副|条|部|本|张|套|根|块|位)", re.IGNORECASE)
 _PRODUCT_INTENTS = frozenset({"product_question", "product_compare", "recommend"})
 _REFERS_RE = re.compile(r"\b(?:one|it|its|that|this|those|them|ones)\b|那(?:个|款|台|双|件|单|笔)|这(?:个|款|台|双|件|单|笔)|它|"
@@ -467,7 +469,13 @@ class Understanding:
             access.append(SlotSet(_HANDOFF_OFFER, None))
         faq = decision.decided_by.split(":", 1)[1] if (decision.route == "retrieval"
                                                        and decision.decided_by.startswith("faq:")) else None
-        if faq is not None:
+        if decision.route == "handoff" and self._faq_intent is not None and turn.nlu.text.strip():
+            # a hand-off ("想找个会说中文的人工客服", perhaps answered first: "Chinese-speaking agents are
+            # on live chat Mon-Fri 9-5 ..."): "when are they available?" goes on from what was asked
+            answered = next((s.id for s in decision.sources if s.kind == "faq"), "")
+            access.append(SlotSet(_FAQ_FRAME, {"faq": answered, "intent": self._faq_intent,
+                                               "question": mask_pii(turn.nlu.text)[:300]}))
+        elif faq is not None:
             # the question this FAQ answered, for a follow-up next turn; after a follow-up, the
             # question the topic started from ("can I return it?" → "what about opened ones?" →
             # "and who pays the postage?" is about returns, not about opened items)
@@ -981,9 +989,12 @@ class Understanding:
         # a pronoun alone goes on from the FAQ only with no order or product in focus ("when is it
         # arriving?" after a return was refused is about that order)
         in_focus = isinstance(state.slots.get("order_id"), str) or isinstance(state.slots.get("product_id"), str)
-        pronoun = bool(_PRONOUN_RE.search(text) or _PLURAL_RE.search(text)) and is_question(text) and not in_focus
-        if intent != OUT_OF_SCOPE and route != "retrieval" and not (route == "product" and pronoun):
-            return None  # (a product question whose "it" can be no product: "那它能和信用卡一起用吗" after gift cards)
+        pronoun = bool(_PRONOUN_RE.search(text) or _PLURAL_RE.search(text) or _PEOPLE_RE.search(text)) and is_question(
+            text) and not in_focus
+        # (a product question whose "it" can be no product: "那它能和信用卡一起用吗" after gift cards; a
+        # greeting or thanks answers no question: "他们什么时候在" after the answer about Chinese agents)
+        if intent != OUT_OF_SCOPE and route != "retrieval" and not (route in ("product", "template") and pronoun):
+            return None
         # Chinese drops the subject it goes on with ("会过期吗", "能退吗" after the gift-card answer):
         # a short question naming nothing of its own
         bare_zh = (turn.lang == "zh" and is_question(text) and not in_focus
