@@ -147,7 +147,13 @@ def understand(text: str, lang: str, vocab: CatalogVocabulary, *, context_ids: l
     q = ProductQuery(text=text, lang=lang)
     q.types = vocab.types_in(t)
     if not q.types:
-        q.types, q.partial = vocab.partial_types_in(t), True
+        # (a word inside a named product's name is no kind asked for: the "air" of "Orbit Air 73")
+        bare = t
+        for pid in named_ids or ():
+            row = vocab.row.get(pid)
+            if row is not None:
+                bare = vocab.products[row].without_names(bare)
+        q.types, q.partial = vocab.partial_types_in(bare), True
     latin = " " + " ".join(norm_words(t)) + " "
     q.brands = [b for b in vocab.brands if (f" {b} " in latin if b.isascii() else b in t)
                 and not any(b in ty for ty in q.types)]

@@ -128,6 +128,10 @@ def _names_value(word: str, low: str) -> bool:
 _RATING_RE = re.compile(r"\b(?:rating|rated|stars?|reviews?)\b|评分|评价|几星|星级|口碑|打分")
 _STOCK_RE = re.compile(r"stock|available|availability|sold out|有货|库存|缺货|还有吗")
 _ACCESSORY_RE = re.compile(r"accessor|case|charger|配件|充电盒")
+# asking for a product (not for a value of one): "which charger works with it", "有没有配套的盒子"
+_ASKS_FOR_ONE_RE = re.compile(r"\bwhich\b|\bwhat\b(?! (?:is|are|does|do)\b)|\bany\b|\bis there\b|哪|什么|有没有|推荐", re.IGNORECASE)
+# accessories asked for without a kind: "what accessories are there for it", "有什么配件"
+_ANY_ACCESSORY_RE = re.compile(r"\baccessor(?:y|ies)\b|\bextras\b|\badd-?ons?\b|配件|周边")
 _GOES_WITH_RE = re.compile(r"\bgoes? with\b|\bto go with\b|配套|搭配")
 _SIMILAR_RE = re.compile(r"similar|alternative|instead|comparable|like (?:it|this|that)|类似|相似|替代|差不多")
 _FIT_RE = re.compile(r"\bfit|go with|work with|works with|compatible|兼容|适配|配套|能用")
@@ -416,6 +420,17 @@ class ProductQA:
         """Facts from the graph's edges around ``p``, each citing ``p`` and the products at the other end."""
         out: list[Fact] = []
         others = [o for o in others if o.id != p.id]
+        kinds = [] if others else [t for t in self.understand(p.without_names(q), lang).types
+                                   if t not in self._own_types([t], [p.id])]
+        if kinds and _ASKS_FOR_ONE_RE.search(q) and (
+                _ACCESSORY_RE.search(q) or _GOES_WITH_RE.search(q) or _FIT_RE.search(q) or _COMPAT_RE.search(q)):
+            # "which charger works with my lumen s6?": what is listed with it of that kind, or that none is
+            rows = set(self.vocabulary.rows_for_types(kinds).tolist())
+            related = [*self._catalog.accessories(p.id), *self._catalog.compatible(p.id), *self._catalog.goes_with(p.id)]
+            fit = list({o.id: o for o in related if self.vocabulary.row.get(o.id) in rows}.values())
+            if fit:
+                return [self._listing(p, fit, lang, "配件", "Accessories for the {name}: {names}.")]
+            return [self._none_listed(kinds[0], p.id, lang)]
         if others and (_FIT_RE.search(q) or _COMPAT_RE.search(q)):
             for o in others:
                 out.append(self.compatibility(p, o, lang))
@@ -754,6 +769,18 @@ class ProductQA:
             more = self._more_than(q, question, context[0], lang)  # "any bigger ones?", "有没有轻一点的"
             if more is not None:
                 return more
+        if context and within is None and not q.types and _ANY_ACCESSORY_RE.search(question):
+            # "what accessories do you have for the orbit air 73?": what is listed to go with it
+            owner = self._catalog.get(context[0])
+            if owner is not None:
+                acc = list({o.id: o for o in [*self._catalog.accessories(owner.id),
+                                              *self._catalog.compatible(owner.id)]}.values())
+                if acc:  # in stock first, then cheaper
+                    picks = sorted(acc, key=lambda o: (o.stock <= 0, o.price, o.id))[:k]
+                    name = owner.display_name(lang)
+                    return [self._picks_fact(picks, lang, title=f"{name}的配件" if lang == "zh"
+                                             else f"Accessories for the {name}")]
+                return [self._none_listed("配件" if lang == "zh" else "accessory", owner.id, lang)]
         # a brand said as part of a product's name ("my Tempo W8") is not asked of the answer
         own_brands = {" ".join(norm_words(p.brand)) for p in (self._catalog.get(i) for i in context) if p and p.brand}
         q.brands = [b for b in q.brands if b not in own_brands]

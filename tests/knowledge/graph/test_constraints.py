@@ -336,3 +336,10 @@ def test_a_feature_wanted_or_not_is_read_with_its_polarity(qa, text, lang, expec
     q = qa.understand(text, lang)
     assert [c.said for c in q.attrs] == [said]
     assert {p.id for p in qa.search(q, 5).products} == expected
+
+
+def test_accessories_asked_without_a_kind_are_listed_with_prices_and_a_kind_asked_is_kept_to(qa):
+    text = qa.recommend("what accessories are there for the Fernlo Beam 2?", "en", named_ids=["L1"])[0].text
+    assert text.startswith("Accessories for the Fernlo Beam 2 Head Torch") and "Fernlo Beam Headband ($9.00)" in text
+    none = qa.facts("which backpack works with the Fernlo Beam 2?", ["L1"], "en")[0].text
+    assert none.startswith("No backpack is listed for the Fernlo Beam 2 Head Torch")
