@@ -131,6 +131,10 @@ _CORRECTION_LEAD_RE = re.compile(
     r"|^\s*(?:不对|不是|错了)\s*[，,]?\s*(?:应该是|是|改成|改为|换成)[\s：:]*",
     re.IGNORECASE)
 # a question about where an order stands, not about what a product is
+# when something still to come will come: "when will it get here", "那什么时候能到", "到哪了"
+_ETA_Q_RE = re.compile(r"\bwhen (?:will|does|is|would|can|do)\b|\barriving\b|\bwhere(?:'s| is)\b|\beta\b|\bget(?:s)? here\b|"
+                       r"\bon (?:the|its) way\b|(?:什么|啥)时候(?:能|会|可以)?到|到哪|几号(?:能|会)?到|多久(?:能|才)?到",
+                       re.IGNORECASE)
 _STATUS_Q_RE = re.compile(  # (English words bounded by what is no Latin letter: "还没ship吗")
     r"(?<![a-z])(?:when|arriv[a-z]*|ship(?:ped|ping|s)?|deliver[a-z]*|track[a-z]*|where(?:'s| is| are)|eta|carrier|courier|"
     r"on (?:the|its|their) way|in transit|get(?:s|ting)? here|be here|show(?:s|ing)? up)(?![a-z])|"
@@ -186,6 +190,8 @@ _ORDER_TALK_RE = re.compile(
     re.IGNORECASE)
 # what the customer has: "same day as my x200 earbuds?", "我的耳机呢"
 _MINE_RE = re.compile(r"\bmy\b|我的|我买的|我那", re.IGNORECASE)
+# what the customer bought: "the laptop I bought", "the one we ordered"
+_BOUGHT_RE = re.compile(r"\b(?:i|we)(?: just| recently)? (?:bought|ordered|purchased|got)\b", re.IGNORECASE)
 # a budget: "预算是1300", "under 300", "make it 500 max"
 _BUDGET_RE = re.compile(r"预算|以内|以下|之内|\bbudget\b|\bunder\s*\$?\d|\bbelow\s*\$?\d|\bup to\s*\$?\d|"
                         r"\bmax(?:imum)?\s*\$?\d|\$?\d+\s*max\b|\bless than\s*\$?\d|\d+\s*(?:美元|块|元|刀|bucks|dollars)",
@@ -662,6 +668,14 @@ class Understanding:
                 and turn.actor.role == "customer" and not (ents.ordinal and state.slots.get("listed_orders"))):
             orders = self._customer_orders(turn) if self._may_refer(text) else []
             found = self._order_reference(turn, orders, bare=in_order_flow and step is None)
+            listed_now = [i for i in state.slots.get("listed_orders") or [] if isinstance(i, str)]
+            if (found is None and len(listed_now) >= 2 and flow in (None, "track_order") and _ETA_Q_RE.search(flat)
+                    and "track_order" in order_intents):
+                # "那什么时候能到" after their orders were listed: the one of them still on its way, when one is
+                on_way = [o.order_id for o in (orders or self._customer_orders(turn))
+                          if o.order_id in listed_now and o.status in ("processing", "shipped")]
+                if len(on_way) == 1:
+                    return Command("fill_order", "track_order", order_id=on_way[0], resolved_by="standing")
             if found is None and orders and ((follows_order and elliptic) or (in_order_flow and step is None)):
                 # "actually, what about the shoes instead" after a refused return, "就是那双跑鞋" when a
                 # return asks which order, with two orders holding shoes: the request, and the flow
@@ -679,6 +693,15 @@ class Understanding:
                     and _STATUS_Q_RE.search(flat) and self._named_kind_products(turn)):
                 # "我的智能手表发货了吗" with no smartwatch in their orders: the look-up says so, and lists them
                 return Command("fill_order", "track_order", resolved_by="not_held")
+            wish = request_in(text)
+            own_item = intent == OUT_OF_SCOPE or ((entry.route == "retrieval" or intent == wish) and bool(
+                _MINE_RE.search(flat) or _BOUGHT_RE.search(flat)))
+            if (found is None and orders and own_item and not in_order_flow and wish in order_intents
+                    and wish not in self._intents.read_order_intents and makes_request(text, wish)
+                    and self._named_kind_products(turn)):
+                # "can I return the teapot I bought" with no teapot in their orders: the request says
+                # so and lists their orders (never a policy FAQ that shares a word)
+                return Command("fill_order", wish, resolved_by="not_held")
             if found is not None and (found.id != state.slots.get("order_id") or step is None):
                 order = next((o for o in orders if o.order_id == found.id), None)
                 reads = intent not in order_intents or intent in self._intents.read_order_intents
