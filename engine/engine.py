@@ -69,6 +69,10 @@ _TRACE_SLOTS = ("brands", "sizes", "colors", "quantities", "dates")
 
 
 # a message that says nothing of its language: an order number, an emoji, "ok", "yes"
+# what is read as typed: an address ("12 Oak St"), an e-mail address, a link
+_AS_TYPED_RE = re.compile(r"\d+[A-Za-z]?\s+(?:[A-Za-z]+\.?\s+){0,3}(?:st|street|ave|avenue|rd|road|blvd|lane|ln|dr|drive|way|"
+                          r"court|ct|pl|place|terrace|hwy|highway)\b|\d+[A-Za-z]?\s+[A-Za-z][^,\n]{0,40},|"
+                          r"\b[A-Za-z]{2}\s+\d{5}(?:-\d{4})?\b|@|https?://|www\.", re.IGNORECASE)
 _NO_LANGUAGE_RE = re.compile(r"[^A-Za-z\u3400-\u9fff]*(?:(?:ok|okay|okk|k|yes|yep|no|nope|y|n|thx|hi)[^A-Za-z\u3400-\u9fff]*)?",
                              re.IGNORECASE)
 
@@ -124,8 +128,11 @@ class Engine:
         locks: ConversationLocks | None = None,
         orders: Any = None,
         understanding: Any = None,
+        speller: Any = None,
     ) -> None:
         self.settings = settings
+        # misspelt store words read as the store writes them (knowledge.kernel.spelling.Speller)
+        self.speller = speller
         # reads each turn in its context between NLU and the router (engine.dialogue.Understanding)
         self.understanding = understanding
         self.orders = orders  # the business backend the flows use (connectors.base protocols)
@@ -286,6 +293,8 @@ class Engine:
     def warm_up(self) -> None:
         """Load models and indexes now rather than on the first turn."""
         self.nlu.parse("hello")
+        if self.speller is not None:
+            len(self.speller)  # the store's words and their misspellings' index
         warm_classifier = getattr(self.nlu.classifier, "warm_up", None)
         if warm_classifier is not None:  # a two-stage classifier: "hello" reached only its fast stage
             warm_classifier()
@@ -331,11 +340,12 @@ class Engine:
 
         try:
             t = time.perf_counter()
-            nlu = self.nlu.parse(cleaned, trace)
+            read = self._spelt(cleaned, state)
+            nlu = self.nlu.parse(read, trace)
             nlu = _in_conversation_language(nlu, state, getattr(self.nlu, "reply_language", None))
             trace["nlu_ms"] = _ms(t)
             t = time.perf_counter()
-            parts = split_requests(cleaned) if self._may_split(state, cleaned) else [cleaned]
+            parts = split_requests(read) if self._may_split(state, read) else [read]
             several = self._several(parts, nlu, state, actor, trace) if len(parts) > 1 else None
             if several is not None:
                 nlu, decision = several
@@ -361,6 +371,17 @@ class Engine:
         return self._finish(session_id, state, clean_text(raw, fold=False), nlu.intent.intent,
                             nlu.intent.confidence, nlu.language, nlu.sentiment, decision, trace, started,
                             model=nlu.intent.model)
+
+    def _spelt(self, text: str, state: DialogueState) -> str:
+        """``text`` with misspelt store words corrected ("wheres my secuirty camra"), for the models
+        and the stages after them; never while a flow waits for the customer's own words (an
+        address, a reason) nor in a message holding an address or a contact: those stay as typed."""
+        if self.speller is None:
+            return text
+        step = state.slots.get("flow_step")
+        if (state.active_flow and step not in (None, "confirm")) or _AS_TYPED_RE.search(text):
+            return text
+        return self.speller.correct(text)
 
     def _decide(self, turn: Turn, trace: dict[str, Any] | None) -> tuple[NLUResult, Decision]:
         """The understanding stage's reading of ``turn`` (when there is one), then the router's decision."""

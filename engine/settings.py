@@ -165,6 +165,9 @@ class NLUSettings(_Section):
     product_link_embedder: str | None = "e5"  # a model name; None: no embedding fallback
     product_link_threshold: float = Field(0.86, ge=-1.0, le=1.0)  # E5 cosine; benchmarks/product_linking.py
     product_link_margin: float = Field(0.02, ge=0.0, le=1.0)  # lead over the runner-up product
+    # misspelt words read as the store's own ("secuirty camra" -> "security camera": knowledge/kernel/spelling.py),
+    # English words being known from the packaged MiniLM tokenizer's vocabulary (off when it is missing)
+    spelling: bool = True
 
 
 class RetrievalSettings(_Section):

@@ -80,7 +80,7 @@ _CJK_RE = re.compile(r"[\u3400-\u9fff]")
 _ORDERS_LOOKED_AT = 10
 _ORDER_CUE_RE = re.compile(
     r"\b(?:orders?|purchases?|bought|ordered|package|parcel|deliver\w*|ship(?:ped|ping)?|arrive[ds]?|"
-    r"track(?:ing)?|return(?:ed)?|refund(?:ed)?|cancel(?:led)?|eta|carrier|courier|arriv\w*|where(?:'s| is| are)|when will|"
+    r"track(?:ing)?|return(?:ed)?|refund(?:ed)?|cancel(?:led)?|eta|carrier|courier|arriv\w*|where(?:'?s| is| are)|when will|"
     r"on (?:the|its|their) way|in transit|out for delivery|get(?:s|ting)? here|be here|show(?:s|ing)? up|carrying)\b|"
     r"订单|在路上|单|买的|包裹|快递|发货|到货|送到|退|取消|物流|到哪|(?:什么|啥)时候(?:能)?(?:到|发|送)|几(?:号|天)(?:能)?到|到了吗|签收|"
     r"能到|到吗|送达|寄到|到不了",
@@ -136,7 +136,7 @@ _ETA_Q_RE = re.compile(r"\bwhen (?:will|does|is|would|can|do)\b|\barriving\b|\bw
                        r"\bon (?:the|its) way\b|(?:什么|啥)时候(?:能|会|可以)?到|到哪|几号(?:能|会)?到|多久(?:能|才)?到",
                        re.IGNORECASE)
 _STATUS_Q_RE = re.compile(  # (English words bounded by what is no Latin letter: "还没ship吗")
-    r"(?<![a-z])(?:when|arriv[a-z]*|ship(?:ped|ping|s)?|deliver[a-z]*|track[a-z]*|where(?:'s| is| are)|eta|carrier|courier|"
+    r"(?<![a-z])(?:when|arriv[a-z]*|ship(?:ped|ping|s)?|deliver[a-z]*|track[a-z]*|where(?:'?s| is| are)|eta|carrier|courier|"
     r"on (?:the|its|their) way|in transit|get(?:s|ting)? here|be here|show(?:s|ing)? up)(?![a-z])|"
     r"到哪|在路上|(?:啥|什么)时候|几号|发货|发了|快递|物流|送到|到了|签收|单号", re.IGNORECASE)
 # a model code: letters then digits, or digits then letters ("W8", "X400", "S5", "5G" excluded by length)
