@@ -190,6 +190,10 @@ _ORDER_TALK_RE = re.compile(
     re.IGNORECASE)
 # what the customer has: "same day as my x200 earbuds?", "我的耳机呢"
 _MINE_RE = re.compile(r"\bmy\b|我的|我买的|我那", re.IGNORECASE)
+# the same question about the customer's own: "what about mine?", "and my order?", "我的呢"
+_MINE_RE_ALONE = re.compile(r"(?:(?:and|but|so) )?(?:(?:what|how) about |what of )?(?:mine|my (?:order|orders|one|refund|return|"
+                            r"package|parcel|stuff))\s*[?？!.]*|(?:那|那么)?(?:我的|我这(?:个|单)?|我那(?:个|单)?)(?:订单|退款|包裹|快递)?呢\s*[?？]*",
+                            re.IGNORECASE)
 # what the customer bought: "the laptop I bought", "the one we ordered"
 _BOUGHT_RE = re.compile(r"\b(?:i|we)(?: just| recently)? (?:bought|ordered|purchased|got)\b", re.IGNORECASE)
 # a budget: "预算是1300", "under 300", "make it 500 max"
@@ -576,6 +580,18 @@ class Understanding:
                 and not is_question(text) and _GATE.judge(text).answer == "yes"):
             # "yes" / "好的" right after "I can connect you with an agent": the person it offered
             return Command("reread", self._handoff_intent, resolved_by="offer")
+        if turn.actor.role == "customer" and not state.active_flow and not ents.order_ids and _MINE_RE_ALONE.fullmatch(
+                without_opener(text).strip()):
+            # "what about mine?", "我的呢" after an answer on refunds, deliveries, returns: the same about
+            # their own orders (the order flows find them), not the general answer again
+            last = state.slots.get(_FAQ_FRAME)
+            frame_now = state.slots.get("frame")
+            before = last.get("question") if isinstance(last, dict) else None
+            for asked in ((frame_now or {}).get("intent") if isinstance(frame_now, dict) else None,
+                          last.get("intent") if isinstance(last, dict) else None,
+                          request_in(before) if isinstance(before, str) else None):  # "how long do refunds take?"
+                if isinstance(asked, str) and asked in self._intents.order_intents:
+                    return Command("follow_up", asked, resolved_by="mine")
         follows_faq = self._faq_follow_up(turn)
         if follows_faq is not None:
             return follows_faq
