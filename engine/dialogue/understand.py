@@ -130,11 +130,11 @@ _CORRECTION_LEAD_RE = re.compile(
     r"|^\s*(?:(?:不对|错了|说错了|写错了|打错了|不是|等等)\s*)+[，,。!！]\s*(?:(?:应该)?是|改成|改为|换成)?[\s：:]*"
     r"|^\s*(?:不对|不是|错了)\s*[，,]?\s*(?:应该是|是|改成|改为|换成)[\s：:]*",
     re.IGNORECASE)
-# a question about where an order stands, not about what a product is
 # when something still to come will come: "when will it get here", "那什么时候能到", "到哪了"
-_ETA_Q_RE = re.compile(r"\bwhen (?:will|does|is|would|can|do)\b|\barriving\b|\bwhere(?:'s| is)\b|\beta\b|\bget(?:s)? here\b|"
+_ETA_Q_RE = re.compile(r"\bwhen (?:will|does|is|would|can|do)\b|\barriving\b|\bwhere(?:'?s| is)\b|\beta\b|\bget(?:s)? here\b|"
                        r"\bon (?:the|its) way\b|(?:什么|啥)时候(?:能|会|可以)?到|到哪|几号(?:能|会)?到|多久(?:能|才)?到",
                        re.IGNORECASE)
+# a question about where an order stands, not about what a product is
 _STATUS_Q_RE = re.compile(  # (English words bounded by what is no Latin letter: "还没ship吗")
     r"(?<![a-z])(?:when|arriv[a-z]*|ship(?:ped|ping|s)?|deliver[a-z]*|track[a-z]*|where(?:'?s| is| are)|eta|carrier|courier|"
     r"on (?:the|its|their) way|in transit|get(?:s|ting)? here|be here|show(?:s|ing)? up)(?![a-z])|"

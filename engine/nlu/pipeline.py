@@ -47,7 +47,7 @@ class NLUPipeline:
         """
         intent = self.classifier.classify(text)
         rest = without_opener(text)
-        if rest == text or len(rest.split()) < 2 and len(rest) < 4:
+        if rest == text or (len(rest.split()) < 2 and len(rest) < 4):  # nothing, or next to nothing, after it
             return intent
         plain = self.classifier.classify(rest)
         return plain if plain.confidence > intent.confidence else intent

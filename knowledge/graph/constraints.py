@@ -19,9 +19,9 @@ Example:
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass, field
 
 import numpy as np
-from dataclasses import dataclass, field
 
 from .meaning import CN_NUMBER, UNITS, WATER_USES, cn_number, unit_of, water_use
 from .vocabulary import CatalogVocabulary, is_size_attribute, norm_words

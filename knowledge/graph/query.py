@@ -420,10 +420,11 @@ class ProductQA:
         """Facts from the graph's edges around ``p``, each citing ``p`` and the products at the other end."""
         out: list[Fact] = []
         others = [o for o in others if o.id != p.id]
-        kinds = [] if others else [t for t in self.understand(p.without_names(q), lang).types
-                                   if t not in self._own_types([t], [p.id])]
-        if kinds and _ASKS_FOR_ONE_RE.search(q) and (
-                _ACCESSORY_RE.search(q) or _GOES_WITH_RE.search(q) or _FIT_RE.search(q) or _COMPAT_RE.search(q)):
+        asks_for_one = not others and bool(_ASKS_FOR_ONE_RE.search(q)) and bool(
+            _ACCESSORY_RE.search(q) or _GOES_WITH_RE.search(q) or _FIT_RE.search(q) or _COMPAT_RE.search(q))
+        kinds = [t for t in self.understand(p.without_names(q), lang).types
+                 if t not in self._own_types([t], [p.id])] if asks_for_one else []
+        if kinds:
             # "which charger works with my lumen s6?": what is listed with it of that kind, or that none is
             rows = set(self.vocabulary.rows_for_types(kinds).tolist())
             related = [*self._catalog.accessories(p.id), *self._catalog.compatible(p.id), *self._catalog.goes_with(p.id)]
