@@ -145,7 +145,7 @@ def understand(text: str, lang: str, vocab: CatalogVocabulary, *, context_ids: l
     text = text[:_MAX_TEXT]  # a product request is short; a pasted page is read no further
     t = _normalise(text)
     q = ProductQuery(text=text, lang=lang)
-    q.types = vocab.types_in(t)
+    q.types = _without_purposes(vocab.types_in(t), t)
     if not q.types:
         # (a word inside a named product's name is no kind asked for: the "air" of "Orbit Air 73")
         bare = t
@@ -240,6 +240,21 @@ def understand(text: str, lang: str, vocab: CatalogVocabulary, *, context_ids: l
     if inside:
         q.brands = [b for b in q.brands if not _only_inside(b, latin, inside)]
     return q
+
+
+# what a product is for, not what is asked for: "a teapot for oolong", "适合泡乌龙的壶"
+_PURPOSE_LEAD = r"(?:\bfor (?:brewing |making |storing |serving |keeping )?|\bto (?:brew|make|store|serve|keep) |适合(?:泡|喝|装|放|煮|冲)?|用来(?:泡|装|放|煮)|(?:泡|装|放|煮)(?=\S{1,6}的))"
+
+
+def _without_purposes(types: list[str], t: str) -> list[str]:
+    """``types`` less the kinds the text names only as what another kind is for ("which teapot is
+    best for oolong?" asks for teapots; the oolong is what they brew)."""
+    if len(types) < 2:
+        return types
+    purposes = [ty for ty in types
+                if all(re.search(_PURPOSE_LEAD + r"\s*$", t[:m.start()]) for m in re.finditer(re.escape(ty), t))]
+    kept = [ty for ty in types if ty not in purposes]
+    return kept or types
 
 
 def _without(t: str, words: list[str]) -> str:

@@ -343,3 +343,12 @@ def test_accessories_asked_without_a_kind_are_listed_with_prices_and_a_kind_aske
     assert text.startswith("Accessories for the Fernlo Beam 2 Head Torch") and "Fernlo Beam Headband ($9.00)" in text
     none = qa.facts("which backpack works with the Fernlo Beam 2?", ["L1"], "en")[0].text
     assert none.startswith("No backpack is listed for the Fernlo Beam 2 Head Torch")
+
+
+@pytest.mark.parametrize("text, lang, kinds", [
+    ("a backpack for head torches", "en", ["backpack"]),  # what it is for, not a second kind asked for
+    ("适合装头灯的背包", "zh", ["背包"]),
+    ("a head torch and a backpack", "en", ["head torch", "backpack"]),
+])
+def test_a_kind_named_as_what_another_is_for_is_no_kind_asked_for(qa, text, lang, kinds):
+    assert sorted(qa.understand(text, lang).types) == sorted(kinds)
