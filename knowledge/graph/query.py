@@ -32,7 +32,7 @@ from .constraints import (COMPARATIVE_WORDS, AttrConstraint, ProductQuery, asked
                           comparison_keys, kind_of, understand)
 from .meaning import WATER_USES, render_unit, value_zh, water_level, water_meaning, water_use
 from .search import ProductSearch, SearchResult
-from .vocabulary import CatalogVocabulary, norm_words, singular
+from .vocabulary import CatalogVocabulary, norm_words, singular, value_heads
 
 __all__ = ["ProductQA"]
 
@@ -144,6 +144,15 @@ def _category_label(p: Product, lang: str) -> str:
     """The product's category as a reply in ``lang`` names it: its last level, words spaced."""
     leaf = p.text("category", lang).split(CATEGORY_SEP)[-1].strip()
     return leaf.replace("_", " ") if lang != "zh" else leaf
+
+
+def _without_whole_names(p: Product, text: str) -> str:
+    """``text`` without the product's names and aliases where they stand whole ("the glass fair cup,
+    is it porcelain?" → "the , is it porcelain?"; "is it glass?" keeps its word)."""
+    names = {p.name, p.name_zh, *p.aliases, *(t.get("name", "") for t in p.translations.values())}
+    for name in sorted((n for n in names if n), key=len, reverse=True):
+        text = re.sub(re.escape(name), " ", text, flags=re.IGNORECASE)
+    return text
 
 
 def _src(p: Product, score: float = 1.0) -> Source:
@@ -375,9 +384,15 @@ class ProductQA:
                 continue
             word = a.value.strip().lower()
             zh = value_zh(key, word)
-            if (len(word) >= 3 and _names_value(word, low)) or (zh and zh in question):
+            # (or its head word: "玻璃的有吗" of 高硼硅玻璃, "is it glass?" of borosilicate glass)
+            heads = value_heads(" ".join(norm_words(word)) if not re.search(r"[\u3400-\u9fff]", word) else word)
+            heads += value_heads(zh) if zh else []
+            heads += value_heads(a.value_zh) if a.value_zh else []
+            asked = _without_whole_names(p, question)  # ("the glass fair cup, is it porcelain?" names no glass)
+            if (len(word) >= 3 and _names_value(word, low)) or (zh and zh in question) or any(
+                    (h in asked) if re.search(r"[\u3400-\u9fff]", h) else _names_value(h, asked.lower()) for h in heads):
                 name, lab = p.display_name(lang), say.label(a, lang)
-                shown = zh if lang == "zh" and zh else a.value
+                shown = (zh or a.value_zh) if lang == "zh" and (zh or a.value_zh) else a.value
                 choice = bool(re.search(r"还是|\bor\b", low))  # "A or B?": which one, no yes
                 text = (f"{'' if choice else '是的，'}{name}的{lab}是{shown}。" if lang == "zh"
                         else f"{'' if choice else 'Yes: '}{'the' if not choice else 'The'} {name}'s {lab} is {shown}.")

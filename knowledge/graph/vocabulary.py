@@ -38,7 +38,7 @@ from .columns import join_texts, pack_rows, split_texts, unpack_rows
 from .fuzzy import COMMON_WORDS
 from .meaning import unit_of, water_level
 
-__all__ = ["CatalogVocabulary", "AttributeInfo", "norm_words", "singular"]
+__all__ = ["CatalogVocabulary", "AttributeInfo", "norm_words", "singular", "value_heads"]
 
 _WORD = re.compile(r"[a-z0-9]+(?:[.'][a-z0-9]+)*")
 _CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff]+")
@@ -498,7 +498,8 @@ class CatalogVocabulary:
 
 _MISSING = object()
 #: the layout of :meth:`CatalogVocabulary.tables`; a store build's tables of another layout are not read
-TABLES_VERSION = 3  # 2: sizes keep their numbers as values ("size 5"); 3: "-ches/-shes/-xes" plurals, days as time
+TABLES_VERSION = 4  # 2: sizes keep their numbers as values ("size 5"); 3: "-ches/-shes/-xes" plurals, days as time;
+# 4: a value of several words is found by its head word too ("glass" of "borosilicate glass")
 
 
 def _fits(doc: dict, count: int, synonyms: dict[str, str] | None) -> bool:
@@ -540,11 +541,24 @@ def _reading(a, info: AttributeInfo):
         # a bare number ("101" keys) is no word to match: "under $101" names a price, not a value
         if len(word) >= 2 and word not in COMMON_WORDS and not re.fullmatch(r"[\d. ]+", word):
             words.append(word)
+            words.extend(value_heads(word))
     for item in re.split(r"[、;；,，/]", a.value_zh or ""):
         item = item.strip()
         if len(item) >= 2 or _CJK.search(item):
             words.append(item)
+            words.extend(value_heads(item))
     return words
+
+
+def value_heads(value: str) -> list[str]:
+    """The head word of a value of several: "borosilicate glass" is glass, "高硼硅玻璃" is 玻璃, so "a
+    glass pitcher" / "玻璃的有吗" find it (a value of one word has no other head)."""
+    if _CJK.search(value):
+        run = re.sub(r"[^\u3400-\u9fff]", "", value)
+        return [run[-2:]] if len(run) >= 3 else []
+    parts = value.split(" ")
+    head = parts[-1] if len(parts) >= 2 else ""
+    return [head] if len(head) >= 4 and head not in COMMON_WORDS and head.isalpha() else []
 
 
 @lru_cache(maxsize=4096)

@@ -352,3 +352,16 @@ def test_accessories_asked_without_a_kind_are_listed_with_prices_and_a_kind_aske
 ])
 def test_a_kind_named_as_what_another_is_for_is_no_kind_asked_for(qa, text, lang, kinds):
     assert sorted(qa.understand(text, lang).types) == sorted(kinds)
+
+
+def test_a_value_of_several_words_is_found_and_confirmed_by_its_head_word(tmp_path):
+    glass = {"value": "borosilicate glass", "label": "material", "label_zh": "材质", "value_zh": "高硼硅玻璃"}
+    clay = {"value": "raw stoneware", "label": "material", "label_zh": "材质", "value_zh": "原矿粗陶"}
+    qa = ProductQA(Catalog.from_file(write_catalog(tmp_path, [
+        _p("C1", "Kiln Fair Cup", "窑火公道杯", "Cups", 39.0, {"material": glass}, category_zh="杯子"),
+        _p("C2", "Kiln Stone Cup", "窑火粗陶杯", "Cups", 29.0, {"material": clay}, category_zh="杯子")])))
+    assert [p.id for p in qa.search(qa.understand("a glass cup", "en")).products] == ["C1"]
+    assert [p.id for p in qa.search(qa.understand("玻璃的杯子有吗", "zh")).products] == ["C1"]
+    assert qa.facts("is it glass?", ["C1"], "en")[0].text.startswith("Yes: the Kiln Fair Cup's material is borosilicate")
+    assert qa.facts("是玻璃的吗", ["C1"], "zh")[0].text == "是的，窑火公道杯的材质是高硼硅玻璃。"
+    assert not qa.facts("the kiln stone cup, is it glass?", ["C2"], "en")[0].text.startswith("Yes")
