@@ -103,7 +103,8 @@ _USE_WORDS = [
     ("dunk", re.compile(r"submerge|drop(?:ped)? in(?:to)? (?:the )?water|dunk|泡水|掉水里|掉进水")),
     ("shower", re.compile(r"shower|洗澡|淋浴")),
     ("rain", re.compile(r"\brain|下雨|雨天|淋雨")),
-    ("sweat", re.compile(r"sweat|\bgym\b|workout|出汗|健身")),
+    ("sweat", re.compile(r"sweat|\bgym\b|workout|出汗|健身|\b(?:for|during|while|when|on) (?:my )?(?:running|runs?|jogging|jogs?|"
+                         r"exercise|exercising|training|sports?|working out|hikes?|hiking)\b|(?:跑步|运动|锻炼)(?:用|时|的时候|戴)")),
     ("splash", re.compile(r"splash|waterproof|water ?resist|防水|溅")),
 ]
 

@@ -74,6 +74,16 @@ def test_units_numbers_and_ratings_mean_what_they_say():
     assert "not swimming" in water_meaning("IPX7") and "swimming" in water_meaning("IP68")
 
 
+@pytest.mark.parametrize("text, use", [
+    ("is it good for running?", "sweat"), ("can I wear them while jogging", "sweat"), ("跑步的时候能戴吗", "sweat"),
+    ("running shoes under 150", None),  # a kind of shoe, no use in the wet
+])
+def test_a_sport_the_product_is_for_means_sweat(text, use):
+    from knowledge.graph.meaning import water_use
+
+    assert water_use(text) == use
+
+
 def test_watch_style_water_ratings_say_what_they_stand():
     """A watch rated in atmospheres: 5 ATM is made for swimming, 3 ATM only for splashes; a length in
     metres is no rating at all."""
