@@ -118,7 +118,8 @@ _PLATFORMS = {
     "macOS": re.compile(r"\bmac\b|macbook|macos"),
 }
 _COMPAT_RE = re.compile(r"work with|works with|compatible|support|connect|pair|use (?:it |this |that )?with|ok with|"
-                        r"兼容|支持|能用|适配|连接|能连|能套|能配|能给")
+                        r"\b(?:use|put|place|set)\b[^.?!]{0,40}\bon\b|"
+                        r"兼容|支持|能用|适配|连接|能连|能套|能配|能给|放在|放到|一起用|搭配|能煮|能烧|能加热")
 _PRICE_RE = re.compile(r"price|cost|how much(?![^.?]*\bweigh)(?! (?!is\b|are\b|does\b|do\b|for\b|would\b|will\b|it\b|they\b|was\b|were\b)[a-z]+)|\$|多少钱|价格|价钱")
 
 
@@ -389,7 +390,7 @@ class ProductQA:
             heads += value_heads(zh) if zh else []
             heads += value_heads(a.value_zh) if a.value_zh else []
             asked = _without_whole_names(p, question)  # ("the glass fair cup, is it porcelain?" names no glass)
-            if (len(word) >= 3 and _names_value(word, low)) or (zh and zh in question) or any(
+            if (len(word) >= 3 and _names_value(word, asked.lower())) or (zh and zh in asked) or any(
                     (h in asked) if re.search(r"[\u3400-\u9fff]", h) else _names_value(h, asked.lower()) for h in heads):
                 name, lab = p.display_name(lang), say.label(a, lang)
                 shown = (zh or a.value_zh) if lang == "zh" and (zh or a.value_zh) else a.value

@@ -375,3 +375,15 @@ def test_a_value_of_several_words_is_found_and_confirmed_by_its_head_word(tmp_pa
     assert qa.facts("is it glass?", ["C1"], "en")[0].text.startswith("Yes: the Kiln Fair Cup's material is borosilicate")
     assert qa.facts("是玻璃的吗", ["C1"], "zh")[0].text == "是的，窑火公道杯的材质是高硼硅玻璃。"
     assert not qa.facts("the kiln stone cup, is it glass?", ["C2"], "en")[0].text.startswith("Yes")
+
+
+def test_whether_one_product_goes_on_another_is_their_compatibility(tmp_path):
+    qa = ProductQA(Catalog.from_file(write_catalog(tmp_path, [
+        _p("K1", "Songjian Cast Kettle", "松间铸铁壶", "Kettles", 560.0, {}, category_zh="水壶"),
+        _p("H1", "Songjian Tea Hob", "松间电陶炉", "Stoves", 398.0, {}, category_zh="炉具",
+           relations=[{"type": "compatible_with", "target": "K1"}]),
+        _p("B1", "Songjian Tin Caddy", "松间锡罐", "Caddies", 328.0, {"material": _a("tin", None, "material", "材质")})])))
+    assert qa.facts("can I put the cast kettle on the tea hob?", ["K1", "H1"], "en")[0].text.startswith("Yes")
+    assert qa.facts("松间铸铁壶能放在松间电陶炉上用吗", ["K1", "H1"], "zh")[0].text.startswith("是的")
+    # the product's own name is no value asked about: "tin" of "Tin Caddy" is no "yes, it is tin"
+    assert not qa.facts("does the songjian tin caddy fit a whole cake?", ["B1"], "en")[0].text.startswith("Yes")
