@@ -33,7 +33,7 @@ from .semantic import EmbeddingProductMatcher
 __all__ = ["ProductLinker", "TABLES_VERSION"]
 
 #: the layout of :meth:`ProductLinker.tables`; tables of another layout are not read
-TABLES_VERSION = 2
+TABLES_VERSION = 3
 
 _NORM_RE = re.compile(r"[^0-9a-z\u3400-\u9fff]+")
 _LEAD_RE = re.compile(r"[0-9a-z]+|[\u3400-\u9fff]")
@@ -96,14 +96,20 @@ class ProductLinker:
 
     def _learn(self, catalog: Catalog, min_alias_len: int) -> None:
         owners: dict[str, set[str]] = defaultdict(set)
+        kinds = {_norm(c).strip() for p in catalog for c in _categories(p)}
+        kinds |= {k[:-1] for k in kinds if k.endswith("s") and k.isascii()}  # "gaiwans" is the kind "gaiwan"
+        listed_kinds: set[str] = set()  # aliases a store lists that are only a kind ("gaiwan" of one gaiwan)
         for p in catalog:
             names = {p.name, p.name_zh, *p.aliases}
             for a in p.aliases:
                 if p.brand and not a.lower().startswith(p.brand.lower()):
                     names.add(f"{p.brand} {a}")
             own = {_norm(a).strip() for a in p.aliases}
+            listed_kinds |= {a for a in own if a in kinds}
             for name in names:
                 key = _norm(name).strip()
+                if key in listed_kinds and key in own:
+                    continue  # a kind points at no one product (its brand's form still does)
                 # (a two-character Chinese word the store lists itself names a thing: "石瓢", "盖碗")
                 if len(key) >= min_alias_len or (key in own and len(key) == 2 and _CJK_WORD_RE.fullmatch(key)):
                     owners[key].add(p.id)
@@ -111,7 +117,6 @@ class ProductLinker:
         # ("盖碗", "龙井") -- points at no one product
         short = {k for k in owners if len(k) < min_alias_len}
         if short:
-            kinds = {_norm(c).strip() for p in catalog for c in _categories(p)}
             holders: dict[str, int] = defaultdict(int)
             for p in catalog:
                 names = f"{p.name} {p.name_zh}"

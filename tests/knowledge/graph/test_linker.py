@@ -192,3 +192,14 @@ def test_a_two_character_chinese_alias_the_store_lists_names_its_product_unless_
     linker = ProductLinker(catalog)
     assert linker.link("西施壶和石瓢哪个大") == ["T2", "T1"]
     assert linker.link("盖碗有点小瑕疵也不行吗") == [] and linker.link("龙井放冰箱还是常温") == []
+
+
+def test_an_alias_that_is_only_the_kind_points_at_no_one_product(tmp_path):
+    """A store listing "gaiwan" among one gaiwan's aliases: "my ru ware gaiwan" is not that gaiwan."""
+    def p(pid, name, aliases):
+        return {"id": pid, "name": name, "name_zh": "", "brand": "Ciyu", "category": "Gaiwans", "price": 10.0,
+                "stock": 5, "aliases": aliases, "attributes": {}}
+    linker = ProductLinker(Catalog.from_file(write_catalog(tmp_path, [
+        p("G1", "Dehua Porcelain Gaiwan", ["gaiwan", "dehua gaiwan"]), p("G2", "Ru Ware Sky Celadon Gaiwan", [])])))
+    assert linker.link("the glaze on my ru ware gaiwan has tiny lines") == []
+    assert linker.link("is the dehua gaiwan thin?") == ["G1"]
