@@ -283,6 +283,10 @@ class OrderFlows:
                 # change could act on (a smartwatch); their orders, to say which
                 return self._ask_for_order(intent, turn, template="ask_order_item_missing")
             order_id, candidates = self._finder.only_fit(intent, turn)
+        if order_id is None and not candidates and intent == "refund_status" and self._names_item(turn):
+            # "when will I get the money for the pillow back" with no pillow in their orders: never
+            # another order's return; their orders, to say which
+            return self._ask_for_order(intent, turn, template="ask_order_item_missing")
         if order_id is None and not candidates and intent == "refund_status":
             order_id, candidates = self._finder.with_returns(turn)  # "any news on my refund?"
             none = self._no_returns(turn) if order_id is None and not candidates else None
