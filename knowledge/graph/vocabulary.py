@@ -284,12 +284,15 @@ class CatalogVocabulary:
             if len(info.dimensions) > 1:
                 self.dimension_of[key] = np.full(n, -1, dtype=np.int8)
         memo: dict[tuple[int, str], object] = {}  # (attribute object, kind) -> number or value words
+        # the words of attribute labels name attributes, not values ("battery" of "battery life" is no
+        # "AA battery" power source): no head word of a value is one of them
+        label_words = frozenset(w for a in self.attributes.values() for w in norm_words(f"{a.label} {a.label_zh}"))
         for i, p in enumerate(self.products):
             for key, a in p.attributes.items():
                 info = self.attributes[key]
                 got = memo.get((id(a), info.kind), _MISSING)
                 if got is _MISSING:
-                    got = memo[(id(a), info.kind)] = _reading(a, info)
+                    got = memo[(id(a), info.kind)] = _reading(a, info, label_words)
                 if got is None:
                     continue
                 if info.kind == "text":
@@ -517,7 +520,7 @@ def is_size_attribute(info: AttributeInfo) -> bool:
     return any(label and _SIZE_LABEL_RE.search(label) for label in (info.label, info.label_zh))
 
 
-def _reading(a, info: AttributeInfo):
+def _reading(a, info: AttributeInfo, label_words: frozenset[str] = frozenset()):
     """What the vocabulary keeps of one attribute value: a number in base units (numbers, IP water
     levels, yes/no as 1/0) or the words of a text value in both languages; None when it has none."""
     v = a.value
@@ -541,12 +544,12 @@ def _reading(a, info: AttributeInfo):
         # a bare number ("101" keys) is no word to match: "under $101" names a price, not a value
         if len(word) >= 2 and word not in COMMON_WORDS and not re.fullmatch(r"[\d. ]+", word):
             words.append(word)
-            words.extend(value_heads(word))
+            words.extend(h for h in value_heads(word) if h not in label_words)
     for item in re.split(r"[、;；,，/]", a.value_zh or ""):
         item = item.strip()
         if len(item) >= 2 or _CJK.search(item):
             words.append(item)
-            words.extend(value_heads(item))
+            words.extend(h for h in value_heads(item) if h not in label_words and not any(h in w for w in label_words))
     return words
 
 
