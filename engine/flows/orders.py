@@ -52,6 +52,11 @@ _PAID_RE = re.compile(
     r"(?:come to|cost(?: me)?|add up to|total|pay)\b|\border total\b|\btotal (?:of|for|on) (?:the|that|this|my) order\b|"
     r"\bwhat was the total\b|(?:一共|总共|总计|合计|加起来)(?:花了|付了|是|要)?多少(?:钱)?|(?:花|付)了多少(?:钱)?|实付(?:了)?多少",
     re.IGNORECASE)
+# the slot keeping a money question while the bot asks which order it is about
+_ASKED_PAID = "asked_paid"
+# where an order is, asked outright ("the laptop one, where is it?"): no money question
+_WHERE_RE = re.compile(r"\b(?:where|when|track\w*|arriv\w*|deliver\w*|ship\w*|status)\b|到哪|什么时候|物流|快递|发货|状态",
+                       re.IGNORECASE)
 _SHIPMENT_STATUS = {
     "en": {"label_created": "label created", "in_transit": "in transit",
            "out_for_delivery": "out for delivery", "delivered": "delivered"},
@@ -320,6 +325,8 @@ class OrderFlows:
         if listed:
             events.append(SlotSet("listed_orders", None))
         decision = self._handler(intent)(order, turn)
+        if turn.state.slots.get(_ASKED_PAID):
+            events.append(SlotSet(_ASKED_PAID, None))  # answered (or another request came): asked no more
         if decision.keep_flow and not in_flow:
             events.append(FlowStarted(intent))
         elif not decision.keep_flow and in_flow:
@@ -424,12 +431,19 @@ class OrderFlows:
             text = self._t.render("ask_order_id", lang)
         decision = self._ask(intent, turn, text)
         decision.events.extend(extra)
+        paid = intent == "track_order" and bool(_PAID_RE.search(turn.nlu.text))
+        if paid or turn.state.slots.get(_ASKED_PAID):
+            # "the one with 3 things, how much was it?" while two orders hold three: the order
+            # picked next is asked what it came to, not where it is (any other ask forgets it)
+            decision.events.append(SlotSet(_ASKED_PAID, True if paid else None))
         return decision
 
     # -- one method per intent ------------------------------------------------------------
     def _track_order(self, order: Order, turn: Turn) -> Decision:
         lang = turn.lang
-        if _PAID_RE.search(turn.nlu.text) and order.items:
+        picked_for_paid = (turn.state.slots.get(_ASKED_PAID) and turn.state.active_flow == "track_order"
+                           and not _WHERE_RE.search(turn.nlu.text))
+        if (_PAID_RE.search(turn.nlu.text) or picked_for_paid) and order.items:
             return self._paid(order, turn)
         ship = order.shipment
         values = dict(order_id=order.order_id, items=_items(order, lang, self._names),
