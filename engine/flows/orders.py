@@ -176,7 +176,7 @@ class OrderFlows:
             order = self._orders.get_order(turn.actor, order_id)
         except (ConnectorUnavailable, OrderNotFound, InvalidOrderId):
             return None
-        names = [(self._names(i.product_id, turn.lang) if self._names else None) or i.name for i in order.items]
+        names = [self._returns.name(i.product_id, i.name, turn.lang) for i in order.items]
         lines = [(f"{n}×{i.quantity}" if turn.lang == "zh" else f"{i.quantity} × {n}") if i.quantity > 1 else n
                  for n, i in zip(names, order.items)]
         if not lines:
@@ -464,8 +464,8 @@ class OrderFlows:
         """What the order came to, line by line ("what did that come to in total", "一共花了多少"),
         with what was refunded of it: the order's own figures, never a policy."""
         lang = turn.lang
-        money = lambda v: f"{self._cur}{v:,.2f}"  # noqa: E731
-        names = [(self._names(i.product_id, lang) if self._names else None) or i.name for i in order.items]
+        money = self._returns.money
+        names = [self._returns.name(i.product_id, i.name, lang) for i in order.items]
         lines = [(f"{n}×{i.quantity} {money(i.unit_price * i.quantity)}" if lang == "zh"
                   else f"{i.quantity} × {n} {money(i.unit_price * i.quantity)}") if i.quantity > 1 else f"{n} {money(i.unit_price)}"
                  for n, i in zip(names, order.items)]

@@ -380,6 +380,8 @@ class ProductQA:
                             else f"Yes: {item} is listed for the {name} ({lab}: {say.value(a, lang)}).")
                     return Fact(text, (_src(p),)), key
         # a single text value the question names ("里面填的是羽绒还是棉", "is the shell nylon?"): what it is
+        labels = " ".join(f"{b.label} {b.label_zh}" for b in p.attributes.values()).lower()
+        asked = _without_whole_names(p, question)  # ("the glass fair cup, is it porcelain?" names no glass)
         for key, a in p.attributes.items():
             if not isinstance(a.value, str) or _options(a.value, enumerations_only=True) is not None:
                 continue
@@ -389,9 +391,7 @@ class ProductQA:
             heads = value_heads(" ".join(norm_words(word)) if not re.search(r"[\u3400-\u9fff]", word) else word)
             heads += value_heads(zh) if zh else []
             heads += value_heads(a.value_zh) if a.value_zh else []
-            labels = " ".join(f"{b.label} {b.label_zh}" for b in p.attributes.values()).lower()
             heads = [h for h in heads if h not in labels]  # "battery" of "battery life" asks no "AA battery"
-            asked = _without_whole_names(p, question)  # ("the glass fair cup, is it porcelain?" names no glass)
             if (len(word) >= 3 and _names_value(word, asked.lower())) or (zh and zh in asked) or any(
                     (h in asked) if re.search(r"[\u3400-\u9fff]", h) else _names_value(h, asked.lower()) for h in heads):
                 name, lab = p.display_name(lang), say.label(a, lang)
